@@ -1,0 +1,36 @@
+# The two commands (README): `make run` and `make test`. `make build` builds
+# the release binary into build/ for scripts and benchmarks.
+.PHONY: all build run test deps bench clean format
+
+JOBS ?= $(shell nproc)
+CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS)
+
+# The main job on the embedded store: a fresh demo data directory, the
+# operator's policy and synthetic subscribers.
+run: build
+	@rm -rf var/demo
+	@build/qorgau --data var/demo demo --policy policies/kem/policy.yaml
+
+# Every test, built with AddressSanitizer and UBSan.
+test: deps
+	@cmake -S . -B build-test $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DQORGAU_SANITIZE=ON >/dev/null
+	@cmake --build build-test -j $(JOBS)
+	@cd build-test && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@build/bench/qorgau_bench
+
+format:
+	@clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf build build-test var

@@ -1,0 +1,101 @@
+#include "app/instance.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace qorgau::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDatabase = "qorgau.db";
+constexpr const char* kKeyCheck = "key_check";
+
+Result<crypto::KeyRing> Keys(const fs::path& dir, bool create) {
+  auto master = crypto::LoadMasterKey(dir, create);
+  if (!master) return tl::unexpected(master.error());
+  return crypto::KeyRing::FromMasterKey(*master);
+}
+
+}  // namespace
+
+Error PolicyError(const std::vector<policy::Diagnostic>& problems) {
+  std::string msg = "the policy is invalid:";
+  for (const auto& d : problems) msg += "\n  " + d.ToString();
+  return Error{ErrorCode::kPolicyInvalid, "policy", msg};
+}
+
+Instance::Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
+                   std::shared_ptr<const policy::Policy> policy, const Clock& clock)
+    : store_(std::move(store)), keys_(std::move(keys)), policy_(std::move(policy)) {
+  engine_ = std::make_unique<rules::Engine>(rules::EngineDeps{*store_, clock, keys_, policy_});
+}
+
+Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& policy_file,
+                                  const Clock& clock) {
+  policy::LoadResult loaded = policy::LoadPolicyFile(policy_file);
+  if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
+
+  std::error_code ec;
+  const fs::path db = data_dir / kDatabase;
+  if (fs::exists(db, ec)) {
+    return Fail(ErrorCode::kAlreadyExists, data_dir.string(),
+                "already holds a qorgau database; choose another --data directory");
+  }
+  fs::create_directories(data_dir, ec);
+  if (ec) return Fail(ErrorCode::kIo, data_dir.string(), "cannot create: " + ec.message());
+  ::chmod(data_dir.c_str(), 0700);
+
+  InitReport report;
+  const char* env = std::getenv("QORGAU_MASTER_KEY");
+  report.master_key_from_env = env != nullptr && *env != '\0';
+  auto keys = Keys(data_dir, /*create=*/true);
+  if (!keys) return tl::unexpected(keys.error());
+
+  auto store = store::OpenSqliteStore(db, /*create=*/true);
+  if (!store) return tl::unexpected(store.error());
+  ::chmod(db.c_str(), 0600);
+  {
+    auto txn = (*store)->Begin(store::Store::Mode::kWrite);
+    if (!txn) return tl::unexpected(txn.error());
+    if (auto r = (*txn)->PutMeta(kKeyCheck, keys->check_value()); !r) return tl::unexpected(r.error());
+    if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
+  }
+  auto edition = rules::PublishEdition(**store, clock, *loaded.policy, loaded.files,
+                                       policy_file.filename().string(), rules::Actor{"cli"});
+  if (!edition) return tl::unexpected(edition.error());
+  report.database = db;
+  report.edition = *edition;
+  return report;
+}
+
+Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const Clock& clock) {
+  auto store = store::OpenSqliteStore(data_dir / kDatabase, /*create=*/false);
+  if (!store) return tl::unexpected(store.error());
+  auto keys = Keys(data_dir, /*create=*/false);
+  if (!keys) return tl::unexpected(keys.error());
+  std::optional<store::EditionRecord> edition;
+  {
+    auto txn = (*store)->Begin(store::Store::Mode::kRead);
+    if (!txn) return tl::unexpected(txn.error());
+    auto check = (*txn)->GetMeta(kKeyCheck);
+    if (!check) return tl::unexpected(check.error());
+    if (!*check || **check != keys->check_value()) {
+      return Fail(ErrorCode::kCrypto, "master_key", "does not match this database");
+    }
+    auto latest = (*txn)->LatestEdition();
+    if (!latest) return tl::unexpected(latest.error());
+    edition = std::move(*latest);
+  }
+  if (!edition) return Fail(ErrorCode::kFailedPrecondition, "policy", "no edition is published");
+  policy::LoadResult loaded = policy::LoadPolicyBundle(edition->files, edition->main_file);
+  if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
+  auto policy = std::make_shared<const policy::Policy>(std::move(*loaded.policy));
+  return std::unique_ptr<Instance>(
+      new Instance(std::move(*store), std::move(*keys), std::move(policy), clock));
+}
+
+}  // namespace qorgau::app

@@ -1,0 +1,62 @@
+// An instance: one data directory opened for use — its store, its keys and
+// the policy edition in force — and the engine over them. The CLI and (later)
+// the HTTP server both start from here.
+//
+// Data directory layout:
+//   <dir>/qorgau.db     SQLite database (0600), WAL beside it
+//   <dir>/master.key    the master key, 64 hex digits (0600); absent when
+//                       QORGAU_MASTER_KEY supplies it
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "crypto/key_ring.h"
+#include "policy/policy_loader.h"
+#include "rules/engine.h"
+#include "store/store.h"
+
+namespace qorgau::app {
+
+struct InitReport {
+  std::filesystem::path database;
+  bool master_key_from_env = false;
+  int edition = 0;
+};
+
+class Instance {
+ public:
+  // Creates the data directory, the master key, the database, and publishes
+  // the policy edition. The policy is validated first: an invalid policy
+  // creates nothing. Fails when the directory already holds a database.
+  static Result<InitReport> Init(const std::filesystem::path& data_dir,
+                                 const std::filesystem::path& policy_file, const Clock& clock);
+
+  static Result<std::unique_ptr<Instance>> Open(const std::filesystem::path& data_dir,
+                                                const Clock& clock);
+
+  rules::Engine& engine() { return *engine_; }
+  store::Store& store() { return *store_; }
+  const policy::Policy& policy() const { return *policy_; }
+  const crypto::KeyRing& keys() const { return keys_; }
+
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+ private:
+  Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
+           std::shared_ptr<const policy::Policy> policy, const Clock& clock);
+
+  std::unique_ptr<store::Store> store_;
+  crypto::KeyRing keys_;
+  std::shared_ptr<const policy::Policy> policy_;
+  std::unique_ptr<rules::Engine> engine_;
+};
+
+// The diagnostics of a failed load as one Error (code kPolicyInvalid).
+Error PolicyError(const std::vector<policy::Diagnostic>& problems);
+
+}  // namespace qorgau::app

@@ -1,0 +1,288 @@
+#include "cli/commands.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "app/instance.h"
+#include "policy/policy_loader.h"
+#include "policy/policy_printer.h"
+
+namespace qorgau::cli {
+namespace {
+
+SystemClock& Clock() {
+  static SystemClock clock;
+  return clock;
+}
+
+int Report(const Error& e) {
+  std::cerr << "qorgau: " << e.ToString() << " [" << ErrorCodeName(e.code) << "]\n";
+  return 1;
+}
+
+// Options naming one subject: exactly one of --iin, --phone, --id.
+struct SubjectArgs {
+  std::string iin, phone, id;
+
+  void Add(CLI::App* cmd) {
+    auto* g = cmd->add_option_group("subject", "The data subject");
+    g->add_option("--iin", iin, "The subject's IIN (12 digits)");
+    g->add_option("--phone", phone, "The subject's phone number");
+    g->add_option("--id", id, "The subject's id");
+    g->require_option(1);
+  }
+  rules::SubjectKey Key() const {
+    if (!iin.empty()) return rules::SubjectKey::Iin(iin);
+    if (!phone.empty()) return rules::SubjectKey::Phone(phone);
+    return {rules::SubjectKey::Kind::kId, id};
+  }
+};
+
+void PrintSubject(const rules::SubjectView& v) {
+  std::cout << "subject " << v.id << " (added " << FormatUtc(v.created_at) << ")"
+            << (v.masked ? "" : " FULL VIEW") << "\n";
+  for (const auto& d : v.data) {
+    std::printf("  %-32s %-28s [%s]\n", d.category.c_str(), d.value.c_str(), d.provenance.c_str());
+  }
+}
+
+const char* StateName(store::ConsentState s) {
+  return s == store::ConsentState::kGranted ? "granted" : "withdrawn";
+}
+
+// Runs `body` with the instance of the data directory open.
+template <typename F>
+void WithInstance(Options& opts, F body) {
+  auto inst = app::Instance::Open(opts.data_dir, Clock());
+  if (!inst) {
+    opts.exit_code = Report(inst.error());
+    return;
+  }
+  opts.exit_code = body(**inst);
+}
+
+void RegisterInit(CLI::App& app, Options& opts) {
+  auto policy = std::make_shared<std::string>("policies/kem/policy.yaml");
+  auto* cmd = app.add_subcommand("init", "Create the data directory, keys and database, and "
+                                         "publish the policy edition");
+  cmd->add_option("--policy", *policy, "Policy file")->capture_default_str();
+  cmd->callback([&opts, policy] {
+    auto r = app::Instance::Init(opts.data_dir, *policy, Clock());
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    std::cout << "initialised " << r->database.string() << "\n"
+              << "master key: "
+              << (r->master_key_from_env ? "from QORGAU_MASTER_KEY"
+                                         : (std::filesystem::path(opts.data_dir) / "master.key").string() +
+                                               " (0600; keep a copy offline)")
+              << "\n"
+              << "policy edition " << r->edition << " published\n";
+  });
+}
+
+void RegisterPolicy(CLI::App& app, Options& opts) {
+  auto* policy = app.add_subcommand("policy", "Check and show policy editions");
+  policy->require_subcommand(1);
+
+  auto file = std::make_shared<std::string>();
+  auto* check = policy->add_subcommand("check", "Validate a policy file; print every problem as "
+                                                "FILE:LINE:COLUMN: message");
+  check->add_option("file", *file, "Policy file")->required();
+  check->callback([&opts, file] {
+    auto r = policy::LoadPolicyFile(*file);
+    for (const auto& d : r.problems) std::cerr << d.ToString() << "\n";
+    if (!r.policy) {
+      std::cerr << r.problems.size() << " problem(s)\n";
+      opts.exit_code = 1;
+      return;
+    }
+    std::cout << *file << ": valid (edition " << r.policy->edition.number << ", "
+              << r.policy->purposes.size() << " purposes, " << r.policy->categories.size()
+              << " categories, " << r.policy->services.size() << " services)\n";
+  });
+
+  struct ShowArgs {
+    std::string lang = "kk";
+    std::string file;
+  };
+  auto show_args = std::make_shared<ShowArgs>();
+  auto* show = policy->add_subcommand("show", "Print the edition in force (or a file's)");
+  show->add_option("--lang", show_args->lang, "kk, ru or en")
+      ->check(CLI::IsMember({"kk", "ru", "en"}))
+      ->capture_default_str();
+  show->add_option("--file", show_args->file, "Show this file instead of the published edition");
+  show->callback([&opts, show_args] {
+    if (!show_args->file.empty()) {
+      auto r = policy::LoadPolicyFile(show_args->file);
+      if (!r.policy) {
+        opts.exit_code = Report(app::PolicyError(r.problems));
+        return;
+      }
+      std::cout << policy::FormatPolicy(*r.policy, show_args->lang);
+      return;
+    }
+    WithInstance(opts, [&](app::Instance& inst) {
+      std::cout << policy::FormatPolicy(inst.policy(), show_args->lang);
+      return 0;
+    });
+  });
+}
+
+void RegisterSubject(CLI::App& app, Options& opts) {
+  auto* subject = app.add_subcommand("subject", "Add and show data subjects");
+  subject->require_subcommand(1);
+
+  struct AddArgs {
+    std::string iin, phone, name, email, provenance = "subject";
+    std::vector<std::string> data;
+  };
+  auto add_args = std::make_shared<AddArgs>();
+  auto* add = subject->add_subcommand("add", "Register a subject; values are stored encrypted");
+  add->add_option("--iin", add_args->iin, "IIN (12 digits)")->required();
+  add->add_option("--phone", add_args->phone, "Phone number (+7 7xx ..., 8 7xx ...)")->required();
+  add->add_option("--name", add_args->name, "Full name");
+  add->add_option("--email", add_args->email, "E-mail address");
+  add->add_option("--data", add_args->data, "Another value: CATEGORY=VALUE (repeatable)");
+  add->add_option("--provenance", add_args->provenance,
+                  "Source: subject, service, public_source, third_party, derived")
+      ->capture_default_str();
+  add->callback([&opts, add_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      rules::SubjectInput in{add_args->iin, add_args->phone, {}, add_args->provenance};
+      const policy::Policy& p = inst.policy();
+      auto put_typed = [&](ValueType type, const std::string& value, const char* flag) -> bool {
+        if (value.empty()) return true;
+        const policy::Category* c = p.FindCategoryByValue(type);
+        if (!c) {
+          Report(Error{ErrorCode::kNotFound, flag, "the policy has no category for it"});
+          return false;
+        }
+        in.data[c->id] = value;
+        return true;
+      };
+      if (!put_typed(ValueType::kName, add_args->name, "name") ||
+          !put_typed(ValueType::kEmail, add_args->email, "email")) {
+        return 1;
+      }
+      for (const auto& kv : add_args->data) {
+        const size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          return Report(Error{ErrorCode::kInvalidArgument, "data", "must be CATEGORY=VALUE"});
+        }
+        if (!in.data.emplace(kv.substr(0, eq), kv.substr(eq + 1)).second) {
+          return Report(Error{ErrorCode::kInvalidArgument, kv.substr(0, eq), "given twice"});
+        }
+      }
+      auto id = inst.engine().AddSubject(in, rules::Actor{"cli"});
+      if (!id) return Report(id.error());
+      std::cout << "subject " << *id << " added\n";
+      return 0;
+    });
+  });
+
+  struct ShowArgs {
+    SubjectArgs subject;
+    bool full = false;
+  };
+  auto show_args = std::make_shared<ShowArgs>();
+  auto* show = subject->add_subcommand("show", "Show a subject's data (masked unless --full)");
+  show_args->subject.Add(show);
+  show->add_flag("--full", show_args->full, "Show values unmasked");
+  show->callback([&opts, show_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto v = inst.engine().ShowSubject(show_args->subject.Key(), show_args->full);
+      if (!v) return Report(v.error());
+      PrintSubject(*v);
+      return 0;
+    });
+  });
+}
+
+void RegisterConsent(CLI::App& app, Options& opts) {
+  auto* consent = app.add_subcommand("consent", "Grant, withdraw and list consents");
+  consent->require_subcommand(1);
+
+  struct ChangeArgs {
+    SubjectArgs subject;
+    std::string purpose, channel, evidence;
+  };
+  for (const bool grant : {true, false}) {
+    auto args = std::make_shared<ChangeArgs>();
+    auto* cmd = consent->add_subcommand(
+        grant ? "grant" : "withdraw",
+        grant ? "Record a consent (R-III.4)" : "Record a withdrawal of consent (R-VI)");
+    args->subject.Add(cmd);
+    cmd->add_option("--purpose", args->purpose, "Purpose id (see 'policy show')")->required();
+    cmd->add_option("--channel", args->channel, "Channel id (see 'policy show')")->required();
+    cmd->add_option("--evidence", args->evidence,
+                    "Evidence reference: document, message or call-recording id, signature")
+        ->required();
+    cmd->callback([&opts, args, grant] {
+      WithInstance(opts, [&](app::Instance& inst) {
+        rules::ConsentRequest req{args->subject.Key(), args->purpose, args->channel,
+                                  args->evidence};
+        auto r = grant ? inst.engine().GrantConsent(req, rules::Actor{"cli"})
+                       : inst.engine().WithdrawConsent(req, rules::Actor{"cli"});
+        if (!r) return Report(r.error());
+        std::cout << "subject " << r->subject << ": consent to '" << r->purpose << "' "
+                  << StateName(r->state) << " under edition " << r->edition << " (ledger event "
+                  << r->revision << ")\n";
+        return 0;
+      });
+    });
+  }
+
+  auto list_args = std::make_shared<SubjectArgs>();
+  auto* list = consent->add_subcommand("list", "List a subject's consents");
+  list_args->Add(list);
+  list->callback([&opts, list_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().ListConsents(list_args->Key());
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no consents recorded\n";
+      for (const auto& c : *r) {
+        std::printf("  %-22s %-9s edition %d via %-18s evidence %-20s %s (event %lld)\n",
+                    c.purpose.c_str(), StateName(c.state), c.edition, c.channel.c_str(),
+                    c.evidence.c_str(), FormatUtc(c.changed_at).c_str(),
+                    static_cast<long long>(c.event_seq));
+      }
+      return 0;
+    });
+  });
+}
+
+void RegisterAudit(CLI::App& app, Options& opts) {
+  auto* audit = app.add_subcommand("audit", "Verify the ledger");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "Walk the hash chain; exit 1 at the first "
+                                                 "broken event");
+  verify->callback([&opts] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().VerifyLedger();
+      if (!r) return Report(r.error());
+      if (!r->ok) {
+        std::cerr << "ledger BROKEN at event " << r->broken_seq << ": " << r->reason << " ("
+                  << r->events << " events before it verified)\n";
+        return 1;
+      }
+      std::cout << "ledger verified: " << r->events << " events, head " << r->head_hash << "\n";
+      return 0;
+    });
+  });
+}
+
+}  // namespace
+
+void Register(CLI::App& app, Options& opts) {
+  RegisterInit(app, opts);
+  RegisterPolicy(app, opts);
+  RegisterSubject(app, opts);
+  RegisterConsent(app, opts);
+  RegisterAudit(app, opts);
+  RegisterDemo(app, opts);
+}
+
+}  // namespace qorgau::cli

@@ -1,0 +1,29 @@
+// The `qorgau` command. A thin layer: parse arguments, call the engine,
+// print the result or the error. Errors go to stderr with a non-zero exit;
+// the engine guarantees nothing is half-written.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/instance.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace qorgau::cli;
+  CLI::App app{"qorgau - the personal-data protection engine of an operator's policy"};
+  app.require_subcommand(1);
+  Options opts;
+  const char* env_data = std::getenv("QORGAU_DATA");
+  opts.data_dir = env_data && *env_data ? env_data : "var";
+  app.add_option("--data", opts.data_dir, "Data directory (default ./var, or $QORGAU_DATA)");
+
+  Register(app, opts);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return opts.exit_code;
+}

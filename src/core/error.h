@@ -1,0 +1,47 @@
+// Error values returned across every module boundary.
+//
+// An Error carries a stable code (the same codes the CLI prints and the API
+// will return), the input field it concerns when there is one, and a message
+// in words. Messages never contain personal-data values: they name the field
+// and the reason only.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+namespace qorgau {
+
+enum class ErrorCode : int {
+  kInvalidArgument,   // an input value is malformed (bad IIN, bad phone, ...)
+  kNotFound,          // a referenced subject, purpose, ... does not exist
+  kAlreadyExists,     // a unique value (IIN, phone) is already registered
+  kFailedPrecondition,// the state does not allow the change (wrong basis, ...)
+  kPolicyInvalid,     // a policy file does not validate
+  kCorruption,        // stored data failed an integrity check
+  kCrypto,            // a cryptographic operation failed (wrong key, ...)
+  kIo,                // the store or the file system failed
+  kInternal,          // a bug: an invariant did not hold
+};
+
+// Stable, lower-case code names ("invalid_argument", ...).
+std::string_view ErrorCodeName(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string field;    // the input field concerned, or empty
+  std::string message;  // the reason, in words; never contains a value
+
+  // "field: message" or just "message".
+  std::string ToString() const;
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> Fail(ErrorCode code, std::string field, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(field), std::move(message)});
+}
+
+}  // namespace qorgau

@@ -1,0 +1,175 @@
+#include "core/personal_value.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/iin.h"
+#include "core/phone.h"
+
+namespace qorgau {
+namespace {
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    if (c < 0x80) {
+      n = 0;
+    } else if ((c >> 5) == 0x6) {
+      n = 1;
+    } else if ((c >> 4) == 0xe) {
+      n = 2;
+    } else if ((c >> 3) == 0x1e) {
+      n = 3;
+    } else {
+      return false;
+    }
+    if (n > 0 && i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+bool HasControl(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Result<std::string> CheckText(std::string_view value, std::string_view field, size_t max) {
+  const std::string f(field);
+  if (value.empty()) return Fail(ErrorCode::kInvalidArgument, f, "must not be empty");
+  if (value.size() > max) {
+    return Fail(ErrorCode::kInvalidArgument, f, "longer than " + std::to_string(max) + " bytes");
+  }
+  if (!ValidUtf8(value)) return Fail(ErrorCode::kInvalidArgument, f, "is not valid UTF-8");
+  if (HasControl(value)) return Fail(ErrorCode::kInvalidArgument, f, "contains control characters");
+  return std::string(value);
+}
+
+// The first UTF-8 character of `s`.
+std::string_view FirstChar(std::string_view s) {
+  if (s.empty()) return s;
+  const auto c = static_cast<unsigned char>(s[0]);
+  const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : 4;
+  return s.substr(0, std::min(n, s.size()));
+}
+
+}  // namespace
+
+std::string_view ValueTypeName(ValueType t) {
+  switch (t) {
+    case ValueType::kText: return "text";
+    case ValueType::kIin: return "iin";
+    case ValueType::kPhone: return "phone";
+    case ValueType::kName: return "name";
+    case ValueType::kEmail: return "email";
+    case ValueType::kDate: return "date";
+  }
+  return "text";
+}
+
+bool ParseValueType(std::string_view name, ValueType* out) {
+  for (ValueType t : {ValueType::kText, ValueType::kIin, ValueType::kPhone, ValueType::kName,
+                      ValueType::kEmail, ValueType::kDate}) {
+    if (ValueTypeName(t) == name) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::string> NormalizeValue(ValueType type, std::string_view value, std::string_view field) {
+  switch (type) {
+    case ValueType::kIin: {
+      auto iin = Iin::Parse(value, field);
+      if (!iin) return tl::unexpected(iin.error());
+      return iin->digits();
+    }
+    case ValueType::kPhone: {
+      auto phone = Phone::Parse(value, field);
+      if (!phone) return tl::unexpected(phone.error());
+      return phone->e164();
+    }
+    case ValueType::kName: return CheckText(value, field, 200);
+    case ValueType::kEmail: {
+      auto text = CheckText(value, field, 254);
+      if (!text) return text;
+      const size_t at = text->find('@');
+      if (at == std::string::npos || at == 0 || at + 1 >= text->size() ||
+          text->find('@', at + 1) != std::string::npos || text->find(' ') != std::string::npos ||
+          text->find('.', at) == std::string::npos) {
+        return Fail(ErrorCode::kInvalidArgument, std::string(field),
+                    "is not an e-mail address (local@domain.tld)");
+      }
+      return text;
+    }
+    case ValueType::kDate: {
+      auto d = ParseDate(value, field);
+      if (!d) return tl::unexpected(d.error());
+      return FormatDate(*d);
+    }
+    case ValueType::kText: return CheckText(value, field, 1024);
+  }
+  return CheckText(value, field, 1024);
+}
+
+std::string MaskValue(ValueType type, std::string_view value) {
+  switch (type) {
+    case ValueType::kIin:
+      if (value.size() == 12) return std::string(value.substr(0, 4)) + "******" + std::string(value.substr(10));
+      return "***";
+    case ValueType::kPhone:
+      if (value.size() == 12) return std::string(value.substr(0, 5)) + "*****" + std::string(value.substr(10));
+      return "***";
+    case ValueType::kName: {
+      std::string out;
+      size_t i = 0;
+      while (i < value.size()) {
+        while (i < value.size() && value[i] == ' ') ++i;
+        if (i >= value.size()) break;
+        size_t j = value.find(' ', i);
+        if (j == std::string_view::npos) j = value.size();
+        if (!out.empty()) out += ' ';
+        out += FirstChar(value.substr(i, j - i));
+        out += "***";
+        i = j;
+      }
+      return out.empty() ? "***" : out;
+    }
+    case ValueType::kEmail: {
+      const size_t at = value.find('@');
+      if (at == std::string_view::npos) return "***";
+      return std::string(FirstChar(value)) + "***" + std::string(value.substr(at));
+    }
+    case ValueType::kDate:
+      return value.size() == 10 ? std::string(value.substr(0, 4)) + "-**-**" : "***";
+    case ValueType::kText: return "***";
+  }
+  return "***";
+}
+
+bool ContainsPersonalDataShape(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    const std::string_view run = text.substr(i, j - i);
+    if (run.size() == 12 && Iin::Parse(run).has_value()) return true;
+    if ((run.size() == 10 || run.size() == 11) && Phone::Parse(run).has_value()) return true;
+    i = j;
+  }
+  return false;
+}
+
+}  // namespace qorgau

@@ -1,0 +1,45 @@
+// Cryptographic primitives on OpenSSL 3 EVP: SHA-256, HMAC-SHA-256, HKDF,
+// AES-256-GCM and a CSPRNG. Thin, stateless and thread-safe; every failure
+// of OpenSSL is an Error (code kCrypto), never an exception.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace qorgau::crypto {
+
+using Bytes = std::vector<std::uint8_t>;
+using Digest = std::array<std::uint8_t, 32>;
+
+inline constexpr size_t kKeySize = 32;    // AES-256, HMAC keys
+inline constexpr size_t kNonceSize = 12;  // GCM nonce
+inline constexpr size_t kTagSize = 16;    // GCM tag
+
+Bytes ToBytes(std::string_view s);
+std::string ToHex(const std::uint8_t* data, size_t n);
+inline std::string ToHex(const Bytes& b) { return ToHex(b.data(), b.size()); }
+inline std::string ToHex(const Digest& d) { return ToHex(d.data(), d.size()); }
+Result<Bytes> FromHex(std::string_view hex, std::string_view field);
+
+Digest Sha256(std::string_view data);
+Digest Sha256(const Bytes& data);
+Result<Digest> HmacSha256(const Bytes& key, std::string_view data);
+// HKDF-SHA-256 (RFC 5869) of `length` bytes, empty salt.
+Result<Bytes> Hkdf(const Bytes& key, std::string_view info, size_t length);
+Result<Bytes> RandomBytes(size_t n);
+
+// AES-256-GCM. Sealed layout: version byte 0x01 | nonce (12) | ciphertext |
+// tag (16); `aad` binds the ciphertext to its context (subject, category) so
+// a value copied to another row fails to open.
+Result<Bytes> Seal(const Bytes& key, std::string_view plaintext, std::string_view aad);
+Result<std::string> Open(const Bytes& key, const Bytes& sealed, std::string_view aad);
+
+// Constant-time comparison.
+bool Equal(const std::uint8_t* a, const std::uint8_t* b, size_t n);
+
+}  // namespace qorgau::crypto

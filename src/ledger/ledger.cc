@@ -1,0 +1,111 @@
+#include "ledger/ledger.h"
+
+#include <boost/json.hpp>
+
+#include "core/personal_value.h"
+#include "crypto/crypto.h"
+#include "ledger/canonical_json.h"
+
+namespace qorgau::ledger {
+namespace {
+
+crypto::Bytes ChainHash(const crypto::Bytes& prev, std::string_view body) {
+  std::string msg(kFormat);
+  msg += '\n';
+  msg.append(reinterpret_cast<const char*>(prev.data()), prev.size());
+  msg += body;
+  const crypto::Digest d = crypto::Sha256(msg);
+  return crypto::Bytes(d.begin(), d.end());
+}
+
+Result<void> CheckNoValues(const boost::json::value& v, const std::string& path) {
+  switch (v.kind()) {
+    case boost::json::kind::string:
+      if (ContainsPersonalDataShape(v.get_string())) {
+        return Fail(ErrorCode::kInternal, path, "event field has the shape of personal data");
+      }
+      return {};
+    case boost::json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (auto r = CheckNoValues(item, path); !r) return r;
+      }
+      return {};
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        // Hex digests are random digits, not values; they are exempt.
+        if (kv.key().ends_with("hash")) continue;
+        if (auto r = CheckNoValues(kv.value(), path + "." + std::string(kv.key())); !r) return r;
+      }
+      return {};
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const EventDraft& draft) {
+  if (auto r = CheckNoValues(draft.data, "data"); !r) return tl::unexpected(r.error());
+  auto last = txn.LastEvent();
+  if (!last) return tl::unexpected(last.error());
+  store::EventRecord e;
+  e.seq = *last ? (*last)->seq + 1 : 1;
+  e.prev_hash = *last ? (*last)->hash : crypto::Bytes(32, 0);
+  boost::json::object body;
+  body["v"] = 1;
+  body["seq"] = e.seq;
+  body["at"] = FormatUtc(at);
+  body["type"] = draft.type;
+  body["actor"] = draft.actor;
+  if (draft.subject) body["subject"] = *draft.subject;
+  body["data"] = draft.data;
+  auto encoded = CanonicalJson(body);
+  if (!encoded) return tl::unexpected(encoded.error());
+  e.body = std::move(*encoded);
+  e.hash = ChainHash(e.prev_hash, e.body);
+  if (auto r = txn.AppendEvent(e); !r) return tl::unexpected(r.error());
+  return e;
+}
+
+Result<VerifyReport> Verify(store::Transaction& txn) {
+  VerifyReport report;
+  crypto::Bytes prev(32, 0);
+  std::int64_t expected = 1;
+  auto fail = [&](std::int64_t seq, std::string reason) {
+    report.ok = false;
+    report.broken_seq = seq;
+    report.reason = std::move(reason);
+    return false;
+  };
+  auto scanned = txn.ScanEvents(1, [&](const store::EventRecord& e) {
+    if (e.seq != expected) {
+      return fail(expected, "event is missing (next stored is " + std::to_string(e.seq) + ")");
+    }
+    if (e.prev_hash != prev) return fail(e.seq, "previous-hash link does not match");
+    if (ChainHash(prev, e.body) != e.hash) return fail(e.seq, "hash does not match the body");
+    boost::system::error_code ec;
+    const boost::json::value parsed = boost::json::parse(e.body, ec);
+    if (ec || !parsed.is_object()) return fail(e.seq, "body is not a JSON object");
+    auto canonical = CanonicalJson(parsed);
+    if (!canonical || *canonical != e.body) return fail(e.seq, "body is not in canonical form");
+    const auto* seq = parsed.get_object().if_contains("seq");
+    if (!seq || !seq->is_int64() || seq->get_int64() != e.seq) {
+      return fail(e.seq, "body names another sequence number");
+    }
+    prev = e.hash;
+    ++expected;
+    ++report.events;
+    return true;
+  });
+  if (!scanned) return tl::unexpected(scanned.error());
+  report.head_hash = crypto::ToHex(prev);
+  return report;
+}
+
+Result<std::int64_t> Revision(store::Transaction& txn) {
+  auto last = txn.LastEvent();
+  if (!last) return tl::unexpected(last.error());
+  return *last ? (*last)->seq : 0;
+}
+
+}  // namespace qorgau::ledger

@@ -1,0 +1,74 @@
+#include "policy/policy.h"
+
+#include <algorithm>
+
+namespace qorgau::policy {
+namespace {
+
+template <typename T>
+const T* FindById(const std::vector<T>& items, std::string_view id) {
+  for (const T& item : items) {
+    if (item.id == id) return &item;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::string& InLanguage(const Text& text, std::string_view lang) {
+  static const std::string kEmpty;
+  if (auto it = text.find(lang); it != text.end()) return it->second;
+  if (auto it = text.find("kk"); it != text.end()) return it->second;
+  return text.empty() ? kEmpty : text.begin()->second;
+}
+
+std::string_view LegalBasisName(LegalBasis b) {
+  switch (b) {
+    case LegalBasis::kContract: return "contract";
+    case LegalBasis::kConsent: return "consent";
+    case LegalBasis::kLaw: return "law";
+  }
+  return "consent";
+}
+
+double Period::Days() const {
+  switch (unit) {
+    case 'y': return amount * 365.25;
+    case 'm': return amount * 30.4375;
+    default: return amount;
+  }
+}
+
+std::string Period::ToString() const { return std::to_string(amount) + unit; }
+
+const Purpose* Policy::FindPurpose(std::string_view id) const { return FindById(purposes, id); }
+const Category* Policy::FindCategory(std::string_view id) const { return FindById(categories, id); }
+const Channel* Policy::FindChannel(std::string_view id) const { return FindById(channels, id); }
+const ContractMethod* Policy::FindContractMethod(std::string_view id) const {
+  return FindById(contract_methods, id);
+}
+const Service* Policy::FindService(std::string_view id) const { return FindById(services, id); }
+const Statute* Policy::FindStatute(std::string_view id) const { return FindById(statutes, id); }
+
+const RetentionRule* Policy::FindRetention(std::string_view category) const {
+  for (const auto& r : retention) {
+    if (r.category.id == category) return &r;
+  }
+  return nullptr;
+}
+
+const Category* Policy::FindCategoryByValue(ValueType type) const {
+  for (const auto& c : categories) {
+    if (c.value == type) return &c;
+  }
+  return nullptr;
+}
+
+bool Policy::CategoryAllowsPurpose(std::string_view category, std::string_view purpose) const {
+  const Category* c = FindCategory(category);
+  if (c == nullptr) return false;
+  return std::any_of(c->purposes.begin(), c->purposes.end(),
+                     [&](const Ref& r) { return r.id == purpose; });
+}
+
+}  // namespace qorgau::policy

@@ -1,0 +1,208 @@
+// The policy model: one edition of an operator's personal-data protection
+// policy, as loaded from `policy.yaml` (format qorgau.policy/1, documented in
+// docs/policy.md). A Policy is immutable once loaded and validated; share it
+// by `std::shared_ptr<const Policy>`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/personal_value.h"
+
+namespace qorgau::policy {
+
+// Where a value was written, for messages "file:line:column: ...".
+// line and column are 1-based; 0 means unknown.
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// A reference to another entry by id, with where it was written.
+struct Ref {
+  std::string id;
+  SourcePos pos;
+};
+
+// Text in several languages: "kk" (required), "ru", "en".
+using Text = std::map<std::string, std::string, std::less<>>;
+
+// The languages a text may have, in display order.
+inline constexpr std::string_view kLanguages[] = {"kk", "ru", "en"};
+
+// Text in `lang`, falling back to kk, then to any language present.
+const std::string& InLanguage(const Text& text, std::string_view lang);
+
+enum class LegalBasis : std::uint8_t {
+  kContract = 0,  // the consent that joining a contract gives (R-III.3)
+  kConsent = 1,   // a separate consent of the subject (R-III.1)
+  kLaw = 2,       // a statute or an Art. 9 item; needs `statute`
+};
+std::string_view LegalBasisName(LegalBasis b);
+
+enum class AccessClass : std::uint8_t {
+  kPublic = 0,      // general access (LAW §1)
+  kRestricted = 1,  // restricted access, confidential
+};
+
+enum class ServiceKind : std::uint8_t {
+  kBase = 0,        // provided under the contract itself
+  kAdditional = 1,  // may be switched off by withdrawal (R-VI.4)
+};
+
+// A length of time as written: 5y, 6m, 30d.
+struct Period {
+  int amount = 0;
+  char unit = 'd';  // 'y', 'm' or 'd'
+  // Approximate length in days, for comparing periods of different units.
+  double Days() const;
+  std::string ToString() const;
+};
+
+struct Purpose {
+  std::string id;
+  int number = 0;  // position in the seed's closed list (R-V.1)
+  LegalBasis basis = LegalBasis::kConsent;
+  std::string statute;  // required for kLaw
+  Text name;
+  SourcePos pos;
+};
+
+struct Category {
+  std::string id;  // dotted, "user.contact.phone"
+  AccessClass access = AccessClass::kRestricted;
+  ValueType value = ValueType::kText;  // how values are validated and masked
+  Text name;
+  std::vector<Ref> purposes;  // the purposes that may use this category
+  SourcePos pos;
+};
+
+struct Channel {
+  std::string id;
+  std::string evidence;  // the kind of proof kept: e_document, e_message, ...
+  Text name;
+  SourcePos pos;
+};
+
+struct ContractMethod {
+  std::string id;
+  Text name;
+  SourcePos pos;
+};
+
+struct Service {
+  std::string id;
+  ServiceKind kind = ServiceKind::kBase;
+  Text name;
+  std::vector<Ref> join_methods;
+  std::vector<Ref> purposes;
+  std::vector<Ref> categories;
+  bool reenable_written_application = false;  // R-VI.5
+  bool reenable_new_consent = false;          // R-VI.5
+  bool has_reenable = false;                  // `reenable` was written
+  SourcePos pos;
+};
+
+struct RetentionRule {
+  Ref category;
+  Period period;
+  std::string from;  // collection | relationship_end | tax_period_end | transaction
+  std::optional<Ref> minimum;  // a statute id of the law table
+  std::string ground;
+  SourcePos pos;
+  SourcePos period_pos;
+};
+
+struct Recipient {
+  std::string id;
+  Text name;
+  std::string country;  // ISO 3166-1 alpha-2
+  std::string agreement;
+  std::chrono::year_month_day nda_signed{};
+  std::vector<Ref> purposes;
+  std::vector<Ref> categories;
+  SourcePos pos;
+};
+
+struct WithdrawalRules {
+  std::vector<Ref> channels;
+  bool block_if_unfulfilled_obligation = true;  // R-VI.3
+  bool block_if_legal_hold = true;              // R-VI.3
+  Text warning;                                 // R-VI.1
+};
+
+struct NamedItem {
+  std::string id;
+  Text name;
+  SourcePos pos;
+};
+
+// A statutory retention minimum from the law table (format qorgau.law/1).
+struct Statute {
+  std::string id;
+  Period period;
+  std::string cite;
+  std::string confidence;  // confirmed | from_memory
+  SourcePos pos;
+};
+
+struct Edition {
+  int number = 0;
+  Text owner;
+  std::optional<std::string> order_number;  // null: blank in the source document
+  int order_year = 0;
+  std::string effective;  // on_approval | on_publication | on_date
+  std::chrono::year_month_day effective_date{};
+  std::map<std::string, std::string> text_paths;  // lang -> path relative to the policy
+  std::map<std::string, std::string> texts;       // lang -> the text itself
+};
+
+struct Controller {
+  Text name;
+  std::string brand;
+  Text address;
+  std::string postal_index;
+  std::string country;
+  std::string primary_storage_country;
+};
+
+struct Policy {
+  std::string format;
+  std::string law_path;
+  std::string jurisdiction;
+  Edition edition;
+  Controller controller;
+  std::vector<Channel> channels;
+  std::vector<ContractMethod> contract_methods;
+  std::vector<Purpose> purposes;
+  std::vector<Category> categories;
+  std::vector<Service> services;
+  std::vector<RetentionRule> retention;
+  std::vector<Recipient> recipients;
+  WithdrawalRules withdrawal;
+  std::vector<NamedItem> rights;
+  std::vector<NamedItem> security_measures;
+  std::vector<Statute> statutes;
+
+  // Lookups by id; nullptr when absent.
+  const Purpose* FindPurpose(std::string_view id) const;
+  const Category* FindCategory(std::string_view id) const;
+  const Channel* FindChannel(std::string_view id) const;
+  const ContractMethod* FindContractMethod(std::string_view id) const;
+  const Service* FindService(std::string_view id) const;
+  const Statute* FindStatute(std::string_view id) const;
+  const RetentionRule* FindRetention(std::string_view category) const;
+  // The first category holding values of `type`; nullptr when none.
+  const Category* FindCategoryByValue(ValueType type) const;
+
+  // Whether `category` lists `purpose` among those that may use it.
+  bool CategoryAllowsPurpose(std::string_view category, std::string_view purpose) const;
+};
+
+}  // namespace qorgau::policy

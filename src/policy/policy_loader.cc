@@ -1,0 +1,571 @@
+#include "policy/policy_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/clock.h"
+
+namespace qorgau::policy {
+namespace {
+
+constexpr std::string_view kPolicyFormat = "qorgau.policy/1";
+constexpr std::string_view kLawFormat = "qorgau.law/1";
+
+// Collects problems for one file; every reader below reports through it.
+class Ctx {
+ public:
+  Ctx(std::string file, std::vector<Diagnostic>* out) : file_(std::move(file)), out_(out) {}
+
+  SourcePos Pos(const YAML::Node& n) const {
+    if (!n.IsDefined()) return {file_, 0, 0};
+    const YAML::Mark m = n.Mark();
+    if (m.line < 0) return {file_, 0, 0};
+    return {file_, m.line + 1, m.column + 1};
+  }
+  void Error(const SourcePos& pos, std::string message) {
+    out_->push_back({pos, std::move(message)});
+  }
+  void Error(const YAML::Node& n, std::string message) { Error(Pos(n), std::move(message)); }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic>* out_;
+};
+
+// Reads one YAML mapping: hands out the keys asked for and, at Done(),
+// reports every key nobody asked for.
+class MapReader {
+ public:
+  MapReader(Ctx& ctx, const YAML::Node& node, std::string path)
+      : ctx_(ctx), node_(node), path_(std::move(path)) {
+    ok_ = node.IsMap();
+    if (!ok_) ctx_.Error(node, path_ + ": must be a mapping");
+  }
+  MapReader(const MapReader&) = delete;
+  MapReader& operator=(const MapReader&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+  SourcePos pos() const { return ctx_.Pos(node_); }
+
+  YAML::Node Get(const std::string& key, bool required) {
+    used_.insert(key);
+    if (!ok_) return YAML::Node(YAML::NodeType::Undefined);
+    YAML::Node v = node_[key];
+    if (required && !v.IsDefined()) ctx_.Error(node_, path_ + ": missing required key '" + key + "'");
+    return v;
+  }
+
+  void Done() {
+    if (!ok_) return;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.Scalar();
+      if (!used_.count(key)) ctx_.Error(kv.first, path_ + ": unknown key '" + key + "'");
+    }
+  }
+
+ private:
+  Ctx& ctx_;
+  const YAML::Node node_;
+  std::string path_;
+  std::set<std::string> used_;
+  bool ok_ = false;
+};
+
+std::string Join(std::string_view a, std::string_view b) {
+  std::string s(a);
+  s += '.';
+  s += b;
+  return s;
+}
+
+bool ReadString(Ctx& ctx, const YAML::Node& n, const std::string& path, std::string* out) {
+  if (!n.IsDefined()) return false;
+  if (!n.IsScalar()) {
+    ctx.Error(n, path + ": must be a string");
+    return false;
+  }
+  *out = n.Scalar();
+  if (out->empty()) {
+    ctx.Error(n, path + ": must not be empty");
+    return false;
+  }
+  return true;
+}
+
+bool ReadInt(Ctx& ctx, const YAML::Node& n, const std::string& path, int* out) {
+  if (!n.IsDefined()) return false;
+  try {
+    if (n.IsScalar()) {
+      *out = n.as<int>();
+      return true;
+    }
+  } catch (const YAML::Exception&) {
+  }
+  ctx.Error(n, path + ": must be an integer");
+  return false;
+}
+
+bool ReadBool(Ctx& ctx, const YAML::Node& n, const std::string& path, bool* out) {
+  if (!n.IsDefined()) return false;
+  try {
+    if (n.IsScalar()) {
+      *out = n.as<bool>();
+      return true;
+    }
+  } catch (const YAML::Exception&) {
+  }
+  ctx.Error(n, path + ": must be true or false");
+  return false;
+}
+
+bool ReadEnum(Ctx& ctx, const YAML::Node& n, const std::string& path,
+              std::initializer_list<std::string_view> allowed, std::string* out) {
+  std::string v;
+  if (!ReadString(ctx, n, path, &v)) return false;
+  for (auto a : allowed) {
+    if (v == a) {
+      *out = v;
+      return true;
+    }
+  }
+  std::string list;
+  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  ctx.Error(n, path + ": '" + v + "' is not one of " + list);
+  return false;
+}
+
+bool ReadDate(Ctx& ctx, const YAML::Node& n, const std::string& path,
+              std::chrono::year_month_day* out) {
+  std::string v;
+  if (!ReadString(ctx, n, path, &v)) return false;
+  auto d = ParseDate(v, path);
+  if (!d) {
+    ctx.Error(n, d.error().ToString());
+    return false;
+  }
+  *out = *d;
+  return true;
+}
+
+bool ReadPeriod(Ctx& ctx, const YAML::Node& n, const std::string& path, Period* out) {
+  std::string v;
+  if (!ReadString(ctx, n, path, &v)) return false;
+  const char unit = v.back();
+  const std::string digits = v.substr(0, v.size() - 1);
+  bool ok = (unit == 'y' || unit == 'm' || unit == 'd') && !digits.empty() && digits.size() <= 5;
+  for (char c : digits) ok = ok && c >= '0' && c <= '9';
+  if (!ok || std::stoi(digits) <= 0) {
+    ctx.Error(n, path + ": '" + v + "' is not a period (a positive number and y, m or d: 5y, 6m, 30d)");
+    return false;
+  }
+  *out = Period{std::stoi(digits), unit};
+  return true;
+}
+
+bool ReadId(Ctx& ctx, const YAML::Node& n, const std::string& path, bool dotted, std::string* out) {
+  if (!ReadString(ctx, n, path, out)) return false;
+  bool ok = (*out)[0] >= 'a' && (*out)[0] <= 'z' && out->size() <= 64;
+  for (char c : *out) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (dotted && c == '.'));
+  }
+  if (!ok) {
+    ctx.Error(n, path + ": '" + *out + "' is not an id (lower-case letters, digits, '_'" +
+                     (dotted ? ", '.'" : "") + "; at most 64)");
+    return false;
+  }
+  return true;
+}
+
+Text ReadText(Ctx& ctx, const YAML::Node& n, const std::string& path) {
+  Text text;
+  if (!n.IsDefined()) return text;
+  MapReader m(ctx, n, path);
+  if (!m.ok()) return text;
+  for (auto lang : kLanguages) {
+    std::string v;
+    const std::string key(lang);
+    if (ReadString(ctx, m.Get(key, false), Join(path, lang), &v)) text[key] = v;
+  }
+  m.Done();
+  if (!text.count("kk")) ctx.Error(n, path + ": has no Kazakh (kk) text");
+  return text;
+}
+
+std::vector<Ref> ReadRefs(Ctx& ctx, const YAML::Node& n, const std::string& path, bool dotted) {
+  std::vector<Ref> refs;
+  if (!n.IsDefined()) return refs;
+  if (!n.IsSequence()) {
+    ctx.Error(n, path + ": must be a list");
+    return refs;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    std::string id;
+    if (ReadId(ctx, n[i], path + "[" + std::to_string(i) + "]", dotted, &id)) {
+      refs.push_back({id, ctx.Pos(n[i])});
+    }
+  }
+  return refs;
+}
+
+// Calls `each(item_node, item_path)` for every entry of a top-level list.
+template <typename F>
+void ForEachItem(Ctx& ctx, const YAML::Node& n, const std::string& path, F each) {
+  if (!n.IsDefined()) return;
+  if (!n.IsSequence()) {
+    ctx.Error(n, path + ": must be a list");
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) each(n[i], path + "[" + std::to_string(i) + "]");
+}
+
+void ReadEdition(Ctx& ctx, const YAML::Node& n, const FileReader& read, LoadResult* result,
+                 Policy* p) {
+  MapReader m(ctx, n, "edition");
+  if (!m.ok()) return;
+  ReadInt(ctx, m.Get("number", true), "edition.number", &p->edition.number);
+  if (p->edition.number < 0) ctx.Error(m.pos(), "edition.number: must be positive");
+  p->edition.owner = ReadText(ctx, m.Get("owner", true), "edition.owner");
+  {
+    MapReader order(ctx, m.Get("approval_order", true), "edition.approval_order");
+    if (order.ok()) {
+      YAML::Node num = order.Get("number", true);
+      if (num.IsDefined() && !num.IsNull()) {
+        std::string v;
+        if (ReadString(ctx, num, "edition.approval_order.number", &v)) p->edition.order_number = v;
+      }
+      ReadInt(ctx, order.Get("year", true), "edition.approval_order.year", &p->edition.order_year);
+      order.Done();
+    }
+  }
+  ReadEnum(ctx, m.Get("effective", true), "edition.effective",
+           {"on_approval", "on_publication", "on_date"}, &p->edition.effective);
+  ReadDate(ctx, m.Get("effective_date", true), "edition.effective_date",
+           &p->edition.effective_date);
+  MapReader texts(ctx, m.Get("texts", true), "edition.texts");
+  if (texts.ok()) {
+    for (auto lang : kLanguages) {
+      const std::string key(lang);
+      YAML::Node t = texts.Get(key, key == "kk");
+      std::string rel;
+      if (!ReadString(ctx, t, "edition.texts." + key, &rel)) continue;
+      p->edition.text_paths[key] = rel;
+      auto content = read(rel);
+      if (!content) {
+        ctx.Error(t, "edition.texts." + key + ": cannot read '" + rel + "'");
+        continue;
+      }
+      result->files[rel] = *content;
+      p->edition.texts[key] = *content;
+    }
+    texts.Done();
+  }
+  m.Done();
+}
+
+void ReadController(Ctx& ctx, const YAML::Node& n, Policy* p) {
+  MapReader m(ctx, n, "controller");
+  if (!m.ok()) return;
+  Controller& c = p->controller;
+  c.name = ReadText(ctx, m.Get("name", true), "controller.name");
+  ReadString(ctx, m.Get("brand", false), "controller.brand", &c.brand);
+  c.address = ReadText(ctx, m.Get("address", true), "controller.address");
+  ReadString(ctx, m.Get("postal_index", true), "controller.postal_index", &c.postal_index);
+  ReadString(ctx, m.Get("country", true), "controller.country", &c.country);
+  ReadString(ctx, m.Get("primary_storage_country", true), "controller.primary_storage_country",
+             &c.primary_storage_country);
+  m.Done();
+}
+
+void ReadLaw(const std::string& rel, const std::filesystem::path& display_dir,
+             const FileReader& read, const SourcePos& ref_pos, LoadResult* result, Policy* p) {
+  const std::string display = (display_dir / rel).lexically_normal().string();
+  auto content = read(rel);
+  if (!content) {
+    result->problems.push_back({ref_pos, "law: cannot read '" + rel + "'"});
+    return;
+  }
+  result->files[rel] = *content;
+  Ctx ctx(display, &result->problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*content);
+  } catch (const YAML::ParserException& e) {
+    ctx.Error(SourcePos{display, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    return;
+  }
+  MapReader m(ctx, root, "law");
+  if (!m.ok()) return;
+  std::string format;
+  if (ReadString(ctx, m.Get("format", true), "format", &format) && format != kLawFormat) {
+    ctx.Error(m.pos(), "format: '" + format + "' is not " + std::string(kLawFormat));
+  }
+  ReadString(ctx, m.Get("jurisdiction", true), "jurisdiction", &p->jurisdiction);
+  ForEachItem(ctx, m.Get("statutes", true), "statutes", [&](const YAML::Node& item,
+                                                            const std::string& path) {
+    MapReader s(ctx, item, path);
+    if (!s.ok()) return;
+    Statute st;
+    st.pos = s.pos();
+    ReadId(ctx, s.Get("id", true), path + ".id", false, &st.id);
+    ReadPeriod(ctx, s.Get("period", true), path + ".period", &st.period);
+    ReadString(ctx, s.Get("cite", true), path + ".cite", &st.cite);
+    ReadEnum(ctx, s.Get("confidence", true), path + ".confidence", {"confirmed", "from_memory"},
+             &st.confidence);
+    s.Done();
+    p->statutes.push_back(std::move(st));
+  });
+  m.Done();
+}
+
+}  // namespace
+
+std::string Diagnostic::ToString() const {
+  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " +
+         message;
+}
+
+LoadResult LoadPolicy(const std::string& main_file, const std::filesystem::path& display_dir,
+                      const FileReader& read) {
+  LoadResult result;
+  const std::string display = (display_dir / main_file).lexically_normal().string();
+  auto content = read(main_file);
+  if (!content) {
+    result.problems.push_back({SourcePos{display, 0, 0}, "cannot read the policy file"});
+    return result;
+  }
+  result.files[main_file] = *content;
+  Ctx ctx(display, &result.problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*content);
+  } catch (const YAML::ParserException& e) {
+    ctx.Error(SourcePos{display, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    return result;
+  }
+
+  Policy p;
+  MapReader top(ctx, root, "policy");
+  if (!top.ok()) return result;
+  if (ReadString(ctx, top.Get("format", true), "format", &p.format) && p.format != kPolicyFormat) {
+    ctx.Error(top.Get("format", true), "format: '" + p.format + "' is not " +
+                                           std::string(kPolicyFormat));
+  }
+  YAML::Node law = top.Get("law", true);
+  if (ReadString(ctx, law, "law", &p.law_path)) {
+    ReadLaw(p.law_path, display_dir, read, ctx.Pos(law), &result, &p);
+  }
+  ReadEdition(ctx, top.Get("edition", true), read, &result, &p);
+  ReadController(ctx, top.Get("controller", true), &p);
+
+  ForEachItem(ctx, top.Get("channels", true), "channels", [&](const YAML::Node& item,
+                                                              const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    Channel c;
+    c.pos = m.pos();
+    ReadId(ctx, m.Get("id", true), path + ".id", false, &c.id);
+    ReadEnum(ctx, m.Get("evidence", true), path + ".evidence",
+             {"e_document", "e_message", "signature", "call_recording", "paper_document"},
+             &c.evidence);
+    c.name = ReadText(ctx, m.Get("name", true), path + ".name");
+    m.Done();
+    p.channels.push_back(std::move(c));
+  });
+
+  ForEachItem(ctx, top.Get("contract_methods", true), "contract_methods",
+              [&](const YAML::Node& item, const std::string& path) {
+                MapReader m(ctx, item, path);
+                if (!m.ok()) return;
+                ContractMethod c;
+                c.pos = m.pos();
+                ReadId(ctx, m.Get("id", true), path + ".id", false, &c.id);
+                c.name = ReadText(ctx, m.Get("name", true), path + ".name");
+                m.Done();
+                p.contract_methods.push_back(std::move(c));
+              });
+
+  ForEachItem(ctx, top.Get("purposes", true), "purposes", [&](const YAML::Node& item,
+                                                              const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    Purpose pu;
+    pu.pos = m.pos();
+    ReadId(ctx, m.Get("id", true), path + ".id", false, &pu.id);
+    ReadInt(ctx, m.Get("number", true), path + ".number", &pu.number);
+    std::string basis;
+    if (ReadEnum(ctx, m.Get("basis", true), path + ".basis", {"contract", "consent", "law"},
+                 &basis)) {
+      pu.basis = basis == "contract" ? LegalBasis::kContract
+                 : basis == "consent" ? LegalBasis::kConsent
+                                      : LegalBasis::kLaw;
+    }
+    ReadString(ctx, m.Get("statute", false), path + ".statute", &pu.statute);
+    pu.name = ReadText(ctx, m.Get("name", true), path + ".name");
+    m.Done();
+    p.purposes.push_back(std::move(pu));
+  });
+
+  ForEachItem(ctx, top.Get("categories", true), "categories", [&](const YAML::Node& item,
+                                                                  const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    Category c;
+    c.pos = m.pos();
+    ReadId(ctx, m.Get("id", true), path + ".id", true, &c.id);
+    std::string access;
+    if (ReadEnum(ctx, m.Get("access", true), path + ".access", {"public", "restricted"}, &access)) {
+      c.access = access == "public" ? AccessClass::kPublic : AccessClass::kRestricted;
+    }
+    YAML::Node value = m.Get("value", false);
+    std::string value_name;
+    if (ReadEnum(ctx, value, path + ".value", {"text", "iin", "phone", "name", "email", "date"},
+                 &value_name)) {
+      ParseValueType(value_name, &c.value);
+    }
+    c.name = ReadText(ctx, m.Get("name", true), path + ".name");
+    c.purposes = ReadRefs(ctx, m.Get("purposes", true), path + ".purposes", false);
+    m.Done();
+    p.categories.push_back(std::move(c));
+  });
+
+  ForEachItem(ctx, top.Get("services", true), "services", [&](const YAML::Node& item,
+                                                              const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    Service s;
+    s.pos = m.pos();
+    ReadId(ctx, m.Get("id", true), path + ".id", false, &s.id);
+    std::string kind;
+    if (ReadEnum(ctx, m.Get("kind", true), path + ".kind", {"base", "additional"}, &kind)) {
+      s.kind = kind == "base" ? ServiceKind::kBase : ServiceKind::kAdditional;
+    }
+    s.name = ReadText(ctx, m.Get("name", true), path + ".name");
+    s.join_methods = ReadRefs(ctx, m.Get("join_methods", true), path + ".join_methods", false);
+    s.purposes = ReadRefs(ctx, m.Get("purposes", true), path + ".purposes", false);
+    s.categories = ReadRefs(ctx, m.Get("categories", true), path + ".categories", true);
+    YAML::Node re = m.Get("reenable", false);
+    if (re.IsDefined()) {
+      s.has_reenable = true;
+      MapReader r(ctx, re, path + ".reenable");
+      if (r.ok()) {
+        ReadBool(ctx, r.Get("written_application", true), path + ".reenable.written_application",
+                 &s.reenable_written_application);
+        ReadBool(ctx, r.Get("new_consent", true), path + ".reenable.new_consent",
+                 &s.reenable_new_consent);
+        r.Done();
+      }
+    }
+    m.Done();
+    p.services.push_back(std::move(s));
+  });
+
+  ForEachItem(ctx, top.Get("retention", true), "retention", [&](const YAML::Node& item,
+                                                                const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    RetentionRule r;
+    r.pos = m.pos();
+    YAML::Node cat = m.Get("category", true);
+    if (ReadId(ctx, cat, path + ".category", true, &r.category.id)) r.category.pos = ctx.Pos(cat);
+    YAML::Node period = m.Get("period", true);
+    ReadPeriod(ctx, period, path + ".period", &r.period);
+    r.period_pos = ctx.Pos(period);
+    ReadEnum(ctx, m.Get("from", true), path + ".from",
+             {"collection", "relationship_end", "tax_period_end", "transaction"}, &r.from);
+    YAML::Node min = m.Get("minimum", false);
+    Ref min_ref;
+    if (ReadId(ctx, min, path + ".minimum", false, &min_ref.id)) {
+      min_ref.pos = ctx.Pos(min);
+      r.minimum = min_ref;
+    }
+    ReadString(ctx, m.Get("ground", true), path + ".ground", &r.ground);
+    m.Done();
+    p.retention.push_back(std::move(r));
+  });
+
+  ForEachItem(ctx, top.Get("recipients", false), "recipients", [&](const YAML::Node& item,
+                                                                   const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    Recipient r;
+    r.pos = m.pos();
+    ReadId(ctx, m.Get("id", true), path + ".id", false, &r.id);
+    r.name = ReadText(ctx, m.Get("name", true), path + ".name");
+    YAML::Node country = m.Get("country", true);
+    if (ReadString(ctx, country, path + ".country", &r.country) &&
+        (r.country.size() != 2 || !std::isupper(static_cast<unsigned char>(r.country[0])) ||
+         !std::isupper(static_cast<unsigned char>(r.country[1])))) {
+      ctx.Error(country, path + ".country: must be an ISO 3166-1 alpha-2 code (KZ, DE, ...)");
+    }
+    ReadString(ctx, m.Get("agreement", true), path + ".agreement", &r.agreement);
+    ReadDate(ctx, m.Get("nda_signed", true), path + ".nda_signed", &r.nda_signed);
+    r.purposes = ReadRefs(ctx, m.Get("purposes", true), path + ".purposes", false);
+    r.categories = ReadRefs(ctx, m.Get("categories", true), path + ".categories", true);
+    m.Done();
+    p.recipients.push_back(std::move(r));
+  });
+
+  {
+    MapReader m(ctx, top.Get("withdrawal", true), "withdrawal");
+    if (m.ok()) {
+      WithdrawalRules& w = p.withdrawal;
+      w.channels = ReadRefs(ctx, m.Get("channels", true), "withdrawal.channels", false);
+      ReadBool(ctx, m.Get("block_if_unfulfilled_obligation", true),
+               "withdrawal.block_if_unfulfilled_obligation", &w.block_if_unfulfilled_obligation);
+      ReadBool(ctx, m.Get("block_if_legal_hold", true), "withdrawal.block_if_legal_hold",
+               &w.block_if_legal_hold);
+      w.warning = ReadText(ctx, m.Get("warning", true), "withdrawal.warning");
+      m.Done();
+    }
+  }
+
+  auto read_named = [&](const char* key, std::vector<NamedItem>* out) {
+    ForEachItem(ctx, top.Get(key, true), key, [&](const YAML::Node& item, const std::string& path) {
+      MapReader m(ctx, item, path);
+      if (!m.ok()) return;
+      NamedItem it;
+      it.pos = m.pos();
+      ReadId(ctx, m.Get("id", true), path + ".id", false, &it.id);
+      it.name = ReadText(ctx, m.Get("name", true), path + ".name");
+      m.Done();
+      out->push_back(std::move(it));
+    });
+  };
+  read_named("rights", &p.rights);
+  read_named("security_measures", &p.security_measures);
+  top.Done();
+
+  for (auto& d : ValidatePolicy(p)) result.problems.push_back(std::move(d));
+  if (result.problems.empty()) result.policy = std::move(p);
+  return result;
+}
+
+LoadResult LoadPolicyFile(const std::filesystem::path& path) {
+  const std::filesystem::path dir = path.parent_path();
+  FileReader read = [&dir](const std::string& rel) -> std::optional<std::string> {
+    std::ifstream in(dir / rel, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream s;
+    s << in.rdbuf();
+    if (in.bad()) return std::nullopt;
+    return s.str();
+  };
+  return LoadPolicy(path.filename().string(), dir, read);
+}
+
+LoadResult LoadPolicyBundle(const std::map<std::string, std::string>& files,
+                            const std::string& main_file) {
+  FileReader read = [&files](const std::string& rel) -> std::optional<std::string> {
+    auto it = files.find(rel);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  return LoadPolicy(main_file, "edition", read);
+}
+
+}  // namespace qorgau::policy

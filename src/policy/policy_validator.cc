@@ -1,0 +1,202 @@
+// The semantic checks of a loaded policy: everything that makes a
+// well-formed file a policy the engine can enforce. Each check cites the
+// requirement or legal rule it protects.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "policy/policy_loader.h"
+
+namespace qorgau::policy {
+namespace {
+
+class Checker {
+ public:
+  explicit Checker(const Policy& p) : p_(p) {}
+
+  std::vector<Diagnostic> Run() {
+    Duplicates();
+    Purposes();
+    Categories();
+    Services();
+    Retention();
+    Recipients();
+    Withdrawal();
+    return std::move(out_);
+  }
+
+ private:
+  void Error(const SourcePos& pos, std::string message) { out_.push_back({pos, std::move(message)}); }
+
+  template <typename T>
+  void UniqueIds(const std::vector<T>& items, std::string_view list) {
+    std::map<std::string, SourcePos> seen;
+    for (const T& item : items) {
+      if (item.id.empty()) continue;
+      auto [it, fresh] = seen.emplace(item.id, item.pos);
+      if (!fresh) {
+        Error(item.pos, std::string(list) + ": duplicate id '" + item.id + "' (first at line " +
+                            std::to_string(it->second.line) + ")");
+      }
+    }
+  }
+
+  void Duplicates() {
+    UniqueIds(p_.channels, "channels");
+    UniqueIds(p_.contract_methods, "contract_methods");
+    UniqueIds(p_.purposes, "purposes");
+    UniqueIds(p_.categories, "categories");
+    UniqueIds(p_.services, "services");
+    UniqueIds(p_.recipients, "recipients");
+    UniqueIds(p_.rights, "rights");
+    UniqueIds(p_.security_measures, "security_measures");
+    UniqueIds(p_.statutes, "statutes");
+  }
+
+  void PurposeRef(const Ref& r, std::string_view where) {
+    if (!p_.FindPurpose(r.id)) Error(r.pos, std::string(where) + ": unknown purpose '" + r.id + "'");
+  }
+  void CategoryRef(const Ref& r, std::string_view where) {
+    if (!p_.FindCategory(r.id)) {
+      Error(r.pos, std::string(where) + ": unknown data category '" + r.id + "'");
+    }
+  }
+
+  // R-V.1: the purposes are a closed, numbered list.
+  void Purposes() {
+    std::set<int> numbers;
+    for (const Purpose& pu : p_.purposes) {
+      if (pu.number < 1 || pu.number > static_cast<int>(p_.purposes.size())) {
+        Error(pu.pos, "purpose '" + pu.id + "': number " + std::to_string(pu.number) +
+                          " is outside 1.." + std::to_string(p_.purposes.size()));
+      } else if (!numbers.insert(pu.number).second) {
+        Error(pu.pos, "purpose '" + pu.id + "': duplicate number " + std::to_string(pu.number));
+      }
+      if (pu.basis == LegalBasis::kLaw && pu.statute.empty()) {
+        Error(pu.pos, "purpose '" + pu.id + "': basis 'law' needs a 'statute' naming the act");
+      }
+      if (pu.basis != LegalBasis::kLaw && !pu.statute.empty()) {
+        Error(pu.pos, "purpose '" + pu.id + "': 'statute' is only for basis 'law'");
+      }
+    }
+  }
+
+  // R-IV.2: every category is used by a declared purpose.
+  void Categories() {
+    std::map<ValueType, const Category*> typed;
+    for (const Category& c : p_.categories) {
+      if (c.value != ValueType::kText && c.value != ValueType::kDate) {
+        auto [it, fresh] = typed.emplace(c.value, &c);
+        if (!fresh) {
+          Error(c.pos, "category '" + c.id + "': a second category with value '" +
+                           std::string(ValueTypeName(c.value)) + "' (first: '" + it->second->id +
+                           "')");
+        }
+      }
+      if (c.purposes.empty()) {
+        Error(c.pos, "category '" + c.id + "': no purpose may use it (empty 'purposes')");
+      }
+      for (const Ref& r : c.purposes) PurposeRef(r, "category '" + c.id + "'");
+    }
+  }
+
+  // Services need purposes their kind can have, and categories those
+  // purposes may use (R-III.2, R-III.3, R-VI.4).
+  void Services() {
+    for (const Service& s : p_.services) {
+      const std::string where = "service '" + s.id + "'";
+      for (const Ref& r : s.join_methods) {
+        if (!p_.FindContractMethod(r.id)) {
+          Error(r.pos, where + ": unknown contract method '" + r.id + "'");
+        }
+      }
+      if (s.purposes.empty()) Error(s.pos, where + ": needs at least one purpose");
+      for (const Ref& r : s.purposes) {
+        PurposeRef(r, where);
+        const Purpose* pu = p_.FindPurpose(r.id);
+        if (pu && s.kind == ServiceKind::kBase && pu->basis == LegalBasis::kConsent) {
+          Error(r.pos, where + ": a base service cannot need purpose '" + r.id +
+                           "', whose basis is consent (a separate consent cannot be a "
+                           "condition of the contract)");
+        }
+      }
+      CategoriesUsable(s.categories, s.purposes, where);
+      if (s.kind == ServiceKind::kBase &&
+          (s.reenable_written_application || s.reenable_new_consent)) {
+        Error(s.pos, where + ": 'reenable' applies to additional services only");
+      }
+      if (s.kind == ServiceKind::kAdditional && !s.has_reenable) {
+        Error(s.pos, where + ": an additional service needs 'reenable' (R-VI.5)");
+      }
+    }
+  }
+
+  void CategoriesUsable(const std::vector<Ref>& categories, const std::vector<Ref>& purposes,
+                        const std::string& where) {
+    for (const Ref& c : categories) {
+      if (!p_.FindCategory(c.id)) {
+        CategoryRef(c, where);
+        continue;
+      }
+      const bool usable = std::any_of(purposes.begin(), purposes.end(), [&](const Ref& pu) {
+        return p_.CategoryAllowsPurpose(c.id, pu.id);
+      });
+      if (!usable) {
+        Error(c.pos, where + ": category '" + c.id + "' is not allowed for any of its purposes");
+      }
+    }
+  }
+
+  // R-VII.1: every category has one retention rule, never shorter than the
+  // statutory minimum it cites.
+  void Retention() {
+    std::map<std::string, int> rules;
+    for (const RetentionRule& r : p_.retention) {
+      if (r.category.id.empty()) continue;
+      CategoryRef(r.category, "retention");
+      if (++rules[r.category.id] == 2) {
+        Error(r.pos, "retention: a second rule for category '" + r.category.id + "'");
+      }
+      if (!r.minimum) continue;
+      const Statute* st = p_.FindStatute(r.minimum->id);
+      if (!st) {
+        Error(r.minimum->pos, "retention: unknown statute '" + r.minimum->id + "' in the law table");
+        continue;
+      }
+      if (r.period.amount > 0 && st->period.amount > 0 && r.period.Days() < st->period.Days()) {
+        Error(r.period_pos, "retention for '" + r.category.id + "': period " +
+                                r.period.ToString() + " is shorter than the statutory minimum " +
+                                st->period.ToString() + " of '" + st->id + "'");
+      }
+    }
+    for (const Category& c : p_.categories) {
+      if (!rules.count(c.id)) Error(c.pos, "category '" + c.id + "': has no retention rule");
+    }
+  }
+
+  // R-IX.3: recipients receive only what their purposes may use.
+  void Recipients() {
+    for (const Recipient& r : p_.recipients) {
+      const std::string where = "recipient '" + r.id + "'";
+      if (r.purposes.empty()) Error(r.pos, where + ": needs at least one purpose");
+      for (const Ref& pu : r.purposes) PurposeRef(pu, where);
+      CategoriesUsable(r.categories, r.purposes, where);
+    }
+  }
+
+  // R-VI.2: withdrawal channels are declared channels.
+  void Withdrawal() {
+    for (const Ref& c : p_.withdrawal.channels) {
+      if (!p_.FindChannel(c.id)) Error(c.pos, "withdrawal: unknown channel '" + c.id + "'");
+    }
+  }
+
+  const Policy& p_;
+  std::vector<Diagnostic> out_;
+};
+
+}  // namespace
+
+std::vector<Diagnostic> ValidatePolicy(const Policy& policy) { return Checker(policy).Run(); }
+
+}  // namespace qorgau::policy

@@ -1,0 +1,312 @@
+#include "rules/engine.h"
+
+#include <boost/json.hpp>
+
+#include "core/personal_value.h"
+
+namespace qorgau::rules {
+namespace {
+
+using policy::LegalBasis;
+using store::ConsentState;
+
+std::string DataAad(SubjectId id, std::string_view category) {
+  return "qorgau:pd:v1:" + std::to_string(id) + ":" + std::string(category);
+}
+
+bool IsProvenance(std::string_view p) {
+  return p == "subject" || p == "service" || p == "public_source" || p == "third_party" ||
+         p == "derived";
+}
+
+// Evidence is a reference to a document, message, recording or signature,
+// never the personal data itself.
+Result<void> CheckEvidence(std::string_view evidence) {
+  if (evidence.empty() || evidence.size() > 128) {
+    return Fail(ErrorCode::kInvalidArgument, "evidence", "must be 1-128 characters");
+  }
+  for (char c : evidence) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '#';
+    if (!ok) {
+      return Fail(ErrorCode::kInvalidArgument, "evidence",
+                  "may contain only letters, digits and - _ . : / #");
+    }
+  }
+  if (ContainsPersonalDataShape(evidence)) {
+    return Fail(ErrorCode::kInvalidArgument, "evidence",
+                "must be a reference, not personal data (it contains an IIN or phone number)");
+  }
+  return {};
+}
+
+Result<crypto::Bytes> EditionHash(const std::map<std::string, std::string>& files) {
+  // Length-prefixed so that no two bundles share an encoding.
+  std::string msg = "qorgau-edition/1\n";
+  for (const auto& [path, content] : files) {
+    msg += std::to_string(path.size()) + ":" + path + std::to_string(content.size()) + ":" + content;
+  }
+  const crypto::Digest d = crypto::Sha256(msg);
+  return crypto::Bytes(d.begin(), d.end());
+}
+
+}  // namespace
+
+Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy::Policy& policy,
+                           const std::map<std::string, std::string>& files,
+                           const std::string& main_file, const Actor& actor) {
+  auto hash = EditionHash(files);
+  if (!hash) return tl::unexpected(hash.error());
+  auto txn = store.Begin(store::Store::Mode::kWrite);
+  if (!txn) return tl::unexpected(txn.error());
+  auto latest = (*txn)->LatestEdition();
+  if (!latest) return tl::unexpected(latest.error());
+  if (*latest && (*latest)->number >= policy.edition.number) {
+    return Fail(ErrorCode::kFailedPrecondition, "edition.number",
+                "edition " + std::to_string(policy.edition.number) +
+                    " is not newer than the published edition " +
+                    std::to_string((*latest)->number));
+  }
+  const UnixMillis now = clock.Now();
+  store::EditionRecord rec{policy.edition.number, main_file, *hash, now, files};
+  if (auto r = (*txn)->PutEdition(rec); !r) return tl::unexpected(r.error());
+  ledger::EventDraft ev{"policy.published", std::nullopt, actor.id, {}};
+  ev.data["edition"] = policy.edition.number;
+  ev.data["hash"] = crypto::ToHex(*hash);
+  ev.data["effective_date"] = FormatDate(policy.edition.effective_date);
+  if (auto e = ledger::Append(**txn, now, ev); !e) return tl::unexpected(e.error());
+  if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
+  return policy.edition.number;
+}
+
+Result<SubjectId> Engine::Resolve(store::Transaction& txn, const SubjectKey& key) {
+  switch (key.kind) {
+    case SubjectKey::Kind::kId: {
+      SubjectId id = 0;
+      for (char c : key.value) {
+        if (c < '0' || c > '9' || key.value.size() > 18) {
+          return Fail(ErrorCode::kInvalidArgument, "subject", "must be a subject id (digits)");
+        }
+        id = id * 10 + (c - '0');
+      }
+      auto s = txn.GetSubject(id);
+      if (!s) return tl::unexpected(s.error());
+      if (!*s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+      return id;
+    }
+    case SubjectKey::Kind::kIin:
+    case SubjectKey::Kind::kPhone: {
+      const bool iin = key.kind == SubjectKey::Kind::kIin;
+      auto normal = NormalizeValue(iin ? ValueType::kIin : ValueType::kPhone, key.value,
+                                   iin ? "iin" : "phone");
+      if (!normal) return tl::unexpected(normal.error());
+      auto index = d_.keys.BlindIndex(iin ? "iin" : "phone", *normal);
+      if (!index) return tl::unexpected(index.error());
+      auto found = txn.FindSubject(iin ? store::IndexKind::kIin : store::IndexKind::kPhone, *index);
+      if (!found) return tl::unexpected(found.error());
+      if (!*found) {
+        return Fail(ErrorCode::kNotFound, iin ? "iin" : "phone",
+                    iin ? "no subject with this IIN" : "no subject with this phone number");
+      }
+      return **found;
+    }
+  }
+  return Fail(ErrorCode::kInternal, "subject", "unknown key kind");
+}
+
+Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& actor) {
+  const policy::Policy& p = *d_.policy;
+  if (!IsProvenance(input.provenance)) {
+    return Fail(ErrorCode::kInvalidArgument, "provenance",
+                "must be one of subject, service, public_source, third_party, derived");
+  }
+  const policy::Category* iin_cat = p.FindCategoryByValue(ValueType::kIin);
+  const policy::Category* phone_cat = p.FindCategoryByValue(ValueType::kPhone);
+  if (!iin_cat || !phone_cat) {
+    return Fail(ErrorCode::kFailedPrecondition, "policy",
+                "the policy has no category with value 'iin' or 'phone'");
+  }
+  // Validate every value before touching the store.
+  std::map<std::string, std::string> values;
+  auto iin = NormalizeValue(ValueType::kIin, input.iin, "iin");
+  if (!iin) return tl::unexpected(iin.error());
+  auto phone = NormalizeValue(ValueType::kPhone, input.phone, "phone");
+  if (!phone) return tl::unexpected(phone.error());
+  values[iin_cat->id] = *iin;
+  values[phone_cat->id] = *phone;
+  for (const auto& [category, raw] : input.data) {
+    const policy::Category* c = p.FindCategory(category);
+    if (!c) {
+      return Fail(ErrorCode::kNotFound, category,
+                  "not a data category of policy edition " + std::to_string(p.edition.number));
+    }
+    if (values.count(category)) {
+      return Fail(ErrorCode::kInvalidArgument, category, "given twice");
+    }
+    auto v = NormalizeValue(c->value, raw, category);
+    if (!v) return tl::unexpected(v.error());
+    values[category] = *v;
+  }
+
+  auto iin_index = d_.keys.BlindIndex("iin", *iin);
+  auto phone_index = d_.keys.BlindIndex("phone", *phone);
+  if (!iin_index) return tl::unexpected(iin_index.error());
+  if (!phone_index) return tl::unexpected(phone_index.error());
+
+  auto txn = d_.store.Begin(store::Store::Mode::kWrite);
+  if (!txn) return tl::unexpected(txn.error());
+  const UnixMillis now = d_.clock.Now();
+  auto id = (*txn)->InsertSubject(now, *iin_index, *phone_index);
+  if (!id) return tl::unexpected(id.error());
+  auto key = d_.keys.NewDataKey(*id);
+  if (!key) return tl::unexpected(key.error());
+  if (auto r = (*txn)->SetSubjectKey(*id, key->second); !r) return tl::unexpected(r.error());
+  boost::json::array categories;
+  for (const auto& [category, value] : values) {
+    auto sealed = crypto::Seal(key->first, value, DataAad(*id, category));
+    if (!sealed) return tl::unexpected(sealed.error());
+    store::PersonalDataRecord rec{*id, category, std::move(*sealed), input.provenance, now};
+    if (auto r = (*txn)->PutPersonalData(rec); !r) return tl::unexpected(r.error());
+    categories.emplace_back(category);
+  }
+  ledger::EventDraft ev{"subject.added", *id, actor.id, {}};
+  ev.data["categories"] = std::move(categories);
+  ev.data["provenance"] = input.provenance;
+  if (auto e = ledger::Append(**txn, now, ev); !e) return tl::unexpected(e.error());
+  if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
+  return *id;
+}
+
+Result<SubjectView> Engine::View(store::Transaction& txn, const store::SubjectRecord& s, bool full) {
+  SubjectView view{s.id, s.created_at, !full, {}};
+  auto key = d_.keys.UnwrapDataKey(s.id, s.wrapped_key);
+  if (!key) return tl::unexpected(key.error());
+  auto records = txn.GetPersonalData(s.id);
+  if (!records) return tl::unexpected(records.error());
+  for (const auto& r : *records) {
+    auto value = crypto::Open(*key, r.sealed, DataAad(s.id, r.category));
+    if (!value) return tl::unexpected(value.error());
+    const policy::Category* c = d_.policy->FindCategory(r.category);
+    const ValueType type = c ? c->value : ValueType::kText;
+    view.data.push_back({r.category, full ? *value : MaskValue(type, *value), r.provenance,
+                         r.recorded_at});
+  }
+  return view;
+}
+
+Result<SubjectView> Engine::ShowSubject(const SubjectKey& key, bool full) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto id = Resolve(**txn, key);
+  if (!id) return tl::unexpected(id.error());
+  auto s = (*txn)->GetSubject(*id);
+  if (!s) return tl::unexpected(s.error());
+  return View(**txn, **s, full);
+}
+
+Result<std::vector<SubjectView>> Engine::ListSubjects(SubjectId after, size_t limit, bool full) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto subjects = (*txn)->ListSubjects(after, limit);
+  if (!subjects) return tl::unexpected(subjects.error());
+  std::vector<SubjectView> out;
+  for (const auto& s : *subjects) {
+    auto v = View(**txn, s, full);
+    if (!v) return tl::unexpected(v.error());
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+Result<ConsentOutcome> Engine::ChangeConsent(const ConsentRequest& req, const Actor& actor,
+                                             ConsentState to) {
+  const policy::Policy& p = *d_.policy;
+  const bool grant = to == ConsentState::kGranted;
+  const policy::Purpose* purpose = p.FindPurpose(req.purpose);
+  if (!purpose) {
+    return Fail(ErrorCode::kNotFound, "purpose",
+                "'" + req.purpose + "' is not a purpose of policy edition " +
+                    std::to_string(p.edition.number));
+  }
+  if (purpose->basis == LegalBasis::kLaw) {
+    return Fail(ErrorCode::kFailedPrecondition, "purpose",
+                "'" + req.purpose + "' rests on law (" + purpose->statute +
+                    "), not on consent: consent is neither needed nor withdrawable");
+  }
+  if (purpose->basis == LegalBasis::kContract) {
+    return Fail(ErrorCode::kFailedPrecondition, "purpose",
+                "'" + req.purpose +
+                    "' rests on the contract: joining it gives the consent (R-III.3), and it "
+                    "ends with the contract, not by a separate consent");
+  }
+  if (!p.FindChannel(req.channel)) {
+    return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a consent channel");
+  }
+  if (!grant) {
+    bool accepted = false;
+    for (const auto& c : p.withdrawal.channels) accepted = accepted || c.id == req.channel;
+    if (!accepted) {
+      return Fail(ErrorCode::kFailedPrecondition, "channel",
+                  "withdrawal is not accepted through '" + req.channel + "' (R-VI.2)");
+    }
+  }
+  if (auto r = CheckEvidence(req.evidence); !r) return tl::unexpected(r.error());
+
+  auto txn = d_.store.Begin(store::Store::Mode::kWrite);
+  if (!txn) return tl::unexpected(txn.error());
+  auto id = Resolve(**txn, req.subject);
+  if (!id) return tl::unexpected(id.error());
+  auto consents = (*txn)->GetConsents(*id);
+  if (!consents) return tl::unexpected(consents.error());
+  std::optional<store::ConsentRecord> current;
+  for (const auto& c : *consents) {
+    if (c.purpose == req.purpose) current = c;
+  }
+  const bool granted_now = current && current->state == ConsentState::kGranted;
+  if (grant && granted_now) {
+    return Fail(ErrorCode::kAlreadyExists, "purpose",
+                "consent to '" + req.purpose + "' is already granted");
+  }
+  if (!grant && !granted_now) {
+    return Fail(ErrorCode::kFailedPrecondition, "purpose",
+                "there is no consent to '" + req.purpose + "' in force to withdraw");
+  }
+  const UnixMillis now = d_.clock.Now();
+  ledger::EventDraft ev{grant ? "consent.granted" : "consent.withdrawn", *id, actor.id, {}};
+  ev.data["purpose"] = req.purpose;
+  ev.data["basis"] = std::string(policy::LegalBasisName(purpose->basis));
+  ev.data["edition"] = p.edition.number;
+  ev.data["channel"] = req.channel;
+  ev.data["evidence"] = req.evidence;
+  auto event = ledger::Append(**txn, now, ev);
+  if (!event) return tl::unexpected(event.error());
+  store::ConsentRecord rec{*id,        req.purpose, to, p.edition.number, req.channel,
+                           req.evidence, now,       event->seq};
+  if (auto r = (*txn)->PutConsent(rec); !r) return tl::unexpected(r.error());
+  if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
+  return ConsentOutcome{*id, req.purpose, to, p.edition.number, event->seq};
+}
+
+Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& request, const Actor& actor) {
+  return ChangeConsent(request, actor, ConsentState::kGranted);
+}
+
+Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& request, const Actor& actor) {
+  return ChangeConsent(request, actor, ConsentState::kWithdrawn);
+}
+
+Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const SubjectKey& key) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto id = Resolve(**txn, key);
+  if (!id) return tl::unexpected(id.error());
+  return (*txn)->GetConsents(*id);
+}
+
+Result<ledger::VerifyReport> Engine::VerifyLedger() {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  return ledger::Verify(**txn);
+}
+
+}  // namespace qorgau::rules

@@ -1,0 +1,487 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <unordered_map>
+
+namespace qorgau::store {
+namespace {
+
+// The schema, one entry per version; never edit a published entry, append
+// a new one.
+const char* const kMigrations[] = {
+    // 1: subjects, sealed personal data, consents, the ledger, editions.
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT;
+CREATE TABLE editions (
+  number       INTEGER PRIMARY KEY,
+  main_file    TEXT NOT NULL,
+  hash         BLOB NOT NULL,
+  published_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE edition_files (
+  edition INTEGER NOT NULL REFERENCES editions(number),
+  path    TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (edition, path)
+) STRICT;
+CREATE TABLE subjects (
+  id          INTEGER PRIMARY KEY,
+  created_at  INTEGER NOT NULL,
+  wrapped_key BLOB,
+  iin_index   BLOB NOT NULL UNIQUE,
+  phone_index BLOB NOT NULL UNIQUE
+) STRICT;
+CREATE TABLE personal_data (
+  subject_id  INTEGER NOT NULL REFERENCES subjects(id),
+  category    TEXT NOT NULL,
+  sealed      BLOB NOT NULL,
+  provenance  TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, category)
+) STRICT;
+CREATE TABLE consents (
+  subject_id INTEGER NOT NULL REFERENCES subjects(id),
+  purpose    TEXT NOT NULL,
+  state      INTEGER NOT NULL,
+  edition    INTEGER NOT NULL,
+  channel    TEXT NOT NULL,
+  evidence   TEXT NOT NULL,
+  changed_at INTEGER NOT NULL,
+  event_seq  INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, purpose)
+) STRICT;
+CREATE TABLE events (
+  seq       INTEGER PRIMARY KEY,
+  body      TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash      BLOB NOT NULL
+) STRICT;
+)sql",
+};
+
+constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+tl::unexpected<Error> DbError(sqlite3* db, std::string_view what) {
+  return Fail(ErrorCode::kIo, "", std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// A prepared statement, reset after each use.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+      s_ = nullptr;
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* get() { return s_; }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  void Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, const Bytes& v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  int Step() { return sqlite3_step(s_); }
+
+  std::int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
+  std::string Text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
+  }
+  Bytes Blob(int col) {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s_, col));
+    return p ? Bytes(p, p + sqlite3_column_bytes(s_, col)) : Bytes();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+class SqliteStore;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteStore& store, std::unique_lock<std::mutex> lock);
+  ~SqliteTransaction() override;
+
+  Result<std::optional<Bytes>> GetMeta(std::string_view key) override;
+  Result<void> PutMeta(std::string_view key, const Bytes& value) override;
+  Result<void> PutEdition(const EditionRecord& edition) override;
+  Result<std::optional<EditionRecord>> LatestEdition() override;
+  Result<SubjectId> InsertSubject(UnixMillis created_at, const Bytes& iin_index,
+                                  const Bytes& phone_index) override;
+  Result<void> SetSubjectKey(SubjectId id, const Bytes& wrapped_key) override;
+  Result<std::optional<SubjectId>> FindSubject(IndexKind kind, const Bytes& index) override;
+  Result<std::optional<SubjectRecord>> GetSubject(SubjectId id) override;
+  Result<std::vector<SubjectRecord>> ListSubjects(SubjectId after, size_t limit) override;
+  Result<void> PutPersonalData(const PersonalDataRecord& record) override;
+  Result<std::vector<PersonalDataRecord>> GetPersonalData(SubjectId subject) override;
+  Result<void> PutConsent(const ConsentRecord& record) override;
+  Result<std::vector<ConsentRecord>> GetConsents(SubjectId subject) override;
+  Result<std::optional<EventRecord>> LastEvent() override;
+  Result<void> AppendEvent(const EventRecord& event) override;
+  Result<void> ScanEvents(std::int64_t from,
+                          const std::function<bool(const EventRecord&)>& each) override;
+  Result<void> Commit() override;
+
+ private:
+  // Runs a statement that returns no rows.
+  Result<void> Exec(Stmt& s, std::string_view what);
+  Stmt& S(const char* sql);
+
+  SqliteStore& store_;
+  std::unique_lock<std::mutex> lock_;
+  bool open_ = true;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override {
+    stmts_.clear();
+    sqlite3_close(db_);
+  }
+
+  Result<void> Migrate() {
+    Stmt v(db_, "PRAGMA user_version");
+    if (!v.ok() || v.Step() != SQLITE_ROW) return DbError(db_, "reading the schema version");
+    version_ = static_cast<int>(v.Int(0));
+    if (version_ > kLatest) {
+      return Fail(ErrorCode::kFailedPrecondition, "database",
+                  "schema version " + std::to_string(version_) +
+                      " is newer than this qorgau knows (" + std::to_string(kLatest) +
+                      "); use a newer qorgau");
+    }
+    if (version_ == kLatest) return {};
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return DbError(db_, "starting the migration");
+    }
+    for (int v2 = version_; v2 < kLatest; ++v2) {
+      if (sqlite3_exec(db_, kMigrations[v2], nullptr, nullptr, nullptr) != SQLITE_OK) {
+        auto err = DbError(db_, "migration " + std::to_string(v2 + 1));
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return err;
+      }
+    }
+    const std::string set = "PRAGMA user_version = " + std::to_string(kLatest);
+    if (sqlite3_exec(db_, set.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      auto err = DbError(db_, "finishing the migration");
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return err;
+    }
+    version_ = kLatest;
+    return {};
+  }
+
+  Result<std::unique_ptr<Transaction>> Begin(Mode mode) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    const char* sql = mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED";
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return DbError(db_, "starting a transaction");
+    }
+    return std::make_unique<SqliteTransaction>(*this, std::move(lock));
+  }
+
+  int SchemaVersion() const override { return version_; }
+
+  sqlite3* db() { return db_; }
+
+  // Before COMMIT or ROLLBACK: no statement may stay mid-result.
+  void ResetAll() {
+    for (auto& [sql, stmt] : stmts_) stmt->Reset();
+  }
+
+  Stmt& Statement(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) it = stmts_.emplace(sql, std::make_unique<Stmt>(db_, sql)).first;
+    it->second->Reset();
+    return *it->second;
+  }
+
+ private:
+  sqlite3* db_;
+  std::mutex mu_;
+  int version_ = 0;
+  // Keyed by the address of the SQL literal: each call site's text is a
+  // distinct static string.
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
+};
+
+SqliteTransaction::SqliteTransaction(SqliteStore& store, std::unique_lock<std::mutex> lock)
+    : store_(store), lock_(std::move(lock)) {}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (open_) {
+    store_.ResetAll();
+    sqlite3_exec(store_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+Stmt& SqliteTransaction::S(const char* sql) { return store_.Statement(sql); }
+
+Result<void> SqliteTransaction::Exec(Stmt& s, std::string_view what) {
+  if (!s.ok()) return DbError(store_.db(), what);
+  const int rc = s.Step();
+  if (rc != SQLITE_DONE) return DbError(store_.db(), what);
+  return {};
+}
+
+Result<std::optional<Bytes>> SqliteTransaction::GetMeta(std::string_view key) {
+  Stmt& s = S("SELECT value FROM meta WHERE key = ?1");
+  s.Bind(1, key);
+  const int rc = s.Step();
+  if (rc == SQLITE_ROW) return std::optional<Bytes>(s.Blob(0));
+  if (rc == SQLITE_DONE) return std::optional<Bytes>();
+  return DbError(store_.db(), "reading meta");
+}
+
+Result<void> SqliteTransaction::PutMeta(std::string_view key, const Bytes& value) {
+  Stmt& s = S("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+  s.Bind(1, key);
+  s.Bind(2, value);
+  return Exec(s, "writing meta");
+}
+
+Result<void> SqliteTransaction::PutEdition(const EditionRecord& e) {
+  Stmt& s = S("INSERT INTO editions (number, main_file, hash, published_at) VALUES (?1,?2,?3,?4)");
+  s.Bind(1, e.number);
+  s.Bind(2, e.main_file);
+  s.Bind(3, e.hash);
+  s.Bind(4, e.published_at);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "edition",
+                  "edition " + std::to_string(e.number) + " is already published");
+    }
+    return DbError(store_.db(), "writing the edition");
+  }
+  for (const auto& [path, content] : e.files) {
+    Stmt& f = S("INSERT INTO edition_files (edition, path, content) VALUES (?1, ?2, ?3)");
+    f.Bind(1, e.number);
+    f.Bind(2, path);
+    f.Bind(3, content);
+    if (auto r = Exec(f, "writing an edition file"); !r) return r;
+  }
+  return {};
+}
+
+Result<std::optional<EditionRecord>> SqliteTransaction::LatestEdition() {
+  EditionRecord e;
+  {
+    Stmt& s = S("SELECT number, main_file, hash, published_at FROM editions "
+                "ORDER BY number DESC LIMIT 1");
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<EditionRecord>();
+    if (rc != SQLITE_ROW) return DbError(store_.db(), "reading the edition");
+    e.number = static_cast<int>(s.Int(0));
+    e.main_file = s.Text(1);
+    e.hash = s.Blob(2);
+    e.published_at = s.Int(3);
+  }
+  Stmt& f = S("SELECT path, content FROM edition_files WHERE edition = ?1");
+  f.Bind(1, e.number);
+  int rc;
+  while ((rc = f.Step()) == SQLITE_ROW) e.files[f.Text(0)] = f.Text(1);
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading the edition files");
+  return std::optional<EditionRecord>(std::move(e));
+}
+
+Result<SubjectId> SqliteTransaction::InsertSubject(UnixMillis created_at, const Bytes& iin_index,
+                                                   const Bytes& phone_index) {
+  Stmt& s = S("INSERT INTO subjects (created_at, iin_index, phone_index) VALUES (?1, ?2, ?3)");
+  s.Bind(1, created_at);
+  s.Bind(2, iin_index);
+  s.Bind(3, phone_index);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_UNIQUE) {
+      const std::string msg = sqlite3_errmsg(store_.db());
+      const bool phone = msg.find("phone_index") != std::string::npos;
+      return Fail(ErrorCode::kAlreadyExists, phone ? "phone" : "iin",
+                  phone ? "a subject with this phone number is already registered"
+                        : "a subject with this IIN is already registered");
+    }
+    return DbError(store_.db(), "inserting a subject");
+  }
+  return sqlite3_last_insert_rowid(store_.db());
+}
+
+Result<void> SqliteTransaction::SetSubjectKey(SubjectId id, const Bytes& wrapped_key) {
+  Stmt& s = S("UPDATE subjects SET wrapped_key = ?2 WHERE id = ?1");
+  s.Bind(1, id);
+  s.Bind(2, wrapped_key);
+  return Exec(s, "writing the subject key");
+}
+
+Result<std::optional<SubjectId>> SqliteTransaction::FindSubject(IndexKind kind,
+                                                                const Bytes& index) {
+  Stmt& s = kind == IndexKind::kIin ? S("SELECT id FROM subjects WHERE iin_index = ?1")
+                                    : S("SELECT id FROM subjects WHERE phone_index = ?1");
+  s.Bind(1, index);
+  const int rc = s.Step();
+  if (rc == SQLITE_ROW) return std::optional<SubjectId>(s.Int(0));
+  if (rc == SQLITE_DONE) return std::optional<SubjectId>();
+  return DbError(store_.db(), "finding a subject");
+}
+
+Result<std::optional<SubjectRecord>> SqliteTransaction::GetSubject(SubjectId id) {
+  Stmt& s = S("SELECT id, created_at, wrapped_key FROM subjects WHERE id = ?1");
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<SubjectRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a subject");
+  return std::optional<SubjectRecord>(SubjectRecord{s.Int(0), s.Int(1), s.Blob(2)});
+}
+
+Result<std::vector<SubjectRecord>> SqliteTransaction::ListSubjects(SubjectId after, size_t limit) {
+  Stmt& s = S("SELECT id, created_at, wrapped_key FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
+  s.Bind(1, after);
+  s.Bind(2, static_cast<std::int64_t>(limit));
+  std::vector<SubjectRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Int(0), s.Int(1), s.Blob(2)});
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "listing subjects");
+  return out;
+}
+
+Result<void> SqliteTransaction::PutPersonalData(const PersonalDataRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO personal_data "
+              "(subject_id, category, sealed, provenance, recorded_at) VALUES (?1,?2,?3,?4,?5)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.category);
+  s.Bind(3, r.sealed);
+  s.Bind(4, r.provenance);
+  s.Bind(5, r.recorded_at);
+  return Exec(s, "writing personal data");
+}
+
+Result<std::vector<PersonalDataRecord>> SqliteTransaction::GetPersonalData(SubjectId subject) {
+  Stmt& s = S("SELECT subject_id, category, sealed, provenance, recorded_at FROM personal_data "
+              "WHERE subject_id = ?1 ORDER BY category");
+  s.Bind(1, subject);
+  std::vector<PersonalDataRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({s.Int(0), s.Text(1), s.Blob(2), s.Text(3), s.Int(4)});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading personal data");
+  return out;
+}
+
+Result<void> SqliteTransaction::PutConsent(const ConsentRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO consents (subject_id, purpose, state, edition, channel, "
+              "evidence, changed_at, event_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.purpose);
+  s.Bind(3, static_cast<std::int64_t>(r.state));
+  s.Bind(4, r.edition);
+  s.Bind(5, r.channel);
+  s.Bind(6, r.evidence);
+  s.Bind(7, r.changed_at);
+  s.Bind(8, r.event_seq);
+  return Exec(s, "writing a consent");
+}
+
+Result<std::vector<ConsentRecord>> SqliteTransaction::GetConsents(SubjectId subject) {
+  Stmt& s = S("SELECT subject_id, purpose, state, edition, channel, evidence, changed_at, "
+              "event_seq FROM consents WHERE subject_id = ?1 ORDER BY purpose");
+  s.Bind(1, subject);
+  std::vector<ConsentRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    const std::int64_t state = s.Int(2);
+    if (state != 0 && state != 1) {
+      return Fail(ErrorCode::kCorruption, "consents", "unknown consent state in the store");
+    }
+    out.push_back({s.Int(0), s.Text(1), static_cast<ConsentState>(state),
+                   static_cast<int>(s.Int(3)), s.Text(4), s.Text(5), s.Int(6), s.Int(7)});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading consents");
+  return out;
+}
+
+Result<std::optional<EventRecord>> SqliteTransaction::LastEvent() {
+  Stmt& s = S("SELECT seq, body, prev_hash, hash FROM events ORDER BY seq DESC LIMIT 1");
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<EventRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading the last event");
+  return std::optional<EventRecord>(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3)});
+}
+
+Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
+  Stmt& s = S("INSERT INTO events (seq, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)");
+  s.Bind(1, e.seq);
+  s.Bind(2, e.body);
+  s.Bind(3, e.prev_hash);
+  s.Bind(4, e.hash);
+  return Exec(s, "appending an event");
+}
+
+Result<void> SqliteTransaction::ScanEvents(std::int64_t from,
+                                           const std::function<bool(const EventRecord&)>& each) {
+  // A dedicated statement: `each` may call back into this transaction.
+  Stmt s(store_.db(), "SELECT seq, body, prev_hash, hash FROM events WHERE seq >= ?1 ORDER BY seq");
+  if (!s.ok()) return DbError(store_.db(), "scanning events");
+  s.Bind(1, from);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (!each(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3)})) return {};
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning events");
+  return {};
+}
+
+Result<void> SqliteTransaction::Commit() {
+  store_.ResetAll();
+  if (sqlite3_exec(store_.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(store_.db(), "committing");
+  }
+  open_ = false;
+  lock_.unlock();  // the next transaction may start even while this object lives
+  return {};
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kLatest; }
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& file, bool create) {
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(file, ec)) {
+    return Fail(ErrorCode::kNotFound, file.string(), "no database (run 'qorgau init' first)");
+  }
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(file.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    auto err = Fail(ErrorCode::kIo, file.string(),
+                    std::string("cannot open the database: ") + sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return err;
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  sqlite3_busy_timeout(db, 10000);
+  const char* pragmas =
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+  if (sqlite3_exec(db, pragmas, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(db, "configuring the database");
+  }
+  if (auto r = store->Migrate(); !r) return tl::unexpected(r.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace qorgau::store

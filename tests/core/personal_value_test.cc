@@ -1,0 +1,47 @@
+#include "core/personal_value.h"
+
+#include <gtest/gtest.h>
+
+#include "core/iin.h"
+
+namespace qorgau {
+namespace {
+
+TEST(PersonalValue, NamesAreMaskedToInitialsInUtf8) {
+  EXPECT_EQ(MaskValue(ValueType::kName, "Әйгерім Серікова"), "Ә*** С***");
+  EXPECT_EQ(MaskValue(ValueType::kName, "Dana"), "D***");
+}
+
+TEST(PersonalValue, EmailKeepsDomainOnly) {
+  EXPECT_EQ(MaskValue(ValueType::kEmail, "subscriber7@mail.example"), "s***@mail.example");
+}
+
+TEST(PersonalValue, TextIsFullyMasked) { EXPECT_EQ(MaskValue(ValueType::kText, "anything"), "***"); }
+
+TEST(PersonalValue, EmailValidation) {
+  EXPECT_TRUE(NormalizeValue(ValueType::kEmail, "a@b.kz", "email"));
+  for (const char* bad : {"a", "@b.kz", "a@", "a@b", "a b@c.kz", "a@@b.kz"}) {
+    auto r = NormalizeValue(ValueType::kEmail, bad, "email");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().field, "email");
+  }
+}
+
+TEST(PersonalValue, TextRefusesControlCharactersAndBadUtf8) {
+  EXPECT_FALSE(NormalizeValue(ValueType::kText, "a\nb", "note"));
+  EXPECT_FALSE(NormalizeValue(ValueType::kText, std::string("\xff\xfe", 2), "note"));
+  EXPECT_FALSE(NormalizeValue(ValueType::kName, std::string(201, 'a'), "name"));
+  EXPECT_TRUE(NormalizeValue(ValueType::kName, "Нұрлан Әбенов", "name"));
+}
+
+TEST(PersonalValue, DetectsIinsAndPhonesInsideText) {
+  using namespace std::chrono;
+  const std::string iin = Iin::Make(year{1985} / 6 / 1, Sex::kFemale, 42).value().digits();
+  EXPECT_TRUE(ContainsPersonalDataShape("ref-" + iin));
+  EXPECT_TRUE(ContainsPersonalDataShape("call 87015550123 back"));
+  EXPECT_FALSE(ContainsPersonalDataShape("CALL-REC-1001"));
+  EXPECT_FALSE(ContainsPersonalDataShape("1764149254"));  // a unix time, not a phone
+}
+
+}  // namespace
+}  // namespace qorgau

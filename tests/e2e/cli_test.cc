@@ -1,0 +1,182 @@
+// End-to-end: the real `qorgau` binary, run as a user would.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "../test_util.h"
+#include "demo/synthetic.h"
+
+namespace qorgau {
+namespace {
+
+using testing::RunQorgau;
+using testing::TempDir;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = (dir_.path() / "data").string();
+    auto r = Run({"init", "--policy", testing::KemPolicy().string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  testing::RunResult Run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data_});
+    return RunQorgau(args);
+  }
+  testing::RunResult AddSubject(std::uint64_t index) {
+    const auto s = demo::SyntheticSubjects().At(index);
+    return Run({"subject", "add", "--iin", s.iin, "--phone", s.phone, "--name", s.name});
+  }
+  std::string DatabaseDump() { return testing::ReadFile(std::filesystem::path(data_) / "qorgau.db") +
+                                      testing::ReadFile(std::filesystem::path(data_) / "qorgau.db-wal"); }
+
+  TempDir dir_;
+  std::string data_;
+};
+
+TEST_F(CliTest, InitCreatesPrivateKeyAndDatabase) {
+  struct stat st {};
+  ASSERT_EQ(::stat((data_ + "/master.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  ASSERT_EQ(::stat((data_ + "/qorgau.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto again = Run({"init", "--policy", testing::KemPolicy().string()});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("already holds"), std::string::npos);
+}
+
+TEST_F(CliTest, InitWithAnInvalidPolicyCreatesNothing) {
+  TempDir other;
+  const auto file = testing::CopyKemPolicy(other.path());
+  testing::WriteFile(file, testing::ReplaceOnce(testing::ReadFile(file), "basis: law", "basis: lore"));
+  auto r = RunQorgau({"--data", (other.path() / "d").string(), "init", "--policy", file.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("policy.yaml:"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(other.path() / "d"));
+}
+
+TEST_F(CliTest, PolicyCheckAcceptsKemAndRefusesAMistakeWithItsPosition) {
+  auto ok = RunQorgau({"policy", "check", testing::KemPolicy().string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("valid"), std::string::npos);
+
+  TempDir other;
+  const auto file = testing::CopyKemPolicy(other.path());
+  const std::string text = testing::ReplaceOnce(testing::ReadFile(file), "    purposes: [legal_duties]",
+                                                "    purposes: [legal_dutys]");
+  testing::WriteFile(file, text);
+  auto bad = RunQorgau({"policy", "check", file.string()});
+  EXPECT_NE(bad.exit_code, 0);
+  const std::string where = "policy.yaml:" + std::to_string(testing::LineOf(text, "[legal_dutys]")) +
+                            ":" + std::to_string(16) + ": ";
+  EXPECT_NE(bad.err.find(where), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("unknown purpose 'legal_dutys'"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliTest, R_II_1_policy_show_in_each_language) {
+  auto kk = Run({"policy", "show", "--lang", "kk"});
+  ASSERT_EQ(kk.exit_code, 0) << kk.err;
+  EXPECT_NE(kk.out.find("маркетингтік әрекеттерді жүргізу"), std::string::npos);
+  auto ru = Run({"policy", "show", "--lang", "ru"});
+  EXPECT_NE(ru.out.find("проведение маркетинговых мероприятий"), std::string::npos);
+  auto en = Run({"policy", "show", "--lang", "en"});
+  EXPECT_NE(en.out.find("KAZEUROMOBILE"), std::string::npos);
+  EXPECT_NE(Run({"policy", "show", "--lang", "de"}).exit_code, 0);
+}
+
+TEST_F(CliTest, SubjectAddAndShowMasked) {
+  auto add = AddSubject(5);
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(add.out.find("subject 1 added"), std::string::npos);
+  const auto s = demo::SyntheticSubjects().At(5);
+  auto show = Run({"subject", "show", "--iin", s.iin});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find(s.iin.substr(0, 4) + "******" + s.iin.substr(10)), std::string::npos);
+  EXPECT_EQ(show.out.find(s.iin), std::string::npos);
+  EXPECT_EQ(show.out.find(s.phone), std::string::npos);
+  auto full = Run({"subject", "show", "--iin", s.iin, "--full"});
+  EXPECT_NE(full.out.find(s.iin), std::string::npos);
+}
+
+TEST_F(CliTest, BadIinIsRefusedClearlyAndTheDatabaseIsUnchanged) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  const std::string before = DatabaseDump();
+  auto s = demo::SyntheticSubjects().At(2);
+  s.iin.back() = static_cast<char>('0' + (s.iin.back() - '0' + 1) % 10);
+  auto r = Run({"subject", "add", "--iin", s.iin, "--phone", s.phone});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("iin: check digit does not match"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(s.iin), std::string::npos) << "the value must not be echoed";
+  EXPECT_EQ(DatabaseDump(), before);
+}
+
+TEST_F(CliTest, ConsentGrantListWithdraw) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  auto g = Run({"consent", "grant", "--id", "1", "--purpose", "marketing", "--channel",
+                "personal_cabinet", "--evidence", "CAB-1"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  auto w = Run({"consent", "withdraw", "--id", "1", "--purpose", "marketing", "--channel",
+                "app_support_chat", "--evidence", "CHAT-1"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto l = Run({"consent", "list", "--id", "1"});
+  EXPECT_NE(l.out.find("withdrawn"), std::string::npos) << l.out;
+  EXPECT_NE(l.out.find("app_support_chat"), std::string::npos);
+  auto missing = Run({"consent", "grant", "--id", "1", "--purpose", "marketing", "--channel",
+                      "website"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("--evidence is required"), std::string::npos) << missing.err;
+}
+
+TEST_F(CliTest, AuditVerifyPassesThenFailsOnATamperedEvent) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  ASSERT_EQ(Run({"consent", "grant", "--id", "1", "--purpose", "marketing", "--channel", "website",
+                 "--evidence", "W-1"})
+                .exit_code,
+            0);
+  auto ok = Run({"audit", "verify"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("3 events"), std::string::npos) << ok.out;
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_ + "/qorgau.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE events SET body = replace(body, 'website', 'websitE') WHERE seq = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto broken = Run({"audit", "verify"});
+  EXPECT_NE(broken.exit_code, 0);
+  EXPECT_NE(broken.err.find("BROKEN at event 3"), std::string::npos) << broken.err;
+}
+
+TEST_F(CliTest, MasterKeyFromTheEnvironment) {
+  TempDir other;
+  const std::string env = "QORGAU_MASTER_KEY=" + std::string(64, '1');
+  const std::string d = (other.path() / "d").string();
+  auto init = RunQorgau({"--data", d, "init", "--policy", testing::KemPolicy().string()}, env);
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_FALSE(std::filesystem::exists(other.path() / "d/master.key"));
+  EXPECT_EQ(RunQorgau({"--data", d, "audit", "verify"}, env).exit_code, 0);
+  auto wrong = RunQorgau({"--data", d, "audit", "verify"}, "QORGAU_MASTER_KEY=" + std::string(64, '2'));
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("master_key"), std::string::npos);
+}
+
+TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {
+  TempDir empty;
+  auto r = RunQorgau({"--data", empty.path().string(), "audit", "verify"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("qorgau init"), std::string::npos) << r.err;
+}
+
+TEST(CliDemo, DemoRunsEndToEnd) {
+  TempDir dir;
+  auto r = RunQorgau({"--data", (dir.path() / "demo").string(), "demo", "--policy",
+                      testing::KemPolicy().string(), "--subjects", "6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("refused as expected - an IIN with a wrong check digit"), std::string::npos);
+  EXPECT_NE(r.out.find("marketing: withdrawn via app_support_chat"), std::string::npos);
+  EXPECT_NE(r.out.find("events verified"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qorgau

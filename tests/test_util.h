@@ -1,0 +1,105 @@
+// Helpers shared by the tests: temporary directories, files, and running
+// the real `qorgau` binary.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace qorgau::testing {
+
+inline std::filesystem::path SourceDir() { return QORGAU_SOURCE_DIR; }
+inline std::filesystem::path KemPolicy() { return SourceDir() / "policies/kem/policy.yaml"; }
+
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "qorgau-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void WriteFile(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+}
+
+// Copies the KEM policy, its texts and the law table into `dir`, keeping
+// their relative layout, and returns the copied policy's path.
+inline std::filesystem::path CopyKemPolicy(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir / "kem");
+  fs::copy(SourceDir() / "policies/kem", dir / "kem", fs::copy_options::recursive);
+  fs::create_directories(dir / "law");
+  fs::copy(SourceDir() / "policies/law", dir / "law", fs::copy_options::recursive);
+  return dir / "kem/policy.yaml";
+}
+
+// Replaces the first occurrence of `from` in `text`; the test fails loudly
+// (returns text unchanged plus a marker) if it is absent.
+inline std::string ReplaceOnce(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  if (at == std::string::npos) return text + "\n# ReplaceOnce: pattern not found\n";
+  return text.replace(at, from.size(), to);
+}
+
+// 1-based line of the first occurrence of `needle` in `text`, 0 if absent.
+inline int LineOf(const std::string& text, const std::string& needle) {
+  const size_t at = text.find(needle);
+  if (at == std::string::npos) return 0;
+  int line = 1;
+  for (size_t i = 0; i < at; ++i) line += text[i] == '\n';
+  return line;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs the real qorgau binary with `args`; stdout and stderr captured.
+inline RunResult RunQorgau(const std::vector<std::string>& args, const std::string& env = "") {
+  TempDir io;
+  std::string cmd = env + " " + ShellQuote(QORGAU_BIN);
+  for (const auto& a : args) cmd += " " + ShellQuote(a);
+  cmd += " >" + ShellQuote((io.path() / "out").string()) + " 2>" +
+         ShellQuote((io.path() / "err").string()) + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(io.path() / "out");
+  r.err = ReadFile(io.path() / "err");
+  return r;
+}
+
+}  // namespace qorgau::testing
