@@ -29,9 +29,15 @@ Error PolicyError(const std::vector<policy::Diagnostic>& problems) {
 }
 
 Instance::Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
-                   std::shared_ptr<const policy::Policy> policy, const Clock& clock)
-    : store_(std::move(store)), keys_(std::move(keys)), policy_(std::move(policy)) {
-  engine_ = std::make_unique<rules::Engine>(rules::EngineDeps{*store_, clock, keys_, policy_});
+                   std::shared_ptr<const policy::Policy> policy,
+                   std::unique_ptr<index::DecisionIndex> index, const Clock& clock)
+    : store_(std::move(store)),
+      keys_(std::move(keys)),
+      policy_(std::move(policy)),
+      index_(std::move(index)),
+      writer_(std::make_unique<store::GroupCommitter>(*store_)) {
+  engine_ = std::make_unique<rules::Engine>(
+      rules::EngineDeps{*store_, *writer_, *index_, clock, keys_, policy_});
 }
 
 Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& policy_file,
@@ -94,8 +100,10 @@ Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const
   policy::LoadResult loaded = policy::LoadPolicyBundle(edition->files, edition->main_file);
   if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
   auto policy = std::make_shared<const policy::Policy>(std::move(*loaded.policy));
-  return std::unique_ptr<Instance>(
-      new Instance(std::move(*store), std::move(*keys), std::move(policy), clock));
+  auto index = index::DecisionIndex::Load(**store, policy);
+  if (!index) return tl::unexpected(index.error());
+  return std::unique_ptr<Instance>(new Instance(std::move(*store), std::move(*keys),
+                                                std::move(policy), std::move(*index), clock));
 }
 
 }  // namespace qorgau::app

@@ -15,6 +15,8 @@
 
 #include "core/clock.h"
 #include "crypto/key_ring.h"
+#include "index/decision_index.h"
+#include "store/group_commit.h"
 #include "policy/policy_loader.h"
 #include "rules/engine.h"
 #include "store/store.h"
@@ -39,6 +41,8 @@ class Instance {
                                                 const Clock& clock);
 
   rules::Engine& engine() { return *engine_; }
+  index::DecisionIndex& index() { return *index_; }
+  store::GroupCommitter& writer() { return *writer_; }
   store::Store& store() { return *store_; }
   const policy::Policy& policy() const { return *policy_; }
   const crypto::KeyRing& keys() const { return keys_; }
@@ -48,11 +52,16 @@ class Instance {
 
  private:
   Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
-           std::shared_ptr<const policy::Policy> policy, const Clock& clock);
+           std::shared_ptr<const policy::Policy> policy,
+           std::unique_ptr<index::DecisionIndex> index, const Clock& clock);
 
+  // Declaration order is destruction order in reverse: the engine goes
+  // first, then the writer (which finishes its queue), then the index.
   std::unique_ptr<store::Store> store_;
   crypto::KeyRing keys_;
   std::shared_ptr<const policy::Policy> policy_;
+  std::unique_ptr<index::DecisionIndex> index_;
+  std::unique_ptr<store::GroupCommitter> writer_;
   std::unique_ptr<rules::Engine> engine_;
 };
 

@@ -32,6 +32,9 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string field;    // the input field concerned, or empty
   std::string message;  // the reason, in words; never contains a value
+  // A stable code for a refusal by a rule of the policy, e.g.
+  // "withdrawal_blocked_by_obligation"; empty for plain input errors.
+  std::string reason = {};
 
   // "field: message" or just "message".
   std::string ToString() const;
@@ -42,6 +45,12 @@ using Result = tl::expected<T, Error>;
 
 inline tl::unexpected<Error> Fail(ErrorCode code, std::string field, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(field), std::move(message)});
+}
+
+// A refusal by a rule of the policy: the state does not allow the change.
+inline tl::unexpected<Error> Refuse(std::string reason, std::string field, std::string message) {
+  return tl::unexpected<Error>(
+      Error{ErrorCode::kFailedPrecondition, std::move(field), std::move(message), std::move(reason)});
 }
 
 }  // namespace qorgau

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/personal_value.h"
+#include "rules/checks.h"
 
 namespace qorgau::rules {
 namespace {
@@ -17,27 +18,6 @@ std::string DataAad(SubjectId id, std::string_view category) {
 bool IsProvenance(std::string_view p) {
   return p == "subject" || p == "service" || p == "public_source" || p == "third_party" ||
          p == "derived";
-}
-
-// Evidence is a reference to a document, message, recording or signature,
-// never the personal data itself.
-Result<void> CheckEvidence(std::string_view evidence) {
-  if (evidence.empty() || evidence.size() > 128) {
-    return Fail(ErrorCode::kInvalidArgument, "evidence", "must be 1-128 characters");
-  }
-  for (char c : evidence) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '#';
-    if (!ok) {
-      return Fail(ErrorCode::kInvalidArgument, "evidence",
-                  "may contain only letters, digits and - _ . : / #");
-    }
-  }
-  if (ContainsPersonalDataShape(evidence)) {
-    return Fail(ErrorCode::kInvalidArgument, "evidence",
-                "must be a reference, not personal data (it contains an IIN or phone number)");
-  }
-  return {};
 }
 
 Result<crypto::Bytes> EditionHash(const std::map<std::string, std::string>& files) {
@@ -114,6 +94,27 @@ Result<SubjectId> Engine::Resolve(store::Transaction& txn, const SubjectKey& key
   return Fail(ErrorCode::kInternal, "subject", "unknown key kind");
 }
 
+Result<std::int64_t> Engine::Write(const WriteBody& body) {
+  std::int64_t revision = 0;
+  auto r = d_.writer.Submit(
+      [&](store::Transaction& txn) -> Result<store::GroupCommitter::OnCommit> {
+        auto deltas = body(txn);
+        if (!deltas) return tl::unexpected(deltas.error());
+        auto rev = ledger::Revision(txn);
+        if (!rev) return tl::unexpected(rev.error());
+        revision = *rev;
+        return [this, deltas = std::move(*deltas), rev = *rev] { d_.index.Apply(deltas, rev); };
+      });
+  if (!r) return tl::unexpected(r.error());
+  return revision;
+}
+
+Result<SubjectId> Engine::FindSubject(const SubjectKey& key) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  return Resolve(**txn, key);
+}
+
 Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& actor) {
   const policy::Policy& p = *d_.policy;
   if (!IsProvenance(input.provenance)) {
@@ -140,41 +141,41 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
       return Fail(ErrorCode::kNotFound, category,
                   "not a data category of policy edition " + std::to_string(p.edition.number));
     }
-    if (values.count(category)) {
-      return Fail(ErrorCode::kInvalidArgument, category, "given twice");
-    }
+    if (values.count(category)) return Fail(ErrorCode::kInvalidArgument, category, "given twice");
     auto v = NormalizeValue(c->value, raw, category);
     if (!v) return tl::unexpected(v.error());
     values[category] = *v;
   }
-
   auto iin_index = d_.keys.BlindIndex("iin", *iin);
   auto phone_index = d_.keys.BlindIndex("phone", *phone);
   if (!iin_index) return tl::unexpected(iin_index.error());
   if (!phone_index) return tl::unexpected(phone_index.error());
 
-  auto txn = d_.store.Begin(store::Store::Mode::kWrite);
-  if (!txn) return tl::unexpected(txn.error());
-  const UnixMillis now = d_.clock.Now();
-  auto id = (*txn)->InsertSubject(now, *iin_index, *phone_index);
-  if (!id) return tl::unexpected(id.error());
-  auto key = d_.keys.NewDataKey(*id);
-  if (!key) return tl::unexpected(key.error());
-  if (auto r = (*txn)->SetSubjectKey(*id, key->second); !r) return tl::unexpected(r.error());
-  boost::json::array categories;
-  for (const auto& [category, value] : values) {
-    auto sealed = crypto::Seal(key->first, value, DataAad(*id, category));
-    if (!sealed) return tl::unexpected(sealed.error());
-    store::PersonalDataRecord rec{*id, category, std::move(*sealed), input.provenance, now};
-    if (auto r = (*txn)->PutPersonalData(rec); !r) return tl::unexpected(r.error());
-    categories.emplace_back(category);
-  }
-  ledger::EventDraft ev{"subject.added", *id, actor.id, {}};
-  ev.data["categories"] = std::move(categories);
-  ev.data["provenance"] = input.provenance;
-  if (auto e = ledger::Append(**txn, now, ev); !e) return tl::unexpected(e.error());
-  if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
-  return *id;
+  SubjectId added = 0;
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    const UnixMillis now = d_.clock.Now();
+    auto id = txn.InsertSubject(now, *iin_index, *phone_index);
+    if (!id) return tl::unexpected(id.error());
+    auto key = d_.keys.NewDataKey(*id);
+    if (!key) return tl::unexpected(key.error());
+    if (auto r = txn.SetSubjectKey(*id, key->second); !r) return tl::unexpected(r.error());
+    boost::json::array categories;
+    for (const auto& [category, value] : values) {
+      auto sealed = crypto::Seal(key->first, value, DataAad(*id, category));
+      if (!sealed) return tl::unexpected(sealed.error());
+      store::PersonalDataRecord rec{*id, category, std::move(*sealed), input.provenance, now};
+      if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
+      categories.emplace_back(category);
+    }
+    ledger::EventDraft ev{"subject.added", *id, actor.id, {}};
+    ev.data["categories"] = std::move(categories);
+    ev.data["provenance"] = input.provenance;
+    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    added = *id;
+    return std::vector<index::Delta>{{index::Delta::Kind::kSubjectAdded, *id}};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return added;
 }
 
 Result<SubjectView> Engine::View(store::Transaction& txn, const store::SubjectRecord& s, bool full) {
@@ -218,81 +219,69 @@ Result<std::vector<SubjectView>> Engine::ListSubjects(SubjectId after, size_t li
   return out;
 }
 
-Result<ConsentOutcome> Engine::ChangeConsent(const ConsentRequest& req, const Actor& actor,
-                                             ConsentState to) {
+Result<std::int64_t> Engine::PutConsent(store::Transaction& txn, SubjectId subject,
+                                        const std::string& purpose, ConsentState to,
+                                        const std::string& channel, const std::string& evidence,
+                                        const Actor& actor, std::vector<index::Delta>* deltas) {
   const policy::Policy& p = *d_.policy;
+  const policy::Purpose* pu = p.FindPurpose(purpose);
+  const UnixMillis now = d_.clock.Now();
   const bool grant = to == ConsentState::kGranted;
-  const policy::Purpose* purpose = p.FindPurpose(req.purpose);
-  if (!purpose) {
-    return Fail(ErrorCode::kNotFound, "purpose",
-                "'" + req.purpose + "' is not a purpose of policy edition " +
-                    std::to_string(p.edition.number));
-  }
-  if (purpose->basis == LegalBasis::kLaw) {
-    return Fail(ErrorCode::kFailedPrecondition, "purpose",
-                "'" + req.purpose + "' rests on law (" + purpose->statute +
-                    "), not on consent: consent is neither needed nor withdrawable");
-  }
-  if (purpose->basis == LegalBasis::kContract) {
-    return Fail(ErrorCode::kFailedPrecondition, "purpose",
-                "'" + req.purpose +
-                    "' rests on the contract: joining it gives the consent (R-III.3), and it "
-                    "ends with the contract, not by a separate consent");
-  }
+  ledger::EventDraft ev{grant ? "consent.granted" : "consent.withdrawn", subject, actor.id, {}};
+  ev.data["purpose"] = purpose;
+  ev.data["basis"] = std::string(policy::LegalBasisName(pu->basis));
+  ev.data["edition"] = p.edition.number;
+  ev.data["channel"] = channel;
+  ev.data["evidence"] = evidence;
+  auto event = ledger::Append(txn, now, ev);
+  if (!event) return tl::unexpected(event.error());
+  store::ConsentRecord rec{subject, purpose, to, p.edition.number, channel, evidence, now,
+                           event->seq};
+  if (auto r = txn.PutConsent(rec); !r) return tl::unexpected(r.error());
+  deltas->push_back({grant ? index::Delta::Kind::kConsentGranted
+                           : index::Delta::Kind::kConsentWithdrawn,
+                     subject, d_.index.PurposeOrdinal(purpose)});
+  return event->seq;
+}
+
+Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Actor& actor) {
+  const policy::Policy& p = *d_.policy;
+  if (auto r = CheckConsentPurpose(p, req.purpose); !r) return tl::unexpected(r.error());
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a consent channel");
   }
-  if (!grant) {
-    bool accepted = false;
-    for (const auto& c : p.withdrawal.channels) accepted = accepted || c.id == req.channel;
-    if (!accepted) {
-      return Fail(ErrorCode::kFailedPrecondition, "channel",
-                  "withdrawal is not accepted through '" + req.channel + "' (R-VI.2)");
+  if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+
+  ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto consents = txn.GetConsents(*id);
+    if (!consents) return tl::unexpected(consents.error());
+    for (const auto& c : *consents) {
+      if (c.purpose == req.purpose && c.state == ConsentState::kGranted) {
+        return Fail(ErrorCode::kAlreadyExists, "purpose",
+                    "consent to '" + req.purpose + "' is already granted");
+      }
     }
-  }
-  if (auto r = CheckEvidence(req.evidence); !r) return tl::unexpected(r.error());
-
-  auto txn = d_.store.Begin(store::Store::Mode::kWrite);
-  if (!txn) return tl::unexpected(txn.error());
-  auto id = Resolve(**txn, req.subject);
-  if (!id) return tl::unexpected(id.error());
-  auto consents = (*txn)->GetConsents(*id);
-  if (!consents) return tl::unexpected(consents.error());
-  std::optional<store::ConsentRecord> current;
-  for (const auto& c : *consents) {
-    if (c.purpose == req.purpose) current = c;
-  }
-  const bool granted_now = current && current->state == ConsentState::kGranted;
-  if (grant && granted_now) {
-    return Fail(ErrorCode::kAlreadyExists, "purpose",
-                "consent to '" + req.purpose + "' is already granted");
-  }
-  if (!grant && !granted_now) {
-    return Fail(ErrorCode::kFailedPrecondition, "purpose",
-                "there is no consent to '" + req.purpose + "' in force to withdraw");
-  }
-  const UnixMillis now = d_.clock.Now();
-  ledger::EventDraft ev{grant ? "consent.granted" : "consent.withdrawn", *id, actor.id, {}};
-  ev.data["purpose"] = req.purpose;
-  ev.data["basis"] = std::string(policy::LegalBasisName(purpose->basis));
-  ev.data["edition"] = p.edition.number;
-  ev.data["channel"] = req.channel;
-  ev.data["evidence"] = req.evidence;
-  auto event = ledger::Append(**txn, now, ev);
-  if (!event) return tl::unexpected(event.error());
-  store::ConsentRecord rec{*id,        req.purpose, to, p.edition.number, req.channel,
-                           req.evidence, now,       event->seq};
-  if (auto r = (*txn)->PutConsent(rec); !r) return tl::unexpected(r.error());
-  if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
-  return ConsentOutcome{*id, req.purpose, to, p.edition.number, event->seq};
+    std::vector<index::Delta> deltas;
+    auto seq = PutConsent(txn, *id, req.purpose, ConsentState::kGranted, req.channel,
+                          req.evidence, actor, &deltas);
+    if (!seq) return tl::unexpected(seq.error());
+    out.subject = *id;
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  return out;
 }
 
-Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& request, const Actor& actor) {
-  return ChangeConsent(request, actor, ConsentState::kGranted);
-}
-
-Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& request, const Actor& actor) {
-  return ChangeConsent(request, actor, ConsentState::kWithdrawn);
+Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& req, const Actor& actor) {
+  WithdrawalRequest w{req.subject, req.channel, req.evidence, {}, {req.purpose}, false};
+  auto plan = Withdraw(w, actor);
+  if (!plan) return tl::unexpected(plan.error());
+  return ConsentOutcome{plan->subject, req.purpose, ConsentState::kWithdrawn,
+                        d_.policy->edition.number, plan->revision};
 }
 
 Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const SubjectKey& key) {

@@ -1,11 +1,18 @@
-// The engine: qorgau's commands on subjects and consents, each a rule of the
-// operator's policy. Every change is validated first, then written with its
-// ledger event in one store transaction; a refused command changes nothing.
+// The engine: qorgau's commands, each a rule of the operator's policy.
 //
-// The engine does no I/O of its own: the store, the clock, the keys and the
-// policy edition come in EngineDeps, so rules are tested on any date and
-// store. Thread safety: an Engine may be shared; the store serialises
-// transactions.
+// Every change is validated first, then written with its ledger event in one
+// store transaction through the group committer; the decision index is
+// updated after the commit, before the caller is answered. A refused command
+// changes nothing and says why: Error::reason is a stable code, the message
+// says it in words.
+//
+// The engine does no I/O of its own: the store, the clock, the keys, the
+// policy edition and the index come in EngineDeps, so rules are tested on any
+// date and store. Thread safety: an Engine may be shared between threads.
+//
+// The commands are implemented by topic: engine.cc (subjects, consents),
+// contracts.cc (contracts and services), obligations.cc, withdrawal.cc,
+// decisions.cc (check and audience).
 #pragma once
 
 #include <map>
@@ -16,8 +23,10 @@
 
 #include "core/clock.h"
 #include "crypto/key_ring.h"
+#include "index/decision_index.h"
 #include "ledger/ledger.h"
 #include "policy/policy.h"
+#include "store/group_commit.h"
 #include "store/store.h"
 
 namespace qorgau::rules {
@@ -26,6 +35,8 @@ using store::SubjectId;
 
 struct EngineDeps {
   store::Store& store;
+  store::GroupCommitter& writer;
+  index::DecisionIndex& index;
   const Clock& clock;
   const crypto::KeyRing& keys;
   std::shared_ptr<const policy::Policy> policy;  // the edition in force
@@ -84,36 +95,154 @@ struct ConsentOutcome {
   std::int64_t revision = 0;  // the ledger event that recorded it
 };
 
+struct ContractRequest {
+  SubjectKey subject;
+  std::string method;                 // registration_form | signed_application | sms (or form, application)
+  std::vector<std::string> services;  // service ids of the policy
+  std::string evidence;               // the form, application or SMS reference; optional
+};
+
+struct ContractOutcome {
+  SubjectId subject = 0;
+  std::int64_t contract_id = 0;
+  std::vector<std::string> services;         // switched on by this contract
+  std::vector<std::string> contract_purposes;  // consent given by joining (R-III.3)
+  std::vector<std::string> consents_granted;   // consent-basis purposes of additional services
+  std::int64_t revision = 0;
+};
+
+struct ServiceRequest {
+  SubjectKey subject;
+  std::string service;
+  std::string application;  // written application reference (R-VI.5)
+  std::string channel;      // for the new consent; default office_written with an application
+  std::string evidence;     // for the new consent; default the application
+};
+
+struct ServiceOutcome {
+  SubjectId subject = 0;
+  std::string service;
+  bool active = false;
+  std::vector<std::string> consents_granted;
+  std::int64_t revision = 0;
+};
+
+struct ObligationRequest {
+  SubjectKey subject;
+  store::ObligationKind kind = store::ObligationKind::kDebt;
+  std::string ref;
+  std::string amount;  // tenge, "12500" or "12500.50"; empty for none
+};
+
+struct ImportReport {
+  std::size_t opened = 0;
+  std::size_t closed = 0;
+  // "line N: field: reason" for every bad row; when not empty, nothing was
+  // imported.
+  std::vector<std::string> problems;
+};
+
+struct WithdrawalRequest {
+  SubjectKey subject;
+  std::string channel;
+  std::string evidence;
+  // What to withdraw: the data of these additional services (R-VI.4), or
+  // these purposes, or - both empty - everything withdrawable.
+  std::vector<std::string> services;
+  std::vector<std::string> purposes;
+  bool preview = false;  // a dry run: say what would happen, change nothing
+};
+
+struct NotWithdrawable {
+  std::string purpose;
+  policy::LegalBasis basis = policy::LegalBasis::kContract;
+  std::string why;
+};
+
+struct WithdrawalPlan {
+  SubjectId subject = 0;
+  bool preview = false;
+  std::vector<std::string> consents_end;  // purposes whose consent ends
+  std::vector<std::string> services_off;  // services switched off (R-VI.4)
+  std::vector<NotWithdrawable> not_withdrawable;
+  policy::Text warning;                   // R-VI.1
+  std::int64_t revision = 0;              // after the change; 0 for a preview
+};
+
 // Publishes a loaded policy edition (its bundle of files) as immutable; the
 // first publication also starts the ledger.
 Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy::Policy& policy,
                            const std::map<std::string, std::string>& files,
                            const std::string& main_file, const Actor& actor);
 
+// Tenge as text to tiyn: "12500" -> 1250000, "12500.5" -> 1250050.
+Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field);
+
 class Engine {
  public:
   explicit Engine(EngineDeps deps) : d_(std::move(deps)) {}
 
   const policy::Policy& policy() const { return *d_.policy; }
+  const index::DecisionIndex& index() const { return d_.index; }
 
+  // Subjects (engine.cc).
   Result<SubjectId> AddSubject(const SubjectInput& input, const Actor& actor);
   Result<SubjectView> ShowSubject(const SubjectKey& key, bool full);
   Result<std::vector<SubjectView>> ListSubjects(SubjectId after, size_t limit, bool full);
+  Result<SubjectId> FindSubject(const SubjectKey& key);
 
-  // R-III.1, R-III.4: consent to a purpose whose basis is consent, through
-  // a declared channel, with its evidence.
+  // Consents (engine.cc). R-III.1, R-III.4: consent to a purpose whose basis
+  // is consent, through a declared channel, with its evidence.
   Result<ConsentOutcome> GrantConsent(const ConsentRequest& request, const Actor& actor);
-  // R-VI.2: withdrawal through a channel the policy accepts withdrawals from.
+  // A withdrawal of one purpose: the same rules as Withdraw (R-VI).
   Result<ConsentOutcome> WithdrawConsent(const ConsentRequest& request, const Actor& actor);
   Result<std::vector<store::ConsentRecord>> ListConsents(const SubjectKey& key);
+
+  // Contracts and services (contracts.cc). R-III.2, R-III.3, R-VI.5.
+  Result<ContractOutcome> JoinContract(const ContractRequest& request, const Actor& actor);
+  Result<ServiceOutcome> EnableService(const ServiceRequest& request, const Actor& actor);
+  Result<ServiceOutcome> DisableService(const ServiceRequest& request, const Actor& actor);
+  Result<std::vector<store::SubscriptionRecord>> ListServices(const SubjectKey& key);
+
+  // Obligations (obligations.cc). R-VI.3.
+  Result<store::ObligationRecord> OpenObligation(const ObligationRequest& request,
+                                                 const Actor& actor);
+  Result<store::ObligationRecord> CloseObligation(const std::string& ref, const Actor& actor);
+  // CSV with the header action,iin,kind,ref,amount; all rows or none.
+  Result<ImportReport> ImportObligations(std::string_view csv, const Actor& actor);
+  Result<std::vector<store::ObligationRecord>> ListObligations(const SubjectKey& key);
+
+  // Withdrawal (withdrawal.cc). R-VI.1 - R-VI.4.
+  Result<WithdrawalPlan> Withdraw(const WithdrawalRequest& request, const Actor& actor);
+
+  // Decisions (decisions.cc).
+  Result<index::Decision> Check(const SubjectKey& key, const std::string& purpose,
+                                const std::vector<std::string>& categories);
+  Result<index::Audience> SelectAudience(const std::string& purpose, bool exclude_obligations,
+                                         const std::vector<SubjectId>* among);
 
   Result<ledger::VerifyReport> VerifyLedger();
 
  private:
+  // A command's writes: they return the index deltas to apply once durable.
+  using WriteBody = std::function<Result<std::vector<index::Delta>>(store::Transaction&)>;
+  // Runs `body` through the group committer; returns the ledger revision
+  // after it.
+  Result<std::int64_t> Write(const WriteBody& body);
+
   Result<SubjectId> Resolve(store::Transaction& txn, const SubjectKey& key);
   Result<SubjectView> View(store::Transaction& txn, const store::SubjectRecord& s, bool full);
-  Result<ConsentOutcome> ChangeConsent(const ConsentRequest& request, const Actor& actor,
-                                       store::ConsentState to);
+  // Records one consent change and its event; the index delta is appended.
+  Result<std::int64_t> PutConsent(store::Transaction& txn, SubjectId subject,
+                                  const std::string& purpose, store::ConsentState to,
+                                  const std::string& channel, const std::string& evidence,
+                                  const Actor& actor, std::vector<index::Delta>* deltas);
+  Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
+                                  const std::string& service, bool active,
+                                  std::int64_t contract_id, const std::string& why,
+                                  const Actor& actor, std::vector<index::Delta>* deltas);
+  Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
+                              const WithdrawalRequest& request);
 
   EngineDeps d_;
 };

@@ -87,6 +87,50 @@ struct EditionRecord {
 
 enum class IndexKind : std::uint8_t { kIin = 0, kPhone = 1 };
 
+// A contract the subject joined (R-III.2).
+struct ContractRecord {
+  std::int64_t id = 0;
+  SubjectId subject_id = 0;
+  std::string method;    // a contract method id of the policy
+  std::string evidence;  // the form, application or SMS reference
+  UnixMillis joined_at = 0;
+  std::int64_t event_seq = 0;
+};
+
+// Whether a subject's service is on; one row per (subject, service).
+struct SubscriptionRecord {
+  SubjectId subject_id = 0;
+  std::string service;
+  bool active = false;
+  std::int64_t contract_id = 0;
+  UnixMillis changed_at = 0;
+  std::int64_t event_seq = 0;
+};
+
+enum class ObligationKind : std::uint8_t {
+  kDebt = 0,        // money owed to the operator
+  kInstalment = 1,  // an instalment plan in progress
+  kLegalHold = 2,   // a legal restriction (court, investigation)
+};
+
+// An obligation that blocks withdrawal while open (R-VI.3).
+struct ObligationRecord {
+  std::string ref;  // billing's reference, unique
+  SubjectId subject_id = 0;
+  ObligationKind kind = ObligationKind::kDebt;
+  std::optional<std::int64_t> amount_minor;  // tiyn; absent for legal holds
+  UnixMillis opened_at = 0;
+  std::optional<UnixMillis> closed_at;
+  std::int64_t event_seq = 0;
+};
+
+// A signed consent receipt as issued.
+struct ReceiptRecord {
+  std::int64_t event_seq = 0;  // the ledger event it documents
+  SubjectId subject_id = 0;
+  std::string body;            // canonical JSON with its signature
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -113,6 +157,35 @@ class Transaction {
 
   virtual Result<void> PutConsent(const ConsentRecord& record) = 0;
   virtual Result<std::vector<ConsentRecord>> GetConsents(SubjectId subject) = 0;
+
+  virtual Result<std::int64_t> InsertContract(const ContractRecord& record) = 0;
+  virtual Result<std::vector<ContractRecord>> GetContracts(SubjectId subject) = 0;
+  virtual Result<void> PutSubscription(const SubscriptionRecord& record) = 0;
+  virtual Result<std::vector<SubscriptionRecord>> GetSubscriptions(SubjectId subject) = 0;
+
+  // Fails with kAlreadyExists, field "ref", when the reference is taken.
+  virtual Result<void> InsertObligation(const ObligationRecord& record) = 0;
+  virtual Result<void> CloseObligation(std::string_view ref, UnixMillis at) = 0;
+  virtual Result<std::optional<ObligationRecord>> GetObligation(std::string_view ref) = 0;
+  virtual Result<std::vector<ObligationRecord>> GetObligations(SubjectId subject,
+                                                               bool open_only) = 0;
+
+  virtual Result<void> PutReceipt(const ReceiptRecord& record) = 0;
+  virtual Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) = 0;
+
+  // Bulk reads for loading the decision index, in subject order.
+  virtual Result<void> ScanSubjectIds(const std::function<void(SubjectId, bool destroyed)>& each) = 0;
+  virtual Result<void> ScanConsents(const std::function<void(const ConsentRecord&)>& each) = 0;
+  virtual Result<void> ScanSubscriptions(
+      const std::function<void(const SubscriptionRecord&)>& each) = 0;
+  virtual Result<void> ScanOpenObligations(
+      const std::function<void(const ObligationRecord&)>& each) = 0;
+
+  // Nested rollback points inside a write transaction, for group commit:
+  // one command's failure undoes its own writes only.
+  virtual Result<void> Savepoint() = 0;
+  virtual Result<void> RollbackToSavepoint() = 0;
+  virtual Result<void> ReleaseSavepoint() = 0;
 
   virtual Result<std::optional<EventRecord>> LastEvent() = 0;
   virtual Result<void> AppendEvent(const EventRecord& event) = 0;

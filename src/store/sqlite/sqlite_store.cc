@@ -62,6 +62,43 @@ CREATE TABLE events (
   hash      BLOB NOT NULL
 ) STRICT;
 )sql",
+    // 2: contracts, service subscriptions, obligations, receipts, destruction.
+    R"sql(
+ALTER TABLE subjects ADD COLUMN destroyed_at INTEGER;
+CREATE TABLE contracts (
+  id         INTEGER PRIMARY KEY,
+  subject_id INTEGER NOT NULL REFERENCES subjects(id),
+  method     TEXT NOT NULL,
+  evidence   TEXT NOT NULL,
+  joined_at  INTEGER NOT NULL,
+  event_seq  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX contracts_by_subject ON contracts (subject_id);
+CREATE TABLE subscriptions (
+  subject_id  INTEGER NOT NULL REFERENCES subjects(id),
+  service     TEXT NOT NULL,
+  active      INTEGER NOT NULL,
+  contract_id INTEGER NOT NULL,
+  changed_at  INTEGER NOT NULL,
+  event_seq   INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, service)
+) STRICT;
+CREATE TABLE obligations (
+  ref          TEXT PRIMARY KEY,
+  subject_id   INTEGER NOT NULL REFERENCES subjects(id),
+  kind         INTEGER NOT NULL,
+  amount_minor INTEGER,
+  opened_at    INTEGER NOT NULL,
+  closed_at    INTEGER,
+  event_seq    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX obligations_by_subject ON obligations (subject_id);
+CREATE TABLE receipts (
+  event_seq  INTEGER PRIMARY KEY,
+  subject_id INTEGER NOT NULL REFERENCES subjects(id),
+  body       TEXT NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -112,6 +149,30 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+
+ConsentRecord ReadConsent(Stmt& s) {
+  return {s.Int(0), s.Text(1), static_cast<ConsentState>(s.Int(2) == 1 ? 1 : 0),
+          static_cast<int>(s.Int(3)), s.Text(4), s.Text(5), s.Int(6), s.Int(7)};
+}
+
+SubscriptionRecord ReadSubscription(Stmt& s) {
+  return {s.Int(0), s.Text(1), s.Int(2) != 0, s.Int(3), s.Int(4), s.Int(5)};
+}
+
+ObligationRecord ReadObligation(Stmt& s) {
+  ObligationRecord r;
+  r.ref = s.Text(0);
+  r.subject_id = s.Int(1);
+  r.kind = static_cast<ObligationKind>(s.Int(2));
+  if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) r.amount_minor = s.Int(3);
+  r.opened_at = s.Int(4);
+  if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) r.closed_at = s.Int(5);
+  r.event_seq = s.Int(6);
+  return r;
+}
+
+
+
 class SqliteStore;
 
 class SqliteTransaction final : public Transaction {
@@ -133,6 +194,25 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<PersonalDataRecord>> GetPersonalData(SubjectId subject) override;
   Result<void> PutConsent(const ConsentRecord& record) override;
   Result<std::vector<ConsentRecord>> GetConsents(SubjectId subject) override;
+  Result<std::int64_t> InsertContract(const ContractRecord& record) override;
+  Result<std::vector<ContractRecord>> GetContracts(SubjectId subject) override;
+  Result<void> PutSubscription(const SubscriptionRecord& record) override;
+  Result<std::vector<SubscriptionRecord>> GetSubscriptions(SubjectId subject) override;
+  Result<void> InsertObligation(const ObligationRecord& record) override;
+  Result<void> CloseObligation(std::string_view ref, UnixMillis at) override;
+  Result<std::optional<ObligationRecord>> GetObligation(std::string_view ref) override;
+  Result<std::vector<ObligationRecord>> GetObligations(SubjectId subject, bool open_only) override;
+  Result<void> PutReceipt(const ReceiptRecord& record) override;
+  Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) override;
+  Result<void> ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) override;
+  Result<void> ScanConsents(const std::function<void(const ConsentRecord&)>& each) override;
+  Result<void> ScanSubscriptions(
+      const std::function<void(const SubscriptionRecord&)>& each) override;
+  Result<void> ScanOpenObligations(
+      const std::function<void(const ObligationRecord&)>& each) override;
+  Result<void> Savepoint() override;
+  Result<void> RollbackToSavepoint() override;
+  Result<void> ReleaseSavepoint() override;
   Result<std::optional<EventRecord>> LastEvent() override;
   Result<void> AppendEvent(const EventRecord& event) override;
   Result<void> ScanEvents(std::int64_t from,
@@ -408,11 +488,189 @@ Result<std::vector<ConsentRecord>> SqliteTransaction::GetConsents(SubjectId subj
     if (state != 0 && state != 1) {
       return Fail(ErrorCode::kCorruption, "consents", "unknown consent state in the store");
     }
-    out.push_back({s.Int(0), s.Text(1), static_cast<ConsentState>(state),
-                   static_cast<int>(s.Int(3)), s.Text(4), s.Text(5), s.Int(6), s.Int(7)});
+    out.push_back(ReadConsent(s));
   }
   if (rc != SQLITE_DONE) return DbError(store_.db(), "reading consents");
   return out;
+}
+
+Result<std::int64_t> SqliteTransaction::InsertContract(const ContractRecord& r) {
+  Stmt& s = S("INSERT INTO contracts (subject_id, method, evidence, joined_at, event_seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.method);
+  s.Bind(3, r.evidence);
+  s.Bind(4, r.joined_at);
+  s.Bind(5, r.event_seq);
+  if (auto e = Exec(s, "writing a contract"); !e) return tl::unexpected(e.error());
+  return sqlite3_last_insert_rowid(store_.db());
+}
+
+Result<std::vector<ContractRecord>> SqliteTransaction::GetContracts(SubjectId subject) {
+  Stmt& s = S("SELECT id, subject_id, method, evidence, joined_at, event_seq FROM contracts "
+              "WHERE subject_id = ?1 ORDER BY id");
+  s.Bind(1, subject);
+  std::vector<ContractRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading contracts");
+  return out;
+}
+
+Result<void> SqliteTransaction::PutSubscription(const SubscriptionRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO subscriptions (subject_id, service, active, contract_id, "
+              "changed_at, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.service);
+  s.Bind(3, static_cast<std::int64_t>(r.active ? 1 : 0));
+  s.Bind(4, r.contract_id);
+  s.Bind(5, r.changed_at);
+  s.Bind(6, r.event_seq);
+  return Exec(s, "writing a subscription");
+}
+
+Result<std::vector<SubscriptionRecord>> SqliteTransaction::GetSubscriptions(SubjectId subject) {
+  Stmt& s = S("SELECT subject_id, service, active, contract_id, changed_at, event_seq "
+              "FROM subscriptions WHERE subject_id = ?1 ORDER BY service");
+  s.Bind(1, subject);
+  std::vector<SubscriptionRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadSubscription(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading subscriptions");
+  return out;
+}
+
+Result<void> SqliteTransaction::InsertObligation(const ObligationRecord& r) {
+  Stmt& s = S("INSERT INTO obligations (ref, subject_id, kind, amount_minor, opened_at, "
+              "closed_at, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)");
+  s.Bind(1, r.ref);
+  s.Bind(2, r.subject_id);
+  s.Bind(3, static_cast<std::int64_t>(r.kind));
+  if (r.amount_minor) s.Bind(4, *r.amount_minor);
+  s.Bind(5, r.opened_at);
+  s.Bind(6, r.event_seq);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "ref", "an obligation with this reference exists");
+    }
+    return DbError(store_.db(), "writing an obligation");
+  }
+  return {};
+}
+
+Result<void> SqliteTransaction::CloseObligation(std::string_view ref, UnixMillis at) {
+  Stmt& s = S("UPDATE obligations SET closed_at = ?2 WHERE ref = ?1 AND closed_at IS NULL");
+  s.Bind(1, ref);
+  s.Bind(2, at);
+  return Exec(s, "closing an obligation");
+}
+
+Result<std::optional<ObligationRecord>> SqliteTransaction::GetObligation(std::string_view ref) {
+  Stmt& s = S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+              "FROM obligations WHERE ref = ?1");
+  s.Bind(1, ref);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ObligationRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an obligation");
+  return std::optional<ObligationRecord>(ReadObligation(s));
+}
+
+Result<std::vector<ObligationRecord>> SqliteTransaction::GetObligations(SubjectId subject,
+                                                                        bool open_only) {
+  Stmt& s = open_only
+                ? S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+                    "FROM obligations WHERE subject_id = ?1 AND closed_at IS NULL ORDER BY ref")
+                : S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+                    "FROM obligations WHERE subject_id = ?1 ORDER BY ref");
+  s.Bind(1, subject);
+  std::vector<ObligationRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadObligation(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading obligations");
+  return out;
+}
+
+Result<void> SqliteTransaction::PutReceipt(const ReceiptRecord& r) {
+  Stmt& s = S("INSERT INTO receipts (event_seq, subject_id, body) VALUES (?1, ?2, ?3)");
+  s.Bind(1, r.event_seq);
+  s.Bind(2, r.subject_id);
+  s.Bind(3, r.body);
+  return Exec(s, "writing a receipt");
+}
+
+Result<std::optional<ReceiptRecord>> SqliteTransaction::GetReceipt(std::int64_t event_seq) {
+  Stmt& s = S("SELECT event_seq, subject_id, body FROM receipts WHERE event_seq = ?1");
+  s.Bind(1, event_seq);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ReceiptRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a receipt");
+  return std::optional<ReceiptRecord>(ReceiptRecord{s.Int(0), s.Int(1), s.Text(2)});
+}
+
+Result<void> SqliteTransaction::ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) {
+  Stmt s(store_.db(), "SELECT id, destroyed_at IS NOT NULL FROM subjects ORDER BY id");
+  if (!s.ok()) return DbError(store_.db(), "scanning subjects");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(s.Int(0), s.Int(1) != 0);
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning subjects");
+  return {};
+}
+
+Result<void> SqliteTransaction::ScanConsents(const std::function<void(const ConsentRecord&)>& each) {
+  Stmt s(store_.db(), "SELECT subject_id, purpose, state, edition, channel, evidence, changed_at, "
+                      "event_seq FROM consents ORDER BY subject_id");
+  if (!s.ok()) return DbError(store_.db(), "scanning consents");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(ReadConsent(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning consents");
+  return {};
+}
+
+Result<void> SqliteTransaction::ScanSubscriptions(
+    const std::function<void(const SubscriptionRecord&)>& each) {
+  Stmt s(store_.db(), "SELECT subject_id, service, active, contract_id, changed_at, event_seq "
+                      "FROM subscriptions WHERE active = 1 ORDER BY subject_id");
+  if (!s.ok()) return DbError(store_.db(), "scanning subscriptions");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(ReadSubscription(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning subscriptions");
+  return {};
+}
+
+Result<void> SqliteTransaction::ScanOpenObligations(
+    const std::function<void(const ObligationRecord&)>& each) {
+  Stmt s(store_.db(), "SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, "
+                      "event_seq FROM obligations WHERE closed_at IS NULL ORDER BY subject_id");
+  if (!s.ok()) return DbError(store_.db(), "scanning obligations");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(ReadObligation(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning obligations");
+  return {};
+}
+
+Result<void> SqliteTransaction::Savepoint() {
+  if (sqlite3_exec(store_.db(), "SAVEPOINT cmd", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(store_.db(), "setting a savepoint");
+  }
+  return {};
+}
+
+Result<void> SqliteTransaction::RollbackToSavepoint() {
+  store_.ResetAll();
+  if (sqlite3_exec(store_.db(), "ROLLBACK TO cmd; RELEASE cmd", nullptr, nullptr, nullptr) !=
+      SQLITE_OK) {
+    return DbError(store_.db(), "rolling back to the savepoint");
+  }
+  return {};
+}
+
+Result<void> SqliteTransaction::ReleaseSavepoint() {
+  if (sqlite3_exec(store_.db(), "RELEASE cmd", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(store_.db(), "releasing the savepoint");
+  }
+  return {};
 }
 
 Result<std::optional<EventRecord>> SqliteTransaction::LastEvent() {

@@ -1,0 +1,250 @@
+// Contracts and services (R-III.2, R-III.3, R-VI.4, R-VI.5).
+//
+// Joining a contract switches on the services taken. By R-III.3 it gives
+// the consent that the services' contract-basis purposes rest on; for an
+// additional service that needs consent-basis purposes, the join records
+// that consent too, with the contract method as its channel and the join's
+// reference as evidence. Switching a service back on after it was switched
+// off may need a written application and a new consent (R-VI.5), as the
+// policy says for that service.
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
+
+#include "rules/checks.h"
+#include "rules/engine.h"
+
+namespace qorgau::rules {
+namespace {
+
+using policy::LegalBasis;
+using policy::ServiceKind;
+using store::ConsentState;
+
+std::string MethodId(const std::string& method) {
+  if (method == "form") return "registration_form";
+  if (method == "application") return "signed_application";
+  return method;
+}
+
+bool Granted(const std::vector<store::ConsentRecord>& consents, const std::string& purpose) {
+  return std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
+    return c.purpose == purpose && c.state == ConsentState::kGranted;
+  });
+}
+
+}  // namespace
+
+Result<std::int64_t> Engine::PutService(store::Transaction& txn, SubjectId subject,
+                                        const std::string& service, bool active,
+                                        std::int64_t contract_id, const std::string& why,
+                                        const Actor& actor, std::vector<index::Delta>* deltas) {
+  const UnixMillis now = d_.clock.Now();
+  ledger::EventDraft ev{active ? "service.enabled" : "service.disabled", subject, actor.id, {}};
+  ev.data["service"] = service;
+  ev.data["contract"] = contract_id;
+  ev.data["why"] = why;
+  auto event = ledger::Append(txn, now, ev);
+  if (!event) return tl::unexpected(event.error());
+  store::SubscriptionRecord rec{subject, service, active, contract_id, now, event->seq};
+  if (auto r = txn.PutSubscription(rec); !r) return tl::unexpected(r.error());
+  deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
+                     subject, d_.index.ServiceOrdinal(service)});
+  return event->seq;
+}
+
+Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const Actor& actor) {
+  const policy::Policy& p = *d_.policy;
+  const std::string method = MethodId(req.method);
+  if (!p.FindContractMethod(method)) {
+    return Fail(ErrorCode::kNotFound, "method", "'" + req.method + "' is not a way of joining a contract");
+  }
+  if (req.services.empty()) return Fail(ErrorCode::kInvalidArgument, "services", "name at least one service");
+  std::set<std::string> seen;
+  for (const auto& id : req.services) {
+    const policy::Service* s = p.FindService(id);
+    if (!s) return Fail(ErrorCode::kNotFound, "services", "'" + id + "' is not a service");
+    if (!seen.insert(id).second) return Fail(ErrorCode::kInvalidArgument, "services", "'" + id + "' given twice");
+    const bool allowed = std::any_of(s->join_methods.begin(), s->join_methods.end(),
+                                     [&](const policy::Ref& r) { return r.id == method; });
+    if (!allowed) {
+      return Refuse("method_not_allowed_for_service", "method",
+                    "service '" + id + "' is not joined by '" + method + "' (R-III.2)");
+    }
+  }
+  if (!req.evidence.empty()) {
+    if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+  }
+
+  ContractOutcome out;
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    out = ContractOutcome{};
+    auto id = Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    for (const auto& s : *subs) {
+      if (s.active && seen.count(s.service)) {
+        return Fail(ErrorCode::kAlreadyExists, "services", "service '" + s.service + "' is already on");
+      }
+    }
+    auto consents = txn.GetConsents(*id);
+    if (!consents) return tl::unexpected(consents.error());
+    const UnixMillis now = d_.clock.Now();
+    auto contract = txn.InsertContract({0, *id, method, req.evidence, now, 0});
+    if (!contract) return tl::unexpected(contract.error());
+    const std::string evidence = req.evidence.empty() ? "contract:" + std::to_string(*contract)
+                                                      : req.evidence;
+    std::set<std::string> contract_purposes, consent_purposes;
+    for (const auto& sid : req.services) {
+      for (const auto& r : p.FindService(sid)->purposes) {
+        const LegalBasis b = p.FindPurpose(r.id)->basis;
+        if (b == LegalBasis::kContract) contract_purposes.insert(r.id);
+        if (b == LegalBasis::kConsent) consent_purposes.insert(r.id);
+      }
+    }
+    ledger::EventDraft ev{"contract.joined", *id, actor.id, {}};
+    ev.data["contract"] = *contract;
+    ev.data["method"] = method;
+    ev.data["evidence"] = evidence;
+    boost::json::array services, given;
+    for (const auto& s : req.services) services.emplace_back(s);
+    for (const auto& pu : contract_purposes) given.emplace_back(pu);
+    ev.data["services"] = std::move(services);
+    ev.data["consent_by_joining"] = std::move(given);  // R-III.3
+    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+
+    std::vector<index::Delta> deltas;
+    for (const auto& pu : consent_purposes) {
+      if (Granted(*consents, pu)) continue;
+      auto seq = PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+      out.consents_granted.push_back(pu);
+    }
+    for (const auto& sid : req.services) {
+      auto seq = PutService(txn, *id, sid, true, *contract, "contract", actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+    }
+    out.subject = *id;
+    out.contract_id = *contract;
+    out.services = req.services;
+    out.contract_purposes.assign(contract_purposes.begin(), contract_purposes.end());
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  return out;
+}
+
+Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Actor& actor) {
+  const policy::Policy& p = *d_.policy;
+  const policy::Service* service = p.FindService(req.service);
+  if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
+  if (!req.application.empty()) {
+    if (auto r = CheckReference(req.application, "application"); !r) return tl::unexpected(r.error());
+  }
+  // The new consent's channel and evidence: given, or the written application.
+  const std::string channel =
+      !req.channel.empty() ? req.channel : (!req.application.empty() ? "office_written" : "");
+  const std::string evidence = !req.evidence.empty() ? req.evidence : req.application;
+  if (!channel.empty() && !p.FindChannel(channel)) {
+    return Fail(ErrorCode::kNotFound, "channel", "'" + channel + "' is not a consent channel");
+  }
+  if (!evidence.empty()) {
+    if (auto r = CheckReference(evidence, "evidence"); !r) return tl::unexpected(r.error());
+  }
+
+  ServiceOutcome out{0, req.service, true, {}, 0};
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    out.consents_granted.clear();
+    auto id = Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto contracts = txn.GetContracts(*id);
+    if (!contracts) return tl::unexpected(contracts.error());
+    if (contracts->empty()) {
+      return Refuse("no_active_contract", "subject",
+                    "the subject has no contract: services are provided only under a contract "
+                    "(R-III.2)");
+    }
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    bool was_off = false;
+    for (const auto& s : *subs) {
+      if (s.service != req.service) continue;
+      if (s.active) {
+        return Fail(ErrorCode::kAlreadyExists, "service", "'" + req.service + "' is already on");
+      }
+      was_off = true;
+    }
+    if (was_off && service->reenable_written_application && req.application.empty()) {
+      return Refuse("written_application_required", "application",
+                    "switching '" + req.service +
+                        "' back on needs a written application (R-VI.5); give its reference");
+    }
+    auto consents = txn.GetConsents(*id);
+    if (!consents) return tl::unexpected(consents.error());
+    std::vector<std::string> need;  // consent-basis purposes to (re)grant
+    for (const auto& r : service->purposes) {
+      if (p.FindPurpose(r.id)->basis != LegalBasis::kConsent) continue;
+      const bool renew = was_off && service->reenable_new_consent;
+      if (renew || !Granted(*consents, r.id)) need.push_back(r.id);
+    }
+    if (!need.empty() && (channel.empty() || evidence.empty())) {
+      return Refuse(was_off ? "new_consent_required" : "consent_required", "evidence",
+                    "switching '" + req.service + "' on needs " +
+                        (was_off ? std::string("a new consent (R-VI.5)") : std::string("consent")) +
+                        " to its purposes; give --application or --channel and --evidence");
+    }
+    std::vector<index::Delta> deltas;
+    for (const auto& pu : need) {
+      auto seq = PutConsent(txn, *id, pu, ConsentState::kGranted, channel, evidence, actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+      out.consents_granted.push_back(pu);
+    }
+    auto seq = PutService(txn, *id, req.service, true, contracts->back().id,
+                          was_off ? "re-enabled" : "enabled", actor, &deltas);
+    if (!seq) return tl::unexpected(seq.error());
+    out.subject = *id;
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  return out;
+}
+
+Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const Actor& actor) {
+  if (!d_.policy->FindService(req.service)) {
+    return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
+  }
+  ServiceOutcome out{0, req.service, false, {}, 0};
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    const auto it = std::find_if(subs->begin(), subs->end(), [&](const store::SubscriptionRecord& s) {
+      return s.service == req.service && s.active;
+    });
+    if (it == subs->end()) {
+      return Refuse("service_not_on", "service", "'" + req.service + "' is not on");
+    }
+    std::vector<index::Delta> deltas;
+    auto seq = PutService(txn, *id, req.service, false, it->contract_id, "request", actor, &deltas);
+    if (!seq) return tl::unexpected(seq.error());
+    out.subject = *id;
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  return out;
+}
+
+Result<std::vector<store::SubscriptionRecord>> Engine::ListServices(const SubjectKey& key) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto id = Resolve(**txn, key);
+  if (!id) return tl::unexpected(id.error());
+  return (*txn)->GetSubscriptions(*id);
+}
+
+}  // namespace qorgau::rules

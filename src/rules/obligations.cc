@@ -1,0 +1,245 @@
+// Obligations: debts, instalments and legal holds, which block withdrawal
+// while open (R-VI.3). Billing sends them one at a time or as a CSV file;
+// a file is imported whole or not at all.
+#include <boost/json.hpp>
+#include <set>
+
+#include "core/csv.h"
+#include "rules/checks.h"
+#include "rules/engine.h"
+
+namespace qorgau::rules {
+namespace {
+
+using store::ObligationKind;
+
+const char* KindName(ObligationKind k) {
+  switch (k) {
+    case ObligationKind::kDebt: return "debt";
+    case ObligationKind::kInstalment: return "instalment";
+    case ObligationKind::kLegalHold: return "legal_hold";
+  }
+  return "debt";
+}
+
+bool ParseKind(std::string_view s, ObligationKind* out) {
+  for (ObligationKind k : {ObligationKind::kDebt, ObligationKind::kInstalment, ObligationKind::kLegalHold}) {
+    if (s == KindName(k)) {
+      *out = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+// What a valid request needs, without the store.
+Result<std::optional<std::int64_t>> CheckRequest(const ObligationRequest& req) {
+  if (auto r = CheckReference(req.ref, "ref"); !r) return tl::unexpected(r.error());
+  if (req.amount.empty()) {
+    if (req.kind != ObligationKind::kLegalHold) {
+      return Fail(ErrorCode::kInvalidArgument, "amount", "a debt or instalment needs an amount");
+    }
+    return std::optional<std::int64_t>();
+  }
+  auto amount = ParseAmount(req.amount, "amount");
+  if (!amount) return tl::unexpected(amount.error());
+  return std::optional<std::int64_t>(*amount);
+}
+
+}  // namespace
+
+Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field) {
+  const std::string f(field);
+  std::int64_t tenge = 0;
+  std::int64_t tiyn = 0;
+  size_t i = 0;
+  if (text.empty()) return Fail(ErrorCode::kInvalidArgument, f, "must not be empty");
+  for (; i < text.size() && text[i] != '.'; ++i) {
+    if (text[i] < '0' || text[i] > '9' || i >= 12) {
+      return Fail(ErrorCode::kInvalidArgument, f, "must be tenge, like 12500 or 12500.50");
+    }
+    tenge = tenge * 10 + (text[i] - '0');
+  }
+  if (i < text.size()) {
+    const std::string_view frac = text.substr(i + 1);
+    if (frac.empty() || frac.size() > 2) {
+      return Fail(ErrorCode::kInvalidArgument, f, "at most two digits after the point");
+    }
+    for (char c : frac) {
+      if (c < '0' || c > '9') return Fail(ErrorCode::kInvalidArgument, f, "must be tenge, like 12500.50");
+      tiyn = tiyn * 10 + (c - '0');
+    }
+    if (frac.size() == 1) tiyn *= 10;
+  }
+  const std::int64_t total = tenge * 100 + tiyn;
+  if (total <= 0) return Fail(ErrorCode::kInvalidArgument, f, "must be greater than zero");
+  return total;
+}
+
+Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& req,
+                                                       const Actor& actor) {
+  auto amount = CheckRequest(req);
+  if (!amount) return tl::unexpected(amount.error());
+  store::ObligationRecord rec;
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"obligation.opened", *id, actor.id, {}};
+    ev.data["ref"] = req.ref;
+    ev.data["kind"] = KindName(req.kind);
+    if (*amount) ev.data["amount_tiyn"] = **amount;
+    auto event = ledger::Append(txn, now, ev);
+    if (!event) return tl::unexpected(event.error());
+    rec = store::ObligationRecord{req.ref, *id, req.kind, *amount, now, std::nullopt, event->seq};
+    if (auto r = txn.InsertObligation(rec); !r) return tl::unexpected(r.error());
+    return std::vector<index::Delta>{{index::Delta::Kind::kObligationOpened, *id}};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return rec;
+}
+
+Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, const Actor& actor) {
+  if (auto r = CheckReference(ref, "ref"); !r) return tl::unexpected(r.error());
+  store::ObligationRecord rec;
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto found = txn.GetObligation(ref);
+    if (!found) return tl::unexpected(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "ref", "no obligation with this reference");
+    if ((*found)->closed_at) return Refuse("obligation_closed", "ref", "the obligation is already closed");
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id, {}};
+    ev.data["ref"] = ref;
+    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    if (auto r = txn.CloseObligation(ref, now); !r) return tl::unexpected(r.error());
+    rec = **found;
+    rec.closed_at = now;
+    return std::vector<index::Delta>{{index::Delta::Kind::kObligationClosed, rec.subject_id}};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return rec;
+}
+
+Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor& actor) {
+  ImportReport report;
+  auto rows = ParseCsv(csv);
+  if (!rows) {
+    report.problems.push_back(rows.error().message);
+    return report;
+  }
+  if (rows->empty()) {
+    report.problems.push_back("line 1: the file is empty");
+    return report;
+  }
+  const std::vector<std::string> header = {"action", "iin", "kind", "ref", "amount"};
+  if ((*rows)[0].fields != header) {
+    report.problems.push_back("line " + std::to_string((*rows)[0].line) +
+                              ": the header must be action,iin,kind,ref,amount");
+    return report;
+  }
+  struct Row {
+    int line;
+    bool open;
+    ObligationRequest req;
+  };
+  std::vector<Row> parsed;
+  std::set<std::string> refs;
+  auto problem = [&](int line, const Error& e) {
+    report.problems.push_back("line " + std::to_string(line) + ": " + e.ToString());
+  };
+  // First every row on its own, so that all problems are reported at once.
+  for (size_t k = 1; k < rows->size(); ++k) {
+    const CsvRow& row = (*rows)[k];
+    if (row.fields.size() != 5) {
+      problem(row.line, Error{ErrorCode::kInvalidArgument, "", "expected 5 fields, found " +
+                                                                   std::to_string(row.fields.size())});
+      continue;
+    }
+    Row r{row.line, row.fields[0] == "open", {SubjectKey::Iin(row.fields[1]), {}, row.fields[3], row.fields[4]}};
+    if (row.fields[0] != "open" && row.fields[0] != "close") {
+      problem(row.line, Error{ErrorCode::kInvalidArgument, "action", "must be open or close"});
+      continue;
+    }
+    if (!refs.insert(row.fields[3]).second) {
+      problem(row.line, Error{ErrorCode::kInvalidArgument, "ref", "appears twice in the file"});
+      continue;
+    }
+    if (r.open) {
+      if (!ParseKind(row.fields[2], &r.req.kind)) {
+        problem(row.line, Error{ErrorCode::kInvalidArgument, "kind", "must be debt, instalment or legal_hold"});
+        continue;
+      }
+      if (auto iin = NormalizeValue(ValueType::kIin, row.fields[1], "iin"); !iin) {
+        problem(row.line, iin.error());
+        continue;
+      }
+      if (auto ok = CheckRequest(r.req); !ok) {
+        problem(row.line, ok.error());
+        continue;
+      }
+    } else if (auto ok = CheckReference(row.fields[3], "ref"); !ok) {
+      problem(row.line, ok.error());
+      continue;
+    }
+    parsed.push_back(std::move(r));
+  }
+  if (!report.problems.empty()) return report;
+
+  // Then all rows in one transaction: a row the store refuses (unknown
+  // subject, taken reference) fails the whole file.
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    std::vector<index::Delta> deltas;
+    report.opened = report.closed = 0;
+    const UnixMillis now = d_.clock.Now();
+    for (const Row& r : parsed) {
+      auto fail = [&](const Error& e) {
+        return Fail(e.code, "", "line " + std::to_string(r.line) + ": " + e.ToString());
+      };
+      if (r.open) {
+        auto id = Resolve(txn, r.req.subject);
+        if (!id) return fail(id.error());
+        auto amount = CheckRequest(r.req);
+        ledger::EventDraft ev{"obligation.opened", *id, actor.id, {}};
+        ev.data["ref"] = r.req.ref;
+        ev.data["kind"] = KindName(r.req.kind);
+        ev.data["source"] = "import";
+        if (*amount) ev.data["amount_tiyn"] = **amount;
+        auto event = ledger::Append(txn, now, ev);
+        if (!event) return tl::unexpected(event.error());
+        store::ObligationRecord rec{r.req.ref, *id, r.req.kind, *amount, now, std::nullopt, event->seq};
+        if (auto ins = txn.InsertObligation(rec); !ins) return fail(ins.error());
+        deltas.push_back({index::Delta::Kind::kObligationOpened, *id});
+        ++report.opened;
+      } else {
+        auto found = txn.GetObligation(r.req.ref);
+        if (!found) return tl::unexpected(found.error());
+        if (!*found) return fail(Error{ErrorCode::kNotFound, "ref", "no obligation with this reference"});
+        if ((*found)->closed_at) return fail(Error{ErrorCode::kFailedPrecondition, "ref", "already closed"});
+        ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id, {}};
+        ev.data["ref"] = r.req.ref;
+        ev.data["source"] = "import";
+        if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+        if (auto c = txn.CloseObligation(r.req.ref, now); !c) return tl::unexpected(c.error());
+        deltas.push_back({index::Delta::Kind::kObligationClosed, (*found)->subject_id});
+        ++report.closed;
+      }
+    }
+    return deltas;
+  });
+  if (!written) {
+    if (written.error().code == ErrorCode::kIo) return tl::unexpected(written.error());
+    report.opened = report.closed = 0;
+    report.problems.push_back(written.error().message);
+  }
+  return report;
+}
+
+Result<std::vector<store::ObligationRecord>> Engine::ListObligations(const SubjectKey& key) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto id = Resolve(**txn, key);
+  if (!id) return tl::unexpected(id.error());
+  return (*txn)->GetObligations(*id, /*open_only=*/false);
+}
+
+}  // namespace qorgau::rules

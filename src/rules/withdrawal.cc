@@ -1,0 +1,177 @@
+// Withdrawal of consent, as the policy says (R-VI):
+// - through a channel the policy takes withdrawals from (R-VI.2);
+// - refused while an obligation or a legal hold is open, naming it (R-VI.3);
+// - for everything withdrawable, for chosen purposes, or for the data of
+//   chosen additional services, switching off exactly the services that
+//   need the purposes whose consent ends (R-VI.4);
+// - with the warning that services may end (R-VI.1);
+// - previewed first if asked: the preview and the confirmation compute the
+//   same plan, and the confirmation does exactly that and nothing more.
+// Purposes that rest on law or on the contract are not withdrawable by
+// consent; the plan lists them and says why.
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
+
+#include "rules/checks.h"
+#include "rules/engine.h"
+
+namespace qorgau::rules {
+namespace {
+
+using policy::LegalBasis;
+using store::ConsentState;
+using store::ObligationKind;
+
+}  // namespace
+
+Result<WithdrawalPlan> Engine::Plan(store::Transaction& txn, SubjectId subject,
+                                    const WithdrawalRequest& req) {
+  const policy::Policy& p = *d_.policy;
+  WithdrawalPlan plan;
+  plan.subject = subject;
+  plan.preview = req.preview;
+  plan.warning = p.withdrawal.warning;
+
+  // R-VI.3: an open obligation or legal hold refuses the withdrawal.
+  auto obligations = txn.GetObligations(subject, /*open_only=*/true);
+  if (!obligations) return tl::unexpected(obligations.error());
+  std::string debts, holds;
+  for (const auto& o : *obligations) {
+    const bool hold = o.kind == ObligationKind::kLegalHold;
+    if (hold && !p.withdrawal.block_if_legal_hold) continue;
+    if (!hold && !p.withdrawal.block_if_unfulfilled_obligation) continue;
+    std::string& list = hold ? holds : debts;
+    list += (list.empty() ? "" : ", ") + o.ref;
+  }
+  if (!debts.empty()) {
+    return Refuse("withdrawal_blocked_by_obligation", "subject",
+                  "consent cannot be withdrawn while an obligation to the operator is unfulfilled "
+                  "(R-VI.3): open " + debts);
+  }
+  if (!holds.empty()) {
+    return Refuse("withdrawal_blocked_by_legal_hold", "subject",
+                  "consent cannot be withdrawn while a legal restriction applies (R-VI.3): " + holds);
+  }
+
+  auto consents = txn.GetConsents(subject);
+  if (!consents) return tl::unexpected(consents.error());
+  auto granted = [&](const std::string& purpose) {
+    return std::any_of(consents->begin(), consents->end(), [&](const store::ConsentRecord& c) {
+      return c.purpose == purpose && c.state == ConsentState::kGranted;
+    });
+  };
+  auto subs = txn.GetSubscriptions(subject);
+  if (!subs) return tl::unexpected(subs.error());
+  auto active = [&](const std::string& service) {
+    return std::any_of(subs->begin(), subs->end(), [&](const store::SubscriptionRecord& s) {
+      return s.service == service && s.active;
+    });
+  };
+
+  std::set<std::string> ending;
+  auto not_withdrawable = [&](const policy::Purpose& pu) {
+    plan.not_withdrawable.push_back({pu.id, pu.basis, NotWithdrawableWhy(pu)});
+  };
+  if (!req.services.empty()) {
+    for (const auto& sid : req.services) {
+      const policy::Service* s = p.FindService(sid);
+      if (!s) return Fail(ErrorCode::kNotFound, "services", "'" + sid + "' is not a service");
+      if (s->kind != policy::ServiceKind::kAdditional) {
+        return Refuse("service_not_additional", "services",
+                      "'" + sid + "' is a base service: its data rest on the contract, and "
+                      "consent can be withdrawn only for additional services (R-VI.4)");
+      }
+      if (!active(sid)) return Refuse("service_not_on", "services", "'" + sid + "' is not on");
+      for (const auto& r : s->purposes) {
+        const policy::Purpose* pu = p.FindPurpose(r.id);
+        if (pu->basis == LegalBasis::kConsent && granted(r.id)) ending.insert(r.id);
+      }
+    }
+  } else if (!req.purposes.empty()) {
+    for (const auto& id : req.purposes) {
+      auto pu = CheckConsentPurpose(p, id);
+      if (!pu) return tl::unexpected(pu.error());
+      if (!granted(id)) {
+        return Refuse("no_consent_in_force", "purpose",
+                      "there is no consent to '" + id + "' in force to withdraw");
+      }
+      ending.insert(id);
+    }
+  } else {
+    for (const auto& pu : p.purposes) {
+      if (pu.basis != LegalBasis::kConsent) {
+        not_withdrawable(pu);
+      } else if (granted(pu.id)) {
+        ending.insert(pu.id);
+      }
+    }
+  }
+  if (ending.empty()) {
+    return Refuse("nothing_to_withdraw", "subject", "no consent in force would end");
+  }
+  plan.consents_end.assign(ending.begin(), ending.end());
+  // R-VI.4: exactly the active services that need a purpose whose consent ends.
+  for (const auto& s : p.services) {
+    if (!active(s.id)) continue;
+    const bool tied = std::any_of(s.purposes.begin(), s.purposes.end(),
+                                  [&](const policy::Ref& r) { return ending.count(r.id) > 0; });
+    if (tied) plan.services_off.push_back(s.id);
+  }
+  return plan;
+}
+
+Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Actor& actor) {
+  const policy::Policy& p = *d_.policy;
+  if (!p.FindChannel(req.channel)) {
+    return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a channel");
+  }
+  const bool accepted = std::any_of(p.withdrawal.channels.begin(), p.withdrawal.channels.end(),
+                                    [&](const policy::Ref& r) { return r.id == req.channel; });
+  if (!accepted) {
+    return Refuse("channel_not_accepted", "channel",
+                  "withdrawal is not accepted through '" + req.channel + "' (R-VI.2)");
+  }
+  if (!req.preview) {
+    if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+  }
+
+  if (req.preview) {
+    auto txn = d_.store.Begin(store::Store::Mode::kRead);
+    if (!txn) return tl::unexpected(txn.error());
+    auto id = Resolve(**txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    return Plan(**txn, *id, req);
+  }
+
+  WithdrawalPlan plan;
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto planned = Plan(txn, *id, req);
+    if (!planned) return tl::unexpected(planned.error());
+    plan = std::move(*planned);
+    std::vector<index::Delta> deltas;
+    for (const auto& purpose : plan.consents_end) {
+      auto seq = PutConsent(txn, *id, purpose, ConsentState::kWithdrawn, req.channel, req.evidence,
+                            actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+    }
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    for (const auto& service : plan.services_off) {
+      std::int64_t contract = 0;
+      for (const auto& s : *subs) {
+        if (s.service == service) contract = s.contract_id;
+      }
+      auto seq = PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+    }
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  plan.revision = *written;
+  return plan;
+}
+
+}  // namespace qorgau::rules
