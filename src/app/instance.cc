@@ -1,6 +1,11 @@
 #include "app/instance.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <cstdlib>
 
@@ -13,6 +18,29 @@ namespace fs = std::filesystem;
 
 constexpr const char* kDatabase = "qorgau.db";
 constexpr const char* kKeyCheck = "key_check";
+
+// Writes `content` to a new file with `mode`; fails if it exists.
+Result<void> WriteNewFile(const fs::path& file, const std::string& content, mode_t mode) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+  if (fd < 0) return Fail(ErrorCode::kIo, file.string(), "cannot create");
+  const bool ok = ::write(fd, content.data(), content.size()) ==
+                      static_cast<ssize_t>(content.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Fail(ErrorCode::kIo, file.string(), "cannot write");
+  return {};
+}
+
+Result<crypto::Signer> LoadSigner(const fs::path& dir) {
+  std::ifstream in(dir / "receipt.key");
+  if (!in) {
+    return Fail(ErrorCode::kNotFound, (dir / "receipt.key").string(),
+                "no receipt signing key (run 'qorgau init')");
+  }
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  return crypto::Signer::FromPem(pem.str());
+}
 
 Result<crypto::KeyRing> Keys(const fs::path& dir, bool create) {
   auto master = crypto::LoadMasterKey(dir, create);
@@ -29,15 +57,16 @@ Error PolicyError(const std::vector<policy::Diagnostic>& problems) {
 }
 
 Instance::Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
-                   std::shared_ptr<const policy::Policy> policy,
+                   crypto::Signer signer, std::shared_ptr<const policy::Policy> policy,
                    std::unique_ptr<index::DecisionIndex> index, const Clock& clock)
     : store_(std::move(store)),
       keys_(std::move(keys)),
+      signer_(std::move(signer)),
       policy_(std::move(policy)),
       index_(std::move(index)),
       writer_(std::make_unique<store::GroupCommitter>(*store_)) {
   engine_ = std::make_unique<rules::Engine>(
-      rules::EngineDeps{*store_, *writer_, *index_, clock, keys_, policy_});
+      rules::EngineDeps{*store_, *writer_, *index_, clock, keys_, signer_, policy_});
 }
 
 Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& policy_file,
@@ -61,6 +90,16 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
   auto keys = Keys(data_dir, /*create=*/true);
   if (!keys) return tl::unexpected(keys.error());
 
+  {
+    auto signer = crypto::Signer::Generate();
+    if (!signer) return tl::unexpected(signer.error());
+    auto priv = signer->PrivatePem();
+    auto pub = signer->PublicPem();
+    if (!priv) return tl::unexpected(priv.error());
+    if (!pub) return tl::unexpected(pub.error());
+    if (auto r = WriteNewFile(data_dir / "receipt.key", *priv, 0600); !r) return tl::unexpected(r.error());
+    if (auto r = WriteNewFile(data_dir / "receipt.pub", *pub, 0644); !r) return tl::unexpected(r.error());
+  }
   auto store = store::OpenSqliteStore(db, /*create=*/true);
   if (!store) return tl::unexpected(store.error());
   ::chmod(db.c_str(), 0600);
@@ -83,6 +122,8 @@ Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const
   if (!store) return tl::unexpected(store.error());
   auto keys = Keys(data_dir, /*create=*/false);
   if (!keys) return tl::unexpected(keys.error());
+  auto signer = LoadSigner(data_dir);
+  if (!signer) return tl::unexpected(signer.error());
   std::optional<store::EditionRecord> edition;
   {
     auto txn = (*store)->Begin(store::Store::Mode::kRead);
@@ -103,7 +144,8 @@ Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const
   auto index = index::DecisionIndex::Load(**store, policy);
   if (!index) return tl::unexpected(index.error());
   return std::unique_ptr<Instance>(new Instance(std::move(*store), std::move(*keys),
-                                                std::move(policy), std::move(*index), clock));
+                                                std::move(*signer), std::move(policy),
+                                                std::move(*index), clock));
 }
 
 }  // namespace qorgau::app

@@ -6,6 +6,8 @@
 //   <dir>/qorgau.db     SQLite database (0600), WAL beside it
 //   <dir>/master.key    the master key, 64 hex digits (0600); absent when
 //                       QORGAU_MASTER_KEY supplies it
+//   <dir>/receipt.key   the Ed25519 key that signs consent receipts (0600)
+//   <dir>/receipt.pub   its public key, for checking receipts offline
 #pragma once
 
 #include <filesystem>
@@ -15,6 +17,7 @@
 
 #include "core/clock.h"
 #include "crypto/key_ring.h"
+#include "crypto/signer.h"
 #include "index/decision_index.h"
 #include "store/group_commit.h"
 #include "policy/policy_loader.h"
@@ -46,12 +49,13 @@ class Instance {
   store::Store& store() { return *store_; }
   const policy::Policy& policy() const { return *policy_; }
   const crypto::KeyRing& keys() const { return keys_; }
+  const crypto::Signer& signer() const { return signer_; }
 
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 
  private:
-  Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
+  Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys, crypto::Signer signer,
            std::shared_ptr<const policy::Policy> policy,
            std::unique_ptr<index::DecisionIndex> index, const Clock& clock);
 
@@ -59,6 +63,7 @@ class Instance {
   // first, then the writer (which finishes its queue), then the index.
   std::unique_ptr<store::Store> store_;
   crypto::KeyRing keys_;
+  crypto::Signer signer_;
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<index::DecisionIndex> index_;
   std::unique_ptr<store::GroupCommitter> writer_;

@@ -7,38 +7,10 @@
 #include "app/instance.h"
 #include "policy/policy_loader.h"
 #include "policy/policy_printer.h"
+#include "cli/cli_util.h"
 
 namespace qorgau::cli {
 namespace {
-
-SystemClock& Clock() {
-  static SystemClock clock;
-  return clock;
-}
-
-int Report(const Error& e) {
-  std::cerr << "qorgau: " << e.ToString() << " [" << ErrorCodeName(e.code) << "]\n";
-  return 1;
-}
-
-// Options naming one subject: exactly one of --iin, --phone, --id.
-struct SubjectArgs {
-  std::string iin, phone, id;
-
-  void Add(CLI::App* cmd) {
-    auto* g = cmd->add_option_group("subject", "The data subject");
-    g->add_option("--iin", iin, "The subject's IIN (12 digits)");
-    g->add_option("--phone", phone, "The subject's phone number");
-    g->add_option("--id", id, "The subject's id");
-    g->require_option(1);
-  }
-  rules::SubjectKey Key() const {
-    if (!iin.empty()) return rules::SubjectKey::Iin(iin);
-    if (!phone.empty()) return rules::SubjectKey::Phone(phone);
-    return {rules::SubjectKey::Kind::kId, id};
-  }
-};
-
 void PrintSubject(const rules::SubjectView& v) {
   std::cout << "subject " << v.id << " (added " << FormatUtc(v.created_at) << ")"
             << (v.masked ? "" : " FULL VIEW") << "\n";
@@ -49,17 +21,6 @@ void PrintSubject(const rules::SubjectView& v) {
 
 const char* StateName(store::ConsentState s) {
   return s == store::ConsentState::kGranted ? "granted" : "withdrawn";
-}
-
-// Runs `body` with the instance of the data directory open.
-template <typename F>
-void WithInstance(Options& opts, F body) {
-  auto inst = app::Instance::Open(opts.data_dir, Clock());
-  if (!inst) {
-    opts.exit_code = Report(inst.error());
-    return;
-  }
-  opts.exit_code = body(**inst);
 }
 
 void RegisterInit(CLI::App& app, Options& opts) {
@@ -207,7 +168,7 @@ void RegisterConsent(CLI::App& app, Options& opts) {
 
   struct ChangeArgs {
     SubjectArgs subject;
-    std::string purpose, channel, evidence;
+    std::string purpose, channel, evidence, receipt;
   };
   for (const bool grant : {true, false}) {
     auto args = std::make_shared<ChangeArgs>();
@@ -220,6 +181,7 @@ void RegisterConsent(CLI::App& app, Options& opts) {
     cmd->add_option("--evidence", args->evidence,
                     "Evidence reference: document, message or call-recording id, signature")
         ->required();
+    cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
     cmd->callback([&opts, args, grant] {
       WithInstance(opts, [&](app::Instance& inst) {
         rules::ConsentRequest req{args->subject.Key(), args->purpose, args->channel,
@@ -230,7 +192,7 @@ void RegisterConsent(CLI::App& app, Options& opts) {
         std::cout << "subject " << r->subject << ": consent to '" << r->purpose << "' "
                   << StateName(r->state) << " under edition " << r->edition << " (ledger event "
                   << r->revision << ")\n";
-        return 0;
+        return WriteReceipt(args->receipt, r->receipt);
       });
     });
   }
@@ -282,6 +244,7 @@ void Register(CLI::App& app, Options& opts) {
   RegisterSubject(app, opts);
   RegisterConsent(app, opts);
   RegisterAudit(app, opts);
+  RegisterEngine(app, opts);
   RegisterDemo(app, opts);
 }
 

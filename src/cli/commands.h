@@ -16,6 +16,10 @@ struct Options {
 
 void Register(CLI::App& app, Options& opts);
 
+// contract, service, obligation, withdraw, check, audience, receipt
+// (cli/engine_commands.cc).
+void RegisterEngine(CLI::App& app, Options& opts);
+
 // `qorgau demo`: the main job of `make run` (cli/demo.cc).
 void RegisterDemo(CLI::App& app, Options& opts);
 

@@ -129,6 +129,12 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
     out.contract_id = *contract;
     out.services = req.services;
     out.contract_purposes.assign(contract_purposes.begin(), contract_purposes.end());
+    std::vector<std::string> purposes = out.contract_purposes;
+    purposes.insert(purposes.end(), consent_purposes.begin(), consent_purposes.end());
+    auto receipt = IssueReceipt(txn, {*id, "contract.joined", purposes, req.services, {}, method,
+                                      evidence});
+    if (!receipt) return tl::unexpected(receipt.error());
+    out.receipt = std::move(*receipt);
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());
@@ -205,6 +211,12 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ac
                           was_off ? "re-enabled" : "enabled", actor, &deltas);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
+    if (!out.consents_granted.empty()) {
+      auto receipt = IssueReceipt(txn, {*id, "service.enabled", out.consents_granted,
+                                        {req.service}, {}, channel, evidence});
+      if (!receipt) return tl::unexpected(receipt.error());
+      out.receipt = std::move(*receipt);
+    }
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());

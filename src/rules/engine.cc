@@ -109,6 +109,28 @@ Result<std::int64_t> Engine::Write(const WriteBody& body) {
   return revision;
 }
 
+Result<std::string> Engine::IssueReceipt(store::Transaction& txn, report::ReceiptInput in) {
+  auto last = txn.LastEvent();
+  if (!last) return tl::unexpected(last.error());
+  if (!*last) return Fail(ErrorCode::kInternal, "", "a receipt needs a ledger event");
+  in.event_seq = (*last)->seq;
+  in.event_hash = crypto::ToHex((*last)->hash);
+  in.at = d_.clock.Now();
+  auto body = report::BuildReceipt(*d_.policy, in, d_.signer);
+  if (!body) return body;
+  if (auto r = txn.PutReceipt({in.event_seq, in.subject, *body}); !r) return tl::unexpected(r.error());
+  return body;
+}
+
+Result<std::string> Engine::Receipt(std::int64_t seq) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto r = (*txn)->GetReceipt(seq);
+  if (!r) return tl::unexpected(r.error());
+  if (!*r) return Fail(ErrorCode::kNotFound, "event", "no receipt was issued with this event");
+  return (*r)->body;
+}
+
 Result<SubjectId> Engine::FindSubject(const SubjectKey& key) {
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
@@ -269,6 +291,10 @@ Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Act
                           req.evidence, actor, &deltas);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
+    auto receipt = IssueReceipt(txn, {*id, "consent.granted", {req.purpose}, {}, {}, req.channel,
+                                      req.evidence});
+    if (!receipt) return tl::unexpected(receipt.error());
+    out.receipt = std::move(*receipt);
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());
@@ -281,7 +307,7 @@ Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& req, const 
   auto plan = Withdraw(w, actor);
   if (!plan) return tl::unexpected(plan.error());
   return ConsentOutcome{plan->subject, req.purpose, ConsentState::kWithdrawn,
-                        d_.policy->edition.number, plan->revision};
+                        d_.policy->edition.number, plan->revision, plan->receipt};
 }
 
 Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const SubjectKey& key) {

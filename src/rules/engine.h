@@ -23,9 +23,11 @@
 
 #include "core/clock.h"
 #include "crypto/key_ring.h"
+#include "crypto/signer.h"
 #include "index/decision_index.h"
 #include "ledger/ledger.h"
 #include "policy/policy.h"
+#include "report/receipt.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -39,6 +41,7 @@ struct EngineDeps {
   index::DecisionIndex& index;
   const Clock& clock;
   const crypto::KeyRing& keys;
+  const crypto::Signer& signer;                  // signs consent receipts
   std::shared_ptr<const policy::Policy> policy;  // the edition in force
 };
 
@@ -93,6 +96,7 @@ struct ConsentOutcome {
   store::ConsentState state = store::ConsentState::kGranted;
   int edition = 0;
   std::int64_t revision = 0;  // the ledger event that recorded it
+  std::string receipt;        // signed receipt (report/receipt.h)
 };
 
 struct ContractRequest {
@@ -109,6 +113,7 @@ struct ContractOutcome {
   std::vector<std::string> contract_purposes;  // consent given by joining (R-III.3)
   std::vector<std::string> consents_granted;   // consent-basis purposes of additional services
   std::int64_t revision = 0;
+  std::string receipt;
 };
 
 struct ServiceRequest {
@@ -125,6 +130,7 @@ struct ServiceOutcome {
   bool active = false;
   std::vector<std::string> consents_granted;
   std::int64_t revision = 0;
+  std::string receipt;  // when consents were granted
 };
 
 struct ObligationRequest {
@@ -167,6 +173,7 @@ struct WithdrawalPlan {
   std::vector<NotWithdrawable> not_withdrawable;
   policy::Text warning;                   // R-VI.1
   std::int64_t revision = 0;              // after the change; 0 for a preview
+  std::string receipt;                    // signed, after the change
 };
 
 // Publishes a loaded policy edition (its bundle of files) as immutable; the
@@ -222,6 +229,8 @@ class Engine {
                                          const std::vector<SubjectId>* among);
 
   Result<ledger::VerifyReport> VerifyLedger();
+  // The receipt issued with ledger event `seq`.
+  Result<std::string> Receipt(std::int64_t seq);
 
  private:
   // A command's writes: they return the index deltas to apply once durable.
@@ -241,6 +250,8 @@ class Engine {
                                   const std::string& service, bool active,
                                   std::int64_t contract_id, const std::string& why,
                                   const Actor& actor, std::vector<index::Delta>* deltas);
+  // Signs a receipt for the change just written in `txn` and stores it.
+  Result<std::string> IssueReceipt(store::Transaction& txn, report::ReceiptInput input);
   Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
                               const WithdrawalRequest& request);
 

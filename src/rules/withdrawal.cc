@@ -167,6 +167,10 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Acto
       auto seq = PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
     }
+    auto receipt = IssueReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
+                                      plan.services_off, req.channel, req.evidence});
+    if (!receipt) return tl::unexpected(receipt.error());
+    plan.receipt = std::move(*receipt);
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());

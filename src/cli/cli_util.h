@@ -1,0 +1,71 @@
+// Helpers shared by the CLI's command files. Internal to cli/.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "app/instance.h"
+#include "cli/commands.h"
+
+namespace qorgau::cli {
+
+
+inline SystemClock& Clock() {
+  static SystemClock clock;
+  return clock;
+}
+
+// Prints an error to stderr; a refusal by a rule shows its reason code
+// first. Returns the exit status, 1.
+inline int Report(const Error& e) {
+  if (!e.reason.empty()) {
+    std::cerr << "qorgau: refused [" << e.reason << "]: " << e.ToString() << "\n";
+  } else {
+    std::cerr << "qorgau: " << e.ToString() << " [" << ErrorCodeName(e.code) << "]\n";
+  }
+  return 1;
+}
+
+// Options naming one subject: exactly one of --iin, --phone, --id.
+struct SubjectArgs {
+  std::string iin, phone, id;
+
+  void Add(CLI::App* cmd) {
+    auto* g = cmd->add_option_group("subject", "The data subject");
+    g->add_option("--iin", iin, "The subject's IIN (12 digits)");
+    g->add_option("--phone", phone, "The subject's phone number");
+    g->add_option("--id", id, "The subject's id");
+    g->require_option(1);
+  }
+  rules::SubjectKey Key() const {
+    if (!iin.empty()) return rules::SubjectKey::Iin(iin);
+    if (!phone.empty()) return rules::SubjectKey::Phone(phone);
+    return {rules::SubjectKey::Kind::kId, id};
+  }
+};
+
+// Runs `body` with the instance of the data directory open.
+template <typename F>
+inline void WithInstance(Options& opts, F body) {
+  auto inst = app::Instance::Open(opts.data_dir, Clock());
+  if (!inst) {
+    opts.exit_code = Report(inst.error());
+    return;
+  }
+  opts.exit_code = body(**inst);
+}
+
+// Writes a receipt to `path` when one was asked for.
+inline int WriteReceipt(const std::string& path, const std::string& receipt) {
+  if (path.empty() || receipt.empty()) return 0;
+  std::ofstream out(path, std::ios::binary);
+  out << receipt;
+  if (!out) return Report(Error{ErrorCode::kIo, path, "cannot write the receipt"});
+  std::cout << "receipt written to " << path << "\n";
+  return 0;
+}
+
+}  // namespace qorgau::cli

@@ -1,0 +1,381 @@
+// The consent engine's commands: contracts, services, obligations,
+// withdrawal, decisions, audiences and receipts.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli/cli_util.h"
+#include "crypto/signer.h"
+#include "report/receipt.h"
+
+namespace qorgau::cli {
+namespace {
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out.empty() ? "-" : out;
+}
+
+std::optional<std::string> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const char* KindName(store::ObligationKind k) {
+  switch (k) {
+    case store::ObligationKind::kDebt: return "debt";
+    case store::ObligationKind::kInstalment: return "instalment";
+    case store::ObligationKind::kLegalHold: return "legal_hold";
+  }
+  return "debt";
+}
+
+void RegisterContract(CLI::App& app, Options& opts) {
+  auto* contract = app.add_subcommand("contract", "Join contracts (R-III.2)");
+  contract->require_subcommand(1);
+  struct Args {
+    SubjectArgs subject;
+    std::string method, evidence, receipt;
+    std::vector<std::string> services;
+  };
+  auto args = std::make_shared<Args>();
+  auto* join = contract->add_subcommand("join", "Join a contract for services; joining gives "
+                                                "the consent its services rest on (R-III.3)");
+  args->subject.Add(join);
+  join->add_option("--method", args->method, "form, application or sms (or the policy's ids)")
+      ->required();
+  join->add_option("--services", args->services, "Service ids, comma-separated")
+      ->required()
+      ->delimiter(',');
+  join->add_option("--evidence", args->evidence, "The form, application or SMS reference");
+  join->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+  join->callback([&opts, args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().JoinContract(
+          {args->subject.Key(), args->method, args->services, args->evidence}, rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << "subject " << r->subject << ": contract " << r->contract_id << " joined\n"
+                << "  services on: " << Join(r->services) << "\n"
+                << "  consent by joining (R-III.3): " << Join(r->contract_purposes) << "\n"
+                << "  consents granted: " << Join(r->consents_granted) << "\n"
+                << "  ledger revision " << r->revision << "\n";
+      return WriteReceipt(args->receipt, r->receipt);
+    });
+  });
+}
+
+void RegisterService(CLI::App& app, Options& opts) {
+  auto* service = app.add_subcommand("service", "Switch services on and off");
+  service->require_subcommand(1);
+  for (const bool enable : {true, false}) {
+    struct Args {
+      SubjectArgs subject;
+      std::string service, application, channel, evidence, receipt;
+    };
+    auto args = std::make_shared<Args>();
+    auto* cmd = service->add_subcommand(
+        enable ? "enable" : "disable",
+        enable ? "Switch a service on; switching it back on may need a written application "
+                 "and a new consent (R-VI.5)"
+               : "Switch a service off (consents stay as they are)");
+    args->subject.Add(cmd);
+    cmd->add_option("--service", args->service, "Service id")->required();
+    if (enable) {
+      cmd->add_option("--application", args->application, "Written application reference");
+      cmd->add_option("--channel", args->channel, "Channel of the new consent");
+      cmd->add_option("--evidence", args->evidence, "Evidence of the new consent");
+      cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+    }
+    cmd->callback([&opts, args, enable] {
+      WithInstance(opts, [&](app::Instance& inst) {
+        rules::ServiceRequest req{args->subject.Key(), args->service, args->application,
+                                  args->channel, args->evidence};
+        auto r = enable ? inst.engine().EnableService(req, rules::Actor{"cli"})
+                        : inst.engine().DisableService(req, rules::Actor{"cli"});
+        if (!r) return Report(r.error());
+        std::cout << "subject " << r->subject << ": service '" << r->service << "' "
+                  << (r->active ? "on" : "off") << " (ledger revision " << r->revision << ")\n";
+        if (!r->consents_granted.empty()) {
+          std::cout << "  consents granted: " << Join(r->consents_granted) << "\n";
+        }
+        return WriteReceipt(args->receipt, r->receipt);
+      });
+    });
+  }
+  auto list_args = std::make_shared<SubjectArgs>();
+  auto* list = service->add_subcommand("list", "List a subject's services");
+  list_args->Add(list);
+  list->callback([&opts, list_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().ListServices(list_args->Key());
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no services\n";
+      for (const auto& s : *r) {
+        std::cout << "  " << s.service << ": " << (s.active ? "on" : "off") << " (contract "
+                  << s.contract_id << ", since " << FormatUtc(s.changed_at) << ")\n";
+      }
+      return 0;
+    });
+  });
+}
+
+void RegisterObligation(CLI::App& app, Options& opts) {
+  auto* obligation = app.add_subcommand("obligation", "Debts, instalments and legal holds, "
+                                                      "which block withdrawal (R-VI.3)");
+  obligation->require_subcommand(1);
+
+  struct OpenArgs {
+    SubjectArgs subject;
+    std::string kind, ref, amount;
+  };
+  auto open_args = std::make_shared<OpenArgs>();
+  auto* open = obligation->add_subcommand("open", "Open an obligation");
+  open_args->subject.Add(open);
+  open->add_option("--kind", open_args->kind, "debt, instalment or legal_hold")
+      ->required()
+      ->check(CLI::IsMember({"debt", "instalment", "legal_hold"}));
+  open->add_option("--ref", open_args->ref, "Billing's reference")->required();
+  open->add_option("--amount", open_args->amount, "Amount in tenge, e.g. 12500.50");
+  open->callback([&opts, open_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      const store::ObligationKind kind = open_args->kind == "debt" ? store::ObligationKind::kDebt
+                                         : open_args->kind == "instalment"
+                                             ? store::ObligationKind::kInstalment
+                                             : store::ObligationKind::kLegalHold;
+      auto r = inst.engine().OpenObligation(
+          {open_args->subject.Key(), kind, open_args->ref, open_args->amount}, rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << "obligation " << r->ref << " (" << KindName(r->kind) << ") open for subject "
+                << r->subject_id << "\n";
+      return 0;
+    });
+  });
+
+  auto ref = std::make_shared<std::string>();
+  auto* close = obligation->add_subcommand("close", "Close an obligation");
+  close->add_option("--ref", *ref, "Billing's reference")->required();
+  close->callback([&opts, ref] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().CloseObligation(*ref, rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << "obligation " << r->ref << " closed\n";
+      return 0;
+    });
+  });
+
+  auto file = std::make_shared<std::string>();
+  auto* import = obligation->add_subcommand(
+      "import", "Import a billing CSV (header action,iin,kind,ref,amount); all rows or none");
+  import->add_option("file", *file, "CSV file")->required();
+  import->callback([&opts, file] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto text = ReadAll(*file);
+      if (!text) return Report(Error{ErrorCode::kIo, *file, "cannot read"});
+      auto r = inst.engine().ImportObligations(*text, rules::Actor{"import"});
+      if (!r) return Report(r.error());
+      if (!r->problems.empty()) {
+        for (const auto& p : r->problems) std::cerr << *file << ": " << p << "\n";
+        std::cerr << "nothing imported: " << r->problems.size() << " problem(s)\n";
+        return 1;
+      }
+      std::cout << "imported: " << r->opened << " opened, " << r->closed << " closed\n";
+      return 0;
+    });
+  });
+
+  auto list_args = std::make_shared<SubjectArgs>();
+  auto* list = obligation->add_subcommand("list", "List a subject's obligations");
+  list_args->Add(list);
+  list->callback([&opts, list_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().ListObligations(list_args->Key());
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no obligations\n";
+      for (const auto& o : *r) {
+        std::cout << "  " << o.ref << ": " << KindName(o.kind) << ", "
+                  << (o.closed_at ? "closed" : "OPEN") << "\n";
+      }
+      return 0;
+    });
+  });
+}
+
+void RegisterWithdraw(CLI::App& app, Options& opts) {
+  struct Args {
+    SubjectArgs subject;
+    std::string channel, evidence, receipt;
+    std::vector<std::string> services, purposes;
+    bool preview = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "withdraw", "Withdraw consent (R-VI): everything withdrawable, or the data of chosen "
+                  "additional services; --preview shows what would happen");
+  args->subject.Add(cmd);
+  cmd->add_option("--channel", args->channel, "Channel of the request, e.g. app_support_chat")
+      ->required();
+  cmd->add_option("--evidence", args->evidence, "Reference of the request (required to confirm)");
+  cmd->add_option("--service", args->services, "An additional service whose data to withdraw "
+                                               "(repeatable)");
+  cmd->add_option("--purpose", args->purposes, "A purpose to withdraw (repeatable)");
+  cmd->add_flag("--preview", args->preview, "Dry run: show what would happen, change nothing");
+  cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+  cmd->callback([&opts, args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().Withdraw({args->subject.Key(), args->channel, args->evidence,
+                                       args->services, args->purposes, args->preview},
+                                      rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << (r->preview ? "PREVIEW - nothing changed\n" : "withdrawal confirmed\n")
+                << "  " << policy::InLanguage(r->warning, "en") << "\n"
+                << "  consents that end: " << Join(r->consents_end) << "\n"
+                << "  services switched off: " << Join(r->services_off) << "\n";
+      for (const auto& n : r->not_withdrawable) {
+        std::cout << "  not withdrawable: " << n.purpose << " - " << n.why << "\n";
+      }
+      if (!r->preview) std::cout << "  ledger revision " << r->revision << "\n";
+      return WriteReceipt(args->receipt, r->receipt);
+    });
+  });
+}
+
+void RegisterCheck(CLI::App& app, Options& opts) {
+  struct Args {
+    SubjectArgs subject;
+    std::string purpose;
+    std::vector<std::string> categories;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("check", "May this purpose use this subject's data now?");
+  args->subject.Add(cmd);
+  cmd->add_option("--purpose", args->purpose, "Purpose id")->required();
+  cmd->add_option("--category", args->categories, "A data category asked for (repeatable)");
+  cmd->callback([&opts, args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto d = inst.engine().Check(args->subject.Key(), args->purpose, args->categories);
+      if (!d) return Report(d.error());
+      std::cout << (d->allow ? "ALLOW" : "DENY") << " " << index::ReasonCode(d->reason) << ": "
+                << index::ReasonText(d->reason) << "\n  basis "
+                << policy::LegalBasisName(d->basis) << ", edition " << d->edition
+                << ", revision " << d->revision << "\n";
+      return d->allow ? 0 : 3;
+    });
+  });
+}
+
+void RegisterAudience(CLI::App& app, Options& opts) {
+  struct Args {
+    std::string purpose, in, out;
+    bool exclude_obligations = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("audience", "Subjects for whom a purpose is allowed, as ids");
+  cmd->add_option("--purpose", args->purpose, "Purpose id")->required();
+  cmd->add_flag("--exclude-obligations", args->exclude_obligations,
+                "Leave out subjects with an open obligation");
+  cmd->add_option("--in", args->in, "Only among these subject ids (one per line)");
+  cmd->add_option("--out", args->out, "Write the subject ids here, one per line")->required();
+  cmd->callback([&opts, args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      std::vector<store::SubjectId> among;
+      if (!args->in.empty()) {
+        std::ifstream in(args->in);
+        if (!in) return Report(Error{ErrorCode::kIo, args->in, "cannot read"});
+        std::string line;
+        int n = 0;
+        while (std::getline(in, line)) {
+          ++n;
+          if (line.empty()) continue;
+          char* end = nullptr;
+          const long long id = std::strtoll(line.c_str(), &end, 10);
+          if (*end != '\0' || id <= 0) {
+            return Report(Error{ErrorCode::kInvalidArgument, args->in + ":" + std::to_string(n),
+                                "not a subject id"});
+          }
+          among.push_back(id);
+        }
+      }
+      auto a = inst.engine().SelectAudience(args->purpose, args->exclude_obligations,
+                                            args->in.empty() ? nullptr : &among);
+      if (!a) return Report(a.error());
+      std::ofstream out(args->out);
+      for (store::SubjectId id : a->Ids()) out << id << "\n";
+      if (!out) return Report(Error{ErrorCode::kIo, args->out, "cannot write"});
+      std::cout << a->count << " subjects written to " << args->out << " (revision "
+                << inst.index().revision() << ")\n";
+      return 0;
+    });
+  });
+}
+
+void RegisterReceipt(CLI::App& app, Options& opts) {
+  auto* receipt = app.add_subcommand("receipt", "Consent receipts");
+  receipt->require_subcommand(1);
+  struct VerifyArgs {
+    std::string file, public_key;
+  };
+  auto args = std::make_shared<VerifyArgs>();
+  auto* verify = receipt->add_subcommand("verify", "Check a receipt's signature offline");
+  verify->add_option("file", args->file, "Receipt file")->required();
+  verify->add_option("--public-key", args->public_key,
+                     "The operator's public key (default: DATA/receipt.pub)");
+  verify->callback([&opts, args] {
+    const std::string key_file = !args->public_key.empty()
+                                     ? args->public_key
+                                     : (std::filesystem::path(opts.data_dir) / "receipt.pub").string();
+    auto pem = ReadAll(key_file);
+    if (!pem) {
+      opts.exit_code = Report(Error{ErrorCode::kIo, key_file, "cannot read the public key"});
+      return;
+    }
+    auto verifier = crypto::Verifier::FromPem(*pem);
+    if (!verifier) {
+      opts.exit_code = Report(verifier.error());
+      return;
+    }
+    auto text = ReadAll(args->file);
+    if (!text) {
+      opts.exit_code = Report(Error{ErrorCode::kIo, args->file, "cannot read"});
+      return;
+    }
+    const report::ReceiptCheck c = report::VerifyReceipt(*text, *verifier);
+    if (!c.ok) {
+      std::cerr << args->file << ": INVALID receipt: " << c.reason << "\n";
+      opts.exit_code = 1;
+      return;
+    }
+    std::cout << args->file << ": valid receipt " << c.receipt_id << " (key "
+              << verifier->KeyId() << ")\n";
+  });
+
+  auto seq = std::make_shared<std::int64_t>(0);
+  auto* show = receipt->add_subcommand("show", "Print the receipt issued with a ledger event");
+  show->add_option("--event", *seq, "Ledger event number")->required();
+  show->callback([&opts, seq] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().Receipt(*seq);
+      if (!r) return Report(r.error());
+      std::cout << *r;
+      return 0;
+    });
+  });
+}
+
+}  // namespace
+
+void RegisterEngine(CLI::App& app, Options& opts) {
+  RegisterContract(app, opts);
+  RegisterService(app, opts);
+  RegisterObligation(app, opts);
+  RegisterWithdraw(app, opts);
+  RegisterCheck(app, opts);
+  RegisterAudience(app, opts);
+  RegisterReceipt(app, opts);
+}
+
+}  // namespace qorgau::cli

@@ -1,0 +1,432 @@
+// The consent engine's rules (R-III, R-VI) on a real store: contracts,
+// services, obligations, withdrawal, re-enabling, decisions and receipts.
+// Each test would fail without the rule it is named after.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "../test_util.h"
+#include "app/instance.h"
+#include "demo/synthetic.h"
+#include "report/receipt.h"
+#include "rules/engine.h"
+
+namespace qorgau::rules {
+namespace {
+
+using index::Reason;
+using store::ConsentState;
+using store::ObligationKind;
+using testing::TempDir;
+
+class ConsentEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(app::Instance::Init(dir_.path() / "data", testing::KemPolicy(), clock_));
+    Reopen();
+  }
+  void Reopen() {
+    inst_.reset();
+    auto inst = app::Instance::Open(dir_.path() / "data", clock_);
+    ASSERT_TRUE(inst) << inst.error().ToString();
+    inst_ = std::move(*inst);
+  }
+  Engine& engine() { return inst_->engine(); }
+
+  // A subscriber with the base service and personalised offers (marketing
+  // consent given by the SMS join).
+  SubjectKey Subscriber(std::uint64_t index, bool offers = true) {
+    const auto s = demo::SyntheticSubjects().At(index);
+    auto id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{});
+    EXPECT_TRUE(id) << id.error().ToString();
+    const SubjectKey key = SubjectKey::Id(*id);
+    auto base = engine().JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-1"}, Actor{});
+    EXPECT_TRUE(base) << base.error().ToString();
+    if (offers) {
+      auto add = engine().JoinContract({key, "sms", {"marketing_offers", "contests"}, "SMS-1"}, Actor{});
+      EXPECT_TRUE(add) << add.error().ToString();
+    }
+    return key;
+  }
+  index::Decision Check(const SubjectKey& key, const std::string& purpose,
+                        std::vector<std::string> categories = {}) {
+    auto d = engine().Check(key, purpose, categories);
+    EXPECT_TRUE(d) << d.error().ToString();
+    return d.value_or(index::Decision{});
+  }
+  bool ServiceOn(const SubjectKey& key, const std::string& service) {
+    const auto subs = engine().ListServices(key).value();
+    for (const auto& s : subs) {
+      if (s.service == service) return s.active;
+    }
+    return false;
+  }
+  std::int64_t Revision() { return inst_->index().revision(); }
+
+  TempDir dir_;
+  FixedClock clock_{1764150000000};
+  std::unique_ptr<app::Instance> inst_;
+};
+
+TEST_F(ConsentEngineTest, R_III_2_contract_is_joined_only_by_a_method_its_services_allow) {
+  const auto s = demo::SyntheticSubjects().At(1);
+  const SubjectId id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value();
+  // mobile_base is joined by form or signed application, not by SMS.
+  auto sms = engine().JoinContract({SubjectKey::Id(id), "sms", {"mobile_base"}, ""}, Actor{});
+  ASSERT_FALSE(sms);
+  EXPECT_EQ(sms.error().reason, "method_not_allowed_for_service");
+  EXPECT_FALSE(ServiceOn(SubjectKey::Id(id), "mobile_base"));
+  auto form = engine().JoinContract({SubjectKey::Id(id), "application", {"mobile_base"}, ""}, Actor{});
+  ASSERT_TRUE(form) << form.error().ToString();
+  EXPECT_TRUE(ServiceOn(SubjectKey::Id(id), "mobile_base"));
+}
+
+TEST_F(ConsentEngineTest, R_III_3_joining_a_contract_gives_consent_for_its_contract_purposes) {
+  const auto s = demo::SyntheticSubjects().At(2);
+  const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value());
+  EXPECT_EQ(Check(key, "contract_performance").reason, Reason::kNoActiveContract);
+  auto r = engine().JoinContract({key, "form", {"mobile_base"}, "FORM-9"}, Actor{});
+  ASSERT_TRUE(r);
+  EXPECT_NE(std::find(r->contract_purposes.begin(), r->contract_purposes.end(), "debt_collection"),
+            r->contract_purposes.end());
+  const index::Decision d = Check(key, "contract_performance", {"user.contact.phone"});
+  EXPECT_TRUE(d.allow);
+  EXPECT_EQ(d.reason, Reason::kContractActive);
+  EXPECT_EQ(d.basis, policy::LegalBasis::kContract);
+  EXPECT_EQ(d.edition, 1);
+  EXPECT_EQ(d.revision, r->revision);
+  // Marketing is not a condition of the base contract.
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kNoConsent);
+}
+
+TEST_F(ConsentEngineTest, R_III_3_joining_an_additional_service_records_its_consent) {
+  const SubjectKey key = Subscriber(3);
+  const auto consents = engine().ListConsents(key).value();
+  bool marketing = false;
+  for (const auto& c : consents) {
+    if (c.purpose == "marketing") {
+      marketing = c.state == ConsentState::kGranted && c.channel == "sms" && c.evidence == "SMS-1";
+    }
+  }
+  EXPECT_TRUE(marketing);
+  EXPECT_EQ(Check(key, "marketing", {"user.contact.phone"}).reason, Reason::kConsentInForce);
+}
+
+TEST_F(ConsentEngineTest, DecisionsCarryStableReasons) {
+  const SubjectKey key = Subscriber(4);
+  EXPECT_EQ(Check(key, "fiscal_reporting").reason, Reason::kLaw);
+  EXPECT_EQ(Check(key, "product_development").reason, Reason::kNoConsent);
+  // IIN is not a category marketing may use (R-IV.2).
+  const index::Decision d = Check(key, "marketing", {"user.identity.iin"});
+  EXPECT_FALSE(d.allow);
+  EXPECT_EQ(d.reason, Reason::kCategoryNotAllowed);
+  EXPECT_EQ(index::ReasonCode(d.reason), "category_not_allowed_for_purpose");
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-1", {}, {"marketing"}, false}, Actor{}));
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
+  EXPECT_FALSE(engine().Check(key, "astrology", {}));
+  EXPECT_FALSE(engine().Check(key, "marketing", {"user.shoe_size"}));
+}
+
+TEST_F(ConsentEngineTest, R_VI_1_preview_warns_that_services_may_end_and_changes_nothing) {
+  const SubjectKey key = Subscriber(5);
+  const std::int64_t before = Revision();
+  auto plan = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{});
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_TRUE(plan->preview);
+  EXPECT_NE(policy::InLanguage(plan->warning, "kk").find("тоқтатуға әкелуі мүмкін"), std::string::npos);
+  EXPECT_EQ(plan->consents_end, (std::vector<std::string>{"contests_campaigns", "marketing"}));
+  EXPECT_EQ(plan->services_off, (std::vector<std::string>{"marketing_offers", "contests"}));
+  EXPECT_EQ(Revision(), before);
+  EXPECT_TRUE(ServiceOn(key, "marketing_offers"));
+  EXPECT_TRUE(Check(key, "marketing").allow);
+}
+
+TEST_F(ConsentEngineTest, R_VI_1_confirming_does_exactly_what_the_preview_said) {
+  const SubjectKey key = Subscriber(6);
+  auto preview = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}).value();
+  auto done = engine().Withdraw({key, "app_support_chat", "CHAT-2", {}, {}, false}, Actor{});
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_EQ(done->consents_end, preview.consents_end);
+  EXPECT_EQ(done->services_off, preview.services_off);
+  EXPECT_FALSE(ServiceOn(key, "marketing_offers"));
+  EXPECT_FALSE(ServiceOn(key, "contests"));
+  EXPECT_TRUE(ServiceOn(key, "mobile_base"));  // nothing more
+  EXPECT_TRUE(Check(key, "contract_performance").allow);
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
+}
+
+TEST_F(ConsentEngineTest, R_VI_2_withdrawal_is_taken_from_the_app_support_chat_only_among_listed_channels) {
+  const SubjectKey key = Subscriber(7);
+  auto web = engine().Withdraw({key, "website", "WEB-1", {}, {}, false}, Actor{});
+  ASSERT_FALSE(web);
+  EXPECT_EQ(web.error().reason, "channel_not_accepted");
+  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-3", {}, {}, false}, Actor{}));
+}
+
+TEST_F(ConsentEngineTest, R_VI_3_withdrawal_refused_while_debt_open) {
+  const SubjectKey key = Subscriber(8);
+  ASSERT_TRUE(engine().OpenObligation({key, ObligationKind::kDebt, "DEBT-2026-17", "12500.50"}, Actor{}));
+  const std::int64_t before = Revision();
+  for (bool preview : {true, false}) {
+    auto r = engine().Withdraw({key, "app_support_chat", "CHAT-4", {}, {}, preview}, Actor{});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().reason, "withdrawal_blocked_by_obligation");
+    EXPECT_NE(r.error().message.find("DEBT-2026-17"), std::string::npos);
+    EXPECT_NE(r.error().message.find("R-VI.3"), std::string::npos);
+  }
+  // The single-purpose path obeys the same rule.
+  EXPECT_FALSE(engine().WithdrawConsent({key, "marketing", "app_support_chat", "CHAT-5"}, Actor{}));
+  EXPECT_EQ(Revision(), before);
+  EXPECT_TRUE(Check(key, "marketing").allow);
+  ASSERT_TRUE(engine().CloseObligation("DEBT-2026-17", Actor{}));
+  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-6", {}, {}, false}, Actor{}));
+}
+
+TEST_F(ConsentEngineTest, R_VI_3_withdrawal_refused_while_legal_hold_open) {
+  const SubjectKey key = Subscriber(9);
+  ASSERT_TRUE(engine().OpenObligation({key, ObligationKind::kLegalHold, "COURT-7", ""}, Actor{}));
+  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-7", {}, {}, false}, Actor{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "withdrawal_blocked_by_legal_hold");
+  EXPECT_NE(r.error().message.find("COURT-7"), std::string::npos);
+}
+
+TEST_F(ConsentEngineTest, R_VI_3_law_and_contract_purposes_are_not_withdrawable_and_the_answer_says_so) {
+  const SubjectKey key = Subscriber(10);
+  auto plan = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}).value();
+  bool law = false, contract = false;
+  for (const auto& n : plan.not_withdrawable) {
+    if (n.purpose == "fiscal_reporting") law = n.why.find("rests on law") != std::string::npos;
+    if (n.purpose == "contract_performance") contract = n.why.find("R-III.3") != std::string::npos;
+  }
+  EXPECT_TRUE(law);
+  EXPECT_TRUE(contract);
+  auto direct = engine().Withdraw({key, "app_support_chat", "C-1", {}, {"fiscal_reporting"}, false}, Actor{});
+  ASSERT_FALSE(direct);
+  EXPECT_EQ(direct.error().reason, "basis_is_law");
+}
+
+TEST_F(ConsentEngineTest, R_VI_4_withdrawal_for_one_additional_service_switches_off_only_the_services_tied_to_its_data) {
+  const SubjectKey key = Subscriber(11);
+  auto plan = engine().Withdraw({key, "app_support_chat", "CHAT-8", {"marketing_offers"}, {}, false}, Actor{});
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->consents_end, (std::vector<std::string>{"marketing"}));
+  EXPECT_EQ(plan->services_off, (std::vector<std::string>{"marketing_offers"}));
+  EXPECT_FALSE(ServiceOn(key, "marketing_offers"));
+  EXPECT_TRUE(ServiceOn(key, "contests"));
+  EXPECT_TRUE(Check(key, "contests_campaigns").allow);
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
+}
+
+TEST_F(ConsentEngineTest, R_VI_4_base_service_data_are_not_withdrawable_by_consent) {
+  const SubjectKey key = Subscriber(12);
+  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-9", {"mobile_base"}, {}, false}, Actor{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "service_not_additional");
+  EXPECT_TRUE(ServiceOn(key, "mobile_base"));
+}
+
+TEST_F(ConsentEngineTest, R_VI_5_reenabling_needs_a_written_application_and_a_new_consent) {
+  const SubjectKey key = Subscriber(13);
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-10", {"marketing_offers"}, {}, false}, Actor{}));
+  auto bare = engine().EnableService({key, "marketing_offers", "", "", ""}, Actor{});
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().reason, "written_application_required");
+  EXPECT_FALSE(ServiceOn(key, "marketing_offers"));
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
+
+  auto ok = engine().EnableService({key, "marketing_offers", "APP-2026-301", "", ""}, Actor{});
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(ok->consents_granted, (std::vector<std::string>{"marketing"}));
+  EXPECT_FALSE(ok->receipt.empty());
+  EXPECT_TRUE(ServiceOn(key, "marketing_offers"));
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kConsentInForce);
+  const auto consents = engine().ListConsents(key).value();
+  for (const auto& c : consents) {
+    if (c.purpose == "marketing") {
+      EXPECT_EQ(c.channel, "office_written");
+      EXPECT_EQ(c.evidence, "APP-2026-301");
+    }
+  }
+}
+
+TEST_F(ConsentEngineTest, R_VI_5_contests_need_only_a_new_consent_as_the_policy_says) {
+  const SubjectKey key = Subscriber(14);
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-11", {"contests"}, {}, false}, Actor{}));
+  auto none = engine().EnableService({key, "contests", "", "", ""}, Actor{});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().reason, "new_consent_required");
+  EXPECT_TRUE(engine().EnableService({key, "contests", "", "mobile_app", "APP-MSG-5"}, Actor{}));
+}
+
+TEST_F(ConsentEngineTest, ServicesNeedAContract) {
+  const auto s = demo::SyntheticSubjects().At(15);
+  const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value());
+  auto r = engine().EnableService({key, "contests", "", "mobile_app", "M-1"}, Actor{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "no_active_contract");
+}
+
+TEST_F(ConsentEngineTest, ObligationAmountsAndReferencesAreValidated) {
+  const SubjectKey key = Subscriber(16, false);
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", ""}, Actor{}).error().field, "amount");
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "12,5"}, Actor{}).error().field, "amount");
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D 1", "10"}, Actor{}).error().field, "ref");
+  auto ok = engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "12500.5"}, Actor{});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->amount_minor, 1250050);
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "1"}, Actor{}).error().code,
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(engine().CloseObligation("NOPE", Actor{}).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ConsentEngineTest, ObligationImportReportsEveryBadLineAndImportsNothing) {
+  Subscriber(17, false);
+  const auto a = demo::SyntheticSubjects().At(17);
+  std::string bad_iin = demo::SyntheticSubjects().At(18).iin;
+  bad_iin.back() = static_cast<char>('0' + (bad_iin.back() - '0' + 1) % 10);
+  const std::string csv = "action,iin,kind,ref,amount\n"
+                          "open," + a.iin + ",debt,B-1,100\n"
+                          "open," + bad_iin + ",debt,B-2,100\n"
+                          "open," + a.iin + ",loan,B-3,100\n"
+                          "close," + a.iin + ",debt,B-1,\n";
+  auto r = engine().ImportObligations(csv, Actor{});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->problems.size(), 3u);
+  EXPECT_EQ(r->problems[0], "line 3: iin: check digit does not match");
+  EXPECT_EQ(r->problems[1], "line 4: kind: must be debt, instalment or legal_hold");
+  EXPECT_EQ(r->problems[2], "line 5: ref: appears twice in the file");
+  for (const auto& p : r->problems) EXPECT_EQ(p.find(bad_iin), std::string::npos);
+  EXPECT_TRUE(engine().ListObligations(SubjectKey::Iin(a.iin))->empty());
+}
+
+TEST_F(ConsentEngineTest, ObligationImportOfAnUnknownSubjectImportsNothing) {
+  Subscriber(19, false);
+  const auto a = demo::SyntheticSubjects().At(19);
+  const auto stranger = demo::SyntheticSubjects().At(20);
+  const std::string csv = "action,iin,kind,ref,amount\n"
+                          "open," + a.iin + ",debt,C-1,100\n"
+                          "open," + stranger.iin + ",instalment,C-2,250.75\n";
+  auto r = engine().ImportObligations(csv, Actor{});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_NE(r->problems[0].find("line 3: iin: no subject with this IIN"), std::string::npos)
+      << r->problems[0];
+  EXPECT_TRUE(engine().ListObligations(SubjectKey::Iin(a.iin))->empty());
+}
+
+TEST_F(ConsentEngineTest, ObligationImportOpensAndCloses) {
+  const SubjectKey key = Subscriber(21);
+  const auto a = demo::SyntheticSubjects().At(21);
+  ASSERT_TRUE(engine().ImportObligations("action,iin,kind,ref,amount\nopen," + a.iin + ",debt,E-1,\"1,000\"\n", Actor{})
+                  ->problems.size() == 1);  // "1,000" is not an amount
+  auto r = engine().ImportObligations("action,iin,kind,ref,amount\r\nopen," + a.iin + ",debt,E-1,1000\r\n", Actor{});
+  ASSERT_TRUE(r && r->problems.empty()) << (r ? r->problems[0] : r.error().ToString());
+  EXPECT_EQ(r->opened, 1u);
+  EXPECT_FALSE(engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}));
+  r = engine().ImportObligations("action,iin,kind,ref,amount\nclose," + a.iin + ",debt,E-1,\n", Actor{});
+  ASSERT_TRUE(r && r->problems.empty());
+  EXPECT_EQ(r->closed, 1u);
+  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}));
+}
+
+TEST_F(ConsentEngineTest, AudienceExcludesObligationsAndFiltersAList) {
+  std::vector<SubjectKey> keys;
+  for (std::uint64_t i = 30; i < 36; ++i) keys.push_back(Subscriber(i, i % 2 == 0));
+  // Offers joined by 30, 32, 34; 32 owes money.
+  ASSERT_TRUE(engine().OpenObligation({keys[2], ObligationKind::kDebt, "A-1", "5"}, Actor{}));
+  auto all = engine().SelectAudience("marketing", false, nullptr).value();
+  EXPECT_EQ(all.count, 3u);
+  auto clean = engine().SelectAudience("marketing", true, nullptr).value();
+  EXPECT_EQ(clean.count, 2u);
+  const std::vector<SubjectId> among = {engine().FindSubject(keys[0]).value(),
+                                        engine().FindSubject(keys[1]).value()};
+  auto some = engine().SelectAudience("marketing", true, &among).value();
+  EXPECT_EQ(some.Ids(), (std::vector<SubjectId>{among[0]}));
+}
+
+TEST_F(ConsentEngineTest, ConsentReceiptVerifiesOfflineAndATamperedOneDoesNot) {
+  const SubjectKey key = Subscriber(40);
+  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-12", {"marketing_offers"}, {}, false}, Actor{});
+  ASSERT_TRUE(r);
+  const std::string receipt = r->receipt;
+  EXPECT_NE(receipt.find("\"postal_index\":\"A15C9K0\""), std::string::npos);
+  EXPECT_NE(receipt.find("\"action\":\"consent.withdrawn\""), std::string::npos);
+  EXPECT_NE(receipt.find("\"services_switched_off\":[\"marketing_offers\"]"), std::string::npos);
+  auto verifier = crypto::Verifier::FromPem(testing::ReadFile(dir_.path() / "data/receipt.pub")).value();
+  EXPECT_TRUE(report::VerifyReceipt(receipt, verifier).ok);
+  std::string tampered = receipt;
+  tampered[tampered.find("CHAT-12") + 5] = '3';
+  const report::ReceiptCheck bad = report::VerifyReceipt(tampered, verifier);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.reason.find("signature"), std::string::npos);
+  auto other = crypto::Signer::Generate().value();
+  EXPECT_FALSE(report::VerifyReceipt(receipt, crypto::Verifier::FromPem(other.PublicPem().value()).value()).ok);
+  // The stored copy is the same receipt.
+  EXPECT_EQ(engine().Receipt(r->revision).value(), receipt);
+}
+
+TEST_F(ConsentEngineTest, IndexSurvivesRestartAndEqualsARebuildFromTheStore) {
+  const SubjectKey a = Subscriber(50);
+  const SubjectKey b = Subscriber(51);
+  ASSERT_TRUE(engine().OpenObligation({b, ObligationKind::kDebt, "R-1", "7"}, Actor{}));
+  ASSERT_TRUE(engine().Withdraw({a, "app_support_chat", "CH-1", {"contests"}, {}, false}, Actor{}));
+  std::vector<index::Decision> before;
+  for (const auto& k : {a, b}) {
+    for (const auto& p : engine().policy().purposes) before.push_back(Check(k, p.id));
+  }
+  const auto audience = engine().SelectAudience("marketing", true, nullptr)->Ids();
+  Reopen();
+  size_t n = 0;
+  for (const auto& k : {a, b}) {
+    for (const auto& p : engine().policy().purposes) {
+      const index::Decision d = Check(k, p.id);
+      EXPECT_EQ(d.reason, before[n].reason) << p.id;
+      EXPECT_EQ(d.revision, before[n].revision);
+      ++n;
+    }
+  }
+  EXPECT_EQ(engine().SelectAudience("marketing", true, nullptr)->Ids(), audience);
+}
+
+TEST_F(ConsentEngineTest, ConcurrentWritersAreAllRecordedTheLedgerVerifiesAndTheIndexEqualsARebuild) {
+  constexpr int kThreads = 8;
+  constexpr int kSubjects = 4;
+  constexpr int kRounds = 6;
+  std::vector<std::vector<SubjectKey>> keys(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kSubjects; ++i) keys[t].push_back(Subscriber(100 + t * kSubjects + i));
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        for (const auto& k : keys[t]) {
+          auto r = round % 2 == 0
+                       ? engine().WithdrawConsent({k, "marketing", "app_support_chat", "W-" + std::to_string(round)}, Actor{})
+                       : engine().GrantConsent({k, "marketing", "mobile_app", "G-" + std::to_string(round)}, Actor{});
+          if (!r) ++failures;
+          // A conflicting command in between fails alone.
+          if (engine().GrantConsent({k, "fiscal_reporting", "mobile_app", "X-1"}, Actor{})) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(engine().VerifyLedger()->ok);
+  // kRounds is even: every subject ends with marketing granted again.
+  auto rebuilt = index::DecisionIndex::Load(inst_->store(), std::make_shared<policy::Policy>(engine().policy())).value();
+  EXPECT_EQ(rebuilt->revision(), inst_->index().revision());
+  for (int p = 0; p < static_cast<int>(engine().policy().purposes.size()); ++p) {
+    EXPECT_EQ(rebuilt->Select(p, false).Ids(), inst_->index().Select(p, false).Ids()) << p;
+  }
+  EXPECT_EQ(inst_->index().Select(inst_->index().PurposeOrdinal("marketing"), false).count,
+            static_cast<std::uint64_t>(kThreads * kSubjects));
+  EXPECT_LT(inst_->writer().batches(), 2u * kThreads * kSubjects * kRounds + 200u);
+}
+
+}  // namespace
+}  // namespace qorgau::rules
