@@ -4,6 +4,7 @@
 // withdrawal, the subjects (masked) and the ledger verification. Every step
 // goes through the same engine calls as the other commands.
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -22,8 +23,14 @@ struct DemoArgs {
 void Step(const std::string& title) { std::cout << "\n== " << title << "\n"; }
 
 void Refusal(const char* what, const Error& e) {
-  std::cout << "  refused as expected - " << what << ": " << e.ToString() << " ["
-            << ErrorCodeName(e.code) << "]\n";
+  std::cout << "  refused as expected - " << what << ":\n      ["
+            << (e.reason.empty() ? std::string(ErrorCodeName(e.code)) : e.reason) << "] "
+            << e.ToString() << "\n";
+}
+
+int Fail(const Error& e) {
+  std::cerr << "qorgau: " << e.ToString() << "\n";
+  return 1;
 }
 
 int RunDemo(const Options& opts, const DemoArgs& args) {
@@ -65,25 +72,32 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   }
   std::cout << "  " << keys.size() << " subjects added\n";
 
+  Step("join contracts (R-III.2, R-III.3): everyone the base service by form, half the offers by SMS");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto base = engine.JoinContract({keys[i], "form", {"mobile_base", "simply_app"}, ""}, actor);
+    if (!base) return Fail(base.error());
+    if (i % 2 == 0) {
+      auto offers = engine.JoinContract(
+          {keys[i], "sms", {"marketing_offers", "contests"}, "SMS-" + std::to_string(4000 + i)},
+          actor);
+      if (!offers) return Fail(offers.error());
+    }
+  }
+  std::cout << "  " << keys.size() << " contracts for mobile_base + simply_app; "
+            << (keys.size() + 1) / 2 << " for marketing_offers + contests (consent by joining)\n";
+
   Step("record consents through several channels (R-III.4)");
   const char* channels[] = {"mobile_app", "call_centre", "website", "e_document",
                             "personal_cabinet", "e_message"};
   const char* evidence_prefix[] = {"APP-MSG", "CALL-REC", "WEB-FORM", "EDOC-SIG", "CAB-MSG", "MSG"};
-  int granted = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
     const size_t c = i % 6;
     const std::string evidence = std::string(evidence_prefix[c]) + "-" + std::to_string(1000 + i);
-    for (const char* purpose : {"marketing", "contests_campaigns"}) {
-      if (std::string(purpose) == "contests_campaigns" && i % 2 == 1) continue;
-      auto r = engine.GrantConsent({keys[i], purpose, channels[c], evidence}, actor);
-      if (!r) {
-        std::cerr << "qorgau: " << r.error().ToString() << "\n";
-        return 1;
-      }
-      ++granted;
-    }
+    auto r = engine.GrantConsent({keys[i], "product_development", channels[c], evidence}, actor);
+    if (!r) return Fail(r.error());
+    std::cout << "  subject " << r->subject << ": product_development via " << channels[c] << " ("
+              << evidence << ")\n";
   }
-  std::cout << "  " << granted << " consents granted\n";
 
   Step("what the policy refuses");
   {
@@ -99,20 +113,61 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     Refusal("consent to a purpose that rests on law", r.error());
   }
   {
-    auto r = engine.WithdrawConsent({keys[1], "marketing", "website", "WEB-FORM-2"}, actor);
+    auto r = engine.Withdraw({keys[0], "website", "WEB-FORM-2", {}, {}, false}, actor);
     if (r) return 1;
     Refusal("withdrawal through a channel the policy does not take it from", r.error());
   }
-
-  Step("withdraw one consent through the app's support chat (R-VI.2)");
   {
-    auto r = engine.WithdrawConsent({keys[2], "marketing", "app_support_chat", "CHAT-7781"}, actor);
-    if (!r) {
-      std::cerr << "qorgau: " << r.error().ToString() << "\n";
-      return 1;
+    auto debt = engine.OpenObligation(
+        {keys[2], store::ObligationKind::kDebt, "DEBT-2026-0042", "12500.50"}, actor);
+    if (!debt) return Fail(debt.error());
+    auto r = engine.Withdraw({keys[2], "app_support_chat", "CHAT-7001", {}, {}, false}, actor);
+    if (r) return 1;
+    Refusal("withdrawal while a debt is open (R-VI.3)", r.error());
+  }
+
+  Step("withdraw the data of one additional service (R-VI.4): preview, then confirm");
+  {
+    rules::WithdrawalRequest req{keys[4], "app_support_chat", "CHAT-7781", {"marketing_offers"}, {}, true};
+    auto preview = engine.Withdraw(req, actor);
+    if (!preview) return Fail(preview.error());
+    std::cout << "  preview: " << policy::InLanguage(preview->warning, "en") << "\n"
+              << "  preview: consents that end:";
+    for (const auto& p2 : preview->consents_end) std::cout << " " << p2;
+    std::cout << "; services switched off:";
+    for (const auto& s2 : preview->services_off) std::cout << " " << s2;
+    std::cout << "\n";
+    req.preview = false;
+    auto done = engine.Withdraw(req, actor);
+    if (!done) return Fail(done.error());
+    const std::string receipt = (std::filesystem::path(opts.data_dir) / "receipt-withdrawal.json").string();
+    std::ofstream(receipt) << done->receipt;
+    std::cout << "  confirmed at ledger revision " << done->revision << "; signed receipt " << receipt
+              << "\n";
+    auto again = engine.EnableService({keys[4], "marketing_offers", "", "", ""}, actor);
+    if (again) return 1;
+    Refusal("switching it back on without a written application (R-VI.5)", again.error());
+    auto reenabled = engine.EnableService({keys[4], "marketing_offers", "APP-2026-0301", "", ""}, actor);
+    if (!reenabled) return Fail(reenabled.error());
+    std::cout << "  re-enabled with written application APP-2026-0301 and a new consent\n";
+  }
+
+  Step("decisions from the in-memory index");
+  for (const char* purpose : {"marketing", "contract_performance", "fiscal_reporting"}) {
+    for (size_t i : {size_t{0}, size_t{1}}) {
+      auto d = engine.Check(keys[i], purpose, {});
+      if (!d) return Fail(d.error());
+      std::cout << "  subject " << i + 1 << " " << purpose << ": " << (d->allow ? "ALLOW " : "DENY  ")
+                << index::ReasonCode(d->reason) << " (basis " << policy::LegalBasisName(d->basis)
+                << ", revision " << d->revision << ")\n";
     }
-    std::cout << "  subject " << r->subject << ": marketing withdrawn (ledger event " << r->revision
-              << ")\n";
+  }
+  {
+    auto all = engine.SelectAudience("marketing", false, nullptr);
+    auto clean = engine.SelectAudience("marketing", true, nullptr);
+    if (!all || !clean) return 1;
+    std::cout << "  audience for marketing: " << all->count << " subjects, " << clean->count
+              << " without open obligations\n";
   }
 
   Step("subjects, masked, with their consents");
@@ -141,11 +196,12 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     return 1;
   }
   std::cout << "  " << report->events << " events verified, head " << report->head_hash << "\n";
-  std::cout << "\nTry: build/qorgau --data " << opts.data_dir
-            << " subject show --id 1\n     build/qorgau --data " << opts.data_dir
-            << " consent list --id 3\n     build/qorgau --data " << opts.data_dir
-            << " audit verify\n     build/qorgau --data " << opts.data_dir
-            << " policy show --lang en\n";
+  const std::string q = "build/qorgau --data " + opts.data_dir;
+  std::cout << "\nTry:\n  " << q << " subject show --id 1\n  " << q << " consent list --id 5\n  "
+            << q << " check --id 3 --purpose marketing --category user.contact.phone\n  " << q
+            << " withdraw --id 3 --channel app_support_chat --preview\n  " << q
+            << " receipt verify " << opts.data_dir << "/receipt-withdrawal.json\n  " << q
+            << " audit verify\n  " << q << " policy show --lang en\n";
   return 0;
 }
 

@@ -168,14 +168,86 @@ TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {
   EXPECT_NE(r.err.find("qorgau init"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, R_VI_3_withdraw_refused_for_a_debt_prints_the_reason_code_and_exits_non_zero) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  ASSERT_EQ(Run({"contract", "join", "--id", "1", "--method", "form", "--services", "mobile_base"}).exit_code, 0);
+  auto offers = Run({"contract", "join", "--id", "1", "--method", "sms", "--services",
+                     "marketing_offers,contests", "--evidence", "SMS-77"});
+  ASSERT_EQ(offers.exit_code, 0) << offers.err;
+  EXPECT_NE(offers.out.find("consents granted: contests_campaigns, marketing"), std::string::npos) << offers.out;
+  ASSERT_EQ(Run({"obligation", "open", "--id", "1", "--kind", "debt", "--ref", "DEBT-9", "--amount", "500"}).exit_code, 0);
+  auto refused = Run({"withdraw", "--id", "1", "--channel", "app_support_chat", "--evidence", "CHAT-1"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("refused [withdrawal_blocked_by_obligation]"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("DEBT-9"), std::string::npos);
+  ASSERT_EQ(Run({"obligation", "close", "--ref", "DEBT-9"}).exit_code, 0);
+  auto preview = Run({"withdraw", "--id", "1", "--channel", "app_support_chat", "--service",
+                      "marketing_offers", "--preview"});
+  ASSERT_EQ(preview.exit_code, 0) << preview.err;
+  EXPECT_NE(preview.out.find("PREVIEW"), std::string::npos);
+  EXPECT_NE(preview.out.find("services switched off: marketing_offers"), std::string::npos) << preview.out;
+  const std::string receipt = (dir_.path() / "r.json").string();
+  auto done = Run({"withdraw", "--id", "1", "--channel", "app_support_chat", "--service",
+                   "marketing_offers", "--evidence", "CHAT-2", "--receipt", receipt});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  auto check = Run({"check", "--id", "1", "--purpose", "marketing"});
+  EXPECT_EQ(check.exit_code, 3);
+  EXPECT_NE(check.out.find("DENY withdrawn"), std::string::npos) << check.out;
+
+  auto ok = RunQorgau({"receipt", "verify", receipt, "--public-key", data_ + "/receipt.pub"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  std::string text = testing::ReadFile(receipt);
+  text[text.find("CHAT-2") + 5] = '3';
+  testing::WriteFile(receipt, text);
+  auto bad = RunQorgau({"receipt", "verify", receipt, "--public-key", data_ + "/receipt.pub"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("INVALID"), std::string::npos);
+}
+
+TEST_F(CliTest, ObligationImportOfABadFileNamesTheLinesAndImportsNothing) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  const auto s = demo::SyntheticSubjects().At(1);
+  const std::string csv = (dir_.path() / "billing.csv").string();
+  testing::WriteFile(csv, "action,iin,kind,ref,amount\nopen," + s.iin + ",debt,I-1,10\nopen," +
+                              s.iin + ",debt,I-2,ten\n");
+  auto r = Run({"obligation", "import", csv});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("billing.csv: line 3: amount:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing imported"), std::string::npos);
+  EXPECT_EQ(r.err.find(s.iin), std::string::npos);
+  EXPECT_NE(Run({"obligation", "list", "--id", "1"}).out.find("no obligations"), std::string::npos);
+}
+
+TEST_F(CliTest, AudienceWritesTheIdsForAPurpose) {
+  for (std::uint64_t i = 1; i <= 3; ++i) ASSERT_EQ(AddSubject(i).exit_code, 0);
+  for (const char* id : {"1", "3"}) {
+    ASSERT_EQ(Run({"consent", "grant", "--id", id, "--purpose", "marketing", "--channel", "website",
+                   "--evidence", "W-1"}).exit_code, 0);
+  }
+  const std::string in = (dir_.path() / "in.txt").string();
+  const std::string out = (dir_.path() / "out.txt").string();
+  auto all = Run({"audience", "--purpose", "marketing", "--out", out});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(testing::ReadFile(out), "1\n3\n");
+  testing::WriteFile(in, "2\n3\n");
+  ASSERT_EQ(Run({"audience", "--purpose", "marketing", "--in", in, "--out", out}).exit_code, 0);
+  EXPECT_EQ(testing::ReadFile(out), "3\n");
+}
+
 TEST(CliDemo, DemoRunsEndToEnd) {
   TempDir dir;
   auto r = RunQorgau({"--data", (dir.path() / "demo").string(), "demo", "--policy",
                       testing::KemPolicy().string(), "--subjects", "6"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("refused as expected - an IIN with a wrong check digit"), std::string::npos);
-  EXPECT_NE(r.out.find("marketing: withdrawn via app_support_chat"), std::string::npos);
+  EXPECT_NE(r.out.find("[withdrawal_blocked_by_obligation]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[written_application_required]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("marketing: granted via office_written (APP-2026-0301)"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("events verified"), std::string::npos);
+  auto verify = RunQorgau({"--data", (dir.path() / "demo").string(), "receipt", "verify",
+                           (dir.path() / "demo/receipt-withdrawal.json").string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
 }
 
 }  // namespace
