@@ -14,11 +14,14 @@ build: deps
 	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build -j $(JOBS)
 
-# The main job on the embedded store: a fresh demo data directory, the
-# operator's policy and synthetic subscribers.
+# The main job on the embedded store: a fresh demo data directory with the
+# operator's policy, synthetic subscribers, staff and keys; then the HTTP API
+# on 127.0.0.1:8080 until Ctrl-C (QORGAU_LISTEN to change it).
+QORGAU_LISTEN ?= 127.0.0.1:8080
 run: build
 	@rm -rf var/demo
-	@build/qorgau --data var/demo demo --policy policies/kem/policy.yaml
+	@build/qorgau --data var/demo demo --policy policies/kem/policy.yaml --subjects 3000 \
+		--serve $(QORGAU_LISTEN)
 
 # Every test, built with AddressSanitizer and UBSan.
 test: deps

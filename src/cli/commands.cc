@@ -245,6 +245,7 @@ void Register(CLI::App& app, Options& opts) {
   RegisterConsent(app, opts);
   RegisterAudit(app, opts);
   RegisterEngine(app, opts);
+  RegisterServe(app, opts);
   RegisterDemo(app, opts);
 }
 

@@ -5,7 +5,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <string>
+
+namespace qorgau::app {
+class Instance;
+}
 
 namespace qorgau::cli {
 
@@ -19,6 +25,18 @@ void Register(CLI::App& app, Options& opts);
 // contract, service, obligation, withdraw, check, audience, receipt
 // (cli/engine_commands.cc).
 void RegisterEngine(CLI::App& app, Options& opts);
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;
+  std::size_t body_limit = 1 << 20;
+};
+
+// `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;
+// `ready` is called with the port once listening.
+void RegisterServe(CLI::App& app, Options& opts);
+int Serve(app::Instance& inst, const ServeOptions& options,
+          const std::function<void(std::uint16_t)>& ready);
 
 // `qorgau demo`: the main job of `make run` (cli/demo.cc).
 void RegisterDemo(CLI::App& app, Options& opts);

@@ -3,7 +3,11 @@
 // consents through several channels, refusals the policy demands, one
 // withdrawal, the subjects (masked) and the ledger verification. Every step
 // goes through the same engine calls as the other commands.
+#include <sys/stat.h>
+
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -18,7 +22,10 @@ namespace {
 struct DemoArgs {
   std::string policy = "policies/kem/policy.yaml";
   int subjects = 8;
+  std::string serve;  // ADDRESS:PORT: serve the API afterwards
 };
+
+constexpr int kStory = 8;  // the subscribers the printed story is about
 
 void Step(const std::string& title) { std::cout << "\n== " << title << "\n"; }
 
@@ -31,6 +38,109 @@ void Refusal(const char* what, const Error& e) {
 int Fail(const Error& e) {
   std::cerr << "qorgau: " << e.ToString() << "\n";
   return 1;
+}
+
+// Subscribers kStory.. `count`: each joins the base contract by form; every
+// second also the offers by SMS; every fiftieth owes money. Many threads, so
+// the group committer batches their writes.
+int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int from, int count) {
+  const rules::Actor actor{"demo"};
+  std::atomic<int> next{from}, done{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < count; i = next++) {
+        const demo::SyntheticSubject s = gen.At(static_cast<std::uint64_t>(i));
+        auto id = engine.AddSubject({s.iin, s.phone, {{"user.identity.name", s.name}}, "subject"}, actor);
+        if (!id) {
+          ++failed;
+          continue;
+        }
+        const auto key = rules::SubjectKey::Id(*id);
+        bool ok = engine.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, actor).has_value();
+        if (i % 2 == 0) {
+          ok = ok && engine.JoinContract({key, "sms", {"marketing_offers"}, "SMS-" + std::to_string(i)}, actor).has_value();
+        }
+        if (i % 50 == 0) {
+          ok = ok && engine.OpenObligation({key, store::ObligationKind::kDebt, "DEBT-" + std::to_string(i), "2500"}, actor).has_value();
+        }
+        if (!ok) ++failed;
+        if (++done % 500 == 0) std::cout << "  " << done << " added\n" << std::flush;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (failed > 0) {
+    std::cerr << "qorgau: " << failed << " synthetic subscribers failed\n";
+    return 1;
+  }
+  std::cout << "  " << done << " added; the index holds " << engine.index().subjects()
+            << " subjects at revision " << engine.index().revision() << "\n";
+  return 0;
+}
+
+// The staff and systems of the demo, and their keys in `keys_file`.
+int AddActors(rules::Engine& engine, const std::string& keys_file) {
+  const rules::Actor admin{"demo"};
+  struct Person {
+    rules::ActorInput input;
+    std::vector<store::DutyRecord> duties;
+    const char* what;
+  };
+  const std::vector<Person> people = {
+      {{"dpo", store::ActorRole::kAdmin, "Data protection officer", "2024-01-10", "2024-01-10", {}},
+       {},
+       "administrator: actors, duties, keys, audit"},
+      {{"agent-anna", store::ActorRole::kEmployee, "Call-centre agent", "2024-02-01", "2024-02-01", {}},
+       {{"agent-anna", "contract_performance", {"user.identity.name", "user.contact.phone"}, false},
+        {"agent-anna", "marketing", {"user.contact.phone"}, false}},
+       "employee, NDA signed; duty contract_performance (name, phone) masked"},
+      {{"agent-bek", store::ActorRole::kEmployee, "New agent", "", "", {}},
+       {{"agent-bek", "contract_performance", {"user.identity.name", "user.contact.phone"}, false}},
+       "employee WITHOUT a signed NDA"},
+      {{"analyst-dana", store::ActorRole::kEmployee, "Marketing analyst", "2024-03-01", "2024-03-01", {}},
+       {{"analyst-dana", "marketing", {"user.contact.phone", "user.contact.email"}, true}},
+       "employee, NDA signed; duty marketing (phone, e-mail) full view"},
+      {{"crm", store::ActorRole::kSystem, "CRM and campaign system", "", "",
+        {"marketing", "contract_performance", "service_notices", "product_development"}},
+       {{"crm", "marketing", {"user.contact.phone"}, true}},
+       "system acting for marketing, contract_performance, service_notices, product_development"},
+  };
+  std::ofstream keys(keys_file);
+  for (const auto& p : people) {
+    if (auto r = engine.PutActor(p.input, admin); !r) return Fail(r.error());
+    for (const auto& d : p.duties) {
+      if (auto r = engine.GrantDuty(d, admin); !r) return Fail(r.error());
+    }
+    auto key = engine.CreateApiKey(p.input.id, admin);
+    if (!key) return Fail(key.error());
+    keys << p.input.id << " " << *key << "\n";
+    std::cout << "  " << p.input.id << ": " << p.what << "\n";
+  }
+  keys.close();
+  ::chmod(keys_file.c_str(), 0600);
+  std::cout << "  API keys written to " << keys_file << " (0600)\n";
+  return 0;
+}
+
+void PrintCurlExamples(const std::string& data_dir, const std::string& host, std::uint16_t port) {
+  const std::string base = "http://" + host + ":" + std::to_string(port);
+  const std::string key = "$(awk '/^%s /{print $2}' " + data_dir + "/keys.txt)";
+  auto k = [&](const char* who) {
+    std::string s = key;
+    s.replace(s.find("%s"), 2, who);
+    return s;
+  };
+  std::cout << "\nqorgau is serving " << base << " (Ctrl-C stops it gracefully). Try:\n"
+            << "  curl -s '" << base << "/v1/policy?lang=en'\n"
+            << "  curl -s -H \"Authorization: Bearer " << k("crm") << "\" -H 'Content-Type: application/json' \\\n"
+            << "       -d '{\"subject\":1,\"purpose\":\"marketing\"}' " << base << "/v1/check\n"
+            << "  curl -s -H \"Authorization: Bearer " << k("agent-anna") << "\" \\\n"
+            << "       '" << base << "/v1/subjects/1?purpose=contract_performance'\n"
+            << "  curl -s -H \"Authorization: Bearer " << k("agent-bek") << "\" \\\n"
+            << "       '" << base << "/v1/subjects/1?purpose=contract_performance'   # 403 nda_not_signed\n"
+            << "  The README has the full tour (consents, withdrawals, access trail).\n"
+            << std::flush;
 }
 
 int RunDemo(const Options& opts, const DemoArgs& args) {
@@ -55,10 +165,10 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
             << " purposes, " << p.categories.size() << " data categories, " << p.services.size()
             << " services\n";
 
-  Step("add " + std::to_string(args.subjects) + " synthetic subscribers (values encrypted)");
+  Step("add " + std::to_string(kStory) + " synthetic subscribers (values encrypted)");
   demo::SyntheticSubjects gen;
   std::vector<rules::SubjectKey> keys;
-  for (int i = 0; i < args.subjects; ++i) {
+  for (int i = 0; i < kStory; ++i) {
     const demo::SyntheticSubject s = gen.At(static_cast<std::uint64_t>(i));
     rules::SubjectInput in{s.iin, s.phone, {}, "subject"};
     in.data["user.identity.name"] = s.name;
@@ -171,7 +281,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   }
 
   Step("subjects, masked, with their consents");
-  auto views = engine.ListSubjects(0, static_cast<size_t>(args.subjects), /*full=*/false);
+  auto views = engine.ListSubjects(0, kStory, /*full=*/false);
   if (!views) {
     std::cerr << "qorgau: " << views.error().ToString() << "\n";
     return 1;
@@ -189,6 +299,16 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     }
   }
 
+  if (args.subjects > kStory) {
+    Step("add " + std::to_string(args.subjects - kStory) +
+         " more subscribers with contracts, concurrently (group commit)");
+    if (int rc = AddPopulation(engine, gen, kStory, args.subjects); rc != 0) return rc;
+  }
+
+  Step("actors and API keys (R-II.3, R-VIII)");
+  const std::string keys_file = (std::filesystem::path(opts.data_dir) / "keys.txt").string();
+  if (int rc = AddActors(engine, keys_file); rc != 0) return rc;
+
   Step("ledger verification");
   auto report = engine.VerifyLedger();
   if (!report || !report->ok) {
@@ -196,6 +316,13 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     return 1;
   }
   std::cout << "  " << report->events << " events verified, head " << report->head_hash << "\n";
+  if (!args.serve.empty()) {
+    ServeOptions so;
+    so.listen = args.serve;
+    return Serve(**inst, so, [&](std::uint16_t port) {
+      PrintCurlExamples(opts.data_dir, args.serve.substr(0, args.serve.rfind(':')), port);
+    });
+  }
   const std::string q = "build/qorgau --data " + opts.data_dir;
   std::cout << "\nTry:\n  " << q << " subject show --id 1\n  " << q << " consent list --id 5\n  "
             << q << " check --id 3 --purpose marketing --category user.contact.phone\n  " << q
@@ -211,9 +338,10 @@ void RegisterDemo(CLI::App& app, Options& opts) {
   auto args = std::make_shared<DemoArgs>();
   auto* cmd = app.add_subcommand("demo", "Run the demo of `make run` on a fresh data directory");
   cmd->add_option("--policy", args->policy, "Policy file")->capture_default_str();
-  cmd->add_option("--subjects", args->subjects, "How many synthetic subscribers")
-      ->check(CLI::Range(1, 100000))
+  cmd->add_option("--subjects", args->subjects, "How many synthetic subscribers (at least 8)")
+      ->check(CLI::Range(kStory, 200000))
       ->capture_default_str();
+  cmd->add_option("--serve", args->serve, "Then serve the API on ADDRESS:PORT until Ctrl-C");
   cmd->callback([&opts, args] { opts.exit_code = RunDemo(opts, *args); });
 }
 

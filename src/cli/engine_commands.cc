@@ -366,9 +366,117 @@ void RegisterReceipt(CLI::App& app, Options& opts) {
   });
 }
 
+void RegisterActors(CLI::App& app, Options& opts) {
+  auto* actor = app.add_subcommand("actor", "Employees and systems, their NDA and duties "
+                                            "(R-II.3, R-VIII); administrator only");
+  actor->require_subcommand(1);
+  struct AddArgs {
+    std::string id, role, name, nda, liability;
+    std::vector<std::string> purposes;
+  };
+  auto add_args = std::make_shared<AddArgs>();
+  auto* add = actor->add_subcommand("add", "Add or update an actor");
+  add->add_option("--id", add_args->id, "Actor id, e.g. agent-anna")->required();
+  add->add_option("--role", add_args->role, "admin, employee or system")
+      ->required()
+      ->check(CLI::IsMember({"admin", "employee", "system"}));
+  add->add_option("--name", add_args->name, "Display name");
+  add->add_option("--nda-signed", add_args->nda, "Date the NDA was signed, YYYY-MM-DD");
+  add->add_option("--liability-acknowledged", add_args->liability,
+                  "Date the liability warning was acknowledged, YYYY-MM-DD");
+  add->add_option("--purposes", add_args->purposes, "Systems: the purposes it acts for")
+      ->delimiter(',');
+  add->callback([&opts, add_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      const store::ActorRole role = add_args->role == "admin"      ? store::ActorRole::kAdmin
+                                    : add_args->role == "employee" ? store::ActorRole::kEmployee
+                                                                   : store::ActorRole::kSystem;
+      auto r = inst.engine().PutActor({add_args->id, role, add_args->name, add_args->nda,
+                                       add_args->liability, add_args->purposes},
+                                      rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << "actor " << r->id << " (" << add_args->role << ") recorded\n";
+      return 0;
+    });
+  });
+
+  struct DutyArgs {
+    std::string actor, purpose, view = "masked";
+    std::vector<std::string> categories;
+  };
+  auto duty_args = std::make_shared<DutyArgs>();
+  auto* duty = actor->add_subcommand("duty", "Grant a duty: purpose x categories x view");
+  duty->add_option("--actor", duty_args->actor, "Actor id")->required();
+  duty->add_option("--purpose", duty_args->purpose, "Purpose id")->required();
+  duty->add_option("--categories", duty_args->categories, "Category ids")->required()->delimiter(',');
+  duty->add_option("--view", duty_args->view, "masked or full")
+      ->check(CLI::IsMember({"masked", "full"}))
+      ->capture_default_str();
+  duty->callback([&opts, duty_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().GrantDuty({duty_args->actor, duty_args->purpose,
+                                        duty_args->categories, duty_args->view == "full"},
+                                       rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << "duty granted: " << r->actor_id << " may read " << Join(r->categories)
+                << " for " << r->purpose << " (" << duty_args->view << ")\n";
+      return 0;
+    });
+  });
+
+  auto* list = actor->add_subcommand("list", "List actors");
+  list->callback([&opts] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().ListActors();
+      if (!r) return Report(r.error());
+      for (const auto& a : *r) {
+        std::cout << "  " << a.id << " nda=" << (a.nda_signed.empty() ? "-" : a.nda_signed)
+                  << " liability=" << (a.liability_acknowledged.empty() ? "-" : a.liability_acknowledged)
+                  << " purposes=" << Join(a.purposes) << "\n";
+      }
+      return 0;
+    });
+  });
+
+  auto* key = app.add_subcommand("key", "API keys");
+  key->require_subcommand(1);
+  auto key_actor = std::make_shared<std::string>();
+  auto* create = key->add_subcommand("create", "Create an API key for an actor; printed once");
+  create->add_option("--actor", *key_actor, "Actor id")->required();
+  create->callback([&opts, key_actor] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().CreateApiKey(*key_actor, rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << *r << "\n";
+      std::cerr << "(shown once: only its hash is kept)\n";
+      return 0;
+    });
+  });
+
+  auto access_args = std::make_shared<SubjectArgs>();
+  auto* audit = app.get_subcommand("audit");
+  auto* access = audit->add_subcommand("access", "Who read a subject's data, for what, and why");
+  access_args->Add(access);
+  access->callback([&opts, access_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().AccessTrail(access_args->Key());
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no access recorded\n";
+      for (const auto& a : *r) {
+        std::cout << "  " << a.at << " " << a.actor << " " << a.type << " purpose=" << a.purpose
+                  << " categories=" << Join(a.categories) << " "
+                  << (a.allowed ? "ALLOWED" : "DENIED") << " (" << a.reason << ") event " << a.seq
+                  << "\n";
+      }
+      return 0;
+    });
+  });
+}
+
 }  // namespace
 
 void RegisterEngine(CLI::App& app, Options& opts) {
+  RegisterActors(app, opts);
   RegisterContract(app, opts);
   RegisterService(app, opts);
   RegisterObligation(app, opts);

@@ -8,6 +8,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kAlreadyExists: return "already_exists";
     case ErrorCode::kFailedPrecondition: return "failed_precondition";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kPolicyInvalid: return "policy_invalid";
     case ErrorCode::kCorruption: return "corruption";
     case ErrorCode::kCrypto: return "crypto";

@@ -18,6 +18,8 @@ enum class ErrorCode : int {
   kNotFound,          // a referenced subject, purpose, ... does not exist
   kAlreadyExists,     // a unique value (IIN, phone) is already registered
   kFailedPrecondition,// the state does not allow the change (wrong basis, ...)
+  kUnauthenticated,   // no valid credentials
+  kPermissionDenied,  // the caller may not do this (need to know, NDA, role)
   kPolicyInvalid,     // a policy file does not validate
   kCorruption,        // stored data failed an integrity check
   kCrypto,            // a cryptographic operation failed (wrong key, ...)

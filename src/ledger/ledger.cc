@@ -63,6 +63,7 @@ Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const 
   if (!encoded) return tl::unexpected(encoded.error());
   e.body = std::move(*encoded);
   e.hash = ChainHash(e.prev_hash, e.body);
+  e.subject = draft.subject;
   if (auto r = txn.AppendEvent(e); !r) return tl::unexpected(r.error());
   return e;
 }

@@ -160,8 +160,9 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
   for (const auto& [category, raw] : input.data) {
     const policy::Category* c = p.FindCategory(category);
     if (!c) {
-      return Fail(ErrorCode::kNotFound, category,
-                  "not a data category of policy edition " + std::to_string(p.edition.number));
+      return Fail(ErrorCode::kNotFound, "data",
+                  "'" + category + "' is not a data category of policy edition " +
+                      std::to_string(p.edition.number));
     }
     if (values.count(category)) return Fail(ErrorCode::kInvalidArgument, category, "given twice");
     auto v = NormalizeValue(c->value, raw, category);

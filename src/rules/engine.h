@@ -16,6 +16,9 @@
 #pragma once
 
 #include <map>
+#include <mutex>
+#include <span>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,9 +48,40 @@ struct EngineDeps {
   std::shared_ptr<const policy::Policy> policy;  // the edition in force
 };
 
-// Who asks: "cli", "system", later an employee or API client id.
+// Who asks: "cli" (the operator at the console, an administrator), or an
+// authenticated actor of the API.
 struct Actor {
   std::string id = "cli";
+  store::ActorRole role = store::ActorRole::kAdmin;
+};
+
+// An authenticated caller: the actor and its duties (R-VIII.1).
+struct Caller {
+  store::ActorRecord actor;
+  std::vector<store::DutyRecord> duties;
+  Actor AsActor() const { return {actor.id, actor.role}; }
+  const store::DutyRecord* Duty(std::string_view purpose) const;
+};
+
+struct ActorInput {
+  std::string id;
+  store::ActorRole role = store::ActorRole::kEmployee;
+  std::string name;
+  std::string nda_signed;              // YYYY-MM-DD or empty
+  std::string liability_acknowledged;  // YYYY-MM-DD or empty
+  std::vector<std::string> purposes;   // systems: the purposes it acts for
+};
+
+// One entry of a subject's access trail.
+struct AccessEntry {
+  std::int64_t seq = 0;
+  std::string at;
+  std::string actor;
+  std::string type;  // access.read, decision.made
+  std::string purpose;
+  std::vector<std::string> categories;
+  bool allowed = false;
+  std::string reason;
 };
 
 // How a subject is named by a caller.
@@ -228,6 +262,31 @@ class Engine {
   Result<index::Audience> SelectAudience(const std::string& purpose, bool exclude_obligations,
                                          const std::vector<SubjectId>* among);
 
+  // Actors, duties and keys (access.cc). Only an administrator may manage
+  // them (R-II.3, R-VIII).
+  Result<store::ActorRecord> PutActor(const ActorInput& input, const Actor& by);
+  Result<store::DutyRecord> GrantDuty(const store::DutyRecord& duty, const Actor& by);
+  // A new API key for the actor, returned once; only its SHA-256 is kept.
+  Result<std::string> CreateApiKey(const std::string& actor_id, const Actor& by);
+  Result<std::vector<store::ActorRecord>> ListActors();
+  Result<Caller> Authenticate(std::string_view api_key);
+
+  // A read of personal data for a purpose (R-II.3, R-VIII.1, R-VIII.2):
+  // allowed only when the caller's duty covers the purpose and the
+  // categories, an employee has signed the NDA and acknowledged liability,
+  // and the subject's legal basis for the purpose holds. Allowed or not, the
+  // attempt is written to the ledger before the answer. `categories` empty:
+  // those of the duty. Values are masked unless the duty grants full view.
+  Result<SubjectView> ReadPersonalData(const Caller& caller, const SubjectKey& key,
+                                       const std::string& purpose,
+                                       const std::vector<std::string>& categories);
+  // Records decisions made for a caller, without waiting for the commit.
+  void RecordDecisions(const Caller& caller, const std::string& purpose,
+                       const std::vector<std::string>& categories,
+                       std::span<const SubjectId> subjects,
+                       std::span<const index::Decision> decisions);
+  Result<std::vector<AccessEntry>> AccessTrail(const SubjectKey& key);
+
   Result<ledger::VerifyReport> VerifyLedger();
   // The receipt issued with ledger event `seq`.
   Result<std::string> Receipt(std::int64_t seq);
@@ -256,6 +315,10 @@ class Engine {
                               const WithdrawalRequest& request);
 
   EngineDeps d_;
+  // Authenticated callers by key hash; cleared when actors, duties or keys
+  // change.
+  std::mutex callers_mu_;
+  std::unordered_map<std::string, Caller> callers_;
 };
 
 }  // namespace qorgau::rules

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/csv.h"
+#include "core/personal_value.h"
 #include "rules/checks.h"
 #include "rules/engine.h"
 
@@ -180,6 +181,9 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
     } else if (auto ok = CheckReference(row.fields[3], "ref"); !ok) {
       problem(row.line, ok.error());
       continue;
+    } else if (auto iin = NormalizeValue(ValueType::kIin, row.fields[1], "iin"); !iin) {
+      problem(row.line, iin.error());
+      continue;
     }
     parsed.push_back(std::move(r));
   }
@@ -214,6 +218,11 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
         auto found = txn.GetObligation(r.req.ref);
         if (!found) return tl::unexpected(found.error());
         if (!*found) return fail(Error{ErrorCode::kNotFound, "ref", "no obligation with this reference"});
+        auto id = Resolve(txn, r.req.subject);
+        if (!id) return fail(id.error());
+        if (*id != (*found)->subject_id) {
+          return fail(Error{ErrorCode::kInvalidArgument, "ref", "belongs to another subject than the row's IIN"});
+        }
         if ((*found)->closed_at) return fail(Error{ErrorCode::kFailedPrecondition, "ref", "already closed"});
         ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id, {}};
         ev.data["ref"] = r.req.ref;

@@ -74,6 +74,7 @@ struct EventRecord {
   std::string body;
   Bytes prev_hash;
   Bytes hash;
+  std::optional<SubjectId> subject = {};  // indexed copy of the body's subject
 };
 
 // A published policy edition: its files, verbatim, and their hash.
@@ -124,6 +125,41 @@ struct ObligationRecord {
   std::int64_t event_seq = 0;
 };
 
+enum class ActorRole : std::uint8_t {
+  kAdmin = 0,     // manages actors, duties and keys; reads no personal data by role
+  kEmployee = 1,  // staff: acts on subjects; reads data only through duties (R-VIII.1)
+  kSystem = 2,    // an API client acting for the purposes it is allowed
+};
+
+// An employee or a system that calls qorgau (R-II.3, R-VIII).
+struct ActorRecord {
+  std::string id;
+  ActorRole role = ActorRole::kEmployee;
+  std::string name;
+  std::string nda_signed;              // YYYY-MM-DD, empty when not signed
+  std::string liability_acknowledged;  // YYYY-MM-DD, empty when not (R-VIII.2)
+  std::vector<std::string> purposes;   // for systems: the purposes it acts for
+  UnixMillis created_at = 0;
+};
+
+// A duty: the actor may read these categories for this purpose (R-VIII.1).
+struct DutyRecord {
+  std::string actor_id;
+  std::string purpose;
+  std::vector<std::string> categories;
+  bool full_view = false;  // values unmasked
+};
+
+// A stored answer to a write request with an Idempotency-Key.
+struct IdempotencyRecord {
+  std::string actor_id;
+  std::string key;
+  Bytes request_hash;
+  int status = 0;
+  std::string body;
+  UnixMillis at = 0;
+};
+
 // A signed consent receipt as issued.
 struct ReceiptRecord {
   std::int64_t event_seq = 0;  // the ledger event it documents
@@ -169,6 +205,22 @@ class Transaction {
   virtual Result<std::optional<ObligationRecord>> GetObligation(std::string_view ref) = 0;
   virtual Result<std::vector<ObligationRecord>> GetObligations(SubjectId subject,
                                                                bool open_only) = 0;
+
+  virtual Result<void> PutActor(const ActorRecord& record) = 0;
+  virtual Result<std::optional<ActorRecord>> GetActor(std::string_view id) = 0;
+  virtual Result<std::vector<ActorRecord>> ListActors() = 0;
+  // Replaces the actor's duty for the same purpose.
+  virtual Result<void> PutDuty(const DutyRecord& record) = 0;
+  virtual Result<std::vector<DutyRecord>> GetDuties(std::string_view actor_id) = 0;
+  virtual Result<void> InsertApiKey(const Bytes& key_hash, std::string_view actor_id,
+                                    UnixMillis at) = 0;
+  virtual Result<std::optional<std::string>> FindApiKey(const Bytes& key_hash) = 0;
+  virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
+                                                                  std::string_view key) = 0;
+  virtual Result<void> PutIdempotency(const IdempotencyRecord& record) = 0;
+  // Events about one subject, in order.
+  virtual Result<void> ScanSubjectEvents(SubjectId subject,
+                                         const std::function<void(const EventRecord&)>& each) = 0;
 
   virtual Result<void> PutReceipt(const ReceiptRecord& record) = 0;
   virtual Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) = 0;

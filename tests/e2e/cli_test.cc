@@ -237,7 +237,7 @@ TEST_F(CliTest, AudienceWritesTheIdsForAPurpose) {
 TEST(CliDemo, DemoRunsEndToEnd) {
   TempDir dir;
   auto r = RunQorgau({"--data", (dir.path() / "demo").string(), "demo", "--policy",
-                      testing::KemPolicy().string(), "--subjects", "6"});
+                      testing::KemPolicy().string(), "--subjects", "8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("refused as expected - an IIN with a wrong check digit"), std::string::npos);
   EXPECT_NE(r.out.find("[withdrawal_blocked_by_obligation]"), std::string::npos) << r.out;

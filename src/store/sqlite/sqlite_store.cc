@@ -99,6 +99,41 @@ CREATE TABLE receipts (
   body       TEXT NOT NULL
 ) STRICT;
 )sql",
+    // 3: actors, duties, API keys, idempotency, events by subject.
+    R"sql(
+ALTER TABLE events ADD COLUMN subject_id INTEGER;
+CREATE INDEX events_by_subject ON events (subject_id) WHERE subject_id IS NOT NULL;
+CREATE TABLE actors (
+  id                     TEXT PRIMARY KEY,
+  role                   INTEGER NOT NULL,
+  name                   TEXT NOT NULL,
+  nda_signed             TEXT NOT NULL,
+  liability_acknowledged TEXT NOT NULL,
+  purposes               TEXT NOT NULL,
+  created_at             INTEGER NOT NULL
+) STRICT;
+CREATE TABLE duties (
+  actor_id   TEXT NOT NULL REFERENCES actors(id),
+  purpose    TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  full_view  INTEGER NOT NULL,
+  PRIMARY KEY (actor_id, purpose)
+) STRICT;
+CREATE TABLE api_keys (
+  key_hash   BLOB PRIMARY KEY,
+  actor_id   TEXT NOT NULL REFERENCES actors(id),
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE idempotency (
+  actor_id     TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  request_hash BLOB NOT NULL,
+  status       INTEGER NOT NULL,
+  body         TEXT NOT NULL,
+  at           INTEGER NOT NULL,
+  PRIMARY KEY (actor_id, key)
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -173,6 +208,36 @@ ObligationRecord ReadObligation(Stmt& s) {
 
 
 
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+ActorRecord ReadActor(Stmt& s) {
+  ActorRecord a;
+  a.id = s.Text(0);
+  a.role = static_cast<ActorRole>(s.Int(1));
+  a.name = s.Text(2);
+  a.nda_signed = s.Text(3);
+  a.liability_acknowledged = s.Text(4);
+  a.purposes = SplitList(s.Text(5));
+  a.created_at = s.Int(6);
+  return a;
+}
+
 class SqliteStore;
 
 class SqliteTransaction final : public Transaction {
@@ -202,6 +267,19 @@ class SqliteTransaction final : public Transaction {
   Result<void> CloseObligation(std::string_view ref, UnixMillis at) override;
   Result<std::optional<ObligationRecord>> GetObligation(std::string_view ref) override;
   Result<std::vector<ObligationRecord>> GetObligations(SubjectId subject, bool open_only) override;
+  Result<void> PutActor(const ActorRecord& record) override;
+  Result<std::optional<ActorRecord>> GetActor(std::string_view id) override;
+  Result<std::vector<ActorRecord>> ListActors() override;
+  Result<void> PutDuty(const DutyRecord& record) override;
+  Result<std::vector<DutyRecord>> GetDuties(std::string_view actor_id) override;
+  Result<void> InsertApiKey(const Bytes& key_hash, std::string_view actor_id,
+                            UnixMillis at) override;
+  Result<std::optional<std::string>> FindApiKey(const Bytes& key_hash) override;
+  Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
+                                                          std::string_view key) override;
+  Result<void> PutIdempotency(const IdempotencyRecord& record) override;
+  Result<void> ScanSubjectEvents(SubjectId subject,
+                                 const std::function<void(const EventRecord&)>& each) override;
   Result<void> PutReceipt(const ReceiptRecord& record) override;
   Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) override;
   Result<void> ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) override;
@@ -592,6 +670,119 @@ Result<std::vector<ObligationRecord>> SqliteTransaction::GetObligations(SubjectI
   return out;
 }
 
+Result<void> SqliteTransaction::PutActor(const ActorRecord& a) {
+  Stmt& s = S("INSERT OR REPLACE INTO actors (id, role, name, nda_signed, liability_acknowledged, "
+              "purposes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, a.id);
+  s.Bind(2, static_cast<std::int64_t>(a.role));
+  s.Bind(3, a.name);
+  s.Bind(4, a.nda_signed);
+  s.Bind(5, a.liability_acknowledged);
+  s.Bind(6, JoinList(a.purposes));
+  s.Bind(7, a.created_at);
+  return Exec(s, "writing an actor");
+}
+
+Result<std::optional<ActorRecord>> SqliteTransaction::GetActor(std::string_view id) {
+  Stmt& s = S("SELECT id, role, name, nda_signed, liability_acknowledged, purposes, created_at "
+              "FROM actors WHERE id = ?1");
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ActorRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an actor");
+  return std::optional<ActorRecord>(ReadActor(s));
+}
+
+Result<std::vector<ActorRecord>> SqliteTransaction::ListActors() {
+  Stmt& s = S("SELECT id, role, name, nda_signed, liability_acknowledged, purposes, created_at "
+              "FROM actors ORDER BY id");
+  std::vector<ActorRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadActor(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "listing actors");
+  return out;
+}
+
+Result<void> SqliteTransaction::PutDuty(const DutyRecord& d) {
+  Stmt& s = S("INSERT OR REPLACE INTO duties (actor_id, purpose, categories, full_view) "
+              "VALUES (?1, ?2, ?3, ?4)");
+  s.Bind(1, d.actor_id);
+  s.Bind(2, d.purpose);
+  s.Bind(3, JoinList(d.categories));
+  s.Bind(4, static_cast<std::int64_t>(d.full_view ? 1 : 0));
+  return Exec(s, "writing a duty");
+}
+
+Result<std::vector<DutyRecord>> SqliteTransaction::GetDuties(std::string_view actor_id) {
+  Stmt& s = S("SELECT actor_id, purpose, categories, full_view FROM duties WHERE actor_id = ?1 "
+              "ORDER BY purpose");
+  s.Bind(1, actor_id);
+  std::vector<DutyRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({s.Text(0), s.Text(1), SplitList(s.Text(2)), s.Int(3) != 0});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading duties");
+  return out;
+}
+
+Result<void> SqliteTransaction::InsertApiKey(const Bytes& key_hash, std::string_view actor_id,
+                                             UnixMillis at) {
+  Stmt& s = S("INSERT INTO api_keys (key_hash, actor_id, created_at) VALUES (?1, ?2, ?3)");
+  s.Bind(1, key_hash);
+  s.Bind(2, actor_id);
+  s.Bind(3, at);
+  return Exec(s, "writing an API key");
+}
+
+Result<std::optional<std::string>> SqliteTransaction::FindApiKey(const Bytes& key_hash) {
+  Stmt& s = S("SELECT actor_id FROM api_keys WHERE key_hash = ?1");
+  s.Bind(1, key_hash);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an API key");
+  return std::optional<std::string>(s.Text(0));
+}
+
+Result<std::optional<IdempotencyRecord>> SqliteTransaction::GetIdempotency(
+    std::string_view actor_id, std::string_view key) {
+  Stmt& s = S("SELECT actor_id, key, request_hash, status, body, at FROM idempotency "
+              "WHERE actor_id = ?1 AND key = ?2");
+  s.Bind(1, actor_id);
+  s.Bind(2, key);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<IdempotencyRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an idempotency record");
+  return std::optional<IdempotencyRecord>(IdempotencyRecord{
+      s.Text(0), s.Text(1), s.Blob(2), static_cast<int>(s.Int(3)), s.Text(4), s.Int(5)});
+}
+
+Result<void> SqliteTransaction::PutIdempotency(const IdempotencyRecord& r) {
+  Stmt& s = S("INSERT INTO idempotency (actor_id, key, request_hash, status, body, at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  s.Bind(1, r.actor_id);
+  s.Bind(2, r.key);
+  s.Bind(3, r.request_hash);
+  s.Bind(4, static_cast<std::int64_t>(r.status));
+  s.Bind(5, r.body);
+  s.Bind(6, r.at);
+  return Exec(s, "writing an idempotency record");
+}
+
+Result<void> SqliteTransaction::ScanSubjectEvents(
+    SubjectId subject, const std::function<void(const EventRecord&)>& each) {
+  Stmt s(store_.db(), "SELECT seq, body, prev_hash, hash, subject_id FROM events "
+                      "WHERE subject_id = ?1 ORDER BY seq");
+  if (!s.ok()) return DbError(store_.db(), "scanning events");
+  s.Bind(1, subject);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    each(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3), s.Int(4)});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning events");
+  return {};
+}
+
 Result<void> SqliteTransaction::PutReceipt(const ReceiptRecord& r) {
   Stmt& s = S("INSERT INTO receipts (event_seq, subject_id, body) VALUES (?1, ?2, ?3)");
   s.Bind(1, r.event_seq);
@@ -682,11 +873,13 @@ Result<std::optional<EventRecord>> SqliteTransaction::LastEvent() {
 }
 
 Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
-  Stmt& s = S("INSERT INTO events (seq, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)");
+  Stmt& s = S("INSERT INTO events (seq, body, prev_hash, hash, subject_id) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
   s.Bind(1, e.seq);
   s.Bind(2, e.body);
   s.Bind(3, e.prev_hash);
   s.Bind(4, e.hash);
+  if (e.subject) s.Bind(5, *e.subject);
   return Exec(s, "appending an event");
 }
 

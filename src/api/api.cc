@@ -1,0 +1,917 @@
+#include "api/api.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "crypto/crypto.h"
+#include "policy/policy_printer.h"
+
+namespace qorgau::api {
+namespace {
+
+namespace json = boost::json;
+using rules::SubjectKey;
+using store::ActorRole;
+using store::SubjectId;
+
+HttpResponse Json(int status, const json::value& v) {
+  return HttpResponse{status, "application/json", json::serialize(v) + "\n", {}};
+}
+
+Error Bad(std::string field, std::string message) {
+  return Error{ErrorCode::kInvalidArgument, std::move(field), std::move(message)};
+}
+
+int StatusFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: {
+      // An unknown policy term is a semantic error of the request (422);
+      // an unknown subject, reference or record is a missing resource (404).
+      static const char* kPolicyFields[] = {"purpose", "purposes", "category", "categories",
+                                            "channel", "method", "service", "services", "data"};
+      for (const char* f : kPolicyFields) {
+        if (e.field == f) return 422;
+      }
+      return 404;
+    }
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kFailedPrecondition: return 409;
+    case ErrorCode::kPolicyInvalid: return 422;
+    default: return 500;
+  }
+}
+
+const char* Title(int status) {
+  switch (status) {
+    case 400: return "Bad request";
+    case 401: return "Unauthenticated";
+    case 403: return "Forbidden";
+    case 404: return "Not found";
+    case 409: return "Conflict";
+    case 405: return "Method not allowed";
+    case 413: return "Payload too large";
+    case 422: return "Unprocessable content";
+    case 503: return "Service unavailable";
+    default: return "Internal error";
+  }
+}
+
+json::array Strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::object TextJson(const policy::Text& t) {
+  json::object o;
+  for (const auto& [lang, text] : t) o[lang] = text;
+  return o;
+}
+
+json::object DecisionJson(const index::Decision& d) {
+  return json::object{{"allow", d.allow},
+                      {"reason", index::ReasonCode(d.reason)},
+                      {"reason_text", index::ReasonText(d.reason)},
+                      {"basis", policy::LegalBasisName(d.basis)},
+                      {"edition", d.edition},
+                      {"revision", d.revision}};
+}
+
+json::object SubjectJson(const rules::SubjectView& v) {
+  json::array data;
+  for (const auto& d : v.data) {
+    data.push_back(json::object{{"category", d.category},
+                                {"value", d.value},
+                                {"provenance", d.provenance},
+                                {"recorded_at", FormatUtc(d.recorded_at)}});
+  }
+  return json::object{{"id", v.id}, {"masked", v.masked}, {"data", std::move(data)}};
+}
+
+const char* RoleName(ActorRole r) {
+  switch (r) {
+    case ActorRole::kAdmin: return "admin";
+    case ActorRole::kEmployee: return "employee";
+    case ActorRole::kSystem: return "system";
+  }
+  return "employee";
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    parts.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return parts;
+}
+
+}  // namespace
+
+HttpResponse Problem(const Error& e) {
+  const int status = StatusFor(e);
+  const std::string code = !e.reason.empty() ? e.reason : std::string(ErrorCodeName(e.code));
+  json::object p{{"type", "urn:qorgau:problem:" + code},
+                 {"title", Title(status)},
+                 {"status", status},
+                 {"code", code}};
+  // Internal errors say nothing of the inside.
+  p["detail"] = status == 500 ? "internal error; see the server log" : e.message;
+  if (!e.field.empty() && status != 500) p["field"] = e.field;
+  HttpResponse r = Json(status, p);
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  auto decode = [](std::string_view s) {
+    std::string r;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '+') {
+        r += ' ';
+      } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+        r += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        r += s[i];
+      }
+    }
+    return r;
+  };
+  size_t i = 0;
+  while (i < q.size()) {
+    size_t amp = q.find('&', i);
+    if (amp == std::string_view::npos) amp = q.size();
+    const std::string_view pair = q.substr(i, amp - i);
+    const size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+    }
+    i = amp + 1;
+  }
+  return out;
+}
+
+// What a handler gets: the request, the path's parameters, the caller and
+// the body parsed once.
+struct Api::Context {
+  const HttpRequest& req;
+  std::map<std::string, std::string> params;
+  std::optional<rules::Caller> caller;
+  json::object body;
+  const ApiLimits& limits;
+
+  Result<void> ParseBody() {
+    if (req.body.empty()) return {};
+    json::parse_options opts;
+    opts.max_depth = limits.max_json_depth;
+    boost::system::error_code ec;
+    json::value v = json::parse(req.body, ec, {}, opts);
+    if (ec) return tl::unexpected(Bad("body", "is not valid JSON (or nested deeper than " +
+                                                  std::to_string(limits.max_json_depth) + ")"));
+    if (!v.is_object()) return tl::unexpected(Bad("body", "must be a JSON object"));
+    body = std::move(v.as_object());
+    return {};
+  }
+
+  Result<std::string> Str(const char* key, bool required) const {
+    const json::value* v = body.if_contains(key);
+    if (!v || v->is_null()) {
+      if (required) return tl::unexpected(Bad(key, "is required"));
+      return std::string();
+    }
+    if (!v->is_string()) return tl::unexpected(Bad(key, "must be a string"));
+    if (v->get_string().size() > limits.max_string) {
+      return tl::unexpected(Bad(key, "longer than " + std::to_string(limits.max_string) + " bytes"));
+    }
+    return std::string(v->get_string());
+  }
+
+  Result<std::vector<std::string>> List(const char* key) const {
+    std::vector<std::string> out;
+    const json::value* v = body.if_contains(key);
+    if (!v || v->is_null()) return out;
+    if (!v->is_array()) return tl::unexpected(Bad(key, "must be a list of strings"));
+    if (v->get_array().size() > 256) return tl::unexpected(Bad(key, "has more than 256 items"));
+    for (const auto& item : v->get_array()) {
+      if (!item.is_string() || item.get_string().size() > limits.max_string) {
+        return tl::unexpected(Bad(key, "must be a list of strings"));
+      }
+      out.emplace_back(item.get_string());
+    }
+    return out;
+  }
+
+  Result<bool> Bool(const char* key) const {
+    const json::value* v = body.if_contains(key);
+    if (!v || v->is_null()) return false;
+    if (!v->is_bool()) return tl::unexpected(Bad(key, "must be true or false"));
+    return v->get_bool();
+  }
+
+  SubjectKey Subject() const { return SubjectKey{SubjectKey::Kind::kId, params.at("id")}; }
+  rules::Actor AsActor() const { return caller->AsActor(); }
+};
+
+namespace {
+
+// Staff and systems act on subjects; an employee only with a signed NDA
+// (R-II.3). Administrators manage actors, not subjects.
+Result<void> RequireOperator(const rules::Caller& c) {
+  if (c.actor.role == ActorRole::kAdmin) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
+                                "administrators manage actors and keys, not subjects",
+                                "role_not_allowed"});
+  }
+  if (c.actor.role == ActorRole::kEmployee && c.actor.nda_signed.empty()) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
+                                "the employee has not signed the non-disclosure obligation (R-II.3)",
+                                "nda_not_signed"});
+  }
+  return {};
+}
+
+// Decisions for a purpose: a system acts only for its purposes; an employee
+// needs a duty for the purpose.
+Result<void> RequirePurpose(const rules::Caller& c, const std::string& purpose) {
+  if (auto r = RequireOperator(c); !r) return r;
+  const bool ok = c.actor.role == ActorRole::kSystem
+                      ? std::find(c.actor.purposes.begin(), c.actor.purposes.end(), purpose) !=
+                            c.actor.purposes.end()
+                      : c.Duty(purpose) != nullptr;
+  if (!ok) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "purpose",
+                                "the caller does not act for purpose '" + purpose + "'",
+                                "purpose_not_allowed_for_caller"});
+  }
+  return {};
+}
+
+Result<void> RequireAdmin(const rules::Caller& c) {
+  if (c.actor.role != ActorRole::kAdmin) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
+                                "only an administrator may do this", "admin_only"});
+  }
+  return {};
+}
+
+#define TRY(expr)                                   \
+  do {                                              \
+    if (auto _r = (expr); !_r) return Problem(_r.error()); \
+  } while (0)
+
+#define TRY_ASSIGN(var, expr)                     \
+  auto var##_result = (expr);                     \
+  if (!var##_result) return Problem(var##_result.error()); \
+  auto var = std::move(*var##_result)
+
+}  // namespace
+
+Api::Api(app::Instance& instance, Metrics& metrics, std::string openapi, ApiLimits limits)
+    : inst_(instance), metrics_(metrics), openapi_(std::move(openapi)), limits_(limits) {}
+
+const std::vector<Api::Entry>& Api::Table() {
+  static const std::vector<Entry> kTable = {
+      {{"GET", "/healthz", false}, &Api::Health},
+      {{"GET", "/readyz", false}, &Api::Ready},
+      {{"GET", "/metrics", false}, &Api::MetricsText},
+      {{"GET", "/openapi.yaml", false}, &Api::OpenApi},
+      {{"GET", "/v1/policy", false}, &Api::Policy},
+      {{"POST", "/v1/subjects", true}, &Api::AddSubject},
+      {{"POST", "/v1/subjects/search", true}, &Api::SearchSubject},
+      {{"GET", "/v1/subjects/{id}", true}, &Api::ReadSubject},
+      {{"POST", "/v1/subjects/{id}/contracts", true}, &Api::JoinContract},
+      {{"GET", "/v1/subjects/{id}/services", true}, &Api::ListServices},
+      {{"POST", "/v1/subjects/{id}/services/{service}/enable", true}, &Api::EnableService},
+      {{"POST", "/v1/subjects/{id}/services/{service}/disable", true}, &Api::DisableService},
+      {{"POST", "/v1/subjects/{id}/consents", true}, &Api::GrantConsent},
+      {{"GET", "/v1/subjects/{id}/consents", true}, &Api::ListConsents},
+      {{"POST", "/v1/subjects/{id}/withdrawals/preview", true}, &Api::PreviewWithdrawal},
+      {{"POST", "/v1/subjects/{id}/withdrawals", true}, &Api::ConfirmWithdrawal},
+      {{"GET", "/v1/subjects/{id}/obligations", true}, &Api::ListObligations},
+      {{"POST", "/v1/obligations", true}, &Api::OpenObligation},
+      {{"POST", "/v1/obligations/import", true}, &Api::ImportObligations},
+      {{"POST", "/v1/obligations/{ref}/close", true}, &Api::CloseObligation},
+      {{"POST", "/v1/check", true}, &Api::Check},
+      {{"POST", "/v1/check/batch", true}, &Api::CheckBatch},
+      {{"POST", "/v1/audience", true}, &Api::Audience},
+      {{"GET", "/v1/receipts/{seq}", true}, &Api::Receipt},
+      {{"GET", "/v1/audit/verify", true}, &Api::AuditVerify},
+      {{"GET", "/v1/audit/access", true}, &Api::AuditAccess},
+      {{"GET", "/v1/actors", true}, &Api::ListActors},
+      {{"POST", "/v1/actors", true}, &Api::PutActor},
+      {{"POST", "/v1/actors/{actor}/duties", true}, &Api::GrantDuty},
+      {{"POST", "/v1/actors/{actor}/keys", true}, &Api::CreateKey},
+  };
+  return kTable;
+}
+
+const std::vector<Route>& Api::Routes() {
+  static const std::vector<Route> kRoutes = [] {
+    std::vector<Route> r;
+    for (const auto& e : Table()) r.push_back(e.route);
+    return r;
+  }();
+  return kRoutes;
+}
+
+HttpResponse Api::Handle(const HttpRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string route = "unmatched";
+  HttpResponse r = Dispatch(req, &route);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.CountRequest(route, r.status, seconds);
+  return r;
+}
+
+HttpResponse Api::Dispatch(const HttpRequest& req, std::string* route_name) {
+  if (req.body.size() > limits_.max_body) {
+    HttpResponse r = Problem(Bad("body", "larger than " + std::to_string(limits_.max_body) + " bytes"));
+    r.status = 413;
+    return r;
+  }
+  const std::vector<std::string> parts = SplitPath(req.path);
+  bool path_matched = false;
+  for (const Entry& e : Table()) {
+    const std::vector<std::string> pattern = SplitPath(e.route.pattern);
+    if (pattern.size() != parts.size()) continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < parts.size() && match; ++i) {
+      if (pattern[i].front() == '{') {
+        params[pattern[i].substr(1, pattern[i].size() - 2)] = parts[i];
+      } else {
+        match = pattern[i] == parts[i];
+      }
+    }
+    if (!match) continue;
+    path_matched = true;
+    if (e.route.method != req.method) continue;
+    *route_name = e.route.method + " " + e.route.pattern;
+    Context ctx{req, std::move(params), std::nullopt, {}, limits_};
+    if (e.route.authenticated) {
+      constexpr std::string_view kBearer = "Bearer ";
+      std::string_view auth = req.authorization;
+      if (!auth.starts_with(kBearer)) {
+        return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
+                             "send Authorization: Bearer <api key>", "unauthenticated"});
+      }
+      auto caller = inst_.engine().Authenticate(auth.substr(kBearer.size()));
+      if (!caller) return Problem(caller.error());
+      ctx.caller = std::move(*caller);
+    }
+    if (req.method == "POST" && !req.content_type.empty() &&
+        req.content_type.rfind("application/json", 0) != 0 &&
+        e.route.pattern != "/v1/obligations/import") {
+      return Problem(Bad("content-type", "must be application/json"));
+    }
+    if (req.method == "POST" && e.route.pattern != "/v1/obligations/import") {
+      if (auto r = ctx.ParseBody(); !r) return Problem(r.error());
+    }
+    // A key is shown once and never stored: its answer is not replayable.
+    if (req.method == "POST" && !req.idempotency_key.empty() &&
+        e.route.pattern != "/v1/actors/{actor}/keys") {
+      return WithIdempotency(ctx, e.handler);
+    }
+    return e.handler(*this, ctx);
+  }
+  if (!path_matched) return Problem(Error{ErrorCode::kNotFound, "path", "no such route"});
+  std::string allow;
+  for (const Entry& e : Table()) {
+    if (SplitPath(e.route.pattern).size() != parts.size()) continue;
+    bool match = true;
+    const auto pattern = SplitPath(e.route.pattern);
+    for (size_t i = 0; i < parts.size() && match; ++i) {
+      match = pattern[i].front() == '{' || pattern[i] == parts[i];
+    }
+    if (match) allow += (allow.empty() ? "" : ", ") + e.route.method;
+  }
+  HttpResponse r = Json(405, json::object{{"type", "urn:qorgau:problem:method_not_allowed"},
+                                          {"title", Title(405)},
+                                          {"status", 405},
+                                          {"code", "method_not_allowed"},
+                                          {"detail", "this path takes " + allow}});
+  r.content_type = "application/problem+json";
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
+  const std::string& key = ctx.req.idempotency_key;
+  if (key.size() > 128) return Problem(Bad("idempotency-key", "longer than 128 characters"));
+  const crypto::Digest d = crypto::Sha256(ctx.req.method + " " + ctx.req.path + "\n" + ctx.req.body);
+  const crypto::Bytes hash(d.begin(), d.end());
+  std::lock_guard<std::mutex> lock(idempotency_mu_);
+  {
+    auto txn = inst_.store().Begin(store::Store::Mode::kRead);
+    if (!txn) return Problem(txn.error());
+    auto prior = (*txn)->GetIdempotency(ctx.caller->actor.id, key);
+    if (!prior) return Problem(prior.error());
+    if (*prior) {
+      if ((*prior)->request_hash != hash) {
+        return Problem(Error{ErrorCode::kFailedPrecondition, "idempotency-key",
+                             "this key was used for a different request", "idempotency_key_reused"});
+      }
+      HttpResponse r{(*prior)->status, "application/json", (*prior)->body, {}};
+      if (r.status >= 400) r.content_type = "application/problem+json";
+      r.headers.emplace_back("Idempotent-Replayed", "true");
+      return r;
+    }
+  }
+  HttpResponse r = handler(*this, ctx);
+  if (r.status < 500) {
+    auto txn = inst_.store().Begin(store::Store::Mode::kWrite);
+    if (txn) {
+      const store::IdempotencyRecord rec{ctx.caller->actor.id, key, hash, r.status, r.body,
+                                         SystemClock().Now()};
+      if ((*txn)->PutIdempotency(rec)) (void)(*txn)->Commit();
+    }
+  }
+  return r;
+}
+
+HttpResponse Api::Health(Context&) { return Json(200, json::object{{"status", "ok"}}); }
+
+HttpResponse Api::Ready(Context&) {
+  if (!ready_) {
+    HttpResponse r = Json(503, json::object{{"type", "urn:qorgau:problem:not_ready"},
+                                            {"title", Title(503)},
+                                            {"status", 503},
+                                            {"code", "not_ready"},
+                                            {"detail", "shutting down"}});
+    r.content_type = "application/problem+json";
+    return r;
+  }
+  return Json(200, json::object{{"status", "ready"}, {"revision", inst_.index().revision()}});
+}
+
+HttpResponse Api::MetricsText(Context&) {
+  return HttpResponse{200, "text/plain; version=0.0.4", metrics_.Render(inst_.index().revision()), {}};
+}
+
+HttpResponse Api::OpenApi(Context&) { return HttpResponse{200, "application/yaml", openapi_, {}}; }
+
+HttpResponse Api::Policy(Context& ctx) {
+  const policy::Policy& p = inst_.policy();
+  std::string lang = "kk";
+  if (auto it = ctx.req.query.find("lang"); it != ctx.req.query.end()) lang = it->second;
+  if (lang != "kk" && lang != "ru" && lang != "en") return Problem(Bad("lang", "must be kk, ru or en"));
+  auto in = [&](const policy::Text& t) { return policy::InLanguage(t, lang); };
+  json::array purposes, categories, services, channels;
+  for (const auto& pu : p.purposes) {
+    purposes.push_back(json::object{{"id", pu.id}, {"number", pu.number},
+                                    {"basis", policy::LegalBasisName(pu.basis)},
+                                    {"name", in(pu.name)}});
+  }
+  for (const auto& c : p.categories) {
+    json::array ps;
+    for (const auto& r : c.purposes) ps.emplace_back(r.id);
+    categories.push_back(json::object{{"id", c.id},
+                                      {"access", c.access == policy::AccessClass::kPublic ? "public" : "restricted"},
+                                      {"name", in(c.name)},
+                                      {"purposes", std::move(ps)}});
+  }
+  for (const auto& s : p.services) {
+    json::array ps, cs;
+    for (const auto& r : s.purposes) ps.emplace_back(r.id);
+    for (const auto& r : s.categories) cs.emplace_back(r.id);
+    services.push_back(json::object{{"id", s.id},
+                                    {"kind", s.kind == policy::ServiceKind::kBase ? "base" : "additional"},
+                                    {"name", in(s.name)},
+                                    {"purposes", std::move(ps)},
+                                    {"categories", std::move(cs)}});
+  }
+  for (const auto& c : p.channels) channels.push_back(json::object{{"id", c.id}, {"name", in(c.name)}});
+  json::object out{
+      {"edition", p.edition.number},
+      {"effective_date", FormatDate(p.edition.effective_date)},
+      {"lang", lang},
+      {"controller", json::object{{"name", in(p.controller.name)},
+                                  {"brand", p.controller.brand},
+                                  {"address", in(p.controller.address)},
+                                  {"postal_index", p.controller.postal_index}}},
+      {"purposes", std::move(purposes)},
+      {"categories", std::move(categories)},
+      {"services", std::move(services)},
+      {"channels", std::move(channels)},
+      {"withdrawal", json::object{{"warning", in(p.withdrawal.warning)}}},
+  };
+  if (auto it = p.edition.texts.find(lang); it != p.edition.texts.end()) out["text"] = it->second;
+  return Json(200, out);
+}
+
+HttpResponse Api::AddSubject(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(iin, ctx.Str("iin", true));
+  TRY_ASSIGN(phone, ctx.Str("phone", true));
+  TRY_ASSIGN(provenance, ctx.Str("provenance", false));
+  rules::SubjectInput in{iin, phone, {}, provenance.empty() ? "subject" : provenance};
+  if (const json::value* data = ctx.body.if_contains("data"); data && !data->is_null()) {
+    if (!data->is_object()) return Problem(Bad("data", "must be an object of category: value"));
+    if (data->get_object().size() > 64) return Problem(Bad("data", "more than 64 values"));
+    for (const auto& kv : data->get_object()) {
+      if (!kv.value().is_string() || kv.value().get_string().size() > limits_.max_string) {
+        return Problem(Bad("data", "each value must be a string of at most " +
+                                       std::to_string(limits_.max_string) + " bytes"));
+      }
+      in.data[std::string(kv.key())] = std::string(kv.value().get_string());
+    }
+  }
+  TRY_ASSIGN(id, inst_.engine().AddSubject(in, ctx.AsActor()));
+  return Json(201, json::object{{"id", id}});
+}
+
+HttpResponse Api::SearchSubject(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(iin, ctx.Str("iin", false));
+  TRY_ASSIGN(phone, ctx.Str("phone", false));
+  if (iin.empty() == phone.empty()) return Problem(Bad("iin", "give exactly one of iin and phone"));
+  TRY_ASSIGN(id, inst_.engine().FindSubject(iin.empty() ? SubjectKey::Phone(phone) : SubjectKey::Iin(iin)));
+  return Json(200, json::object{{"id", id}});
+}
+
+HttpResponse Api::ReadSubject(Context& ctx) {
+  auto purpose = ctx.req.query.find("purpose");
+  if (purpose == ctx.req.query.end() || purpose->second.empty()) {
+    return Problem(Bad("purpose", "every read of personal data names its purpose (?purpose=)"));
+  }
+  std::vector<std::string> categories;
+  if (auto it = ctx.req.query.find("categories"); it != ctx.req.query.end()) {
+    const std::string& c = it->second;
+    size_t start = 0;
+    while (start <= c.size()) {
+      size_t comma = c.find(',', start);
+      if (comma == std::string::npos) comma = c.size();
+      if (comma > start) categories.push_back(c.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  TRY_ASSIGN(view, inst_.engine().ReadPersonalData(*ctx.caller, ctx.Subject(), purpose->second, categories));
+  json::object out = SubjectJson(view);
+  out["purpose"] = purpose->second;
+  return Json(200, out);
+}
+
+HttpResponse Api::JoinContract(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(method, ctx.Str("method", true));
+  TRY_ASSIGN(services, ctx.List("services"));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", false));
+  TRY_ASSIGN(r, inst_.engine().JoinContract({ctx.Subject(), method, services, evidence}, ctx.AsActor()));
+  return Json(201, json::object{{"subject", r.subject},
+                                {"contract", r.contract_id},
+                                {"services", Strings(r.services)},
+                                {"consent_by_joining", Strings(r.contract_purposes)},
+                                {"consents_granted", Strings(r.consents_granted)},
+                                {"revision", r.revision},
+                                {"receipt", json::parse(r.receipt)}});
+}
+
+HttpResponse Api::ListServices(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(subs, inst_.engine().ListServices(ctx.Subject()));
+  json::array out;
+  for (const auto& s : subs) {
+    out.push_back(json::object{{"service", s.service}, {"active", s.active},
+                               {"contract", s.contract_id}, {"changed_at", FormatUtc(s.changed_at)}});
+  }
+  return Json(200, json::object{{"services", std::move(out)}});
+}
+
+HttpResponse Api::EnableService(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(application, ctx.Str("application", false));
+  TRY_ASSIGN(channel, ctx.Str("channel", false));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", false));
+  TRY_ASSIGN(r, inst_.engine().EnableService(
+                    {ctx.Subject(), ctx.params.at("service"), application, channel, evidence},
+                    ctx.AsActor()));
+  json::object out{{"subject", r.subject}, {"service", r.service}, {"active", r.active},
+                   {"consents_granted", Strings(r.consents_granted)}, {"revision", r.revision}};
+  if (!r.receipt.empty()) out["receipt"] = json::parse(r.receipt);
+  return Json(200, out);
+}
+
+HttpResponse Api::DisableService(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(r, inst_.engine().DisableService({ctx.Subject(), ctx.params.at("service"), "", "", ""},
+                                              ctx.AsActor()));
+  return Json(200, json::object{{"subject", r.subject}, {"service", r.service},
+                                {"active", r.active}, {"revision", r.revision}});
+}
+
+HttpResponse Api::GrantConsent(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY_ASSIGN(channel, ctx.Str("channel", true));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", true));
+  TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence}, ctx.AsActor()));
+  return Json(201, json::object{{"subject", r.subject}, {"purpose", r.purpose}, {"state", "granted"},
+                                {"edition", r.edition}, {"revision", r.revision},
+                                {"receipt", json::parse(r.receipt)}});
+}
+
+HttpResponse Api::ListConsents(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(consents, inst_.engine().ListConsents(ctx.Subject()));
+  json::array out;
+  for (const auto& c : consents) {
+    out.push_back(json::object{
+        {"purpose", c.purpose},
+        {"state", c.state == store::ConsentState::kGranted ? "granted" : "withdrawn"},
+        {"edition", c.edition}, {"channel", c.channel}, {"evidence", c.evidence},
+        {"changed_at", FormatUtc(c.changed_at)}, {"event", c.event_seq}});
+  }
+  return Json(200, json::object{{"consents", std::move(out)}});
+}
+
+namespace {
+
+json::object PlanJson(const rules::WithdrawalPlan& p) {
+  json::array nw;
+  for (const auto& n : p.not_withdrawable) {
+    nw.push_back(json::object{{"purpose", n.purpose}, {"basis", policy::LegalBasisName(n.basis)},
+                              {"why", n.why}});
+  }
+  json::object out{{"subject", p.subject},
+                   {"preview", p.preview},
+                   {"consents_end", Strings(p.consents_end)},
+                   {"services_off", Strings(p.services_off)},
+                   {"not_withdrawable", std::move(nw)},
+                   {"warning", TextJson(p.warning)}};
+  if (!p.preview) {
+    out["revision"] = p.revision;
+    out["receipt"] = json::parse(p.receipt);
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Api::PreviewWithdrawal(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(channel, ctx.Str("channel", true));
+  TRY_ASSIGN(services, ctx.List("services"));
+  TRY_ASSIGN(purposes, ctx.List("purposes"));
+  TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, "", services, purposes, true},
+                                           ctx.AsActor()));
+  return Json(200, PlanJson(plan));
+}
+
+HttpResponse Api::ConfirmWithdrawal(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(channel, ctx.Str("channel", true));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", true));
+  TRY_ASSIGN(services, ctx.List("services"));
+  TRY_ASSIGN(purposes, ctx.List("purposes"));
+  TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, evidence, services, purposes, false},
+                                           ctx.AsActor()));
+  return Json(200, PlanJson(plan));
+}
+
+namespace {
+
+json::object ObligationJson(const store::ObligationRecord& o) {
+  json::object out{{"ref", o.ref},
+                   {"subject", o.subject_id},
+                   {"kind", o.kind == store::ObligationKind::kDebt         ? "debt"
+                            : o.kind == store::ObligationKind::kInstalment ? "instalment"
+                                                                           : "legal_hold"},
+                   {"open", !o.closed_at.has_value()},
+                   {"opened_at", FormatUtc(o.opened_at)}};
+  if (o.amount_minor) out["amount_tiyn"] = *o.amount_minor;
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Api::OpenObligation(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  const json::value* subject = ctx.body.if_contains("subject");
+  if (!subject || !subject->is_int64()) return Problem(Bad("subject", "must be a subject id"));
+  TRY_ASSIGN(kind, ctx.Str("kind", true));
+  TRY_ASSIGN(ref, ctx.Str("ref", true));
+  TRY_ASSIGN(amount, ctx.Str("amount", false));
+  store::ObligationKind k;
+  if (kind == "debt") {
+    k = store::ObligationKind::kDebt;
+  } else if (kind == "instalment") {
+    k = store::ObligationKind::kInstalment;
+  } else if (kind == "legal_hold") {
+    k = store::ObligationKind::kLegalHold;
+  } else {
+    return Problem(Bad("kind", "must be debt, instalment or legal_hold"));
+  }
+  TRY_ASSIGN(o, inst_.engine().OpenObligation(
+                    {SubjectKey::Id(subject->get_int64()), k, ref, amount}, ctx.AsActor()));
+  return Json(201, ObligationJson(o));
+}
+
+HttpResponse Api::CloseObligation(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(o, inst_.engine().CloseObligation(ctx.params.at("ref"), ctx.AsActor()));
+  return Json(200, ObligationJson(o));
+}
+
+HttpResponse Api::ImportObligations(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(report, inst_.engine().ImportObligations(ctx.req.body, ctx.AsActor()));
+  if (!report.problems.empty()) {
+    Error e{ErrorCode::kInvalidArgument, "body", "nothing imported; see problems", "import_refused"};
+    HttpResponse r = Problem(e);
+    json::value v = json::parse(r.body);
+    v.as_object()["problems"] = Strings(report.problems);
+    r.body = json::serialize(v) + "\n";
+    return r;
+  }
+  return Json(200, json::object{{"opened", report.opened}, {"closed", report.closed}});
+}
+
+HttpResponse Api::ListObligations(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(list, inst_.engine().ListObligations(ctx.Subject()));
+  json::array out;
+  for (const auto& o : list) out.push_back(ObligationJson(o));
+  return Json(200, json::object{{"obligations", std::move(out)}});
+}
+
+HttpResponse Api::Check(Context& ctx) {
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY(RequirePurpose(*ctx.caller, purpose));
+  TRY_ASSIGN(categories, ctx.List("categories"));
+  const json::value* subject = ctx.body.if_contains("subject");
+  if (!subject || !subject->is_int64()) return Problem(Bad("subject", "must be a subject id"));
+  TRY_ASSIGN(d, inst_.engine().Check(SubjectKey::Id(subject->get_int64()), purpose, categories));
+  metrics_.CountDecision(d.reason);
+  const SubjectId id = subject->get_int64();
+  inst_.engine().RecordDecisions(*ctx.caller, purpose, categories, std::span<const SubjectId>(&id, 1),
+                                 std::span<const index::Decision>(&d, 1));
+  json::object out = DecisionJson(d);
+  out["subject"] = id;
+  out["purpose"] = purpose;
+  return Json(200, out);
+}
+
+HttpResponse Api::CheckBatch(Context& ctx) {
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY(RequirePurpose(*ctx.caller, purpose));
+  TRY_ASSIGN(categories, ctx.List("categories"));
+  const json::value* subjects = ctx.body.if_contains("subjects");
+  if (!subjects || !subjects->is_array()) return Problem(Bad("subjects", "must be a list of subject ids"));
+  const auto& arr = subjects->get_array();
+  if (arr.size() > limits_.max_batch) {
+    HttpResponse r = Problem(Bad("subjects", "more than " + std::to_string(limits_.max_batch) + " in one batch"));
+    r.status = 413;
+    return r;
+  }
+  std::vector<SubjectId> ids;
+  ids.reserve(arr.size());
+  for (const auto& v : arr) {
+    if (!v.is_int64()) return Problem(Bad("subjects", "must be a list of subject ids"));
+    ids.push_back(v.get_int64());
+  }
+  const int p = inst_.index().PurposeOrdinal(purpose);
+  if (p < 0) return Problem(Error{ErrorCode::kNotFound, "purpose", "'" + purpose + "' is not a purpose"});
+  TRY_ASSIGN(mask, inst_.index().CategoryMask(categories));
+  std::vector<index::Decision> decisions(ids.size());
+  inst_.index().CheckMany(ids, p, mask, decisions);
+  json::array out;
+  out.reserve(ids.size());
+  std::uint64_t allowed = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    metrics_.CountDecision(decisions[i].reason);
+    allowed += decisions[i].allow;
+    out.push_back(json::object{{"subject", ids[i]}, {"allow", decisions[i].allow},
+                               {"reason", index::ReasonCode(decisions[i].reason)}});
+  }
+  inst_.engine().RecordDecisions(*ctx.caller, purpose, categories, ids, decisions);
+  const std::int64_t revision = decisions.empty() ? inst_.index().revision() : decisions[0].revision;
+  return Json(200, json::object{{"purpose", purpose}, {"revision", revision},
+                                {"allowed", allowed}, {"decisions", std::move(out)}});
+}
+
+HttpResponse Api::Audience(Context& ctx) {
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY(RequirePurpose(*ctx.caller, purpose));
+  TRY_ASSIGN(exclude, ctx.Bool("exclude_obligations"));
+  std::vector<SubjectId> among;
+  const json::value* subjects = ctx.body.if_contains("subjects");
+  if (subjects && !subjects->is_null()) {
+    if (!subjects->is_array() || subjects->get_array().size() > 1000000) {
+      return Problem(Bad("subjects", "must be a list of at most 1 000 000 subject ids"));
+    }
+    for (const auto& v : subjects->get_array()) {
+      if (!v.is_int64()) return Problem(Bad("subjects", "must be a list of subject ids"));
+      among.push_back(v.get_int64());
+    }
+  }
+  TRY_ASSIGN(a, inst_.engine().SelectAudience(purpose, exclude, subjects && !subjects->is_null() ? &among : nullptr));
+  json::array ids;
+  for (SubjectId id : a.Ids()) ids.emplace_back(id);
+  return Json(200, json::object{{"purpose", purpose}, {"count", a.count},
+                                {"revision", inst_.index().revision()}, {"subjects", std::move(ids)}});
+}
+
+HttpResponse Api::Receipt(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  char* end = nullptr;
+  const long long seq = std::strtoll(ctx.params.at("seq").c_str(), &end, 10);
+  if (*end != '\0' || seq <= 0) return Problem(Bad("seq", "must be a ledger event number"));
+  TRY_ASSIGN(body, inst_.engine().Receipt(seq));
+  return HttpResponse{200, "application/json", body, {}};
+}
+
+HttpResponse Api::AuditVerify(Context& ctx) {
+  TRY(RequireAdmin(*ctx.caller));
+  TRY_ASSIGN(r, inst_.engine().VerifyLedger());
+  json::object out{{"ok", r.ok}, {"events", r.events}, {"head", r.head_hash}};
+  if (!r.ok) {
+    out["broken_event"] = r.broken_seq;
+    out["reason"] = r.reason;
+  }
+  return Json(200, out);
+}
+
+HttpResponse Api::AuditAccess(Context& ctx) {
+  TRY(RequireAdmin(*ctx.caller));
+  auto it = ctx.req.query.find("subject");
+  if (it == ctx.req.query.end()) return Problem(Bad("subject", "name the subject id (?subject=)"));
+  TRY_ASSIGN(trail, inst_.engine().AccessTrail(SubjectKey{SubjectKey::Kind::kId, it->second}));
+  json::array out;
+  for (const auto& a : trail) {
+    out.push_back(json::object{{"event", a.seq}, {"at", a.at}, {"actor", a.actor}, {"type", a.type},
+                               {"purpose", a.purpose}, {"categories", Strings(a.categories)},
+                               {"allowed", a.allowed}, {"reason", a.reason}});
+  }
+  return Json(200, json::object{{"access", std::move(out)}});
+}
+
+HttpResponse Api::ListActors(Context& ctx) {
+  TRY(RequireAdmin(*ctx.caller));
+  TRY_ASSIGN(actors, inst_.engine().ListActors());
+  json::array out;
+  for (const auto& a : actors) {
+    out.push_back(json::object{{"id", a.id}, {"role", RoleName(a.role)}, {"name", a.name},
+                               {"nda_signed", a.nda_signed},
+                               {"liability_acknowledged", a.liability_acknowledged},
+                               {"purposes", Strings(a.purposes)}});
+  }
+  return Json(200, json::object{{"actors", std::move(out)}});
+}
+
+HttpResponse Api::PutActor(Context& ctx) {
+  TRY(RequireAdmin(*ctx.caller));
+  TRY_ASSIGN(id, ctx.Str("id", true));
+  TRY_ASSIGN(role, ctx.Str("role", true));
+  TRY_ASSIGN(name, ctx.Str("name", false));
+  TRY_ASSIGN(nda, ctx.Str("nda_signed", false));
+  TRY_ASSIGN(liability, ctx.Str("liability_acknowledged", false));
+  TRY_ASSIGN(purposes, ctx.List("purposes"));
+  ActorRole r;
+  if (role == "admin") {
+    r = ActorRole::kAdmin;
+  } else if (role == "employee") {
+    r = ActorRole::kEmployee;
+  } else if (role == "system") {
+    r = ActorRole::kSystem;
+  } else {
+    return Problem(Bad("role", "must be admin, employee or system"));
+  }
+  TRY_ASSIGN(a, inst_.engine().PutActor({id, r, name, nda, liability, purposes}, ctx.AsActor()));
+  return Json(201, json::object{{"id", a.id}, {"role", RoleName(a.role)}});
+}
+
+HttpResponse Api::GrantDuty(Context& ctx) {
+  TRY(RequireAdmin(*ctx.caller));
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY_ASSIGN(categories, ctx.List("categories"));
+  TRY_ASSIGN(view, ctx.Str("view", false));
+  if (!view.empty() && view != "masked" && view != "full") return Problem(Bad("view", "must be masked or full"));
+  TRY_ASSIGN(d, inst_.engine().GrantDuty({ctx.params.at("actor"), purpose, categories, view == "full"},
+                                         ctx.AsActor()));
+  return Json(201, json::object{{"actor", d.actor_id}, {"purpose", d.purpose},
+                                {"categories", Strings(d.categories)},
+                                {"view", d.full_view ? "full" : "masked"}});
+}
+
+HttpResponse Api::CreateKey(Context& ctx) {
+  TRY(RequireAdmin(*ctx.caller));
+  TRY_ASSIGN(key, inst_.engine().CreateApiKey(ctx.params.at("actor"), ctx.AsActor()));
+  return Json(201, json::object{{"actor", ctx.params.at("actor")}, {"key", key},
+                                {"note", "shown once; only its hash is kept"}});
+}
+
+}  // namespace qorgau::api

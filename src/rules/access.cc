@@ -1,0 +1,316 @@
+// Actors, duties, API keys and the need-to-know rule (R-II.3, R-VIII.1,
+// R-VIII.2), with the access trail in the ledger.
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "core/personal_value.h"
+#include "rules/checks.h"
+#include "rules/engine.h"
+
+namespace qorgau::rules {
+namespace {
+
+using store::ActorRole;
+
+constexpr std::string_view kKeyPrefix = "qk_";
+
+std::string RoleName(ActorRole r) {
+  switch (r) {
+    case ActorRole::kAdmin: return "admin";
+    case ActorRole::kEmployee: return "employee";
+    case ActorRole::kSystem: return "system";
+  }
+  return "employee";
+}
+
+Result<void> RequireAdmin(const Actor& by) {
+  if (by.role != ActorRole::kAdmin) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
+                                "only an administrator manages actors, duties and keys",
+                                "admin_only"});
+  }
+  return {};
+}
+
+std::string KeyHashHex(std::string_view key) { return crypto::ToHex(crypto::Sha256(key)); }
+
+}  // namespace
+
+const store::DutyRecord* Caller::Duty(std::string_view purpose) const {
+  for (const auto& d : duties) {
+    if (d.purpose == purpose) return &d;
+  }
+  return nullptr;
+}
+
+Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Actor& by) {
+  if (auto r = RequireAdmin(by); !r) return tl::unexpected(r.error());
+  if (auto r = CheckReference(in.id, "id"); !r) return tl::unexpected(r.error());
+  if (in.name.size() > 200) return Fail(ErrorCode::kInvalidArgument, "name", "longer than 200 bytes");
+  for (const auto* date : {&in.nda_signed, &in.liability_acknowledged}) {
+    if (date->empty()) continue;
+    if (auto d = ParseDate(*date, date == &in.nda_signed ? "nda_signed" : "liability_acknowledged"); !d) {
+      return tl::unexpected(d.error());
+    }
+  }
+  for (const auto& p : in.purposes) {
+    if (!d_.policy->FindPurpose(p)) {
+      return Fail(ErrorCode::kNotFound, "purposes", "'" + p + "' is not a purpose");
+    }
+  }
+  store::ActorRecord rec{in.id, in.role, in.name, in.nda_signed, in.liability_acknowledged,
+                         in.purposes, d_.clock.Now()};
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto existing = txn.GetActor(in.id);
+    if (!existing) return tl::unexpected(existing.error());
+    if (*existing) rec.created_at = (*existing)->created_at;
+    if (auto r = txn.PutActor(rec); !r) return tl::unexpected(r.error());
+    ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id, {}};
+    ev.data["actor"] = in.id;
+    ev.data["role"] = RoleName(in.role);
+    ev.data["nda_signed"] = in.nda_signed;
+    ev.data["liability_acknowledged"] = in.liability_acknowledged;
+    boost::json::array purposes;
+    for (const auto& p : in.purposes) purposes.emplace_back(p);
+    ev.data["purposes"] = std::move(purposes);
+    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  std::lock_guard<std::mutex> lock(callers_mu_);
+  callers_.clear();
+  return rec;
+}
+
+Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const Actor& by) {
+  if (auto r = RequireAdmin(by); !r) return tl::unexpected(r.error());
+  const policy::Policy& p = *d_.policy;
+  if (!p.FindPurpose(duty.purpose)) {
+    return Fail(ErrorCode::kNotFound, "purpose", "'" + duty.purpose + "' is not a purpose");
+  }
+  if (duty.categories.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "categories", "name at least one category");
+  }
+  for (const auto& c : duty.categories) {
+    if (!p.FindCategory(c)) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a category");
+    if (!p.CategoryAllowsPurpose(c, duty.purpose)) {
+      return Refuse("category_not_allowed_for_purpose", "categories",
+                    "'" + c + "' is not a category purpose '" + duty.purpose + "' may use");
+    }
+  }
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto actor = txn.GetActor(duty.actor_id);
+    if (!actor) return tl::unexpected(actor.error());
+    if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if (auto r = txn.PutDuty(duty); !r) return tl::unexpected(r.error());
+    ledger::EventDraft ev{"duty.granted", std::nullopt, by.id, {}};
+    ev.data["actor"] = duty.actor_id;
+    ev.data["purpose"] = duty.purpose;
+    boost::json::array cats;
+    for (const auto& c : duty.categories) cats.emplace_back(c);
+    ev.data["categories"] = std::move(cats);
+    ev.data["view"] = duty.full_view ? "full" : "masked";
+    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  std::lock_guard<std::mutex> lock(callers_mu_);
+  callers_.clear();
+  return duty;
+}
+
+Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Actor& by) {
+  if (auto r = RequireAdmin(by); !r) return tl::unexpected(r.error());
+  auto random = crypto::RandomBytes(32);
+  if (!random) return tl::unexpected(random.error());
+  const std::string key = std::string(kKeyPrefix) + crypto::ToHex(*random);
+  const crypto::Digest digest = crypto::Sha256(key);
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto actor = txn.GetActor(actor_id);
+    if (!actor) return tl::unexpected(actor.error());
+    if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if (auto r = txn.InsertApiKey(crypto::Bytes(digest.begin(), digest.end()), actor_id,
+                                  d_.clock.Now());
+        !r) {
+      return tl::unexpected(r.error());
+    }
+    ledger::EventDraft ev{"key.created", std::nullopt, by.id, {}};
+    ev.data["actor"] = actor_id;
+    ev.data["key_id"] = crypto::ToHex(digest).substr(0, 16);
+    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return key;
+}
+
+Result<std::vector<store::ActorRecord>> Engine::ListActors() {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  return (*txn)->ListActors();
+}
+
+Result<Caller> Engine::Authenticate(std::string_view api_key) {
+  auto unauthenticated = [] {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "authorization",
+                                "a valid API key is needed (Authorization: Bearer qk_...)",
+                                "unauthenticated"});
+  };
+  if (!api_key.starts_with(kKeyPrefix) || api_key.size() != kKeyPrefix.size() + 64) {
+    return unauthenticated();
+  }
+  const std::string hash = KeyHashHex(api_key);
+  {
+    std::lock_guard<std::mutex> lock(callers_mu_);
+    if (auto it = callers_.find(hash); it != callers_.end()) return it->second;
+  }
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  const crypto::Digest digest = crypto::Sha256(api_key);
+  auto actor_id = (*txn)->FindApiKey(crypto::Bytes(digest.begin(), digest.end()));
+  if (!actor_id) return tl::unexpected(actor_id.error());
+  if (!*actor_id) return unauthenticated();
+  auto actor = (*txn)->GetActor(**actor_id);
+  if (!actor) return tl::unexpected(actor.error());
+  if (!*actor) return unauthenticated();
+  auto duties = (*txn)->GetDuties(**actor_id);
+  if (!duties) return tl::unexpected(duties.error());
+  Caller caller{std::move(**actor), std::move(*duties)};
+  std::lock_guard<std::mutex> lock(callers_mu_);
+  if (callers_.size() > 10000) callers_.clear();
+  callers_[hash] = caller;
+  return caller;
+}
+
+Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const SubjectKey& key,
+                                             const std::string& purpose,
+                                             const std::vector<std::string>& asked) {
+  const policy::Policy& p = *d_.policy;
+  if (!p.FindPurpose(purpose)) {
+    return Fail(ErrorCode::kNotFound, "purpose", "'" + purpose + "' is not a purpose");
+  }
+  for (const auto& c : asked) {
+    if (!p.FindCategory(c)) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a category");
+  }
+  auto subject = FindSubject(key);
+  if (!subject) return tl::unexpected(subject.error());
+
+  // The need-to-know rule, in order; the first that fails is the reason.
+  const store::DutyRecord* duty = caller.Duty(purpose);
+  std::vector<std::string> categories = asked;
+  if (categories.empty() && duty) categories = duty->categories;
+  std::string reason, why;
+  const bool employee = caller.actor.role != store::ActorRole::kSystem;
+  if (caller.actor.role == store::ActorRole::kAdmin) {
+    reason = "role_not_allowed";
+    why = "administrators manage actors and keys; they read no personal data by role";
+  } else if (employee && caller.actor.nda_signed.empty()) {
+    reason = "nda_not_signed";
+    why = "the employee has not signed the non-disclosure obligation (R-II.3)";
+  } else if (employee && caller.actor.liability_acknowledged.empty()) {
+    reason = "liability_not_acknowledged";
+    why = "the employee has not been warned of liability (R-VIII.2)";
+  } else if (!duty) {
+    reason = "no_duty";
+    why = "no duty of the caller covers purpose '" + purpose + "' (R-VIII.1)";
+  } else {
+    for (const auto& c : categories) {
+      if (std::find(duty->categories.begin(), duty->categories.end(), c) == duty->categories.end()) {
+        reason = "category_not_in_duty";
+        why = "the caller's duty for '" + purpose + "' does not cover '" + c + "' (R-VIII.1)";
+        break;
+      }
+    }
+  }
+  if (reason.empty()) {
+    auto decision = Check(SubjectKey::Id(*subject), purpose, categories);
+    if (!decision) return tl::unexpected(decision.error());
+    if (!decision->allow) {
+      reason = std::string(index::ReasonCode(decision->reason));
+      why = std::string(index::ReasonText(decision->reason));
+    }
+  }
+
+  // The access trail: the attempt is recorded before the answer.
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    ledger::EventDraft ev{"access.read", *subject, caller.actor.id, {}};
+    ev.data["purpose"] = purpose;
+    boost::json::array cats;
+    for (const auto& c : categories) cats.emplace_back(c);
+    ev.data["categories"] = std::move(cats);
+    ev.data["allowed"] = reason.empty();
+    ev.data["reason"] = reason.empty() ? "need_to_know" : reason;
+    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  if (!reason.empty()) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "purpose", why, reason});
+  }
+
+  auto view = ShowSubject(SubjectKey::Id(*subject), duty->full_view);
+  if (!view) return view;
+  std::erase_if(view->data, [&](const DataItem& d) {
+    return std::find(categories.begin(), categories.end(), d.category) == categories.end();
+  });
+  return view;
+}
+
+void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
+                             const std::vector<std::string>& categories,
+                             std::span<const SubjectId> subjects,
+                             std::span<const index::Decision> decisions) {
+  ledger::EventDraft ev{"decision.made", std::nullopt, caller.actor.id, {}};
+  if (subjects.size() == 1) ev.subject = subjects[0];
+  ev.data["purpose"] = purpose;
+  boost::json::array cats, ids, reasons;
+  for (const auto& c : categories) cats.emplace_back(c);
+  for (SubjectId id : subjects) ids.emplace_back(id);
+  for (const auto& d : decisions) reasons.emplace_back(index::ReasonCode(d.reason));
+  ev.data["categories"] = std::move(cats);
+  ev.data["subjects"] = std::move(ids);
+  ev.data["reasons"] = std::move(reasons);
+  if (!decisions.empty()) ev.data["revision"] = decisions[0].revision;
+  d_.writer.Post([this, ev = std::move(ev)](store::Transaction& txn)
+                     -> Result<store::GroupCommitter::OnCommit> {
+    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    return store::GroupCommitter::OnCommit{};
+  });
+}
+
+Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  auto id = Resolve(**txn, key);
+  if (!id) return tl::unexpected(id.error());
+  std::vector<AccessEntry> out;
+  auto scanned = (*txn)->ScanSubjectEvents(*id, [&](const store::EventRecord& e) {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(e.body, ec);
+    if (ec || !v.is_object()) return;
+    const auto& o = v.get_object();
+    const std::string type(o.at("type").as_string());
+    if (type != "access.read" && type != "decision.made") return;
+    const auto& data = o.at("data").as_object();
+    AccessEntry a;
+    a.seq = e.seq;
+    a.at = std::string(o.at("at").as_string());
+    a.actor = std::string(o.at("actor").as_string());
+    a.type = type;
+    a.purpose = std::string(data.at("purpose").as_string());
+    for (const auto& c : data.at("categories").as_array()) a.categories.emplace_back(c.as_string());
+    if (type == "access.read") {
+      a.allowed = data.at("allowed").as_bool();
+      a.reason = std::string(data.at("reason").as_string());
+    } else {
+      const auto& reasons = data.at("reasons").as_array();
+      a.reason = reasons.empty() ? "" : std::string(reasons[0].as_string());
+      a.allowed = a.reason == "consent_in_force" || a.reason == "contract_active" || a.reason == "law";
+    }
+    out.push_back(std::move(a));
+  });
+  if (!scanned) return tl::unexpected(scanned.error());
+  return out;
+}
+
+}  // namespace qorgau::rules

@@ -1,0 +1,360 @@
+// End-to-end tests of the HTTP service: the real server on a free loopback
+// port, the real store, spoken to over real sockets.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <set>
+#include <thread>
+
+#include "../test_util.h"
+#include "api/api.h"
+#include "api/server.h"
+#include "app/instance.h"
+#include "demo/synthetic.h"
+#include "http_client.h"
+
+namespace qorgau::api {
+namespace {
+
+namespace json = boost::json;
+using testing::HttpCall;
+using testing::HttpResult;
+
+json::value Parse(const HttpResult& r) {
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  return ec ? json::value() : v;
+}
+
+std::string Code(const HttpResult& r) {
+  json::value v = Parse(r);
+  if (!v.is_object() || !v.as_object().contains("code")) return "";
+  return std::string(v.at("code").as_string());
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicy(), clock_));
+    inst_ = app::Instance::Open(data_, clock_).value();
+    rules::Engine& e = inst_->engine();
+    const rules::Actor admin{"test"};
+    // Two subscribers: 1 with the offers (marketing consent), 2 without.
+    for (std::uint64_t i = 1; i <= 2; ++i) {
+      const auto s = demo::SyntheticSubjects().At(i);
+      auto id = e.AddSubject({s.iin, s.phone, {{"user.identity.name", s.name}, {"user.contact.email", s.email}}, "subject"}, admin);
+      ASSERT_TRUE(id);
+      ASSERT_TRUE(e.JoinContract({rules::SubjectKey::Id(*id), "form", {"mobile_base", "simply_app"}, ""}, admin));
+      if (i == 1) ASSERT_TRUE(e.JoinContract({rules::SubjectKey::Id(*id), "sms", {"marketing_offers"}, "SMS-1"}, admin));
+    }
+    auto add = [&](rules::ActorInput in, std::vector<store::DutyRecord> duties) {
+      ASSERT_TRUE(e.PutActor(in, admin));
+      for (const auto& d : duties) ASSERT_TRUE(e.GrantDuty(d, admin));
+      keys_[in.id] = e.CreateApiKey(in.id, admin).value();
+    };
+    add({"dpo", store::ActorRole::kAdmin, "DPO", "2024-01-01", "2024-01-01", {}}, {});
+    add({"anna", store::ActorRole::kEmployee, "Agent", "2024-02-01", "2024-02-01", {}},
+        {{"anna", "contract_performance", {"user.identity.name", "user.contact.phone"}, false}});
+    add({"bek", store::ActorRole::kEmployee, "No NDA", "", "", {}},
+        {{"bek", "contract_performance", {"user.identity.name", "user.contact.phone"}, false}});
+    add({"carl", store::ActorRole::kEmployee, "No liability warning", "2024-02-01", "", {}},
+        {{"carl", "contract_performance", {"user.identity.name"}, false}});
+    add({"dana", store::ActorRole::kEmployee, "Analyst", "2024-03-01", "2024-03-01", {}},
+        {{"dana", "marketing", {"user.contact.phone", "user.contact.email"}, true}});
+    add({"crm", store::ActorRole::kSystem, "CRM", "", "", {"marketing", "product_development"}},
+        {{"crm", "marketing", {"user.contact.phone"}, true}});
+
+    api_ = std::make_unique<Api>(*inst_, metrics_, testing::ReadFile(testing::SourceDir() / "docs/openapi.yaml"));
+    ServerOptions o;
+    o.port = 0;
+    o.threads = 2;
+    server_ = std::make_unique<Server>(o, [this](const HttpRequest& r) { return api_->Handle(r); });
+    port_ = server_->Start().value();
+  }
+  void TearDown() override {
+    server_.reset();
+    api_.reset();
+    inst_.reset();
+  }
+
+  HttpResult Get(const std::string& target, const std::string& who = "") {
+    return HttpCall(port_, "GET", target, "", who.empty() ? "" : keys_[who]);
+  }
+  HttpResult Post(const std::string& target, const std::string& body, const std::string& who,
+                  const std::map<std::string, std::string>& headers = {}) {
+    return HttpCall(port_, "POST", target, body, keys_[who], headers);
+  }
+  std::int64_t Revision() {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    return ledger::Revision(*txn).value();
+  }
+  std::vector<rules::AccessEntry> Trail(int subject) {
+    return inst_->engine().AccessTrail(rules::SubjectKey::Id(subject)).value();
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path data_;
+  FixedClock clock_{1764150000000};
+  std::unique_ptr<app::Instance> inst_;
+  Metrics metrics_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<Server> server_;
+  std::uint16_t port_ = 0;
+  std::map<std::string, std::string> keys_;
+};
+
+TEST_F(ApiTest, R_II_1_the_policy_is_public_in_the_language_asked) {
+  for (const char* lang : {"kk", "ru", "en"}) {
+    HttpResult r = Get(std::string("/v1/policy?lang=") + lang);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Parse(r).at("lang").as_string(), lang);
+    EXPECT_EQ(Parse(r).at("purposes").as_array().size(), 11u);
+  }
+  EXPECT_NE(Get("/v1/policy?lang=en").body.find("fiscal reporting to state bodies"), std::string::npos);
+  EXPECT_NE(Get("/v1/policy").body.find("маркетингтік әрекеттерді жүргізу"), std::string::npos);
+  EXPECT_EQ(Get("/v1/policy?lang=de").status, 400);
+}
+
+TEST_F(ApiTest, EveryOtherRouteNeedsAKey) {
+  EXPECT_EQ(Get("/v1/subjects/1/consents").status, 401);
+  EXPECT_EQ(HttpCall(port_, "GET", "/v1/subjects/1/consents", "", "qk_" + std::string(64, '0')).status, 401);
+  HttpResult r = HttpCall(port_, "GET", "/v1/subjects/1/consents", "", "", {{"Authorization", "Basic eDp5"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(Get("/healthz").status, 200);
+  EXPECT_EQ(Get("/readyz").status, 200);
+  EXPECT_EQ(Get("/v1/subjects/1/consents", "anna").status, 200);
+}
+
+TEST_F(ApiTest, R_VIII_1_a_read_names_its_purpose_and_is_masked_without_full_view) {
+  EXPECT_EQ(Get("/v1/subjects/1", "anna").status, 400);
+  HttpResult r = Get("/v1/subjects/1?purpose=contract_performance", "anna");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto s = demo::SyntheticSubjects().At(1);
+  EXPECT_EQ(r.body.find(s.phone), std::string::npos);
+  EXPECT_EQ(r.body.find(s.name), std::string::npos);
+  EXPECT_NE(r.body.find(s.phone.substr(0, 5) + "*****"), std::string::npos);
+  EXPECT_EQ(r.body.find("user.identity.iin"), std::string::npos) << "outside the duty";
+  HttpResult full = Get("/v1/subjects/1?purpose=marketing&categories=user.contact.phone", "dana");
+  ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_NE(full.body.find(s.phone), std::string::npos);
+  EXPECT_EQ(Parse(full).at("masked").as_bool(), false);
+}
+
+TEST_F(ApiTest, R_VIII_1_employee_without_the_duty_gets_403_and_the_attempt_is_in_the_access_trail) {
+  HttpResult r = Get("/v1/subjects/1?purpose=marketing", "anna");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "no_duty");
+  HttpResult cat = Get("/v1/subjects/1?purpose=contract_performance&categories=user.identity.iin", "anna");
+  EXPECT_EQ(cat.status, 403);
+  EXPECT_EQ(Code(cat), "category_not_in_duty");
+  const auto trail = Trail(1);
+  ASSERT_GE(trail.size(), 2u);
+  EXPECT_EQ(trail[trail.size() - 2].actor, "anna");
+  EXPECT_FALSE(trail[trail.size() - 2].allowed);
+  EXPECT_EQ(trail[trail.size() - 2].reason, "no_duty");
+  EXPECT_EQ(trail.back().reason, "category_not_in_duty");
+  EXPECT_EQ(trail.back().categories, (std::vector<std::string>{"user.identity.iin"}));
+}
+
+TEST_F(ApiTest, R_II_3_employee_without_a_signed_nda_gets_403_and_is_recorded) {
+  HttpResult r = Get("/v1/subjects/1?purpose=contract_performance", "bek");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "nda_not_signed");
+  EXPECT_EQ(Trail(1).back().actor, "bek");
+  EXPECT_EQ(Trail(1).back().reason, "nda_not_signed");
+  // Nor may bek act on subjects at all.
+  EXPECT_EQ(Post("/v1/subjects/2/consents", R"({"purpose":"marketing","channel":"website","evidence":"W-1"})", "bek").status, 403);
+}
+
+TEST_F(ApiTest, R_VIII_2_employee_not_warned_of_liability_gets_403) {
+  HttpResult r = Get("/v1/subjects/1?purpose=contract_performance", "carl");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "liability_not_acknowledged");
+}
+
+TEST_F(ApiTest, R_III_1_a_read_needs_the_subjects_legal_basis_for_the_purpose) {
+  // Subject 2 never consented to marketing: even a full-view duty is refused.
+  HttpResult r = Get("/v1/subjects/2?purpose=marketing", "dana");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "no_consent");
+  EXPECT_EQ(Trail(2).back().reason, "no_consent");
+}
+
+TEST_F(ApiTest, AdministratorsManageActorsAndOthersCannot) {
+  EXPECT_EQ(Post("/v1/actors", R"({"id":"eve","role":"admin"})", "anna").status, 403);
+  HttpResult made = Post("/v1/actors", R"({"id":"eve","role":"employee","nda_signed":"2024-05-01","liability_acknowledged":"2024-05-01"})", "dpo");
+  ASSERT_EQ(made.status, 201) << made.body;
+  HttpResult duty = Post("/v1/actors/eve/duties", R"({"purpose":"contract_performance","categories":["user.contact.phone"]})", "dpo");
+  ASSERT_EQ(duty.status, 201) << duty.body;
+  HttpResult key = Post("/v1/actors/eve/keys", "", "dpo");
+  ASSERT_EQ(key.status, 201) << key.body;
+  const std::string eve = std::string(Parse(key).at("key").as_string());
+  EXPECT_EQ(HttpCall(port_, "GET", "/v1/subjects/1?purpose=contract_performance", "", eve).status, 200);
+  EXPECT_EQ(Get("/v1/actors", "dpo").status, 200);
+  EXPECT_EQ(Get("/v1/subjects/1?purpose=contract_performance", "dpo").status, 403);
+}
+
+TEST_F(ApiTest, ConsentWithdrawalAndReceiptThroughTheApi) {
+  HttpResult g = Post("/v1/subjects/2/consents", R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-9"})", "crm");
+  ASSERT_EQ(g.status, 201) << g.body;
+  const std::int64_t seq = Parse(g).at("revision").as_int64();
+  HttpResult receipt = Get("/v1/receipts/" + std::to_string(seq), "crm");
+  ASSERT_EQ(receipt.status, 200);
+  EXPECT_NE(receipt.body.find("\"action\":\"consent.granted\""), std::string::npos);
+
+  ASSERT_TRUE(inst_->engine().OpenObligation({rules::SubjectKey::Id(1), store::ObligationKind::kDebt, "D-77", "100"}, rules::Actor{}));
+  HttpResult blocked = Post("/v1/subjects/1/withdrawals/preview", R"({"channel":"app_support_chat"})", "crm");
+  EXPECT_EQ(blocked.status, 409);
+  EXPECT_EQ(Code(blocked), "withdrawal_blocked_by_obligation");
+  EXPECT_NE(blocked.body.find("D-77"), std::string::npos);
+  ASSERT_EQ(Post("/v1/obligations/D-77/close", "", "crm").status, 200);
+  HttpResult preview = Post("/v1/subjects/1/withdrawals/preview", R"({"channel":"app_support_chat","services":["marketing_offers"]})", "crm");
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_EQ(Parse(preview).at("services_off").as_array().size(), 1u);
+  HttpResult done = Post("/v1/subjects/1/withdrawals", R"({"channel":"app_support_chat","evidence":"CHAT-5","services":["marketing_offers"]})", "crm");
+  ASSERT_EQ(done.status, 200) << done.body;
+  HttpResult check = Post("/v1/check", R"({"subject":1,"purpose":"marketing"})", "crm");
+  EXPECT_EQ(Parse(check).at("reason").as_string(), "withdrawn");
+}
+
+TEST_F(ApiTest, IdempotentRetryIsRecordedOnce) {
+  const std::string body = R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-1"})";
+  HttpResult first = Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::int64_t after_first = Revision();
+  HttpResult again = Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(Revision(), after_first);
+  HttpResult other = Post("/v1/subjects/1/consents", R"({"purpose":"marketing","channel":"mobile_app","evidence":"APP-2"})", "crm", {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(other.status, 409);
+  EXPECT_EQ(Code(other), "idempotency_key_reused");
+  // Without the key, the same request is a second attempt: a conflict.
+  EXPECT_EQ(Post("/v1/subjects/1/consents", body, "crm").status, 409);
+}
+
+TEST_F(ApiTest, ErrorsAreProblemDetailsWithStableCodesAndChangeNothing) {
+  const std::int64_t before = Revision();
+  const auto s = demo::SyntheticSubjects().At(9);
+  std::string bad = s.iin;
+  bad.back() = static_cast<char>('0' + (bad.back() - '0' + 1) % 10);
+  HttpResult iin = Post("/v1/subjects", R"({"iin":")" + bad + R"(","phone":")" + s.phone + R"("})", "crm");
+  EXPECT_EQ(iin.status, 400);
+  EXPECT_EQ(Parse(iin).at("field").as_string(), "iin");
+  EXPECT_EQ(iin.body.find(bad), std::string::npos);
+  HttpResult phone = Post("/v1/subjects", R"({"iin":")" + s.iin + R"(","phone":"+49 30 1234567"})", "crm");
+  EXPECT_EQ(phone.status, 400);
+  EXPECT_EQ(Parse(phone).at("field").as_string(), "phone");
+  HttpResult purpose = Post("/v1/subjects/1/consents", R"({"purpose":"astrology","channel":"website","evidence":"W"})", "crm");
+  EXPECT_EQ(purpose.status, 422);
+  HttpResult category = Post("/v1/check", R"({"subject":1,"purpose":"marketing","categories":["user.shoe_size"]})", "crm");
+  EXPECT_EQ(category.status, 422);
+  HttpResult conflict = Post("/v1/subjects/1/consents", R"({"purpose":"fiscal_reporting","channel":"website","evidence":"W"})", "crm");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(Code(conflict), "basis_is_law");
+  EXPECT_EQ(Post("/v1/subjects/1/consents", "{not json", "crm").status, 400);
+  EXPECT_EQ(Post("/v1/subjects/1/consents", std::string(40, '[') + std::string(40, ']'), "crm").status, 400);
+  EXPECT_EQ(Post("/v1/subjects/1/consents", R"({"purpose":")" + std::string(2000, 'a') + R"("})", "crm").status, 400);
+  HttpResult big = Post("/v1/subjects/1/consents", R"({"x":")" + std::string(2 << 20, 'a') + R"("})", "crm");
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(Get("/v1/nothing", "crm").status, 404);
+  EXPECT_EQ(Get("/v1/subjects/999/consents", "anna").status, 404);
+  EXPECT_EQ(HttpCall(port_, "DELETE", "/v1/policy").status, 405);
+  EXPECT_EQ(Revision(), before);
+}
+
+TEST_F(ApiTest, BatchCheckAndAudience) {
+  std::string ids = "[";
+  for (int i = 1; i <= 10001; ++i) ids += std::to_string(i) + (i < 10001 ? "," : "]");
+  EXPECT_EQ(Post("/v1/check/batch", R"({"purpose":"marketing","subjects":)" + ids + "}", "crm").status, 413);
+  HttpResult batch = Post("/v1/check/batch", R"({"purpose":"marketing","subjects":[1,2,3]})", "crm");
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  const json::value parsed = Parse(batch);
+  const auto& d = parsed.at("decisions").as_array();
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].at("reason").as_string(), "consent_in_force");
+  EXPECT_EQ(d[1].at("reason").as_string(), "no_consent");
+  EXPECT_EQ(d[2].at("reason").as_string(), "unknown_subject");
+  HttpResult audience = Post("/v1/audience", R"({"purpose":"marketing","exclude_obligations":true})", "crm");
+  ASSERT_EQ(audience.status, 200) << audience.body;
+  EXPECT_EQ(Parse(audience).at("count").as_int64(), 1);
+  // A system acts only for its purposes.
+  EXPECT_EQ(Post("/v1/check", R"({"subject":1,"purpose":"debt_collection"})", "crm").status, 403);
+}
+
+TEST_F(ApiTest, MetricsCountRequestsDecisionsAndTheLedgerHeight) {
+  ASSERT_EQ(Post("/v1/check", R"({"subject":1,"purpose":"marketing"})", "crm").status, 200);
+  HttpResult m = Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("qorgau_http_requests_total{route=\"POST /v1/check\",status=\"200\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("qorgau_decisions_total{reason=\"consent_in_force\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("qorgau_ledger_height "), std::string::npos);
+  EXPECT_NE(m.body.find("qorgau_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(ApiTest, OpenApiDescribesEveryRouteAndNothingElse) {
+  const YAML::Node doc = YAML::LoadFile((testing::SourceDir() / "docs/openapi.yaml").string());
+  std::set<std::string> described;
+  for (const auto& path : doc["paths"]) {
+    for (const auto& op : path.second) {
+      std::string method = op.first.as<std::string>();
+      if (method == "parameters") continue;
+      std::transform(method.begin(), method.end(), method.begin(), ::toupper);
+      described.insert(method + " " + path.first.as<std::string>());
+    }
+  }
+  std::set<std::string> routes;
+  for (const auto& r : Api::Routes()) routes.insert(r.method + " " + r.pattern);
+  for (const auto& r : routes) EXPECT_TRUE(described.count(r)) << "not described: " << r;
+  for (const auto& d : described) EXPECT_TRUE(routes.count(d)) << "described but not served: " << d;
+  HttpResult served = Get("/openapi.yaml");
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(served.body, testing::ReadFile(testing::SourceDir() / "docs/openapi.yaml"));
+}
+
+TEST_F(ApiTest, GracefulShutdownLosesNoAcknowledgedWrite) {
+  // Writers keep granting and withdrawing while the server stops; every
+  // change that was answered 2xx must be in the store.
+  std::atomic<bool> go{true};
+  std::vector<std::thread> writers;
+  std::mutex mu;
+  std::vector<std::int64_t> acknowledged;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; go; ++i) {
+        const std::string body = R"({"iin":")" + demo::SyntheticSubjects().At(1000 + t * 10000 + i).iin +
+                                 R"(","phone":")" + demo::SyntheticSubjects().At(1000 + t * 10000 + i).phone + R"("})";
+        HttpResult r = Post("/v1/subjects", body, "crm");
+        if (r.status == 201) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged.push_back(Parse(r).at("id").as_int64());
+        } else if (r.status == 0) {
+          break;  // the server is gone
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server_->Stop();
+  go = false;
+  for (auto& w : writers) w.join();
+  server_->Wait();
+  ASSERT_FALSE(acknowledged.empty());
+  // Reopen from disk: every acknowledged subject is there.
+  api_.reset();
+  server_.reset();
+  inst_.reset();
+  auto reopened = app::Instance::Open(data_, clock_).value();
+  for (std::int64_t id : acknowledged) {
+    EXPECT_TRUE(reopened->engine().ShowSubject(rules::SubjectKey::Id(id), false)) << id;
+  }
+  EXPECT_TRUE(reopened->engine().VerifyLedger()->ok);
+}
+
+}  // namespace
+}  // namespace qorgau::api
