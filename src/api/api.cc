@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
 
 #include "crypto/crypto.h"
 #include "policy/policy_printer.h"
@@ -334,6 +335,13 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.CountRequest(route, r.status, seconds);
+  if (limits_.access_log) {
+    // The route's pattern, never the path or the query: no values in logs.
+    std::string line = "{\"event\":\"request\",\"route\":" + json::serialize(json::value(route)) +
+                       ",\"status\":" + std::to_string(r.status) +
+                       ",\"ms\":" + std::to_string(seconds * 1000.0) + "}\n";
+    std::fputs(line.c_str(), stderr);
+  }
   return r;
 }
 

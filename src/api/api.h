@@ -26,6 +26,7 @@ struct ApiLimits {
   int max_json_depth = 16;            // our documents are 3 deep; deeper is abuse
   std::size_t max_batch = 10000;      // checks per batch request (the bound)
   std::size_t max_string = 1024;      // any single JSON string
+  bool access_log = false;            // one JSON line per request on stderr
 };
 
 struct Route {

@@ -30,6 +30,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   int threads = 0;
   std::size_t body_limit = 1 << 20;
+  bool access_log = false;
 };
 
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;

@@ -41,6 +41,7 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   api::Metrics metrics;
   api::ApiLimits limits;
   limits.max_body = o.body_limit;
+  limits.access_log = o.access_log;
   api::Api handler(inst, metrics, kOpenApiYaml, limits);
   api::ServerOptions so;
   so.address = listen->first;
@@ -72,6 +73,8 @@ void RegisterServe(CLI::App& app, Options& opts) {
   cmd->add_option("--body-limit", o->body_limit, "Largest request body in bytes")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
       ->capture_default_str();
+  cmd->add_flag("--access-log", o->access_log,
+                "Log one JSON line per request (route pattern, status, time; no values)");
   cmd->set_config("--config", "", "A config file (TOML or INI) with these options");
   cmd->callback([&opts, o] {
     WithInstance(opts, [&](app::Instance& inst) { return Serve(inst, *o, nullptr); });
