@@ -293,6 +293,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/subjects", true}, &Api::AddSubject},
       {{"POST", "/v1/subjects/search", true}, &Api::SearchSubject},
       {{"GET", "/v1/subjects/{id}", true}, &Api::ReadSubject},
+      {{"POST", "/v1/subjects/{id}/data", true}, &Api::PutData},
       {{"POST", "/v1/subjects/{id}/contracts", true}, &Api::JoinContract},
       {{"GET", "/v1/subjects/{id}/services", true}, &Api::ListServices},
       {{"POST", "/v1/subjects/{id}/services/{service}/enable", true}, &Api::EnableService},
@@ -571,6 +572,17 @@ HttpResponse Api::ReadSubject(Context& ctx) {
   json::object out = SubjectJson(view);
   out["purpose"] = purpose->second;
   return Json(200, out);
+}
+
+HttpResponse Api::PutData(Context& ctx) {
+  TRY(RequireOperator(*ctx.caller));
+  TRY_ASSIGN(category, ctx.Str("category", true));
+  TRY_ASSIGN(value, ctx.Str("value", true));
+  TRY_ASSIGN(provenance, ctx.Str("provenance", false));
+  TRY_ASSIGN(revision, inst_.engine().PutData(ctx.Subject(), category, value,
+                                              provenance.empty() ? "subject" : provenance,
+                                              ctx.AsActor()));
+  return Json(201, json::object{{"category", category}, {"revision", revision}});
 }
 
 HttpResponse Api::JoinContract(Context& ctx) {

@@ -68,6 +68,7 @@ class Api {
   HttpResponse AddSubject(Context& ctx);
   HttpResponse SearchSubject(Context& ctx);
   HttpResponse ReadSubject(Context& ctx);
+  HttpResponse PutData(Context& ctx);
   HttpResponse JoinContract(Context& ctx);
   HttpResponse ListServices(Context& ctx);
   HttpResponse EnableService(Context& ctx);

@@ -144,6 +144,29 @@ void RegisterSubject(CLI::App& app, Options& opts) {
     });
   });
 
+  struct PutArgs {
+    SubjectArgs subject;
+    std::string category, value, provenance = "subject";
+  };
+  auto put_args = std::make_shared<PutArgs>();
+  auto* put = subject->add_subcommand(
+      "put", "Record a value of a category a service of the subject's contracts needs (R-IV.2)");
+  put_args->subject.Add(put);
+  put->add_option("--category", put_args->category, "Category id")->required();
+  put->add_option("--value", put_args->value, "The value")->required();
+  put->add_option("--provenance", put_args->provenance,
+                  "Source: subject, service, public_source, third_party, derived")
+      ->capture_default_str();
+  put->callback([&opts, put_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().PutData(put_args->subject.Key(), put_args->category, put_args->value,
+                                     put_args->provenance, rules::Actor{"cli"});
+      if (!r) return Report(r.error());
+      std::cout << put_args->category << " recorded (ledger revision " << *r << ")\n";
+      return 0;
+    });
+  });
+
   struct ShowArgs {
     SubjectArgs subject;
     bool full = false;

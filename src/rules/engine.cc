@@ -201,6 +201,56 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
   return added;
 }
 
+Result<std::int64_t> Engine::PutData(const SubjectKey& key, const std::string& category,
+                                     const std::string& value, const std::string& provenance,
+                                     const Actor& actor) {
+  const policy::Policy& p = *d_.policy;
+  const policy::Category* c = p.FindCategory(category);
+  if (!c) return Fail(ErrorCode::kNotFound, "category", "'" + category + "' is not a data category");
+  if (c->value == ValueType::kIin || c->value == ValueType::kPhone) {
+    return Refuse("identity_key", "category",
+                  "the IIN and the phone number identify the subject and are set at registration");
+  }
+  if (!IsProvenance(provenance)) {
+    return Fail(ErrorCode::kInvalidArgument, "provenance",
+                "must be one of subject, service, public_source, third_party, derived");
+  }
+  auto normal = NormalizeValue(c->value, value, "value");
+  if (!normal) return tl::unexpected(normal.error());
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = Resolve(txn, key);
+    if (!id) return tl::unexpected(id.error());
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    bool needed = false;
+    for (const auto& s : *subs) {
+      const policy::Service* service = s.active ? p.FindService(s.service) : nullptr;
+      if (!service) continue;
+      for (const auto& r : service->categories) needed = needed || r.id == category;
+    }
+    if (!needed) {
+      return Refuse("category_not_needed", "category",
+                    "no active service of the subject's contracts needs '" + category + "' (R-IV.2)");
+    }
+    auto subject = txn.GetSubject(*id);
+    if (!subject) return tl::unexpected(subject.error());
+    auto data_key = d_.keys.UnwrapDataKey(*id, (*subject)->wrapped_key);
+    if (!data_key) return tl::unexpected(data_key.error());
+    auto sealed = crypto::Seal(*data_key, *normal, DataAad(*id, category));
+    if (!sealed) return tl::unexpected(sealed.error());
+    const UnixMillis now = d_.clock.Now();
+    store::PersonalDataRecord rec{*id, category, std::move(*sealed), provenance, now};
+    if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
+    ledger::EventDraft ev{"data.recorded", *id, actor.id, {}};
+    ev.data["category"] = category;
+    ev.data["provenance"] = provenance;
+    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return *written;
+}
+
 Result<SubjectView> Engine::View(store::Transaction& txn, const store::SubjectRecord& s, bool full) {
   SubjectView view{s.id, s.created_at, !full, {}};
   auto key = d_.keys.UnwrapDataKey(s.id, s.wrapped_key);

@@ -231,6 +231,13 @@ class Engine {
   Result<SubjectView> ShowSubject(const SubjectKey& key, bool full);
   Result<std::vector<SubjectView>> ListSubjects(SubjectId after, size_t limit, bool full);
   Result<SubjectId> FindSubject(const SubjectKey& key);
+  // Records one value of a category for a subject (R-IV.1, R-X.1). Refused
+  // when no active service of the subject's contracts needs the category
+  // (R-IV.2: only the minimum the contracts need is collected). The IIN and
+  // phone, by which the subject is found, are set at registration.
+  Result<std::int64_t> PutData(const SubjectKey& key, const std::string& category,
+                               const std::string& value, const std::string& provenance,
+                               const Actor& actor);
 
   // Consents (engine.cc). R-III.1, R-III.4: consent to a purpose whose basis
   // is consent, through a declared channel, with its evidence.

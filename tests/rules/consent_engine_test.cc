@@ -260,6 +260,27 @@ TEST_F(ConsentEngineTest, R_VI_5_contests_need_only_a_new_consent_as_the_policy_
   EXPECT_TRUE(engine().EnableService({key, "contests", "", "mobile_app", "APP-MSG-5"}, Actor{}));
 }
 
+TEST_F(ConsentEngineTest, R_IV_2_a_category_no_service_of_the_subjects_contracts_needs_is_refused) {
+  const SubjectKey key = Subscriber(60, /*offers=*/false);
+  // The base contract does not need the marketing profile...
+  auto refused = engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Actor{});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "category_not_needed");
+  // ...the personalised offers do (R-X.2: profiling for the policy's purposes).
+  ASSERT_TRUE(engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-60"}, Actor{}));
+  ASSERT_TRUE(engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Actor{}));
+  EXPECT_TRUE(engine().PutData(key, "user.contact.address", "Almaty", "subject", Actor{}));
+  auto iin = engine().PutData(key, "user.identity.iin", "x", "subject", Actor{});
+  ASSERT_FALSE(iin);
+  EXPECT_EQ(iin.error().reason, "identity_key");
+  const auto view = engine().ShowSubject(key, true).value();
+  bool profile = false;
+  for (const auto& d : view.data) {
+    profile = profile || (d.category == "user.derived.marketing_profile" && d.provenance == "derived");
+  }
+  EXPECT_TRUE(profile);
+}
+
 TEST_F(ConsentEngineTest, ServicesNeedAContract) {
   const auto s = demo::SyntheticSubjects().At(15);
   const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value());
