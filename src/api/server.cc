@@ -212,6 +212,11 @@ void Server::Wait() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  impl_->threads.clear();
+  // Destroying the contexts destroys their pending handlers, and with them
+  // the idle sessions: their sockets close, so no client waits forever.
+  impl_->listeners.clear();
+  impl_->contexts.clear();
 }
 
 }  // namespace qorgau::api

@@ -207,8 +207,14 @@ void DecisionIndex::Grow(SubjectId subject) {
   while (cap < need) cap *= 2;
   capacity_ = cap;
   for (Bits* b : {&exists_, &destroyed_, &obligated_}) b->Resize(cap);
-  for (auto* v : {&active_, &granted_, &withdrawn_, &allowed_}) {
+  for (auto* v : {&active_, &allowed_}) {
     for (Bits& b : *v) b.Resize(cap);
+  }
+  // Granted and withdrawn exist for consent-basis purposes only.
+  for (std::size_t p = 0; p < basis_.size(); ++p) {
+    if (basis_[p] != LegalBasis::kConsent) continue;
+    granted_[p].Resize(cap);
+    withdrawn_[p].Resize(cap);
   }
 }
 
@@ -250,6 +256,9 @@ void DecisionIndex::ApplyLocked(const Delta& d) {
       return;
     case Delta::Kind::kConsentGranted:
     case Delta::Kind::kConsentWithdrawn: {
+      // A consent recorded under an edition where the purpose rested on
+      // consent means nothing once it rests on contract or law.
+      if (d.ordinal < 0 || basis_[d.ordinal] != LegalBasis::kConsent) return;
       const bool grant = d.kind == Delta::Kind::kConsentGranted;
       granted_[d.ordinal].Set(i, grant);
       withdrawn_[d.ordinal].Set(i, !grant);
@@ -258,6 +267,7 @@ void DecisionIndex::ApplyLocked(const Delta& d) {
     }
     case Delta::Kind::kServiceOn:
     case Delta::Kind::kServiceOff:
+      if (d.ordinal < 0) return;
       active_[d.ordinal].Set(i, d.kind == Delta::Kind::kServiceOn);
       RecomputeContractPurposes(d.subject);
       return;

@@ -9,7 +9,8 @@
 //   granted[purpose], withdrawn[purpose]   consent-basis purposes only,
 //   allowed[purpose]                every purpose: the materialised answer,
 //                                   kept equal to what Check() derives.
-// With the KEM policy that is 3 + 6 + 2·4 + 11 = 28 bits, 3.5 bytes a subject.
+// With the KEM policy that is 3 + 6 + 2·4 + 11 = 28 bits, 3.5 bytes a subject
+// (allocation doubles as subjects grow, so up to twice that is reserved).
 // Categories are per purpose, not per subject: a 64-bit mask per purpose.
 //
 // The index is rebuilt from the store at start (Load) and updated after

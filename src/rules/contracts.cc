@@ -77,6 +77,7 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
   }
 
   ContractOutcome out;
+  report::ReceiptInput receipt_input;
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out = ContractOutcome{};
     auto id = Resolve(txn, req.subject);
@@ -131,14 +132,15 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
     out.contract_purposes.assign(contract_purposes.begin(), contract_purposes.end());
     std::vector<std::string> purposes = out.contract_purposes;
     purposes.insert(purposes.end(), consent_purposes.begin(), consent_purposes.end());
-    auto receipt = IssueReceipt(txn, {*id, "contract.joined", purposes, req.services, {}, method,
-                                      evidence});
+    auto receipt = PrepareReceipt(txn, {*id, "contract.joined", purposes, req.services, {}, method,
+                                        evidence});
     if (!receipt) return tl::unexpected(receipt.error());
-    out.receipt = std::move(*receipt);
+    receipt_input = std::move(*receipt);
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
+  out.receipt = SignReceipt(receipt_input);
   return out;
 }
 
@@ -161,6 +163,7 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ac
   }
 
   ServiceOutcome out{0, req.service, true, {}, 0};
+  report::ReceiptInput receipt_input;
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out.consents_granted.clear();
     auto id = Resolve(txn, req.subject);
@@ -212,15 +215,16 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ac
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
     if (!out.consents_granted.empty()) {
-      auto receipt = IssueReceipt(txn, {*id, "service.enabled", out.consents_granted,
-                                        {req.service}, {}, channel, evidence});
+      auto receipt = PrepareReceipt(txn, {*id, "service.enabled", out.consents_granted,
+                                          {req.service}, {}, channel, evidence});
       if (!receipt) return tl::unexpected(receipt.error());
-      out.receipt = std::move(*receipt);
+      receipt_input = std::move(*receipt);
     }
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
+  out.receipt = SignReceipt(receipt_input);
   return out;
 }
 

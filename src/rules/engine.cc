@@ -109,20 +109,37 @@ Result<std::int64_t> Engine::Write(const WriteBody& body) {
   return revision;
 }
 
-Result<std::string> Engine::IssueReceipt(store::Transaction& txn, report::ReceiptInput in) {
+Result<report::ReceiptInput> Engine::PrepareReceipt(store::Transaction& txn,
+                                                    report::ReceiptInput in) {
   auto last = txn.LastEvent();
   if (!last) return tl::unexpected(last.error());
   if (!*last) return Fail(ErrorCode::kInternal, "", "a receipt needs a ledger event");
   in.event_seq = (*last)->seq;
   in.event_hash = crypto::ToHex((*last)->hash);
   in.at = d_.clock.Now();
+  return in;
+}
+
+std::string Engine::SignReceipt(const report::ReceiptInput& in) {
+  if (in.event_seq == 0) return "";
   auto body = report::BuildReceipt(*d_.policy, in, d_.signer);
-  if (!body) return body;
-  if (auto r = txn.PutReceipt({in.event_seq, in.subject, *body}); !r) return tl::unexpected(r.error());
-  return body;
+  if (!body) return "";  // the change is committed; the receipt can be asked for again
+  d_.writer.Post([rec = store::ReceiptRecord{in.event_seq, in.subject, *body}](
+                     store::Transaction& txn) -> Result<store::GroupCommitter::OnCommit> {
+    if (auto r = txn.PutReceipt(rec); !r) return tl::unexpected(r.error());
+    return store::GroupCommitter::OnCommit{};
+  });
+  return *body;
 }
 
 Result<std::string> Engine::Receipt(std::int64_t seq) {
+  // Receipts are stored without waiting: let the queued ones land first.
+  if (auto r = d_.writer.Submit([](store::Transaction&) -> Result<store::GroupCommitter::OnCommit> {
+        return store::GroupCommitter::OnCommit{};
+      });
+      !r) {
+    return tl::unexpected(r.error());
+  }
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   auto r = (*txn)->GetReceipt(seq);
@@ -326,6 +343,7 @@ Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Act
   if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
 
   ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
+  report::ReceiptInput receipt_input;
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
@@ -342,14 +360,15 @@ Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Act
                           req.evidence, actor, &deltas);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
-    auto receipt = IssueReceipt(txn, {*id, "consent.granted", {req.purpose}, {}, {}, req.channel,
-                                      req.evidence});
+    auto receipt = PrepareReceipt(txn, {*id, "consent.granted", {req.purpose}, {}, {}, req.channel,
+                                        req.evidence});
     if (!receipt) return tl::unexpected(receipt.error());
-    out.receipt = std::move(*receipt);
+    receipt_input = std::move(*receipt);
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
+  out.receipt = SignReceipt(receipt_input);
   return out;
 }
 

@@ -316,8 +316,13 @@ class Engine {
                                   const std::string& service, bool active,
                                   std::int64_t contract_id, const std::string& why,
                                   const Actor& actor, std::vector<index::Delta>* deltas);
-  // Signs a receipt for the change just written in `txn` and stores it.
-  Result<std::string> IssueReceipt(store::Transaction& txn, report::ReceiptInput input);
+  // A receipt in two steps, so that signing stays out of the writer thread:
+  // PrepareReceipt, inside the change's transaction, stamps the input with
+  // the change's last ledger event; SignReceipt, after the commit and on the
+  // caller's thread, builds and signs it and stores it without waiting
+  // (Receipt() finds it all the same). Returns "" when input is unset.
+  Result<report::ReceiptInput> PrepareReceipt(store::Transaction& txn, report::ReceiptInput input);
+  std::string SignReceipt(const report::ReceiptInput& input);
   Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
                               const WithdrawalRequest& request);
 

@@ -145,6 +145,7 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Acto
   }
 
   WithdrawalPlan plan;
+  report::ReceiptInput receipt_input;
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
@@ -167,14 +168,15 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Acto
       auto seq = PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
     }
-    auto receipt = IssueReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
-                                      plan.services_off, req.channel, req.evidence});
+    auto receipt = PrepareReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
+                                        plan.services_off, req.channel, req.evidence});
     if (!receipt) return tl::unexpected(receipt.error());
-    plan.receipt = std::move(*receipt);
+    receipt_input = std::move(*receipt);
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());
   plan.revision = *written;
+  plan.receipt = SignReceipt(receipt_input);
   return plan;
 }
 

@@ -5,6 +5,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <algorithm>
 
 namespace qorgau::testing {
@@ -20,6 +23,9 @@ HttpResult HttpCall(std::uint16_t port, const std::string& method, const std::st
     asio::io_context ioc;
     asio::ip::tcp::socket socket(ioc);
     socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    // A test must fail, not hang, when the server stops answering.
+    timeval timeout{20, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, "127.0.0.1");
     if (!api_key.empty()) req.set(http::field::authorization, "Bearer " + api_key);
