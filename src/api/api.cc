@@ -170,7 +170,7 @@ std::map<std::string, std::string> ParseQuery(std::string_view q) {
 struct Api::Context {
   const HttpRequest& req;
   std::map<std::string, std::string> params;
-  std::optional<rules::Caller> caller;
+  std::shared_ptr<const rules::Caller> caller;
   json::object body;
   const ApiLimits& limits;
 
@@ -329,16 +329,25 @@ const std::vector<Route>& Api::Routes() {
   return kRoutes;
 }
 
+std::vector<std::string> Api::RouteNames() {
+  std::vector<std::string> names;
+  for (const auto& r : Routes()) names.push_back(r.method + " " + r.pattern);
+  return names;
+}
+
 HttpResponse Api::Handle(const HttpRequest& req) {
   const auto start = std::chrono::steady_clock::now();
-  std::string route = "unmatched";
+  std::size_t route = metrics_.unmatched();
   HttpResponse r = Dispatch(req, &route);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.CountRequest(route, r.status, seconds);
   if (limits_.access_log) {
     // The route's pattern, never the path or the query: no values in logs.
-    std::string line = "{\"event\":\"request\",\"route\":" + json::serialize(json::value(route)) +
+    const std::string name = route < Routes().size()
+                                 ? Routes()[route].method + " " + Routes()[route].pattern
+                                 : std::string("unmatched");
+    std::string line = "{\"event\":\"request\",\"route\":" + json::serialize(json::value(name)) +
                        ",\"status\":" + std::to_string(r.status) +
                        ",\"ms\":" + std::to_string(seconds * 1000.0) + "}\n";
     std::fputs(line.c_str(), stderr);
@@ -346,7 +355,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   return r;
 }
 
-HttpResponse Api::Dispatch(const HttpRequest& req, std::string* route_name) {
+HttpResponse Api::Dispatch(const HttpRequest& req, std::size_t* route_index) {
   if (req.body.size() > limits_.max_body) {
     HttpResponse r = Problem(Bad("body", "larger than " + std::to_string(limits_.max_body) + " bytes"));
     r.status = 413;
@@ -354,8 +363,15 @@ HttpResponse Api::Dispatch(const HttpRequest& req, std::string* route_name) {
   }
   const std::vector<std::string> parts = SplitPath(req.path);
   bool path_matched = false;
-  for (const Entry& e : Table()) {
-    const std::vector<std::string> pattern = SplitPath(e.route.pattern);
+  // The patterns, split once.
+  static const std::vector<std::vector<std::string>> kPatterns = [] {
+    std::vector<std::vector<std::string>> v;
+    for (const Entry& e : Table()) v.push_back(SplitPath(e.route.pattern));
+    return v;
+  }();
+  for (std::size_t index = 0; index < Table().size(); ++index) {
+    const Entry& e = Table()[index];
+    const std::vector<std::string>& pattern = kPatterns[index];
     if (pattern.size() != parts.size()) continue;
     std::map<std::string, std::string> params;
     bool match = true;
@@ -369,8 +385,8 @@ HttpResponse Api::Dispatch(const HttpRequest& req, std::string* route_name) {
     if (!match) continue;
     path_matched = true;
     if (e.route.method != req.method) continue;
-    *route_name = e.route.method + " " + e.route.pattern;
-    Context ctx{req, std::move(params), std::nullopt, {}, limits_};
+    *route_index = index;
+    Context ctx{req, std::move(params), nullptr, {}, limits_};
     if (e.route.authenticated) {
       constexpr std::string_view kBearer = "Bearer ";
       std::string_view auth = req.authorization;

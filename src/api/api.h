@@ -43,6 +43,8 @@ class Api {
 
   // Every route the API has, for the OpenAPI test and the docs.
   static const std::vector<Route>& Routes();
+  // "METHOD pattern" of each route, in Routes() order, for Metrics.
+  static std::vector<std::string> RouteNames();
 
   // Not ready while shutting down.
   void SetReady(bool ready) { ready_ = ready; }
@@ -56,7 +58,7 @@ class Api {
   };
   static const std::vector<Entry>& Table();
 
-  HttpResponse Dispatch(const HttpRequest& request, std::string* route_name);
+  HttpResponse Dispatch(const HttpRequest& request, std::size_t* route);
   HttpResponse WithIdempotency(Context& ctx, const Handler& handler);
 
   // Handlers.

@@ -4,46 +4,62 @@
 
 namespace qorgau::api {
 
-void Metrics::CountRequest(const std::string& route, int status, double seconds) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{route, status}];
-  Histogram& h = latency_[route];
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++h.buckets[i];
+Metrics::Metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {
+  routes_.push_back("unmatched");
+  stats_ = std::make_unique<RouteStats[]>(routes_.size());
+}
+
+void Metrics::CountRequest(std::size_t route, int status, double seconds) {
+  RouteStats& s = stats_[route < routes_.size() ? route : unmatched()];
+  std::size_t k = kStatuses.size() - 1;  // "other"
+  for (std::size_t i = 0; i + 1 < kStatuses.size(); ++i) {
+    if (kStatuses[i] == status) k = i;
   }
-  ++h.count;
-  h.sum += seconds;
+  s.by_status[k].fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) s.buckets[i].fetch_add(1, std::memory_order_relaxed);
+  }
+  s.count.fetch_add(1, std::memory_order_relaxed);
+  s.sum_ns.fetch_add(static_cast<std::uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
 void Metrics::CountDecision(index::Reason reason, std::uint64_t n) {
-  decisions_[static_cast<size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
+  decisions_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
 }
 
 std::string Metrics::Render(std::int64_t ledger_height) const {
   std::ostringstream o;
-  std::lock_guard<std::mutex> lock(mu_);
   o << "# HELP qorgau_http_requests_total HTTP requests by route and status.\n"
     << "# TYPE qorgau_http_requests_total counter\n";
-  for (const auto& [key, n] : requests_) {
-    o << "qorgau_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second
-      << "\"} " << n << "\n";
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    for (std::size_t k = 0; k < kStatuses.size(); ++k) {
+      const std::uint64_t n = stats_[r].by_status[k].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      o << "qorgau_http_requests_total{route=\"" << routes_[r] << "\",status=\""
+        << (kStatuses[k] == 0 ? std::string("other") : std::to_string(kStatuses[k])) << "\"} " << n
+        << "\n";
+    }
   }
   o << "# HELP qorgau_http_request_duration_seconds Request latency by route.\n"
     << "# TYPE qorgau_http_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : latency_) {
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
-      o << "qorgau_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
-        << kBuckets[i] << "\"} " << h.buckets[i] << "\n";
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    const RouteStats& s = stats_[r];
+    const std::uint64_t count = s.count.load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      o << "qorgau_http_request_duration_seconds_bucket{route=\"" << routes_[r] << "\",le=\""
+        << kBuckets[i] << "\"} " << s.buckets[i].load(std::memory_order_relaxed) << "\n";
     }
-    o << "qorgau_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} "
-      << h.count << "\n"
-      << "qorgau_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n"
-      << "qorgau_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count
+    o << "qorgau_http_request_duration_seconds_bucket{route=\"" << routes_[r] << "\",le=\"+Inf\"} "
+      << count << "\n"
+      << "qorgau_http_request_duration_seconds_sum{route=\"" << routes_[r] << "\"} "
+      << s.sum_ns.load(std::memory_order_relaxed) / 1e9 << "\n"
+      << "qorgau_http_request_duration_seconds_count{route=\"" << routes_[r] << "\"} " << count
       << "\n";
   }
   o << "# HELP qorgau_decisions_total Decisions by reason.\n"
     << "# TYPE qorgau_decisions_total counter\n";
-  for (size_t r = 0; r <= static_cast<size_t>(index::Reason::kUnknownPurpose); ++r) {
+  for (std::size_t r = 0; r <= static_cast<std::size_t>(index::Reason::kUnknownPurpose); ++r) {
     o << "qorgau_decisions_total{reason=\"" << index::ReasonCode(static_cast<index::Reason>(r))
       << "\"} " << decisions_[r].load(std::memory_order_relaxed) << "\n";
   }

@@ -49,7 +49,10 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(shared_->options.body_limit);
+    // The API answers 413 itself up to the limit plus some slack, over a
+    // connection it can keep; beyond that the server stops reading, answers
+    // 413 and closes.
+    parser_->body_limit(shared_->options.body_limit + 64 * 1024);
     parser_->header_limit(16 * 1024);  // a request line and headers, no more
     stream_.expires_after(shared_->options.timeout);
     http::async_read(stream_, buffer_, *parser_,

@@ -38,7 +38,7 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  api::Metrics metrics;
+  api::Metrics metrics(api::Api::RouteNames());
   api::ApiLimits limits;
   limits.max_body = o.body_limit;
   limits.access_log = o.access_log;

@@ -32,8 +32,6 @@ Result<void> RequireAdmin(const Actor& by) {
   return {};
 }
 
-std::string KeyHashHex(std::string_view key) { return crypto::ToHex(crypto::Sha256(key)); }
-
 }  // namespace
 
 const store::DutyRecord* Caller::Duty(std::string_view purpose) const {
@@ -150,7 +148,7 @@ Result<std::vector<store::ActorRecord>> Engine::ListActors() {
   return (*txn)->ListActors();
 }
 
-Result<Caller> Engine::Authenticate(std::string_view api_key) {
+Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_key) {
   auto unauthenticated = [] {
     return tl::unexpected(Error{ErrorCode::kUnauthenticated, "authorization",
                                 "a valid API key is needed (Authorization: Bearer qk_...)",
@@ -159,10 +157,12 @@ Result<Caller> Engine::Authenticate(std::string_view api_key) {
   if (!api_key.starts_with(kKeyPrefix) || api_key.size() != kKeyPrefix.size() + 64) {
     return unauthenticated();
   }
-  const std::string hash = KeyHashHex(api_key);
+  // The cache is keyed by the key itself (memory only, never stored), so a
+  // known caller costs one lookup and no hashing.
+  const std::string cache_key(api_key);
   {
     std::lock_guard<std::mutex> lock(callers_mu_);
-    if (auto it = callers_.find(hash); it != callers_.end()) return it->second;
+    if (auto it = callers_.find(cache_key); it != callers_.end()) return it->second;
   }
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
@@ -175,10 +175,10 @@ Result<Caller> Engine::Authenticate(std::string_view api_key) {
   if (!*actor) return unauthenticated();
   auto duties = (*txn)->GetDuties(**actor_id);
   if (!duties) return tl::unexpected(duties.error());
-  Caller caller{std::move(**actor), std::move(*duties)};
+  auto caller = std::make_shared<const Caller>(Caller{std::move(**actor), std::move(*duties)});
   std::lock_guard<std::mutex> lock(callers_mu_);
   if (callers_.size() > 10000) callers_.clear();
-  callers_[hash] = caller;
+  callers_[cache_key] = caller;
   return caller;
 }
 
@@ -260,25 +260,20 @@ void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
                              const std::vector<std::string>& categories,
                              std::span<const SubjectId> subjects,
                              std::span<const index::Decision> decisions) {
-  ledger::EventDraft ev{"decision.made", std::nullopt, caller.actor.id, {}};
-  if (subjects.size() == 1) ev.subject = subjects[0];
-  ev.data["purpose"] = purpose;
-  boost::json::array cats, ids, reasons;
-  for (const auto& c : categories) cats.emplace_back(c);
-  for (SubjectId id : subjects) ids.emplace_back(id);
-  for (const auto& d : decisions) reasons.emplace_back(index::ReasonCode(d.reason));
-  ev.data["categories"] = std::move(cats);
-  ev.data["subjects"] = std::move(ids);
-  ev.data["reasons"] = std::move(reasons);
-  if (!decisions.empty()) ev.data["revision"] = decisions[0].revision;
-  d_.writer.Post([this, ev = std::move(ev)](store::Transaction& txn)
-                     -> Result<store::GroupCommitter::OnCommit> {
-    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
-    return store::GroupCommitter::OnCommit{};
-  });
+  std::string cats;
+  for (const auto& c : categories) cats += (cats.empty() ? "" : ",") + c;
+  const UnixMillis now = d_.clock.Now();
+  std::vector<store::DecisionRecord> rows;
+  rows.reserve(subjects.size());
+  for (std::size_t i = 0; i < subjects.size() && i < decisions.size(); ++i) {
+    rows.push_back({0, now, caller.actor.id, subjects[i], purpose, cats,
+                    std::string(index::ReasonCode(decisions[i].reason)), decisions[i].revision});
+  }
+  recorder_->Record(std::move(rows));
 }
 
 Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
+  if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   auto id = Resolve(**txn, key);
@@ -290,7 +285,7 @@ Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
     if (ec || !v.is_object()) return;
     const auto& o = v.get_object();
     const std::string type(o.at("type").as_string());
-    if (type != "access.read" && type != "decision.made") return;
+    if (type != "access.read") return;
     const auto& data = o.at("data").as_object();
     AccessEntry a;
     a.seq = e.seq;
@@ -299,17 +294,33 @@ Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
     a.type = type;
     a.purpose = std::string(data.at("purpose").as_string());
     for (const auto& c : data.at("categories").as_array()) a.categories.emplace_back(c.as_string());
-    if (type == "access.read") {
-      a.allowed = data.at("allowed").as_bool();
-      a.reason = std::string(data.at("reason").as_string());
-    } else {
-      const auto& reasons = data.at("reasons").as_array();
-      a.reason = reasons.empty() ? "" : std::string(reasons[0].as_string());
-      a.allowed = a.reason == "consent_in_force" || a.reason == "contract_active" || a.reason == "law";
-    }
+    a.allowed = data.at("allowed").as_bool();
+    a.reason = std::string(data.at("reason").as_string());
     out.push_back(std::move(a));
   });
   if (!scanned) return tl::unexpected(scanned.error());
+  auto decisions = (*txn)->ScanSubjectDecisions(*id, [&](const store::DecisionRecord& r) {
+    AccessEntry a;
+    a.seq = 0;
+    a.at = FormatUtc(r.at);
+    a.actor = r.actor;
+    a.type = "decision.made";
+    a.purpose = r.purpose;
+    size_t start = 0;
+    while (start < r.categories.size()) {
+      size_t comma = r.categories.find(',', start);
+      if (comma == std::string::npos) comma = r.categories.size();
+      a.categories.push_back(r.categories.substr(start, comma - start));
+      start = comma + 1;
+    }
+    a.reason = r.reason;
+    a.allowed = r.reason == "consent_in_force" || r.reason == "contract_active" || r.reason == "law";
+    out.push_back(std::move(a));
+  });
+  if (!decisions) return tl::unexpected(decisions.error());
+  // One trail in time order (the stamps are ISO 8601, so text order is time order).
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AccessEntry& x, const AccessEntry& y) { return x.at < y.at; });
   return out;
 }
 

@@ -15,6 +15,21 @@ Result<index::Decision> Engine::Check(const SubjectKey& key, const std::string& 
   }
   auto mask = d_.index.CategoryMask(categories);
   if (!mask) return tl::unexpected(mask.error());
+  if (key.kind == SubjectKey::Kind::kId) {
+    // The hot path: an id needs no store lookup; the index knows who exists.
+    SubjectId id = 0;
+    for (char c : key.value) {
+      if (c < '0' || c > '9' || key.value.size() > 18) {
+        return Fail(ErrorCode::kInvalidArgument, "subject", "must be a subject id (digits)");
+      }
+      id = id * 10 + (c - '0');
+    }
+    const index::Decision d = d_.index.Check(id, p, *mask);
+    if (d.reason == index::Reason::kUnknownSubject) {
+      return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+    }
+    return d;
+  }
   auto id = FindSubject(key);
   if (!id) return tl::unexpected(id.error());
   return d_.index.Check(*id, p, *mask);

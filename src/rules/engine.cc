@@ -32,6 +32,11 @@ Result<crypto::Bytes> EditionHash(const std::map<std::string, std::string>& file
 
 }  // namespace
 
+Engine::Engine(EngineDeps deps)
+    : d_(std::move(deps)), recorder_(std::make_unique<DecisionRecorder>(d_.writer, d_.clock)) {}
+
+Engine::~Engine() = default;
+
 Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy::Policy& policy,
                            const std::map<std::string, std::string>& files,
                            const std::string& main_file, const Actor& actor) {
@@ -389,9 +394,43 @@ Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const SubjectKey&
 }
 
 Result<ledger::VerifyReport> Engine::VerifyLedger() {
+  if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  return ledger::Verify(**txn);
+  auto report = ledger::Verify(**txn);
+  if (!report || !report->ok) return report;
+  // The decision log: each batch must match the digest its event sealed.
+  struct Seal {
+    std::int64_t seq, first, last, count;
+    std::string digest;
+  };
+  std::vector<Seal> seals;
+  auto scanned = (*txn)->ScanEvents(1, [&](const store::EventRecord& e) {
+    if (e.body.find("\"type\":\"decisions.recorded\"") == std::string::npos) return true;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(e.body, ec);
+    if (ec) return true;  // the chain check already parsed every body
+    const auto& data = v.at("data").as_object();
+    seals.push_back({e.seq, data.at("first").as_int64(), data.at("last").as_int64(),
+                     data.at("count").as_int64(), std::string(data.at("digest_hash").as_string())});
+    return true;
+  });
+  if (!scanned) return tl::unexpected(scanned.error());
+  for (const Seal& seal : seals) {
+    std::vector<store::DecisionRecord> rows;
+    auto read = (*txn)->ScanDecisions(seal.first, seal.last,
+                                      [&](const store::DecisionRecord& r) { rows.push_back(r); });
+    if (!read) return tl::unexpected(read.error());
+    if (static_cast<std::int64_t>(rows.size()) != seal.count ||
+        DecisionRecorder::Digest(rows) != seal.digest) {
+      report->ok = false;
+      report->broken_seq = seal.seq;
+      report->reason = "decision log rows " + std::to_string(seal.first) + "-" +
+                       std::to_string(seal.last) + " do not match the digest this event sealed";
+      return report;
+    }
+  }
+  return report;
 }
 
 }  // namespace qorgau::rules

@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "policy/policy.h"
 #include "report/receipt.h"
+#include "rules/decision_recorder.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -221,7 +222,8 @@ Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field);
 
 class Engine {
  public:
-  explicit Engine(EngineDeps deps) : d_(std::move(deps)) {}
+  explicit Engine(EngineDeps deps);
+  ~Engine();
 
   const policy::Policy& policy() const { return *d_.policy; }
   const index::DecisionIndex& index() const { return d_.index; }
@@ -276,7 +278,9 @@ class Engine {
   // A new API key for the actor, returned once; only its SHA-256 is kept.
   Result<std::string> CreateApiKey(const std::string& actor_id, const Actor& by);
   Result<std::vector<store::ActorRecord>> ListActors();
-  Result<Caller> Authenticate(std::string_view api_key);
+  // The caller a key belongs to; cached (shared, immutable) until actors,
+  // duties or keys change.
+  Result<std::shared_ptr<const Caller>> Authenticate(std::string_view api_key);
 
   // A read of personal data for a purpose (R-II.3, R-VIII.1, R-VIII.2):
   // allowed only when the caller's duty covers the purpose and the
@@ -327,10 +331,11 @@ class Engine {
                               const WithdrawalRequest& request);
 
   EngineDeps d_;
-  // Authenticated callers by key hash; cleared when actors, duties or keys
-  // change.
+  std::unique_ptr<DecisionRecorder> recorder_;
+  // Authenticated callers by key (in memory only); cleared when actors,
+  // duties or keys change.
   std::mutex callers_mu_;
-  std::unordered_map<std::string, Caller> callers_;
+  std::unordered_map<std::string, std::shared_ptr<const Caller>> callers_;
 };
 
 }  // namespace qorgau::rules

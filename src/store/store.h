@@ -160,6 +160,19 @@ struct IdempotencyRecord {
   UnixMillis at = 0;
 };
 
+// A decision made for a caller, kept in the decision log. Rows are written
+// in batches, each sealed by a ledger event with the batch's digest.
+struct DecisionRecord {
+  std::int64_t id = 0;  // assigned by the store
+  UnixMillis at = 0;
+  std::string actor;
+  SubjectId subject = 0;
+  std::string purpose;
+  std::string categories;  // comma-separated
+  std::string reason;
+  std::int64_t revision = 0;
+};
+
 // A signed consent receipt as issued.
 struct ReceiptRecord {
   std::int64_t event_seq = 0;  // the ledger event it documents
@@ -221,6 +234,14 @@ class Transaction {
   // Events about one subject, in order.
   virtual Result<void> ScanSubjectEvents(SubjectId subject,
                                          const std::function<void(const EventRecord&)>& each) = 0;
+
+  // Appends the rows; returns the ids of the first and the last.
+  virtual Result<std::pair<std::int64_t, std::int64_t>> InsertDecisions(
+      const std::vector<DecisionRecord>& records) = 0;
+  virtual Result<void> ScanDecisions(std::int64_t first, std::int64_t last,
+                                     const std::function<void(const DecisionRecord&)>& each) = 0;
+  virtual Result<void> ScanSubjectDecisions(
+      SubjectId subject, const std::function<void(const DecisionRecord&)>& each) = 0;
 
   virtual Result<void> PutReceipt(const ReceiptRecord& record) = 0;
   virtual Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) = 0;

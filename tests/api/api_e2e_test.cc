@@ -99,7 +99,7 @@ class ApiTest : public ::testing::Test {
   std::filesystem::path data_;
   FixedClock clock_{1764150000000};
   std::unique_ptr<app::Instance> inst_;
-  Metrics metrics_;
+  Metrics metrics_{Api::RouteNames()};
   std::unique_ptr<Api> api_;
   std::unique_ptr<Server> server_;
   std::uint16_t port_ = 0;
@@ -260,7 +260,7 @@ TEST_F(ApiTest, ErrorsAreProblemDetailsWithStableCodesAndChangeNothing) {
   EXPECT_EQ(Post("/v1/subjects/1/consents", "{not json", "crm").status, 400);
   EXPECT_EQ(Post("/v1/subjects/1/consents", std::string(40, '[') + std::string(40, ']'), "crm").status, 400);
   EXPECT_EQ(Post("/v1/subjects/1/consents", R"({"purpose":")" + std::string(2000, 'a') + R"("})", "crm").status, 400);
-  HttpResult big = Post("/v1/subjects/1/consents", R"({"x":")" + std::string(2 << 20, 'a') + R"("})", "crm");
+  HttpResult big = Post("/v1/subjects/1/consents", R"({"x":")" + std::string((1 << 20) + 10, 'a') + R"("})", "crm");
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(Get("/v1/nothing", "crm").status, 404);
   EXPECT_EQ(Get("/v1/subjects/999/consents", "anna").status, 404);

@@ -2,6 +2,7 @@
 // services, obligations, withdrawal, re-enabling, decisions and receipts.
 // Each test would fail without the rule it is named after.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <thread>
@@ -279,6 +280,30 @@ TEST_F(ConsentEngineTest, R_IV_2_a_category_no_service_of_the_subjects_contracts
     profile = profile || (d.category == "user.derived.marketing_profile" && d.provenance == "derived");
   }
   EXPECT_TRUE(profile);
+}
+
+TEST_F(ConsentEngineTest, DecisionLogIsSealedByTheLedgerAndAnAlteredRowIsReported) {
+  const SubjectKey key = Subscriber(70);
+  const SubjectId id = engine().FindSubject(key).value();
+  Caller crm{{"crm", store::ActorRole::kSystem, "", "", "", {"marketing"}, 0}, {}};
+  const index::Decision d = Check(key, "marketing");
+  engine().RecordDecisions(crm, "marketing", {}, std::span<const SubjectId>(&id, 1),
+                           std::span<const index::Decision>(&d, 1));
+  const auto trail = engine().AccessTrail(key).value();
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back().type, "decision.made");
+  EXPECT_EQ(trail.back().actor, "crm");
+  EXPECT_EQ(trail.back().reason, "consent_in_force");
+  EXPECT_TRUE(engine().VerifyLedger()->ok);
+  inst_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "data/qorgau.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE decision_log SET reason = 'no_consent'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Reopen();
+  auto report = engine().VerifyLedger().value();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.reason.find("decision log"), std::string::npos);
 }
 
 TEST_F(ConsentEngineTest, ServicesNeedAContract) {

@@ -134,6 +134,20 @@ CREATE TABLE idempotency (
   PRIMARY KEY (actor_id, key)
 ) STRICT;
 )sql",
+    // 4: the decision log, sealed in batches by ledger events.
+    R"sql(
+CREATE TABLE decision_log (
+  id         INTEGER PRIMARY KEY,
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  subject_id INTEGER NOT NULL,
+  purpose    TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  revision   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX decision_log_by_subject ON decision_log (subject_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -280,6 +294,12 @@ class SqliteTransaction final : public Transaction {
   Result<void> PutIdempotency(const IdempotencyRecord& record) override;
   Result<void> ScanSubjectEvents(SubjectId subject,
                                  const std::function<void(const EventRecord&)>& each) override;
+  Result<std::pair<std::int64_t, std::int64_t>> InsertDecisions(
+      const std::vector<DecisionRecord>& records) override;
+  Result<void> ScanDecisions(std::int64_t first, std::int64_t last,
+                             const std::function<void(const DecisionRecord&)>& each) override;
+  Result<void> ScanSubjectDecisions(SubjectId subject,
+                                    const std::function<void(const DecisionRecord&)>& each) override;
   Result<void> PutReceipt(const ReceiptRecord& record) override;
   Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) override;
   Result<void> ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) override;
@@ -780,6 +800,59 @@ Result<void> SqliteTransaction::ScanSubjectEvents(
     each(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3), s.Int(4)});
   }
   if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning events");
+  return {};
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> SqliteTransaction::InsertDecisions(
+    const std::vector<DecisionRecord>& records) {
+  std::int64_t first = 0, last = 0;
+  for (const auto& r : records) {
+    Stmt& s = S("INSERT INTO decision_log (at, actor, subject_id, purpose, categories, reason, "
+                "revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    s.Bind(1, r.at);
+    s.Bind(2, r.actor);
+    s.Bind(3, r.subject);
+    s.Bind(4, r.purpose);
+    s.Bind(5, r.categories);
+    s.Bind(6, r.reason);
+    s.Bind(7, r.revision);
+    if (auto e = Exec(s, "writing the decision log"); !e) return tl::unexpected(e.error());
+    last = sqlite3_last_insert_rowid(store_.db());
+    if (first == 0) first = last;
+  }
+  return std::make_pair(first, last);
+}
+
+namespace {
+
+DecisionRecord ReadDecision(Stmt& s) {
+  return {s.Int(0), s.Int(1), s.Text(2), s.Int(3), s.Text(4), s.Text(5), s.Text(6), s.Int(7)};
+}
+
+}  // namespace
+
+Result<void> SqliteTransaction::ScanDecisions(
+    std::int64_t first, std::int64_t last, const std::function<void(const DecisionRecord&)>& each) {
+  Stmt s(store_.db(), "SELECT id, at, actor, subject_id, purpose, categories, reason, revision "
+                      "FROM decision_log WHERE id BETWEEN ?1 AND ?2 ORDER BY id");
+  if (!s.ok()) return DbError(store_.db(), "scanning the decision log");
+  s.Bind(1, first);
+  s.Bind(2, last);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(ReadDecision(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning the decision log");
+  return {};
+}
+
+Result<void> SqliteTransaction::ScanSubjectDecisions(
+    SubjectId subject, const std::function<void(const DecisionRecord&)>& each) {
+  Stmt s(store_.db(), "SELECT id, at, actor, subject_id, purpose, categories, reason, revision "
+                      "FROM decision_log WHERE subject_id = ?1 ORDER BY id");
+  if (!s.ok()) return DbError(store_.db(), "scanning the decision log");
+  s.Bind(1, subject);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(ReadDecision(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning the decision log");
   return {};
 }
 

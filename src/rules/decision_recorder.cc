@@ -1,0 +1,95 @@
+#include "rules/decision_recorder.h"
+
+#include "crypto/crypto.h"
+#include "ledger/ledger.h"
+
+namespace qorgau::rules {
+
+DecisionRecorder::DecisionRecorder(store::GroupCommitter& writer, const Clock& clock)
+    : writer_(writer), clock_(clock), flusher_([this] { Run(); }) {}
+
+DecisionRecorder::~DecisionRecorder() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  drained_.notify_all();
+  flusher_.join();
+  (void)Flush();
+}
+
+void DecisionRecorder::Record(std::vector<store::DecisionRecord> records) {
+  bool full = false;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (pending_.size() >= kMaxPending) {
+      wake_.notify_one();
+      drained_.wait(lock, [this] { return stopping_ || pending_.size() < kMaxPending; });
+    }
+    for (auto& r : records) pending_.push_back(std::move(r));
+    full = pending_.size() >= kFlushAt;
+  }
+  if (full) wake_.notify_one();
+}
+
+std::string DecisionRecorder::Digest(const std::vector<store::DecisionRecord>& rows) {
+  std::string text = "qorgau-decisions/1\n";
+  for (const auto& r : rows) {
+    text += std::to_string(r.id) + '\t' + std::to_string(r.at) + '\t' + r.actor + '\t' +
+            std::to_string(r.subject) + '\t' + r.purpose + '\t' + r.categories + '\t' + r.reason +
+            '\t' + std::to_string(r.revision) + '\n';
+  }
+  return crypto::ToHex(crypto::Sha256(text));
+}
+
+store::GroupCommitter::Job DecisionRecorder::JobFor(std::vector<store::DecisionRecord> rows) {
+  return [this, rows = std::move(rows)](store::Transaction& txn) mutable
+         -> Result<store::GroupCommitter::OnCommit> {
+    auto ids = txn.InsertDecisions(rows);
+    if (!ids) return tl::unexpected(ids.error());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i].id = ids->first + static_cast<std::int64_t>(i);
+    ledger::EventDraft ev{"decisions.recorded", std::nullopt, "system", {}};
+    ev.data["first"] = ids->first;
+    ev.data["last"] = ids->second;
+    ev.data["count"] = static_cast<std::int64_t>(rows.size());
+    ev.data["digest_hash"] = Digest(rows);
+    if (auto e = ledger::Append(txn, clock_.Now(), ev); !e) return tl::unexpected(e.error());
+    return store::GroupCommitter::OnCommit{};
+  };
+}
+
+void DecisionRecorder::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(20),
+                   [this] { return stopping_ || pending_.size() >= kFlushAt; });
+    if (pending_.empty()) continue;
+    std::vector<store::DecisionRecord> rows;
+    rows.swap(pending_);
+    lock.unlock();
+    drained_.notify_all();
+    // Waiting for this batch's commit paces the flusher to the writer, so
+    // the backlog is bounded by kMaxPending plus one batch.
+    (void)writer_.Submit(JobFor(std::move(rows)));
+    lock.lock();
+  }
+}
+
+Result<void> DecisionRecorder::Flush() {
+  std::vector<store::DecisionRecord> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows.swap(pending_);
+  }
+  drained_.notify_all();
+  if (rows.empty()) {
+    // Still wait for batches the flusher already posted.
+    return writer_.Submit([](store::Transaction&) -> Result<store::GroupCommitter::OnCommit> {
+      return store::GroupCommitter::OnCommit{};
+    });
+  }
+  return writer_.Submit(JobFor(std::move(rows)));
+}
+
+}  // namespace qorgau::rules

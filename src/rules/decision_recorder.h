@@ -1,0 +1,56 @@
+// The decision log: every decision made for a caller is recorded (who,
+// which subject, which purpose and categories, the answer and why) without
+// making the caller wait for an fsync. Decisions are buffered in memory
+// and written every 20 ms, or every 4096 decisions, as rows of the decision
+// log. Each batch is sealed by one ledger event, `decisions.recorded`, that
+// carries the SHA-256 of the batch's rows, so altering a row breaks
+// `audit verify` like altering an event does (docs/ledger-format.md).
+//
+// What this trades: decisions of the last ~20 ms are lost if the process
+// crashes. State changes and reads of personal data are never buffered.
+// Thread safety: Record and Flush may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/group_commit.h"
+
+namespace qorgau::rules {
+
+class DecisionRecorder {
+ public:
+  DecisionRecorder(store::GroupCommitter& writer, const Clock& clock);
+  ~DecisionRecorder();  // writes what is buffered, then stops
+  DecisionRecorder(const DecisionRecorder&) = delete;
+  DecisionRecorder& operator=(const DecisionRecorder&) = delete;
+
+  void Record(std::vector<store::DecisionRecord> records);
+  // Writes what is buffered and waits for its commit.
+  Result<void> Flush();
+
+  // The digest that seals rows (docs/ledger-format.md).
+  static std::string Digest(const std::vector<store::DecisionRecord>& rows);
+
+ private:
+  static constexpr std::size_t kFlushAt = 4096;
+  // Above this many buffered decisions Record waits for the writer: records
+  // are slowed down, never dropped.
+  static constexpr std::size_t kMaxPending = 1 << 18;
+  void Run();
+  store::GroupCommitter::Job JobFor(std::vector<store::DecisionRecord> rows);
+
+  store::GroupCommitter& writer_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::vector<store::DecisionRecord> pending_;
+  bool stopping_ = false;
+  std::thread flusher_;
+};
+
+}  // namespace qorgau::rules
