@@ -130,8 +130,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
-                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+    // One thread runs each io_context, so its sessions need no strand.
+    acceptor_.async_accept(ioc_, beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
   }
 
   void Close() {

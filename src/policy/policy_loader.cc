@@ -325,6 +325,7 @@ void ReadLaw(const std::string& rel, const std::filesystem::path& display_dir,
 }  // namespace
 
 std::string Diagnostic::ToString() const {
+  if (pos.line == 0) return pos.file + ": " + message;  // a whole-file problem
   return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " +
          message;
 }
@@ -335,7 +336,7 @@ LoadResult LoadPolicy(const std::string& main_file, const std::filesystem::path&
   const std::string display = (display_dir / main_file).lexically_normal().string();
   auto content = read(main_file);
   if (!content) {
-    result.problems.push_back({SourcePos{display, 0, 0}, "cannot read the policy file"});
+    result.problems.push_back({SourcePos{display, 0, 0}, "cannot read the policy file (is the path right?)"});
     return result;
   }
   result.files[main_file] = *content;
