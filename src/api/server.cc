@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -74,7 +75,18 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    HttpResponse r = shared_->handler(ToRequest(req));
+    HttpResponse r;
+    try {
+      r = shared_->handler(ToRequest(req));
+    } catch (const std::exception&) {
+      // A bug must cost one request, not the process.
+      r = HttpResponse{500, "application/problem+json",
+                       "{\"type\":\"urn:qorgau:problem:internal\",\"title\":\"Internal error\","
+                       "\"status\":500,\"code\":\"internal\",\"detail\":\"internal error; see "
+                       "the server log\"}\n",
+                       {}};
+      std::fputs("{\"event\":\"handler_exception\"}\n", stderr);
+    }
     Write(std::move(r), keep_alive, version, /*counted=*/true);
   }
 

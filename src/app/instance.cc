@@ -1,6 +1,7 @@
 #include "app/instance.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,7 +118,39 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
   return report;
 }
 
+Instance::~Instance() {
+  engine_.reset();
+  writer_.reset();
+  index_.reset();
+  store_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
 Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const Clock& clock) {
+  std::error_code exists_ec;
+  if (!fs::exists(data_dir / kDatabase, exists_ec)) {
+    return Fail(ErrorCode::kNotFound, (data_dir / kDatabase).string(),
+                "no database (run 'qorgau init' first)");
+  }
+  const fs::path lock_path = data_dir / "qorgau.lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return Fail(ErrorCode::kIo, lock_path.string(), "cannot open the lock file");
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return Fail(ErrorCode::kFailedPrecondition, data_dir.string(),
+                "is in use by another qorgau process (a running server?); use the API, or stop it");
+  }
+  auto opened = OpenLocked(data_dir, clock);
+  if (!opened) {
+    ::close(lock_fd);
+    return opened;
+  }
+  (*opened)->lock_fd_ = lock_fd;
+  return opened;
+}
+
+Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
+                                                      const Clock& clock) {
   auto store = store::OpenSqliteStore(data_dir / kDatabase, /*create=*/false);
   if (!store) return tl::unexpected(store.error());
   auto keys = Keys(data_dir, /*create=*/false);

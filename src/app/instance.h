@@ -40,8 +40,12 @@ class Instance {
   static Result<InitReport> Init(const std::filesystem::path& data_dir,
                                  const std::filesystem::path& policy_file, const Clock& clock);
 
+  // Opens the directory for this process alone: a second process (a CLI
+  // command while the server runs) is refused, because each process keeps
+  // its own decision index and would not see the other's writes.
   static Result<std::unique_ptr<Instance>> Open(const std::filesystem::path& data_dir,
                                                 const Clock& clock);
+  ~Instance();
 
   rules::Engine& engine() { return *engine_; }
   index::DecisionIndex& index() { return *index_; }
@@ -55,12 +59,15 @@ class Instance {
   Instance& operator=(const Instance&) = delete;
 
  private:
+  static Result<std::unique_ptr<Instance>> OpenLocked(const std::filesystem::path& data_dir,
+                                                      const Clock& clock);
   Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys, crypto::Signer signer,
            std::shared_ptr<const policy::Policy> policy,
            std::unique_ptr<index::DecisionIndex> index, const Clock& clock);
 
   // Declaration order is destruction order in reverse: the engine goes
   // first, then the writer (which finishes its queue), then the index.
+  int lock_fd_ = -1;  // flock'd <dir>/qorgau.lock, held while open
   std::unique_ptr<store::Store> store_;
   crypto::KeyRing keys_;
   crypto::Signer signer_;

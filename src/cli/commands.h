@@ -36,6 +36,9 @@ struct ServeOptions {
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;
 // `ready` is called with the port once listening.
 void RegisterServe(CLI::App& app, Options& opts);
+// Blocks SIGTERM and SIGINT in this thread and the threads it starts later,
+// so that Serve() alone receives them (sigwait).
+void BlockStopSignals();
 int Serve(app::Instance& inst, const ServeOptions& options,
           const std::function<void(std::uint16_t)>& ready);
 

@@ -153,6 +153,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   }
   std::cout << "  database " << init->database.string() << ", policy edition " << init->edition
             << " published\n";
+  if (!args.serve.empty()) BlockStopSignals();  // before any thread starts
   auto inst = app::Instance::Open(opts.data_dir, clock);
   if (!inst) {
     std::cerr << "qorgau: " << inst.error().ToString() << "\n";

@@ -31,7 +31,8 @@ Result<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& lis
 int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(std::uint16_t)>& ready) {
   auto listen = ParseListen(o.listen);
   if (!listen) return Report(listen.error());
-  // Block the stop signals in every thread; this one waits for them.
+  // The stop signals are blocked (BlockStopSignals, before any thread
+  // started); this thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -64,6 +65,14 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   return 0;
 }
 
+void BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
 void RegisterServe(CLI::App& app, Options& opts) {
   auto o = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Serve the HTTP JSON API (docs/openapi.yaml) until SIGTERM");
@@ -77,6 +86,7 @@ void RegisterServe(CLI::App& app, Options& opts) {
                 "Log one JSON line per request (route pattern, status, time; no values)");
   cmd->set_config("--config", "", "A config file (TOML or INI) with these options");
   cmd->callback([&opts, o] {
+    BlockStopSignals();  // before the store's threads start, so they inherit it
     WithInstance(opts, [&](app::Instance& inst) { return Serve(inst, *o, nullptr); });
   });
 }

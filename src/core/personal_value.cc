@@ -155,7 +155,39 @@ std::string MaskValue(ValueType type, std::string_view value) {
   return "***";
 }
 
+namespace {
+
+bool ContainsPersonalDataRun(std::string_view text);
+
+}  // namespace
+
+// Digits may be split by separators ("8-701-555-01-23", "900101 300123"):
+// each run of digits and separators is also checked with the separators
+// taken out.
 bool ContainsPersonalDataShape(std::string_view text) {
+  if (ContainsPersonalDataRun(text)) return true;
+  std::string joined;
+  auto flush = [&] {
+    const bool found = ContainsPersonalDataRun(joined);
+    joined.clear();
+    return found;
+  };
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      joined.push_back(c);
+    } else if (c == '-' || c == '.' || c == ' ' || c == '/' || c == ':' || c == '_' || c == '(' ||
+               c == ')' || c == '+' || c == '#') {
+      continue;  // a separator keeps the run going
+    } else if (flush()) {
+      return true;
+    }
+  }
+  return flush();
+}
+
+namespace {
+
+bool ContainsPersonalDataRun(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     if (text[i] < '0' || text[i] > '9') {
@@ -171,5 +203,7 @@ bool ContainsPersonalDataShape(std::string_view text) {
   }
   return false;
 }
+
+}  // namespace
 
 }  // namespace qorgau

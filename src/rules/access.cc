@@ -34,6 +34,12 @@ Result<void> RequireAdmin(const Actor& by) {
 
 }  // namespace
 
+void Engine::ForgetCallers() {
+  std::lock_guard<std::mutex> lock(callers_mu_);
+  callers_.clear();
+  ++callers_generation_;
+}
+
 const store::DutyRecord* Caller::Duty(std::string_view purpose) const {
   for (const auto& d : duties) {
     if (d.purpose == purpose) return &d;
@@ -75,8 +81,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Actor& b
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
-  std::lock_guard<std::mutex> lock(callers_mu_);
-  callers_.clear();
+  ForgetCallers();
   return rec;
 }
 
@@ -112,8 +117,7 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
-  std::lock_guard<std::mutex> lock(callers_mu_);
-  callers_.clear();
+  ForgetCallers();
   return duty;
 }
 
@@ -134,7 +138,9 @@ Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Acto
     }
     ledger::EventDraft ev{"key.created", std::nullopt, by.id, {}};
     ev.data["actor"] = actor_id;
-    ev.data["key_id"] = crypto::ToHex(digest).substr(0, 16);
+    // The first 16 hex digits of the key's SHA-256 (the `hash` suffix marks
+    // it as a digest for the ledger's personal-data guard).
+    ev.data["key_hash"] = crypto::ToHex(digest).substr(0, 16);
     if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
     return std::vector<index::Delta>{};
   });
@@ -160,9 +166,11 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
   // The cache is keyed by the key itself (memory only, never stored), so a
   // known caller costs one lookup and no hashing.
   const std::string cache_key(api_key);
+  std::uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(callers_mu_);
     if (auto it = callers_.find(cache_key); it != callers_.end()) return it->second;
+    generation = callers_generation_;
   }
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
@@ -177,8 +185,12 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
   if (!duties) return tl::unexpected(duties.error());
   auto caller = std::make_shared<const Caller>(Caller{std::move(**actor), std::move(*duties)});
   std::lock_guard<std::mutex> lock(callers_mu_);
-  if (callers_.size() > 10000) callers_.clear();
-  callers_[cache_key] = caller;
+  // An actor, duty or key that changed while we read must not be cached
+  // in its old form: only cache what was read in the current generation.
+  if (generation == callers_generation_) {
+    if (callers_.size() > 10000) callers_.clear();
+    callers_[cache_key] = caller;
+  }
   return caller;
 }
 
@@ -223,16 +235,49 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
     }
   }
   if (reason.empty()) {
+    // Categories and subject first, from the index; the legal basis itself
+    // is decided below, inside the transaction that records the read.
     auto decision = Check(SubjectKey::Id(*subject), purpose, categories);
     if (!decision) return tl::unexpected(decision.error());
-    if (!decision->allow) {
+    if (decision->reason == index::Reason::kCategoryNotAllowed ||
+        decision->reason == index::Reason::kSubjectDestroyed) {
       reason = std::string(index::ReasonCode(decision->reason));
       why = std::string(index::ReasonText(decision->reason));
     }
   }
 
-  // The access trail: the attempt is recorded before the answer.
+  // The access trail: the attempt is recorded before the answer, and the
+  // subject's legal basis is read in the same transaction, so no withdrawal
+  // can fall between the decision and its record.
+  const policy::Purpose* pu = p.FindPurpose(purpose);
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    if (reason.empty() && pu->basis == policy::LegalBasis::kConsent) {
+      auto consents = txn.GetConsents(*subject);
+      if (!consents) return tl::unexpected(consents.error());
+      index::Reason r = index::Reason::kNoConsent;
+      for (const auto& c : *consents) {
+        if (c.purpose != purpose) continue;
+        r = c.state == store::ConsentState::kGranted ? index::Reason::kConsentInForce
+                                                     : index::Reason::kWithdrawn;
+      }
+      if (r != index::Reason::kConsentInForce) {
+        reason = std::string(index::ReasonCode(r));
+        why = std::string(index::ReasonText(r));
+      }
+    } else if (reason.empty() && pu->basis == policy::LegalBasis::kContract) {
+      auto subs = txn.GetSubscriptions(*subject);
+      if (!subs) return tl::unexpected(subs.error());
+      bool active = false;
+      for (const auto& sub : *subs) {
+        const policy::Service* service = sub.active ? p.FindService(sub.service) : nullptr;
+        if (!service) continue;
+        for (const auto& r : service->purposes) active = active || r.id == purpose;
+      }
+      if (!active) {
+        reason = std::string(index::ReasonCode(index::Reason::kNoActiveContract));
+        why = std::string(index::ReasonText(index::Reason::kNoActiveContract));
+      }
+    }
     ledger::EventDraft ev{"access.read", *subject, caller.actor.id, {}};
     ev.data["purpose"] = purpose;
     boost::json::array cats;

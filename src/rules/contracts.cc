@@ -85,9 +85,15 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
     auto subs = txn.GetSubscriptions(*id);
     if (!subs) return tl::unexpected(subs.error());
     for (const auto& s : *subs) {
-      if (s.active && seen.count(s.service)) {
+      if (!seen.count(s.service)) continue;
+      if (s.active) {
         return Fail(ErrorCode::kAlreadyExists, "services", "service '" + s.service + "' is already on");
       }
+      // Switched off before (by a withdrawal or on request): switching it
+      // back on follows the policy's re-enabling rule (R-VI.5).
+      return Refuse("reenable_required", "services",
+                    "service '" + s.service +
+                        "' was switched off; switch it back on with 'service enable' (R-VI.5)");
     }
     auto consents = txn.GetConsents(*id);
     if (!consents) return tl::unexpected(consents.error());

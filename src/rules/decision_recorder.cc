@@ -59,6 +59,16 @@ store::GroupCommitter::Job DecisionRecorder::JobFor(std::vector<store::DecisionR
   };
 }
 
+Result<void> DecisionRecorder::WriteBatch(std::vector<store::DecisionRecord> rows) {
+  std::vector<store::DecisionRecord> copy = rows;
+  auto r = writer_.Submit(JobFor(std::move(copy)));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!r) pending_.insert(pending_.begin(), rows.begin(), rows.end());
+  --inflight_;
+  settled_.notify_all();
+  return r;
+}
+
 void DecisionRecorder::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
@@ -67,11 +77,14 @@ void DecisionRecorder::Run() {
     if (pending_.empty()) continue;
     std::vector<store::DecisionRecord> rows;
     rows.swap(pending_);
+    ++inflight_;
     lock.unlock();
     drained_.notify_all();
     // Waiting for this batch's commit paces the flusher to the writer, so
     // the backlog is bounded by kMaxPending plus one batch.
-    (void)writer_.Submit(JobFor(std::move(rows)));
+    if (!WriteBatch(std::move(rows))) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // then retry
+    }
     lock.lock();
   }
 }
@@ -79,17 +92,16 @@ void DecisionRecorder::Run() {
 Result<void> DecisionRecorder::Flush() {
   std::vector<store::DecisionRecord> rows;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // Batches the flusher took are committed first, so nothing recorded
+    // before this call is missing after it.
+    settled_.wait(lock, [this] { return inflight_ == 0; });
     rows.swap(pending_);
+    if (!rows.empty()) ++inflight_;
   }
   drained_.notify_all();
-  if (rows.empty()) {
-    // Still wait for batches the flusher already posted.
-    return writer_.Submit([](store::Transaction&) -> Result<store::GroupCommitter::OnCommit> {
-      return store::GroupCommitter::OnCommit{};
-    });
-  }
-  return writer_.Submit(JobFor(std::move(rows)));
+  if (rows.empty()) return {};
+  return WriteBatch(std::move(rows));
 }
 
 }  // namespace qorgau::rules

@@ -42,6 +42,9 @@ class DecisionRecorder {
   static constexpr std::size_t kMaxPending = 1 << 18;
   void Run();
   store::GroupCommitter::Job JobFor(std::vector<store::DecisionRecord> rows);
+  // Writes `rows`; on failure puts them back in front of pending_, so a
+  // failed batch is retried, never lost while the process lives.
+  Result<void> WriteBatch(std::vector<store::DecisionRecord> rows);
 
   store::GroupCommitter& writer_;
   const Clock& clock_;
@@ -49,6 +52,8 @@ class DecisionRecorder {
   std::condition_variable wake_;
   std::condition_variable drained_;
   std::vector<store::DecisionRecord> pending_;
+  std::size_t inflight_ = 0;  // batches taken from pending_ and not yet committed
+  std::condition_variable settled_;
   bool stopping_ = false;
   std::thread flusher_;
 };

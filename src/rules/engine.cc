@@ -129,22 +129,19 @@ std::string Engine::SignReceipt(const report::ReceiptInput& in) {
   if (in.event_seq == 0) return "";
   auto body = report::BuildReceipt(*d_.policy, in, d_.signer);
   if (!body) return "";  // the change is committed; the receipt can be asked for again
-  d_.writer.Post([rec = store::ReceiptRecord{in.event_seq, in.subject, *body}](
-                     store::Transaction& txn) -> Result<store::GroupCommitter::OnCommit> {
+  // Stored before the caller gets it: a receipt a subject holds can always
+  // be asked for again. Concurrent callers' receipts share one commit.
+  auto stored = d_.writer.Submit([rec = store::ReceiptRecord{in.event_seq, in.subject, *body}](
+                                     store::Transaction& txn)
+                                     -> Result<store::GroupCommitter::OnCommit> {
     if (auto r = txn.PutReceipt(rec); !r) return tl::unexpected(r.error());
     return store::GroupCommitter::OnCommit{};
   });
+  if (!stored) return "";
   return *body;
 }
 
 Result<std::string> Engine::Receipt(std::int64_t seq) {
-  // Receipts are stored without waiting: let the queued ones land first.
-  if (auto r = d_.writer.Submit([](store::Transaction&) -> Result<store::GroupCommitter::OnCommit> {
-        return store::GroupCommitter::OnCommit{};
-      });
-      !r) {
-    return tl::unexpected(r.error());
-  }
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   auto r = (*txn)->GetReceipt(seq);
@@ -187,6 +184,18 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
                       std::to_string(p.edition.number));
     }
     if (values.count(category)) return Fail(ErrorCode::kInvalidArgument, category, "given twice");
+    // R-IV.2: at registration, only what the base contract needs; the rest
+    // comes with the service that needs it (PutData).
+    bool base_needs = false;
+    for (const auto& service : p.services) {
+      if (service.kind != policy::ServiceKind::kBase) continue;
+      for (const auto& r : service.categories) base_needs = base_needs || r.id == category;
+    }
+    if (!base_needs) {
+      return Refuse("category_not_needed", "data",
+                    "'" + category + "' is not needed by the base contract; record it with the "
+                    "service that needs it (R-IV.2)");
+    }
     auto v = NormalizeValue(c->value, raw, category);
     if (!v) return tl::unexpected(v.error());
     values[category] = *v;

@@ -323,8 +323,9 @@ class Engine {
   // A receipt in two steps, so that signing stays out of the writer thread:
   // PrepareReceipt, inside the change's transaction, stamps the input with
   // the change's last ledger event; SignReceipt, after the commit and on the
-  // caller's thread, builds and signs it and stores it without waiting
-  // (Receipt() finds it all the same). Returns "" when input is unset.
+  // caller's thread, builds and signs it and stores it (its commit shared
+  // with concurrent callers'). Returns "" when input is unset or signing
+  // failed; the change itself is committed either way.
   Result<report::ReceiptInput> PrepareReceipt(store::Transaction& txn, report::ReceiptInput input);
   std::string SignReceipt(const report::ReceiptInput& input);
   Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
@@ -336,6 +337,8 @@ class Engine {
   // duties or keys change.
   std::mutex callers_mu_;
   std::unordered_map<std::string, std::shared_ptr<const Caller>> callers_;
+  std::uint64_t callers_generation_ = 0;  // bumped at every change; guarded by callers_mu_
+  void ForgetCallers();
 };
 
 }  // namespace qorgau::rules

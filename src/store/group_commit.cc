@@ -93,7 +93,12 @@ void GroupCommitter::RunBatch(std::deque<std::shared_ptr<Pending>>& batch) {
   if (!txn) return fail_all(txn.error());
   for (const auto& p : batch) {
     if (auto r = (*txn)->Savepoint(); !r) return fail_all(r.error());
-    Result<OnCommit> r = p->job(**txn);
+    Result<OnCommit> r = Fail(ErrorCode::kInternal, "", "the command failed unexpectedly");
+    try {
+      r = p->job(**txn);
+    } catch (const std::exception&) {
+      // A throwing job fails alone, like one that returns an error.
+    }
     if (r) {
       p->on_commit = std::move(*r);
       if (auto rel = (*txn)->ReleaseSavepoint(); !rel) return fail_all(rel.error());

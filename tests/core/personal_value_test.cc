@@ -40,6 +40,10 @@ TEST(PersonalValue, DetectsIinsAndPhonesInsideText) {
   EXPECT_TRUE(ContainsPersonalDataShape("ref-" + iin));
   EXPECT_TRUE(ContainsPersonalDataShape("call 87015550123 back"));
   EXPECT_FALSE(ContainsPersonalDataShape("CALL-REC-1001"));
+  // Separators do not hide a number.
+  EXPECT_TRUE(ContainsPersonalDataShape("CALL-8-701-555-01-23"));
+  EXPECT_TRUE(ContainsPersonalDataShape("IIN " + iin.substr(0, 6) + "-" + iin.substr(6)));
+  EXPECT_FALSE(ContainsPersonalDataShape("DEBT-2026-0042"));
   EXPECT_FALSE(ContainsPersonalDataShape("1764149254"));  // a unix time, not a phone
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "../test_util.h"
+#include "app/instance.h"
 #include "demo/synthetic.h"
 
 namespace qorgau {
@@ -159,6 +160,17 @@ TEST_F(CliTest, MasterKeyFromTheEnvironment) {
   auto wrong = RunQorgau({"--data", d, "audit", "verify"}, "QORGAU_MASTER_KEY=" + std::string(64, '2'));
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("master_key"), std::string::npos);
+}
+
+TEST_F(CliTest, ASecondProcessOnTheSameDataDirectoryIsRefused) {
+  FixedClock clock(1764150000000);
+  auto held = app::Instance::Open(data_, clock);
+  ASSERT_TRUE(held) << held.error().ToString();
+  auto r = Run({"audit", "verify"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("in use by another qorgau process"), std::string::npos) << r.err;
+  held->reset();
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
 }
 
 TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {

@@ -252,6 +252,24 @@ TEST_F(ConsentEngineTest, R_VI_5_reenabling_needs_a_written_application_and_a_ne
   }
 }
 
+TEST_F(ConsentEngineTest, R_VI_5_joining_again_does_not_bypass_the_reenabling_rule) {
+  const SubjectKey key = Subscriber(15);
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-15", {"marketing_offers"}, {}, false}, Actor{}));
+  auto again = engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-15"}, Actor{});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().reason, "reenable_required");
+  EXPECT_FALSE(ServiceOn(key, "marketing_offers"));
+  EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
+}
+
+TEST_F(ConsentEngineTest, R_IV_2_registration_takes_only_what_the_base_contract_needs) {
+  const auto s = demo::SyntheticSubjects().At(16);
+  auto r = engine().AddSubject({s.iin, s.phone, {{"user.derived.marketing_profile", "segment-a"}}, "subject"}, Actor{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "category_not_needed");
+  EXPECT_TRUE(engine().AddSubject({s.iin, s.phone, {{"user.contact.email", s.email}}, "subject"}, Actor{}));
+}
+
 TEST_F(ConsentEngineTest, R_VI_5_contests_need_only_a_new_consent_as_the_policy_says) {
   const SubjectKey key = Subscriber(14);
   ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-11", {"contests"}, {}, false}, Actor{}));

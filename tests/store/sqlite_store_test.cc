@@ -88,3 +88,27 @@ TEST(SqliteStore, EventsScanInOrder) {
 
 }  // namespace
 }  // namespace qorgau::store
+
+namespace qorgau::store {
+namespace {
+
+TEST(SqliteStore, DecisionRowsGetConsecutiveIdsAcrossMultiRowStatements) {
+  testing::TempDir dir;
+  auto s = OpenSqliteStore(dir.path() / "q.db", true).value();
+  auto txn = s->Begin(Store::Mode::kWrite).value();
+  std::vector<DecisionRecord> rows;
+  for (int i = 0; i < 150; ++i) rows.push_back({0, i, "crm", i % 7 + 1, "marketing", "", "no_consent", 3});
+  auto ids = txn->InsertDecisions(rows).value();
+  EXPECT_EQ(ids.second - ids.first + 1, 150);
+  std::vector<DecisionRecord> read;
+  ASSERT_TRUE(txn->ScanDecisions(ids.first, ids.second, [&](const DecisionRecord& r) { read.push_back(r); }));
+  ASSERT_EQ(read.size(), 150u);
+  for (int i = 0; i < 150; ++i) {
+    EXPECT_EQ(read[i].id, ids.first + i);
+    EXPECT_EQ(read[i].at, i);
+    EXPECT_EQ(read[i].subject, i % 7 + 1);
+  }
+}
+
+}  // namespace
+}  // namespace qorgau::store
