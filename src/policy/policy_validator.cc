@@ -83,6 +83,10 @@ class Checker {
 
   // R-IV.2: every category is used by a declared purpose.
   void Categories() {
+    // The decision index keeps a purpose's categories as a 64-bit mask.
+    if (p_.categories.size() > 64) {
+      Error(p_.categories[64].pos, "categories: more than 64 data categories (qorgau's limit)");
+    }
     std::map<ValueType, const Category*> typed;
     for (const Category& c : p_.categories) {
       if (c.value != ValueType::kText && c.value != ValueType::kDate) {

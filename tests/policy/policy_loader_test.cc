@@ -260,6 +260,23 @@ TEST(PolicyCheck, WithdrawalChannelMustBeDeclared) {
   EXPECT_TRUE(m.Has("withdrawal: unknown channel 'app_chat'", 0)) << m.Dump();
 }
 
+TEST(PolicyCheck, MoreThan64CategoriesAreRefused) {
+  TempDir dir;
+  const auto file = CopyKemPolicy(dir.path());
+  std::string extra;
+  for (int i = 0; i < 50; ++i) {
+    extra += "  - id: user.extra.c" + std::to_string(i) +
+             "\n    access: restricted\n    name: {kk: \"x\"}\n    purposes: [marketing]\n";
+  }
+  std::string text = ReplaceOnce(ReadFile(file), "\nservices:", "\n" + extra + "\nservices:");
+  WriteFile(file, text);
+  LoadResult r = LoadPolicyFile(file);
+  ASSERT_FALSE(r.policy);
+  bool found = false;
+  for (const auto& d : r.problems) found = found || d.message.find("more than 64") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
 TEST(PolicyCheck, AllProblemsAreReportedNotOnlyTheFirst) {
   TempDir dir;
   const auto file = CopyKemPolicy(dir.path());
