@@ -587,7 +587,8 @@ HttpResponse Api::SearchSubject(Context& ctx) {
   TRY_ASSIGN(iin, ctx.Str("iin", false));
   TRY_ASSIGN(phone, ctx.Str("phone", false));
   if (iin.empty() == phone.empty()) return Problem(Bad("iin", "give exactly one of iin and phone"));
-  TRY_ASSIGN(id, inst_.engine().FindSubject(iin.empty() ? SubjectKey::Phone(phone) : SubjectKey::Iin(iin)));
+  TRY_ASSIGN(id, inst_.engine().LookupSubject(
+                     *ctx.caller, iin.empty() ? SubjectKey::Phone(phone) : SubjectKey::Iin(iin)));
   return Json(200, json::object{{"id", id}});
 }
 

@@ -301,6 +301,50 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
   return view;
 }
 
+Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& key) {
+  const bool by_iin = key.kind == SubjectKey::Kind::kIin;
+  if (!by_iin && key.kind != SubjectKey::Kind::kPhone) return FindSubject(key);
+  const policy::Category* searched =
+      d_.policy->FindCategoryByValue(by_iin ? ValueType::kIin : ValueType::kPhone);
+  bool covered = false;
+  for (const auto& duty : caller.duties) {
+    for (const auto& c : duty.categories) covered = covered || (searched && c == searched->id);
+  }
+  std::optional<SubjectId> found;
+  std::string reason = covered ? "need_to_know" : "no_duty";
+  if (covered) {
+    auto id = FindSubject(key);
+    if (id) {
+      found = *id;
+    } else if (id.error().code == ErrorCode::kNotFound) {
+      reason = "not_found";
+    } else {
+      return id;  // a bad IIN or phone: nothing was looked up
+    }
+  }
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    ledger::EventDraft ev{"access.lookup", found, caller.actor.id, {}};
+    ev.data["by"] = by_iin ? "iin" : "phone";
+    ev.data["allowed"] = covered;
+    ev.data["found"] = found.has_value();
+    ev.data["reason"] = reason;
+    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  if (!covered) {
+    return tl::unexpected(Error{ErrorCode::kPermissionDenied, by_iin ? "iin" : "phone",
+                                std::string("no duty of the caller covers '") +
+                                    (searched ? searched->id : "") + "', the category searched by (R-VIII.1)",
+                                "no_duty"});
+  }
+  if (!found) {
+    return Fail(ErrorCode::kNotFound, by_iin ? "iin" : "phone",
+                by_iin ? "no subject with this IIN" : "no subject with this phone number");
+  }
+  return *found;
+}
+
 void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
                              const std::vector<std::string>& categories,
                              std::span<const SubjectId> subjects,
@@ -330,15 +374,19 @@ Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
     if (ec || !v.is_object()) return;
     const auto& o = v.get_object();
     const std::string type(o.at("type").as_string());
-    if (type != "access.read") return;
+    if (type != "access.read" && type != "access.lookup") return;
     const auto& data = o.at("data").as_object();
     AccessEntry a;
     a.seq = e.seq;
     a.at = std::string(o.at("at").as_string());
     a.actor = std::string(o.at("actor").as_string());
     a.type = type;
-    a.purpose = std::string(data.at("purpose").as_string());
-    for (const auto& c : data.at("categories").as_array()) a.categories.emplace_back(c.as_string());
+    if (const auto* pu = data.if_contains("purpose"); pu && pu->is_string()) {
+      a.purpose = std::string(pu->as_string());
+    }
+    if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
+      for (const auto& c : cats->as_array()) a.categories.emplace_back(c.as_string());
+    }
     a.allowed = data.at("allowed").as_bool();
     a.reason = std::string(data.at("reason").as_string());
     out.push_back(std::move(a));

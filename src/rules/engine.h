@@ -291,6 +291,11 @@ class Engine {
   Result<SubjectView> ReadPersonalData(const Caller& caller, const SubjectKey& key,
                                        const std::string& purpose,
                                        const std::vector<std::string>& categories);
+  // Finds a subject by IIN or phone for a caller. Looking someone up reveals
+  // whether they are a subscriber, so it is need-to-know too: some duty of
+  // the caller must cover the category searched by (R-VIII.1). Found or
+  // not, allowed or not, the lookup is recorded (`access.lookup`).
+  Result<SubjectId> LookupSubject(const Caller& caller, const SubjectKey& key);
   // Records decisions made for a caller, without waiting for the commit.
   void RecordDecisions(const Caller& caller, const std::string& purpose,
                        const std::vector<std::string>& categories,

@@ -170,6 +170,23 @@ TEST_F(ApiTest, R_II_3_employee_without_a_signed_nda_gets_403_and_is_recorded) {
   EXPECT_EQ(Post("/v1/subjects/2/consents", R"({"purpose":"marketing","channel":"website","evidence":"W-1"})", "bek").status, 403);
 }
 
+TEST_F(ApiTest, R_VIII_1_looking_a_subject_up_needs_a_duty_for_the_category_searched_and_is_recorded) {
+  const auto s = demo::SyntheticSubjects().At(1);
+  // anna's duty covers the phone, not the IIN.
+  HttpResult by_phone = Post("/v1/subjects/search", R"({"phone":")" + s.phone + R"("})", "anna");
+  ASSERT_EQ(by_phone.status, 200) << by_phone.body;
+  EXPECT_EQ(Parse(by_phone).at("id").as_int64(), 1);
+  HttpResult by_iin = Post("/v1/subjects/search", R"({"iin":")" + s.iin + R"("})", "anna");
+  EXPECT_EQ(by_iin.status, 403);
+  EXPECT_EQ(Code(by_iin), "no_duty");
+  EXPECT_EQ(by_iin.body.find(s.iin), std::string::npos);
+  const auto trail = Trail(1);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back().type, "access.lookup");
+  EXPECT_EQ(trail.back().actor, "anna");
+  EXPECT_TRUE(trail.back().allowed);
+}
+
 TEST_F(ApiTest, R_VIII_2_employee_not_warned_of_liability_gets_403) {
   HttpResult r = Get("/v1/subjects/1?purpose=contract_performance", "carl");
   EXPECT_EQ(r.status, 403);
