@@ -83,7 +83,9 @@ Digest Sha256(const Bytes& data) {
 }
 
 Result<Digest> HmacSha256(const Bytes& key, std::string_view data) {
-  std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  // Fetching the algorithm is a locked table lookup in OpenSSL 3: do it
+  // once. The fetched EVP_MAC is immutable and safe to share.
+  static const std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
   if (!mac) return CryptoError("HMAC unavailable");
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac.get()));
   char digest_name[] = "SHA256";
