@@ -84,7 +84,6 @@ void RegisterServe(CLI::App& app, Options& opts) {
       ->capture_default_str();
   cmd->add_flag("--access-log", o->access_log,
                 "Log one JSON line per request (route pattern, status, time; no values)");
-  cmd->set_config("--config", "", "A config file (TOML or INI) with these options");
   cmd->callback([&opts, o] {
     BlockStopSignals();  // before the store's threads start, so they inherit it
     WithInstance(opts, [&](app::Instance& inst) { return Serve(inst, *o, nullptr); });

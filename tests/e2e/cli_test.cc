@@ -173,6 +173,14 @@ TEST_F(CliTest, ASecondProcessOnTheSameDataDirectoryIsRefused) {
   EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
 }
 
+TEST_F(CliTest, AConfigFileSetsTheDataDirectory) {
+  const std::string config = (dir_.path() / "qorgau.toml").string();
+  testing::WriteFile(config, "data = \"" + data_ + "\"\n[serve]\nlisten = \"127.0.0.1:0\"\n");
+  auto r = RunQorgau({"--config", config, "audit", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ledger verified"), std::string::npos);
+}
+
 TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {
   TempDir empty;
   auto r = RunQorgau({"--data", empty.path().string(), "audit", "verify"});
