@@ -100,15 +100,6 @@ json::object SubjectJson(const rules::SubjectView& v) {
   return json::object{{"id", v.id}, {"masked", v.masked}, {"data", std::move(data)}};
 }
 
-const char* RoleName(ActorRole r) {
-  switch (r) {
-    case ActorRole::kAdmin: return "admin";
-    case ActorRole::kEmployee: return "employee";
-    case ActorRole::kSystem: return "system";
-  }
-  return "employee";
-}
-
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> parts;
   size_t i = 0;
@@ -752,9 +743,7 @@ namespace {
 json::object ObligationJson(const store::ObligationRecord& o) {
   json::object out{{"ref", o.ref},
                    {"subject", o.subject_id},
-                   {"kind", o.kind == store::ObligationKind::kDebt         ? "debt"
-                            : o.kind == store::ObligationKind::kInstalment ? "instalment"
-                                                                           : "legal_hold"},
+                   {"kind", store::ObligationKindName(o.kind)},
                    {"open", !o.closed_at.has_value()},
                    {"opened_at", FormatUtc(o.opened_at)}};
   if (o.amount_minor) out["amount_tiyn"] = *o.amount_minor;
@@ -771,13 +760,7 @@ HttpResponse Api::OpenObligation(Context& ctx) {
   TRY_ASSIGN(ref, ctx.Str("ref", true));
   TRY_ASSIGN(amount, ctx.Str("amount", false));
   store::ObligationKind k;
-  if (kind == "debt") {
-    k = store::ObligationKind::kDebt;
-  } else if (kind == "instalment") {
-    k = store::ObligationKind::kInstalment;
-  } else if (kind == "legal_hold") {
-    k = store::ObligationKind::kLegalHold;
-  } else {
+  if (!store::ParseObligationKind(kind, &k)) {
     return Problem(Bad("kind", "must be debt, instalment or legal_hold"));
   }
   TRY_ASSIGN(o, inst_.engine().OpenObligation(
@@ -942,7 +925,7 @@ HttpResponse Api::ListActors(Context& ctx) {
   TRY_ASSIGN(actors, inst_.engine().ListActors());
   json::array out;
   for (const auto& a : actors) {
-    out.push_back(json::object{{"id", a.id}, {"role", RoleName(a.role)}, {"name", a.name},
+    out.push_back(json::object{{"id", a.id}, {"role", store::ActorRoleName(a.role)}, {"name", a.name},
                                {"nda_signed", a.nda_signed},
                                {"liability_acknowledged", a.liability_acknowledged},
                                {"purposes", Strings(a.purposes)}});
@@ -959,17 +942,9 @@ HttpResponse Api::PutActor(Context& ctx) {
   TRY_ASSIGN(liability, ctx.Str("liability_acknowledged", false));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
   ActorRole r;
-  if (role == "admin") {
-    r = ActorRole::kAdmin;
-  } else if (role == "employee") {
-    r = ActorRole::kEmployee;
-  } else if (role == "system") {
-    r = ActorRole::kSystem;
-  } else {
-    return Problem(Bad("role", "must be admin, employee or system"));
-  }
+  if (!store::ParseActorRole(role, &r)) return Problem(Bad("role", "must be admin, employee or system"));
   TRY_ASSIGN(a, inst_.engine().PutActor({id, r, name, nda, liability, purposes}, ctx.AsActor()));
-  return Json(201, json::object{{"id", a.id}, {"role", RoleName(a.role)}});
+  return Json(201, json::object{{"id", a.id}, {"role", store::ActorRoleName(a.role)}});
 }
 
 HttpResponse Api::GrantDuty(Context& ctx) {

@@ -26,15 +26,6 @@ std::optional<std::string> ReadAll(const std::string& path) {
   return s.str();
 }
 
-const char* KindName(store::ObligationKind k) {
-  switch (k) {
-    case store::ObligationKind::kDebt: return "debt";
-    case store::ObligationKind::kInstalment: return "instalment";
-    case store::ObligationKind::kLegalHold: return "legal_hold";
-  }
-  return "debt";
-}
-
 void RegisterContract(CLI::App& app, Options& opts) {
   auto* contract = app.add_subcommand("contract", "Join contracts (R-III.2)");
   contract->require_subcommand(1);
@@ -143,14 +134,12 @@ void RegisterObligation(CLI::App& app, Options& opts) {
   open->add_option("--amount", open_args->amount, "Amount in tenge, e.g. 12500.50");
   open->callback([&opts, open_args] {
     WithInstance(opts, [&](app::Instance& inst) {
-      const store::ObligationKind kind = open_args->kind == "debt" ? store::ObligationKind::kDebt
-                                         : open_args->kind == "instalment"
-                                             ? store::ObligationKind::kInstalment
-                                             : store::ObligationKind::kLegalHold;
+      store::ObligationKind kind = store::ObligationKind::kDebt;
+      store::ParseObligationKind(open_args->kind, &kind);  // checked by IsMember above
       auto r = inst.engine().OpenObligation(
           {open_args->subject.Key(), kind, open_args->ref, open_args->amount}, rules::Actor{"cli"});
       if (!r) return Report(r.error());
-      std::cout << "obligation " << r->ref << " (" << KindName(r->kind) << ") open for subject "
+      std::cout << "obligation " << r->ref << " (" << store::ObligationKindName(r->kind) << ") open for subject "
                 << r->subject_id << "\n";
       return 0;
     });
@@ -197,7 +186,7 @@ void RegisterObligation(CLI::App& app, Options& opts) {
       if (!r) return Report(r.error());
       if (r->empty()) std::cout << "no obligations\n";
       for (const auto& o : *r) {
-        std::cout << "  " << o.ref << ": " << KindName(o.kind) << ", "
+        std::cout << "  " << o.ref << ": " << store::ObligationKindName(o.kind) << ", "
                   << (o.closed_at ? "closed" : "OPEN") << "\n";
       }
       return 0;
@@ -388,9 +377,8 @@ void RegisterActors(CLI::App& app, Options& opts) {
       ->delimiter(',');
   add->callback([&opts, add_args] {
     WithInstance(opts, [&](app::Instance& inst) {
-      const store::ActorRole role = add_args->role == "admin"      ? store::ActorRole::kAdmin
-                                    : add_args->role == "employee" ? store::ActorRole::kEmployee
-                                                                   : store::ActorRole::kSystem;
+      store::ActorRole role = store::ActorRole::kEmployee;
+      store::ParseActorRole(add_args->role, &role);  // checked by IsMember above
       auto r = inst.engine().PutActor({add_args->id, role, add_args->name, add_args->nda,
                                        add_args->liability, add_args->purposes},
                                       rules::Actor{"cli"});

@@ -14,15 +14,6 @@ using store::ActorRole;
 
 constexpr std::string_view kKeyPrefix = "qk_";
 
-std::string RoleName(ActorRole r) {
-  switch (r) {
-    case ActorRole::kAdmin: return "admin";
-    case ActorRole::kEmployee: return "employee";
-    case ActorRole::kSystem: return "system";
-  }
-  return "employee";
-}
-
 Result<void> RequireAdmin(const Actor& by) {
   if (by.role != ActorRole::kAdmin) {
     return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
@@ -71,7 +62,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Actor& b
     if (auto r = txn.PutActor(rec); !r) return tl::unexpected(r.error());
     ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id, {}};
     ev.data["actor"] = in.id;
-    ev.data["role"] = RoleName(in.role);
+    ev.data["role"] = store::ActorRoleName(in.role);
     ev.data["nda_signed"] = in.nda_signed;
     ev.data["liability_acknowledged"] = in.liability_acknowledged;
     boost::json::array purposes;

@@ -21,6 +21,20 @@ Result<void> CheckReference(std::string_view ref, std::string_view field) {
   return {};
 }
 
+Result<store::SubjectId> ParseSubjectId(std::string_view text) {
+  store::SubjectId id = 0;
+  if (text.empty() || text.size() > 18) {
+    return Fail(ErrorCode::kInvalidArgument, "subject", "must be a subject id (digits)");
+  }
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return Fail(ErrorCode::kInvalidArgument, "subject", "must be a subject id (digits)");
+    }
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
+
 std::string NotWithdrawableWhy(const policy::Purpose& pu) {
   if (pu.basis == policy::LegalBasis::kLaw) {
     return "rests on law (" + pu.statute + "): consent is neither needed nor withdrawable";

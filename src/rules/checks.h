@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "policy/policy.h"
+#include "store/store.h"
 
 namespace qorgau::rules {
 
@@ -17,6 +18,9 @@ Result<void> CheckReference(std::string_view ref, std::string_view field);
 // consent; the refusal says which basis it has instead.
 Result<const policy::Purpose*> CheckConsentPurpose(const policy::Policy& p,
                                                    const std::string& purpose);
+
+// A subject id as given by a caller: 1-18 digits.
+Result<store::SubjectId> ParseSubjectId(std::string_view text);
 
 // Why a purpose of this basis is not withdrawable by consent.
 std::string NotWithdrawableWhy(const policy::Purpose& purpose);

@@ -1,6 +1,7 @@
 // Decisions from the in-memory index: a check for one subject, an audience
 // for a purpose. The store is read only to resolve an IIN or a phone to the
 // subject id.
+#include "rules/checks.h"
 #include "rules/engine.h"
 
 namespace qorgau::rules {
@@ -17,14 +18,9 @@ Result<index::Decision> Engine::Check(const SubjectKey& key, const std::string& 
   if (!mask) return tl::unexpected(mask.error());
   if (key.kind == SubjectKey::Kind::kId) {
     // The hot path: an id needs no store lookup; the index knows who exists.
-    SubjectId id = 0;
-    for (char c : key.value) {
-      if (c < '0' || c > '9' || key.value.size() > 18) {
-        return Fail(ErrorCode::kInvalidArgument, "subject", "must be a subject id (digits)");
-      }
-      id = id * 10 + (c - '0');
-    }
-    const index::Decision d = d_.index.Check(id, p, *mask);
+    auto id = ParseSubjectId(key.value);
+    if (!id) return tl::unexpected(id.error());
+    const index::Decision d = d_.index.Check(*id, p, *mask);
     if (d.reason == index::Reason::kUnknownSubject) {
       return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
     }

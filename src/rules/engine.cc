@@ -67,17 +67,12 @@ Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy
 Result<SubjectId> Engine::Resolve(store::Transaction& txn, const SubjectKey& key) {
   switch (key.kind) {
     case SubjectKey::Kind::kId: {
-      SubjectId id = 0;
-      for (char c : key.value) {
-        if (c < '0' || c > '9' || key.value.size() > 18) {
-          return Fail(ErrorCode::kInvalidArgument, "subject", "must be a subject id (digits)");
-        }
-        id = id * 10 + (c - '0');
-      }
-      auto s = txn.GetSubject(id);
+      auto id = ParseSubjectId(key.value);
+      if (!id) return id;
+      auto s = txn.GetSubject(*id);
       if (!s) return tl::unexpected(s.error());
       if (!*s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
-      return id;
+      return *id;
     }
     case SubjectKey::Kind::kIin:
     case SubjectKey::Kind::kPhone: {

@@ -14,25 +14,6 @@ namespace {
 
 using store::ObligationKind;
 
-const char* KindName(ObligationKind k) {
-  switch (k) {
-    case ObligationKind::kDebt: return "debt";
-    case ObligationKind::kInstalment: return "instalment";
-    case ObligationKind::kLegalHold: return "legal_hold";
-  }
-  return "debt";
-}
-
-bool ParseKind(std::string_view s, ObligationKind* out) {
-  for (ObligationKind k : {ObligationKind::kDebt, ObligationKind::kInstalment, ObligationKind::kLegalHold}) {
-    if (s == KindName(k)) {
-      *out = k;
-      return true;
-    }
-  }
-  return false;
-}
-
 // What a valid request needs, without the store.
 Result<std::optional<std::int64_t>> CheckRequest(const ObligationRequest& req) {
   if (auto r = CheckReference(req.ref, "ref"); !r) return tl::unexpected(r.error());
@@ -88,7 +69,7 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
     const UnixMillis now = d_.clock.Now();
     ledger::EventDraft ev{"obligation.opened", *id, actor.id, {}};
     ev.data["ref"] = req.ref;
-    ev.data["kind"] = KindName(req.kind);
+    ev.data["kind"] = store::ObligationKindName(req.kind);
     if (*amount) ev.data["amount_tiyn"] = **amount;
     auto event = ledger::Append(txn, now, ev);
     if (!event) return tl::unexpected(event.error());
@@ -166,7 +147,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
       continue;
     }
     if (r.open) {
-      if (!ParseKind(row.fields[2], &r.req.kind)) {
+      if (!store::ParseObligationKind(row.fields[2], &r.req.kind)) {
         problem(row.line, Error{ErrorCode::kInvalidArgument, "kind", "must be debt, instalment or legal_hold"});
         continue;
       }
@@ -205,7 +186,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
         auto amount = CheckRequest(r.req);
         ledger::EventDraft ev{"obligation.opened", *id, actor.id, {}};
         ev.data["ref"] = r.req.ref;
-        ev.data["kind"] = KindName(r.req.kind);
+        ev.data["kind"] = store::ObligationKindName(r.req.kind);
         ev.data["source"] = "import";
         if (*amount) ev.data["amount_tiyn"] = **amount;
         auto event = ledger::Append(txn, now, ev);

@@ -9,11 +9,6 @@ struct GroupCommitter::Pending {
   std::promise<Result<void>> done;
   OnCommit on_commit;
   std::optional<Error> failed;
-  bool posted = false;  // owned by the queue: nobody waits on `done`
-
-  void Finish(Result<void> r) {
-    if (!posted) done.set_value(std::move(r));
-  }
 };
 
 GroupCommitter::GroupCommitter(Store& store) : store_(store), writer_([this] { Run(); }) {}
@@ -27,31 +22,13 @@ GroupCommitter::~GroupCommitter() {
   writer_.join();
 }
 
-void GroupCommitter::Post(Job job) {
-  auto pending = std::make_shared<Pending>(Pending{std::move(job), {}, {}, {}, true});
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      ++posted_failures_;
-      return;
-    }
-    queue_.push_back(std::move(pending));
-  }
-  wake_.notify_one();
-}
-
-std::uint64_t GroupCommitter::posted_failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return posted_failures_;
-}
-
 std::uint64_t GroupCommitter::batches() const {
   std::lock_guard<std::mutex> lock(mu_);
   return batches_;
 }
 
 Result<void> GroupCommitter::Submit(Job job) {
-  auto pending = std::make_shared<Pending>(Pending{std::move(job), {}, {}, {}, false});
+  auto pending = std::make_shared<Pending>(Pending{std::move(job), {}, {}, {}});
   std::future<Result<void>> result = pending->done.get_future();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -79,15 +56,8 @@ void GroupCommitter::Run() {
 }
 
 void GroupCommitter::RunBatch(std::deque<std::shared_ptr<Pending>>& batch) {
-  auto count_posted_failure = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++posted_failures_;
-  };
   auto fail_all = [&](const Error& e) {
-    for (const auto& p : batch) {
-      if (p->posted) count_posted_failure();
-      p->Finish(tl::unexpected(p->failed.value_or(e)));
-    }
+    for (const auto& p : batch) p->done.set_value(tl::unexpected(p->failed.value_or(e)));
   };
   auto txn = store_.Begin(Store::Mode::kWrite);
   if (!txn) return fail_all(txn.error());
@@ -119,12 +89,11 @@ void GroupCommitter::RunBatch(std::deque<std::shared_ptr<Pending>>& batch) {
   }
   for (const auto& p : batch) {
     if (p->failed) {
-      if (p->posted) count_posted_failure();
-      p->Finish(tl::unexpected(*p->failed));
+      p->done.set_value(tl::unexpected(*p->failed));
       continue;
     }
     if (p->on_commit) p->on_commit();
-    p->Finish({});
+    p->done.set_value({});
   }
 }
 

@@ -40,11 +40,6 @@ class GroupCommitter {
 
   Result<void> Submit(Job job);
 
-  // Queues `job` without waiting: it joins the next batch, and its failure
-  // is only counted (posted_failures). For records whose loss on a crash
-  // is acceptable, such as decision records, never for state changes.
-  void Post(Job job);
-  std::uint64_t posted_failures() const;
 
   // Batches committed so far; for benchmarks and tests.
   std::uint64_t batches() const;
@@ -60,7 +55,6 @@ class GroupCommitter {
   std::deque<std::shared_ptr<Pending>> queue_;
   bool stopping_ = false;
   std::uint64_t batches_ = 0;
-  std::uint64_t posted_failures_ = 0;
   std::thread writer_;
 };
 

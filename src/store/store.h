@@ -114,6 +114,26 @@ enum class ObligationKind : std::uint8_t {
   kLegalHold = 2,   // a legal restriction (court, investigation)
 };
 
+// Stable names, as the CLI, the API and the ledger spell them.
+inline const char* ObligationKindName(ObligationKind k) {
+  switch (k) {
+    case ObligationKind::kDebt: return "debt";
+    case ObligationKind::kInstalment: return "instalment";
+    case ObligationKind::kLegalHold: return "legal_hold";
+  }
+  return "debt";
+}
+inline bool ParseObligationKind(std::string_view name, ObligationKind* out) {
+  for (ObligationKind k : {ObligationKind::kDebt, ObligationKind::kInstalment,
+                           ObligationKind::kLegalHold}) {
+    if (name == ObligationKindName(k)) {
+      *out = k;
+      return true;
+    }
+  }
+  return false;
+}
+
 // An obligation that blocks withdrawal while open (R-VI.3).
 struct ObligationRecord {
   std::string ref;  // billing's reference, unique
@@ -130,6 +150,24 @@ enum class ActorRole : std::uint8_t {
   kEmployee = 1,  // staff: acts on subjects; reads data only through duties (R-VIII.1)
   kSystem = 2,    // an API client acting for the purposes it is allowed
 };
+
+inline const char* ActorRoleName(ActorRole r) {
+  switch (r) {
+    case ActorRole::kAdmin: return "admin";
+    case ActorRole::kEmployee: return "employee";
+    case ActorRole::kSystem: return "system";
+  }
+  return "employee";
+}
+inline bool ParseActorRole(std::string_view name, ActorRole* out) {
+  for (ActorRole r : {ActorRole::kAdmin, ActorRole::kEmployee, ActorRole::kSystem}) {
+    if (name == ActorRoleName(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
 
 // An employee or a system that calls qorgau (R-II.3, R-VIII).
 struct ActorRecord {
