@@ -1,10 +1,23 @@
 #include "policy/policy_loader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <istream>
+#include <new>
+#include <optional>
 #include <set>
-#include <sstream>
+#include <stdexcept>
+#include <streambuf>
+#include <string_view>
+#include <system_error>
 
 #include "core/clock.h"
 
@@ -19,11 +32,13 @@ class Ctx {
  public:
   Ctx(std::string file, std::vector<Diagnostic>* out) : file_(std::move(file)), out_(out) {}
 
+  SourcePos Pos(const YAML::Mark& m) const {
+    if (m.is_null() || m.line < 0) return {file_, 0, 0};
+    return {file_, m.line + 1, m.column + 1};
+  }
   SourcePos Pos(const YAML::Node& n) const {
     if (!n.IsDefined()) return {file_, 0, 0};
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return {file_, 0, 0};
-    return {file_, m.line + 1, m.column + 1};
+    return Pos(n.Mark());
   }
   void Error(const SourcePos& pos, std::string message) {
     out_->push_back({pos, std::move(message)});
@@ -40,10 +55,12 @@ class Ctx {
 // reports every key nobody asked for.
 class MapReader {
  public:
+  // An absent node (a missing key, already reported by Get) is not a
+  // mapping either, but saying so again would only repeat that.
   MapReader(Ctx& ctx, const YAML::Node& node, std::string path)
       : ctx_(ctx), node_(node), path_(std::move(path)) {
-    ok_ = node.IsMap();
-    if (!ok_) ctx_.Error(node, path_ + ": must be a mapping");
+    ok_ = node.IsDefined() && node.IsMap();
+    if (!ok_ && node.IsDefined()) ctx_.Error(node, path_ + ": must be a mapping");
   }
   MapReader(const MapReader&) = delete;
   MapReader& operator=(const MapReader&) = delete;
@@ -75,6 +92,302 @@ class MapReader {
   std::set<std::string> used_;
   bool ok_ = false;
 };
+
+std::string TooLarge() { return "larger than " + std::to_string(kMaxPolicyFileBytes) + " bytes"; }
+
+// Reads a regular file of at most kMaxPolicyFileBytes. O_NONBLOCK keeps open()
+// from waiting for a writer when the path is a FIFO; fstat() then refuses it,
+// a device (/dev/zero) or a directory before a byte is read. The size is
+// checked again while reading, since the file may grow after fstat().
+Result<std::string> ReadRegularFile(const std::filesystem::path& path) {
+  auto os_error = [&path](int err) {
+    std::string m = std::generic_category().message(err);
+    if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
+    return Fail(ErrorCode::kIo, path.string(), m);
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return os_error(errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return os_error(errno);
+  if (!S_ISREG(st.st_mode)) return Fail(ErrorCode::kIo, path.string(), "not a regular file");
+  if (st.st_size < 0 || static_cast<std::uintmax_t>(st.st_size) > kMaxPolicyFileBytes) {
+    return Fail(ErrorCode::kIo, path.string(), TooLarge());
+  }
+  std::string content;
+  content.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return os_error(errno);
+    if (n == 0) break;
+    if (content.size() + static_cast<std::size_t>(n) > kMaxPolicyFileBytes) {
+      return Fail(ErrorCode::kIo, path.string(), TooLarge());
+    }
+    content.append(buf, static_cast<std::size_t>(n));
+  }
+  return content;
+}
+
+// The loader's own check of the limit, so that a FileReader that does not
+// enforce it (one written for a test, a future store) cannot bypass it.
+Result<std::string> ReadLimited(const FileReader& read, const std::string& rel) {
+  Result<std::string> r = read(rel);
+  if (r && r->size() > kMaxPolicyFileBytes) return Fail(ErrorCode::kIo, rel, TooLarge());
+  return r;
+}
+
+// Thrown from inside yaml-cpp's parser to stop it; never leaves this file.
+struct StopParsing {};
+
+// Sees the parser's events before any node tree is built, to refuse what the
+// tree would hide or what would make building it costly: duplicate keys
+// (yaml-cpp keeps one silently), a second document (YAML::Load reads only the
+// first), anchors and aliases (a reviewed legal text must say everything
+// where it applies, and aliases are how a few bytes become billions of
+// nodes), too many nodes, too deep a nesting.
+class Screen final : public YAML::EventHandler {
+ public:
+  Screen(Ctx& ctx, std::string root_name) : ctx_(ctx), root_name_(std::move(root_name)) {}
+
+  // Whether the node tree must not be built (the problem is reported).
+  bool fatal() const { return fatal_; }
+
+  // Called by the input buffer before it hands the parser more bytes.
+  void CheckLookahead(std::size_t delivered) {
+    if (delivered <= reported_ + kMaxPolicyLookaheadBytes) return;
+    Stop(last_mark_, "more than " + std::to_string(kMaxPolicyLookaheadBytes) +
+                         " bytes without a new YAML node: a scalar, a flow list or map ([...], "
+                         "{...}) or a comment this long is refused");
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    Seen(mark);
+    // The first document is read completely by then, so it is still walked.
+    if (++documents_ > 1) Stop(mark, "a policy file holds one YAML document", false);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    BeginNode(mark, anchor, "null");
+    EndNode();
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    Seen(mark);
+    Stop(mark, "alias: " + std::string(kNoAnchors));
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    BeginNode(mark, anchor, value);
+    EndNode();
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    BeginNode(mark, anchor, std::nullopt);
+    Open(mark, false);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    BeginNode(mark, anchor, std::nullopt);
+    Open(mark, true);
+  }
+  void OnMapEnd() override { Close(); }
+  void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
+    Seen(mark);
+    Stop(mark, "anchor '&" + name + "': " + std::string(kNoAnchors));
+  }
+
+ private:
+  static constexpr std::string_view kNoAnchors =
+      "anchors and aliases are not allowed in a policy file; write the value out";
+
+  struct Frame {
+    bool map = false;
+    bool expect_key = true;           // maps: the next node is a key
+    std::size_t index = 0;            // lists: the index of the next item
+    std::string key;                  // maps: the key of the value being read
+    std::map<std::string, int> keys;  // maps: each key and the line it is first on
+  };
+
+  void Seen(const YAML::Mark& mark) {
+    if (mark.pos < 0) return;
+    last_mark_ = mark;
+    reported_ = std::max(reported_, static_cast<std::size_t>(mark.pos));
+  }
+
+  [[noreturn]] void Stop(const YAML::Mark& mark, std::string message, bool fatal = true) {
+    ctx_.Error(ctx_.Pos(mark), std::move(message));
+    fatal_ = fatal;
+    throw StopParsing{};
+  }
+
+  // `scalar` is the node's text when it is a scalar, for the key check.
+  void BeginNode(const YAML::Mark& mark, YAML::anchor_t anchor,
+                 const std::optional<std::string>& scalar) {
+    Seen(mark);
+    // yaml-cpp reports the anchor by OnAnchor first; this is the fallback.
+    if (anchor != YAML::NullAnchor) Stop(mark, std::string(kNoAnchors));
+    if (++nodes_ > kMaxPolicyNodes) {
+      Stop(mark, "more than " + std::to_string(kMaxPolicyNodes) + " YAML nodes");
+    }
+    if (frames_.empty() || !frames_.back().map || !frames_.back().expect_key) return;
+    Frame& map = frames_.back();
+    // A list or map used as a key is left to the walk, which refuses it as
+    // an unknown key; only text keys can be compared.
+    map.key = scalar.value_or("?");
+    if (!scalar) return;
+    const int line = mark.line + 1;
+    auto [first, fresh] = map.keys.emplace(*scalar, line);
+    if (!fresh) {
+      ctx_.Error(ctx_.Pos(mark), Path() + ": duplicate key '" + *scalar + "' (first at line " +
+                                     std::to_string(first->second) + ")");
+    }
+  }
+
+  void EndNode() {
+    if (frames_.empty()) return;
+    Frame& parent = frames_.back();
+    if (parent.map) {
+      parent.expect_key = !parent.expect_key;
+    } else {
+      ++parent.index;
+    }
+  }
+
+  void Open(const YAML::Mark& mark, bool map) {
+    if (frames_.size() >= kMaxPolicyDepth) {
+      Stop(mark, "lists and maps nested more than " + std::to_string(kMaxPolicyDepth) + " deep");
+    }
+    Frame f;
+    f.map = map;
+    frames_.push_back(std::move(f));
+  }
+
+  void Close() {
+    if (!frames_.empty()) frames_.pop_back();
+    EndNode();
+  }
+
+  // The path of the innermost map, as the walk names it: "edition.texts",
+  // "channels[2].name".
+  std::string Path() const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.map) {
+        if (!path.empty()) path += '.';
+        path += f.key;
+      } else {
+        path += "[" + std::to_string(f.index) + "]";
+      }
+    }
+    return path.empty() ? root_name_ : path;
+  }
+
+  Ctx& ctx_;
+  std::string root_name_;
+  std::vector<Frame> frames_;
+  std::size_t nodes_ = 0;
+  int documents_ = 0;
+  std::size_t reported_ = 0;  // the furthest position an event was reported at
+  YAML::Mark last_mark_;
+  bool fatal_ = false;
+};
+
+// Hands the content to yaml-cpp in small pieces, letting the screen refuse
+// to hand out more when the parser runs too far ahead of its events.
+class ScreenedInput final : public std::streambuf {
+ public:
+  ScreenedInput(std::string_view content, Screen& screen) : content_(content), screen_(screen) {}
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (next_ >= content_.size()) return traits_type::eof();
+    screen_.CheckLookahead(next_);
+    const std::size_t n = std::min(kPiece, content_.size() - next_);
+    char* begin = const_cast<char*>(content_.data() + next_);
+    setg(begin, begin, begin + n);
+    next_ += n;
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  static constexpr std::size_t kPiece = 4096;
+  std::string_view content_;
+  Screen& screen_;
+  std::size_t next_ = 0;
+};
+
+// yaml-cpp guesses UTF-16 or UTF-32 from a byte-order mark or from NUL bytes
+// and would then count positions in other units than bytes; policy files
+// are UTF-8, so those never reach it.
+bool CheckUtf8(Ctx& ctx, std::string_view content) {
+  if (content.starts_with("\xFE\xFF") || content.starts_with("\xFF\xFE")) {
+    ctx.Error(SourcePos{ctx.file(), 1, 1}, "the file must be UTF-8 text, not UTF-16 or UTF-32");
+    return false;
+  }
+  const std::size_t nul = content.find('\0');
+  if (nul == std::string_view::npos) return true;
+  int line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < nul; ++i) {
+    if (content[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  ctx.Error(SourcePos{ctx.file(), line, static_cast<int>(nul - line_start) + 1},
+            "the file must be UTF-8 text without NUL bytes");
+  return false;
+}
+
+// The node tree of the file's one document, or nullopt when there is none
+// worth walking (the problems say why). The screen runs over the whole file
+// first, so the tree is built only from input within the limits.
+std::optional<YAML::Node> ParseDocument(Ctx& ctx, const std::string& content,
+                                        const std::string& root_name) {
+  if (!CheckUtf8(ctx, content)) return std::nullopt;
+  Screen screen(ctx, root_name);
+  ScreenedInput buf(content, screen);
+  std::istream in(&buf);
+  // Without this, an istream member that catches the screen's exception
+  // would turn it into an end of input.
+  in.exceptions(std::ios::badbit);
+  try {
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(screen)) {
+    }
+  } catch (const StopParsing&) {
+    if (screen.fatal()) return std::nullopt;
+  } catch (const YAML::ParserException& e) {
+    ctx.Error(ctx.Pos(e.mark), "YAML syntax: " + e.msg);
+    return std::nullopt;
+  }
+  return YAML::Load(content);
+}
+
+// Runs the walk of one file, turning whatever escapes it into a problem of
+// that file, so that one broken file neither aborts the program nor hides
+// the problems of the others.
+template <typename F>
+void Guarded(Ctx& ctx, F walk) {
+  try {
+    walk();
+  } catch (const YAML::Exception& e) {
+    ctx.Error(ctx.Pos(e.mark), "cannot read this YAML: " + e.msg);
+  } catch (const std::bad_alloc&) {
+    ctx.Error(SourcePos{ctx.file(), 0, 0}, "out of memory while loading the file");
+  } catch (const std::length_error&) {
+    ctx.Error(SourcePos{ctx.file(), 0, 0}, "a value too large to load");
+  } catch (const std::exception& e) {
+    ctx.Error(SourcePos{ctx.file(), 0, 0}, std::string("cannot load the file: ") + e.what());
+  }
+}
 
 std::string Join(std::string_view a, std::string_view b) {
   std::string s(a);
@@ -254,9 +567,10 @@ void ReadEdition(Ctx& ctx, const YAML::Node& n, const FileReader& read, LoadResu
       std::string rel;
       if (!ReadString(ctx, t, "edition.texts." + key, &rel)) continue;
       p->edition.text_paths[key] = rel;
-      auto content = read(rel);
+      auto content = ReadLimited(read, rel);
       if (!content) {
-        ctx.Error(t, "edition.texts." + key + ": cannot read '" + rel + "'");
+        ctx.Error(
+            t, "edition.texts." + key + ": cannot read '" + rel + "': " + content.error().message);
         continue;
       }
       result->files[rel] = *content;
@@ -281,24 +595,18 @@ void ReadController(Ctx& ctx, const YAML::Node& n, Policy* p) {
   m.Done();
 }
 
-void ReadLaw(const std::string& rel, const std::filesystem::path& display_dir,
-             const FileReader& read, const SourcePos& ref_pos, LoadResult* result, Policy* p) {
-  const std::string display = (display_dir / rel).lexically_normal().string();
-  auto content = read(rel);
+void ReadLawFile(Ctx& ctx, const std::string& rel, const FileReader& read, const SourcePos& ref_pos,
+                 LoadResult* result, Policy* p) {
+  auto content = ReadLimited(read, rel);
   if (!content) {
-    result->problems.push_back({ref_pos, "law: cannot read '" + rel + "'"});
+    result->problems.push_back(
+        {ref_pos, "law: cannot read '" + rel + "': " + content.error().message});
     return;
   }
   result->files[rel] = *content;
-  Ctx ctx(display, &result->problems);
-  YAML::Node root;
-  try {
-    root = YAML::Load(*content);
-  } catch (const YAML::ParserException& e) {
-    ctx.Error(SourcePos{display, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
-    return;
-  }
-  MapReader m(ctx, root, "law");
+  std::optional<YAML::Node> root = ParseDocument(ctx, *content, "law");
+  if (!root) return;
+  MapReader m(ctx, *root, "law");
   if (!m.ok()) return;
   std::string format;
   if (ReadString(ctx, m.Get("format", true), "format", &format) && format != kLawFormat) {
@@ -322,36 +630,29 @@ void ReadLaw(const std::string& rel, const std::filesystem::path& display_dir,
   m.Done();
 }
 
-}  // namespace
-
-std::string Diagnostic::ToString() const {
-  if (pos.line == 0) return pos.file + ": " + message;  // a whole-file problem
-  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " +
-         message;
+void ReadLaw(const std::string& rel, const std::filesystem::path& display_dir,
+             const FileReader& read, const SourcePos& ref_pos, LoadResult* result, Policy* p) {
+  const std::string display = (display_dir / rel).lexically_normal().string();
+  Ctx ctx(display, &result->problems);
+  Guarded(ctx, [&] { ReadLawFile(ctx, rel, read, ref_pos, result, p); });
 }
 
-LoadResult LoadPolicy(const std::string& main_file, const std::filesystem::path& display_dir,
-                      const FileReader& read) {
-  LoadResult result;
-  const std::string display = (display_dir / main_file).lexically_normal().string();
-  auto content = read(main_file);
+// Reads the policy file into `p`; false when there was no mapping to walk.
+bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
+                    const std::filesystem::path& display_dir, const FileReader& read,
+                    LoadResult& result, Policy& p) {
+  auto content = ReadLimited(read, main_file);
   if (!content) {
-    result.problems.push_back({SourcePos{display, 0, 0}, "cannot read the policy file (is the path right?)"});
-    return result;
+    ctx.Error(SourcePos{ctx.file(), 0, 0},
+              "cannot read the policy file: " + content.error().message);
+    return false;
   }
   result.files[main_file] = *content;
-  Ctx ctx(display, &result.problems);
-  YAML::Node root;
-  try {
-    root = YAML::Load(*content);
-  } catch (const YAML::ParserException& e) {
-    ctx.Error(SourcePos{display, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
-    return result;
-  }
+  std::optional<YAML::Node> root = ParseDocument(ctx, *content, "policy");
+  if (!root) return false;
 
-  Policy p;
-  MapReader top(ctx, root, "policy");
-  if (!top.ok()) return result;
+  MapReader top(ctx, *root, "policy");
+  if (!top.ok()) return false;
   if (ReadString(ctx, top.Get("format", true), "format", &p.format) && p.format != kPolicyFormat) {
     ctx.Error(top.Get("format", true), "format: '" + p.format + "' is not " +
                                            std::string(kPolicyFormat));
@@ -540,30 +841,45 @@ LoadResult LoadPolicy(const std::string& main_file, const std::filesystem::path&
   read_named("rights", &p.rights);
   read_named("security_measures", &p.security_measures);
   top.Done();
+  return true;
+}
 
-  for (auto& d : ValidatePolicy(p)) result.problems.push_back(std::move(d));
-  if (result.problems.empty()) result.policy = std::move(p);
+}  // namespace
+
+std::string Diagnostic::ToString() const {
+  if (pos.line == 0) return pos.file + ": " + message;  // a whole-file problem
+  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " +
+         message;
+}
+
+LoadResult LoadPolicy(const std::string& main_file, const std::filesystem::path& display_dir,
+                      const FileReader& read) {
+  LoadResult result;
+  Ctx ctx((display_dir / main_file).lexically_normal().string(), &result.problems);
+  Guarded(ctx, [&] {
+    Policy p;
+    // A walk cut short leaves the policy half-read; validating it would add
+    // only problems that are not in the file.
+    if (!ReadPolicyFile(ctx, main_file, display_dir, read, result, p)) return;
+    for (auto& d : ValidatePolicy(p)) result.problems.push_back(std::move(d));
+    if (result.problems.empty()) result.policy = std::move(p);
+  });
   return result;
 }
 
 LoadResult LoadPolicyFile(const std::filesystem::path& path) {
   const std::filesystem::path dir = path.parent_path();
-  FileReader read = [&dir](const std::string& rel) -> std::optional<std::string> {
-    std::ifstream in(dir / rel, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad()) return std::nullopt;
-    return s.str();
-  };
+  FileReader read = [&dir](const std::string& rel) { return ReadRegularFile(dir / rel); };
   return LoadPolicy(path.filename().string(), dir, read);
 }
 
 LoadResult LoadPolicyBundle(const std::map<std::string, std::string>& files,
                             const std::string& main_file) {
-  FileReader read = [&files](const std::string& rel) -> std::optional<std::string> {
+  FileReader read = [&files](const std::string& rel) -> Result<std::string> {
     auto it = files.find(rel);
-    if (it == files.end()) return std::nullopt;
+    if (it == files.end()) return Fail(ErrorCode::kNotFound, rel, "not in the edition's files");
+    // Checked before the copy, so an oversized entry is never duplicated.
+    if (it->second.size() > kMaxPolicyFileBytes) return Fail(ErrorCode::kIo, rel, TooLarge());
     return it->second;
   };
   return LoadPolicy(main_file, "edition", read);

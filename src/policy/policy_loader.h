@@ -5,8 +5,14 @@
 // only when there is none. The loader does no I/O itself: files are read
 // through a FileReader, so an edition stored in the database is loaded the
 // same way as one on disk.
+//
+// Loading never throws: a malformed, truncated or hostile file (an alias
+// bomb, /dev/zero as a text, a 50 MB line) is a Diagnostic like any other.
+// The limits below bound the memory and time one file can take; they are
+// documented in docs/policy.md, section 15.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -14,9 +20,21 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "policy/policy.h"
 
 namespace qorgau::policy {
+
+// Every file of an edition (the policy, the law table, each text) at most.
+inline constexpr std::size_t kMaxPolicyFileBytes = 4 * 1024 * 1024;
+// YAML nodes (scalars, lists, maps) in one file; the KEM policy has ~1,300.
+inline constexpr std::size_t kMaxPolicyNodes = 100'000;
+// Nested lists and maps in one file; the format itself needs 4.
+inline constexpr std::size_t kMaxPolicyDepth = 64;
+// yaml-cpp scans a whole flow collection ([...], {...}) before it hands out
+// the first of its nodes, so the node limit alone would not bound it: the
+// parser may read at most this far ahead of the last node it reported.
+inline constexpr std::size_t kMaxPolicyLookaheadBytes = 64 * 1024;
 
 struct Diagnostic {
   SourcePos pos;
@@ -24,9 +42,11 @@ struct Diagnostic {
   std::string ToString() const;  // "file:line:column: message"
 };
 
-// Reads a file by its path relative to the policy file's folder; nullopt
-// when it cannot be read.
-using FileReader = std::function<std::optional<std::string>(const std::string& relative_path)>;
+// Reads a file by its path relative to the policy file's folder; when it
+// cannot, an Error whose message says why ("not a regular file", "larger than
+// N bytes", ...). The loader refuses content above kMaxPolicyFileBytes
+// whatever the reader returns, but a reader should refuse it before reading.
+using FileReader = std::function<Result<std::string>(const std::string& relative_path)>;
 
 struct LoadResult {
   std::optional<Policy> policy;  // set only when problems is empty

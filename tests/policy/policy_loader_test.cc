@@ -4,9 +4,13 @@
 #include "policy/policy_loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
 #include <set>
+#include <stdexcept>
 
 #include "../test_util.h"
 #include "policy/policy_printer.h"
@@ -297,6 +301,433 @@ TEST(PolicyBundle, AnEditionReloadsFromItsStoredFiles) {
   LoadResult again = LoadPolicyBundle(r.files, "policy.yaml");
   ASSERT_TRUE(again.policy);
   EXPECT_EQ(again.policy->purposes.size(), r.policy->purposes.size());
+}
+
+// Robustness: whatever the bytes, loading reports problems and never throws.
+// Most cases load the KEM bundle from memory with policy.yaml replaced, which
+// runs the same parse and walk as a file without touching the disk.
+
+struct Outcome : Mutated {
+  bool has_policy = false;
+};
+
+Outcome MakeOutcome(std::string text, const LoadResult& r) {
+  Outcome o;
+  o.text = std::move(text);
+  o.problems = r.problems;
+  o.has_policy = r.policy.has_value();
+  return o;
+}
+
+const std::map<std::string, std::string>& KemBundle() {
+  static const std::map<std::string, std::string> files =
+      LoadPolicyFile(testing::KemPolicy()).files;
+  return files;
+}
+
+Outcome LoadPolicyText(std::string text) {
+  std::map<std::string, std::string> files = KemBundle();
+  files["policy.yaml"] = text;
+  LoadResult r;
+  EXPECT_NO_THROW(r = LoadPolicyBundle(files, "policy.yaml"));
+  return MakeOutcome(std::move(text), r);
+}
+
+// The KEM policy with the top-level section `key` (its line and every
+// indented or comment line after it) replaced by `with`.
+std::string ReplaceSection(const std::string& text, const std::string& key,
+                           const std::string& with) {
+  const size_t begin = text.find("\n" + key + ":");
+  if (begin == std::string::npos) return text + "\n# ReplaceSection: no section " + key + "\n";
+  size_t end = text.find('\n', begin + 1);
+  while (end != std::string::npos && end + 1 < text.size() &&
+         (text[end + 1] == ' ' || text[end + 1] == '#' || text[end + 1] == '\n')) {
+    end = text.find('\n', end + 1);
+  }
+  if (end == std::string::npos) end = text.size();
+  return text.substr(0, begin + 1) + with + text.substr(end);
+}
+
+const std::string& KemText() {
+  static const std::string text = ReadFile(testing::KemPolicy());
+  return text;
+}
+
+// The loader turns an exception out of the walk into a problem, but the walk
+// is meant to check each node's kind before using it, so that the rest of
+// the file is still checked; an exception means a check is missing.
+bool WalkThrew(const Outcome& o) {
+  return o.Has("cannot read this YAML", 0) || o.Has("cannot load the file", 0);
+}
+
+std::string MaxBytes() { return std::to_string(kMaxPolicyFileBytes); }
+
+TEST(PolicyRobustness, TheBundleLoaderStillLoadsTheKemPolicy) {
+  Outcome o = LoadPolicyText(KemText());
+  EXPECT_TRUE(o.has_policy) << o.Dump();
+}
+
+TEST(PolicyRobustness, TruncatedFileIsRefusedOrLoadedButNeverThrows) {
+  const std::string& text = KemText();
+  int refused = 0;
+  for (size_t cut = 0; cut < text.size(); cut += 97) {
+    Outcome o = LoadPolicyText(text.substr(0, cut));
+    EXPECT_NE(o.has_policy, !o.problems.empty()) << "cut at " << cut;
+    EXPECT_FALSE(WalkThrew(o)) << "cut at " << cut << "\n" << o.Dump();
+    refused += !o.has_policy;
+  }
+  EXPECT_GT(refused, 200);
+  EXPECT_TRUE(LoadPolicyText("").Has("policy: must be a mapping", 0));
+}
+
+TEST(PolicyRobustness, TruncatedSectionIsAMissingKeyNotACrash) {
+  // yaml-cpp 0.7 throws InvalidNode when a missing key's node is asked its
+  // type; this is the abort `policy check` used to end with.
+  Outcome o = LoadPolicyText(ReplaceSection(KemText(), "withdrawal", ""));
+  EXPECT_TRUE(o.Has("policy: missing required key 'withdrawal'", 0)) << o.Dump();
+  o = LoadPolicyText(ReplaceOnce(KemText(), "  approval_order:", "  approval_orders:"));
+  EXPECT_TRUE(o.Has("edition: missing required key 'approval_order'", 0)) << o.Dump();
+  EXPECT_FALSE(o.Has("must be a mapping", 0)) << o.Dump();
+}
+
+TEST(PolicyRobustness, SelfReferencingAnchorIsRefused) {
+  Outcome o =
+      LoadPolicyText(ReplaceOnce(KemText(), "  brand: Simply SM\n", "  brand: &me [*me]\n"));
+  EXPECT_TRUE(o.Has("anchor '&me': anchors and aliases are not allowed in a policy file",
+                    LineOf(o.text, "&me")))
+      << o.Dump();
+  EXPECT_FALSE(o.has_policy);
+  EXPECT_TRUE(LoadPolicyText("a: &a [*a]\n").Has("anchors and aliases are not allowed", 1));
+}
+
+TEST(PolicyRobustness, BillionLaughsOfAliasesAndMergeKeysIsRefusedAtTheFirstAnchor) {
+  std::string laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", " : "") + prev;
+    laughs += "]\n";
+  }
+  Outcome o = LoadPolicyText(KemText() + laughs);
+  EXPECT_TRUE(o.Has("anchor '&a0': anchors and aliases are not allowed", LineOf(o.text, "&a0")))
+      << o.Dump();
+
+  std::string merges = "m0: &m0 {k0: v, k1: v}\n";
+  for (int i = 1; i < 30; ++i) {
+    const std::string prev = "*m" + std::to_string(i - 1);
+    merges += "m" + std::to_string(i) + ": &m" + std::to_string(i) + " {<<: [" + prev + ", " +
+              prev + "], k" + std::to_string(i) + ": v}\n";
+  }
+  o = LoadPolicyText(merges);
+  EXPECT_TRUE(o.Has("anchors and aliases are not allowed", 1)) << o.Dump();
+  EXPECT_EQ(o.problems.size(), 1u) << o.Dump();
+}
+
+TEST(PolicyRobustness, AnAliasWithoutAnchorIsASyntaxError) {
+  Outcome o = LoadPolicyText(ReplaceOnce(KemText(), "  brand: Simply SM\n", "  brand: *nowhere\n"));
+  EXPECT_TRUE(o.Has("YAML syntax", LineOf(o.text, "*nowhere"))) << o.Dump();
+}
+
+TEST(PolicyRobustness, AMillionKeysAreRefusedByTheSizeLimit) {
+  std::string text = "format: qorgau.policy/1\n";
+  text.reserve(14'000'000);
+  for (int i = 0; i < 1'000'000; ++i) text += "k" + std::to_string(i) + ": 0\n";
+  Outcome o = LoadPolicyText(std::move(text));
+  EXPECT_TRUE(o.Has("cannot read the policy file: larger than " + MaxBytes() + " bytes", 0))
+      << o.Dump();
+  EXPECT_EQ(o.problems.size(), 1u);
+}
+
+TEST(PolicyRobustness, MoreNodesThanTheLimitWithinTheSizeLimitAreRefused) {
+  std::string text;
+  for (size_t i = 0; i <= kMaxPolicyNodes / 2; ++i) text += "k" + std::to_string(i) + ": 0\n";
+  ASSERT_LT(text.size(), kMaxPolicyFileBytes);
+  Outcome o = LoadPolicyText(text);
+  EXPECT_TRUE(o.Has("more than " + std::to_string(kMaxPolicyNodes) + " YAML nodes",
+                    static_cast<int>(kMaxPolicyNodes / 2)))
+      << o.Dump().substr(0, 2000);
+  EXPECT_EQ(o.problems.size(), 1u);
+}
+
+TEST(PolicyRobustness, FiftyMegabyteLineIsRefusedByTheSizeLimit) {
+  Outcome o = LoadPolicyText("format: qorgau.policy/1\nx: " + std::string(50 << 20, 'a') + "\n");
+  EXPECT_TRUE(o.Has("cannot read the policy file: larger than " + MaxBytes() + " bytes", 0))
+      << o.Dump();
+
+  // A 50 MB policy file on disk (sparse: the test writes nothing), refused
+  // by its size before a byte is read.
+  TempDir dir;
+  const auto file = CopyKemPolicy(dir.path());
+  std::filesystem::resize_file(file, 50 << 20);
+  LoadResult r = LoadPolicyFile(file);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].ToString(),
+            file.string() + ": cannot read the policy file: larger than " + MaxBytes() + " bytes");
+}
+
+TEST(PolicyRobustness, OversizedTextFileIsRefusedByTheDiskAndTheBundleLoader) {
+  TempDir dir;
+  const auto file = CopyKemPolicy(dir.path());
+  std::filesystem::resize_file(file.parent_path() / "texts/en.md", kMaxPolicyFileBytes + 1);
+  LoadResult r = LoadPolicyFile(file);
+  Mutated m{ReadFile(file), r.problems};
+  EXPECT_TRUE(
+      m.Has("edition.texts.en: cannot read 'texts/en.md': larger than " + MaxBytes() + " bytes",
+            LineOf(m.text, "en: texts/en.md")))
+      << m.Dump();
+
+  std::map<std::string, std::string> files = KemBundle();
+  files["texts/en.md"] = std::string(kMaxPolicyFileBytes + 1, 'x');
+  r = LoadPolicyBundle(files, "policy.yaml");
+  m.problems = r.problems;
+  EXPECT_TRUE(m.Has("cannot read 'texts/en.md': larger than " + MaxBytes() + " bytes", 0))
+      << m.Dump();
+  EXPECT_FALSE(r.policy);
+}
+
+TEST(PolicyRobustness, AValueLongerThanTheLookaheadLimitIsRefused) {
+  Outcome o = LoadPolicyText("format: qorgau.policy/1\nx: " + std::string(1 << 20, 'a') + "\n");
+  EXPECT_TRUE(o.Has(
+      "more than " + std::to_string(kMaxPolicyLookaheadBytes) + " bytes without a new YAML node",
+      0))
+      << o.Dump();
+  // yaml-cpp reads a flow list to its end before reporting its first node;
+  // without the limit this one took 1.7 GB and 5 s under ASan.
+  std::string flow(kMaxPolicyFileBytes - 1, '[');
+  o = LoadPolicyText(flow);
+  EXPECT_TRUE(o.Has("bytes without a new YAML node", 1)) << o.Dump();
+  // As a value, a flow list hands out its items as it goes: the node limit
+  // stops it.
+  flow = "x: [";
+  while (flow.size() < kMaxPolicyFileBytes - 2) flow += "1,";
+  o = LoadPolicyText(flow + "]\n");
+  EXPECT_TRUE(o.Has("more than " + std::to_string(kMaxPolicyNodes) + " YAML nodes", 1)) << o.Dump();
+}
+
+TEST(PolicyRobustness, NestingDeeperThanTheLimitIsRefused) {
+  const size_t deep = kMaxPolicyDepth + 1;
+  Outcome o = LoadPolicyText("x: " + std::string(deep, '[') + std::string(deep, ']') + "\n");
+  EXPECT_TRUE(
+      o.Has("lists and maps nested more than " + std::to_string(kMaxPolicyDepth) + " deep", 1))
+      << o.Dump();
+  std::string block;
+  for (size_t i = 0; i < deep; ++i) block += std::string(i, ' ') + "- \n";
+  o = LoadPolicyText(block);
+  EXPECT_TRUE(o.Has("nested more than", static_cast<int>(deep))) << o.Dump();
+}
+
+TEST(PolicyRobustness, TextPathAtDevZeroIsNotARegularFile) {
+  Mutated m = LoadEdited("kk: texts/kk.txt", "kk: /dev/zero");
+  EXPECT_TRUE(m.Has("edition.texts.kk: cannot read '/dev/zero': not a regular file",
+                    LineOf(m.text, "/dev/zero")))
+      << m.Dump();
+  m = LoadEdited("law: ../law/kz.yaml", "law: /dev/zero");
+  EXPECT_TRUE(m.Has("law: cannot read '/dev/zero': not a regular file", 6)) << m.Dump();
+}
+
+TEST(PolicyRobustness, TextPathAtADirectoryOrAFifoIsNotARegularFile) {
+  Mutated m = LoadEdited("en: texts/en.md", "en: texts");
+  EXPECT_TRUE(m.Has("cannot read 'texts': not a regular file", LineOf(m.text, "en: texts")))
+      << m.Dump();
+
+  // A plain open() of a FIFO waits for a writer: the test would hang.
+  TempDir dir;
+  const auto file = CopyKemPolicy(dir.path());
+  ASSERT_EQ(::mkfifo((file.parent_path() / "texts/fifo").c_str(), 0600), 0);
+  WriteFile(file, ReplaceOnce(ReadFile(file), "en: texts/en.md", "en: texts/fifo"));
+  LoadResult r = LoadPolicyFile(file);
+  m = Mutated{ReadFile(file), r.problems};
+  EXPECT_TRUE(m.Has("cannot read 'texts/fifo': not a regular file", 0)) << m.Dump();
+
+  r = LoadPolicyFile(file.parent_path());
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].message.find("cannot read the policy file: not a regular file"),
+            std::string::npos)
+      << r.problems[0].ToString();
+}
+
+TEST(PolicyRobustness, MissingPolicyFileSaysWhy) {
+  LoadResult r = LoadPolicyFile("/nonexistent/policy.yaml");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].ToString(),
+            "/nonexistent/policy.yaml: cannot read the policy file: no such file or directory");
+}
+
+TEST(PolicyRobustness, DuplicateKeyIsRefusedAtItsSecondOccurrence) {
+  Mutated m = LoadEdited("  brand: Simply SM\n", "  brand: Simply SM\n  brand: Simply\n");
+  EXPECT_TRUE(m.Has("controller: duplicate key 'brand' (first at line " +
+                        std::to_string(LineOf(m.text, "brand: Simply SM")) + ")",
+                    LineOf(m.text, "brand: Simply\n")))
+      << m.Dump();
+
+  Outcome o = LoadPolicyText(KemText() + "format: qorgau.policy/1\n");
+  const int last_line = static_cast<int>(std::count(o.text.begin(), o.text.end(), '\n'));
+  EXPECT_TRUE(o.Has("policy: duplicate key 'format' (first at line 5)", last_line)) << o.Dump();
+
+  o = LoadPolicyText(ReplaceOnce(KemText(), "  - id: website\n", "  - id: website\n    id: web\n"));
+  EXPECT_TRUE(o.Has("channels[0]: duplicate key 'id'", LineOf(o.text, "id: web\n"))) << o.Dump();
+  // Quoting does not make a key different.
+  o = LoadPolicyText(
+      ReplaceOnce(KemText(), "  brand: Simply SM\n", "  brand: a\n  \"brand\": b\n"));
+  EXPECT_TRUE(o.Has("controller: duplicate key 'brand'", 0)) << o.Dump();
+}
+
+TEST(PolicyRobustness, SecondDocumentIsRefusedAndTheFirstIsStillChecked) {
+  std::string text =
+      ReplaceOnce(KemText(), "  brand: Simply SM\n", "  brand: Simply SM\n  colour: blue\n");
+  text += "---\nformat: qorgau.policy/1\n";
+  Outcome o = LoadPolicyText(text);
+  EXPECT_TRUE(o.Has("a policy file holds one YAML document", LineOf(text, "---\n"))) << o.Dump();
+  EXPECT_TRUE(o.Has("controller: unknown key 'colour'", LineOf(text, "colour"))) << o.Dump();
+  EXPECT_FALSE(o.has_policy);
+  // An empty second document is a second document all the same.
+  o = LoadPolicyText(KemText() + "---\n");
+  EXPECT_TRUE(o.Has("a policy file holds one YAML document", 0)) << o.Dump();
+  // A leading "---" and a closing "..." are one document.
+  EXPECT_TRUE(LoadPolicyText("---\n" + KemText() + "...\n").has_policy);
+}
+
+TEST(PolicyRobustness, WrongNodeTypeAtEveryTopLevelSectionIsReported) {
+  for (const char* key : {"edition", "controller", "withdrawal"}) {
+    Outcome o = LoadPolicyText(ReplaceSection(KemText(), key, std::string(key) + ": 5\n"));
+    EXPECT_TRUE(o.Has(std::string(key) + ": must be a mapping",
+                      LineOf(o.text, "\n" + std::string(key) + ":") + 1))
+        << key << "\n"
+        << o.Dump();
+    o = LoadPolicyText(ReplaceSection(KemText(), key, std::string(key) + ": [a, b]\n"));
+    EXPECT_TRUE(o.Has(std::string(key) + ": must be a mapping", 0)) << key << "\n" << o.Dump();
+  }
+  for (const char* key : {"channels", "contract_methods", "purposes", "categories", "services",
+                          "retention", "recipients", "rights", "security_measures"}) {
+    Outcome o = LoadPolicyText(ReplaceSection(KemText(), key, std::string(key) + ": {a: 1}\n"));
+    EXPECT_TRUE(o.Has(std::string(key) + ": must be a list",
+                      LineOf(o.text, "\n" + std::string(key) + ":") + 1))
+        << key << "\n"
+        << o.Dump();
+    o = LoadPolicyText(ReplaceSection(KemText(), key, std::string(key) + ": [5, [1]]\n"));
+    EXPECT_TRUE(o.Has(std::string(key) + "[0]: must be a mapping", 0)) << key << "\n" << o.Dump();
+    EXPECT_TRUE(o.Has(std::string(key) + "[1]: must be a mapping", 0)) << key << "\n" << o.Dump();
+  }
+  for (const char* key : {"format", "law"}) {
+    Outcome o = LoadPolicyText(ReplaceSection(KemText(), key, std::string(key) + ": {a: 1}\n"));
+    EXPECT_TRUE(o.Has(std::string(key) + ": must be a string", 0)) << key << "\n" << o.Dump();
+  }
+  EXPECT_TRUE(LoadPolicyText("- 1\n- 2\n").Has("policy: must be a mapping", 1));
+  EXPECT_TRUE(LoadPolicyText("just text\n").Has("policy: must be a mapping", 1));
+}
+
+TEST(PolicyRobustness, WrongNodeTypeInsideAnEntryIsReported) {
+  Outcome o = LoadPolicyText(
+      ReplaceOnce(KemText(), "    purposes: [legal_duties]", "    purposes: {legal_duties: 1}"));
+  EXPECT_TRUE(o.Has(".purposes: must be a list", LineOf(o.text, "{legal_duties: 1}"))) << o.Dump();
+  o = LoadPolicyText(ReplaceOnce(KemText(), "  owner:", "  owner: [a]\n  x_owner:"));
+  EXPECT_TRUE(o.Has("edition.owner: must be a mapping", 0)) << o.Dump();
+  o = LoadPolicyText(ReplaceOnce(KemText(), "  texts:", "  texts: texts\n  x_texts:"));
+  EXPECT_TRUE(o.Has("edition.texts: must be a mapping", 0)) << o.Dump();
+  o = LoadPolicyText(ReplaceOnce(KemText(), "    kk: texts/kk.txt", "    kk: [texts/kk.txt]"));
+  EXPECT_TRUE(o.Has("edition.texts.kk: must be a string", 0)) << o.Dump();
+}
+
+TEST(PolicyRobustness, ProblemsOfTheLawTableAreReportedWithTheOthers) {
+  std::map<std::string, std::string> files = KemBundle();
+  files["../law/kz.yaml"] = "format: &f qorgau.law/1\n";
+  files["policy.yaml"] =
+      ReplaceOnce(KemText(), "  brand: Simply SM\n", "  brand: a\n  colour: b\n");
+  LoadResult r = LoadPolicyBundle(files, "policy.yaml");
+  Mutated m{files["policy.yaml"], r.problems};
+  EXPECT_TRUE(m.Has("anchors and aliases are not allowed", 1)) << m.Dump();
+  EXPECT_EQ(r.problems[0].pos.file, "law/kz.yaml");
+  EXPECT_TRUE(m.Has("controller: unknown key 'colour'", 0)) << m.Dump();
+
+  files["../law/kz.yaml"] = "statutes: 5\n";
+  r = LoadPolicyBundle(files, "policy.yaml");
+  m.problems = r.problems;
+  EXPECT_TRUE(m.Has("statutes: must be a list", 1)) << m.Dump();
+  EXPECT_TRUE(m.Has("law: missing required key 'format'", 1)) << m.Dump();
+}
+
+TEST(PolicyRobustness, NulBytesAndUtf16AreRefusedAsNotUtf8) {
+  const std::string nul("Simply\0SM", 9);
+  Outcome o = LoadPolicyText(ReplaceOnce(KemText(), "Simply SM", nul));
+  EXPECT_TRUE(o.Has("the file must be UTF-8 text without NUL bytes", LineOf(o.text, nul)))
+      << o.Dump();
+  o =
+      LoadPolicyText(std::string("\xFF\xFE"
+                                 "f\0o\0:\0 \0x\0",
+                                 12));
+  EXPECT_TRUE(o.Has("must be UTF-8 text, not UTF-16 or UTF-32", 1)) << o.Dump();
+}
+
+TEST(PolicyRobustness, ExceptionsFromAFileReaderBecomeProblems) {
+  FileReader throwing = [](const std::string& rel) -> Result<std::string> {
+    if (rel == "policy.yaml") return KemText();
+    throw std::runtime_error("disk on fire");
+  };
+  LoadResult r;
+  ASSERT_NO_THROW(r = LoadPolicy("policy.yaml", "x", throwing));
+  Mutated m{KemText(), r.problems};
+  EXPECT_TRUE(m.Has("cannot load the file: disk on fire", 0)) << m.Dump();
+  EXPECT_FALSE(r.policy);
+
+  FileReader oversized = [](const std::string&) -> Result<std::string> {
+    return std::string(kMaxPolicyFileBytes + 1, '#');
+  };
+  r = LoadPolicy("policy.yaml", "x", oversized);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].ToString(),
+            "x/policy.yaml: cannot read the policy file: larger than " + MaxBytes() + " bytes");
+}
+
+// 200 random edits of the real policy: deleted, repeated and swapped lines,
+// random bytes, flipped characters. The loader must answer every one with a
+// policy or with problems, never an exception or a crash (ASan, UBSan).
+TEST(PolicyRobustness, RandomMutationsOfTheKemPolicyNeverThrow) {
+  std::mt19937 rng(20240601);
+  auto below = [&rng](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::string> lines;
+    {
+      std::istringstream in(KemText());
+      for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
+    }
+    const size_t edits = 1 + below(4);
+    for (size_t e = 0; e < edits; ++e) {
+      switch (below(5)) {
+        case 0:
+          lines.erase(lines.begin() + below(lines.size()));
+          break;
+        case 1: {
+          const size_t at = below(lines.size());
+          lines.insert(lines.begin() + at, lines[at]);
+          break;
+        }
+        case 2:
+          std::swap(lines[below(lines.size())], lines[below(lines.size())]);
+          break;
+        case 3: {
+          std::string& line = lines[below(lines.size())];
+          std::string bytes;
+          for (size_t i = 1 + below(8); i > 0; --i) bytes += static_cast<char>(below(256));
+          line.insert(below(line.size() + 1), bytes);
+          break;
+        }
+        default: {
+          // Either a character that means something to YAML or one bit off.
+          std::string& line = lines[below(lines.size())];
+          if (line.empty()) break;
+          char& c = line[below(line.size())];
+          const char syntax[] = " :-[]{}&*!|>'\"#%@`,?\t\n";
+          c = below(2) ? syntax[below(sizeof syntax - 1)] : static_cast<char>(c ^ (1 << below(8)));
+          break;
+        }
+      }
+    }
+    std::string text;
+    for (const auto& l : lines) text += l;
+    Outcome o = LoadPolicyText(text);
+    EXPECT_NE(o.has_policy, !o.problems.empty()) << "round " << round;
+    EXPECT_FALSE(WalkThrew(o)) << "round " << round << "\n" << o.Dump();
+  }
 }
 
 }  // namespace
