@@ -38,7 +38,7 @@ void DurableQorgau(benchmark::State& state) {
   const auto t = static_cast<std::size_t>(state.thread_index());
   const std::size_t per = f.ids.size() / threads;
   rules::Engine& engine = f.instance->engine();
-  const rules::Actor actor{"bench"};
+  const rules::Caller& actor = *f.caller;
   std::uint64_t batches_before = 0;
   double cpu_before = 0;
   if (t == 0) {

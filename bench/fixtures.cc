@@ -290,7 +290,31 @@ DurableFixture& Durable() {
   // Many writers at once, so that setup itself rides on group commit.
   rules::Engine& engine = f->instance->engine();
   const demo::SyntheticSubjects synthetic(g_config.seed);
-  const rules::Actor actor{"bench"};
+  {
+    auto console = engine.CallerFor(std::string(rules::kConsoleActor));
+    if (!console) Die("console", console.error());
+    const auto all = static_cast<DutyActions>(DutyAction::kRecord) |
+                     static_cast<DutyActions>(DutyAction::kConsent) |
+                     static_cast<DutyActions>(DutyAction::kWithdraw);
+    if (auto r = engine.PutActor({"app-backend", ActorRole::kSystem, "Benchmark", "", "",
+                                  {"contract_performance", "marketing"}},
+                                 **console);
+        !r) {
+      Die("PutActor", r.error());
+    }
+    for (const auto& [purpose, categories] :
+         std::vector<std::pair<std::string, std::vector<std::string>>>{
+             {"contract_performance", {"user.identity.iin", "user.contact.phone"}},
+             {"marketing", {"user.contact.phone"}}}) {
+      if (auto r = engine.GrantDuty({"app-backend", purpose, categories, false, all}, **console); !r) {
+        Die("GrantDuty", r.error());
+      }
+    }
+    auto caller = engine.CallerFor("app-backend");
+    if (!caller) Die("CallerFor", caller.error());
+    f->caller = *caller;
+  }
+  const rules::Caller& actor = *f->caller;
   std::mutex err_mu;
   std::optional<Error> failure;
   std::vector<std::thread> threads;

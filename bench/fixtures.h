@@ -90,6 +90,9 @@ QorgauStore& QorgauStoreOf(std::uint64_t n);
 // touches the subjects it owns.
 struct DurableFixture {
   std::unique_ptr<app::Instance> instance;
+  // The system the benchmark acts as: registers subjects and records and
+  // withdraws marketing consent (docs/access.md), like the app backend.
+  std::shared_ptr<const rules::Caller> caller;
   std::vector<SubjectId> ids;
   std::vector<std::uint8_t> granted;
   double setup_seconds = 0;

@@ -100,6 +100,19 @@ json::object SubjectJson(const rules::SubjectView& v) {
   return json::object{{"id", v.id}, {"masked", v.masked}, {"data", std::move(data)}};
 }
 
+std::vector<std::string> SplitActions(DutyActions actions) {
+  std::vector<std::string> out;
+  const std::string text = DutyActionsText(actions);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> parts;
   size_t i = 0;
@@ -222,61 +235,9 @@ struct Api::Context {
   }
 
   SubjectKey Subject() const { return SubjectKey{SubjectKey::Kind::kId, params.at("id")}; }
-  rules::Actor AsActor() const { return caller->AsActor(); }
 };
 
 namespace {
-
-// Staff and systems act on subjects; an employee only with a signed NDA
-// (R-II.3). Administrators manage actors, not subjects.
-Result<void> RequireOperator(const rules::Caller& c) {
-  if (c.actor.role == ActorRole::kAdmin) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
-                                "administrators manage actors and keys, not subjects",
-                                "role_not_allowed"});
-  }
-  if (c.actor.role == ActorRole::kEmployee && c.actor.nda_signed.empty()) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
-                                "the employee has not signed the non-disclosure obligation (R-II.3)",
-                                "nda_not_signed"});
-  }
-  return {};
-}
-
-// Decisions for a purpose: a system acts only for its purposes; an employee
-// needs a duty for the purpose.
-Result<void> RequirePurpose(const rules::Caller& c, const std::string& purpose) {
-  if (auto r = RequireOperator(c); !r) return r;
-  const bool ok = c.actor.role == ActorRole::kSystem
-                      ? std::find(c.actor.purposes.begin(), c.actor.purposes.end(), purpose) !=
-                            c.actor.purposes.end()
-                      : c.Duty(purpose) != nullptr;
-  if (!ok) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "purpose",
-                                "the caller does not act for purpose '" + purpose + "'",
-                                "purpose_not_allowed_for_caller"});
-  }
-  return {};
-}
-
-// A system records consents only for the purposes it acts for.
-Result<void> RequireSystemPurpose(const rules::Caller& c, const std::string& purpose) {
-  if (c.actor.role != ActorRole::kSystem) return {};
-  if (std::find(c.actor.purposes.begin(), c.actor.purposes.end(), purpose) == c.actor.purposes.end()) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "purpose",
-                                "the system does not act for purpose '" + purpose + "'",
-                                "purpose_not_allowed_for_caller"});
-  }
-  return {};
-}
-
-Result<void> RequireAdmin(const rules::Caller& c) {
-  if (c.actor.role != ActorRole::kAdmin) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
-                                "only an administrator may do this", "admin_only"});
-  }
-  return {};
-}
 
 #define TRY(expr)                                   \
   do {                                              \
@@ -553,7 +514,6 @@ HttpResponse Api::Policy(Context& ctx) {
 }
 
 HttpResponse Api::AddSubject(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(iin, ctx.Str("iin", true));
   TRY_ASSIGN(phone, ctx.Str("phone", true));
   TRY_ASSIGN(provenance, ctx.Str("provenance", false));
@@ -569,12 +529,11 @@ HttpResponse Api::AddSubject(Context& ctx) {
       in.data[std::string(kv.key())] = std::string(kv.value().get_string());
     }
   }
-  TRY_ASSIGN(id, inst_.engine().AddSubject(in, ctx.AsActor()));
+  TRY_ASSIGN(id, inst_.engine().AddSubject(in, *ctx.caller));
   return Json(201, json::object{{"id", id}});
 }
 
 HttpResponse Api::SearchSubject(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(iin, ctx.Str("iin", false));
   TRY_ASSIGN(phone, ctx.Str("phone", false));
   if (iin.empty() == phone.empty()) return Problem(Bad("iin", "give exactly one of iin and phone"));
@@ -606,22 +565,20 @@ HttpResponse Api::ReadSubject(Context& ctx) {
 }
 
 HttpResponse Api::PutData(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(category, ctx.Str("category", true));
   TRY_ASSIGN(value, ctx.Str("value", true));
   TRY_ASSIGN(provenance, ctx.Str("provenance", false));
   TRY_ASSIGN(revision, inst_.engine().PutData(ctx.Subject(), category, value,
                                               provenance.empty() ? "subject" : provenance,
-                                              ctx.AsActor()));
+                                              *ctx.caller));
   return Json(201, json::object{{"category", category}, {"revision", revision}});
 }
 
 HttpResponse Api::JoinContract(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(method, ctx.Str("method", true));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(evidence, ctx.Str("evidence", false));
-  TRY_ASSIGN(r, inst_.engine().JoinContract({ctx.Subject(), method, services, evidence}, ctx.AsActor()));
+  TRY_ASSIGN(r, inst_.engine().JoinContract({ctx.Subject(), method, services, evidence}, *ctx.caller));
   return Json(201, json::object{{"subject", r.subject},
                                 {"contract", r.contract_id},
                                 {"services", Strings(r.services)},
@@ -632,8 +589,7 @@ HttpResponse Api::JoinContract(Context& ctx) {
 }
 
 HttpResponse Api::ListServices(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
-  TRY_ASSIGN(subs, inst_.engine().ListServices(ctx.Subject()));
+  TRY_ASSIGN(subs, inst_.engine().ListServices(*ctx.caller, ctx.Subject()));
   json::array out;
   for (const auto& s : subs) {
     out.push_back(json::object{{"service", s.service}, {"active", s.active},
@@ -643,13 +599,12 @@ HttpResponse Api::ListServices(Context& ctx) {
 }
 
 HttpResponse Api::EnableService(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(application, ctx.Str("application", false));
   TRY_ASSIGN(channel, ctx.Str("channel", false));
   TRY_ASSIGN(evidence, ctx.Str("evidence", false));
   TRY_ASSIGN(r, inst_.engine().EnableService(
                     {ctx.Subject(), ctx.params.at("service"), application, channel, evidence},
-                    ctx.AsActor()));
+                    *ctx.caller));
   json::object out{{"subject", r.subject}, {"service", r.service}, {"active", r.active},
                    {"consents_granted", Strings(r.consents_granted)}, {"revision", r.revision}};
   if (!r.receipt.empty()) out["receipt"] = ReceiptJson(r.receipt);
@@ -657,32 +612,28 @@ HttpResponse Api::EnableService(Context& ctx) {
 }
 
 HttpResponse Api::DisableService(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(r, inst_.engine().DisableService({ctx.Subject(), ctx.params.at("service"), "", "", ""},
-                                              ctx.AsActor()));
+                                              *ctx.caller));
   return Json(200, json::object{{"subject", r.subject}, {"service", r.service},
                                 {"active", r.active}, {"revision", r.revision}});
 }
 
 HttpResponse Api::GrantConsent(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(purpose, ctx.Str("purpose", true));
   // Unknown or non-consent purposes get the engine's own answer (422, 409).
   if (const policy::Purpose* pu = inst_.policy().FindPurpose(purpose);
       pu && pu->basis == policy::LegalBasis::kConsent) {
-    TRY(RequireSystemPurpose(*ctx.caller, purpose));
-  }
+    }
   TRY_ASSIGN(channel, ctx.Str("channel", true));
   TRY_ASSIGN(evidence, ctx.Str("evidence", true));
-  TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence}, ctx.AsActor()));
+  TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence}, *ctx.caller));
   return Json(201, json::object{{"subject", r.subject}, {"purpose", r.purpose}, {"state", "granted"},
                                 {"edition", r.edition}, {"revision", r.revision},
                                 {"receipt", ReceiptJson(r.receipt)}});
 }
 
 HttpResponse Api::ListConsents(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
-  TRY_ASSIGN(consents, inst_.engine().ListConsents(ctx.Subject()));
+  TRY_ASSIGN(consents, inst_.engine().ListConsents(*ctx.caller, ctx.Subject()));
   json::array out;
   for (const auto& c : consents) {
     out.push_back(json::object{
@@ -718,23 +669,21 @@ json::object PlanJson(const rules::WithdrawalPlan& p) {
 }  // namespace
 
 HttpResponse Api::PreviewWithdrawal(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(channel, ctx.Str("channel", true));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
   TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, "", services, purposes, true},
-                                           ctx.AsActor()));
+                                           *ctx.caller));
   return Json(200, PlanJson(plan));
 }
 
 HttpResponse Api::ConfirmWithdrawal(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   TRY_ASSIGN(channel, ctx.Str("channel", true));
   TRY_ASSIGN(evidence, ctx.Str("evidence", true));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
   TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, evidence, services, purposes, false},
-                                           ctx.AsActor()));
+                                           *ctx.caller));
   return Json(200, PlanJson(plan));
 }
 
@@ -753,7 +702,6 @@ json::object ObligationJson(const store::ObligationRecord& o) {
 }  // namespace
 
 HttpResponse Api::OpenObligation(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   const json::value* subject = ctx.body.if_contains("subject");
   if (!subject || !subject->is_int64()) return Problem(Bad("subject", "must be a subject id"));
   TRY_ASSIGN(kind, ctx.Str("kind", true));
@@ -764,19 +712,17 @@ HttpResponse Api::OpenObligation(Context& ctx) {
     return Problem(Bad("kind", "must be debt, instalment or legal_hold"));
   }
   TRY_ASSIGN(o, inst_.engine().OpenObligation(
-                    {SubjectKey::Id(subject->get_int64()), k, ref, amount}, ctx.AsActor()));
+                    {SubjectKey::Id(subject->get_int64()), k, ref, amount}, *ctx.caller));
   return Json(201, ObligationJson(o));
 }
 
 HttpResponse Api::CloseObligation(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
-  TRY_ASSIGN(o, inst_.engine().CloseObligation(ctx.params.at("ref"), ctx.AsActor()));
+  TRY_ASSIGN(o, inst_.engine().CloseObligation(ctx.params.at("ref"), *ctx.caller));
   return Json(200, ObligationJson(o));
 }
 
 HttpResponse Api::ImportObligations(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
-  TRY_ASSIGN(report, inst_.engine().ImportObligations(ctx.req.body, ctx.AsActor()));
+  TRY_ASSIGN(report, inst_.engine().ImportObligations(ctx.req.body, *ctx.caller));
   if (!report.problems.empty()) {
     Error e{ErrorCode::kInvalidArgument, "body", "nothing imported; see problems", "import_refused"};
     HttpResponse r = Problem(e);
@@ -789,8 +735,7 @@ HttpResponse Api::ImportObligations(Context& ctx) {
 }
 
 HttpResponse Api::ListObligations(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
-  TRY_ASSIGN(list, inst_.engine().ListObligations(ctx.Subject()));
+  TRY_ASSIGN(list, inst_.engine().ListObligations(*ctx.caller, ctx.Subject()));
   json::array out;
   for (const auto& o : list) out.push_back(ObligationJson(o));
   return Json(200, json::object{{"obligations", std::move(out)}});
@@ -798,15 +743,13 @@ HttpResponse Api::ListObligations(Context& ctx) {
 
 HttpResponse Api::Check(Context& ctx) {
   TRY_ASSIGN(purpose, ctx.Str("purpose", true));
-  TRY(RequirePurpose(*ctx.caller, purpose));
   TRY_ASSIGN(categories, ctx.List("categories"));
   const json::value* subject = ctx.body.if_contains("subject");
   if (!subject || !subject->is_int64()) return Problem(Bad("subject", "must be a subject id"));
-  TRY_ASSIGN(d, inst_.engine().Check(SubjectKey::Id(subject->get_int64()), purpose, categories));
+  TRY_ASSIGN(d, inst_.engine().Check(*ctx.caller, SubjectKey::Id(subject->get_int64()), purpose,
+                                     categories));
   metrics_.CountDecision(d.reason);
   const SubjectId id = subject->get_int64();
-  inst_.engine().RecordDecisions(*ctx.caller, purpose, categories, std::span<const SubjectId>(&id, 1),
-                                 std::span<const index::Decision>(&d, 1));
   // The hot path: written by hand. Every piece is a known id or a fixed
   // ASCII text, so nothing needs escaping.
   std::string body;
@@ -828,7 +771,6 @@ HttpResponse Api::Check(Context& ctx) {
 
 HttpResponse Api::CheckBatch(Context& ctx) {
   TRY_ASSIGN(purpose, ctx.Str("purpose", true));
-  TRY(RequirePurpose(*ctx.caller, purpose));
   TRY_ASSIGN(categories, ctx.List("categories"));
   const json::value* subjects = ctx.body.if_contains("subjects");
   if (!subjects || !subjects->is_array()) return Problem(Bad("subjects", "must be a list of subject ids"));
@@ -844,11 +786,8 @@ HttpResponse Api::CheckBatch(Context& ctx) {
     if (!v.is_int64()) return Problem(Bad("subjects", "must be a list of subject ids"));
     ids.push_back(v.get_int64());
   }
-  const int p = inst_.index().PurposeOrdinal(purpose);
-  if (p < 0) return Problem(Error{ErrorCode::kNotFound, "purpose", "'" + purpose + "' is not a purpose"});
-  TRY_ASSIGN(mask, inst_.index().CategoryMask(categories));
   std::vector<index::Decision> decisions(ids.size());
-  inst_.index().CheckMany(ids, p, mask, decisions);
+  TRY(inst_.engine().CheckMany(*ctx.caller, ids, purpose, categories, decisions));
   json::array out;
   out.reserve(ids.size());
   std::uint64_t allowed = 0;
@@ -858,7 +797,6 @@ HttpResponse Api::CheckBatch(Context& ctx) {
     out.push_back(json::object{{"subject", ids[i]}, {"allow", decisions[i].allow},
                                {"reason", index::ReasonCode(decisions[i].reason)}});
   }
-  inst_.engine().RecordDecisions(*ctx.caller, purpose, categories, ids, decisions);
   const std::int64_t revision = decisions.empty() ? inst_.index().revision() : decisions[0].revision;
   return Json(200, json::object{{"purpose", purpose}, {"revision", revision},
                                 {"allowed", allowed}, {"decisions", std::move(out)}});
@@ -866,7 +804,6 @@ HttpResponse Api::CheckBatch(Context& ctx) {
 
 HttpResponse Api::Audience(Context& ctx) {
   TRY_ASSIGN(purpose, ctx.Str("purpose", true));
-  TRY(RequirePurpose(*ctx.caller, purpose));
   TRY_ASSIGN(exclude, ctx.Bool("exclude_obligations"));
   std::vector<SubjectId> among;
   const json::value* subjects = ctx.body.if_contains("subjects");
@@ -879,7 +816,7 @@ HttpResponse Api::Audience(Context& ctx) {
       among.push_back(v.get_int64());
     }
   }
-  TRY_ASSIGN(a, inst_.engine().SelectAudience(purpose, exclude, subjects && !subjects->is_null() ? &among : nullptr));
+  TRY_ASSIGN(a, inst_.engine().SelectAudience(*ctx.caller, purpose, exclude, subjects && !subjects->is_null() ? &among : nullptr));
   json::array ids;
   for (SubjectId id : a.Ids()) ids.emplace_back(id);
   return Json(200, json::object{{"purpose", purpose}, {"count", a.count},
@@ -887,17 +824,15 @@ HttpResponse Api::Audience(Context& ctx) {
 }
 
 HttpResponse Api::Receipt(Context& ctx) {
-  TRY(RequireOperator(*ctx.caller));
   char* end = nullptr;
   const long long seq = std::strtoll(ctx.params.at("seq").c_str(), &end, 10);
   if (*end != '\0' || seq <= 0) return Problem(Bad("seq", "must be a ledger event number"));
-  TRY_ASSIGN(body, inst_.engine().Receipt(seq));
+  TRY_ASSIGN(body, inst_.engine().Receipt(*ctx.caller, seq));
   return HttpResponse{200, "application/json", body, {}};
 }
 
 HttpResponse Api::AuditVerify(Context& ctx) {
-  TRY(RequireAdmin(*ctx.caller));
-  TRY_ASSIGN(r, inst_.engine().VerifyLedger());
+  TRY_ASSIGN(r, inst_.engine().VerifyLedger(*ctx.caller));
   json::object out{{"ok", r.ok}, {"events", r.events}, {"head", r.head_hash}};
   if (!r.ok) {
     out["broken_event"] = r.broken_seq;
@@ -907,13 +842,12 @@ HttpResponse Api::AuditVerify(Context& ctx) {
 }
 
 HttpResponse Api::AuditAccess(Context& ctx) {
-  TRY(RequireAdmin(*ctx.caller));
   auto it = ctx.req.query.find("subject");
   if (it == ctx.req.query.end()) return Problem(Bad("subject", "name the subject id (?subject=)"));
-  TRY_ASSIGN(trail, inst_.engine().AccessTrail(SubjectKey{SubjectKey::Kind::kId, it->second}));
+  TRY_ASSIGN(trail, inst_.engine().AccessTrail(*ctx.caller, SubjectKey{SubjectKey::Kind::kId, it->second}));
   json::array out;
   for (const auto& a : trail) {
-    out.push_back(json::object{{"event", a.seq}, {"at", a.at}, {"actor", a.actor}, {"type", a.type},
+    out.push_back(json::object{{"event", a.seq}, {"at", a.at}, {"actor", a.actor}, {"type", a.type}, {"what", a.what},
                                {"purpose", a.purpose}, {"categories", Strings(a.categories)},
                                {"allowed", a.allowed}, {"reason", a.reason}});
   }
@@ -921,8 +855,7 @@ HttpResponse Api::AuditAccess(Context& ctx) {
 }
 
 HttpResponse Api::ListActors(Context& ctx) {
-  TRY(RequireAdmin(*ctx.caller));
-  TRY_ASSIGN(actors, inst_.engine().ListActors());
+  TRY_ASSIGN(actors, inst_.engine().ListActors(*ctx.caller));
   json::array out;
   for (const auto& a : actors) {
     out.push_back(json::object{{"id", a.id}, {"role", store::ActorRoleName(a.role)}, {"name", a.name},
@@ -934,7 +867,6 @@ HttpResponse Api::ListActors(Context& ctx) {
 }
 
 HttpResponse Api::PutActor(Context& ctx) {
-  TRY(RequireAdmin(*ctx.caller));
   TRY_ASSIGN(id, ctx.Str("id", true));
   TRY_ASSIGN(role, ctx.Str("role", true));
   TRY_ASSIGN(name, ctx.Str("name", false));
@@ -942,27 +874,33 @@ HttpResponse Api::PutActor(Context& ctx) {
   TRY_ASSIGN(liability, ctx.Str("liability_acknowledged", false));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
   ActorRole r;
-  if (!store::ParseActorRole(role, &r)) return Problem(Bad("role", "must be admin, employee or system"));
-  TRY_ASSIGN(a, inst_.engine().PutActor({id, r, name, nda, liability, purposes}, ctx.AsActor()));
+  if (!store::ParseActorRole(role, &r)) return Problem(Bad("role", "must be admin, dpo, employee or system"));
+  TRY_ASSIGN(a, inst_.engine().PutActor({id, r, name, nda, liability, purposes}, *ctx.caller));
   return Json(201, json::object{{"id", a.id}, {"role", store::ActorRoleName(a.role)}});
 }
 
 HttpResponse Api::GrantDuty(Context& ctx) {
-  TRY(RequireAdmin(*ctx.caller));
   TRY_ASSIGN(purpose, ctx.Str("purpose", true));
   TRY_ASSIGN(categories, ctx.List("categories"));
   TRY_ASSIGN(view, ctx.Str("view", false));
   if (!view.empty() && view != "masked" && view != "full") return Problem(Bad("view", "must be masked or full"));
-  TRY_ASSIGN(d, inst_.engine().GrantDuty({ctx.params.at("actor"), purpose, categories, view == "full"},
-                                         ctx.AsActor()));
+  TRY_ASSIGN(action_names, ctx.List("actions"));
+  DutyActions actions = static_cast<DutyActions>(DutyAction::kRead);
+  std::string bad;
+  if (!action_names.empty() && !ParseDutyActions(action_names, &actions, &bad)) {
+    return Problem(Bad("actions", "'" + bad + "' is not one of read, record, consent, withdraw, obligations"));
+  }
+  TRY_ASSIGN(d, inst_.engine().GrantDuty(
+                    {ctx.params.at("actor"), purpose, categories, view == "full", actions},
+                    *ctx.caller));
   return Json(201, json::object{{"actor", d.actor_id}, {"purpose", d.purpose},
                                 {"categories", Strings(d.categories)},
-                                {"view", d.full_view ? "full" : "masked"}});
+                                {"view", d.full_view ? "full" : "masked"},
+                                {"actions", Strings(SplitActions(d.actions))}});
 }
 
 HttpResponse Api::CreateKey(Context& ctx) {
-  TRY(RequireAdmin(*ctx.caller));
-  TRY_ASSIGN(key, inst_.engine().CreateApiKey(ctx.params.at("actor"), ctx.AsActor()));
+  TRY_ASSIGN(key, inst_.engine().CreateApiKey(ctx.params.at("actor"), *ctx.caller));
   return Json(201, json::object{{"actor", ctx.params.at("actor")}, {"key", key},
                                 {"note", "shown once; only its hash is kept"}});
 }

@@ -111,8 +111,9 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
     if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
   }
   auto edition = rules::PublishEdition(**store, clock, *loaded.policy, loaded.files,
-                                       policy_file.filename().string(), rules::Actor{"cli"});
+                                       policy_file.filename().string(), "init");
   if (!edition) return tl::unexpected(edition.error());
+  QORGAU_TRY(rules::CreateConsoleActor(**store, clock));
   report.database = db;
   report.edition = *edition;
   return report;

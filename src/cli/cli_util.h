@@ -58,6 +58,17 @@ inline void WithInstance(Options& opts, F body) {
   opts.exit_code = body(**inst);
 }
 
+// Runs `body` with the instance open and the caller of --as: the engine
+// authorizes every command for that actor (docs/access.md).
+template <typename F>
+inline void WithCaller(Options& opts, F body) {
+  WithInstance(opts, [&](app::Instance& inst) {
+    auto caller = inst.engine().CallerFor(opts.as);
+    if (!caller) return Report(caller.error());
+    return body(inst, **caller);
+  });
+}
+
 // Writes a receipt to `path` when one was asked for.
 inline int WriteReceipt(const std::string& path, const std::string& receipt) {
   if (path.empty() || receipt.empty()) return 0;

@@ -111,7 +111,7 @@ void RegisterSubject(CLI::App& app, Options& opts) {
                   "Source: subject, service, public_source, third_party, derived")
       ->capture_default_str();
   add->callback([&opts, add_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       rules::SubjectInput in{add_args->iin, add_args->phone, {}, add_args->provenance};
       const policy::Policy& p = inst.policy();
       auto put_typed = [&](ValueType type, const std::string& value, const char* flag) -> bool {
@@ -137,7 +137,7 @@ void RegisterSubject(CLI::App& app, Options& opts) {
           return Report(Error{ErrorCode::kInvalidArgument, kv.substr(0, eq), "given twice"});
         }
       }
-      auto id = inst.engine().AddSubject(in, rules::Actor{"cli"});
+      auto id = inst.engine().AddSubject(in, caller);
       if (!id) return Report(id.error());
       std::cout << "subject " << *id << " added\n";
       return 0;
@@ -158,9 +158,9 @@ void RegisterSubject(CLI::App& app, Options& opts) {
                   "Source: subject, service, public_source, third_party, derived")
       ->capture_default_str();
   put->callback([&opts, put_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto r = inst.engine().PutData(put_args->subject.Key(), put_args->category, put_args->value,
-                                     put_args->provenance, rules::Actor{"cli"});
+                                     put_args->provenance, caller);
       if (!r) return Report(r.error());
       std::cout << put_args->category << " recorded (ledger revision " << *r << ")\n";
       return 0;
@@ -169,15 +169,21 @@ void RegisterSubject(CLI::App& app, Options& opts) {
 
   struct ShowArgs {
     SubjectArgs subject;
-    bool full = false;
+    std::string purpose;
+    std::vector<std::string> categories;
   };
   auto show_args = std::make_shared<ShowArgs>();
-  auto* show = subject->add_subcommand("show", "Show a subject's data (masked unless --full)");
+  auto* show = subject->add_subcommand(
+      "show", "Read a subject's data for a purpose: need to know, recorded in the access trail; "
+              "masked unless the duty grants the full view (R-VIII.1)");
   show_args->subject.Add(show);
-  show->add_flag("--full", show_args->full, "Show values unmasked");
+  show->add_option("--purpose", show_args->purpose, "The purpose of the read")->required();
+  show->add_option("--category", show_args->categories,
+                   "A category to read (repeatable; default: those of the duty)");
   show->callback([&opts, show_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto v = inst.engine().ShowSubject(show_args->subject.Key(), show_args->full);
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto v = inst.engine().ReadPersonalData(caller, show_args->subject.Key(), show_args->purpose,
+                                              show_args->categories);
       if (!v) return Report(v.error());
       PrintSubject(*v);
       return 0;
@@ -206,11 +212,11 @@ void RegisterConsent(CLI::App& app, Options& opts) {
         ->required();
     cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
     cmd->callback([&opts, args, grant] {
-      WithInstance(opts, [&](app::Instance& inst) {
+      WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
         rules::ConsentRequest req{args->subject.Key(), args->purpose, args->channel,
                                   args->evidence};
-        auto r = grant ? inst.engine().GrantConsent(req, rules::Actor{"cli"})
-                       : inst.engine().WithdrawConsent(req, rules::Actor{"cli"});
+        auto r = grant ? inst.engine().GrantConsent(req, caller)
+                       : inst.engine().WithdrawConsent(req, caller);
         if (!r) return Report(r.error());
         std::cout << "subject " << r->subject << ": consent to '" << r->purpose << "' "
                   << StateName(r->state) << " under edition " << r->edition << " (ledger event "
@@ -224,8 +230,8 @@ void RegisterConsent(CLI::App& app, Options& opts) {
   auto* list = consent->add_subcommand("list", "List a subject's consents");
   list_args->Add(list);
   list->callback([&opts, list_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().ListConsents(list_args->Key());
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListConsents(caller, list_args->Key());
       if (!r) return Report(r.error());
       if (r->empty()) std::cout << "no consents recorded\n";
       for (const auto& c : *r) {
@@ -245,8 +251,8 @@ void RegisterAudit(CLI::App& app, Options& opts) {
   auto* verify = audit->add_subcommand("verify", "Walk the hash chain; exit 1 at the first "
                                                  "broken event");
   verify->callback([&opts] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().VerifyLedger();
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().VerifyLedger(caller);
       if (!r) return Report(r.error());
       if (!r->ok) {
         std::cerr << "ledger BROKEN at event " << r->broken_seq << ": " << r->reason << " ("

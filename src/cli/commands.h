@@ -17,6 +17,7 @@ namespace qorgau::cli {
 
 struct Options {
   std::string data_dir;
+  std::string as = "console";  // the actor every command acts as
   int exit_code = 0;
 };
 

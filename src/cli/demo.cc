@@ -10,6 +10,7 @@
 #include <thread>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "app/instance.h"
@@ -43,8 +44,9 @@ int Fail(const Error& e) {
 // Subscribers kStory.. `count`: each joins the base contract by form; every
 // second also the offers by SMS; every fiftieth owes money. Many threads, so
 // the group committer batches their writes.
-int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int from, int count) {
-  const rules::Actor actor{"demo"};
+int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int from, int count,
+                  const rules::Caller& onboarding, const rules::Caller& billing) {
+  const rules::Caller& actor = onboarding;
   std::atomic<int> next{from}, done{0}, failed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 32; ++t) {
@@ -62,7 +64,7 @@ int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int
           ok = ok && engine.JoinContract({key, "sms", {"marketing_offers"}, "SMS-" + std::to_string(i)}, actor).has_value();
         }
         if (i % 50 == 0) {
-          ok = ok && engine.OpenObligation({key, store::ObligationKind::kDebt, "DEBT-" + std::to_string(i), "2500"}, actor).has_value();
+          ok = ok && engine.OpenObligation({key, store::ObligationKind::kDebt, "DEBT-" + std::to_string(i), "2500"}, billing).has_value();
         }
         if (!ok) ++failed;
         if (++done % 500 == 0) std::cout << "  " << done << " added\n" << std::flush;
@@ -79,41 +81,101 @@ int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int
   return 0;
 }
 
-// The staff and systems of the demo, and their keys in `keys_file`.
-int AddActors(rules::Engine& engine, const std::string& keys_file) {
-  const rules::Actor admin{"demo"};
-  struct Person {
-    rules::ActorInput input;
-    std::vector<store::DutyRecord> duties;
-    const char* what;
-  };
-  const std::vector<Person> people = {
-      {{"dpo", store::ActorRole::kAdmin, "Data protection officer", "2024-01-10", "2024-01-10", {}},
+// The staff and systems of the demo, created by the console administrator,
+// with their keys in `keys_file`; returns them as callers by id.
+struct DemoDuty {
+  const char* purpose;
+  std::vector<std::string> categories;
+  bool full_view;
+  std::vector<std::string> actions;
+};
+struct Person {
+  rules::ActorInput input;
+  std::vector<DemoDuty> duties;
+  const char* what;
+};
+
+const std::vector<Person>& People() {
+  using R = store::ActorRole;
+  static const std::vector<Person> people = {
+      {{"dpo", R::kDpo, "Data protection officer", "2024-01-10", "2024-01-10", {}},
+       {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}}},
+       "data protection officer: legal holds, the access trail, the audit"},
+      {{"admin-aida", R::kAdmin, "IT administrator", "2024-01-10", "2024-01-10", {}},
        {},
-       "administrator: actors, duties, keys, audit"},
-      {{"agent-anna", store::ActorRole::kEmployee, "Call-centre agent", "2024-02-01", "2024-02-01", {}},
-       {{"agent-anna", "contract_performance", {"user.identity.name", "user.contact.phone"}, false}},
-       "employee, NDA signed; duty contract_performance (name, phone) masked"},
-      {{"agent-bek", store::ActorRole::kEmployee, "New agent", "", "", {}},
-       {{"agent-bek", "contract_performance", {"user.identity.name", "user.contact.phone"}, false}},
+       "administrator: actors, duties and keys; acts on no subject"},
+      {{"agent-anna", R::kEmployee, "Call-centre agent", "2024-02-01", "2024-02-01", {}},
+       {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}},
+        {"marketing", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"contests_campaigns", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
+       "call centre: reads name and phone (masked); records consents and withdrawals"},
+      {{"agent-bek", R::kEmployee, "New agent", "", "", {}},
+       {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}}},
        "employee WITHOUT a signed NDA"},
-      {{"analyst-dana", store::ActorRole::kEmployee, "Marketing analyst", "2024-03-01", "2024-03-01", {}},
-       {{"analyst-dana", "marketing", {"user.contact.phone", "user.contact.email"}, true}},
-       "employee, NDA signed; duty marketing (phone, e-mail) full view"},
-      {{"crm", store::ActorRole::kSystem, "CRM and campaign system", "", "",
+      {{"office-olga", R::kEmployee, "Office clerk", "2024-02-15", "2024-02-15", {}},
+       {{"contract_performance", {"user.identity.iin", "user.contact.phone"}, false, {"read"}},
+        {"marketing", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"contests_campaigns", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"convergent_services", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
+       "office: written applications, services switched on and off (R-VI.5)"},
+      {{"analyst-dana", R::kEmployee, "Marketing analyst", "2024-03-01", "2024-03-01", {}},
+       {{"marketing", {"user.contact.phone", "user.contact.email"}, true, {"read"}}},
+       "marketing analyst: phone and e-mail, full view"},
+      {{"onboarding", R::kSystem, "Shops and app registration", "", "",
+        {"contract_performance", "service_quality", "service_notices", "debt_collection",
+         "marketing", "contests_campaigns", "product_development"}},
+       {{"contract_performance",
+         {"user.identity.name", "user.identity.iin", "user.contact.phone", "user.contact.email"},
+         false,
+         {"record", "consent"}},
+        {"service_quality", {"user.contact.phone"}, false, {"consent"}},
+        {"service_notices", {"user.contact.phone"}, false, {"consent"}},
+        {"debt_collection", {"user.contact.phone"}, false, {"consent"}},
+        {"marketing", {"user.contact.phone"}, false, {"consent"}},
+        {"contests_campaigns", {"user.contact.phone"}, false, {"consent"}},
+        {"product_development", {"user.contact.phone"}, false, {"consent"}}},
+       "system: registers subscribers and their contracts"},
+      {{"billing", R::kSystem, "Billing", "", "", {"debt_collection", "contract_performance"}},
+       {{"debt_collection", {"user.identity.iin", "user.financial.billing"}, false,
+         {"obligations"}}},
+       "system: debts and instalments, by IIN (R-VI.3)"},
+      {{"crm", R::kSystem, "CRM and campaign system", "", "",
         {"marketing", "contract_performance", "service_notices", "product_development"}},
-       {{"crm", "marketing", {"user.contact.phone"}, true}},
-       "system acting for marketing, contract_performance, service_notices, product_development"},
+       {{"marketing", {"user.contact.phone"}, true, {"read", "consent", "withdraw"}},
+        {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
+       "system: decisions for marketing, contract_performance, service_notices, "
+       "product_development; marketing consents"},
   };
+  return people;
+}
+
+int AddActors(rules::Engine& engine, const std::string& keys_file,
+              std::map<std::string, std::shared_ptr<const rules::Caller>>* callers) {
+  auto console = engine.CallerFor(std::string(rules::kConsoleActor));
+  if (!console) return Fail(console.error());
+  const rules::Caller& admin = **console;
   std::ofstream keys(keys_file);
-  for (const auto& p : people) {
+  for (const auto& p : People()) {
     if (auto r = engine.PutActor(p.input, admin); !r) return Fail(r.error());
     for (const auto& d : p.duties) {
-      if (auto r = engine.GrantDuty(d, admin); !r) return Fail(r.error());
+      DutyActions actions = 0;
+      std::string bad;
+      if (!ParseDutyActions(d.actions, &actions, &bad)) {
+        return Fail(Error{ErrorCode::kInternal, "actions", "unknown action " + bad});
+      }
+      if (auto r = engine.GrantDuty({p.input.id, d.purpose, d.categories, d.full_view, actions}, admin);
+          !r) {
+        return Fail(r.error());
+      }
     }
     auto key = engine.CreateApiKey(p.input.id, admin);
     if (!key) return Fail(key.error());
     keys << p.input.id << " " << *key << "\n";
+    auto caller = engine.CallerFor(p.input.id);
+    if (!caller) return Fail(caller.error());
+    (*callers)[p.input.id] = *caller;
     std::cout << "  " << p.input.id << ": " << p.what << "\n";
   }
   keys.close();
@@ -144,7 +206,6 @@ void PrintCurlExamples(const std::string& data_dir, const std::string& host, std
 
 int RunDemo(const Options& opts, const DemoArgs& args) {
   SystemClock clock;
-  const rules::Actor actor{"demo"};
   Step("init " + opts.data_dir + " with " + args.policy);
   auto init = app::Instance::Init(opts.data_dir, args.policy, clock);
   if (!init) {
@@ -164,6 +225,18 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   std::cout << "  " << policy::InLanguage(p.controller.name, "en") << ", " << p.purposes.size()
             << " purposes, " << p.categories.size() << " data categories, " << p.services.size()
             << " services\n";
+
+  Step("actors, duties and API keys, created by the console administrator (R-II.3, R-VIII)");
+  const std::string keys_file = (std::filesystem::path(opts.data_dir) / "keys.txt").string();
+  std::map<std::string, std::shared_ptr<const rules::Caller>> callers;
+  if (int rc = AddActors(engine, keys_file, &callers); rc != 0) return rc;
+  const rules::Caller& onboarding = *callers.at("onboarding");
+  const rules::Caller& anna = *callers.at("agent-anna");
+  const rules::Caller& olga = *callers.at("office-olga");
+  const rules::Caller& billing = *callers.at("billing");
+  const rules::Caller& crm = *callers.at("crm");
+  const rules::Caller& dpo = *callers.at("dpo");
+  const rules::Caller& actor = onboarding;
 
   Step("add " + std::to_string(kStory) + " synthetic subscribers (values encrypted)");
   demo::SyntheticSubjects gen;
@@ -203,7 +276,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   for (size_t i = 0; i < keys.size(); ++i) {
     const size_t c = i % 6;
     const std::string evidence = std::string(evidence_prefix[c]) + "-" + std::to_string(1000 + i);
-    auto r = engine.GrantConsent({keys[i], "product_development", channels[c], evidence}, actor);
+    auto r = engine.GrantConsent({keys[i], "product_development", channels[c], evidence}, anna);
     if (!r) return Fail(r.error());
     std::cout << "  subject " << r->subject << ": product_development via " << channels[c] << " ("
               << evidence << ")\n";
@@ -218,20 +291,32 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     Refusal("an IIN with a wrong check digit", r.error());
   }
   {
-    auto r = engine.GrantConsent({keys[0], "fiscal_reporting", "website", "WEB-FORM-1"}, actor);
+    auto r = engine.GrantConsent({keys[0], "fiscal_reporting", "website", "WEB-FORM-1"}, anna);
     if (r) return 1;
     Refusal("consent to a purpose that rests on law", r.error());
   }
   {
-    auto r = engine.Withdraw({keys[0], "website", "WEB-FORM-2", {}, {}, false}, actor);
+    auto r = engine.Withdraw({keys[0], "website", "WEB-FORM-2", {}, {}, false}, anna);
     if (r) return 1;
     Refusal("withdrawal through a channel the policy does not take it from", r.error());
   }
   {
+    auto r = engine.GrantConsent({keys[1], "contests_campaigns", "website", "WEB-FORM-3"}, crm);
+    if (r) return 1;
+    Refusal("a system recording consent to a purpose it does not act for", r.error());
+  }
+  {
+    auto r = engine.OpenObligation({keys[3], store::ObligationKind::kLegalHold, "HOLD-2026-7", ""},
+                                   billing);
+    if (r) return 1;
+    Refusal("a legal hold opened by billing: only the role the policy names may (R-VI.3)",
+            r.error());
+  }
+  {
     auto debt = engine.OpenObligation(
-        {keys[2], store::ObligationKind::kDebt, "DEBT-2026-0042", "12500.50"}, actor);
+        {keys[2], store::ObligationKind::kDebt, "DEBT-2026-0042", "12500.50"}, billing);
     if (!debt) return Fail(debt.error());
-    auto r = engine.Withdraw({keys[2], "app_support_chat", "CHAT-7001", {}, {}, false}, actor);
+    auto r = engine.Withdraw({keys[2], "app_support_chat", "CHAT-7001", {}, {}, false}, anna);
     if (r) return 1;
     Refusal("withdrawal while a debt is open (R-VI.3)", r.error());
   }
@@ -239,7 +324,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   Step("withdraw the data of one additional service (R-VI.4): preview, then confirm");
   {
     rules::WithdrawalRequest req{keys[4], "app_support_chat", "CHAT-7781", {"marketing_offers"}, {}, true};
-    auto preview = engine.Withdraw(req, actor);
+    auto preview = engine.Withdraw(req, anna);
     if (!preview) return Fail(preview.error());
     std::cout << "  preview: " << policy::InLanguage(preview->warning, "en") << "\n"
               << "  preview: consents that end:";
@@ -248,24 +333,24 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     for (const auto& s2 : preview->services_off) std::cout << " " << s2;
     std::cout << "\n";
     req.preview = false;
-    auto done = engine.Withdraw(req, actor);
+    auto done = engine.Withdraw(req, anna);
     if (!done) return Fail(done.error());
     const std::string receipt = (std::filesystem::path(opts.data_dir) / "receipt-withdrawal.json").string();
     std::ofstream(receipt) << done->receipt;
     std::cout << "  confirmed at ledger revision " << done->revision << "; signed receipt " << receipt
               << "\n";
-    auto again = engine.EnableService({keys[4], "marketing_offers", "", "", ""}, actor);
+    auto again = engine.EnableService({keys[4], "marketing_offers", "", "", ""}, olga);
     if (again) return 1;
     Refusal("switching it back on without a written application (R-VI.5)", again.error());
-    auto reenabled = engine.EnableService({keys[4], "marketing_offers", "APP-2026-0301", "", ""}, actor);
+    auto reenabled = engine.EnableService({keys[4], "marketing_offers", "APP-2026-0301", "", ""}, olga);
     if (!reenabled) return Fail(reenabled.error());
     std::cout << "  re-enabled with written application APP-2026-0301 and a new consent\n";
   }
 
-  Step("decisions from the in-memory index");
-  for (const char* purpose : {"marketing", "contract_performance", "fiscal_reporting"}) {
+  Step("decisions from the in-memory index, asked by crm for its purposes");
+  for (const char* purpose : {"marketing", "contract_performance", "service_notices"}) {
     for (size_t i : {size_t{0}, size_t{1}}) {
-      auto d = engine.Check(keys[i], purpose, {});
+      auto d = engine.Check(crm, keys[i], purpose, {});
       if (!d) return Fail(d.error());
       std::cout << "  subject " << i + 1 << " " << purpose << ": " << (d->allow ? "ALLOW " : "DENY  ")
                 << index::ReasonCode(d->reason) << " (basis " << policy::LegalBasisName(d->basis)
@@ -273,44 +358,38 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     }
   }
   {
-    auto all = engine.SelectAudience("marketing", false, nullptr);
-    auto clean = engine.SelectAudience("marketing", true, nullptr);
+    auto all = engine.SelectAudience(crm, "marketing", false, nullptr);
+    auto clean = engine.SelectAudience(crm, "marketing", true, nullptr);
     if (!all || !clean) return 1;
     std::cout << "  audience for marketing: " << all->count << " subjects, " << clean->count
               << " without open obligations\n";
   }
 
-  Step("subjects, masked, with their consents");
-  auto views = engine.ListSubjects(0, kStory, /*full=*/false);
-  if (!views) {
-    std::cerr << "qorgau: " << views.error().ToString() << "\n";
-    return 1;
-  }
-  for (const auto& v : *views) {
-    std::cout << "  subject " << v.id << ":";
-    for (const auto& d : v.data) std::cout << "  " << d.value;
+  Step("subjects as agent-anna sees them: masked, her purposes only, each read in the trail");
+  for (const auto& key : keys) {
+    auto v = engine.ReadPersonalData(anna, key, "contract_performance", {});
+    if (!v) return Fail(v.error());
+    std::cout << "  subject " << v->id << ":";
+    for (const auto& d : v->data) std::cout << "  " << d.value;
     std::cout << "\n";
-    auto consents = engine.ListConsents(rules::SubjectKey::Id(v.id));
-    if (!consents) return 1;
+    auto consents = engine.ListConsents(anna, key);
+    if (!consents) return Fail(consents.error());
     for (const auto& c : *consents) {
-      std::cout << "      " << c.purpose << ": "
-                << (c.state == store::ConsentState::kGranted ? "granted" : "withdrawn") << " via "
-                << c.channel << " (" << c.evidence << ")\n";
+      std::cout << "      " << c.purpose << ": " << ConsentStateName(c.state) << " via " << c.channel
+                << " (" << c.evidence << ")\n";
     }
   }
 
   if (args.subjects > kStory) {
     Step("add " + std::to_string(args.subjects - kStory) +
          " more subscribers with contracts, concurrently (group commit)");
-    if (int rc = AddPopulation(engine, gen, kStory, args.subjects); rc != 0) return rc;
+    if (int rc = AddPopulation(engine, gen, kStory, args.subjects, onboarding, billing); rc != 0) {
+      return rc;
+    }
   }
 
-  Step("actors and API keys (R-II.3, R-VIII)");
-  const std::string keys_file = (std::filesystem::path(opts.data_dir) / "keys.txt").string();
-  if (int rc = AddActors(engine, keys_file); rc != 0) return rc;
-
-  Step("ledger verification");
-  auto report = engine.VerifyLedger();
+  Step("ledger verification, by the data protection officer");
+  auto report = engine.VerifyLedger(dpo);
   if (!report || !report->ok) {
     std::cerr << "qorgau: ledger verification failed\n";
     return 1;
@@ -324,11 +403,13 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     });
   }
   const std::string q = "build/qorgau --data " + opts.data_dir;
-  std::cout << "\nTry:\n  " << q << " subject show --id 1\n  " << q << " consent list --id 5\n  "
-            << q << " check --id 3 --purpose marketing --category user.contact.phone\n  " << q
-            << " withdraw --id 3 --channel app_support_chat --preview\n  " << q
+  std::cout << "\nTry (each command acts as the actor of --as; docs/access.md):\n  " << q
+            << " --as agent-anna subject show --id 1 --purpose contract_performance\n  " << q
+            << " --as agent-anna consent list --id 5\n  " << q
+            << " --as crm check --id 3 --purpose marketing --category user.contact.phone\n  " << q
+            << " --as agent-anna withdraw --id 3 --channel app_support_chat --preview\n  " << q
             << " receipt verify " << opts.data_dir << "/receipt-withdrawal.json\n  " << q
-            << " audit verify\n  " << q << " policy show --lang en\n";
+            << " --as dpo audit verify\n  " << q << " policy show --lang en\n";
   return 0;
 }
 

@@ -46,9 +46,9 @@ void RegisterContract(CLI::App& app, Options& opts) {
   join->add_option("--evidence", args->evidence, "The form, application or SMS reference");
   join->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
   join->callback([&opts, args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto r = inst.engine().JoinContract(
-          {args->subject.Key(), args->method, args->services, args->evidence}, rules::Actor{"cli"});
+          {args->subject.Key(), args->method, args->services, args->evidence}, caller);
       if (!r) return Report(r.error());
       std::cout << "subject " << r->subject << ": contract " << r->contract_id << " joined\n"
                 << "  services on: " << Join(r->services) << "\n"
@@ -83,11 +83,11 @@ void RegisterService(CLI::App& app, Options& opts) {
       cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
     }
     cmd->callback([&opts, args, enable] {
-      WithInstance(opts, [&](app::Instance& inst) {
+      WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
         rules::ServiceRequest req{args->subject.Key(), args->service, args->application,
                                   args->channel, args->evidence};
-        auto r = enable ? inst.engine().EnableService(req, rules::Actor{"cli"})
-                        : inst.engine().DisableService(req, rules::Actor{"cli"});
+        auto r = enable ? inst.engine().EnableService(req, caller)
+                        : inst.engine().DisableService(req, caller);
         if (!r) return Report(r.error());
         std::cout << "subject " << r->subject << ": service '" << r->service << "' "
                   << (r->active ? "on" : "off") << " (ledger revision " << r->revision << ")\n";
@@ -102,8 +102,8 @@ void RegisterService(CLI::App& app, Options& opts) {
   auto* list = service->add_subcommand("list", "List a subject's services");
   list_args->Add(list);
   list->callback([&opts, list_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().ListServices(list_args->Key());
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListServices(caller, list_args->Key());
       if (!r) return Report(r.error());
       if (r->empty()) std::cout << "no services\n";
       for (const auto& s : *r) {
@@ -133,11 +133,11 @@ void RegisterObligation(CLI::App& app, Options& opts) {
   open->add_option("--ref", open_args->ref, "Billing's reference")->required();
   open->add_option("--amount", open_args->amount, "Amount in tenge, e.g. 12500.50");
   open->callback([&opts, open_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       store::ObligationKind kind = store::ObligationKind::kDebt;
       store::ParseObligationKind(open_args->kind, &kind);  // checked by IsMember above
       auto r = inst.engine().OpenObligation(
-          {open_args->subject.Key(), kind, open_args->ref, open_args->amount}, rules::Actor{"cli"});
+          {open_args->subject.Key(), kind, open_args->ref, open_args->amount}, caller);
       if (!r) return Report(r.error());
       std::cout << "obligation " << r->ref << " (" << store::ObligationKindName(r->kind) << ") open for subject "
                 << r->subject_id << "\n";
@@ -149,8 +149,8 @@ void RegisterObligation(CLI::App& app, Options& opts) {
   auto* close = obligation->add_subcommand("close", "Close an obligation");
   close->add_option("--ref", *ref, "Billing's reference")->required();
   close->callback([&opts, ref] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().CloseObligation(*ref, rules::Actor{"cli"});
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().CloseObligation(*ref, caller);
       if (!r) return Report(r.error());
       std::cout << "obligation " << r->ref << " closed\n";
       return 0;
@@ -162,10 +162,10 @@ void RegisterObligation(CLI::App& app, Options& opts) {
       "import", "Import a billing CSV (header action,iin,kind,ref,amount); all rows or none");
   import->add_option("file", *file, "CSV file")->required();
   import->callback([&opts, file] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto text = ReadAll(*file);
       if (!text) return Report(Error{ErrorCode::kIo, *file, "cannot read"});
-      auto r = inst.engine().ImportObligations(*text, rules::Actor{"import"});
+      auto r = inst.engine().ImportObligations(*text, caller);
       if (!r) return Report(r.error());
       if (!r->problems.empty()) {
         for (const auto& p : r->problems) std::cerr << *file << ": " << p << "\n";
@@ -181,8 +181,8 @@ void RegisterObligation(CLI::App& app, Options& opts) {
   auto* list = obligation->add_subcommand("list", "List a subject's obligations");
   list_args->Add(list);
   list->callback([&opts, list_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().ListObligations(list_args->Key());
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListObligations(caller, list_args->Key());
       if (!r) return Report(r.error());
       if (r->empty()) std::cout << "no obligations\n";
       for (const auto& o : *r) {
@@ -215,10 +215,10 @@ void RegisterWithdraw(CLI::App& app, Options& opts) {
   cmd->add_flag("--preview", args->preview, "Dry run: show what would happen, change nothing");
   cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
   cmd->callback([&opts, args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto r = inst.engine().Withdraw({args->subject.Key(), args->channel, args->evidence,
                                        args->services, args->purposes, args->preview},
-                                      rules::Actor{"cli"});
+                                      caller);
       if (!r) return Report(r.error());
       std::cout << (r->preview ? "PREVIEW - nothing changed\n" : "withdrawal confirmed\n")
                 << "  " << policy::InLanguage(r->warning, "en") << "\n"
@@ -245,8 +245,8 @@ void RegisterCheck(CLI::App& app, Options& opts) {
   cmd->add_option("--purpose", args->purpose, "Purpose id")->required();
   cmd->add_option("--category", args->categories, "A data category asked for (repeatable)");
   cmd->callback([&opts, args] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto d = inst.engine().Check(args->subject.Key(), args->purpose, args->categories);
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto d = inst.engine().Check(caller, args->subject.Key(), args->purpose, args->categories);
       if (!d) return Report(d.error());
       std::cout << (d->allow ? "ALLOW" : "DENY") << " " << index::ReasonCode(d->reason) << ": "
                 << index::ReasonText(d->reason) << "\n  basis "
@@ -270,7 +270,7 @@ void RegisterAudience(CLI::App& app, Options& opts) {
   cmd->add_option("--in", args->in, "Only among these subject ids (one per line)");
   cmd->add_option("--out", args->out, "Write the subject ids here, one per line")->required();
   cmd->callback([&opts, args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       std::vector<store::SubjectId> among;
       if (!args->in.empty()) {
         std::ifstream in(args->in);
@@ -289,7 +289,7 @@ void RegisterAudience(CLI::App& app, Options& opts) {
           among.push_back(id);
         }
       }
-      auto a = inst.engine().SelectAudience(args->purpose, args->exclude_obligations,
+      auto a = inst.engine().SelectAudience(caller, args->purpose, args->exclude_obligations,
                                             args->in.empty() ? nullptr : &among);
       if (!a) return Report(a.error());
       std::ofstream out(args->out);
@@ -346,8 +346,8 @@ void RegisterReceipt(CLI::App& app, Options& opts) {
   auto* show = receipt->add_subcommand("show", "Print the receipt issued with a ledger event");
   show->add_option("--event", *seq, "Ledger event number")->required();
   show->callback([&opts, seq] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().Receipt(*seq);
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().Receipt(caller, *seq);
       if (!r) return Report(r.error());
       std::cout << *r;
       return 0;
@@ -366,9 +366,9 @@ void RegisterActors(CLI::App& app, Options& opts) {
   auto add_args = std::make_shared<AddArgs>();
   auto* add = actor->add_subcommand("add", "Add or update an actor");
   add->add_option("--id", add_args->id, "Actor id, e.g. agent-anna")->required();
-  add->add_option("--role", add_args->role, "admin, employee or system")
+  add->add_option("--role", add_args->role, "admin, dpo, employee or system")
       ->required()
-      ->check(CLI::IsMember({"admin", "employee", "system"}));
+      ->check(CLI::IsMember({"admin", "dpo", "employee", "system"}));
   add->add_option("--name", add_args->name, "Display name");
   add->add_option("--nda-signed", add_args->nda, "Date the NDA was signed, YYYY-MM-DD");
   add->add_option("--liability-acknowledged", add_args->liability,
@@ -376,12 +376,12 @@ void RegisterActors(CLI::App& app, Options& opts) {
   add->add_option("--purposes", add_args->purposes, "Systems: the purposes it acts for")
       ->delimiter(',');
   add->callback([&opts, add_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       store::ActorRole role = store::ActorRole::kEmployee;
       store::ParseActorRole(add_args->role, &role);  // checked by IsMember above
       auto r = inst.engine().PutActor({add_args->id, role, add_args->name, add_args->nda,
                                        add_args->liability, add_args->purposes},
-                                      rules::Actor{"cli"});
+                                      caller);
       if (!r) return Report(r.error());
       std::cout << "actor " << r->id << " (" << add_args->role << ") recorded\n";
       return 0;
@@ -391,31 +391,42 @@ void RegisterActors(CLI::App& app, Options& opts) {
   struct DutyArgs {
     std::string actor, purpose, view = "masked";
     std::vector<std::string> categories;
+    std::vector<std::string> actions = {"read"};
   };
   auto duty_args = std::make_shared<DutyArgs>();
-  auto* duty = actor->add_subcommand("duty", "Grant a duty: purpose x categories x view");
+  auto* duty = actor->add_subcommand("duty", "Grant a duty: purpose x categories x view x actions "
+                                             "(docs/access.md)");
   duty->add_option("--actor", duty_args->actor, "Actor id")->required();
   duty->add_option("--purpose", duty_args->purpose, "Purpose id")->required();
   duty->add_option("--categories", duty_args->categories, "Category ids")->required()->delimiter(',');
   duty->add_option("--view", duty_args->view, "masked or full")
       ->check(CLI::IsMember({"masked", "full"}))
       ->capture_default_str();
+  duty->add_option("--actions", duty_args->actions,
+                   "What the duty allows: read, record, consent, withdraw, obligations")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"read", "record", "consent", "withdraw", "obligations"}))
+      ->capture_default_str();
   duty->callback([&opts, duty_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      DutyActions actions = 0;
+      std::string bad;
+      ParseDutyActions(duty_args->actions, &actions, &bad);  // checked by IsMember above
       auto r = inst.engine().GrantDuty({duty_args->actor, duty_args->purpose,
-                                        duty_args->categories, duty_args->view == "full"},
-                                       rules::Actor{"cli"});
+                                        duty_args->categories, duty_args->view == "full", actions},
+                                       caller);
       if (!r) return Report(r.error());
-      std::cout << "duty granted: " << r->actor_id << " may read " << Join(r->categories)
-                << " for " << r->purpose << " (" << duty_args->view << ")\n";
+      std::cout << "duty granted to " << r->actor_id << " for " << r->purpose << ": "
+                << DutyActionsText(r->actions) << " on " << Join(r->categories) << " ("
+                << duty_args->view << ")\n";
       return 0;
     });
   });
 
   auto* list = actor->add_subcommand("list", "List actors");
   list->callback([&opts] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().ListActors();
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListActors(caller);
       if (!r) return Report(r.error());
       for (const auto& a : *r) {
         std::cout << "  " << a.id << " nda=" << (a.nda_signed.empty() ? "-" : a.nda_signed)
@@ -432,8 +443,8 @@ void RegisterActors(CLI::App& app, Options& opts) {
   auto* create = key->add_subcommand("create", "Create an API key for an actor; printed once");
   create->add_option("--actor", *key_actor, "Actor id")->required();
   create->callback([&opts, key_actor] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().CreateApiKey(*key_actor, rules::Actor{"cli"});
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().CreateApiKey(*key_actor, caller);
       if (!r) return Report(r.error());
       std::cout << *r << "\n";
       std::cerr << "(shown once: only its hash is kept)\n";
@@ -446,15 +457,18 @@ void RegisterActors(CLI::App& app, Options& opts) {
   auto* access = audit->add_subcommand("access", "Who read a subject's data, for what, and why");
   access_args->Add(access);
   access->callback([&opts, access_args] {
-    WithInstance(opts, [&](app::Instance& inst) {
-      auto r = inst.engine().AccessTrail(access_args->Key());
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().AccessTrail(caller, access_args->Key());
       if (!r) return Report(r.error());
       if (r->empty()) std::cout << "no access recorded\n";
       for (const auto& a : *r) {
-        std::cout << "  " << a.at << " " << a.actor << " " << a.type << " purpose=" << a.purpose
-                  << " categories=" << Join(a.categories) << " "
-                  << (a.allowed ? "ALLOWED" : "DENIED") << " (" << a.reason << ") event " << a.seq
-                  << "\n";
+        std::cout << "  " << a.at << " " << a.actor << " " << a.type;
+        if (!a.what.empty()) std::cout << " what=" << a.what;
+        if (!a.purpose.empty()) std::cout << " purpose=" << a.purpose;
+        if (!a.categories.empty()) std::cout << " categories=" << Join(a.categories);
+        std::cout << " " << (a.allowed ? "ALLOWED" : "DENIED") << " (" << a.reason << ")";
+        if (a.seq != 0) std::cout << " event " << a.seq;
+        std::cout << "\n";
       }
       return 0;
     });

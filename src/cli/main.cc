@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   const char* env_data = std::getenv("QORGAU_DATA");
   opts.data_dir = env_data && *env_data ? env_data : "var";
   app.add_option("--data", opts.data_dir, "Data directory (default ./var, or $QORGAU_DATA)");
+  // Every command acts as a named actor, under the same permission model as
+  // the API (docs/access.md); `init` creates `console`, an administrator.
+  app.add_option("--as", opts.as, "The actor to act as (default console, or $QORGAU_AS)")
+      ->envname("QORGAU_AS");
   // A TOML file: `data = "..."` at the top, and a [serve] section with the
   // server's options (listen, threads, body-limit, access-log).
   app.set_config("--config", "", "Config file (TOML): data, and [serve] listen, threads, ...");

@@ -56,3 +56,21 @@ inline tl::unexpected<Error> Refuse(std::string reason, std::string field, std::
 }
 
 }  // namespace qorgau
+
+// Error propagation. QORGAU_TRY(expr) returns expr's error from the calling
+// function (whose Result type may differ); QORGAU_ASSIGN_OR_RETURN(decl, expr)
+// does the same, else moves the value into `decl` (`auto x`, `Foo x`, `x`).
+#define QORGAU_CONCAT_INNER(a, b) a##b
+#define QORGAU_CONCAT(a, b) QORGAU_CONCAT_INNER(a, b)
+#define QORGAU_TRY(expr)                                                     \
+  do {                                                                       \
+    if (auto qorgau_try_r = (expr); !qorgau_try_r) {                         \
+      return ::tl::unexpected<::qorgau::Error>(std::move(qorgau_try_r).error()); \
+    }                                                                        \
+  } while (0)
+#define QORGAU_ASSIGN_OR_RETURN(decl, expr) \
+  QORGAU_ASSIGN_OR_RETURN_IMPL(QORGAU_CONCAT(qorgau_aor_, __LINE__), decl, expr)
+#define QORGAU_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr)                        \
+  auto tmp = (expr);                                                         \
+  if (!tmp) return ::tl::unexpected<::qorgau::Error>(std::move(tmp).error()); \
+  decl = std::move(*tmp)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/personal_value.h"
+#include "core/vocabulary.h"
 
 namespace qorgau::policy {
 
@@ -134,6 +135,9 @@ struct WithdrawalRules {
   std::vector<Ref> channels;
   bool block_if_unfulfilled_obligation = true;  // R-VI.3
   bool block_if_legal_hold = true;              // R-VI.3
+  // Who opens and closes legal holds (`legal_hold_roles`); a legal
+  // restriction is the data protection officer's matter by default.
+  std::vector<ActorRole> legal_hold_roles = {ActorRole::kDpo};
   Text warning;                                 // R-VI.1
 };
 

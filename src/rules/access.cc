@@ -14,15 +14,6 @@ using store::ActorRole;
 
 constexpr std::string_view kKeyPrefix = "qk_";
 
-Result<void> RequireAdmin(const Actor& by) {
-  if (by.role != ActorRole::kAdmin) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "actor",
-                                "only an administrator manages actors, duties and keys",
-                                "admin_only"});
-  }
-  return {};
-}
-
 }  // namespace
 
 void Engine::ForgetCallers() {
@@ -31,15 +22,8 @@ void Engine::ForgetCallers() {
   ++callers_generation_;
 }
 
-const store::DutyRecord* Caller::Duty(std::string_view purpose) const {
-  for (const auto& d : duties) {
-    if (d.purpose == purpose) return &d;
-  }
-  return nullptr;
-}
-
-Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Actor& by) {
-  if (auto r = RequireAdmin(by); !r) return tl::unexpected(r.error());
+Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (auto r = CheckReference(in.id, "id"); !r) return tl::unexpected(r.error());
   if (in.name.size() > 200) return Fail(ErrorCode::kInvalidArgument, "name", "longer than 200 bytes");
   for (const auto* date : {&in.nda_signed, &in.liability_acknowledged}) {
@@ -60,7 +44,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Actor& b
     if (!existing) return tl::unexpected(existing.error());
     if (*existing) rec.created_at = (*existing)->created_at;
     if (auto r = txn.PutActor(rec); !r) return tl::unexpected(r.error());
-    ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id, {}};
+    ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id(), {}};
     ev.data["actor"] = in.id;
     ev.data["role"] = store::ActorRoleName(in.role);
     ev.data["nda_signed"] = in.nda_signed;
@@ -76,9 +60,13 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Actor& b
   return rec;
 }
 
-Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const Actor& by) {
-  if (auto r = RequireAdmin(by); !r) return tl::unexpected(r.error());
+Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   const policy::Policy& p = *d_.policy;
+  if (duty.actions == 0 || (duty.actions & ~kAllDutyActions) != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "actions",
+                "name at least one of read, record, consent, withdraw, obligations");
+  }
   if (!p.FindPurpose(duty.purpose)) {
     return Fail(ErrorCode::kNotFound, "purpose", "'" + duty.purpose + "' is not a purpose");
   }
@@ -96,14 +84,25 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
     auto actor = txn.GetActor(duty.actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if ((*actor)->role == ActorRole::kAdmin) {
+      return Refuse("role_not_allowed", "actor",
+                    "an administrator acts on no subject: give the duty to an employee or system");
+    }
+    if ((*actor)->role == ActorRole::kSystem &&
+        std::find((*actor)->purposes.begin(), (*actor)->purposes.end(), duty.purpose) ==
+            (*actor)->purposes.end()) {
+      return Refuse("purpose_not_allowed_for_caller", "purpose",
+                    "the system does not act for purpose '" + duty.purpose + "'");
+    }
     if (auto r = txn.PutDuty(duty); !r) return tl::unexpected(r.error());
-    ledger::EventDraft ev{"duty.granted", std::nullopt, by.id, {}};
+    ledger::EventDraft ev{"duty.granted", std::nullopt, by.id(), {}};
     ev.data["actor"] = duty.actor_id;
     ev.data["purpose"] = duty.purpose;
     boost::json::array cats;
     for (const auto& c : duty.categories) cats.emplace_back(c);
     ev.data["categories"] = std::move(cats);
     ev.data["view"] = duty.full_view ? "full" : "masked";
+    ev.data["actions"] = DutyActionsText(duty.actions);
     if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
     return std::vector<index::Delta>{};
   });
@@ -112,8 +111,8 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
   return duty;
 }
 
-Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Actor& by) {
-  if (auto r = RequireAdmin(by); !r) return tl::unexpected(r.error());
+Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   auto random = crypto::RandomBytes(32);
   if (!random) return tl::unexpected(random.error());
   const std::string key = std::string(kKeyPrefix) + crypto::ToHex(*random);
@@ -127,7 +126,7 @@ Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Acto
         !r) {
       return tl::unexpected(r.error());
     }
-    ledger::EventDraft ev{"key.created", std::nullopt, by.id, {}};
+    ledger::EventDraft ev{"key.created", std::nullopt, by.id(), {}};
     ev.data["actor"] = actor_id;
     // The first 16 hex digits of the key's SHA-256 (the `hash` suffix marks
     // it as a digest for the ledger's personal-data guard).
@@ -139,10 +138,24 @@ Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Acto
   return key;
 }
 
-Result<std::vector<store::ActorRecord>> Engine::ListActors() {
+Result<std::vector<store::ActorRecord>> Engine::ListActors(const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsRead));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   return (*txn)->ListActors();
+}
+
+Result<std::shared_ptr<const Caller>> Engine::CallerFor(const std::string& actor_id) {
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  QORGAU_ASSIGN_OR_RETURN(auto actor, (*txn)->GetActor(actor_id));
+  if (!actor) {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "as",
+                                "no actor '" + actor_id + "' (see 'qorgau actor list')",
+                                "unauthenticated"});
+  }
+  QORGAU_ASSIGN_OR_RETURN(auto duties, (*txn)->GetDuties(actor_id));
+  return std::make_shared<const Caller>(Caller{std::move(*actor), std::move(duties)});
 }
 
 Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_key) {
@@ -195,40 +208,24 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
   for (const auto& c : asked) {
     if (!p.FindCategory(c)) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a category");
   }
-  auto subject = FindSubject(key);
+  auto subject = FindSubject(caller, key);
   if (!subject) return tl::unexpected(subject.error());
 
-  // The need-to-know rule, in order; the first that fails is the reason.
+  // The need-to-know rule (rules/permissions.h); the first that fails is
+  // the reason.
   const store::DutyRecord* duty = caller.Duty(purpose);
   std::vector<std::string> categories = asked;
   if (categories.empty() && duty) categories = duty->categories;
   std::string reason, why;
-  const bool employee = caller.actor.role != store::ActorRole::kSystem;
-  if (caller.actor.role == store::ActorRole::kAdmin) {
-    reason = "role_not_allowed";
-    why = "administrators manage actors and keys; they read no personal data by role";
-  } else if (employee && caller.actor.nda_signed.empty()) {
-    reason = "nda_not_signed";
-    why = "the employee has not signed the non-disclosure obligation (R-II.3)";
-  } else if (employee && caller.actor.liability_acknowledged.empty()) {
-    reason = "liability_not_acknowledged";
-    why = "the employee has not been warned of liability (R-VIII.2)";
-  } else if (!duty) {
-    reason = "no_duty";
-    why = "no duty of the caller covers purpose '" + purpose + "' (R-VIII.1)";
-  } else {
-    for (const auto& c : categories) {
-      if (std::find(duty->categories.begin(), duty->categories.end(), c) == duty->categories.end()) {
-        reason = "category_not_in_duty";
-        why = "the caller's duty for '" + purpose + "' does not cover '" + c + "' (R-VIII.1)";
-        break;
-      }
-    }
+  if (auto allowed = Authorize(p, caller, Action::kDataRead, {{purpose}, categories, {}});
+      !allowed) {
+    reason = allowed.error().reason;
+    why = allowed.error().message;
   }
   if (reason.empty()) {
     // Categories and subject first, from the index; the legal basis itself
     // is decided below, inside the transaction that records the read.
-    auto decision = Check(SubjectKey::Id(*subject), purpose, categories);
+    auto decision = Decide(*subject, purpose, categories);
     if (!decision) return tl::unexpected(decision.error());
     if (decision->reason == index::Reason::kCategoryNotAllowed ||
         decision->reason == index::Reason::kSubjectDestroyed) {
@@ -270,6 +267,7 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
       }
     }
     ledger::EventDraft ev{"access.read", *subject, caller.actor.id, {}};
+    ev.data["what"] = "data";
     ev.data["purpose"] = purpose;
     boost::json::array cats;
     for (const auto& c : categories) cats.emplace_back(c);
@@ -284,7 +282,7 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
     return tl::unexpected(Error{ErrorCode::kPermissionDenied, "purpose", why, reason});
   }
 
-  auto view = ShowSubject(SubjectKey::Id(*subject), duty->full_view);
+  auto view = ShowSubject(*subject, duty->full_view);
   if (!view) return view;
   std::erase_if(view->data, [&](const DataItem& d) {
     return std::find(categories.begin(), categories.end(), d.category) == categories.end();
@@ -297,12 +295,11 @@ Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& 
   if (!by_iin && key.kind != SubjectKey::Kind::kPhone) return FindSubject(key);
   const policy::Category* searched =
       d_.policy->FindCategoryByValue(by_iin ? ValueType::kIin : ValueType::kPhone);
-  bool covered = false;
-  for (const auto& duty : caller.duties) {
-    for (const auto& c : duty.categories) covered = covered || (searched && c == searched->id);
-  }
+  const Result<void> allowed =
+      Authorize(*d_.policy, caller, Action::kSubjectLookup, {{}, {searched ? searched->id : ""}, {}});
+  const bool covered = allowed.has_value();
   std::optional<SubjectId> found;
-  std::string reason = covered ? "need_to_know" : "no_duty";
+  std::string reason = covered ? "need_to_know" : allowed.error().reason;
   if (covered) {
     auto id = FindSubject(key);
     if (id) {
@@ -324,10 +321,13 @@ Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& 
   });
   if (!written) return tl::unexpected(written.error());
   if (!covered) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, by_iin ? "iin" : "phone",
-                                std::string("no duty of the caller covers '") +
-                                    (searched ? searched->id : "") + "', the category searched by (R-VIII.1)",
-                                "no_duty"});
+    Error e = allowed.error();
+    if (e.reason == "no_duty") {
+      e.field = by_iin ? "iin" : "phone";
+      e.message = std::string("no duty of the caller covers '") + (searched ? searched->id : "") +
+                  "', the category searched by (R-VIII.1)";
+    }
+    return tl::unexpected(std::move(e));
   }
   if (!found) {
     return Fail(ErrorCode::kNotFound, by_iin ? "iin" : "phone",
@@ -352,34 +352,44 @@ void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
   recorder_->Record(std::move(rows));
 }
 
-Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
+Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const SubjectKey& key) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAccessTrailRead));
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId subject, FindSubject(caller, key));
   if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  auto id = Resolve(**txn, key);
-  if (!id) return tl::unexpected(id.error());
+  const std::optional<SubjectId> id = subject;
   std::vector<AccessEntry> out;
   auto scanned = (*txn)->ScanSubjectEvents(*id, [&](const store::EventRecord& e) {
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(e.body, ec);
     if (ec || !v.is_object()) return;
     const auto& o = v.get_object();
-    const std::string type(o.at("type").as_string());
+    auto text = [](const boost::json::object& obj, const char* key) {
+      const auto* x = obj.if_contains(key);
+      return x && x->is_string() ? std::string(x->get_string()) : std::string();
+    };
+    const std::string type = text(o, "type");
     if (type != "access.read" && type != "access.lookup") return;
-    const auto& data = o.at("data").as_object();
+    const auto* data_value = o.if_contains("data");
+    if (!data_value || !data_value->is_object()) return;
+    const auto& data = data_value->get_object();
     AccessEntry a;
     a.seq = e.seq;
-    a.at = std::string(o.at("at").as_string());
-    a.actor = std::string(o.at("actor").as_string());
+    a.at = text(o, "at");
+    a.actor = text(o, "actor");
     a.type = type;
-    if (const auto* pu = data.if_contains("purpose"); pu && pu->is_string()) {
-      a.purpose = std::string(pu->as_string());
-    }
+    a.what = type == "access.lookup" ? "lookup" : text(data, "what");
+    if (a.what.empty()) a.what = "data";  // written before reads had kinds
+    a.purpose = text(data, "purpose");
     if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
-      for (const auto& c : cats->as_array()) a.categories.emplace_back(c.as_string());
+      for (const auto& c : cats->as_array()) {
+        if (c.is_string()) a.categories.emplace_back(c.get_string());
+      }
     }
-    a.allowed = data.at("allowed").as_bool();
-    a.reason = std::string(data.at("reason").as_string());
+    const auto* allowed = data.if_contains("allowed");
+    a.allowed = allowed && allowed->is_bool() && allowed->get_bool();
+    a.reason = text(data, "reason");
     out.push_back(std::move(a));
   });
   if (!scanned) return tl::unexpected(scanned.error());
@@ -405,6 +415,10 @@ Result<std::vector<AccessEntry>> Engine::AccessTrail(const SubjectKey& key) {
   // One trail in time order (the stamps are ISO 8601, so text order is time order).
   std::stable_sort(out.begin(), out.end(),
                    [](const AccessEntry& x, const AccessEntry& y) { return x.at < y.at; });
+  // Reading the trail is itself a read about the subject: recorded once
+  // the trail is read, so it appears in the next one.
+  txn->reset();
+  QORGAU_TRY(RecordRead(caller, subject, "access_trail", "", {}, Result<void>()));
   return out;
 }
 

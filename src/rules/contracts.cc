@@ -21,6 +21,21 @@ using policy::LegalBasis;
 using policy::ServiceKind;
 using store::ConsentState;
 
+// The purposes a service's consent covers: those resting on the contract
+// (consent by joining, R-III.3) or on consent; a purpose resting on law
+// needs no one's consent, so no one's duty to record it.
+void AddServiceScope(const policy::Policy& p, const policy::Service& service, Scope* scope) {
+  for (const auto& r : service.purposes) {
+    const policy::Purpose* pu = p.FindPurpose(r.id);
+    if (pu && pu->basis != LegalBasis::kLaw) scope->purposes.push_back(r.id);
+  }
+}
+Scope ServiceScope(const policy::Policy& p, const policy::Service& service) {
+  Scope scope;
+  AddServiceScope(p, service, &scope);
+  return scope;
+}
+
 std::string MethodId(const std::string& method) {
   if (method == "form") return "registration_form";
   if (method == "application") return "signed_application";
@@ -38,9 +53,9 @@ bool Granted(const std::vector<store::ConsentRecord>& consents, const std::strin
 Result<std::int64_t> Engine::PutService(store::Transaction& txn, SubjectId subject,
                                         const std::string& service, bool active,
                                         std::int64_t contract_id, const std::string& why,
-                                        const Actor& actor, std::vector<index::Delta>* deltas) {
+                                        const Caller& actor, std::vector<index::Delta>* deltas) {
   const UnixMillis now = d_.clock.Now();
-  ledger::EventDraft ev{active ? "service.enabled" : "service.disabled", subject, actor.id, {}};
+  ledger::EventDraft ev{active ? "service.enabled" : "service.disabled", subject, actor.id(), {}};
   ev.data["service"] = service;
   ev.data["contract"] = contract_id;
   ev.data["why"] = why;
@@ -53,7 +68,7 @@ Result<std::int64_t> Engine::PutService(store::Transaction& txn, SubjectId subje
   return event->seq;
 }
 
-Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const Actor& actor) {
+Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   const std::string method = MethodId(req.method);
   if (!p.FindContractMethod(method)) {
@@ -74,6 +89,14 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
   }
   if (!req.evidence.empty()) {
     if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+  }
+  // Joining gives consent to every purpose of the services joined (R-III.3):
+  // the caller must be one who records consent for each of them.
+  {
+    Scope scope;
+    for (const auto& id : req.services) AddServiceScope(p, *p.FindService(id), &scope);
+    QORGAU_TRY(Authorize(p, actor, Action::kContractJoin, scope));
+    QORGAU_TRY(AuthorizeKey(actor, req.subject));
   }
 
   ContractOutcome out;
@@ -110,7 +133,7 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
         if (b == LegalBasis::kConsent) consent_purposes.insert(r.id);
       }
     }
-    ledger::EventDraft ev{"contract.joined", *id, actor.id, {}};
+    ledger::EventDraft ev{"contract.joined", *id, actor.id(), {}};
     ev.data["contract"] = *contract;
     ev.data["method"] = method;
     ev.data["evidence"] = evidence;
@@ -150,10 +173,12 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const A
   return out;
 }
 
-Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Actor& actor) {
+Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   const policy::Service* service = p.FindService(req.service);
   if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
+  QORGAU_TRY(Authorize(p, actor, Action::kServiceEnable, ServiceScope(p, *service)));
+  QORGAU_TRY(AuthorizeKey(actor, req.subject));
   if (!req.application.empty()) {
     if (auto r = CheckReference(req.application, "application"); !r) return tl::unexpected(r.error());
   }
@@ -234,10 +259,11 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ac
   return out;
 }
 
-Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const Actor& actor) {
-  if (!d_.policy->FindService(req.service)) {
-    return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
-  }
+Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const Caller& actor) {
+  const policy::Service* service = d_.policy->FindService(req.service);
+  if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
+  QORGAU_TRY(Authorize(*d_.policy, actor, Action::kServiceDisable, ServiceScope(*d_.policy, *service)));
+  QORGAU_TRY(AuthorizeKey(actor, req.subject));
   ServiceOutcome out{0, req.service, false, {}, 0};
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
@@ -261,12 +287,22 @@ Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const A
   return out;
 }
 
-Result<std::vector<store::SubscriptionRecord>> Engine::ListServices(const SubjectKey& key) {
+Result<std::vector<store::SubscriptionRecord>> Engine::ListServices(const Caller& caller,
+                                                                    const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, FindSubject(caller, key));
+  QORGAU_TRY(RecordRead(caller, id, "services", "", {},
+                        Authorize(*d_.policy, caller, Action::kServicesRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  auto id = Resolve(**txn, key);
-  if (!id) return tl::unexpected(id.error());
-  return (*txn)->GetSubscriptions(*id);
+  QORGAU_ASSIGN_OR_RETURN(auto subs, (*txn)->GetSubscriptions(id));
+  // Need to know: only the services one of whose purposes the caller serves.
+  std::erase_if(subs, [&](const store::SubscriptionRecord& sub) {
+    const policy::Service* service = d_.policy->FindService(sub.service);
+    if (!service) return true;
+    return std::none_of(service->purposes.begin(), service->purposes.end(),
+                        [&](const policy::Ref& r) { return caller.SeesPurpose(r.id); });
+  });
+  return subs;
 }
 
 }  // namespace qorgau::rules

@@ -39,7 +39,7 @@ Engine::~Engine() = default;
 
 Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy::Policy& policy,
                            const std::map<std::string, std::string>& files,
-                           const std::string& main_file, const Actor& actor) {
+                           const std::string& main_file, const std::string& actor_id) {
   auto hash = EditionHash(files);
   if (!hash) return tl::unexpected(hash.error());
   auto txn = store.Begin(store::Store::Mode::kWrite);
@@ -55,13 +55,29 @@ Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy
   const UnixMillis now = clock.Now();
   store::EditionRecord rec{policy.edition.number, main_file, *hash, now, files};
   if (auto r = (*txn)->PutEdition(rec); !r) return tl::unexpected(r.error());
-  ledger::EventDraft ev{"policy.published", std::nullopt, actor.id, {}};
+  ledger::EventDraft ev{"policy.published", std::nullopt, actor_id, {}};
   ev.data["edition"] = policy.edition.number;
   ev.data["hash"] = crypto::ToHex(*hash);
   ev.data["effective_date"] = FormatDate(policy.edition.effective_date);
   if (auto e = ledger::Append(**txn, now, ev); !e) return tl::unexpected(e.error());
   if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
   return policy.edition.number;
+}
+
+Result<void> CreateConsoleActor(store::Store& store, const Clock& clock) {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store.Begin(store::Store::Mode::kWrite));
+  const UnixMillis now = clock.Now();
+  const store::ActorRecord console{std::string(kConsoleActor), ActorRole::kAdmin,
+                                   "Administrator at the console", "", "", {}, now};
+  QORGAU_TRY(txn->PutActor(console));
+  ledger::EventDraft ev{"actor.created", std::nullopt, "init", {}};
+  ev.data["actor"] = console.id;
+  ev.data["role"] = ActorRoleName(console.role);
+  ev.data["nda_signed"] = "";
+  ev.data["liability_acknowledged"] = "";
+  ev.data["purposes"] = boost::json::array();
+  QORGAU_TRY(ledger::Append(*txn, now, ev));
+  return txn->Commit();
 }
 
 Result<SubjectId> Engine::Resolve(store::Transaction& txn, const SubjectKey& key) {
@@ -136,13 +152,60 @@ std::string Engine::SignReceipt(const report::ReceiptInput& in) {
   return *body;
 }
 
-Result<std::string> Engine::Receipt(std::int64_t seq) {
-  auto txn = d_.store.Begin(store::Store::Mode::kRead);
-  if (!txn) return tl::unexpected(txn.error());
-  auto r = (*txn)->GetReceipt(seq);
-  if (!r) return tl::unexpected(r.error());
-  if (!*r) return Fail(ErrorCode::kNotFound, "event", "no receipt was issued with this event");
-  return (*r)->body;
+Result<std::string> Engine::Receipt(const Caller& caller, std::int64_t seq) {
+  std::optional<store::ReceiptRecord> found;
+  {
+    auto txn = d_.store.Begin(store::Store::Mode::kRead);
+    if (!txn) return tl::unexpected(txn.error());
+    QORGAU_ASSIGN_OR_RETURN(found, (*txn)->GetReceipt(seq));
+  }
+  // Refused and missing answer alike, so receipts cannot be enumerated by
+  // seq without a duty for what they are about.
+  auto denied = [] {
+    return Fail(ErrorCode::kNotFound, "event", "no receipt was issued with this event");
+  };
+  if (!found) {
+    QORGAU_TRY(Authorize(*d_.policy, caller, Action::kReceiptRead));
+    return denied();
+  }
+  Scope scope;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(found->body, ec);
+  if (const auto* o = ec ? nullptr : v.if_object()) {
+    if (const auto* ps = o->if_contains("purposes"); ps && ps->is_array()) {
+      for (const auto& p : ps->get_array()) {
+        if (const auto* id = p.is_object() ? p.get_object().if_contains("id") : nullptr;
+            id && id->is_string()) {
+          scope.purposes.emplace_back(id->get_string());
+        } else if (p.is_string()) {
+          scope.purposes.emplace_back(p.get_string());
+        }
+      }
+    }
+  }
+  QORGAU_TRY(RecordRead(caller, found->subject_id, "receipt", "", {},
+                        Authorize(*d_.policy, caller, Action::kReceiptRead, scope)));
+  return found->body;
+}
+
+Result<void> Engine::RecordRead(const Caller& caller, SubjectId subject, std::string_view what,
+                                const std::string& purpose,
+                                const std::vector<std::string>& categories,
+                                const Result<void>& refusal) {
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    ledger::EventDraft ev{"access.read", subject, caller.id(), {}};
+    ev.data["what"] = what;
+    if (!purpose.empty()) ev.data["purpose"] = purpose;
+    boost::json::array cats;
+    for (const auto& c : categories) cats.emplace_back(c);
+    ev.data["categories"] = std::move(cats);
+    ev.data["allowed"] = refusal.has_value();
+    ev.data["reason"] = refusal ? "need_to_know" : refusal.error().reason;
+    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return refusal;
 }
 
 Result<SubjectId> Engine::FindSubject(const SubjectKey& key) {
@@ -151,7 +214,20 @@ Result<SubjectId> Engine::FindSubject(const SubjectKey& key) {
   return Resolve(**txn, key);
 }
 
-Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& actor) {
+Result<SubjectId> Engine::FindSubject(const Caller& caller, const SubjectKey& key) {
+  if (key.kind == SubjectKey::Kind::kId) return FindSubject(key);
+  return LookupSubject(caller, key);
+}
+
+Result<void> Engine::AuthorizeKey(const Caller& caller, const SubjectKey& key) {
+  if (key.kind == SubjectKey::Kind::kId) return {};
+  const bool by_iin = key.kind == SubjectKey::Kind::kIin;
+  const policy::Category* c =
+      d_.policy->FindCategoryByValue(by_iin ? ValueType::kIin : ValueType::kPhone);
+  return Authorize(*d_.policy, caller, Action::kSubjectLookup, {{}, {c ? c->id : ""}, {}});
+}
+
+Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   if (!IsProvenance(input.provenance)) {
     return Fail(ErrorCode::kInvalidArgument, "provenance",
@@ -195,6 +271,11 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
     if (!v) return tl::unexpected(v.error());
     values[category] = *v;
   }
+  {
+    Scope scope;
+    for (const auto& [category, value] : values) scope.categories.push_back(category);
+    QORGAU_TRY(Authorize(p, actor, Action::kSubjectAdd, scope));
+  }
   auto iin_index = d_.keys.BlindIndex("iin", *iin);
   auto phone_index = d_.keys.BlindIndex("phone", *phone);
   if (!iin_index) return tl::unexpected(iin_index.error());
@@ -216,7 +297,7 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
       if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
       categories.emplace_back(category);
     }
-    ledger::EventDraft ev{"subject.added", *id, actor.id, {}};
+    ledger::EventDraft ev{"subject.added", *id, actor.id(), {}};
     ev.data["categories"] = std::move(categories);
     ev.data["provenance"] = input.provenance;
     if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
@@ -229,10 +310,12 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Actor& act
 
 Result<std::int64_t> Engine::PutData(const SubjectKey& key, const std::string& category,
                                      const std::string& value, const std::string& provenance,
-                                     const Actor& actor) {
+                                     const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   const policy::Category* c = p.FindCategory(category);
   if (!c) return Fail(ErrorCode::kNotFound, "category", "'" + category + "' is not a data category");
+  QORGAU_TRY(Authorize(p, actor, Action::kDataRecord, {{}, {category}, {}}));
+  QORGAU_TRY(AuthorizeKey(actor, key));
   if (c->value == ValueType::kIin || c->value == ValueType::kPhone) {
     return Refuse("identity_key", "category",
                   "the IIN and the phone number identify the subject and are set at registration");
@@ -267,7 +350,7 @@ Result<std::int64_t> Engine::PutData(const SubjectKey& key, const std::string& c
     const UnixMillis now = d_.clock.Now();
     store::PersonalDataRecord rec{*id, category, std::move(*sealed), provenance, now};
     if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
-    ledger::EventDraft ev{"data.recorded", *id, actor.id, {}};
+    ledger::EventDraft ev{"data.recorded", *id, actor.id(), {}};
     ev.data["category"] = category;
     ev.data["provenance"] = provenance;
     if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
@@ -294,39 +377,23 @@ Result<SubjectView> Engine::View(store::Transaction& txn, const store::SubjectRe
   return view;
 }
 
-Result<SubjectView> Engine::ShowSubject(const SubjectKey& key, bool full) {
+Result<SubjectView> Engine::ShowSubject(SubjectId id, bool full) {
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  auto id = Resolve(**txn, key);
-  if (!id) return tl::unexpected(id.error());
-  auto s = (*txn)->GetSubject(*id);
-  if (!s) return tl::unexpected(s.error());
-  return View(**txn, **s, full);
-}
-
-Result<std::vector<SubjectView>> Engine::ListSubjects(SubjectId after, size_t limit, bool full) {
-  auto txn = d_.store.Begin(store::Store::Mode::kRead);
-  if (!txn) return tl::unexpected(txn.error());
-  auto subjects = (*txn)->ListSubjects(after, limit);
-  if (!subjects) return tl::unexpected(subjects.error());
-  std::vector<SubjectView> out;
-  for (const auto& s : *subjects) {
-    auto v = View(**txn, s, full);
-    if (!v) return tl::unexpected(v.error());
-    out.push_back(std::move(*v));
-  }
-  return out;
+  QORGAU_ASSIGN_OR_RETURN(auto s, (*txn)->GetSubject(id));
+  if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+  return View(**txn, *s, full);
 }
 
 Result<std::int64_t> Engine::PutConsent(store::Transaction& txn, SubjectId subject,
                                         const std::string& purpose, ConsentState to,
                                         const std::string& channel, const std::string& evidence,
-                                        const Actor& actor, std::vector<index::Delta>* deltas) {
+                                        const Caller& actor, std::vector<index::Delta>* deltas) {
   const policy::Policy& p = *d_.policy;
   const policy::Purpose* pu = p.FindPurpose(purpose);
   const UnixMillis now = d_.clock.Now();
   const bool grant = to == ConsentState::kGranted;
-  ledger::EventDraft ev{grant ? "consent.granted" : "consent.withdrawn", subject, actor.id, {}};
+  ledger::EventDraft ev{grant ? "consent.granted" : "consent.withdrawn", subject, actor.id(), {}};
   ev.data["purpose"] = purpose;
   ev.data["basis"] = std::string(policy::LegalBasisName(pu->basis));
   ev.data["edition"] = p.edition.number;
@@ -343,9 +410,11 @@ Result<std::int64_t> Engine::PutConsent(store::Transaction& txn, SubjectId subje
   return event->seq;
 }
 
-Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Actor& actor) {
+Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   if (auto r = CheckConsentPurpose(p, req.purpose); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(Authorize(p, actor, Action::kConsentGrant, {{req.purpose}, {}, {}}));
+  QORGAU_TRY(AuthorizeKey(actor, req.subject));
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a consent channel");
   }
@@ -381,7 +450,7 @@ Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Act
   return out;
 }
 
-Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& req, const Actor& actor) {
+Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& req, const Caller& actor) {
   WithdrawalRequest w{req.subject, req.channel, req.evidence, {}, {req.purpose}, false};
   auto plan = Withdraw(w, actor);
   if (!plan) return tl::unexpected(plan.error());
@@ -389,15 +458,20 @@ Result<ConsentOutcome> Engine::WithdrawConsent(const ConsentRequest& req, const 
                         d_.policy->edition.number, plan->revision, plan->receipt};
 }
 
-Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const SubjectKey& key) {
+Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const Caller& caller,
+                                                               const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, FindSubject(caller, key));
+  QORGAU_TRY(RecordRead(caller, id, "consents", "", {},
+                        Authorize(*d_.policy, caller, Action::kConsentsRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  auto id = Resolve(**txn, key);
-  if (!id) return tl::unexpected(id.error());
-  return (*txn)->GetConsents(*id);
+  QORGAU_ASSIGN_OR_RETURN(auto consents, (*txn)->GetConsents(id));
+  std::erase_if(consents, [&](const store::ConsentRecord& c) { return !caller.SeesPurpose(c.purpose); });
+  return consents;
 }
 
-Result<ledger::VerifyReport> Engine::VerifyLedger() {
+Result<ledger::VerifyReport> Engine::VerifyLedger(const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditVerify));
   if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());

@@ -32,6 +32,7 @@
 #include "policy/policy.h"
 #include "report/receipt.h"
 #include "rules/decision_recorder.h"
+#include "rules/permissions.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -49,21 +50,6 @@ struct EngineDeps {
   std::shared_ptr<const policy::Policy> policy;  // the edition in force
 };
 
-// Who asks: "cli" (the operator at the console, an administrator), or an
-// authenticated actor of the API.
-struct Actor {
-  std::string id = "cli";
-  store::ActorRole role = store::ActorRole::kAdmin;
-};
-
-// An authenticated caller: the actor and its duties (R-VIII.1).
-struct Caller {
-  store::ActorRecord actor;
-  std::vector<store::DutyRecord> duties;
-  Actor AsActor() const { return {actor.id, actor.role}; }
-  const store::DutyRecord* Duty(std::string_view purpose) const;
-};
-
 struct ActorInput {
   std::string id;
   store::ActorRole role = store::ActorRole::kEmployee;
@@ -78,7 +64,8 @@ struct AccessEntry {
   std::int64_t seq = 0;
   std::string at;
   std::string actor;
-  std::string type;  // access.read, decision.made
+  std::string type;  // access.read, access.lookup, decision.made
+  std::string what;  // what was read: data, consents, services, obligations, receipt, ...
   std::string purpose;
   std::vector<std::string> categories;
   bool allowed = false;
@@ -215,7 +202,14 @@ struct WithdrawalPlan {
 // first publication also starts the ledger.
 Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy::Policy& policy,
                            const std::map<std::string, std::string>& files,
-                           const std::string& main_file, const Actor& actor);
+                           const std::string& main_file, const std::string& actor_id);
+
+// The actor that `init` creates: an administrator at the console of the
+// data directory, the CLI's default `--as`.
+inline constexpr std::string_view kConsoleActor = "console";
+// Creates it, at init: the first administrator, from whom every other
+// actor, duty and key comes (actor.created, by "init").
+Result<void> CreateConsoleActor(store::Store& store, const Clock& clock);
 
 // Tenge as text to tiyn: "12500" -> 1250000, "12500.5" -> 1250050.
 Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field);
@@ -228,56 +222,77 @@ class Engine {
   const policy::Policy& policy() const { return *d_.policy; }
   const index::DecisionIndex& index() const { return d_.index; }
 
+  // Every command takes the caller and is authorized by rules/permissions.h
+  // before it reads or writes anything; a refusal is kPermissionDenied with
+  // a stable reason. Every read about a subject is recorded in the ledger
+  // (access.read), allowed or not, before the answer.
+
+  // The caller an actor id acts as, from the store (the CLI's --as); an
+  // unknown or disabled actor is kUnauthenticated.
+  Result<std::shared_ptr<const Caller>> CallerFor(const std::string& actor_id);
+
   // Subjects (engine.cc).
-  Result<SubjectId> AddSubject(const SubjectInput& input, const Actor& actor);
-  Result<SubjectView> ShowSubject(const SubjectKey& key, bool full);
-  Result<std::vector<SubjectView>> ListSubjects(SubjectId after, size_t limit, bool full);
-  Result<SubjectId> FindSubject(const SubjectKey& key);
+  Result<SubjectId> AddSubject(const SubjectInput& input, const Caller& caller);
   // Records one value of a category for a subject (R-IV.1, R-X.1). Refused
   // when no active service of the subject's contracts needs the category
   // (R-IV.2: only the minimum the contracts need is collected). The IIN and
   // phone, by which the subject is found, are set at registration.
   Result<std::int64_t> PutData(const SubjectKey& key, const std::string& category,
                                const std::string& value, const std::string& provenance,
-                               const Actor& actor);
+                               const Caller& caller);
 
   // Consents (engine.cc). R-III.1, R-III.4: consent to a purpose whose basis
   // is consent, through a declared channel, with its evidence.
-  Result<ConsentOutcome> GrantConsent(const ConsentRequest& request, const Actor& actor);
+  Result<ConsentOutcome> GrantConsent(const ConsentRequest& request, const Caller& caller);
   // A withdrawal of one purpose: the same rules as Withdraw (R-VI).
-  Result<ConsentOutcome> WithdrawConsent(const ConsentRequest& request, const Actor& actor);
-  Result<std::vector<store::ConsentRecord>> ListConsents(const SubjectKey& key);
+  Result<ConsentOutcome> WithdrawConsent(const ConsentRequest& request, const Caller& caller);
+  // The consents of the purposes the caller's duties cover.
+  Result<std::vector<store::ConsentRecord>> ListConsents(const Caller& caller,
+                                                         const SubjectKey& key);
 
   // Contracts and services (contracts.cc). R-III.2, R-III.3, R-VI.5.
-  Result<ContractOutcome> JoinContract(const ContractRequest& request, const Actor& actor);
-  Result<ServiceOutcome> EnableService(const ServiceRequest& request, const Actor& actor);
-  Result<ServiceOutcome> DisableService(const ServiceRequest& request, const Actor& actor);
-  Result<std::vector<store::SubscriptionRecord>> ListServices(const SubjectKey& key);
+  Result<ContractOutcome> JoinContract(const ContractRequest& request, const Caller& caller);
+  Result<ServiceOutcome> EnableService(const ServiceRequest& request, const Caller& caller);
+  Result<ServiceOutcome> DisableService(const ServiceRequest& request, const Caller& caller);
+  // The services one of whose purposes the caller's duties cover.
+  Result<std::vector<store::SubscriptionRecord>> ListServices(const Caller& caller,
+                                                              const SubjectKey& key);
 
   // Obligations (obligations.cc). R-VI.3.
   Result<store::ObligationRecord> OpenObligation(const ObligationRequest& request,
-                                                 const Actor& actor);
-  Result<store::ObligationRecord> CloseObligation(const std::string& ref, const Actor& actor);
+                                                 const Caller& caller);
+  Result<store::ObligationRecord> CloseObligation(const std::string& ref, const Caller& caller);
   // CSV with the header action,iin,kind,ref,amount; all rows or none.
-  Result<ImportReport> ImportObligations(std::string_view csv, const Actor& actor);
-  Result<std::vector<store::ObligationRecord>> ListObligations(const SubjectKey& key);
+  Result<ImportReport> ImportObligations(std::string_view csv, const Caller& caller);
+  // Debts and instalments for an 'obligations' duty, legal holds for the
+  // roles that handle them.
+  Result<std::vector<store::ObligationRecord>> ListObligations(const Caller& caller,
+                                                               const SubjectKey& key);
 
   // Withdrawal (withdrawal.cc). R-VI.1 - R-VI.4.
-  Result<WithdrawalPlan> Withdraw(const WithdrawalRequest& request, const Actor& actor);
+  Result<WithdrawalPlan> Withdraw(const WithdrawalRequest& request, const Caller& caller);
 
-  // Decisions (decisions.cc).
-  Result<index::Decision> Check(const SubjectKey& key, const std::string& purpose,
+  // Decisions (decisions.cc), recorded in the decision log.
+  Result<index::Decision> Check(const Caller& caller, const SubjectKey& key,
+                                const std::string& purpose,
                                 const std::vector<std::string>& categories);
-  Result<index::Audience> SelectAudience(const std::string& purpose, bool exclude_obligations,
+  // Decisions for many subjects by id (unknown ids answer unknown_subject),
+  // recorded like Check's; `out` has one slot per id.
+  Result<void> CheckMany(const Caller& caller, std::span<const SubjectId> ids,
+                         const std::string& purpose, const std::vector<std::string>& categories,
+                         std::span<index::Decision> out);
+  // The audience of a purpose; recorded (access.audience) with its size.
+  Result<index::Audience> SelectAudience(const Caller& caller, const std::string& purpose,
+                                         bool exclude_obligations,
                                          const std::vector<SubjectId>* among);
 
   // Actors, duties and keys (access.cc). Only an administrator may manage
   // them (R-II.3, R-VIII).
-  Result<store::ActorRecord> PutActor(const ActorInput& input, const Actor& by);
-  Result<store::DutyRecord> GrantDuty(const store::DutyRecord& duty, const Actor& by);
+  Result<store::ActorRecord> PutActor(const ActorInput& input, const Caller& by);
+  Result<store::DutyRecord> GrantDuty(const store::DutyRecord& duty, const Caller& by);
   // A new API key for the actor, returned once; only its SHA-256 is kept.
-  Result<std::string> CreateApiKey(const std::string& actor_id, const Actor& by);
-  Result<std::vector<store::ActorRecord>> ListActors();
+  Result<std::string> CreateApiKey(const std::string& actor_id, const Caller& by);
+  Result<std::vector<store::ActorRecord>> ListActors(const Caller& by);
   // The caller a key belongs to; cached (shared, immutable) until actors,
   // duties or keys change.
   Result<std::shared_ptr<const Caller>> Authenticate(std::string_view api_key);
@@ -301,11 +316,12 @@ class Engine {
                        const std::vector<std::string>& categories,
                        std::span<const SubjectId> subjects,
                        std::span<const index::Decision> decisions);
-  Result<std::vector<AccessEntry>> AccessTrail(const SubjectKey& key);
+  Result<std::vector<AccessEntry>> AccessTrail(const Caller& caller, const SubjectKey& key);
 
-  Result<ledger::VerifyReport> VerifyLedger();
-  // The receipt issued with ledger event `seq`.
-  Result<std::string> Receipt(std::int64_t seq);
+  Result<ledger::VerifyReport> VerifyLedger(const Caller& caller);
+  // The receipt issued with ledger event `seq`, for a caller with a duty
+  // for each of its purposes (or the data protection officer).
+  Result<std::string> Receipt(const Caller& caller, std::int64_t seq);
 
  private:
   // A command's writes: they return the index deltas to apply once durable.
@@ -315,16 +331,33 @@ class Engine {
   Result<std::int64_t> Write(const WriteBody& body);
 
   Result<SubjectId> Resolve(store::Transaction& txn, const SubjectKey& key);
+  Result<SubjectId> FindSubject(const SubjectKey& key);
+  // By id, or by IIN or phone as a recorded lookup (LookupSubject).
+  Result<SubjectId> FindSubject(const Caller& caller, const SubjectKey& key);
+  // Naming a subject by IIN or phone needs the lookup right (R-VIII.1).
+  Result<void> AuthorizeKey(const Caller& caller, const SubjectKey& key);
+  Result<SubjectView> ShowSubject(SubjectId id, bool full);
+  // The index's ordinal of a purpose; kNotFound names the edition.
+  Result<int> PurposeOrdinal(const std::string& purpose) const;
+  // The index's decision, without authorization or record.
+  Result<index::Decision> Decide(SubjectId id, const std::string& purpose,
+                                 const std::vector<std::string>& categories);
+  // A read about a subject in the ledger (access.read, `what` read), with
+  // the refusal's reason when `refusal` is set; returns `refusal` itself or
+  // success, so a caller can `return RecordRead(...)`.
+  Result<void> RecordRead(const Caller& caller, SubjectId subject, std::string_view what,
+                          const std::string& purpose, const std::vector<std::string>& categories,
+                          const Result<void>& refusal);
   Result<SubjectView> View(store::Transaction& txn, const store::SubjectRecord& s, bool full);
   // Records one consent change and its event; the index delta is appended.
   Result<std::int64_t> PutConsent(store::Transaction& txn, SubjectId subject,
                                   const std::string& purpose, store::ConsentState to,
                                   const std::string& channel, const std::string& evidence,
-                                  const Actor& actor, std::vector<index::Delta>* deltas);
+                                  const Caller& actor, std::vector<index::Delta>* deltas);
   Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
                                   const std::string& service, bool active,
                                   std::int64_t contract_id, const std::string& why,
-                                  const Actor& actor, std::vector<index::Delta>* deltas);
+                                  const Caller& actor, std::vector<index::Delta>* deltas);
   // A receipt in two steps, so that signing stays out of the writer thread:
   // PrepareReceipt, inside the change's transaction, stamps the input with
   // the change's last ledger event; SignReceipt, after the commit and on the
@@ -333,6 +366,9 @@ class Engine {
   // failed; the change itself is committed either way.
   Result<report::ReceiptInput> PrepareReceipt(store::Transaction& txn, report::ReceiptInput input);
   std::string SignReceipt(const report::ReceiptInput& input);
+  // One row of an obligation import looked a subject up by IIN.
+  Result<void> RecordImportLookup(store::Transaction& txn, const Caller& caller, SubjectId subject,
+                                  UnixMillis at);
   Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
                               const WithdrawalRequest& request);
 

@@ -59,7 +59,9 @@ Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field) 
 }
 
 Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& req,
-                                                       const Actor& actor) {
+                                                       const Caller& actor) {
+  QORGAU_TRY(Authorize(*d_.policy, actor, Action::kObligationOpen, {{}, {}, req.kind}));
+  QORGAU_TRY(AuthorizeKey(actor, req.subject));
   auto amount = CheckRequest(req);
   if (!amount) return tl::unexpected(amount.error());
   store::ObligationRecord rec;
@@ -67,7 +69,7 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     const UnixMillis now = d_.clock.Now();
-    ledger::EventDraft ev{"obligation.opened", *id, actor.id, {}};
+    ledger::EventDraft ev{"obligation.opened", *id, actor.id(), {}};
     ev.data["ref"] = req.ref;
     ev.data["kind"] = store::ObligationKindName(req.kind);
     if (*amount) ev.data["amount_tiyn"] = **amount;
@@ -81,16 +83,23 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
   return rec;
 }
 
-Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, const Actor& actor) {
+Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, const Caller& actor) {
   if (auto r = CheckReference(ref, "ref"); !r) return tl::unexpected(r.error());
+  // Without any obligations right the caller learns nothing, not even
+  // whether the reference exists.
+  if (auto debts = Authorize(*d_.policy, actor, Action::kObligationClose, {});
+      !debts && !HandlesLegalHolds(*d_.policy, actor)) {
+    return tl::unexpected(debts.error());
+  }
   store::ObligationRecord rec;
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto found = txn.GetObligation(ref);
     if (!found) return tl::unexpected(found.error());
     if (!*found) return Fail(ErrorCode::kNotFound, "ref", "no obligation with this reference");
+    QORGAU_TRY(Authorize(*d_.policy, actor, Action::kObligationClose, {{}, {}, (*found)->kind}));
     if ((*found)->closed_at) return Refuse("obligation_closed", "ref", "the obligation is already closed");
     const UnixMillis now = d_.clock.Now();
-    ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id, {}};
+    ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id(), {}};
     ev.data["ref"] = ref;
     if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
     if (auto r = txn.CloseObligation(ref, now); !r) return tl::unexpected(r.error());
@@ -102,7 +111,12 @@ Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, 
   return rec;
 }
 
-Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor& actor) {
+Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Caller& actor) {
+  // Rows name subjects by IIN: importing needs the right to look them up,
+  // so that a refused import cannot tell who is a subscriber.
+  const policy::Category* iin_category = d_.policy->FindCategoryByValue(ValueType::kIin);
+  QORGAU_TRY(Authorize(*d_.policy, actor, Action::kObligationImport,
+                       {{}, {iin_category ? iin_category->id : ""}, {}}));
   ImportReport report;
   auto rows = ParseCsv(csv);
   if (!rows) {
@@ -159,6 +173,11 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
         problem(row.line, ok.error());
         continue;
       }
+      if (auto ok = Authorize(*d_.policy, actor, Action::kObligationOpen, {{}, {}, r.req.kind});
+          !ok) {
+        problem(row.line, ok.error());
+        continue;
+      }
     } else if (auto ok = CheckReference(row.fields[3], "ref"); !ok) {
       problem(row.line, ok.error());
       continue;
@@ -183,8 +202,9 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
       if (r.open) {
         auto id = Resolve(txn, r.req.subject);
         if (!id) return fail(id.error());
+        QORGAU_TRY(RecordImportLookup(txn, actor, *id, now));
         auto amount = CheckRequest(r.req);
-        ledger::EventDraft ev{"obligation.opened", *id, actor.id, {}};
+        ledger::EventDraft ev{"obligation.opened", *id, actor.id(), {}};
         ev.data["ref"] = r.req.ref;
         ev.data["kind"] = store::ObligationKindName(r.req.kind);
         ev.data["source"] = "import";
@@ -201,11 +221,16 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
         if (!*found) return fail(Error{ErrorCode::kNotFound, "ref", "no obligation with this reference"});
         auto id = Resolve(txn, r.req.subject);
         if (!id) return fail(id.error());
+        QORGAU_TRY(RecordImportLookup(txn, actor, *id, now));
         if (*id != (*found)->subject_id) {
           return fail(Error{ErrorCode::kInvalidArgument, "ref", "belongs to another subject than the row's IIN"});
         }
         if ((*found)->closed_at) return fail(Error{ErrorCode::kFailedPrecondition, "ref", "already closed"});
-        ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id, {}};
+        if (auto ok = Authorize(*d_.policy, actor, Action::kObligationClose, {{}, {}, (*found)->kind});
+            !ok) {
+          return fail(ok.error());
+        }
+        ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id(), {}};
         ev.data["ref"] = r.req.ref;
         ev.data["source"] = "import";
         if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
@@ -220,16 +245,48 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Actor
     if (written.error().code == ErrorCode::kIo) return tl::unexpected(written.error());
     report.opened = report.closed = 0;
     report.problems.push_back(written.error().message);
+    // The rows looked up before the failing one were rolled back with it;
+    // that an import was attempted, and failed, stays in the trail.
+    auto recorded = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+      ledger::EventDraft ev{"access.lookup", std::nullopt, actor.id(), {}};
+      ev.data["by"] = "iin";
+      ev.data["source"] = "import";
+      ev.data["allowed"] = true;
+      ev.data["found"] = false;
+      ev.data["reason"] = "import_refused";
+      QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
+      return std::vector<index::Delta>{};
+    });
+    if (!recorded) return tl::unexpected(recorded.error());
   }
   return report;
 }
 
-Result<std::vector<store::ObligationRecord>> Engine::ListObligations(const SubjectKey& key) {
+Result<void> Engine::RecordImportLookup(store::Transaction& txn, const Caller& caller,
+                                        SubjectId subject, UnixMillis at) {
+  ledger::EventDraft ev{"access.lookup", subject, caller.id(), {}};
+  ev.data["by"] = "iin";
+  ev.data["source"] = "import";
+  ev.data["allowed"] = true;
+  ev.data["found"] = true;
+  ev.data["reason"] = "need_to_know";
+  QORGAU_TRY(ledger::Append(txn, at, ev));
+  return {};
+}
+
+Result<std::vector<store::ObligationRecord>> Engine::ListObligations(const Caller& caller,
+                                                                    const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, FindSubject(caller, key));
+  QORGAU_TRY(RecordRead(caller, id, "obligations", "", {},
+                        Authorize(*d_.policy, caller, Action::kObligationsRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  auto id = Resolve(**txn, key);
-  if (!id) return tl::unexpected(id.error());
-  return (*txn)->GetObligations(*id, /*open_only=*/false);
+  QORGAU_ASSIGN_OR_RETURN(auto list, (*txn)->GetObligations(id, /*open_only=*/false));
+  // Debts and instalments to the 'obligations' duty, legal holds to their role.
+  std::erase_if(list, [&](const store::ObligationRecord& o) {
+    return !Authorize(*d_.policy, caller, Action::kObligationsRead, {{}, {}, o.kind});
+  });
+  return list;
 }
 
 }  // namespace qorgau::rules

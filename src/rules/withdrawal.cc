@@ -121,7 +121,7 @@ Result<WithdrawalPlan> Engine::Plan(store::Transaction& txn, SubjectId subject,
   return plan;
 }
 
-Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Actor& actor) {
+Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a channel");
@@ -135,13 +135,43 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Acto
   if (!req.preview) {
     if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
   }
+  // What the caller asked to withdraw must be theirs to withdraw; what the
+  // plan then ends is checked again below (an "everything" withdrawal ends
+  // every consent in force, and each needs the caller's duty).
+  const Action action = req.preview ? Action::kWithdrawalPreview : Action::kConsentWithdraw;
+  {
+    Scope asked{req.purposes, {}, {}};
+    for (const auto& sid : req.services) {
+      if (const policy::Service* s = p.FindService(sid)) {
+        for (const auto& r : s->purposes) {
+          if (p.FindPurpose(r.id)->basis == LegalBasis::kConsent) asked.purposes.push_back(r.id);
+        }
+      }
+    }
+    QORGAU_TRY(Authorize(p, actor, action, asked));
+    QORGAU_TRY(AuthorizeKey(actor, req.subject));
+  }
+  auto authorize_plan = [&](const WithdrawalPlan& plan) {
+    Scope scope{plan.consents_end, {}, {}};
+    for (const auto& sid : plan.services_off) {
+      for (const auto& r : p.FindService(sid)->purposes) scope.purposes.push_back(r.id);
+    }
+    return Authorize(p, actor, action, scope);
+  };
 
   if (req.preview) {
-    auto txn = d_.store.Begin(store::Store::Mode::kRead);
-    if (!txn) return tl::unexpected(txn.error());
-    auto id = Resolve(**txn, req.subject);
-    if (!id) return tl::unexpected(id.error());
-    return Plan(**txn, *id, req);
+    SubjectId id = 0;
+    Result<WithdrawalPlan> planned = [&]() -> Result<WithdrawalPlan> {
+      auto txn = d_.store.Begin(store::Store::Mode::kRead);
+      if (!txn) return tl::unexpected(txn.error());
+      QORGAU_ASSIGN_OR_RETURN(id, Resolve(**txn, req.subject));
+      return Plan(**txn, id, req);
+    }();
+    if (id == 0) return planned;  // no such subject: nothing was read
+    // A preview reads the subject's consents, services and obligations.
+    Result<void> allowed = planned ? authorize_plan(*planned) : Result<void>();
+    QORGAU_TRY(RecordRead(actor, id, "withdrawal_preview", "", {}, allowed));
+    return planned;
   }
 
   WithdrawalPlan plan;
@@ -151,6 +181,7 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Acto
     if (!id) return tl::unexpected(id.error());
     auto planned = Plan(txn, *id, req);
     if (!planned) return tl::unexpected(planned.error());
+    QORGAU_TRY(authorize_plan(*planned));
     plan = std::move(*planned);
     std::vector<index::Delta> deltas;
     for (const auto& purpose : plan.consents_end) {

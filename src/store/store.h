@@ -28,12 +28,22 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/vocabulary.h"
 #include "crypto/crypto.h"
 
 namespace qorgau::store {
 
 using crypto::Bytes;
 using SubjectId = std::int64_t;
+// The domain's words live in core/vocabulary.h; these keep the store's
+// records readable.
+using qorgau::ActorRole;
+using qorgau::ActorRoleName;
+using qorgau::ConsentState;
+using qorgau::ObligationKind;
+using qorgau::ObligationKindName;
+using qorgau::ParseActorRole;
+using qorgau::ParseObligationKind;
 
 struct SubjectRecord {
   SubjectId id = 0;
@@ -48,11 +58,6 @@ struct PersonalDataRecord {
   Bytes sealed;            // AES-256-GCM under the subject's data key
   std::string provenance;  // subject | service | public_source | third_party | derived
   UnixMillis recorded_at = 0;
-};
-
-enum class ConsentState : std::uint8_t {
-  kGranted = 0,    // in force
-  kWithdrawn = 1,  // withdrawn by the subject
 };
 
 // The current consent of a subject for a purpose; the history is in the
@@ -108,32 +113,6 @@ struct SubscriptionRecord {
   std::int64_t event_seq = 0;
 };
 
-enum class ObligationKind : std::uint8_t {
-  kDebt = 0,        // money owed to the operator
-  kInstalment = 1,  // an instalment plan in progress
-  kLegalHold = 2,   // a legal restriction (court, investigation)
-};
-
-// Stable names, as the CLI, the API and the ledger spell them.
-inline const char* ObligationKindName(ObligationKind k) {
-  switch (k) {
-    case ObligationKind::kDebt: return "debt";
-    case ObligationKind::kInstalment: return "instalment";
-    case ObligationKind::kLegalHold: return "legal_hold";
-  }
-  return "debt";
-}
-inline bool ParseObligationKind(std::string_view name, ObligationKind* out) {
-  for (ObligationKind k : {ObligationKind::kDebt, ObligationKind::kInstalment,
-                           ObligationKind::kLegalHold}) {
-    if (name == ObligationKindName(k)) {
-      *out = k;
-      return true;
-    }
-  }
-  return false;
-}
-
 // An obligation that blocks withdrawal while open (R-VI.3).
 struct ObligationRecord {
   std::string ref;  // billing's reference, unique
@@ -144,30 +123,6 @@ struct ObligationRecord {
   std::optional<UnixMillis> closed_at;
   std::int64_t event_seq = 0;
 };
-
-enum class ActorRole : std::uint8_t {
-  kAdmin = 0,     // manages actors, duties and keys; reads no personal data by role
-  kEmployee = 1,  // staff: acts on subjects; reads data only through duties (R-VIII.1)
-  kSystem = 2,    // an API client acting for the purposes it is allowed
-};
-
-inline const char* ActorRoleName(ActorRole r) {
-  switch (r) {
-    case ActorRole::kAdmin: return "admin";
-    case ActorRole::kEmployee: return "employee";
-    case ActorRole::kSystem: return "system";
-  }
-  return "employee";
-}
-inline bool ParseActorRole(std::string_view name, ActorRole* out) {
-  for (ActorRole r : {ActorRole::kAdmin, ActorRole::kEmployee, ActorRole::kSystem}) {
-    if (name == ActorRoleName(r)) {
-      *out = r;
-      return true;
-    }
-  }
-  return false;
-}
 
 // An employee or a system that calls qorgau (R-II.3, R-VIII).
 struct ActorRecord {
@@ -180,12 +135,14 @@ struct ActorRecord {
   UnixMillis created_at = 0;
 };
 
-// A duty: the actor may read these categories for this purpose (R-VIII.1).
+// A duty: what the actor may do with these categories for this purpose
+// (R-VIII.1; the actions are in docs/access.md).
 struct DutyRecord {
   std::string actor_id;
   std::string purpose;
   std::vector<std::string> categories;
   bool full_view = false;  // values unmasked
+  DutyActions actions = static_cast<DutyActions>(DutyAction::kRead);
 };
 
 // A stored answer to a write request with an Idempotency-Key.

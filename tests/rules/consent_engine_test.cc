@@ -9,6 +9,7 @@
 
 #include "../test_util.h"
 #include "app/instance.h"
+#include "staff.h"
 #include "demo/synthetic.h"
 #include "report/receipt.h"
 #include "rules/engine.h"
@@ -34,34 +35,45 @@ class ConsentEngineTest : public ::testing::Test {
     inst_ = std::move(*inst);
   }
   Engine& engine() { return inst_->engine(); }
+  // An actor allowed everything a person may do (the data protection
+  // officer's role, every duty): these tests are about the other rules.
+  const Caller& Staff() {
+    if (!staff_) staff_ = testing::MakeActor(engine(), "staff", ActorRole::kDpo);
+    return *staff_;
+  }
+  std::shared_ptr<const Caller> staff_;
 
   // A subscriber with the base service and personalised offers (marketing
   // consent given by the SMS join).
   SubjectKey Subscriber(std::uint64_t index, bool offers = true) {
     const auto s = demo::SyntheticSubjects().At(index);
-    auto id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{});
+    auto id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Staff());
     EXPECT_TRUE(id) << id.error().ToString();
     const SubjectKey key = SubjectKey::Id(*id);
-    auto base = engine().JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-1"}, Actor{});
+    auto base = engine().JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-1"}, Staff());
     EXPECT_TRUE(base) << base.error().ToString();
     if (offers) {
-      auto add = engine().JoinContract({key, "sms", {"marketing_offers", "contests"}, "SMS-1"}, Actor{});
+      auto add = engine().JoinContract({key, "sms", {"marketing_offers", "contests"}, "SMS-1"}, Staff());
       EXPECT_TRUE(add) << add.error().ToString();
     }
     return key;
   }
   index::Decision Check(const SubjectKey& key, const std::string& purpose,
                         std::vector<std::string> categories = {}) {
-    auto d = engine().Check(key, purpose, categories);
+    auto d = engine().Check(Staff(), key, purpose, categories);
     EXPECT_TRUE(d) << d.error().ToString();
     return d.value_or(index::Decision{});
   }
   bool ServiceOn(const SubjectKey& key, const std::string& service) {
-    const auto subs = engine().ListServices(key).value();
+    const auto subs = engine().ListServices(Staff(), key).value();
     for (const auto& s : subs) {
       if (s.service == service) return s.active;
     }
     return false;
+  }
+  std::string LastEventBody() {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    return txn->LastEvent().value()->body;
   }
   std::int64_t Revision() { return inst_->index().revision(); }
 
@@ -72,22 +84,22 @@ class ConsentEngineTest : public ::testing::Test {
 
 TEST_F(ConsentEngineTest, R_III_2_contract_is_joined_only_by_a_method_its_services_allow) {
   const auto s = demo::SyntheticSubjects().At(1);
-  const SubjectId id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value();
+  const SubjectId id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Staff()).value();
   // mobile_base is joined by form or signed application, not by SMS.
-  auto sms = engine().JoinContract({SubjectKey::Id(id), "sms", {"mobile_base"}, ""}, Actor{});
+  auto sms = engine().JoinContract({SubjectKey::Id(id), "sms", {"mobile_base"}, ""}, Staff());
   ASSERT_FALSE(sms);
   EXPECT_EQ(sms.error().reason, "method_not_allowed_for_service");
   EXPECT_FALSE(ServiceOn(SubjectKey::Id(id), "mobile_base"));
-  auto form = engine().JoinContract({SubjectKey::Id(id), "application", {"mobile_base"}, ""}, Actor{});
+  auto form = engine().JoinContract({SubjectKey::Id(id), "application", {"mobile_base"}, ""}, Staff());
   ASSERT_TRUE(form) << form.error().ToString();
   EXPECT_TRUE(ServiceOn(SubjectKey::Id(id), "mobile_base"));
 }
 
 TEST_F(ConsentEngineTest, R_III_3_joining_a_contract_gives_consent_for_its_contract_purposes) {
   const auto s = demo::SyntheticSubjects().At(2);
-  const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value());
+  const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Staff()).value());
   EXPECT_EQ(Check(key, "contract_performance").reason, Reason::kNoActiveContract);
-  auto r = engine().JoinContract({key, "form", {"mobile_base"}, "FORM-9"}, Actor{});
+  auto r = engine().JoinContract({key, "form", {"mobile_base"}, "FORM-9"}, Staff());
   ASSERT_TRUE(r);
   EXPECT_NE(std::find(r->contract_purposes.begin(), r->contract_purposes.end(), "debt_collection"),
             r->contract_purposes.end());
@@ -103,7 +115,7 @@ TEST_F(ConsentEngineTest, R_III_3_joining_a_contract_gives_consent_for_its_contr
 
 TEST_F(ConsentEngineTest, R_III_3_joining_an_additional_service_records_its_consent) {
   const SubjectKey key = Subscriber(3);
-  const auto consents = engine().ListConsents(key).value();
+  const auto consents = engine().ListConsents(Staff(), key).value();
   bool marketing = false;
   for (const auto& c : consents) {
     if (c.purpose == "marketing") {
@@ -123,30 +135,32 @@ TEST_F(ConsentEngineTest, DecisionsCarryStableReasons) {
   EXPECT_FALSE(d.allow);
   EXPECT_EQ(d.reason, Reason::kCategoryNotAllowed);
   EXPECT_EQ(index::ReasonCode(d.reason), "category_not_allowed_for_purpose");
-  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-1", {}, {"marketing"}, false}, Actor{}));
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-1", {}, {"marketing"}, false}, Staff()));
   EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
-  EXPECT_FALSE(engine().Check(key, "astrology", {}));
-  EXPECT_FALSE(engine().Check(key, "marketing", {"user.shoe_size"}));
+  EXPECT_FALSE(engine().Check(Staff(), key, "astrology", {}));
+  EXPECT_FALSE(engine().Check(Staff(), key, "marketing", {"user.shoe_size"}));
 }
 
 TEST_F(ConsentEngineTest, R_VI_1_preview_warns_that_services_may_end_and_changes_nothing) {
   const SubjectKey key = Subscriber(5);
   const std::int64_t before = Revision();
-  auto plan = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{});
+  auto plan = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Staff());
   ASSERT_TRUE(plan) << plan.error().ToString();
   EXPECT_TRUE(plan->preview);
   EXPECT_NE(policy::InLanguage(plan->warning, "kk").find("тоқтатуға әкелуі мүмкін"), std::string::npos);
   EXPECT_EQ(plan->consents_end, (std::vector<std::string>{"contests_campaigns", "marketing"}));
   EXPECT_EQ(plan->services_off, (std::vector<std::string>{"marketing_offers", "contests"}));
-  EXPECT_EQ(Revision(), before);
+  // Nothing changed: the one event is the record of the read (docs/access.md).
+  EXPECT_EQ(Revision(), before + 1);
+  EXPECT_NE(LastEventBody().find("\"type\":\"access.read\""), std::string::npos);
   EXPECT_TRUE(ServiceOn(key, "marketing_offers"));
   EXPECT_TRUE(Check(key, "marketing").allow);
 }
 
 TEST_F(ConsentEngineTest, R_VI_1_confirming_does_exactly_what_the_preview_said) {
   const SubjectKey key = Subscriber(6);
-  auto preview = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}).value();
-  auto done = engine().Withdraw({key, "app_support_chat", "CHAT-2", {}, {}, false}, Actor{});
+  auto preview = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Staff()).value();
+  auto done = engine().Withdraw({key, "app_support_chat", "CHAT-2", {}, {}, false}, Staff());
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_EQ(done->consents_end, preview.consents_end);
   EXPECT_EQ(done->services_off, preview.services_off);
@@ -159,35 +173,36 @@ TEST_F(ConsentEngineTest, R_VI_1_confirming_does_exactly_what_the_preview_said) 
 
 TEST_F(ConsentEngineTest, R_VI_2_withdrawal_is_taken_from_the_app_support_chat_only_among_listed_channels) {
   const SubjectKey key = Subscriber(7);
-  auto web = engine().Withdraw({key, "website", "WEB-1", {}, {}, false}, Actor{});
+  auto web = engine().Withdraw({key, "website", "WEB-1", {}, {}, false}, Staff());
   ASSERT_FALSE(web);
   EXPECT_EQ(web.error().reason, "channel_not_accepted");
-  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-3", {}, {}, false}, Actor{}));
+  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-3", {}, {}, false}, Staff()));
 }
 
 TEST_F(ConsentEngineTest, R_VI_3_withdrawal_refused_while_debt_open) {
   const SubjectKey key = Subscriber(8);
-  ASSERT_TRUE(engine().OpenObligation({key, ObligationKind::kDebt, "DEBT-2026-17", "12500.50"}, Actor{}));
-  const std::int64_t before = Revision();
+  ASSERT_TRUE(engine().OpenObligation({key, ObligationKind::kDebt, "DEBT-2026-17", "12500.50"}, Staff()));
+  std::int64_t before = Revision();
   for (bool preview : {true, false}) {
-    auto r = engine().Withdraw({key, "app_support_chat", "CHAT-4", {}, {}, preview}, Actor{});
+    auto r = engine().Withdraw({key, "app_support_chat", "CHAT-4", {}, {}, preview}, Staff());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().reason, "withdrawal_blocked_by_obligation");
     EXPECT_NE(r.error().message.find("DEBT-2026-17"), std::string::npos);
     EXPECT_NE(r.error().message.find("R-VI.3"), std::string::npos);
   }
   // The single-purpose path obeys the same rule.
-  EXPECT_FALSE(engine().WithdrawConsent({key, "marketing", "app_support_chat", "CHAT-5"}, Actor{}));
-  EXPECT_EQ(Revision(), before);
+  EXPECT_FALSE(engine().WithdrawConsent({key, "marketing", "app_support_chat", "CHAT-5"}, Staff()));
+  // Nothing changed; the refused preview's read is recorded (docs/access.md).
+  EXPECT_EQ(Revision(), before + 1);
   EXPECT_TRUE(Check(key, "marketing").allow);
-  ASSERT_TRUE(engine().CloseObligation("DEBT-2026-17", Actor{}));
-  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-6", {}, {}, false}, Actor{}));
+  ASSERT_TRUE(engine().CloseObligation("DEBT-2026-17", Staff()));
+  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-6", {}, {}, false}, Staff()));
 }
 
 TEST_F(ConsentEngineTest, R_VI_3_withdrawal_refused_while_legal_hold_open) {
   const SubjectKey key = Subscriber(9);
-  ASSERT_TRUE(engine().OpenObligation({key, ObligationKind::kLegalHold, "COURT-7", ""}, Actor{}));
-  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-7", {}, {}, false}, Actor{});
+  ASSERT_TRUE(engine().OpenObligation({key, ObligationKind::kLegalHold, "COURT-7", ""}, Staff()));
+  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-7", {}, {}, false}, Staff());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().reason, "withdrawal_blocked_by_legal_hold");
   EXPECT_NE(r.error().message.find("COURT-7"), std::string::npos);
@@ -195,7 +210,7 @@ TEST_F(ConsentEngineTest, R_VI_3_withdrawal_refused_while_legal_hold_open) {
 
 TEST_F(ConsentEngineTest, R_VI_3_law_and_contract_purposes_are_not_withdrawable_and_the_answer_says_so) {
   const SubjectKey key = Subscriber(10);
-  auto plan = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}).value();
+  auto plan = engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Staff()).value();
   bool law = false, contract = false;
   for (const auto& n : plan.not_withdrawable) {
     if (n.purpose == "fiscal_reporting") law = n.why.find("rests on law") != std::string::npos;
@@ -203,14 +218,14 @@ TEST_F(ConsentEngineTest, R_VI_3_law_and_contract_purposes_are_not_withdrawable_
   }
   EXPECT_TRUE(law);
   EXPECT_TRUE(contract);
-  auto direct = engine().Withdraw({key, "app_support_chat", "C-1", {}, {"fiscal_reporting"}, false}, Actor{});
+  auto direct = engine().Withdraw({key, "app_support_chat", "C-1", {}, {"fiscal_reporting"}, false}, Staff());
   ASSERT_FALSE(direct);
   EXPECT_EQ(direct.error().reason, "basis_is_law");
 }
 
 TEST_F(ConsentEngineTest, R_VI_4_withdrawal_for_one_additional_service_switches_off_only_the_services_tied_to_its_data) {
   const SubjectKey key = Subscriber(11);
-  auto plan = engine().Withdraw({key, "app_support_chat", "CHAT-8", {"marketing_offers"}, {}, false}, Actor{});
+  auto plan = engine().Withdraw({key, "app_support_chat", "CHAT-8", {"marketing_offers"}, {}, false}, Staff());
   ASSERT_TRUE(plan) << plan.error().ToString();
   EXPECT_EQ(plan->consents_end, (std::vector<std::string>{"marketing"}));
   EXPECT_EQ(plan->services_off, (std::vector<std::string>{"marketing_offers"}));
@@ -222,7 +237,7 @@ TEST_F(ConsentEngineTest, R_VI_4_withdrawal_for_one_additional_service_switches_
 
 TEST_F(ConsentEngineTest, R_VI_4_base_service_data_are_not_withdrawable_by_consent) {
   const SubjectKey key = Subscriber(12);
-  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-9", {"mobile_base"}, {}, false}, Actor{});
+  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-9", {"mobile_base"}, {}, false}, Staff());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().reason, "service_not_additional");
   EXPECT_TRUE(ServiceOn(key, "mobile_base"));
@@ -230,20 +245,20 @@ TEST_F(ConsentEngineTest, R_VI_4_base_service_data_are_not_withdrawable_by_conse
 
 TEST_F(ConsentEngineTest, R_VI_5_reenabling_needs_a_written_application_and_a_new_consent) {
   const SubjectKey key = Subscriber(13);
-  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-10", {"marketing_offers"}, {}, false}, Actor{}));
-  auto bare = engine().EnableService({key, "marketing_offers", "", "", ""}, Actor{});
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-10", {"marketing_offers"}, {}, false}, Staff()));
+  auto bare = engine().EnableService({key, "marketing_offers", "", "", ""}, Staff());
   ASSERT_FALSE(bare);
   EXPECT_EQ(bare.error().reason, "written_application_required");
   EXPECT_FALSE(ServiceOn(key, "marketing_offers"));
   EXPECT_EQ(Check(key, "marketing").reason, Reason::kWithdrawn);
 
-  auto ok = engine().EnableService({key, "marketing_offers", "APP-2026-301", "", ""}, Actor{});
+  auto ok = engine().EnableService({key, "marketing_offers", "APP-2026-301", "", ""}, Staff());
   ASSERT_TRUE(ok) << ok.error().ToString();
   EXPECT_EQ(ok->consents_granted, (std::vector<std::string>{"marketing"}));
   EXPECT_FALSE(ok->receipt.empty());
   EXPECT_TRUE(ServiceOn(key, "marketing_offers"));
   EXPECT_EQ(Check(key, "marketing").reason, Reason::kConsentInForce);
-  const auto consents = engine().ListConsents(key).value();
+  const auto consents = engine().ListConsents(Staff(), key).value();
   for (const auto& c : consents) {
     if (c.purpose == "marketing") {
       EXPECT_EQ(c.channel, "office_written");
@@ -254,8 +269,8 @@ TEST_F(ConsentEngineTest, R_VI_5_reenabling_needs_a_written_application_and_a_ne
 
 TEST_F(ConsentEngineTest, R_VI_5_joining_again_does_not_bypass_the_reenabling_rule) {
   const SubjectKey key = Subscriber(15);
-  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-15", {"marketing_offers"}, {}, false}, Actor{}));
-  auto again = engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-15"}, Actor{});
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-15", {"marketing_offers"}, {}, false}, Staff()));
+  auto again = engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-15"}, Staff());
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().reason, "reenable_required");
   EXPECT_FALSE(ServiceOn(key, "marketing_offers"));
@@ -264,35 +279,36 @@ TEST_F(ConsentEngineTest, R_VI_5_joining_again_does_not_bypass_the_reenabling_ru
 
 TEST_F(ConsentEngineTest, R_IV_2_registration_takes_only_what_the_base_contract_needs) {
   const auto s = demo::SyntheticSubjects().At(16);
-  auto r = engine().AddSubject({s.iin, s.phone, {{"user.derived.marketing_profile", "segment-a"}}, "subject"}, Actor{});
+  auto r = engine().AddSubject({s.iin, s.phone, {{"user.derived.marketing_profile", "segment-a"}}, "subject"}, Staff());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().reason, "category_not_needed");
-  EXPECT_TRUE(engine().AddSubject({s.iin, s.phone, {{"user.contact.email", s.email}}, "subject"}, Actor{}));
+  EXPECT_TRUE(engine().AddSubject({s.iin, s.phone, {{"user.contact.email", s.email}}, "subject"}, Staff()));
 }
 
 TEST_F(ConsentEngineTest, R_VI_5_contests_need_only_a_new_consent_as_the_policy_says) {
   const SubjectKey key = Subscriber(14);
-  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-11", {"contests"}, {}, false}, Actor{}));
-  auto none = engine().EnableService({key, "contests", "", "", ""}, Actor{});
+  ASSERT_TRUE(engine().Withdraw({key, "app_support_chat", "CHAT-11", {"contests"}, {}, false}, Staff()));
+  auto none = engine().EnableService({key, "contests", "", "", ""}, Staff());
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().reason, "new_consent_required");
-  EXPECT_TRUE(engine().EnableService({key, "contests", "", "mobile_app", "APP-MSG-5"}, Actor{}));
+  EXPECT_TRUE(engine().EnableService({key, "contests", "", "mobile_app", "APP-MSG-5"}, Staff()));
 }
 
 TEST_F(ConsentEngineTest, R_IV_2_a_category_no_service_of_the_subjects_contracts_needs_is_refused) {
   const SubjectKey key = Subscriber(60, /*offers=*/false);
   // The base contract does not need the marketing profile...
-  auto refused = engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Actor{});
+  auto refused = engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Staff());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().reason, "category_not_needed");
   // ...the personalised offers do (R-X.2: profiling for the policy's purposes).
-  ASSERT_TRUE(engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-60"}, Actor{}));
-  ASSERT_TRUE(engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Actor{}));
-  EXPECT_TRUE(engine().PutData(key, "user.contact.address", "Almaty", "subject", Actor{}));
-  auto iin = engine().PutData(key, "user.identity.iin", "x", "subject", Actor{});
+  ASSERT_TRUE(engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-60"}, Staff()));
+  ASSERT_TRUE(engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Staff()));
+  EXPECT_TRUE(engine().PutData(key, "user.contact.address", "Almaty", "subject", Staff()));
+  auto iin = engine().PutData(key, "user.identity.iin", "x", "subject", Staff());
   ASSERT_FALSE(iin);
   EXPECT_EQ(iin.error().reason, "identity_key");
-  const auto view = engine().ShowSubject(key, true).value();
+  const auto view =
+      engine().ReadPersonalData(Staff(), key, "marketing", {"user.derived.marketing_profile"}).value();
   bool profile = false;
   for (const auto& d : view.data) {
     profile = profile || (d.category == "user.derived.marketing_profile" && d.provenance == "derived");
@@ -302,47 +318,47 @@ TEST_F(ConsentEngineTest, R_IV_2_a_category_no_service_of_the_subjects_contracts
 
 TEST_F(ConsentEngineTest, DecisionLogIsSealedByTheLedgerAndAnAlteredRowIsReported) {
   const SubjectKey key = Subscriber(70);
-  const SubjectId id = engine().FindSubject(key).value();
+  const SubjectId id = engine().LookupSubject(Staff(), key).value();
   Caller crm{{"crm", store::ActorRole::kSystem, "", "", "", {"marketing"}, 0}, {}};
   const index::Decision d = Check(key, "marketing");
   engine().RecordDecisions(crm, "marketing", {}, std::span<const SubjectId>(&id, 1),
                            std::span<const index::Decision>(&d, 1));
-  const auto trail = engine().AccessTrail(key).value();
+  const auto trail = engine().AccessTrail(Staff(), key).value();
   ASSERT_FALSE(trail.empty());
   EXPECT_EQ(trail.back().type, "decision.made");
   EXPECT_EQ(trail.back().actor, "crm");
   EXPECT_EQ(trail.back().reason, "consent_in_force");
-  EXPECT_TRUE(engine().VerifyLedger()->ok);
+  EXPECT_TRUE(engine().VerifyLedger(Staff())->ok);
   inst_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.path() / "data/qorgau.db").c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "UPDATE decision_log SET reason = 'no_consent'", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   Reopen();
-  auto report = engine().VerifyLedger().value();
+  auto report = engine().VerifyLedger(Staff()).value();
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.reason.find("decision log"), std::string::npos);
 }
 
 TEST_F(ConsentEngineTest, ServicesNeedAContract) {
   const auto s = demo::SyntheticSubjects().At(15);
-  const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Actor{}).value());
-  auto r = engine().EnableService({key, "contests", "", "mobile_app", "M-1"}, Actor{});
+  const SubjectKey key = SubjectKey::Id(engine().AddSubject({s.iin, s.phone, {}, "subject"}, Staff()).value());
+  auto r = engine().EnableService({key, "contests", "", "mobile_app", "M-1"}, Staff());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().reason, "no_active_contract");
 }
 
 TEST_F(ConsentEngineTest, ObligationAmountsAndReferencesAreValidated) {
   const SubjectKey key = Subscriber(16, false);
-  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", ""}, Actor{}).error().field, "amount");
-  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "12,5"}, Actor{}).error().field, "amount");
-  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D 1", "10"}, Actor{}).error().field, "ref");
-  auto ok = engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "12500.5"}, Actor{});
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", ""}, Staff()).error().field, "amount");
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "12,5"}, Staff()).error().field, "amount");
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D 1", "10"}, Staff()).error().field, "ref");
+  auto ok = engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "12500.5"}, Staff());
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->amount_minor, 1250050);
-  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "1"}, Actor{}).error().code,
+  EXPECT_EQ(engine().OpenObligation({key, ObligationKind::kDebt, "D-1", "1"}, Staff()).error().code,
             ErrorCode::kAlreadyExists);
-  EXPECT_EQ(engine().CloseObligation("NOPE", Actor{}).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(engine().CloseObligation("NOPE", Staff()).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(ConsentEngineTest, ObligationImportReportsEveryBadLineAndImportsNothing) {
@@ -355,14 +371,14 @@ TEST_F(ConsentEngineTest, ObligationImportReportsEveryBadLineAndImportsNothing) 
                           "open," + bad_iin + ",debt,B-2,100\n"
                           "open," + a.iin + ",loan,B-3,100\n"
                           "close," + a.iin + ",debt,B-1,\n";
-  auto r = engine().ImportObligations(csv, Actor{});
+  auto r = engine().ImportObligations(csv, Staff());
   ASSERT_TRUE(r);
   ASSERT_EQ(r->problems.size(), 3u);
   EXPECT_EQ(r->problems[0], "line 3: iin: check digit does not match");
   EXPECT_EQ(r->problems[1], "line 4: kind: must be debt, instalment or legal_hold");
   EXPECT_EQ(r->problems[2], "line 5: ref: appears twice in the file");
   for (const auto& p : r->problems) EXPECT_EQ(p.find(bad_iin), std::string::npos);
-  EXPECT_TRUE(engine().ListObligations(SubjectKey::Iin(a.iin))->empty());
+  EXPECT_TRUE(engine().ListObligations(Staff(), SubjectKey::Iin(a.iin))->empty());
 }
 
 TEST_F(ConsentEngineTest, ObligationImportOfAnUnknownSubjectImportsNothing) {
@@ -372,47 +388,47 @@ TEST_F(ConsentEngineTest, ObligationImportOfAnUnknownSubjectImportsNothing) {
   const std::string csv = "action,iin,kind,ref,amount\n"
                           "open," + a.iin + ",debt,C-1,100\n"
                           "open," + stranger.iin + ",instalment,C-2,250.75\n";
-  auto r = engine().ImportObligations(csv, Actor{});
+  auto r = engine().ImportObligations(csv, Staff());
   ASSERT_TRUE(r);
   ASSERT_EQ(r->problems.size(), 1u);
   EXPECT_NE(r->problems[0].find("line 3: iin: no subject with this IIN"), std::string::npos)
       << r->problems[0];
-  EXPECT_TRUE(engine().ListObligations(SubjectKey::Iin(a.iin))->empty());
+  EXPECT_TRUE(engine().ListObligations(Staff(), SubjectKey::Iin(a.iin))->empty());
 }
 
 TEST_F(ConsentEngineTest, ObligationImportOpensAndCloses) {
   const SubjectKey key = Subscriber(21);
   const auto a = demo::SyntheticSubjects().At(21);
-  ASSERT_TRUE(engine().ImportObligations("action,iin,kind,ref,amount\nopen," + a.iin + ",debt,E-1,\"1,000\"\n", Actor{})
+  ASSERT_TRUE(engine().ImportObligations("action,iin,kind,ref,amount\nopen," + a.iin + ",debt,E-1,\"1,000\"\n", Staff())
                   ->problems.size() == 1);  // "1,000" is not an amount
-  auto r = engine().ImportObligations("action,iin,kind,ref,amount\r\nopen," + a.iin + ",debt,E-1,1000\r\n", Actor{});
+  auto r = engine().ImportObligations("action,iin,kind,ref,amount\r\nopen," + a.iin + ",debt,E-1,1000\r\n", Staff());
   ASSERT_TRUE(r && r->problems.empty()) << (r ? r->problems[0] : r.error().ToString());
   EXPECT_EQ(r->opened, 1u);
-  EXPECT_FALSE(engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}));
-  r = engine().ImportObligations("action,iin,kind,ref,amount\nclose," + a.iin + ",debt,E-1,\n", Actor{});
+  EXPECT_FALSE(engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Staff()));
+  r = engine().ImportObligations("action,iin,kind,ref,amount\nclose," + a.iin + ",debt,E-1,\n", Staff());
   ASSERT_TRUE(r && r->problems.empty());
   EXPECT_EQ(r->closed, 1u);
-  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Actor{}));
+  EXPECT_TRUE(engine().Withdraw({key, "app_support_chat", "", {}, {}, true}, Staff()));
 }
 
 TEST_F(ConsentEngineTest, AudienceExcludesObligationsAndFiltersAList) {
   std::vector<SubjectKey> keys;
   for (std::uint64_t i = 30; i < 36; ++i) keys.push_back(Subscriber(i, i % 2 == 0));
   // Offers joined by 30, 32, 34; 32 owes money.
-  ASSERT_TRUE(engine().OpenObligation({keys[2], ObligationKind::kDebt, "A-1", "5"}, Actor{}));
-  auto all = engine().SelectAudience("marketing", false, nullptr).value();
+  ASSERT_TRUE(engine().OpenObligation({keys[2], ObligationKind::kDebt, "A-1", "5"}, Staff()));
+  auto all = engine().SelectAudience(Staff(), "marketing", false, nullptr).value();
   EXPECT_EQ(all.count, 3u);
-  auto clean = engine().SelectAudience("marketing", true, nullptr).value();
+  auto clean = engine().SelectAudience(Staff(), "marketing", true, nullptr).value();
   EXPECT_EQ(clean.count, 2u);
-  const std::vector<SubjectId> among = {engine().FindSubject(keys[0]).value(),
-                                        engine().FindSubject(keys[1]).value()};
-  auto some = engine().SelectAudience("marketing", true, &among).value();
+  const std::vector<SubjectId> among = {engine().LookupSubject(Staff(), keys[0]).value(),
+                                        engine().LookupSubject(Staff(), keys[1]).value()};
+  auto some = engine().SelectAudience(Staff(), "marketing", true, &among).value();
   EXPECT_EQ(some.Ids(), (std::vector<SubjectId>{among[0]}));
 }
 
 TEST_F(ConsentEngineTest, ConsentReceiptVerifiesOfflineAndATamperedOneDoesNot) {
   const SubjectKey key = Subscriber(40);
-  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-12", {"marketing_offers"}, {}, false}, Actor{});
+  auto r = engine().Withdraw({key, "app_support_chat", "CHAT-12", {"marketing_offers"}, {}, false}, Staff());
   ASSERT_TRUE(r);
   const std::string receipt = r->receipt;
   EXPECT_NE(receipt.find("\"postal_index\":\"A15C9K0\""), std::string::npos);
@@ -428,30 +444,31 @@ TEST_F(ConsentEngineTest, ConsentReceiptVerifiesOfflineAndATamperedOneDoesNot) {
   auto other = crypto::Signer::Generate().value();
   EXPECT_FALSE(report::VerifyReceipt(receipt, crypto::Verifier::FromPem(other.PublicPem().value()).value()).ok);
   // The stored copy is the same receipt.
-  EXPECT_EQ(engine().Receipt(r->revision).value(), receipt);
+  EXPECT_EQ(engine().Receipt(Staff(), r->revision).value(), receipt);
 }
 
 TEST_F(ConsentEngineTest, IndexSurvivesRestartAndEqualsARebuildFromTheStore) {
   const SubjectKey a = Subscriber(50);
   const SubjectKey b = Subscriber(51);
-  ASSERT_TRUE(engine().OpenObligation({b, ObligationKind::kDebt, "R-1", "7"}, Actor{}));
-  ASSERT_TRUE(engine().Withdraw({a, "app_support_chat", "CH-1", {"contests"}, {}, false}, Actor{}));
+  ASSERT_TRUE(engine().OpenObligation({b, ObligationKind::kDebt, "R-1", "7"}, Staff()));
+  ASSERT_TRUE(engine().Withdraw({a, "app_support_chat", "CH-1", {"contests"}, {}, false}, Staff()));
+  const auto audience = engine().SelectAudience(Staff(), "marketing", true, nullptr)->Ids();
   std::vector<index::Decision> before;
   for (const auto& k : {a, b}) {
     for (const auto& p : engine().policy().purposes) before.push_back(Check(k, p.id));
   }
-  const auto audience = engine().SelectAudience("marketing", true, nullptr)->Ids();
   Reopen();
   size_t n = 0;
   for (const auto& k : {a, b}) {
     for (const auto& p : engine().policy().purposes) {
       const index::Decision d = Check(k, p.id);
       EXPECT_EQ(d.reason, before[n].reason) << p.id;
-      EXPECT_EQ(d.revision, before[n].revision);
+      // Later: the decision log's sealing events came in between.
+      EXPECT_GE(d.revision, before[n].revision);
       ++n;
     }
   }
-  EXPECT_EQ(engine().SelectAudience("marketing", true, nullptr)->Ids(), audience);
+  EXPECT_EQ(engine().SelectAudience(Staff(), "marketing", true, nullptr)->Ids(), audience);
 }
 
 TEST_F(ConsentEngineTest, ConcurrentWritersAreAllRecordedTheLedgerVerifiesAndTheIndexEqualsARebuild) {
@@ -469,18 +486,18 @@ TEST_F(ConsentEngineTest, ConcurrentWritersAreAllRecordedTheLedgerVerifiesAndThe
       for (int round = 0; round < kRounds; ++round) {
         for (const auto& k : keys[t]) {
           auto r = round % 2 == 0
-                       ? engine().WithdrawConsent({k, "marketing", "app_support_chat", "W-" + std::to_string(round)}, Actor{})
-                       : engine().GrantConsent({k, "marketing", "mobile_app", "G-" + std::to_string(round)}, Actor{});
+                       ? engine().WithdrawConsent({k, "marketing", "app_support_chat", "W-" + std::to_string(round)}, Staff())
+                       : engine().GrantConsent({k, "marketing", "mobile_app", "G-" + std::to_string(round)}, Staff());
           if (!r) ++failures;
           // A conflicting command in between fails alone.
-          if (engine().GrantConsent({k, "fiscal_reporting", "mobile_app", "X-1"}, Actor{})) ++failures;
+          if (engine().GrantConsent({k, "fiscal_reporting", "mobile_app", "X-1"}, Staff())) ++failures;
         }
       }
     });
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_TRUE(engine().VerifyLedger()->ok);
+  EXPECT_TRUE(engine().VerifyLedger(Staff())->ok);
   // kRounds is even: every subject ends with marketing granted again.
   auto rebuilt = index::DecisionIndex::Load(inst_->store(), std::make_shared<policy::Policy>(engine().policy())).value();
   EXPECT_EQ(rebuilt->revision(), inst_->index().revision());

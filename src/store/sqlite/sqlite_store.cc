@@ -148,6 +148,10 @@ CREATE TABLE decision_log (
 ) STRICT;
 CREATE INDEX decision_log_by_subject ON decision_log (subject_id);
 )sql",
+    // 5: what each duty allows (docs/access.md); duties before it allowed reading.
+    R"sql(
+ALTER TABLE duties ADD COLUMN actions TEXT NOT NULL DEFAULT 'read';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -240,10 +244,15 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-ActorRecord ReadActor(Stmt& s) {
+// An actor row; a role outside the enum is corruption, never a guess.
+Result<ActorRecord> ReadActor(Stmt& s) {
   ActorRecord a;
   a.id = s.Text(0);
-  a.role = static_cast<ActorRole>(s.Int(1));
+  const std::int64_t role = s.Int(1);
+  if (role < 0 || role > static_cast<std::int64_t>(ActorRole::kDpo)) {
+    return Fail(ErrorCode::kCorruption, "actors", "actor '" + a.id + "' has an unknown role");
+  }
+  a.role = static_cast<ActorRole>(role);
   a.name = s.Text(2);
   a.nda_signed = s.Text(3);
   a.liability_acknowledged = s.Text(4);
@@ -710,7 +719,8 @@ Result<std::optional<ActorRecord>> SqliteTransaction::GetActor(std::string_view 
   const int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<ActorRecord>();
   if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an actor");
-  return std::optional<ActorRecord>(ReadActor(s));
+  QORGAU_ASSIGN_OR_RETURN(ActorRecord a, ReadActor(s));
+  return std::optional<ActorRecord>(std::move(a));
 }
 
 Result<std::vector<ActorRecord>> SqliteTransaction::ListActors() {
@@ -718,29 +728,39 @@ Result<std::vector<ActorRecord>> SqliteTransaction::ListActors() {
               "FROM actors ORDER BY id");
   std::vector<ActorRecord> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadActor(s));
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    QORGAU_ASSIGN_OR_RETURN(ActorRecord a, ReadActor(s));
+    out.push_back(std::move(a));
+  }
   if (rc != SQLITE_DONE) return DbError(store_.db(), "listing actors");
   return out;
 }
 
 Result<void> SqliteTransaction::PutDuty(const DutyRecord& d) {
-  Stmt& s = S("INSERT OR REPLACE INTO duties (actor_id, purpose, categories, full_view) "
-              "VALUES (?1, ?2, ?3, ?4)");
+  Stmt& s = S("INSERT OR REPLACE INTO duties (actor_id, purpose, categories, full_view, actions) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
   s.Bind(1, d.actor_id);
   s.Bind(2, d.purpose);
   s.Bind(3, JoinList(d.categories));
   s.Bind(4, static_cast<std::int64_t>(d.full_view ? 1 : 0));
+  s.Bind(5, DutyActionsText(d.actions));
   return Exec(s, "writing a duty");
 }
 
 Result<std::vector<DutyRecord>> SqliteTransaction::GetDuties(std::string_view actor_id) {
-  Stmt& s = S("SELECT actor_id, purpose, categories, full_view FROM duties WHERE actor_id = ?1 "
-              "ORDER BY purpose");
+  Stmt& s = S("SELECT actor_id, purpose, categories, full_view, actions FROM duties "
+              "WHERE actor_id = ?1 ORDER BY purpose");
   s.Bind(1, actor_id);
   std::vector<DutyRecord> out;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    out.push_back({s.Text(0), s.Text(1), SplitList(s.Text(2)), s.Int(3) != 0});
+    DutyRecord d{s.Text(0), s.Text(1), SplitList(s.Text(2)), s.Int(3) != 0};
+    std::string bad;
+    if (!ParseDutyActions(SplitList(s.Text(4)), &d.actions, &bad) || d.actions == 0) {
+      return Fail(ErrorCode::kCorruption, "duties", "a duty of '" + d.actor_id +
+                                                        "' allows an unknown action");
+    }
+    out.push_back(std::move(d));
   }
   if (rc != SQLITE_DONE) return DbError(store_.db(), "reading duties");
   return out;

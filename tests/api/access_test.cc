@@ -1,0 +1,275 @@
+// docs/access.md, row by row, over HTTP: each action once by a caller the
+// matrix allows (2xx) and once by one it refuses (403 with the stable code),
+// on a fresh data directory each. The same rows run through the CLI in
+// tests/e2e/access_cli_test.cc.
+#include <gtest/gtest.h>
+
+#include "api_fixture.h"
+#include "core/vocabulary.h"
+
+namespace qorgau::api {
+namespace {
+
+using testing::HttpCall;
+using testing::HttpResult;
+
+struct Call {
+  std::string who;
+  std::string method;
+  std::string path;
+  std::string body;
+};
+
+struct Row {
+  std::string action;  // the row of docs/access.md
+  Call allowed;
+  int allowed_status;
+  Call refused;
+  std::string refused_code;
+  // Run first, as the named callers of the world, on the engine.
+  std::function<void(rules::Engine&, const testing::AccessWorld&)> setup = {};
+};
+
+std::string SubjectBody(std::uint64_t index) {
+  const auto s = demo::SyntheticSubjects().At(index);
+  return R"({"iin":")" + s.iin + R"(","phone":")" + s.phone + R"("})";
+}
+
+std::string Csv(const std::string& ref) {
+  return "action,iin,kind,ref,amount\nopen," + demo::SyntheticSubjects().At(1).iin + ",debt," + ref +
+         ",100\n";
+}
+
+void OpenDebt(rules::Engine& e, const testing::AccessWorld& w, const std::string& ref) {
+  auto r = e.OpenObligation({rules::SubjectKey::Id(1), ObligationKind::kDebt, ref, "100"}, w["billing"]);
+  ASSERT_TRUE(r) << r.error().ToString();
+}
+
+const std::vector<Row>& Rows() {
+  static const std::vector<Row> rows = {
+      {"subject.add", {"onboarding", "POST", "/v1/subjects", SubjectBody(30)}, 201,
+       {"crm", "POST", "/v1/subjects", SubjectBody(31)}, "no_duty"},
+      {"subject.lookup",
+       {"anna", "POST", "/v1/subjects/search", R"({"phone":")" + demo::SyntheticSubjects().At(1).phone + R"("})"},
+       200,
+       {"anna", "POST", "/v1/subjects/search", R"({"iin":")" + demo::SyntheticSubjects().At(1).iin + R"("})"},
+       "no_duty"},
+      {"data.record",
+       {"onboarding", "POST", "/v1/subjects/1/data", R"({"category":"user.contact.address","value":"Almaty"})"},
+       201,
+       {"anna", "POST", "/v1/subjects/1/data", R"({"category":"user.contact.address","value":"Almaty"})"},
+       "no_duty"},
+      {"data.read", {"anna", "GET", "/v1/subjects/1?purpose=contract_performance", ""}, 200,
+       {"anna", "GET", "/v1/subjects/1?purpose=marketing", ""}, "no_duty"},
+      {"contract.join",
+       {"onboarding", "POST", "/v1/subjects/2/contracts",
+        R"({"method":"sms","services":["marketing_offers"],"evidence":"SMS-2"})"},
+       201,
+       {"crm", "POST", "/v1/subjects/2/contracts",
+        R"({"method":"sms","services":["contests"],"evidence":"SMS-3"})"},
+       "purpose_not_allowed_for_caller"},
+      {"service.enable",
+       {"crm", "POST", "/v1/subjects/2/services/marketing_offers/enable",
+        R"({"channel":"mobile_app","evidence":"APP-1"})"},
+       200,
+       {"anna", "POST", "/v1/subjects/2/services/marketing_offers/enable",
+        R"({"channel":"mobile_app","evidence":"APP-1"})"},
+       "no_duty"},
+      {"service.disable", {"crm", "POST", "/v1/subjects/1/services/marketing_offers/disable", "{}"}, 200,
+       {"anna", "POST", "/v1/subjects/1/services/marketing_offers/disable", "{}"}, "no_duty"},
+      {"services.read", {"anna", "GET", "/v1/subjects/1/services", ""}, 200,
+       {"idle", "GET", "/v1/subjects/1/services", ""}, "no_duty"},
+      {"consent.grant",
+       {"crm", "POST", "/v1/subjects/2/consents",
+        R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-2"})"},
+       201,
+       {"anna", "POST", "/v1/subjects/2/consents",
+        R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-2"})"},
+       "no_duty"},
+      {"consent.withdraw",
+       {"crm", "POST", "/v1/subjects/1/withdrawals",
+        R"({"channel":"app_support_chat","evidence":"CHAT-1","services":["marketing_offers"]})"},
+       200,
+       {"anna", "POST", "/v1/subjects/1/withdrawals",
+        R"({"channel":"app_support_chat","evidence":"CHAT-1","services":["marketing_offers"]})"},
+       "no_duty"},
+      {"withdrawal.preview",
+       {"crm", "POST", "/v1/subjects/1/withdrawals/preview",
+        R"({"channel":"app_support_chat","services":["marketing_offers"]})"},
+       200,
+       {"anna", "POST", "/v1/subjects/1/withdrawals/preview",
+        R"({"channel":"app_support_chat","services":["marketing_offers"]})"},
+       "no_duty"},
+      {"consents.read", {"anna", "GET", "/v1/subjects/1/consents", ""}, 200,
+       {"idle", "GET", "/v1/subjects/1/consents", ""}, "no_duty"},
+      {"obligation.open",
+       {"billing", "POST", "/v1/obligations", R"({"subject":1,"kind":"debt","ref":"D-1","amount":"100"})"},
+       201,
+       {"billing", "POST", "/v1/obligations", R"({"subject":1,"kind":"legal_hold","ref":"H-1"})"},
+       "legal_hold_role_required"},
+      {"obligation.close", {"billing", "POST", "/v1/obligations/D-2/close", ""}, 200,
+       {"anna", "POST", "/v1/obligations/D-2/close", ""}, "no_duty",
+       [](rules::Engine& e, const testing::AccessWorld& w) { OpenDebt(e, w, "D-2"); }},
+      {"obligation.import", {"billing", "POST", "/v1/obligations/import", Csv("D-3")}, 200,
+       {"crm", "POST", "/v1/obligations/import", Csv("D-4")}, "no_duty"},
+      {"obligations.read", {"billing", "GET", "/v1/subjects/1/obligations", ""}, 200,
+       {"anna", "GET", "/v1/subjects/1/obligations", ""}, "no_duty",
+       [](rules::Engine& e, const testing::AccessWorld& w) { OpenDebt(e, w, "D-5"); }},
+      {"check", {"crm", "POST", "/v1/check", R"({"subject":1,"purpose":"marketing"})"}, 200,
+       {"crm", "POST", "/v1/check", R"({"subject":1,"purpose":"debt_collection"})"},
+       "purpose_not_allowed_for_caller"},
+      {"check (batch)", {"crm", "POST", "/v1/check/batch", R"({"subjects":[1,2],"purpose":"marketing"})"}, 200,
+       {"anna", "POST", "/v1/check/batch", R"({"subjects":[1,2],"purpose":"marketing"})"}, "no_duty"},
+      {"audience", {"crm", "POST", "/v1/audience", R"({"purpose":"marketing"})"}, 200,
+       {"anna", "POST", "/v1/audience", R"({"purpose":"marketing"})"}, "no_duty"},
+      {"receipt.read", {"crm", "GET", "/v1/receipts/{seq}", ""}, 200,
+       {"anna", "GET", "/v1/receipts/{seq}", ""}, "no_duty"},
+      {"access_trail.read", {"dpo", "GET", "/v1/audit/access?subject=1", ""}, 200,
+       {"anna", "GET", "/v1/audit/access?subject=1", ""}, "dpo_only"},
+      {"audit.verify", {"admin", "GET", "/v1/audit/verify", ""}, 200,
+       {"anna", "GET", "/v1/audit/verify", ""}, "admin_only"},
+      {"actors.manage", {"admin", "POST", "/v1/actors", R"({"id":"eve","role":"employee"})"}, 201,
+       {"dpo", "POST", "/v1/actors", R"({"id":"eve","role":"employee"})"}, "admin_only"},
+      {"actors.read", {"admin", "GET", "/v1/actors", ""}, 200, {"dpo", "GET", "/v1/actors", ""},
+       "admin_only"},
+  };
+  return rows;
+}
+
+// gtest names a failing row by its action, not its bytes.
+void PrintTo(const Row& row, std::ostream* os) { *os << row.action; }
+
+class AccessMatrix : public ApiTest, public ::testing::WithParamInterface<Row> {
+ protected:
+  HttpResult Do(const Call& c) {
+    std::string path = c.path;
+    if (const auto at = path.find("{seq}"); at != std::string::npos) path.replace(at, 5, receipt_seq_);
+    return HttpCall(port_, c.method, path, c.body, keys_.at(c.who),
+                    c.method == "POST" && path.find("/import") != std::string::npos
+                        ? std::map<std::string, std::string>{{"Content-Type", "text/csv"}}
+                        : std::map<std::string, std::string>{});
+  }
+  std::string receipt_seq_ = "0";
+};
+
+TEST_P(AccessMatrix, AllowedAndRefusedAsDocumented) {
+  const Row& row = GetParam();
+  rules::Engine& e = inst_->engine();
+  if (row.setup) row.setup(e, world_);
+  if (row.action == "receipt.read") {
+    auto g = e.GrantConsent({rules::SubjectKey::Id(2), "product_development", "mobile_app", "APP-7"},
+                            world_["crm"]);
+    ASSERT_TRUE(g) << g.error().ToString();
+    receipt_seq_ = std::to_string(g->revision);
+  }
+  // Refused first: a refusal changes nothing, so the allowed call after it
+  // meets the same state.
+  const std::int64_t before = Revision();
+  HttpResult refused = Do(row.refused);
+  EXPECT_EQ(refused.status, 403) << row.action << ": " << refused.body;
+  EXPECT_EQ(Code(refused), row.refused_code) << row.action << ": " << refused.body;
+  // Nothing but the access trail may have moved.
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  ASSERT_TRUE(txn->ScanEvents(before + 1, [&](const store::EventRecord& ev) {
+    EXPECT_NE(ev.body.find("\"type\":\"access."), std::string::npos) << row.action << ": " << ev.body;
+    return true;
+  }));
+  txn.reset();
+  HttpResult allowed = Do(row.allowed);
+  EXPECT_EQ(allowed.status, row.allowed_status) << row.action << ": " << allowed.body;
+}
+
+INSTANTIATE_TEST_SUITE_P(DocsAccessMd, AccessMatrix, ::testing::ValuesIn(Rows()),
+                         [](const ::testing::TestParamInfo<Row>& info) {
+                           std::string name = info.param.action;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+// The rules before every row: the role, the NDA (R-II.3) and the liability
+// warning (R-VIII.2) hold for writes as for reads.
+TEST_F(ApiTest, R_VIII_2_writes_need_the_nda_and_the_liability_warning_too) {
+  const std::string grant =
+      R"({"purpose":"marketing","channel":"website","evidence":"W-1"})";
+  HttpResult no_nda = Post("/v1/subjects/2/consents", grant, "bek");
+  EXPECT_EQ(no_nda.status, 403);
+  EXPECT_EQ(Code(no_nda), "nda_not_signed");
+  HttpResult no_warning = Post("/v1/subjects/2/consents", grant, "carl");
+  EXPECT_EQ(no_warning.status, 403);
+  EXPECT_EQ(Code(no_warning), "liability_not_acknowledged");
+  HttpResult admin = Post("/v1/subjects/2/consents", grant, "admin");
+  EXPECT_EQ(admin.status, 403);
+  EXPECT_EQ(Code(admin), "role_not_allowed");
+}
+
+TEST_F(ApiTest, R_VI_3_legal_holds_are_opened_and_closed_only_by_the_role_the_policy_names) {
+  const std::string hold = R"({"subject":1,"kind":"legal_hold","ref":"HOLD-1"})";
+  EXPECT_EQ(Code(Post("/v1/obligations", hold, "billing")), "legal_hold_role_required");
+  ASSERT_EQ(Post("/v1/obligations", hold, "dpo").status, 201);
+  EXPECT_EQ(Code(Post("/v1/obligations/HOLD-1/close", "", "billing")), "legal_hold_role_required");
+  // Billing sees the debts it handles, not the legal hold.
+  HttpResult seen = Get("/v1/subjects/1/obligations", "billing");
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(seen.body.find("HOLD-1"), std::string::npos);
+  EXPECT_NE(Get("/v1/subjects/1/obligations", "dpo").body.find("HOLD-1"), std::string::npos);
+  EXPECT_EQ(Post("/v1/obligations/HOLD-1/close", "", "dpo").status, 200);
+}
+
+TEST_F(ApiTest, R_VIII_1_a_system_cannot_consent_through_a_contract_for_a_purpose_it_does_not_act_for) {
+  // crm may not grant contests_campaigns directly...
+  HttpResult direct = Post("/v1/subjects/2/consents",
+                           R"({"purpose":"contests_campaigns","channel":"website","evidence":"W-2"})", "crm");
+  EXPECT_EQ(Code(direct), "purpose_not_allowed_for_caller");
+  // ...nor through joining the contests service, which gives that consent.
+  HttpResult joined = Post("/v1/subjects/2/contracts",
+                           R"({"method":"sms","services":["contests"],"evidence":"SMS-9"})", "crm");
+  EXPECT_EQ(Code(joined), "purpose_not_allowed_for_caller");
+  HttpResult check = Post("/v1/check", R"({"subject":2,"purpose":"marketing"})", "crm");
+  EXPECT_EQ(Parse(check).at("reason").as_string(), "no_consent");
+}
+
+TEST_F(ApiTest, R_VIII_1_listings_show_only_the_purposes_the_callers_duties_cover) {
+  HttpResult consents = Get("/v1/subjects/1/consents", "anna");
+  ASSERT_EQ(consents.status, 200) << consents.body;
+  // Subject 1's marketing consent is not anna's business (contract_performance).
+  EXPECT_EQ(consents.body.find("\"marketing\""), std::string::npos) << consents.body;
+  HttpResult mine = Get("/v1/subjects/1/consents", "crm");
+  EXPECT_NE(mine.body.find("\"marketing\""), std::string::npos) << mine.body;
+  HttpResult services = Get("/v1/subjects/1/services", "anna");
+  EXPECT_EQ(services.body.find("marketing_offers"), std::string::npos) << services.body;
+  EXPECT_NE(services.body.find("mobile_base"), std::string::npos) << services.body;
+  // Each listing is in the trail.
+  const auto trail = Trail(1);
+  ASSERT_GE(trail.size(), 3u);
+  EXPECT_EQ(trail[trail.size() - 1].what, "services");
+  EXPECT_EQ(trail[trail.size() - 2].what, "consents");
+  EXPECT_EQ(trail[trail.size() - 2].actor, "crm");
+}
+
+TEST_F(ApiTest, R_VIII_1_an_import_that_names_unknown_iins_is_refused_without_a_lookup_right) {
+  const std::string csv = "action,iin,kind,ref,amount\nopen," + demo::SyntheticSubjects().At(77).iin +
+                          ",debt,D-9,100\n";
+  // crm cannot look subjects up by IIN: it learns nothing of who is a subscriber.
+  HttpResult refused = HttpCall(port_, "POST", "/v1/obligations/import", csv, keys_.at("crm"),
+                                {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body.find("line 2"), std::string::npos) << refused.body;
+  // billing may, and its failed lookup is in the ledger.
+  const std::int64_t before = Revision();
+  HttpResult named = HttpCall(port_, "POST", "/v1/obligations/import", csv, keys_.at("billing"),
+                              {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(named.status, 400);
+  EXPECT_NE(named.body.find("line 2"), std::string::npos) << named.body;
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  bool recorded = false;
+  ASSERT_TRUE(txn->ScanEvents(before + 1, [&](const store::EventRecord& ev) {
+    recorded = recorded || ev.body.find("\"type\":\"access.lookup\"") != std::string::npos;
+    return true;
+  }));
+  EXPECT_TRUE(recorded);
+}
+
+}  // namespace
+}  // namespace qorgau::api

@@ -1,0 +1,181 @@
+// docs/access.md, row by row, through the real `qorgau` binary: each action
+// once by an actor the matrix allows (`--as`, exit 0) and once by one it
+// refuses (exit 1, "refused [code]"), on a fresh data directory each. The
+// same rows run over HTTP in tests/api/access_test.cc.
+#include <gtest/gtest.h>
+
+#include "../access_world.h"
+#include "../test_util.h"
+#include "app/instance.h"
+
+namespace qorgau {
+namespace {
+
+struct Row {
+  std::string action;
+  std::string allowed_as;
+  std::vector<std::string> allowed;
+  std::string refused_as;
+  std::vector<std::string> refused;
+  std::string refused_code;
+};
+
+const std::vector<Row>& Rows() {
+  const auto one = demo::SyntheticSubjects().At(1);
+  const auto fresh = demo::SyntheticSubjects().At(30);
+  static const std::vector<Row> rows = {
+      {"subject.add", "onboarding", {"subject", "add", "--iin", fresh.iin, "--phone", fresh.phone},
+       "crm", {"subject", "add", "--iin", fresh.iin, "--phone", fresh.phone}, "no_duty"},
+      {"subject.lookup", "anna",
+       {"subject", "show", "--phone", one.phone, "--purpose", "contract_performance"}, "anna",
+       {"subject", "show", "--iin", one.iin, "--purpose", "contract_performance"}, "no_duty"},
+      {"data.record", "onboarding",
+       {"subject", "put", "--id", "1", "--category", "user.contact.address", "--value", "Almaty"}, "anna",
+       {"subject", "put", "--id", "1", "--category", "user.contact.address", "--value", "Almaty"},
+       "no_duty"},
+      {"data.read", "anna", {"subject", "show", "--id", "1", "--purpose", "contract_performance"}, "anna",
+       {"subject", "show", "--id", "1", "--purpose", "marketing"}, "no_duty"},
+      {"contract.join", "onboarding",
+       {"contract", "join", "--id", "2", "--method", "sms", "--services", "marketing_offers", "--evidence",
+        "SMS-2"},
+       "crm",
+       {"contract", "join", "--id", "2", "--method", "sms", "--services", "contests", "--evidence", "SMS-3"},
+       "purpose_not_allowed_for_caller"},
+      {"service.enable", "crm",
+       {"service", "enable", "--id", "2", "--service", "marketing_offers", "--channel", "mobile_app",
+        "--evidence", "APP-1"},
+       "anna",
+       {"service", "enable", "--id", "2", "--service", "marketing_offers", "--channel", "mobile_app",
+        "--evidence", "APP-1"},
+       "no_duty"},
+      {"service.disable", "crm", {"service", "disable", "--id", "1", "--service", "marketing_offers"},
+       "anna", {"service", "disable", "--id", "1", "--service", "marketing_offers"}, "no_duty"},
+      {"services.read", "anna", {"service", "list", "--id", "1"}, "idle", {"service", "list", "--id", "1"},
+       "no_duty"},
+      {"consent.grant", "crm",
+       {"consent", "grant", "--id", "2", "--purpose", "product_development", "--channel", "mobile_app",
+        "--evidence", "APP-2"},
+       "anna",
+       {"consent", "grant", "--id", "2", "--purpose", "product_development", "--channel", "mobile_app",
+        "--evidence", "APP-2"},
+       "no_duty"},
+      {"consent.withdraw", "crm",
+       {"withdraw", "--id", "1", "--channel", "app_support_chat", "--service", "marketing_offers",
+        "--evidence", "CHAT-1"},
+       "anna",
+       {"withdraw", "--id", "1", "--channel", "app_support_chat", "--service", "marketing_offers",
+        "--evidence", "CHAT-1"},
+       "no_duty"},
+      {"withdrawal.preview", "crm",
+       {"withdraw", "--id", "1", "--channel", "app_support_chat", "--service", "marketing_offers",
+        "--preview"},
+       "anna",
+       {"withdraw", "--id", "1", "--channel", "app_support_chat", "--service", "marketing_offers",
+        "--preview"},
+       "no_duty"},
+      {"consents.read", "anna", {"consent", "list", "--id", "1"}, "idle", {"consent", "list", "--id", "1"},
+       "no_duty"},
+      {"obligation.open", "billing",
+       {"obligation", "open", "--id", "1", "--kind", "debt", "--ref", "D-1", "--amount", "100"}, "billing",
+       {"obligation", "open", "--id", "1", "--kind", "legal_hold", "--ref", "H-1"},
+       "legal_hold_role_required"},
+      {"obligation.close", "billing", {"obligation", "close", "--ref", "D-2"}, "anna",
+       {"obligation", "close", "--ref", "D-2"}, "no_duty"},
+      {"obligation.import", "billing", {"obligation", "import", "{csv}"}, "crm",
+       {"obligation", "import", "{csv}"}, "no_duty"},
+      {"obligations.read", "billing", {"obligation", "list", "--id", "1"}, "anna",
+       {"obligation", "list", "--id", "1"}, "no_duty"},
+      {"check", "crm", {"check", "--id", "1", "--purpose", "marketing"}, "crm",
+       {"check", "--id", "1", "--purpose", "debt_collection"}, "purpose_not_allowed_for_caller"},
+      {"audience", "crm", {"audience", "--purpose", "marketing", "--out", "{out}"}, "anna",
+       {"audience", "--purpose", "marketing", "--out", "{out}"}, "no_duty"},
+      {"receipt.read", "crm", {"receipt", "show", "--event", "{seq}"}, "anna",
+       {"receipt", "show", "--event", "{seq}"}, "no_duty"},
+      {"access_trail.read", "dpo", {"audit", "access", "--id", "1"}, "anna", {"audit", "access", "--id", "1"},
+       "dpo_only"},
+      {"audit.verify", "admin", {"audit", "verify"}, "anna", {"audit", "verify"}, "admin_only"},
+      {"actors.manage", "admin", {"actor", "add", "--id", "eve", "--role", "employee"}, "dpo",
+       {"actor", "add", "--id", "eve", "--role", "employee"}, "admin_only"},
+      {"actors.read", "admin", {"actor", "list"}, "dpo", {"actor", "list"}, "admin_only"},
+  };
+  return rows;
+}
+
+// gtest names a failing row by its action, not its bytes.
+void PrintTo(const Row& row, std::ostream* os) { *os << row.action; }
+
+class AccessCliMatrix : public ::testing::TestWithParam<Row> {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    FixedClock clock(1764150000000);
+    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicy(), clock));
+    auto inst = app::Instance::Open(data_, clock);
+    ASSERT_TRUE(inst) << inst.error().ToString();
+    rules::Engine& e = (*inst)->engine();
+    const testing::AccessWorld world = testing::MakeAccessWorld(e, /*with_keys=*/false);
+    // What some rows act on: a debt to close and to list, a receipt to read.
+    ASSERT_TRUE(e.OpenObligation({rules::SubjectKey::Id(2), ObligationKind::kDebt, "D-2", "100"},
+                                 world["billing"]));
+    auto g = e.GrantConsent({rules::SubjectKey::Id(1), "product_development", "mobile_app", "APP-7"},
+                            world["crm"]);
+    ASSERT_TRUE(g) << g.error().ToString();
+    seq_ = std::to_string(g->revision);
+    csv_ = (dir_.path() / "billing.csv").string();
+    testing::WriteFile(csv_, "action,iin,kind,ref,amount\nopen," + demo::SyntheticSubjects().At(1).iin +
+                                 ",debt,D-3,100\n");
+  }
+  testing::RunResult Run(const std::string& as, std::vector<std::string> args) {
+    for (auto& a : args) {
+      if (a == "{seq}") a = seq_;
+      if (a == "{csv}") a = csv_;
+      if (a == "{out}") a = (dir_.path() / "ids.txt").string();
+    }
+    args.insert(args.begin(), {"--data", data_.string(), "--as", as});
+    return testing::RunQorgau(args);
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path data_;
+  std::string seq_, csv_;
+};
+
+TEST_P(AccessCliMatrix, AllowedAndRefusedAsDocumented) {
+  const Row& row = GetParam();
+  auto refused = Run(row.refused_as, row.refused);
+  EXPECT_EQ(refused.exit_code, 1) << row.action << ": " << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("refused [" + row.refused_code + "]"), std::string::npos)
+      << row.action << ": " << refused.err;
+  auto allowed = Run(row.allowed_as, row.allowed);
+  EXPECT_EQ(allowed.exit_code, 0) << row.action << ": " << allowed.out << allowed.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(DocsAccessMd, AccessCliMatrix, ::testing::ValuesIn(Rows()),
+                         [](const ::testing::TestParamInfo<Row>& info) {
+                           std::string name = info.param.action;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+TEST(AccessCli, AnUnknownActorIsRefusedAndTheDefaultIsTheConsoleAdministrator) {
+  testing::TempDir dir;
+  const std::string data = (dir.path() / "d").string();
+  ASSERT_EQ(testing::RunQorgau({"--data", data, "init", "--policy", testing::KemPolicy().string()}).exit_code, 0);
+  auto unknown = testing::RunQorgau({"--data", data, "--as", "mallory", "audit", "verify"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no actor 'mallory'"), std::string::npos) << unknown.err;
+  // console administers: it verifies the ledger and lists actors, and acts on no subject.
+  EXPECT_EQ(testing::RunQorgau({"--data", data, "audit", "verify"}).exit_code, 0);
+  auto list = testing::RunQorgau({"--data", data, "actor", "list"});
+  EXPECT_NE(list.out.find("console"), std::string::npos) << list.out;
+  const auto s = demo::SyntheticSubjects().At(5);
+  auto add = testing::RunQorgau({"--data", data, "subject", "add", "--iin", s.iin, "--phone", s.phone});
+  EXPECT_NE(add.err.find("refused [role_not_allowed]"), std::string::npos) << add.err;
+  auto env = testing::RunQorgau({"--data", data, "audit", "verify"}, "QORGAU_AS=mallory");
+  EXPECT_NE(env.err.find("no actor 'mallory'"), std::string::npos) << env.err;
+}
+
+}  // namespace
+}  // namespace qorgau
