@@ -1,5 +1,8 @@
 #include "app/instance.h"
 
+#include "ledger/tree_head.h"
+#include "report/receipt.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -65,10 +68,26 @@ Instance::Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
       signer_(std::move(signer)),
       policy_(std::move(policy)),
       index_(std::move(index)),
-      writer_(std::make_unique<store::GroupCommitter>(*store_)) {
+      // Every batch ends with a signed tree head (ledger/tree_head.h).
+      writer_(std::make_unique<store::GroupCommitter>(
+          *store_, [this, &clock](store::Transaction& txn) -> Result<void> {
+            QORGAU_TRY(ledger::SealTreeHead(txn, signer_, clock.Now()));
+            return {};
+          })) {
   engine_ = std::make_unique<rules::Engine>(
       rules::EngineDeps{*store_, *writer_, *index_, clock, keys_, signer_, policy_});
 }
+
+namespace {
+
+Result<void> SealLedger(store::Store& store, const crypto::Signer& signer, const Clock& clock) {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store.Begin(store::Store::Mode::kWrite));
+  QORGAU_ASSIGN_OR_RETURN(const auto head, ledger::SealTreeHead(*txn, signer, clock.Now()));
+  if (!head) return {};
+  return txn->Commit();
+}
+
+}  // namespace
 
 Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& policy_file,
                                   const Clock& clock) {
@@ -91,9 +110,9 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
   auto keys = Keys(data_dir, /*create=*/true);
   if (!keys) return tl::unexpected(keys.error());
 
+  auto signer = crypto::Signer::Generate();
+  if (!signer) return tl::unexpected(signer.error());
   {
-    auto signer = crypto::Signer::Generate();
-    if (!signer) return tl::unexpected(signer.error());
     auto priv = signer->PrivatePem();
     auto pub = signer->PublicPem();
     if (!priv) return tl::unexpected(priv.error());
@@ -114,6 +133,7 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
                                        policy_file.filename().string(), "init");
   if (!edition) return tl::unexpected(edition.error());
   QORGAU_TRY(rules::CreateConsoleActor(**store, clock));
+  QORGAU_TRY(SealLedger(**store, *signer, clock));
   report.database = db;
   report.edition = *edition;
   return report;
@@ -172,6 +192,9 @@ Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
     edition = std::move(*latest);
   }
   if (!edition) return Fail(ErrorCode::kFailedPrecondition, "policy", "no edition is published");
+  // A ledger of format 1, or events written outside the group committer,
+  // are signed now: from here on every event is under a signed tree head.
+  QORGAU_TRY(SealLedger(**store, *signer, clock));
   policy::LoadResult loaded = policy::LoadPolicyBundle(edition->files, edition->main_file);
   if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
   auto policy = std::make_shared<const policy::Policy>(std::move(*loaded.policy));
@@ -180,6 +203,55 @@ Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
   return std::unique_ptr<Instance>(new Instance(std::move(*store), std::move(*keys),
                                                 std::move(*signer), std::move(policy),
                                                 std::move(*index), clock));
+}
+
+namespace {
+
+// A read-only store of `data_dir` and the caller `actor` authorized for
+// `action` under the published edition.
+Result<std::unique_ptr<store::Store>> OpenForAudit(const fs::path& data_dir, const std::string& actor,
+                                                  rules::Action action) {
+  QORGAU_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStoreReadOnly(data_dir / kDatabase));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto edition, txn->LatestEdition());
+  if (!edition) return Fail(ErrorCode::kFailedPrecondition, "policy", "no edition is published");
+  policy::LoadResult loaded = policy::LoadPolicyBundle(edition->files, edition->main_file);
+  if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
+  QORGAU_ASSIGN_OR_RETURN(auto record, txn->GetActor(actor));
+  if (!record) {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "as",
+                                "no actor '" + actor + "' (see 'qorgau actor list')", "unauthenticated"});
+  }
+  QORGAU_ASSIGN_OR_RETURN(auto duties, txn->GetDuties(actor));
+  const rules::Caller caller{std::move(*record), std::move(duties)};
+  QORGAU_TRY(rules::Authorize(*loaded.policy, caller, action));
+  txn.reset();
+  return store;
+}
+
+}  // namespace
+
+Result<ledger::VerifyReport> AuditDataDirectory(const fs::path& data_dir, const AuditRequest& request) {
+  QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, request.actor, rules::Action::kAuditVerify));
+  const fs::path key_file = request.public_key.empty() ? data_dir / "receipt.pub" : request.public_key;
+  std::ifstream in(key_file);
+  if (!in) return Fail(ErrorCode::kIo, key_file.string(), "cannot read the public key");
+  std::stringstream pem;
+  pem << in.rdbuf();
+  QORGAU_ASSIGN_OR_RETURN(const crypto::Verifier key, crypto::Verifier::FromPem(pem.str()));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
+  return ledger::Audit(*txn, ledger::AuditOptions{&key, report::ReceiptChecker(key), request.checkpoint});
+}
+
+Result<ledger::TreeHead> LatestCheckpoint(const fs::path& data_dir, const std::string& actor) {
+  QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, actor, rules::Action::kAuditCheckpoint));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto head, txn->LatestTreeHead());
+  if (!head) {
+    return Fail(ErrorCode::kFailedPrecondition, "ledger",
+                "no signed tree head yet (open the data directory once to sign the ledger)");
+  }
+  return ledger::TreeHeadFromRecord(*head);
 }
 
 }  // namespace qorgau::app

@@ -19,6 +19,7 @@
 #include "crypto/key_ring.h"
 #include "crypto/signer.h"
 #include "index/decision_index.h"
+#include "ledger/audit.h"
 #include "store/group_commit.h"
 #include "policy/policy_loader.h"
 #include "rules/engine.h"
@@ -76,6 +77,20 @@ class Instance {
   std::unique_ptr<store::GroupCommitter> writer_;
   std::unique_ptr<rules::Engine> engine_;
 };
+
+// `audit verify` on a data directory (ledger/audit.h), read-only and with
+// public keys only, so that it runs beside a running server and on a copy
+// sent to an auditor. `actor` is authorized from the store (audit.verify).
+struct AuditRequest {
+  std::string actor;
+  std::filesystem::path public_key;              // empty: <dir>/receipt.pub
+  std::optional<ledger::TreeHead> checkpoint;    // from an outside witness
+};
+Result<ledger::VerifyReport> AuditDataDirectory(const std::filesystem::path& data_dir,
+                                               const AuditRequest& request);
+// The latest signed tree head, for an outside witness (audit.checkpoint).
+Result<ledger::TreeHead> LatestCheckpoint(const std::filesystem::path& data_dir,
+                                          const std::string& actor);
 
 // The diagnostics of a failed load as one Error (code kPolicyInvalid).
 Error PolicyError(const std::vector<policy::Diagnostic>& problems);

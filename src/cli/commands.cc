@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <fstream>
 
 #include "app/instance.h"
 #include "policy/policy_loader.h"
@@ -246,22 +248,79 @@ void RegisterConsent(CLI::App& app, Options& opts) {
 }
 
 void RegisterAudit(CLI::App& app, Options& opts) {
-  auto* audit = app.add_subcommand("audit", "Verify the ledger");
+  auto* audit = app.add_subcommand("audit", "Verify the ledger, export checkpoints, read the access trail");
   audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "Walk the hash chain; exit 1 at the first "
-                                                 "broken event");
-  verify->callback([&opts] {
-    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
-      auto r = inst.engine().VerifyLedger(caller);
-      if (!r) return Report(r.error());
-      if (!r->ok) {
-        std::cerr << "ledger BROKEN at event " << r->broken_seq << ": " << r->reason << " ("
-                  << r->events << " events before it verified)\n";
-        return 1;
+  struct VerifyArgs {
+    std::string checkpoint, public_key;
+  };
+  auto args = std::make_shared<VerifyArgs>();
+  auto* verify = audit->add_subcommand(
+      "verify", "Check the hash chain, the signed tree heads, the decision log and that a replay "
+                "of the events gives the tables; read-only, public keys only; exit 1 at the first "
+                "failure");
+  verify->add_option("--checkpoint", args->checkpoint,
+                     "A tree head an outside witness kept ('audit checkpoint'): detects a ledger "
+                     "cut short or rewritten");
+  verify->add_option("--public-key", args->public_key, "The ledger's public key (default DATA/receipt.pub)");
+  verify->callback([&opts, args] {
+    app::AuditRequest request{opts.as, args->public_key, {}};
+    if (!args->checkpoint.empty()) {
+      std::ifstream in(args->checkpoint);
+      if (!in) {
+        opts.exit_code = Report(Error{ErrorCode::kIo, args->checkpoint, "cannot read the checkpoint"});
+        return;
       }
-      std::cout << "ledger verified: " << r->events << " events, head " << r->head_hash << "\n";
-      return 0;
-    });
+      std::stringstream text;
+      text << in.rdbuf();
+      auto head = ledger::ParseTreeHeadJson(text.str());
+      if (!head) {
+        opts.exit_code = Report(head.error());
+        return;
+      }
+      request.checkpoint = *head;
+    }
+    auto r = app::AuditDataDirectory(opts.data_dir, request);
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    if (!r->ok) {
+      std::cerr << "ledger BROKEN at event " << r->broken_seq << ": " << r->reason << "\n";
+      opts.exit_code = 1;
+      return;
+    }
+    std::cout << "ledger verified: " << r->events << " events, head " << r->head_hash << "\n"
+              << "  signed tree heads, decision log and " << r->rows
+              << " table rows agree with the replay of the events";
+    if (r->unproven > 0) std::cout << " (" << r->unproven << " fields predate ledger format 2)";
+    std::cout << "\n";
+    if (request.checkpoint) {
+      std::cout << "  consistent with the checkpoint of " << request.checkpoint->size << " events\n";
+    }
+  });
+
+  auto out = std::make_shared<std::string>();
+  auto* checkpoint = audit->add_subcommand(
+      "checkpoint", "Print (or write) the latest signed tree head, for an outside witness to keep");
+  checkpoint->add_option("--out", *out, "Write it to this file instead of standard output");
+  checkpoint->callback([&opts, out] {
+    auto head = app::LatestCheckpoint(opts.data_dir, opts.as);
+    if (!head) {
+      opts.exit_code = Report(head.error());
+      return;
+    }
+    const std::string text = ledger::TreeHeadJson(*head);
+    if (out->empty()) {
+      std::cout << text;
+      return;
+    }
+    std::ofstream file(*out, std::ios::binary);
+    file << text;
+    if (!file) {
+      opts.exit_code = Report(Error{ErrorCode::kIo, *out, "cannot write"});
+      return;
+    }
+    std::cout << "tree head of " << head->size << " events written to " << *out << "\n";
   });
 }
 

@@ -390,8 +390,10 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
 
   Step("ledger verification, by the data protection officer");
   auto report = engine.VerifyLedger(dpo);
-  if (!report || !report->ok) {
-    std::cerr << "qorgau: ledger verification failed\n";
+  if (!report) return Fail(report.error());
+  if (!report->ok) {
+    std::cerr << "qorgau: ledger verification failed at event " << report->broken_seq << ": "
+              << report->reason << "\n";
     return 1;
   }
   std::cout << "  " << report->events << " events verified, head " << report->head_hash << "\n";

@@ -68,8 +68,12 @@ inline tl::unexpected<Error> Refuse(std::string reason, std::string field, std::
       return ::tl::unexpected<::qorgau::Error>(std::move(qorgau_try_r).error()); \
     }                                                                        \
   } while (0)
-#define QORGAU_ASSIGN_OR_RETURN(decl, expr) \
-  QORGAU_ASSIGN_OR_RETURN_IMPL(QORGAU_CONCAT(qorgau_aor_, __LINE__), decl, expr)
+// The temporary's name is made once per use from __COUNTER__ (an argument
+// is expanded before substitution), so that a use spanning several lines
+// names one variable.
+#define QORGAU_ASSIGN_OR_RETURN(decl, expr) QORGAU_ASSIGN_OR_RETURN_N(__COUNTER__, decl, expr)
+#define QORGAU_ASSIGN_OR_RETURN_N(n, decl, expr) \
+  QORGAU_ASSIGN_OR_RETURN_IMPL(QORGAU_CONCAT(qorgau_aor_, n), decl, expr)
 #define QORGAU_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr)                        \
   auto tmp = (expr);                                                         \
   if (!tmp) return ::tl::unexpected<::qorgau::Error>(std::move(tmp).error()); \

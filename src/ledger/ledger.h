@@ -38,6 +38,9 @@ struct VerifyReport {
   std::string head_hash;       // hex hash of the last good event
   std::int64_t broken_seq = 0; // the first broken event, when !ok
   std::string reason;          // why it is broken, when !ok
+  // The state check (ledger/replay.h), when it ran.
+  std::int64_t rows = 0;       // table rows compared with the replay
+  std::int64_t unproven = 0;   // fields whose events predate them
 };
 
 // Walks the whole chain; a broken link is a report, not an error (errors

@@ -147,4 +147,11 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
   return check;
 }
 
+std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::Verifier& verifier) {
+  return [&verifier](const store::ReceiptRecord& r) -> std::string {
+    const ReceiptCheck c = VerifyReceipt(r.body, verifier);
+    return c.ok ? "" : c.reason;
+  };
+}
+
 }  // namespace qorgau::report

@@ -10,6 +10,7 @@
 // public key can check it offline; a changed byte fails.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,5 +50,10 @@ struct ReceiptCheck {
 // Checks `text` (a receipt file) against `verifier`. A receipt that is not
 // byte for byte in canonical form, or whose signature does not match, fails.
 ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifier);
+
+// A check of stored receipts for `audit verify` (ledger::ReceiptCheck):
+// "" when the receipt verifies under `verifier`, else why not. Holds a
+// reference to `verifier`.
+std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::Verifier& verifier);
 
 }  // namespace qorgau::report

@@ -38,8 +38,11 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
     }
   }
   store::ActorRecord rec{in.id, in.role, in.name, in.nda_signed, in.liability_acknowledged,
-                         in.purposes, d_.clock.Now()};
+                         in.purposes, 0};
   auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    // One time for the row and its event: the replay compares them.
+    const UnixMillis now = d_.clock.Now();
+    rec.created_at = now;
     auto existing = txn.GetActor(in.id);
     if (!existing) return tl::unexpected(existing.error());
     if (*existing) rec.created_at = (*existing)->created_at;
@@ -47,12 +50,14 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
     ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id(), {}};
     ev.data["actor"] = in.id;
     ev.data["role"] = store::ActorRoleName(in.role);
+    // The display name is an employee's personal data: its digest only.
+    ev.data["name_hash"] = crypto::ToHex(crypto::Sha256(in.name));
     ev.data["nda_signed"] = in.nda_signed;
     ev.data["liability_acknowledged"] = in.liability_acknowledged;
     boost::json::array purposes;
     for (const auto& p : in.purposes) purposes.emplace_back(p);
     ev.data["purposes"] = std::move(purposes);
-    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -121,17 +126,17 @@ Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Call
     auto actor = txn.GetActor(actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
-    if (auto r = txn.InsertApiKey(crypto::Bytes(digest.begin(), digest.end()), actor_id,
-                                  d_.clock.Now());
+    const UnixMillis now = d_.clock.Now();
+    if (auto r = txn.InsertApiKey(crypto::Bytes(digest.begin(), digest.end()), actor_id, now);
         !r) {
       return tl::unexpected(r.error());
     }
     ledger::EventDraft ev{"key.created", std::nullopt, by.id(), {}};
     ev.data["actor"] = actor_id;
-    // The first 16 hex digits of the key's SHA-256 (the `hash` suffix marks
-    // it as a digest for the ledger's personal-data guard).
-    ev.data["key_hash"] = crypto::ToHex(digest).substr(0, 16);
-    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    // The key's SHA-256, as the store keeps it (the `hash` suffix marks it
+    // as a digest for the ledger's personal-data guard); never the key.
+    ev.data["key_hash"] = crypto::ToHex(digest);
+    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());

@@ -1,5 +1,7 @@
 #include "rules/decision_recorder.h"
 
+#include "ledger/audit.h"
+
 #include "crypto/crypto.h"
 #include "ledger/ledger.h"
 
@@ -34,13 +36,7 @@ void DecisionRecorder::Record(std::vector<store::DecisionRecord> records) {
 }
 
 std::string DecisionRecorder::Digest(const std::vector<store::DecisionRecord>& rows) {
-  std::string text = "qorgau-decisions/1\n";
-  for (const auto& r : rows) {
-    text += std::to_string(r.id) + '\t' + std::to_string(r.at) + '\t' + r.actor + '\t' +
-            std::to_string(r.subject) + '\t' + r.purpose + '\t' + r.categories + '\t' + r.reason +
-            '\t' + std::to_string(r.revision) + '\n';
-  }
-  return crypto::ToHex(crypto::Sha256(text));
+  return ledger::DecisionDigest(rows);
 }
 
 store::GroupCommitter::Job DecisionRecorder::JobFor(std::vector<store::DecisionRecord> rows) {

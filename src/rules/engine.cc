@@ -1,8 +1,10 @@
 #include "rules/engine.h"
 
 #include <boost/json.hpp>
+#include <limits>
 
 #include "core/personal_value.h"
+#include "ledger/audit.h"
 #include "rules/checks.h"
 
 namespace qorgau::rules {
@@ -13,6 +15,12 @@ using store::ConsentState;
 
 std::string DataAad(SubjectId id, std::string_view category) {
   return "qorgau:pd:v1:" + std::to_string(id) + ":" + std::string(category);
+}
+
+// Hex SHA-256 of a sealed value: a ciphertext's digest reveals nothing of
+// the value, and lets the ledger prove what was stored.
+std::string SealedHash(const crypto::Bytes& sealed) {
+  return crypto::ToHex(crypto::Sha256(sealed));
 }
 
 bool IsProvenance(std::string_view p) {
@@ -73,6 +81,7 @@ Result<void> CreateConsoleActor(store::Store& store, const Clock& clock) {
   ledger::EventDraft ev{"actor.created", std::nullopt, "init", {}};
   ev.data["actor"] = console.id;
   ev.data["role"] = ActorRoleName(console.role);
+  ev.data["name_hash"] = crypto::ToHex(crypto::Sha256(console.name));
   ev.data["nda_signed"] = "";
   ev.data["liability_acknowledged"] = "";
   ev.data["purposes"] = boost::json::array();
@@ -289,16 +298,21 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Caller& ac
     auto key = d_.keys.NewDataKey(*id);
     if (!key) return tl::unexpected(key.error());
     if (auto r = txn.SetSubjectKey(*id, key->second); !r) return tl::unexpected(r.error());
-    boost::json::array categories;
+    boost::json::array categories, sealed_hashes;
     for (const auto& [category, value] : values) {
       auto sealed = crypto::Seal(key->first, value, DataAad(*id, category));
       if (!sealed) return tl::unexpected(sealed.error());
+      sealed_hashes.push_back(
+          boost::json::object{{"category", category}, {"sealed_hash", SealedHash(*sealed)}});
       store::PersonalDataRecord rec{*id, category, std::move(*sealed), input.provenance, now};
       if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
       categories.emplace_back(category);
     }
     ledger::EventDraft ev{"subject.added", *id, actor.id(), {}};
     ev.data["categories"] = std::move(categories);
+    // The sealed values' digests, so that `audit verify` proves the stored
+    // ciphertexts without the keys (docs/ledger-format.md).
+    ev.data["sealed"] = std::move(sealed_hashes);
     ev.data["provenance"] = input.provenance;
     if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
     added = *id;
@@ -348,10 +362,12 @@ Result<std::int64_t> Engine::PutData(const SubjectKey& key, const std::string& c
     auto sealed = crypto::Seal(*data_key, *normal, DataAad(*id, category));
     if (!sealed) return tl::unexpected(sealed.error());
     const UnixMillis now = d_.clock.Now();
+    const std::string sealed_hash = SealedHash(*sealed);
     store::PersonalDataRecord rec{*id, category, std::move(*sealed), provenance, now};
     if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
     ledger::EventDraft ev{"data.recorded", *id, actor.id(), {}};
     ev.data["category"] = category;
+    ev.data["sealed_hash"] = sealed_hash;
     ev.data["provenance"] = provenance;
     if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
     return std::vector<index::Delta>{};
@@ -470,45 +486,15 @@ Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const Caller& cal
   return consents;
 }
 
-Result<ledger::VerifyReport> Engine::VerifyLedger(const Caller& caller) {
+Result<ledger::VerifyReport> Engine::VerifyLedger(const Caller& caller,
+                                                  const std::optional<ledger::TreeHead>& checkpoint) {
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditVerify));
   if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
+  QORGAU_ASSIGN_OR_RETURN(const std::string pem, d_.signer.PublicPem());
+  QORGAU_ASSIGN_OR_RETURN(const crypto::Verifier key, crypto::Verifier::FromPem(pem));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
-  auto report = ledger::Verify(**txn);
-  if (!report || !report->ok) return report;
-  // The decision log: each batch must match the digest its event sealed.
-  struct Seal {
-    std::int64_t seq, first, last, count;
-    std::string digest;
-  };
-  std::vector<Seal> seals;
-  auto scanned = (*txn)->ScanEvents(1, [&](const store::EventRecord& e) {
-    if (e.body.find("\"type\":\"decisions.recorded\"") == std::string::npos) return true;
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(e.body, ec);
-    if (ec) return true;  // the chain check already parsed every body
-    const auto& data = v.at("data").as_object();
-    seals.push_back({e.seq, data.at("first").as_int64(), data.at("last").as_int64(),
-                     data.at("count").as_int64(), std::string(data.at("digest_hash").as_string())});
-    return true;
-  });
-  if (!scanned) return tl::unexpected(scanned.error());
-  for (const Seal& seal : seals) {
-    std::vector<store::DecisionRecord> rows;
-    auto read = (*txn)->ScanDecisions(seal.first, seal.last,
-                                      [&](const store::DecisionRecord& r) { rows.push_back(r); });
-    if (!read) return tl::unexpected(read.error());
-    if (static_cast<std::int64_t>(rows.size()) != seal.count ||
-        DecisionRecorder::Digest(rows) != seal.digest) {
-      report->ok = false;
-      report->broken_seq = seal.seq;
-      report->reason = "decision log rows " + std::to_string(seal.first) + "-" +
-                       std::to_string(seal.last) + " do not match the digest this event sealed";
-      return report;
-    }
-  }
-  return report;
+  return ledger::Audit(**txn, ledger::AuditOptions{&key, report::ReceiptChecker(key), checkpoint});
 }
 
 }  // namespace qorgau::rules

@@ -29,6 +29,7 @@
 #include "crypto/signer.h"
 #include "index/decision_index.h"
 #include "ledger/ledger.h"
+#include "ledger/tree_head.h"
 #include "policy/policy.h"
 #include "report/receipt.h"
 #include "rules/decision_recorder.h"
@@ -318,7 +319,10 @@ class Engine {
                        std::span<const index::Decision> decisions);
   Result<std::vector<AccessEntry>> AccessTrail(const Caller& caller, const SubjectKey& key);
 
-  Result<ledger::VerifyReport> VerifyLedger(const Caller& caller);
+  // `audit verify` (ledger/audit.h) on the open store, optionally against a
+  // checkpoint an outside witness kept.
+  Result<ledger::VerifyReport> VerifyLedger(const Caller& caller,
+                                            const std::optional<ledger::TreeHead>& checkpoint = {});
   // The receipt issued with ledger event `seq`, for a caller with a duty
   // for each of its purposes (or the data protection officer).
   Result<std::string> Receipt(const Caller& caller, std::int64_t seq);

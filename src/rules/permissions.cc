@@ -34,7 +34,8 @@ DutyActions PurposeAction(Action a) {
 }
 
 bool AdminAction(Action a) {
-  return a == Action::kActorsManage || a == Action::kActorsRead || a == Action::kAuditVerify;
+  return a == Action::kActorsManage || a == Action::kActorsRead || a == Action::kAuditVerify ||
+         a == Action::kAuditCheckpoint;
 }
 
 }  // namespace
@@ -62,6 +63,7 @@ std::string_view ActionName(Action a) {
     case Action::kReceiptRead: return "receipt.read";
     case Action::kAccessTrailRead: return "access_trail.read";
     case Action::kAuditVerify: return "audit.verify";
+    case Action::kAuditCheckpoint: return "audit.checkpoint";
     case Action::kActorsManage: return "actors.manage";
     case Action::kActorsRead: return "actors.read";
   }
@@ -94,7 +96,10 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   // Roles first.
   if (AdminAction(action)) {
     if (role == ActorRole::kAdmin) return {};
-    if (action == Action::kAuditVerify && role == ActorRole::kDpo) return {};
+    if ((action == Action::kAuditVerify || action == Action::kAuditCheckpoint) &&
+        role == ActorRole::kDpo) {
+      return {};
+    }
     return Deny("admin_only", "actor", "only an administrator may " + name);
   }
   if (role == ActorRole::kAdmin) {

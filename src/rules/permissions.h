@@ -55,6 +55,7 @@ enum class Action : std::uint8_t {
   kReceiptRead,        // a consent receipt
   kAccessTrailRead,    // who read a subject's data
   kAuditVerify,        // verify the ledger
+  kAuditCheckpoint,    // export a signed tree head for an outside witness
   kActorsManage,       // add or change actors, duties and keys
   kActorsRead,         // list actors
 };

@@ -11,7 +11,8 @@ struct GroupCommitter::Pending {
   std::optional<Error> failed;
 };
 
-GroupCommitter::GroupCommitter(Store& store) : store_(store), writer_([this] { Run(); }) {}
+GroupCommitter::GroupCommitter(Store& store, Seal seal)
+    : store_(store), seal_(std::move(seal)), writer_([this] { Run(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -76,6 +77,9 @@ void GroupCommitter::RunBatch(std::deque<std::shared_ptr<Pending>>& batch) {
       p->failed = r.error();
       if (auto rb = (*txn)->RollbackToSavepoint(); !rb) return fail_all(rb.error());
     }
+  }
+  if (seal_) {
+    if (auto sealed = seal_(**txn); !sealed) return fail_all(sealed.error());
   }
   if (auto c = (*txn)->Commit(); !c) {
     // Nothing of the batch is durable: a job that had succeeded gets the

@@ -31,9 +31,14 @@ class GroupCommitter {
   using OnCommit = std::function<void()>;
   using Job = std::function<Result<OnCommit>(Transaction&)>;
 
+  // Runs last in every batch's transaction, after the jobs and before the
+  // commit (the ledger's signed tree head); when it fails, nothing of the
+  // batch commits and every job gets its error.
+  using Seal = std::function<Result<void>(Transaction&)>;
+
   static constexpr size_t kMaxBatch = 1024;
 
-  explicit GroupCommitter(Store& store);
+  explicit GroupCommitter(Store& store, Seal seal = {});
   ~GroupCommitter();  // finishes the queued jobs, then stops the writer
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -50,6 +55,7 @@ class GroupCommitter {
   void RunBatch(std::deque<std::shared_ptr<Pending>>& batch);
 
   Store& store_;
+  Seal seal_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Pending>> queue_;

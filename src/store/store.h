@@ -168,6 +168,22 @@ struct DecisionRecord {
   std::int64_t revision = 0;
 };
 
+// An API key as stored: only its SHA-256.
+struct ApiKeyRecord {
+  Bytes key_hash;
+  std::string actor_id;
+  UnixMillis created_at = 0;
+};
+
+// A signed tree head of the ledger (ledger/tree_head.h).
+struct TreeHeadRecord {
+  std::int64_t size = 0;
+  Bytes root;
+  UnixMillis at = 0;
+  std::string key_id;
+  Bytes signature;
+};
+
 // A signed consent receipt as issued.
 struct ReceiptRecord {
   std::int64_t event_seq = 0;  // the ledger event it documents
@@ -249,6 +265,24 @@ class Transaction {
   virtual Result<void> ScanOpenObligations(
       const std::function<void(const ObligationRecord&)>& each) = 0;
 
+  // Signed tree heads, one per size; Latest is the largest.
+  virtual Result<void> PutTreeHead(const TreeHeadRecord& head) = 0;
+  virtual Result<std::optional<TreeHeadRecord>> LatestTreeHead() = 0;
+  virtual Result<void> ScanTreeHeads(const std::function<void(const TreeHeadRecord&)>& each) = 0;
+
+  // Every row of the state tables, for `audit verify` to compare with a
+  // replay of the ledger (ledger/replay.h). Any order.
+  virtual Result<void> ScanAllSubscriptions(
+      const std::function<void(const SubscriptionRecord&)>& each) = 0;
+  virtual Result<void> ScanAllObligations(
+      const std::function<void(const ObligationRecord&)>& each) = 0;
+  virtual Result<void> ScanContracts(const std::function<void(const ContractRecord&)>& each) = 0;
+  virtual Result<void> ScanDuties(const std::function<void(const DutyRecord&)>& each) = 0;
+  virtual Result<void> ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) = 0;
+  virtual Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) = 0;
+  virtual Result<void> ScanPersonalData(
+      const std::function<void(const PersonalDataRecord&)>& each) = 0;
+
   // Nested rollback points inside a write transaction, for group commit:
   // one command's failure undoes its own writes only.
   virtual Result<void> Savepoint() = 0;
@@ -257,8 +291,8 @@ class Transaction {
 
   virtual Result<std::optional<EventRecord>> LastEvent() = 0;
   virtual Result<void> AppendEvent(const EventRecord& event) = 0;
-  // Calls `each` for events with seq >= from in order; stops when it
-  // returns false.
+  // Calls `each` for events with seq >= from in order, with the indexed
+  // subject; stops when it returns false.
   virtual Result<void> ScanEvents(std::int64_t from,
                                   const std::function<bool(const EventRecord&)>& each) = 0;
 

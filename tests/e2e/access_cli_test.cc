@@ -94,6 +94,7 @@ const std::vector<Row>& Rows() {
       {"access_trail.read", "dpo", {"audit", "access", "--id", "1"}, "anna", {"audit", "access", "--id", "1"},
        "dpo_only"},
       {"audit.verify", "admin", {"audit", "verify"}, "anna", {"audit", "verify"}, "admin_only"},
+      {"audit.checkpoint", "dpo", {"audit", "checkpoint"}, "anna", {"audit", "checkpoint"}, "admin_only"},
       {"actors.manage", "admin", {"actor", "add", "--id", "eve", "--role", "employee"}, "dpo",
        {"actor", "add", "--id", "eve", "--role", "employee"}, "admin_only"},
       {"actors.read", "admin", {"actor", "list"}, "dpo", {"actor", "list"}, "admin_only"},

@@ -165,6 +165,31 @@ TEST_F(CliTest, AuditVerifyPassesThenFailsOnATamperedEvent) {
   EXPECT_NE(broken.err.find("BROKEN at event " + seq), std::string::npos) << broken.err;
 }
 
+TEST_F(CliTest, AuditCheckpointIsKeptOutsideAndVerifiedAgainst) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  const std::string file = (dir_.path() / "head.json").string();
+  auto exported = Run({"audit", "checkpoint", "--out", file});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(testing::ReadFile(file).find("\"format\":\"qorgau-tree-head/1\""), std::string::npos);
+  auto ok = Run({"audit", "verify", "--checkpoint", file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("consistent with the checkpoint"), std::string::npos) << ok.out;
+  // The last event cut off, and the heads that would say so.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_ + "/qorgau.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events); "
+                             "DELETE FROM tree_heads WHERE size > (SELECT max(seq) FROM events)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto cut = Run({"audit", "verify", "--checkpoint", file});
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_NE(cut.err.find("cut short"), std::string::npos) << cut.err;
+  auto bad = Run({"audit", "verify", "--checkpoint", data_ + "/receipt.pub"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("checkpoint"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, MasterKeyFromTheEnvironment) {
   TempDir other;
   const std::string env = "QORGAU_MASTER_KEY=" + std::string(64, '1');
@@ -172,21 +197,26 @@ TEST_F(CliTest, MasterKeyFromTheEnvironment) {
   auto init = RunQorgau({"--data", d, "init", "--policy", testing::KemPolicy().string()}, env);
   ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_FALSE(std::filesystem::exists(other.path() / "d/master.key"));
-  EXPECT_EQ(RunQorgau({"--data", d, "audit", "verify"}, env).exit_code, 0);
-  auto wrong = RunQorgau({"--data", d, "audit", "verify"}, "QORGAU_MASTER_KEY=" + std::string(64, '2'));
+  EXPECT_EQ(RunQorgau({"--data", d, "actor", "list"}, env).exit_code, 0);
+  auto wrong = RunQorgau({"--data", d, "actor", "list"}, "QORGAU_MASTER_KEY=" + std::string(64, '2'));
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("master_key"), std::string::npos);
+  // Verifying needs no master key at all: the public key suffices.
+  EXPECT_EQ(RunQorgau({"--data", d, "audit", "verify"}).exit_code, 0);
 }
 
 TEST_F(CliTest, ASecondProcessOnTheSameDataDirectoryIsRefused) {
   FixedClock clock(1764150000000);
   auto held = app::Instance::Open(data_, clock);
   ASSERT_TRUE(held) << held.error().ToString();
-  auto r = Run({"audit", "verify"});
+  auto r = Run({"actor", "list"}, "console");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("in use by another qorgau process"), std::string::npos) << r.err;
+  // Verifying reads only, with the public key: it runs beside the owner.
+  auto verify = Run({"audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
   held->reset();
-  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
+  EXPECT_EQ(Run({"actor", "list"}, "console").exit_code, 0);
 }
 
 TEST_F(CliTest, AConfigFileSetsTheDataDirectory) {

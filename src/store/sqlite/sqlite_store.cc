@@ -152,6 +152,16 @@ CREATE INDEX decision_log_by_subject ON decision_log (subject_id);
     R"sql(
 ALTER TABLE duties ADD COLUMN actions TEXT NOT NULL DEFAULT 'read';
 )sql",
+    // 6: signed tree heads of the ledger as a Merkle tree (ledger format 2).
+    R"sql(
+CREATE TABLE tree_heads (
+  size      INTEGER PRIMARY KEY,
+  root      BLOB NOT NULL,
+  at        INTEGER NOT NULL,
+  key_id    TEXT NOT NULL,
+  signature BLOB NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -315,6 +325,17 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanConsents(const std::function<void(const ConsentRecord&)>& each) override;
   Result<void> ScanSubscriptions(
       const std::function<void(const SubscriptionRecord&)>& each) override;
+  Result<void> PutTreeHead(const TreeHeadRecord& head) override;
+  Result<std::optional<TreeHeadRecord>> LatestTreeHead() override;
+  Result<void> ScanTreeHeads(const std::function<void(const TreeHeadRecord&)>& each) override;
+  Result<void> ScanAllSubscriptions(
+      const std::function<void(const SubscriptionRecord&)>& each) override;
+  Result<void> ScanAllObligations(const std::function<void(const ObligationRecord&)>& each) override;
+  Result<void> ScanContracts(const std::function<void(const ContractRecord&)>& each) override;
+  Result<void> ScanDuties(const std::function<void(const DutyRecord&)>& each) override;
+  Result<void> ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) override;
+  Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) override;
+  Result<void> ScanPersonalData(const std::function<void(const PersonalDataRecord&)>& each) override;
   Result<void> ScanOpenObligations(
       const std::function<void(const ObligationRecord&)>& each) override;
   Result<void> Savepoint() override;
@@ -342,6 +363,19 @@ class SqliteStore final : public Store {
   ~SqliteStore() override {
     stmts_.clear();
     sqlite3_close(db_);
+  }
+
+  // For a read-only store: the schema must be this binary's.
+  Result<void> CheckVersion() {
+    Stmt v(db_, "PRAGMA user_version");
+    if (!v.ok() || v.Step() != SQLITE_ROW) return DbError(db_, "reading the schema version");
+    version_ = static_cast<int>(v.Int(0));
+    if (version_ != kLatest) {
+      return Fail(ErrorCode::kFailedPrecondition, "database",
+                  "schema version " + std::to_string(version_) + ", this qorgau reads " +
+                      std::to_string(kLatest) + "; open it once with this qorgau to migrate it");
+    }
+    return {};
   }
 
   Result<void> Migrate() {
@@ -956,6 +990,127 @@ Result<void> SqliteTransaction::ScanOpenObligations(
   return {};
 }
 
+namespace {
+
+// Runs `sql` and calls `row` for each result row; `what` names it in errors.
+template <typename F>
+Result<void> ScanRows(sqlite3* db, const char* sql, const char* what, F row) {
+  Stmt s(db, sql);
+  if (!s.ok()) return DbError(db, what);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (auto r = row(s); !r) return r;
+  }
+  if (rc != SQLITE_DONE) return DbError(db, what);
+  return {};
+}
+
+}  // namespace
+
+Result<void> SqliteTransaction::PutTreeHead(const TreeHeadRecord& h) {
+  Stmt& s = S("INSERT INTO tree_heads (size, root, at, key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, h.size);
+  s.Bind(2, h.root);
+  s.Bind(3, h.at);
+  s.Bind(4, h.key_id);
+  s.Bind(5, h.signature);
+  return Exec(s, "writing a tree head");
+}
+
+Result<std::optional<TreeHeadRecord>> SqliteTransaction::LatestTreeHead() {
+  Stmt& s = S("SELECT size, root, at, key_id, signature FROM tree_heads ORDER BY size DESC LIMIT 1");
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<TreeHeadRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading the last tree head");
+  return std::optional<TreeHeadRecord>(
+      TreeHeadRecord{s.Int(0), s.Blob(1), s.Int(2), s.Text(3), s.Blob(4)});
+}
+
+Result<void> SqliteTransaction::ScanTreeHeads(const std::function<void(const TreeHeadRecord&)>& each) {
+  return ScanRows(store_.db(), "SELECT size, root, at, key_id, signature FROM tree_heads ORDER BY size",
+                  "scanning tree heads", [&](Stmt& s) -> Result<void> {
+                    each(TreeHeadRecord{s.Int(0), s.Blob(1), s.Int(2), s.Text(3), s.Blob(4)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanAllSubscriptions(
+    const std::function<void(const SubscriptionRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT subject_id, service, active, contract_id, changed_at, event_seq "
+                  "FROM subscriptions",
+                  "scanning subscriptions", [&](Stmt& s) -> Result<void> {
+                    each(ReadSubscription(s));
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanAllObligations(
+    const std::function<void(const ObligationRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+                  "FROM obligations",
+                  "scanning obligations", [&](Stmt& s) -> Result<void> {
+                    const std::int64_t kind = s.Int(2);
+                    if (kind < 0 || kind > static_cast<std::int64_t>(ObligationKind::kLegalHold)) {
+                      return Fail(ErrorCode::kCorruption, "obligations",
+                                  "obligation '" + s.Text(0) + "' has an unknown kind");
+                    }
+                    each(ReadObligation(s));
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanContracts(const std::function<void(const ContractRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT id, subject_id, method, evidence, joined_at, event_seq FROM contracts",
+                  "scanning contracts", [&](Stmt& s) -> Result<void> {
+                    each(ContractRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanDuties(const std::function<void(const DutyRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT actor_id, purpose, categories, full_view, actions FROM duties",
+                  "scanning duties", [&](Stmt& s) -> Result<void> {
+                    DutyRecord d{s.Text(0), s.Text(1), SplitList(s.Text(2)), s.Int(3) != 0};
+                    std::string bad;
+                    if (!ParseDutyActions(SplitList(s.Text(4)), &d.actions, &bad) || d.actions == 0) {
+                      return Fail(ErrorCode::kCorruption, "duties",
+                                  "a duty of '" + d.actor_id + "' allows an unknown action");
+                    }
+                    each(d);
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) {
+  return ScanRows(store_.db(), "SELECT key_hash, actor_id, created_at FROM api_keys",
+                  "scanning API keys", [&](Stmt& s) -> Result<void> {
+                    each(ApiKeyRecord{s.Blob(0), s.Text(1), s.Int(2)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) {
+  return ScanRows(store_.db(), "SELECT event_seq, subject_id, body FROM receipts",
+                  "scanning receipts", [&](Stmt& s) -> Result<void> {
+                    each(ReceiptRecord{s.Int(0), s.Int(1), s.Text(2)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanPersonalData(
+    const std::function<void(const PersonalDataRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT subject_id, category, sealed, provenance, recorded_at FROM personal_data",
+                  "scanning personal data", [&](Stmt& s) -> Result<void> {
+                    each(PersonalDataRecord{s.Int(0), s.Text(1), s.Blob(2), s.Text(3), s.Int(4)});
+                    return {};
+                  });
+}
+
 Result<void> SqliteTransaction::Savepoint() {
   if (sqlite3_exec(store_.db(), "SAVEPOINT cmd", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return DbError(store_.db(), "setting a savepoint");
@@ -1001,12 +1156,15 @@ Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
 Result<void> SqliteTransaction::ScanEvents(std::int64_t from,
                                            const std::function<bool(const EventRecord&)>& each) {
   // A dedicated statement: `each` may call back into this transaction.
-  Stmt s(store_.db(), "SELECT seq, body, prev_hash, hash FROM events WHERE seq >= ?1 ORDER BY seq");
+  Stmt s(store_.db(),
+         "SELECT seq, body, prev_hash, hash, subject_id FROM events WHERE seq >= ?1 ORDER BY seq");
   if (!s.ok()) return DbError(store_.db(), "scanning events");
   s.Bind(1, from);
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    if (!each(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3)})) return {};
+    EventRecord e{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3)};
+    if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.subject = s.Int(4);
+    if (!each(e)) return {};
   }
   if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning events");
   return {};
@@ -1047,6 +1205,28 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& file
     return DbError(db, "configuring the database");
   }
   if (auto r = store->Migrate(); !r) return tl::unexpected(r.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreReadOnly(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    return Fail(ErrorCode::kNotFound, file.string(), "no database (run 'qorgau init' first)");
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    auto err = Fail(ErrorCode::kIo, file.string(),
+                    std::string("cannot open the database: ") + sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return err;
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  sqlite3_busy_timeout(db, 10000);
+  if (sqlite3_exec(db, "PRAGMA query_only = ON;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(db, "configuring the database");
+  }
+  if (auto r = store->CheckVersion(); !r) return tl::unexpected(r.error());
   return std::unique_ptr<Store>(std::move(store));
 }
 

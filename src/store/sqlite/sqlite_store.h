@@ -22,4 +22,9 @@ int LatestSchemaVersion();
 // when its schema is newer than LatestSchemaVersion().
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& file, bool create);
 
+// Opens an existing database for reading only (`audit verify` beside a
+// running server): no migration, no write; a schema older or newer than
+// this binary's is kFailedPrecondition.
+Result<std::unique_ptr<Store>> OpenSqliteStoreReadOnly(const std::filesystem::path& file);
+
 }  // namespace qorgau::store

@@ -1,0 +1,542 @@
+#include "ledger/replay.h"
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "core/clock.h"
+#include "core/vocabulary.h"
+#include "crypto/crypto.h"
+
+namespace qorgau::ledger {
+namespace {
+
+namespace json = boost::json;
+using store::SubjectId;
+
+// One parsed event; `data` points into `body`.
+struct Event {
+  std::int64_t seq = 0;
+  UnixMillis at = 0;
+  std::string type;
+  std::string actor;
+  std::optional<SubjectId> subject;
+  json::value body;
+  const json::object* data = nullptr;
+};
+
+// Field readers that never throw: a missing or mistyped field is an error
+// naming the field, reported at the event's position.
+class Fields {
+ public:
+  explicit Fields(const json::object& o) : o_(o) {}
+  Result<std::string> Text(const char* key) const {
+    const json::value* v = o_.if_contains(key);
+    if (!v || !v->is_string()) return Fail(ErrorCode::kCorruption, key, "missing or not a string");
+    return std::string(v->get_string());
+  }
+  Result<std::int64_t> Int(const char* key) const {
+    const json::value* v = o_.if_contains(key);
+    if (!v || !v->is_int64()) return Fail(ErrorCode::kCorruption, key, "missing or not an integer");
+    return v->get_int64();
+  }
+  Result<bool> Bool(const char* key) const {
+    const json::value* v = o_.if_contains(key);
+    if (!v || !v->is_bool()) return Fail(ErrorCode::kCorruption, key, "missing or not true/false");
+    return v->get_bool();
+  }
+  Result<std::vector<std::string>> List(const char* key) const {
+    const json::value* v = o_.if_contains(key);
+    if (!v || !v->is_array()) return Fail(ErrorCode::kCorruption, key, "missing or not a list");
+    std::vector<std::string> out;
+    for (const auto& item : v->get_array()) {
+      if (!item.is_string()) return Fail(ErrorCode::kCorruption, key, "not a list of strings");
+      out.emplace_back(item.get_string());
+    }
+    return out;
+  }
+  bool Has(const char* key) const { return o_.contains(key); }
+  const json::object& object() const { return o_; }
+
+ private:
+  const json::object& o_;
+};
+
+struct PersonalData {
+  std::string provenance;
+  UnixMillis recorded_at = 0;
+  std::string sealed_hash;  // "" when the event predates it
+  std::int64_t seq = 0;
+};
+
+struct ActorState {
+  store::ActorRecord record;
+  std::string name_hash;  // "" when the event predates it
+  std::int64_t seq = 0;
+};
+
+struct KeyState {
+  std::string actor;
+  UnixMillis at = 0;
+  std::int64_t seq = 0;
+};
+
+// The state the events describe.
+struct Replayed {
+  std::map<SubjectId, std::int64_t> subjects;  // -> the event that added it
+  std::map<std::pair<SubjectId, std::string>, PersonalData> data;
+  std::map<std::pair<SubjectId, std::string>, store::ConsentRecord> consents;
+  std::map<std::int64_t, std::pair<store::ContractRecord, std::int64_t>> contracts;
+  std::map<std::pair<SubjectId, std::string>, store::SubscriptionRecord> subscriptions;
+  std::map<std::string, store::ObligationRecord> obligations;
+  std::map<std::string, std::int64_t> obligation_closed_by;
+  std::map<std::string, ActorState> actors;
+  std::map<std::pair<std::string, std::string>, std::pair<store::DutyRecord, std::int64_t>> duties;
+  std::map<std::string, KeyState> keys;        // full hex hash -> key
+  std::map<std::string, KeyState> key_prefixes;  // format 1: 16 hex digits -> key
+  std::map<std::int64_t, std::pair<SubjectId, std::string>> events;  // seq -> subject, hash (receipts)
+};
+
+Result<void> Apply(const Event& e, Replayed* s) {
+  const Fields d(*e.data);
+  auto need_subject = [&]() -> Result<SubjectId> {
+    if (!e.subject) return Fail(ErrorCode::kCorruption, "subject", "missing");
+    return *e.subject;
+  };
+  if (e.type == "subject.added") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    QORGAU_ASSIGN_OR_RETURN(const auto categories, d.List("categories"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string provenance, d.Text("provenance"));
+    std::map<std::string, std::string> sealed;
+    if (const json::value* list = d.object().if_contains("sealed"); list && list->is_array()) {
+      for (const auto& item : list->get_array()) {
+        if (!item.is_object()) return Fail(ErrorCode::kCorruption, "sealed", "not a list of objects");
+        const Fields f(item.get_object());
+        QORGAU_ASSIGN_OR_RETURN(const std::string c, f.Text("category"));
+        QORGAU_ASSIGN_OR_RETURN(sealed[c], f.Text("sealed_hash"));
+      }
+    }
+    s->subjects[id] = e.seq;
+    for (const auto& c : categories) s->data[{id, c}] = {provenance, e.at, sealed[c], e.seq};
+  } else if (e.type == "data.recorded") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    QORGAU_ASSIGN_OR_RETURN(const std::string category, d.Text("category"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string provenance, d.Text("provenance"));
+    std::string sealed;
+    if (d.Has("sealed_hash")) {
+      QORGAU_ASSIGN_OR_RETURN(sealed, d.Text("sealed_hash"));
+    }
+    s->data[{id, category}] = {provenance, e.at, sealed, e.seq};
+  } else if (e.type == "consent.granted" || e.type == "consent.withdrawn") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::ConsentRecord c;
+    c.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(c.purpose, d.Text("purpose"));
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t edition, d.Int("edition"));
+    c.edition = static_cast<int>(edition);
+    QORGAU_ASSIGN_OR_RETURN(c.channel, d.Text("channel"));
+    QORGAU_ASSIGN_OR_RETURN(c.evidence, d.Text("evidence"));
+    c.state = e.type == "consent.granted" ? ConsentState::kGranted : ConsentState::kWithdrawn;
+    c.changed_at = e.at;
+    c.event_seq = e.seq;
+    s->consents[{id, c.purpose}] = c;
+  } else if (e.type == "contract.joined") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::ContractRecord c;
+    c.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(c.id, d.Int("contract"));
+    QORGAU_ASSIGN_OR_RETURN(c.method, d.Text("method"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string evidence, d.Text("evidence"));
+    // A contract joined without a reference is recorded as "contract:<id>"
+    // in the event (the consent's evidence) and as "" in the table.
+    c.evidence = evidence == "contract:" + std::to_string(c.id) ? "" : evidence;
+    c.joined_at = e.at;
+    s->contracts[c.id] = {c, e.seq};
+  } else if (e.type == "service.enabled" || e.type == "service.disabled") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::SubscriptionRecord sub;
+    sub.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(sub.service, d.Text("service"));
+    QORGAU_ASSIGN_OR_RETURN(sub.contract_id, d.Int("contract"));
+    sub.active = e.type == "service.enabled";
+    sub.changed_at = e.at;
+    sub.event_seq = e.seq;
+    s->subscriptions[{id, sub.service}] = sub;
+  } else if (e.type == "obligation.opened") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::ObligationRecord o;
+    o.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(o.ref, d.Text("ref"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string kind, d.Text("kind"));
+    if (!ParseObligationKind(kind, &o.kind)) return Fail(ErrorCode::kCorruption, "kind", "unknown");
+    if (d.Has("amount_tiyn")) {
+      QORGAU_ASSIGN_OR_RETURN(o.amount_minor, d.Int("amount_tiyn"));
+    }
+    o.opened_at = e.at;
+    o.event_seq = e.seq;
+    s->obligations[o.ref] = o;
+  } else if (e.type == "obligation.closed") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string ref, d.Text("ref"));
+    auto it = s->obligations.find(ref);
+    if (it == s->obligations.end()) {
+      return Fail(ErrorCode::kCorruption, "ref", "closes an obligation no event opened");
+    }
+    it->second.closed_at = e.at;
+    s->obligation_closed_by[ref] = e.seq;
+  } else if (e.type == "actor.created" || e.type == "actor.updated") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string id, d.Text("actor"));
+    ActorState& a = s->actors[id];
+    const bool created = a.seq == 0;
+    a.record.id = id;
+    QORGAU_ASSIGN_OR_RETURN(const std::string role, d.Text("role"));
+    if (!ParseActorRole(role, &a.record.role)) return Fail(ErrorCode::kCorruption, "role", "unknown");
+    QORGAU_ASSIGN_OR_RETURN(a.record.nda_signed, d.Text("nda_signed"));
+    QORGAU_ASSIGN_OR_RETURN(a.record.liability_acknowledged, d.Text("liability_acknowledged"));
+    QORGAU_ASSIGN_OR_RETURN(a.record.purposes, d.List("purposes"));
+    a.name_hash.clear();
+    if (d.Has("name_hash")) {
+      QORGAU_ASSIGN_OR_RETURN(a.name_hash, d.Text("name_hash"));
+    }
+    if (created) a.record.created_at = e.at;
+    a.seq = e.seq;
+  } else if (e.type == "duty.granted") {
+    store::DutyRecord duty;
+    QORGAU_ASSIGN_OR_RETURN(duty.actor_id, d.Text("actor"));
+    QORGAU_ASSIGN_OR_RETURN(duty.purpose, d.Text("purpose"));
+    QORGAU_ASSIGN_OR_RETURN(duty.categories, d.List("categories"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string view, d.Text("view"));
+    duty.full_view = view == "full";
+    // Format 1 duties allowed reading only.
+    duty.actions = static_cast<DutyActions>(DutyAction::kRead);
+    if (d.Has("actions")) {
+      QORGAU_ASSIGN_OR_RETURN(const std::string text, d.Text("actions"));
+      std::vector<std::string> names;
+      size_t start = 0;
+      while (start < text.size()) {
+        size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        names.push_back(text.substr(start, comma - start));
+        start = comma + 1;
+      }
+      std::string bad;
+      if (!ParseDutyActions(names, &duty.actions, &bad)) {
+        return Fail(ErrorCode::kCorruption, "actions", "unknown action '" + bad + "'");
+      }
+    }
+    s->duties[{duty.actor_id, duty.purpose}] = {duty, e.seq};
+  } else if (e.type == "key.created") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("key_hash"));
+    (hash.size() == 64 ? s->keys : s->key_prefixes)[hash] = {actor, e.at, e.seq};
+  }
+  return {};
+}
+
+// Compares the tables with the replay; the first difference fills `report`.
+class Comparer {
+ public:
+  explicit Comparer(StateReport& report) : report_(report) {}
+
+  // Records a difference unless one was found already; returns false.
+  bool Differ(std::int64_t event, std::string what) {
+    if (report_.ok) {
+      report_.ok = false;
+      report_.event = event;
+      report_.difference = std::move(what);
+    }
+    return false;
+  }
+  bool ok() const { return report_.ok; }
+  void Row() { ++report_.rows; }
+  void Unproven() { ++report_.unproven; }
+
+ private:
+  StateReport& report_;
+};
+
+std::string Hex(const crypto::Bytes& b) { return crypto::ToHex(b); }
+
+}  // namespace
+
+Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck& check_receipt) {
+  StateReport report;
+  Replayed r;
+  std::optional<Error> malformed;
+  std::int64_t malformed_at = 0;
+  QORGAU_TRY(txn.ScanEvents(1, [&](const store::EventRecord& rec) {
+    Event e;
+    e.seq = rec.seq;
+    boost::system::error_code ec;
+    e.body = json::parse(rec.body, ec);
+    auto bad = [&](std::string field, std::string why) {
+      malformed = Error{ErrorCode::kCorruption, std::move(field), std::move(why)};
+      malformed_at = rec.seq;
+      return false;
+    };
+    if (ec || !e.body.is_object()) return bad("body", "not a JSON object");
+    const Fields f(e.body.get_object());
+    auto type = f.Text("type");
+    auto actor = f.Text("actor");
+    auto at = f.Text("at");
+    if (!type) return bad("type", type.error().message);
+    if (!actor) return bad("actor", actor.error().message);
+    if (!at) return bad("at", at.error().message);
+    auto when = ParseUtc(*at, "at");
+    if (!when) return bad("at", "not a UTC time");
+    e.type = std::move(*type);
+    e.actor = std::move(*actor);
+    e.at = *when;
+    if (const json::value* subject = e.body.get_object().if_contains("subject")) {
+      if (!subject->is_int64()) return bad("subject", "not an integer");
+      e.subject = subject->get_int64();
+    }
+    // The subject column is an index of the body's subject: a changed
+    // column would hide the event from the subject's trail.
+    if (rec.subject != e.subject) {
+      return bad("subject", "the indexed subject does not match the event's subject");
+    }
+    const json::value* data = e.body.get_object().if_contains("data");
+    if (!data || !data->is_object()) return bad("data", "missing or not an object");
+    e.data = &data->get_object();
+    if (auto applied = Apply(e, &r); !applied) {
+      return bad(applied.error().field, applied.error().message);
+    }
+    if (e.subject) r.events[e.seq] = {*e.subject, Hex(rec.hash)};
+    ++report.events;
+    return true;
+  }));
+  if (malformed) {
+    report.ok = false;
+    report.event = malformed_at;
+    report.difference = "event " + std::to_string(malformed_at) + " cannot be replayed: " +
+                        malformed->ToString();
+    return report;
+  }
+
+  Comparer cmp(report);
+  const auto at = [](UnixMillis t) { return FormatUtc(t); };
+
+  // Subjects and their sealed values.
+  QORGAU_TRY(txn.ScanSubjectIds([&](SubjectId id, bool) {
+    cmp.Row();
+    if (!r.subjects.erase(id)) cmp.Differ(0, "subjects (" + std::to_string(id) + "): no event added it");
+  }));
+  if (!r.subjects.empty() && cmp.ok()) {
+    cmp.Differ(r.subjects.begin()->second,
+               "subjects (" + std::to_string(r.subjects.begin()->first) + "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanPersonalData([&](const store::PersonalDataRecord& pd) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where =
+        "personal_data (subject " + std::to_string(pd.subject_id) + ", " + pd.category + "): ";
+    auto it = r.data.find({pd.subject_id, pd.category});
+    if (it == r.data.end()) return (void)cmp.Differ(0, where + "no event recorded it");
+    const PersonalData& want = it->second;
+    if (pd.provenance != want.provenance) {
+      cmp.Differ(want.seq, where + "provenance is " + pd.provenance + ", the ledger says " + want.provenance);
+    } else if (pd.recorded_at != want.recorded_at) {
+      cmp.Differ(want.seq, where + "recorded at " + at(pd.recorded_at) + ", the ledger says " + at(want.recorded_at));
+    } else if (want.sealed_hash.empty()) {
+      cmp.Unproven();
+    } else if (crypto::ToHex(crypto::Sha256(pd.sealed)) != want.sealed_hash) {
+      cmp.Differ(want.seq, where + "the sealed value is not the one the ledger recorded");
+    }
+    r.data.erase(it);
+  }));
+  if (!r.data.empty() && cmp.ok()) {
+    const auto& [key, want] = *r.data.begin();
+    cmp.Differ(want.seq, "personal_data (subject " + std::to_string(key.first) + ", " + key.second +
+                             "): missing from the table");
+  }
+
+  // Consents.
+  QORGAU_TRY(txn.ScanConsents([&](const store::ConsentRecord& c) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where =
+        "consents (subject " + std::to_string(c.subject_id) + ", " + c.purpose + "): ";
+    auto it = r.consents.find({c.subject_id, c.purpose});
+    if (it == r.consents.end()) return (void)cmp.Differ(0, where + "no event recorded it");
+    const store::ConsentRecord& w = it->second;
+    if (c.state != w.state) {
+      cmp.Differ(w.event_seq, where + "state is " + ConsentStateName(c.state) + ", the ledger says " +
+                                  ConsentStateName(w.state));
+    } else if (c.edition != w.edition || c.channel != w.channel || c.evidence != w.evidence) {
+      cmp.Differ(w.event_seq, where + "edition, channel or evidence differ from the ledger's");
+    } else if (c.changed_at != w.changed_at || c.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "changed at event " + std::to_string(c.event_seq) +
+                                  ", the ledger says event " + std::to_string(w.event_seq));
+    }
+    r.consents.erase(it);
+  }));
+  if (!r.consents.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.consents.begin();
+    cmp.Differ(w.event_seq, "consents (subject " + std::to_string(key.first) + ", " + key.second +
+                                "): missing from the table");
+  }
+
+  // Contracts and services.
+  QORGAU_TRY(txn.ScanContracts([&](const store::ContractRecord& c) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "contracts (" + std::to_string(c.id) + "): ";
+    auto it = r.contracts.find(c.id);
+    if (it == r.contracts.end()) return (void)cmp.Differ(0, where + "no event recorded it");
+    const auto& [w, seq] = it->second;
+    if (c.subject_id != w.subject_id || c.method != w.method || c.evidence != w.evidence ||
+        c.joined_at != w.joined_at) {
+      cmp.Differ(seq, where + "subject, method, evidence or time differ from the ledger's");
+    }
+    r.contracts.erase(it);
+  }));
+  if (!r.contracts.empty() && cmp.ok()) {
+    const auto& [id, w] = *r.contracts.begin();
+    cmp.Differ(w.second, "contracts (" + std::to_string(id) + "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanAllSubscriptions([&](const store::SubscriptionRecord& sub) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where =
+        "subscriptions (subject " + std::to_string(sub.subject_id) + ", " + sub.service + "): ";
+    auto it = r.subscriptions.find({sub.subject_id, sub.service});
+    if (it == r.subscriptions.end()) return (void)cmp.Differ(0, where + "no event recorded it");
+    const store::SubscriptionRecord& w = it->second;
+    if (sub.active != w.active) {
+      cmp.Differ(w.event_seq, where + (sub.active ? "on" : "off") + ", the ledger says " +
+                                  (w.active ? "on" : "off"));
+    } else if (sub.contract_id != w.contract_id || sub.changed_at != w.changed_at ||
+               sub.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "contract, time or event differ from the ledger's");
+    }
+    r.subscriptions.erase(it);
+  }));
+  if (!r.subscriptions.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.subscriptions.begin();
+    cmp.Differ(w.event_seq, "subscriptions (subject " + std::to_string(key.first) + ", " +
+                                key.second + "): missing from the table");
+  }
+
+  // Obligations.
+  QORGAU_TRY(txn.ScanAllObligations([&](const store::ObligationRecord& o) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "obligations (" + o.ref + "): ";
+    auto it = r.obligations.find(o.ref);
+    if (it == r.obligations.end()) return (void)cmp.Differ(0, where + "no event opened it");
+    const store::ObligationRecord& w = it->second;
+    const std::int64_t seq = r.obligation_closed_by.count(o.ref) ? r.obligation_closed_by[o.ref] : w.event_seq;
+    if (o.closed_at.has_value() != w.closed_at.has_value()) {
+      cmp.Differ(seq, where + (o.closed_at ? "closed" : "open") + ", the ledger says " +
+                          (w.closed_at ? "closed" : "open"));
+    } else if (o.subject_id != w.subject_id || o.kind != w.kind || o.amount_minor != w.amount_minor) {
+      cmp.Differ(seq, where + "subject, kind or amount differ from the ledger's");
+    } else if (o.opened_at != w.opened_at || o.closed_at != w.closed_at || o.event_seq != w.event_seq) {
+      cmp.Differ(seq, where + "times or event differ from the ledger's");
+    }
+    r.obligations.erase(it);
+  }));
+  if (!r.obligations.empty() && cmp.ok()) {
+    const auto& [ref, w] = *r.obligations.begin();
+    cmp.Differ(w.event_seq, "obligations (" + ref + "): missing from the table");
+  }
+
+  // Actors, duties and keys.
+  QORGAU_ASSIGN_OR_RETURN(const auto actors, txn.ListActors());
+  for (const auto& a : actors) {
+    if (!cmp.ok()) break;
+    cmp.Row();
+    const std::string where = "actors (" + a.id + "): ";
+    auto it = r.actors.find(a.id);
+    if (it == r.actors.end()) {
+      cmp.Differ(0, where + "no event created it");
+      break;
+    }
+    const ActorState& w = it->second;
+    if (a.role != w.record.role) {
+      cmp.Differ(w.seq, where + "role is " + ActorRoleName(a.role) + ", the ledger says " +
+                            ActorRoleName(w.record.role));
+    } else if (a.nda_signed != w.record.nda_signed ||
+               a.liability_acknowledged != w.record.liability_acknowledged ||
+               a.purposes != w.record.purposes || a.created_at != w.record.created_at) {
+      cmp.Differ(w.seq, where + "NDA, liability warning, purposes or creation differ from the ledger's");
+    } else if (w.name_hash.empty()) {
+      cmp.Unproven();
+    } else if (crypto::ToHex(crypto::Sha256(a.name)) != w.name_hash) {
+      cmp.Differ(w.seq, where + "the name is not the one the ledger recorded");
+    }
+    r.actors.erase(it);
+  }
+  if (!r.actors.empty() && cmp.ok()) {
+    cmp.Differ(r.actors.begin()->second.seq,
+               "actors (" + r.actors.begin()->first + "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanDuties([&](const store::DutyRecord& duty) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "duties (" + duty.actor_id + ", " + duty.purpose + "): ";
+    auto it = r.duties.find({duty.actor_id, duty.purpose});
+    if (it == r.duties.end()) return (void)cmp.Differ(0, where + "no event granted it");
+    const auto& [w, seq] = it->second;
+    if (duty.full_view != w.full_view) {
+      cmp.Differ(seq, where + "view is " + (duty.full_view ? "full" : "masked") + ", the ledger says " +
+                          (w.full_view ? "full" : "masked"));
+    } else if (duty.categories != w.categories || duty.actions != w.actions) {
+      cmp.Differ(seq, where + "categories or actions differ from the ledger's");
+    }
+    r.duties.erase(it);
+  }));
+  if (!r.duties.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.duties.begin();
+    cmp.Differ(w.second, "duties (" + key.first + ", " + key.second + "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanApiKeys([&](const store::ApiKeyRecord& k) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string hex = Hex(k.key_hash);
+    const std::string where = "api_keys (" + hex.substr(0, 16) + "…): ";
+    auto it = r.keys.find(hex);
+    auto& source = it != r.keys.end() ? r.keys : r.key_prefixes;
+    if (it == r.keys.end()) {
+      it = r.key_prefixes.find(hex.substr(0, 16));
+      if (it == r.key_prefixes.end()) return (void)cmp.Differ(0, where + "no event created it");
+      cmp.Unproven();
+    }
+    if (k.actor_id != it->second.actor || k.created_at != it->second.at) {
+      cmp.Differ(it->second.seq, where + "belongs to " + k.actor_id + ", the ledger says " + it->second.actor);
+    }
+    source.erase(it);
+  }));
+  if (cmp.ok() && (!r.keys.empty() || !r.key_prefixes.empty())) {
+    const auto& [hash, w] = !r.keys.empty() ? *r.keys.begin() : *r.key_prefixes.begin();
+    cmp.Differ(w.seq, "api_keys (" + hash.substr(0, 16) + "…): missing from the table");
+  }
+
+  // Receipts: each documents an event of its subject, and checks.
+  QORGAU_TRY(txn.ScanReceipts([&](const store::ReceiptRecord& rec) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "receipts (event " + std::to_string(rec.event_seq) + "): ";
+    auto it = r.events.find(rec.event_seq);
+    if (it == r.events.end() || it->second.first != rec.subject_id) {
+      return (void)cmp.Differ(rec.event_seq, where + "documents no event of subject " +
+                                                 std::to_string(rec.subject_id));
+    }
+    boost::system::error_code ec;
+    const json::value v = json::parse(rec.body, ec);
+    const json::value* ledger = !ec && v.is_object() ? v.get_object().if_contains("ledger") : nullptr;
+    const json::value* hash = ledger && ledger->is_object() ? ledger->get_object().if_contains("hash") : nullptr;
+    if (!hash || !hash->is_string() || hash->get_string() != it->second.second) {
+      return (void)cmp.Differ(rec.event_seq, where + "does not name its event's hash");
+    }
+    if (check_receipt) {
+      if (const std::string why = check_receipt(rec); !why.empty()) {
+        cmp.Differ(rec.event_seq, where + why);
+      }
+    }
+  }));
+  return report;
+}
+
+}  // namespace qorgau::ledger
