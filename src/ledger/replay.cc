@@ -96,6 +96,7 @@ struct Replayed {
   std::map<std::string, KeyState> keys;        // full hex hash -> key
   std::map<std::string, KeyState> key_prefixes;  // format 1: 16 hex digits -> key
   std::map<std::int64_t, std::pair<SubjectId, std::string>> events;  // seq -> subject, hash (receipts)
+  std::map<std::int64_t, std::pair<SubjectId, std::string>> receipts;  // receipt.issued: subject, digest
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -225,6 +226,10 @@ Result<void> Apply(const Event& e, Replayed* s) {
       }
     }
     s->duties[{duty.actor_id, duty.purpose}] = {duty, e.seq};
+  } else if (e.type == "receipt.issued") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    QORGAU_ASSIGN_OR_RETURN(const std::string digest, d.Text("receipt_hash"));
+    s->receipts[e.seq] = {id, digest};
   } else if (e.type == "key.created") {
     QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
     QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("key_hash"));
@@ -518,6 +523,18 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     if (!cmp.ok()) return;
     cmp.Row();
     const std::string where = "receipts (event " + std::to_string(rec.event_seq) + "): ";
+    // Format 2: the row is the content whose digest the event recorded.
+    if (auto issued = r.receipts.find(rec.event_seq); issued != r.receipts.end()) {
+      if (issued->second.first != rec.subject_id) {
+        cmp.Differ(rec.event_seq, where + "belongs to subject " + std::to_string(rec.subject_id) +
+                                      ", the ledger says " + std::to_string(issued->second.first));
+      } else if (crypto::ToHex(crypto::Sha256(rec.body)) != issued->second.second) {
+        cmp.Differ(rec.event_seq, where + "the content is not the one the ledger recorded");
+      }
+      r.receipts.erase(issued);
+      return;
+    }
+    // Format 1: a signed receipt naming its event's hash.
     auto it = r.events.find(rec.event_seq);
     if (it == r.events.end() || it->second.first != rec.subject_id) {
       return (void)cmp.Differ(rec.event_seq, where + "documents no event of subject " +
@@ -536,6 +553,10 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
       }
     }
   }));
+  if (!r.receipts.empty() && cmp.ok()) {
+    cmp.Differ(r.receipts.begin()->first,
+               "receipts (event " + std::to_string(r.receipts.begin()->first) + "): missing from the table");
+  }
   return report;
 }
 

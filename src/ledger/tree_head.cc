@@ -1,6 +1,8 @@
 #include "ledger/tree_head.h"
 
 #include <boost/json.hpp>
+#include <map>
+#include <vector>
 
 #include "ledger/canonical_json.h"
 
@@ -13,7 +15,89 @@ void PutBigEndian(std::string* out, std::uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+// Node hashes of the tree: those computed in this call, else the store's
+// (level >= 1) or an event's leaf hash (level 0).
+class NodeReader {
+ public:
+  explicit NodeReader(store::Transaction& txn) : txn_(txn) {}
+  void Remember(int level, std::int64_t index, const merkle::Hash& h) { fresh_[{level, index}] = h; }
+  Result<merkle::Hash> Get(int level, std::int64_t index) {
+    if (auto it = fresh_.find({level, index}); it != fresh_.end()) return it->second;
+    merkle::Hash h{};
+    if (level == 0) {
+      bool found = false;
+      QORGAU_TRY(txn_.ScanEvents(index + 1, [&](const store::EventRecord& e) {
+        found = e.seq == index + 1;
+        if (found) h = EventLeafHash(e.body);
+        return false;
+      }));
+      if (!found) return Fail(ErrorCode::kCorruption, "events", "event " + std::to_string(index + 1) + " is missing");
+      return h;
+    }
+    QORGAU_ASSIGN_OR_RETURN(const auto stored, txn_.GetMerkleNode(level, index));
+    if (!stored || stored->size() != h.size()) {
+      return Fail(ErrorCode::kCorruption, "merkle_nodes",
+                  "node " + std::to_string(level) + "/" + std::to_string(index) + " is missing");
+    }
+    std::copy(stored->begin(), stored->end(), h.begin());
+    return h;
+  }
+
+ private:
+  store::Transaction& txn_;
+  std::map<std::pair<int, std::int64_t>, merkle::Hash> fresh_;
+};
+
+// The largest power of two strictly below n (n >= 2).
+std::int64_t SplitPoint(std::int64_t n) {
+  std::int64_t k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+// MTH(D[lo:hi]) from stored complete subtrees (RFC 9162 §2.1.1).
+Result<merkle::Hash> SubtreeHash(NodeReader& nodes, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t n = hi - lo;
+  if ((n & (n - 1)) == 0 && lo % n == 0) {
+    int level = 0;
+    while ((std::int64_t{1} << level) < n) ++level;
+    return nodes.Get(level, lo >> level);
+  }
+  const std::int64_t k = SplitPoint(n);
+  QORGAU_ASSIGN_OR_RETURN(const merkle::Hash left, SubtreeHash(nodes, lo, lo + k));
+  QORGAU_ASSIGN_OR_RETURN(const merkle::Hash right, SubtreeHash(nodes, lo + k, hi));
+  return merkle::NodeHash(left, right);
+}
+
+// PATH(m, D[lo:hi]) (RFC 9162 §2.1.3.1), deepest sibling first.
+Result<void> Path(NodeReader& nodes, std::int64_t m, std::int64_t lo, std::int64_t hi,
+                  std::vector<merkle::Hash>* out) {
+  if (hi - lo <= 1) return {};
+  const std::int64_t k = SplitPoint(hi - lo);
+  if (m < lo + k) {
+    QORGAU_TRY(Path(nodes, m, lo, lo + k, out));
+    QORGAU_ASSIGN_OR_RETURN(const merkle::Hash sibling, SubtreeHash(nodes, lo + k, hi));
+    out->push_back(sibling);
+  } else {
+    QORGAU_TRY(Path(nodes, m, lo + k, hi, out));
+    QORGAU_ASSIGN_OR_RETURN(const merkle::Hash sibling, SubtreeHash(nodes, lo, lo + k));
+    out->push_back(sibling);
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<std::vector<merkle::Hash>> InclusionProofFor(store::Transaction& txn, std::int64_t seq,
+                                                    std::int64_t size) {
+  if (seq < 1 || seq > size) {
+    return Fail(ErrorCode::kInvalidArgument, "seq", "not an event of a tree of this size");
+  }
+  NodeReader nodes(txn);
+  std::vector<merkle::Hash> proof;
+  QORGAU_TRY(Path(nodes, seq - 1, 0, size, &proof));
+  return proof;
+}
 
 TreeHead TreeHeadFromRecord(const store::TreeHeadRecord& r) {
   TreeHead h;
@@ -101,11 +185,27 @@ Result<std::optional<TreeHead>> SealTreeHead(store::Transaction& txn, const cryp
                 "the stored Merkle frontier does not match the last signed tree head");
   }
   std::int64_t added = 0;
+  std::vector<merkle::Hash> leaves;
   QORGAU_TRY(txn.ScanEvents(sealed + 1, [&](const store::EventRecord& e) {
-    tree.Append(EventLeafHash(e.body));
+    leaves.push_back(EventLeafHash(e.body));
+    tree.Append(leaves.back());
     ++added;
     return true;
   }));
+  // The complete subtrees each new leaf closes, for inclusion proofs in
+  // O(log n) reads (InclusionProofFor).
+  NodeReader nodes(txn);
+  for (std::int64_t k = 0; k < added; ++k) {
+    std::int64_t j = sealed + k;  // the leaf's index
+    merkle::Hash h = leaves[static_cast<std::size_t>(k)];
+    nodes.Remember(0, j, h);
+    for (int level = 0; (j & 1) == 1; ++level, j >>= 1) {
+      QORGAU_ASSIGN_OR_RETURN(const merkle::Hash left, nodes.Get(level, j - 1));
+      h = merkle::NodeHash(left, h);
+      nodes.Remember(level + 1, j >> 1, h);
+      QORGAU_TRY(txn.PutMerkleNode(level + 1, j >> 1, crypto::Bytes(h.begin(), h.end())));
+    }
+  }
   if (added == 0) return std::optional<TreeHead>();
   TreeHead head;
   head.size = static_cast<std::int64_t>(tree.size());

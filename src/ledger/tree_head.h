@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "crypto/signer.h"
@@ -52,6 +53,12 @@ bool VerifyTreeHead(const TreeHead& head, const crypto::Verifier& key);
 std::string TreeHeadJson(const TreeHead& head);
 // Parses TreeHeadJson's output; an error names the field.
 Result<TreeHead> ParseTreeHeadJson(std::string_view text);
+
+// The inclusion proof of event `seq` in the tree of the first `size`
+// events (RFC 9162 §2.1.3.1), from the stored subtree hashes: O(log^2 n)
+// reads. Verify with merkle::VerifyInclusion(seq - 1, size, ...).
+Result<std::vector<merkle::Hash>> InclusionProofFor(store::Transaction& txn, std::int64_t seq,
+                                                    std::int64_t size);
 
 // Appends the events after the last signed head to the tree and signs a
 // new head over them, inside `txn` (the group committer's batch, before its

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "ledger/canonical_json.h"
+#include "ledger/merkle.h"
 
 namespace qorgau::report {
 namespace {
@@ -16,11 +17,10 @@ boost::json::object TextJson(const policy::Text& text) {
 
 }  // namespace
 
-Result<std::string> BuildReceipt(const policy::Policy& p, const ReceiptInput& in,
-                                 const crypto::Signer& signer) {
+Result<std::string> BuildReceiptContent(const policy::Policy& p, const ReceiptInput& in) {
   boost::json::object r;
   r["version"] = kReceiptFormat;
-  r["receipt_id"] = "receipt-" + std::to_string(in.event_seq);
+  r["receipt_id"] = "receipt-" + std::to_string(in.receipt_seq != 0 ? in.receipt_seq : in.event_seq);
   r["issued_at"] = FormatUtc(in.at);
   r["jurisdiction"] = p.controller.country;
   boost::json::object controller;
@@ -82,17 +82,102 @@ Result<std::string> BuildReceipt(const policy::Policy& p, const ReceiptInput& in
                                              {"warning", TextJson(p.withdrawal.warning)}};
   r["ledger"] = boost::json::object{{"seq", in.event_seq}, {"hash", in.event_hash}};
 
-  auto unsigned_body = ledger::CanonicalJson(r);
-  if (!unsigned_body) return tl::unexpected(unsigned_body.error());
-  auto signature = signer.Sign(*unsigned_body);
-  if (!signature) return tl::unexpected(signature.error());
-  r["signature"] = boost::json::object{{"alg", "Ed25519"},
-                                       {"key_id", signer.KeyId()},
-                                       {"value", crypto::Base64Encode(*signature)}};
-  auto body = ledger::CanonicalJson(r);
-  if (!body) return tl::unexpected(body.error());
-  return *body + "\n";
+  return ledger::CanonicalJson(r);
 }
+
+std::string ReceiptDigest(std::string_view content) { return crypto::ToHex(crypto::Sha256(content)); }
+
+Result<std::string> ReceiptWithProof(std::string_view content, const ReceiptProof& proof) {
+  boost::system::error_code ec;
+  boost::json::value r = boost::json::parse(content, ec);
+  if (ec || !r.is_object()) return Fail(ErrorCode::kInternal, "receipt", "the stored content is not an object");
+  boost::json::value leaf = boost::json::parse(proof.leaf, ec);
+  if (ec || !leaf.is_object()) return Fail(ErrorCode::kInternal, "receipt", "the leaf is not an object");
+  boost::json::array path;
+  for (const auto& h : proof.path) path.emplace_back(crypto::ToHex(h));
+  boost::json::value head = boost::json::parse(ledger::TreeHeadJson(proof.head), ec);
+  if (ec) return Fail(ErrorCode::kInternal, "receipt", "the tree head does not encode");
+  r.as_object()["proof"] = boost::json::object{{"leaf", std::move(leaf)},
+                                               {"seq", proof.seq},
+                                               {"path", std::move(path)},
+                                               {"tree_head", std::move(head)}};
+  QORGAU_ASSIGN_OR_RETURN(const std::string body, ledger::CanonicalJson(r));
+  return body + "\n";
+}
+
+namespace {
+
+// Format 2: content digest in the leaf, leaf in the signed tree.
+void VerifyProof(boost::json::object& r, const crypto::Verifier& verifier, ReceiptCheck& check) {
+  const auto* proof_value = r.if_contains("proof");
+  if (!proof_value || !proof_value->is_object()) {
+    check.reason = "no proof";
+    return;
+  }
+  const boost::json::object proof = proof_value->get_object();
+  r.erase("proof");
+  auto content = ledger::CanonicalJson(r);
+  const auto* leaf = proof.if_contains("leaf");
+  const auto* seq = proof.if_contains("seq");
+  const auto* path = proof.if_contains("path");
+  const auto* head_value = proof.if_contains("tree_head");
+  if (!content || !leaf || !leaf->is_object() || !seq || !seq->is_int64() || !path ||
+      !path->is_array() || !head_value || !head_value->is_object()) {
+    check.reason = "the proof lacks its leaf, position, path or tree head";
+    return;
+  }
+  // The leaf: the receipt.issued event, naming this content's digest.
+  const auto* data = leaf->get_object().if_contains("data");
+  const auto* type = leaf->get_object().if_contains("type");
+  const auto* leaf_seq = leaf->get_object().if_contains("seq");
+  const auto* digest = data && data->is_object() ? data->get_object().if_contains("receipt_hash") : nullptr;
+  if (!type || !type->is_string() || type->get_string() != "receipt.issued" || !leaf_seq ||
+      !leaf_seq->is_int64() || leaf_seq->get_int64() != seq->get_int64() || !digest ||
+      !digest->is_string()) {
+    check.reason = "the leaf is not this receipt's receipt.issued event";
+    return;
+  }
+  if (digest->get_string() != ReceiptDigest(*content)) {
+    check.reason = "the content does not match the digest the ledger recorded";
+    return;
+  }
+  auto head = ledger::ParseTreeHeadJson(boost::json::serialize(*head_value));
+  if (!head) {
+    check.reason = "the tree head is malformed: " + head.error().ToString();
+    return;
+  }
+  if (head->key_id != verifier.KeyId()) {
+    check.reason = "signed with another key (key id differs)";
+    return;
+  }
+  if (!ledger::VerifyTreeHead(*head, verifier)) {
+    check.reason = "the tree head's signature does not match";
+    return;
+  }
+  std::vector<ledger::merkle::Hash> hashes;
+  for (const auto& h : path->get_array()) {
+    auto bytes = h.is_string() ? crypto::FromHex(h.get_string(), "path") : Result<crypto::Bytes>(crypto::Bytes());
+    if (!bytes || bytes->size() != 32) {
+      check.reason = "the proof's path is not a list of hashes";
+      return;
+    }
+    ledger::merkle::Hash x{};
+    std::copy(bytes->begin(), bytes->end(), x.begin());
+    hashes.push_back(x);
+  }
+  auto leaf_body = ledger::CanonicalJson(*leaf);
+  const std::int64_t s = seq->get_int64();
+  if (!leaf_body || s < 1 || s > head->size ||
+      !ledger::merkle::VerifyInclusion(static_cast<std::uint64_t>(s - 1),
+                                       static_cast<std::uint64_t>(head->size),
+                                       ledger::EventLeafHash(*leaf_body), hashes, head->root)) {
+    check.reason = "the proof does not place the leaf in the signed tree";
+    return;
+  }
+  check.ok = true;
+}
+
+}  // namespace
 
 ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifier) {
   ReceiptCheck check;
@@ -112,8 +197,12 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
     check.receipt_id = std::string(id->get_string());
   }
   const auto* version = r.if_contains("version");
-  if (!version || !version->is_string() || version->get_string() != kReceiptFormat) {
-    check.reason = "not a qorgau-receipt/1";
+  if (version && version->is_string() && version->get_string() == kReceiptFormat) {
+    VerifyProof(r, verifier, check);
+    return check;
+  }
+  if (!version || !version->is_string() || version->get_string() != kReceiptFormatV1) {
+    check.reason = "not a qorgau-receipt/2 (or /1)";
     return check;
   }
   const auto* sig = r.if_contains("signature");
@@ -149,6 +238,9 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
 
 std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::Verifier& verifier) {
   return [&verifier](const store::ReceiptRecord& r) -> std::string {
+    // Format 2 stores the content alone; its digest is in the ledger, which
+    // the replay compares. Format 1 stored the signed receipt.
+    if (r.body.find(kReceiptFormatV1) == std::string::npos) return "";
     const ReceiptCheck c = VerifyReceipt(r.body, verifier);
     return c.ok ? "" : c.reason;
   };

@@ -1,13 +1,18 @@
-// Signed consent receipts (format qorgau-receipt/1, docs/receipts.md).
+// Consent receipts (format qorgau-receipt/2, docs/receipts.md).
 //
 // Every consent change gives the subject a receipt with the fields of
 // ISO/IEC TS 27560 and the Kantara Consent Receipt: the controller's
 // identity and address (R-I.1), the subject reference, the purposes with
 // their legal basis, the data categories, the channel and evidence, the
 // policy edition, the time, the recipients and whether data cross borders,
-// how to withdraw - and the ledger event that recorded it. The receipt is
-// canonical JSON signed with the operator's Ed25519 key, so anyone with the
-// public key can check it offline; a changed byte fails.
+// how to withdraw - and the ledger event that recorded the change.
+//
+// The receipt's content is written to the ledger itself, as the digest in a
+// `receipt.issued` event of the change's own transaction; the receipt
+// carries that event and its inclusion proof (RFC 9162) to a tree head the
+// operator signed. Anyone with the operator's public key checks it offline:
+// a changed byte of the content, the event, the proof or the head fails.
+// Receipts of format 1 (each signed on its own) still verify.
 #pragma once
 
 #include <functional>
@@ -17,12 +22,14 @@
 
 #include "core/clock.h"
 #include "crypto/signer.h"
+#include "ledger/tree_head.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
 namespace qorgau::report {
 
-inline constexpr std::string_view kReceiptFormat = "qorgau-receipt/1";
+inline constexpr std::string_view kReceiptFormat = "qorgau-receipt/2";
+inline constexpr std::string_view kReceiptFormatV1 = "qorgau-receipt/1";
 
 struct ReceiptInput {
   store::SubjectId subject = 0;
@@ -35,11 +42,26 @@ struct ReceiptInput {
   UnixMillis at = 0;
   std::int64_t event_seq = 0;               // the last ledger event of the change
   std::string event_hash;                   // its hash, hex
+  std::int64_t receipt_seq = 0;             // the receipt.issued event, once written
 };
 
-// The receipt as canonical JSON with its signature, and a final newline.
-Result<std::string> BuildReceipt(const policy::Policy& policy, const ReceiptInput& input,
-                                 const crypto::Signer& signer);
+// The receipt's content: everything but the proof, as canonical JSON. Its
+// SHA-256 goes into the `receipt.issued` event (ReceiptDigest).
+Result<std::string> BuildReceiptContent(const policy::Policy& policy, const ReceiptInput& input);
+// Hex SHA-256 of content as built above.
+std::string ReceiptDigest(std::string_view content);
+
+// Where the receipt's event sits in the ledger.
+struct ReceiptProof {
+  std::string leaf;                       // the receipt.issued event's canonical body
+  std::int64_t seq = 0;                   // its position (leaf seq - 1)
+  ledger::TreeHead head;                  // a signed head with size >= seq
+  std::vector<ledger::merkle::Hash> path; // inclusion proof of the leaf in head
+};
+
+// The receipt as issued: the content with its proof, canonical JSON and a
+// final newline.
+Result<std::string> ReceiptWithProof(std::string_view content, const ReceiptProof& proof);
 
 struct ReceiptCheck {
   bool ok = false;
@@ -47,8 +69,10 @@ struct ReceiptCheck {
   std::string receipt_id;
 };
 
-// Checks `text` (a receipt file) against `verifier`. A receipt that is not
-// byte for byte in canonical form, or whose signature does not match, fails.
+// Checks `text` (a receipt file) against `verifier`, the operator's public
+// key. Format 2: the content's digest is in the leaf, the leaf is in the
+// tree by the proof, the tree head is signed. Format 1: the signature. A
+// receipt that is not byte for byte in canonical form fails.
 ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifier);
 
 // A check of stored receipts for `audit verify` (ledger::ReceiptCheck):

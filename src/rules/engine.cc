@@ -142,23 +142,46 @@ Result<report::ReceiptInput> Engine::PrepareReceipt(store::Transaction& txn,
   in.event_seq = (*last)->seq;
   in.event_hash = crypto::ToHex((*last)->hash);
   in.at = d_.clock.Now();
+  in.receipt_seq = in.event_seq + 1;  // the receipt.issued event below
+  // The content goes into the ledger, as its digest, in the change's own
+  // transaction: the receipt is as durable as the change, and its proof is
+  // the ledger's (report/receipt.h).
+  QORGAU_ASSIGN_OR_RETURN(const std::string content, report::BuildReceiptContent(*d_.policy, in));
+  ledger::EventDraft ev{"receipt.issued", in.subject, "system", {}};
+  ev.data["receipt_hash"] = report::ReceiptDigest(content);
+  ev.data["action"] = in.action;
+  QORGAU_ASSIGN_OR_RETURN(const store::EventRecord issued, ledger::Append(txn, in.at, ev));
+  if (issued.seq != in.receipt_seq) return Fail(ErrorCode::kInternal, "ledger", "receipt event out of place");
+  QORGAU_TRY(txn.PutReceipt({issued.seq, in.subject, content}));
   return in;
 }
 
 std::string Engine::SignReceipt(const report::ReceiptInput& in) {
-  if (in.event_seq == 0) return "";
-  auto body = report::BuildReceipt(*d_.policy, in, d_.signer);
-  if (!body) return "";  // the change is committed; the receipt can be asked for again
-  // Stored before the caller gets it: a receipt a subject holds can always
-  // be asked for again. Concurrent callers' receipts share one commit.
-  auto stored = d_.writer.Submit([rec = store::ReceiptRecord{in.event_seq, in.subject, *body}](
-                                     store::Transaction& txn)
-                                     -> Result<store::GroupCommitter::OnCommit> {
-    if (auto r = txn.PutReceipt(rec); !r) return tl::unexpected(r.error());
-    return store::GroupCommitter::OnCommit{};
-  });
-  if (!stored) return "";
-  return *body;
+  if (in.receipt_seq == 0) return "";
+  auto receipt = ReceiptAt(in.receipt_seq);
+  // The change is committed either way; the receipt can be asked for again.
+  return receipt ? *receipt : "";
+}
+
+Result<std::string> Engine::ReceiptAt(std::int64_t seq) {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto stored, txn->GetReceipt(seq));
+  if (!stored) return Fail(ErrorCode::kNotFound, "event", "no receipt was issued with this event");
+  // A format-1 receipt was signed on its own and stored whole.
+  if (stored->body.find(report::kReceiptFormatV1) != std::string::npos) return stored->body;
+  QORGAU_ASSIGN_OR_RETURN(const auto head, txn->LatestTreeHead());
+  if (!head || head->size < seq) {
+    return Fail(ErrorCode::kInternal, "ledger", "no signed tree head covers the receipt yet");
+  }
+  report::ReceiptProof proof;
+  proof.seq = seq;
+  proof.head = ledger::TreeHeadFromRecord(*head);
+  QORGAU_TRY(txn->ScanEvents(seq, [&](const store::EventRecord& e) {
+    if (e.seq == seq) proof.leaf = e.body;
+    return false;
+  }));
+  QORGAU_ASSIGN_OR_RETURN(proof.path, ledger::InclusionProofFor(*txn, seq, head->size));
+  return report::ReceiptWithProof(stored->body, proof);
 }
 
 Result<std::string> Engine::Receipt(const Caller& caller, std::int64_t seq) {
@@ -194,7 +217,7 @@ Result<std::string> Engine::Receipt(const Caller& caller, std::int64_t seq) {
   }
   QORGAU_TRY(RecordRead(caller, found->subject_id, "receipt", "", {},
                         Authorize(*d_.policy, caller, Action::kReceiptRead, scope)));
-  return found->body;
+  return ReceiptAt(seq);
 }
 
 Result<void> Engine::RecordRead(const Caller& caller, SubjectId subject, std::string_view what,

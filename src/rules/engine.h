@@ -118,8 +118,8 @@ struct ConsentOutcome {
   std::string purpose;
   store::ConsentState state = store::ConsentState::kGranted;
   int edition = 0;
-  std::int64_t revision = 0;  // the ledger event that recorded it
-  std::string receipt;        // signed receipt (report/receipt.h)
+  std::int64_t revision = 0;  // the ledger revision after it: its receipt's event
+  std::string receipt;        // the receipt with its proof (report/receipt.h)
 };
 
 struct ContractRequest {
@@ -362,14 +362,16 @@ class Engine {
                                   const std::string& service, bool active,
                                   std::int64_t contract_id, const std::string& why,
                                   const Caller& actor, std::vector<index::Delta>* deltas);
-  // A receipt in two steps, so that signing stays out of the writer thread:
-  // PrepareReceipt, inside the change's transaction, stamps the input with
-  // the change's last ledger event; SignReceipt, after the commit and on the
-  // caller's thread, builds and signs it and stores it (its commit shared
-  // with concurrent callers'). Returns "" when input is unset or signing
-  // failed; the change itself is committed either way.
+  // A receipt in two steps. PrepareReceipt, inside the change's
+  // transaction, stamps the input with the change's last ledger event,
+  // appends the content's digest as a `receipt.issued` event and stores the
+  // content. SignReceipt, after the commit, returns the receipt with its
+  // inclusion proof to the batch's signed tree head ("" when none was
+  // prepared, or it cannot be read now: it can be asked for again).
   Result<report::ReceiptInput> PrepareReceipt(store::Transaction& txn, report::ReceiptInput input);
   std::string SignReceipt(const report::ReceiptInput& input);
+  // The stored receipt `seq` with its proof to the latest signed head.
+  Result<std::string> ReceiptAt(std::int64_t seq);
   // One row of an obligation import looked a subject up by IIN.
   Result<void> RecordImportLookup(store::Transaction& txn, const Caller& caller, SubjectId subject,
                                   UnixMillis at);

@@ -265,6 +265,11 @@ class Transaction {
   virtual Result<void> ScanOpenObligations(
       const std::function<void(const ObligationRecord&)>& each) = 0;
 
+  // The ledger's Merkle tree: the hash of each complete, aligned subtree of
+  // 2^level leaves (level >= 1), leaves [index * 2^level, (index+1) * 2^level).
+  virtual Result<void> PutMerkleNode(int level, std::int64_t index, const Bytes& hash) = 0;
+  virtual Result<std::optional<Bytes>> GetMerkleNode(int level, std::int64_t index) = 0;
+
   // Signed tree heads, one per size; Latest is the largest.
   virtual Result<void> PutTreeHead(const TreeHeadRecord& head) = 0;
   virtual Result<std::optional<TreeHeadRecord>> LatestTreeHead() = 0;

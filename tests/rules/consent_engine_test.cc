@@ -2,6 +2,7 @@
 // services, obligations, withdrawal, re-enabling, decisions and receipts.
 // Each test would fail without the rule it is named after.
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -440,11 +441,44 @@ TEST_F(ConsentEngineTest, ConsentReceiptVerifiesOfflineAndATamperedOneDoesNot) {
   tampered[tampered.find("CHAT-12") + 5] = '3';
   const report::ReceiptCheck bad = report::VerifyReceipt(tampered, verifier);
   EXPECT_FALSE(bad.ok);
-  EXPECT_NE(bad.reason.find("signature"), std::string::npos);
+  EXPECT_NE(bad.reason.find("digest the ledger recorded"), std::string::npos) << bad.reason;
   auto other = crypto::Signer::Generate().value();
   EXPECT_FALSE(report::VerifyReceipt(receipt, crypto::Verifier::FromPem(other.PublicPem().value()).value()).ok);
-  // The stored copy is the same receipt.
-  EXPECT_EQ(engine().Receipt(Staff(), r->revision).value(), receipt);
+  // Asked for again, it is the same content, proved to a later tree head.
+  const std::string again = engine().Receipt(Staff(), r->revision).value();
+  EXPECT_TRUE(report::VerifyReceipt(again, verifier).ok);
+  auto content = [](const std::string& text) {
+    boost::json::value v = boost::json::parse(text);
+    v.as_object().erase("proof");
+    return boost::json::serialize(v);
+  };
+  EXPECT_EQ(content(again), content(receipt));
+}
+
+TEST_F(ConsentEngineTest, AReceiptProvesItsEventIsInTheSignedLedgerAndAnyChangedByteFails) {
+  const SubjectKey key = Subscriber(41);
+  auto r = engine().GrantConsent({key, "product_development", "mobile_app", "APP-41"}, Staff());
+  ASSERT_TRUE(r) << r.error().ToString();
+  const std::string receipt = r->receipt;
+  ASSERT_NE(receipt.find("\"version\":\"qorgau-receipt/2\""), std::string::npos);
+  ASSERT_NE(receipt.find("\"type\":\"receipt.issued\""), std::string::npos);
+  auto verifier = crypto::Verifier::FromPem(testing::ReadFile(dir_.path() / "data/receipt.pub")).value();
+  ASSERT_TRUE(report::VerifyReceipt(receipt, verifier).ok) << report::VerifyReceipt(receipt, verifier).reason;
+  // Every byte of the file matters: content, leaf, path, tree head.
+  int failed = 0, tried = 0;
+  for (size_t i = 0; i + 1 < receipt.size(); i += 7) {
+    std::string changed = receipt;
+    changed[i] = changed[i] == 'a' ? 'b' : 'a';
+    if (changed == receipt) continue;
+    ++tried;
+    failed += report::VerifyReceipt(changed, verifier).ok ? 0 : 1;
+  }
+  EXPECT_EQ(failed, tried);
+  // The proof is to a head the operator signed: a proof to an unsigned root fails.
+  const size_t at = receipt.find("\"root\":\"") + 8;
+  std::string root = receipt;
+  root[at] = root[at] == '0' ? '1' : '0';
+  EXPECT_NE(report::VerifyReceipt(root, verifier).reason.find("signature"), std::string::npos);
 }
 
 TEST_F(ConsentEngineTest, IndexSurvivesRestartAndEqualsARebuildFromTheStore) {

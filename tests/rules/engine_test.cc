@@ -141,11 +141,12 @@ TEST_F(EngineTest, R_III_4_consent_records_channel_and_evidence) {
   EXPECT_EQ(c->evidence, "CALL-REC-77");
   EXPECT_EQ(c->edition, 1);
   EXPECT_EQ(c->changed_at, clock_.Now());
-  EXPECT_EQ(c->event_seq, r->revision);
+  // The consent's event, then the receipt's: the revision after the change.
+  EXPECT_EQ(c->event_seq + 1, r->revision);
   // The event carries the same, and the chain verifies.
   auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
   std::string body;
-  ASSERT_TRUE(txn->ScanEvents(r->revision, [&](const store::EventRecord& e) {
+  ASSERT_TRUE(txn->ScanEvents(c->event_seq, [&](const store::EventRecord& e) {
     body = e.body;
     return false;
   }));

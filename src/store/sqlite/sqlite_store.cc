@@ -152,8 +152,14 @@ CREATE INDEX decision_log_by_subject ON decision_log (subject_id);
     R"sql(
 ALTER TABLE duties ADD COLUMN actions TEXT NOT NULL DEFAULT 'read';
 )sql",
-    // 6: signed tree heads of the ledger as a Merkle tree (ledger format 2).
+    // 6: the ledger as a Merkle tree, its signed heads (ledger format 2).
     R"sql(
+CREATE TABLE merkle_nodes (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE tree_heads (
   size      INTEGER PRIMARY KEY,
   root      BLOB NOT NULL,
@@ -325,6 +331,8 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanConsents(const std::function<void(const ConsentRecord&)>& each) override;
   Result<void> ScanSubscriptions(
       const std::function<void(const SubscriptionRecord&)>& each) override;
+  Result<void> PutMerkleNode(int level, std::int64_t index, const Bytes& hash) override;
+  Result<std::optional<Bytes>> GetMerkleNode(int level, std::int64_t index) override;
   Result<void> PutTreeHead(const TreeHeadRecord& head) override;
   Result<std::optional<TreeHeadRecord>> LatestTreeHead() override;
   Result<void> ScanTreeHeads(const std::function<void(const TreeHeadRecord&)>& each) override;
@@ -1006,6 +1014,24 @@ Result<void> ScanRows(sqlite3* db, const char* sql, const char* what, F row) {
 }
 
 }  // namespace
+
+Result<void> SqliteTransaction::PutMerkleNode(int level, std::int64_t index, const Bytes& hash) {
+  Stmt& s = S("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)");
+  s.Bind(1, static_cast<std::int64_t>(level));
+  s.Bind(2, index);
+  s.Bind(3, hash);
+  return Exec(s, "writing a Merkle node");
+}
+
+Result<std::optional<Bytes>> SqliteTransaction::GetMerkleNode(int level, std::int64_t index) {
+  Stmt& s = S("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2");
+  s.Bind(1, static_cast<std::int64_t>(level));
+  s.Bind(2, index);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<Bytes>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a Merkle node");
+  return std::optional<Bytes>(s.Blob(0));
+}
 
 Result<void> SqliteTransaction::PutTreeHead(const TreeHeadRecord& h) {
   Stmt& s = S("INSERT INTO tree_heads (size, root, at, key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5)");
