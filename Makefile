@@ -19,7 +19,7 @@ build: deps
 # on 127.0.0.1:8080 until Ctrl-C (QORGAU_LISTEN to change it).
 QORGAU_LISTEN ?= 127.0.0.1:8080
 run: build
-	@rm -rf var/demo
+	@rm -rf var/demo var/demo.master.key
 	@build/qorgau --data var/demo demo --policy policies/kem/policy.yaml --subjects 3000 \
 		--serve $(QORGAU_LISTEN)
 

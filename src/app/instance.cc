@@ -5,12 +5,14 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "store/sqlite/sqlite_store.h"
@@ -36,6 +38,7 @@ Result<void> WriteNewFile(const fs::path& file, const std::string& content, mode
 }
 
 Result<crypto::Signer> LoadSigner(const fs::path& dir) {
+  if (fs::exists(dir / "receipt.key")) QORGAU_TRY(crypto::CheckPrivateFile(dir / "receipt.key"));
   std::ifstream in(dir / "receipt.key");
   if (!in) {
     return Fail(ErrorCode::kNotFound, (dir / "receipt.key").string(),
@@ -46,10 +49,23 @@ Result<crypto::Signer> LoadSigner(const fs::path& dir) {
   return crypto::Signer::FromPem(pem.str());
 }
 
-Result<crypto::KeyRing> Keys(const fs::path& dir, bool create) {
-  auto master = crypto::LoadMasterKey(dir, create);
-  if (!master) return tl::unexpected(master.error());
-  return crypto::KeyRing::FromMasterKey(*master);
+Result<crypto::KeyRing> Keys(const fs::path& dir, bool create, std::string* source = nullptr) {
+  QORGAU_ASSIGN_OR_RETURN(const crypto::MasterKey master, crypto::LoadMasterKey(dir, create));
+  if (master.inside_data_dir) {
+    std::fprintf(stderr,
+                 "qorgau: warning: the master key is inside the data directory (%s); move it to "
+                 "%s.master.key, or to QORGAU_MASTER_KEY_FILE, so that copies of the directory "
+                 "carry no key\n",
+                 master.source.c_str(), dir.string().c_str());
+  }
+  if (source) *source = master.source;
+  return crypto::KeyRing::FromMasterKey(master.key);
+}
+
+// Keys must not reach a core file: none is written by this process.
+void NoCoreDumps() {
+  struct rlimit none {0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
 }
 
 }  // namespace
@@ -105,9 +121,8 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
   ::chmod(data_dir.c_str(), 0700);
 
   InitReport report;
-  const char* env = std::getenv("QORGAU_MASTER_KEY");
-  report.master_key_from_env = env != nullptr && *env != '\0';
-  auto keys = Keys(data_dir, /*create=*/true);
+  NoCoreDumps();
+  auto keys = Keys(data_dir, /*create=*/true, &report.master_key_source);
   if (!keys) return tl::unexpected(keys.error());
 
   auto signer = crypto::Signer::Generate();
@@ -172,6 +187,7 @@ Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const
 
 Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
                                                       const Clock& clock) {
+  NoCoreDumps();
   auto store = store::OpenSqliteStore(data_dir / kDatabase, /*create=*/false);
   if (!store) return tl::unexpected(store.error());
   auto keys = Keys(data_dir, /*create=*/false);

@@ -4,8 +4,9 @@
 //
 // Data directory layout:
 //   <dir>/qorgau.db     SQLite database (0600), WAL beside it
-//   <dir>/master.key    the master key, 64 hex digits (0600); absent when
-//                       QORGAU_MASTER_KEY supplies it
+//   <dir>.master.key    beside it, not in it: the master key, 64 hex digits
+//                       (0600), unless QORGAU_MASTER_KEY, QORGAU_MASTER_KEY_FILE
+//                       or systemd's credential supplies it (crypto/key_ring.h)
 //   <dir>/receipt.key   the Ed25519 key that signs consent receipts (0600)
 //   <dir>/receipt.pub   its public key, for checking receipts offline
 #pragma once
@@ -29,7 +30,7 @@ namespace qorgau::app {
 
 struct InitReport {
   std::filesystem::path database;
-  bool master_key_from_env = false;
+  std::string master_key_source;  // QORGAU_MASTER_KEY, or the key file's path
   int edition = 0;
 };
 

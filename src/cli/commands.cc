@@ -37,10 +37,8 @@ void RegisterInit(CLI::App& app, Options& opts) {
       return;
     }
     std::cout << "initialised " << r->database.string() << "\n"
-              << "master key: "
-              << (r->master_key_from_env ? "from QORGAU_MASTER_KEY"
-                                         : (std::filesystem::path(opts.data_dir) / "master.key").string() +
-                                               " (0600; keep a copy offline)")
+              << "master key: " << r->master_key_source
+              << (r->master_key_source == "QORGAU_MASTER_KEY" ? "" : " (0600; keep a copy offline)")
               << "\n"
               << "policy edition " << r->edition << " published\n";
   });

@@ -1,10 +1,13 @@
 #include "crypto/key_ring.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -54,39 +57,104 @@ Result<Bytes> KeyRing::BlindIndex(std::string_view kind, std::string_view normal
   return Bytes(mac->begin(), mac->end());
 }
 
-Result<Bytes> LoadMasterKey(const std::filesystem::path& data_dir, bool create) {
-  if (const char* env = std::getenv("QORGAU_MASTER_KEY"); env != nullptr && *env != '\0') {
+void Wipe(Bytes& bytes) {
+  if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
+}
+
+KeyRing::~KeyRing() {
+  Wipe(kek_);
+  Wipe(bidx_);
+}
+
+MasterKey::~MasterKey() { Wipe(key); }
+
+Result<void> CheckPrivateFile(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return Fail(ErrorCode::kIo, file.string(), "cannot read");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Fail(ErrorCode::kFailedPrecondition, file.string(),
+                std::string("a key file must be readable by its owner only (mode ") + mode +
+                    "); run: chmod 600 " + file.string());
+  }
+  return {};
+}
+
+namespace {
+
+Result<Bytes> ReadKeyFile(const std::filesystem::path& file) {
+  QORGAU_TRY(CheckPrivateFile(file));
+  std::ifstream in(file);
+  std::string hex;
+  in >> hex;
+  auto key = FromHex(hex, file.string());
+  OPENSSL_cleanse(hex.data(), hex.size());
+  if (!key || key->size() != kKeySize) {
+    return Fail(ErrorCode::kInvalidArgument, file.string(), "must hold 64 hex digits");
+  }
+  return key;
+}
+
+std::filesystem::path DefaultKeyFile(const std::filesystem::path& data_dir) {
+  std::filesystem::path dir = data_dir;
+  if (!dir.has_filename()) dir = dir.parent_path();  // "var/demo/"
+  return dir.string() + ".master.key";
+}
+
+}  // namespace
+
+Result<MasterKey> LoadMasterKey(const std::filesystem::path& data_dir, bool create) {
+  MasterKey out;
+  if (char* env = std::getenv("QORGAU_MASTER_KEY"); env != nullptr && *env != '\0') {
     auto key = FromHex(env, "QORGAU_MASTER_KEY");
+    // Read once: wiped and removed, so no child process or /proc/self/environ
+    // reader sees it later.
+    OPENSSL_cleanse(env, std::strlen(env));
+    ::unsetenv("QORGAU_MASTER_KEY");
     if (!key || key->size() != kKeySize) {
       return Fail(ErrorCode::kInvalidArgument, "QORGAU_MASTER_KEY", "must be 64 hex digits");
     }
-    return key;
+    out.key = std::move(*key);
+    out.source = "QORGAU_MASTER_KEY";
+    return out;
   }
-  const std::filesystem::path file = data_dir / "master.key";
-  std::ifstream in(file);
-  if (in) {
-    std::string hex;
-    in >> hex;
-    auto key = FromHex(hex, file.string());
-    if (!key || key->size() != kKeySize) {
-      return Fail(ErrorCode::kInvalidArgument, file.string(), "must hold 64 hex digits");
+  std::filesystem::path file;
+  if (const char* named = std::getenv("QORGAU_MASTER_KEY_FILE"); named != nullptr && *named != '\0') {
+    file = named;
+  } else if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds != nullptr && *creds != '\0' &&
+             std::filesystem::exists(std::filesystem::path(creds) / "qorgau-master-key")) {
+    file = std::filesystem::path(creds) / "qorgau-master-key";
+  } else {
+    file = DefaultKeyFile(data_dir);
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec) && std::filesystem::exists(data_dir / "master.key", ec)) {
+      file = data_dir / "master.key";
+      out.inside_data_dir = true;
     }
-    return key;
+  }
+  out.source = file.string();
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) {
+    QORGAU_ASSIGN_OR_RETURN(out.key, ReadKeyFile(file));
+    return out;
   }
   if (!create) {
     return Fail(ErrorCode::kNotFound, file.string(),
-                "no master key (run 'qorgau init' or set QORGAU_MASTER_KEY)");
+                "no master key (run 'qorgau init', or set QORGAU_MASTER_KEY_FILE or QORGAU_MASTER_KEY)");
   }
   auto key = RandomBytes(kKeySize);
-  if (!key) return key;
+  if (!key) return tl::unexpected(key.error());
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return Fail(ErrorCode::kIo, file.string(), "cannot create the master key file");
-  const std::string hex = ToHex(*key) + "\n";
+  std::string hex = ToHex(*key) + "\n";
   const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
                   ::fsync(fd) == 0;
   ::close(fd);
+  OPENSSL_cleanse(hex.data(), hex.size());
   if (!ok) return Fail(ErrorCode::kIo, file.string(), "cannot write the master key file");
-  return key;
+  out.key = std::move(*key);
+  return out;
 }
 
 }  // namespace qorgau::crypto

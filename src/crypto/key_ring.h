@@ -6,6 +6,7 @@
 //
 // A subject's personal data are sealed with its own data key (AES-256-GCM);
 // destroying the wrapped data key makes every copy unreadable.
+// Key material is wiped when the ring is destroyed (OPENSSL_cleanse).
 // Thread safety: immutable after construction; safe to share.
 #pragma once
 
@@ -36,14 +37,49 @@ class KeyRing {
  private:
   KeyRing(Bytes kek, Bytes bidx, Bytes check)
       : kek_(std::move(kek)), bidx_(std::move(bidx)), check_(std::move(check)) {}
+
+ public:
+  KeyRing(KeyRing&&) noexcept = default;
+  KeyRing& operator=(KeyRing&&) noexcept = default;
+  KeyRing(const KeyRing&) = delete;
+  KeyRing& operator=(const KeyRing&) = delete;
+  ~KeyRing();  // wipes the derived keys
+
+ private:
   Bytes kek_;
   Bytes bidx_;
   Bytes check_;
 };
 
-// The master key: from QORGAU_MASTER_KEY (64 hex digits) when set, else
-// from `<data_dir>/master.key` (64 hex digits, mode 0600). With `create`, a
-// missing file is made with a fresh random key.
-Result<Bytes> LoadMasterKey(const std::filesystem::path& data_dir, bool create);
+// Where the master key comes from, first found:
+//   1. QORGAU_MASTER_KEY (64 hex digits); the variable is wiped and removed
+//      from the environment once read, so child processes never see it;
+//   2. the file QORGAU_MASTER_KEY_FILE names;
+//   3. systemd's credential: $CREDENTIALS_DIRECTORY/qorgau-master-key;
+//   4. the default file beside the data directory, `<data_dir>.master.key`
+//      (outside it: a copy or backup of the directory holds no key);
+//   5. `<data_dir>/master.key`, where versions before 0.2 kept it (still
+//      read; `inside_data_dir` says so, for a warning).
+// A key file must hold 64 hex digits and be readable by its owner only: a
+// group- or world-readable file is refused (kFailedPrecondition). With
+// `create`, a missing key is made, at 2-4's path, with mode 0600.
+struct MasterKey {
+  Bytes key;                   // wiped when destroyed
+  std::string source;          // "QORGAU_MASTER_KEY", or the file's path
+  bool inside_data_dir = false;
+  MasterKey() = default;
+  MasterKey(MasterKey&&) noexcept = default;
+  MasterKey& operator=(MasterKey&&) noexcept = default;
+  MasterKey(const MasterKey&) = delete;
+  MasterKey& operator=(const MasterKey&) = delete;
+  ~MasterKey();
+};
+Result<MasterKey> LoadMasterKey(const std::filesystem::path& data_dir, bool create);
+
+// Refuses a secret file (a key) that its group or others may read.
+Result<void> CheckPrivateFile(const std::filesystem::path& file);
+
+// Overwrites `bytes` with zeros the compiler may not drop (OPENSSL_cleanse).
+void Wipe(Bytes& bytes);
 
 }  // namespace qorgau::crypto

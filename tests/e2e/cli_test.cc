@@ -46,7 +46,9 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, InitCreatesPrivateKeyAndDatabase) {
   struct stat st {};
-  ASSERT_EQ(::stat((data_ + "/master.key").c_str(), &st), 0);
+  // The master key lives beside the data directory, not in it.
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/master.key"));
+  ASSERT_EQ(::stat((data_ + ".master.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   ASSERT_EQ(::stat((data_ + "/qorgau.db").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
@@ -197,6 +199,7 @@ TEST_F(CliTest, MasterKeyFromTheEnvironment) {
   auto init = RunQorgau({"--data", d, "init", "--policy", testing::KemPolicy().string()}, env);
   ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_FALSE(std::filesystem::exists(other.path() / "d/master.key"));
+  EXPECT_FALSE(std::filesystem::exists(other.path() / "d.master.key"));
   EXPECT_EQ(RunQorgau({"--data", d, "actor", "list"}, env).exit_code, 0);
   auto wrong = RunQorgau({"--data", d, "actor", "list"}, "QORGAU_MASTER_KEY=" + std::string(64, '2'));
   EXPECT_NE(wrong.exit_code, 0);

@@ -266,7 +266,7 @@ TEST_F(EngineTest, R_VIII_3_database_files_hold_no_plain_personal_data) {
 
 TEST_F(EngineTest, WrongMasterKeyCannotOpenTheDatabase) {
   inst_.reset();
-  testing::WriteFile(dir_.path() / "data/master.key", std::string(64, 'a') + "\n");
+  testing::WriteFile(dir_.path() / "data.master.key", std::string(64, 'a') + "\n");
   auto inst = app::Instance::Open(dir_.path() / "data", clock_);
   ASSERT_FALSE(inst);
   EXPECT_EQ(inst.error().field, "master_key");
