@@ -87,11 +87,11 @@ Instance::Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
       // Every batch ends with a signed tree head (ledger/tree_head.h).
       writer_(std::make_unique<store::GroupCommitter>(
           *store_, [this, &clock](store::Transaction& txn) -> Result<void> {
-            QORGAU_TRY(ledger::SealTreeHead(txn, signer_, clock.Now()));
+            QORGAU_TRY(ledger::SealTreeHead(txn, signer_, clock.Now(), &proofs_));
             return {};
           })) {
   engine_ = std::make_unique<rules::Engine>(
-      rules::EngineDeps{*store_, *writer_, *index_, clock, keys_, signer_, policy_});
+      rules::EngineDeps{*store_, *writer_, *index_, clock, keys_, signer_, policy_, &proofs_});
 }
 
 namespace {

@@ -75,6 +75,7 @@ class Instance {
   crypto::Signer signer_;
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<index::DecisionIndex> index_;
+  ledger::ProofCache proofs_;  // receipts' proofs, from the writer to the callers
   std::unique_ptr<store::GroupCommitter> writer_;
   std::unique_ptr<rules::Engine> engine_;
 };

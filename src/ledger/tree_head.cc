@@ -167,8 +167,23 @@ Result<TreeHead> ParseTreeHeadJson(std::string_view text) {
   return h;
 }
 
+void ProofCache::Put(std::int64_t seq, Entry entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();  // untaken: their batches failed
+  entries_[seq] = std::move(entry);
+}
+
+std::optional<ProofCache::Entry> ProofCache::Take(std::int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return std::nullopt;
+  Entry e = std::move(it->second);
+  entries_.erase(it);
+  return e;
+}
+
 Result<std::optional<TreeHead>> SealTreeHead(store::Transaction& txn, const crypto::Signer& signer,
-                                             UnixMillis now) {
+                                             UnixMillis now, ProofCache* proofs) {
   merkle::CompactRange tree;
   QORGAU_ASSIGN_OR_RETURN(const auto stored, txn.GetMeta(kFrontierKey));
   if (stored) {
@@ -186,7 +201,11 @@ Result<std::optional<TreeHead>> SealTreeHead(store::Transaction& txn, const cryp
   }
   std::int64_t added = 0;
   std::vector<merkle::Hash> leaves;
+  std::vector<std::int64_t> receipts;
   QORGAU_TRY(txn.ScanEvents(sealed + 1, [&](const store::EventRecord& e) {
+    if (proofs && e.body.find("\"type\":\"receipt.issued\"") != std::string::npos) {
+      receipts.push_back(e.seq);
+    }
     leaves.push_back(EventLeafHash(e.body));
     tree.Append(leaves.back());
     ++added;
@@ -216,6 +235,11 @@ Result<std::optional<TreeHead>> SealTreeHead(store::Transaction& txn, const cryp
   QORGAU_TRY(txn.PutTreeHead({head.size, crypto::Bytes(head.root.begin(), head.root.end()), head.at,
                               head.key_id, head.signature}));
   QORGAU_TRY(txn.PutMeta(kFrontierKey, tree.Serialize()));
+  for (const std::int64_t seq : receipts) {
+    std::vector<merkle::Hash> path;
+    QORGAU_TRY(Path(nodes, seq - 1, 0, head.size, &path));
+    proofs->Put(seq, {head, std::move(path)});
+  }
   return std::optional<TreeHead>(head);
 }
 

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -60,13 +62,35 @@ Result<TreeHead> ParseTreeHeadJson(std::string_view text);
 Result<std::vector<merkle::Hash>> InclusionProofFor(store::Transaction& txn, std::int64_t seq,
                                                     std::int64_t size);
 
+// Inclusion proofs computed while sealing, for receipts: a receipt's caller
+// takes its proof after the commit without reading the store. Entries not
+// taken (a batch that failed to commit) are dropped past a bound.
+// Thread safety: all methods may be called from any thread.
+class ProofCache {
+ public:
+  struct Entry {
+    TreeHead head;
+    std::vector<merkle::Hash> path;
+  };
+  void Put(std::int64_t seq, Entry entry);
+  // The proof of event `seq`, removed from the cache; nullopt if none.
+  std::optional<Entry> Take(std::int64_t seq);
+
+ private:
+  static constexpr std::size_t kMaxEntries = 1 << 16;
+  std::mutex mu_;
+  std::unordered_map<std::int64_t, Entry> entries_;
+};
+
 // Appends the events after the last signed head to the tree and signs a
 // new head over them, inside `txn` (the group committer's batch, before its
 // commit): every committed batch ends signed. Does nothing when no event
 // was added. The frontier of the tree is kept in the store (meta
 // "ledger.frontier"), so sealing reads only the new events; the first seal
 // of a format-1 ledger builds it from event 1 (the migration).
+// When `proofs` is given, the inclusion proof of every `receipt.issued`
+// event of the batch in the new head goes into it.
 Result<std::optional<TreeHead>> SealTreeHead(store::Transaction& txn, const crypto::Signer& signer,
-                                             UnixMillis now);
+                                             UnixMillis now, ProofCache* proofs = nullptr);
 
 }  // namespace qorgau::ledger

@@ -43,6 +43,8 @@ struct ReceiptInput {
   std::int64_t event_seq = 0;               // the last ledger event of the change
   std::string event_hash;                   // its hash, hex
   std::int64_t receipt_seq = 0;             // the receipt.issued event, once written
+  std::string content;                      // the content, once built
+  std::string leaf;                         // the receipt.issued event's body, once written
 };
 
 // The receipt's content: everything but the proof, as canonical JSON. Its

@@ -153,11 +153,22 @@ Result<report::ReceiptInput> Engine::PrepareReceipt(store::Transaction& txn,
   QORGAU_ASSIGN_OR_RETURN(const store::EventRecord issued, ledger::Append(txn, in.at, ev));
   if (issued.seq != in.receipt_seq) return Fail(ErrorCode::kInternal, "ledger", "receipt event out of place");
   QORGAU_TRY(txn.PutReceipt({issued.seq, in.subject, content}));
+  in.content = content;
+  in.leaf = issued.body;
   return in;
 }
 
 std::string Engine::SignReceipt(const report::ReceiptInput& in) {
   if (in.receipt_seq == 0) return "";
+  // The sealer proved the receipt's event in its batch's head: no read of
+  // the store on the caller's thread, which would queue behind the writer.
+  if (d_.proofs) {
+    if (auto proof = d_.proofs->Take(in.receipt_seq)) {
+      auto receipt = report::ReceiptWithProof(
+          in.content, report::ReceiptProof{in.leaf, in.receipt_seq, proof->head, std::move(proof->path)});
+      if (receipt) return *receipt;
+    }
+  }
   auto receipt = ReceiptAt(in.receipt_seq);
   // The change is committed either way; the receipt can be asked for again.
   return receipt ? *receipt : "";

@@ -49,6 +49,7 @@ struct EngineDeps {
   const crypto::KeyRing& keys;
   const crypto::Signer& signer;                  // signs consent receipts
   std::shared_ptr<const policy::Policy> policy;  // the edition in force
+  ledger::ProofCache* proofs = nullptr;          // receipts' proofs from the sealer, or none
 };
 
 struct ActorInput {
