@@ -53,7 +53,15 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
       auto granted = e.GrantDuty(d, *console);
       EXPECT_TRUE(granted) << in.id << " " << d.purpose << ": " << granted.error().ToString();
     }
-    if (with_keys) w.keys[in.id] = e.CreateApiKey(in.id, *console).value();
+    if (with_keys) {
+      // A person's key comes only through an enrolment the person redeems.
+      if (in.role == ActorRole::kEmployee || in.role == ActorRole::kDpo) {
+        const std::string token = e.CreateEnrolment(in.id, *console).value();
+        w.keys[in.id] = e.RedeemEnrolment(token).value().second;
+      } else {
+        w.keys[in.id] = e.CreateApiKey(in.id, *console).value();
+      }
+    }
     w.callers[in.id] = e.CallerFor(in.id).value();
   };
   const std::vector<std::string> name_phone = {"user.identity.name", "user.contact.phone"};

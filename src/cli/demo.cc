@@ -170,9 +170,21 @@ int AddActors(rules::Engine& engine, const std::string& keys_file,
         return Fail(r.error());
       }
     }
-    auto key = engine.CreateApiKey(p.input.id, admin);
-    if (!key) return Fail(key.error());
-    keys << p.input.id << " " << *key << "\n";
+    // A person's key comes through an enrolment token the person redeems
+    // (here at once, for the demo); a system's key is created directly.
+    std::string key;
+    if (p.input.role == store::ActorRole::kEmployee || p.input.role == store::ActorRole::kDpo) {
+      auto token = engine.CreateEnrolment(p.input.id, admin);
+      if (!token) return Fail(token.error());
+      auto redeemed = engine.RedeemEnrolment(*token);
+      if (!redeemed) return Fail(redeemed.error());
+      key = redeemed->second;
+    } else {
+      auto created = engine.CreateApiKey(p.input.id, admin);
+      if (!created) return Fail(created.error());
+      key = *created;
+    }
+    keys << p.input.id << " " << key << "\n";
     auto caller = engine.CallerFor(p.input.id);
     if (!caller) return Fail(caller.error());
     (*callers)[p.input.id] = *caller;

@@ -1,5 +1,6 @@
 // The consent engine's commands: contracts, services, obligations,
 // withdrawal, decisions, audiences and receipts.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -423,13 +424,41 @@ void RegisterActors(CLI::App& app, Options& opts) {
     });
   });
 
+  auto disable_id = std::make_shared<std::string>();
+  auto* disable = actor->add_subcommand("disable", "Disable an actor: its keys stop working at once");
+  disable->add_option("--id", *disable_id, "Actor id")->required();
+  disable->callback([&opts, disable_id] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().DisableActor(*disable_id, caller);
+      if (!r) return Report(r.error());
+      std::cout << "actor " << *disable_id << " disabled\n";
+      return 0;
+    });
+  });
+  struct UndutyArgs {
+    std::string actor, purpose;
+  };
+  auto unduty_args = std::make_shared<UndutyArgs>();
+  auto* unduty = actor->add_subcommand("duty-remove", "Remove an actor's duty for a purpose, at once");
+  unduty->add_option("--actor", unduty_args->actor, "Actor id")->required();
+  unduty->add_option("--purpose", unduty_args->purpose, "Purpose id")->required();
+  unduty->callback([&opts, unduty_args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().RemoveDuty(unduty_args->actor, unduty_args->purpose, caller);
+      if (!r) return Report(r.error());
+      std::cout << "duty of " << unduty_args->actor << " for " << unduty_args->purpose << " removed\n";
+      return 0;
+    });
+  });
+
   auto* list = actor->add_subcommand("list", "List actors");
   list->callback([&opts] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto r = inst.engine().ListActors(caller);
       if (!r) return Report(r.error());
       for (const auto& a : *r) {
-        std::cout << "  " << a.id << " nda=" << (a.nda_signed.empty() ? "-" : a.nda_signed)
+        std::cout << "  " << a.id << " " << store::ActorRoleName(a.role)
+                  << (a.disabled_at ? " DISABLED" : "") << " nda=" << (a.nda_signed.empty() ? "-" : a.nda_signed)
                   << " liability=" << (a.liability_acknowledged.empty() ? "-" : a.liability_acknowledged)
                   << " purposes=" << Join(a.purposes) << "\n";
       }
@@ -437,17 +466,68 @@ void RegisterActors(CLI::App& app, Options& opts) {
     });
   });
 
-  auto* key = app.add_subcommand("key", "API keys");
+  auto* key = app.add_subcommand("key", "API keys: create (systems), enrol and redeem (people), revoke");
   key->require_subcommand(1);
-  auto key_actor = std::make_shared<std::string>();
-  auto* create = key->add_subcommand("create", "Create an API key for an actor; printed once");
-  create->add_option("--actor", *key_actor, "Actor id")->required();
-  create->callback([&opts, key_actor] {
+  struct KeyArgs {
+    std::string actor, expires, key_id, token;
+    int valid_hours = 72;
+  };
+  auto key_args = std::make_shared<KeyArgs>();
+  auto* create = key->add_subcommand(
+      "create", "Create a system's API key, printed once (a person's key: 'key enrol')");
+  create->add_option("--actor", key_args->actor, "Actor id")->required();
+  create->add_option("--expires", key_args->expires, "Last valid day, YYYY-MM-DD (UTC); default: until revoked");
+  create->callback([&opts, key_args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
-      auto r = inst.engine().CreateApiKey(*key_actor, caller);
+      std::optional<UnixMillis> expires;
+      if (!key_args->expires.empty()) {
+        auto day = ParseDate(key_args->expires, "expires");
+        if (!day) return Report(day.error());
+        expires = StartOfDayUtc(std::chrono::year_month_day(std::chrono::sys_days(*day) + std::chrono::days(1)));
+      }
+      auto r = inst.engine().CreateApiKey(key_args->actor, caller, expires);
       if (!r) return Report(r.error());
       std::cout << *r << "\n";
       std::cerr << "(shown once: only its hash is kept)\n";
+      return 0;
+    });
+  });
+  auto* enrol = key->add_subcommand(
+      "enrol", "A one-time enrolment token for a person's key, printed once: give it to the "
+               "person, who redeems it ('key redeem' or POST /v1/enrolments/redeem)");
+  enrol->add_option("--actor", key_args->actor, "Actor id")->required();
+  enrol->add_option("--valid-hours", key_args->valid_hours, "Hours the token stays valid (1-168)")
+      ->check(CLI::Range(1, 168))
+      ->capture_default_str();
+  enrol->callback([&opts, key_args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().CreateEnrolment(key_args->actor, caller,
+                                             static_cast<UnixMillis>(key_args->valid_hours) * 3600 * 1000);
+      if (!r) return Report(r.error());
+      std::cout << *r << "\n";
+      std::cerr << "(shown once; works once, within " << key_args->valid_hours << " h)\n";
+      return 0;
+    });
+  });
+  auto* redeem = key->add_subcommand("redeem", "Redeem an enrolment token: prints your API key once");
+  redeem->add_option("token", key_args->token, "The enrolment token (qe_...)")->required();
+  redeem->callback([&opts, key_args] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().RedeemEnrolment(key_args->token);
+      if (!r) return Report(r.error());
+      std::cout << r->second << "\n";
+      std::cerr << "(the API key of " << r->first << "; shown once)\n";
+      return 0;
+    });
+  });
+  auto* revoke = key->add_subcommand("revoke", "Revoke an actor's key by its id (hex digits of its SHA-256)");
+  revoke->add_option("--actor", key_args->actor, "Actor id")->required();
+  revoke->add_option("--key", key_args->key_id, "The key id: at least 8 hex digits")->required();
+  revoke->callback([&opts, key_args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().RevokeKey(key_args->actor, key_args->key_id, caller);
+      if (!r) return Report(r.error());
+      std::cout << "key revoked\n";
       return 0;
     });
   });

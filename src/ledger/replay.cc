@@ -80,6 +80,16 @@ struct KeyState {
   std::string actor;
   UnixMillis at = 0;
   std::int64_t seq = 0;
+  std::optional<UnixMillis> expires_at;
+  std::optional<UnixMillis> revoked_at;
+};
+
+struct EnrolmentState {
+  std::string actor;
+  UnixMillis at = 0;
+  UnixMillis expires_at = 0;
+  std::optional<UnixMillis> redeemed_at;
+  std::int64_t seq = 0;
 };
 
 // The state the events describe.
@@ -95,6 +105,7 @@ struct Replayed {
   std::map<std::pair<std::string, std::string>, std::pair<store::DutyRecord, std::int64_t>> duties;
   std::map<std::string, KeyState> keys;        // full hex hash -> key
   std::map<std::string, KeyState> key_prefixes;  // format 1: 16 hex digits -> key
+  std::map<std::string, EnrolmentState> enrolments;  // token hash hex -> enrolment
   std::map<std::int64_t, std::pair<SubjectId, std::string>> events;  // seq -> subject, hash (receipts)
   std::map<std::int64_t, std::pair<SubjectId, std::string>> receipts;  // receipt.issued: subject, digest
 };
@@ -233,7 +244,44 @@ Result<void> Apply(const Event& e, Replayed* s) {
   } else if (e.type == "key.created") {
     QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
     QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("key_hash"));
-    (hash.size() == 64 ? s->keys : s->key_prefixes)[hash] = {actor, e.at, e.seq};
+    KeyState k{actor, e.at, e.seq, {}, {}};
+    if (d.Has("expires_at")) {
+      QORGAU_ASSIGN_OR_RETURN(const std::string when, d.Text("expires_at"));
+      QORGAU_ASSIGN_OR_RETURN(k.expires_at, ParseUtc(when, "expires_at"));
+    }
+    (hash.size() == 64 ? s->keys : s->key_prefixes)[hash] = k;
+  } else if (e.type == "key.revoked") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("key_hash"));
+    KeyState* key = nullptr;
+    if (auto it = s->keys.find(hash); it != s->keys.end()) {
+      key = &it->second;
+    } else if (auto old = s->key_prefixes.find(hash.substr(0, 16)); old != s->key_prefixes.end()) {
+      key = &old->second;
+    }
+    if (!key) return Fail(ErrorCode::kCorruption, "key_hash", "revokes a key no event created");
+    key->revoked_at = e.at;
+  } else if (e.type == "actor.disabled") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string id, d.Text("actor"));
+    auto it = s->actors.find(id);
+    if (it == s->actors.end()) return Fail(ErrorCode::kCorruption, "actor", "disables an actor no event created");
+    it->second.record.disabled_at = e.at;
+    it->second.seq = e.seq;
+  } else if (e.type == "duty.removed") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string purpose, d.Text("purpose"));
+    s->duties.erase({actor, purpose});
+  } else if (e.type == "enrolment.created") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("token_hash"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string until, d.Text("expires_at"));
+    QORGAU_ASSIGN_OR_RETURN(const UnixMillis expires, ParseUtc(until, "expires_at"));
+    s->enrolments[hash] = {actor, e.at, expires, {}, e.seq};
+  } else if (e.type == "enrolment.redeemed") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("token_hash"));
+    auto it = s->enrolments.find(hash);
+    if (it == s->enrolments.end()) return Fail(ErrorCode::kCorruption, "token_hash", "redeems no enrolment");
+    it->second.redeemed_at = e.at;
+    it->second.seq = e.seq;
   }
   return {};
 }
@@ -464,8 +512,9 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
                             ActorRoleName(w.record.role));
     } else if (a.nda_signed != w.record.nda_signed ||
                a.liability_acknowledged != w.record.liability_acknowledged ||
-               a.purposes != w.record.purposes || a.created_at != w.record.created_at) {
-      cmp.Differ(w.seq, where + "NDA, liability warning, purposes or creation differ from the ledger's");
+               a.purposes != w.record.purposes || a.created_at != w.record.created_at ||
+               a.disabled_at != w.record.disabled_at) {
+      cmp.Differ(w.seq, where + "NDA, liability warning, purposes, creation or disabling differ from the ledger's");
     } else if (w.name_hash.empty()) {
       cmp.Unproven();
     } else if (crypto::ToHex(crypto::Sha256(a.name)) != w.name_hash) {
@@ -510,12 +559,37 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     }
     if (k.actor_id != it->second.actor || k.created_at != it->second.at) {
       cmp.Differ(it->second.seq, where + "belongs to " + k.actor_id + ", the ledger says " + it->second.actor);
+    } else if (k.revoked_at != it->second.revoked_at) {
+      cmp.Differ(it->second.seq, where + (k.revoked_at ? "revoked" : "live") + ", the ledger says " +
+                                     (it->second.revoked_at ? "revoked" : "live"));
+    } else if (k.expires_at != it->second.expires_at) {
+      cmp.Differ(it->second.seq, where + "its expiry differs from the ledger's");
     }
     source.erase(it);
   }));
   if (cmp.ok() && (!r.keys.empty() || !r.key_prefixes.empty())) {
     const auto& [hash, w] = !r.keys.empty() ? *r.keys.begin() : *r.key_prefixes.begin();
     cmp.Differ(w.seq, "api_keys (" + hash.substr(0, 16) + "…): missing from the table");
+  }
+
+  // Enrolment tokens: a forged one would hand out a key.
+  QORGAU_TRY(txn.ScanEnrolments([&](const store::EnrolmentRecord& en) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string hex = Hex(en.token_hash);
+    const std::string where = "enrolments (" + hex.substr(0, 16) + "…): ";
+    auto it = r.enrolments.find(hex);
+    if (it == r.enrolments.end()) return (void)cmp.Differ(0, where + "no event created it");
+    const EnrolmentState& w = it->second;
+    if (en.actor_id != w.actor || en.created_at != w.at || en.expires_at != w.expires_at ||
+        en.redeemed_at != w.redeemed_at) {
+      cmp.Differ(w.seq, where + "actor, validity or redemption differ from the ledger's");
+    }
+    r.enrolments.erase(it);
+  }));
+  if (!r.enrolments.empty() && cmp.ok()) {
+    cmp.Differ(r.enrolments.begin()->second.seq,
+               "enrolments (" + r.enrolments.begin()->first.substr(0, 16) + "…): missing from the table");
   }
 
   // Receipts: each documents an event of its subject, and checks.

@@ -13,6 +13,7 @@ namespace {
 using store::ActorRole;
 
 constexpr std::string_view kKeyPrefix = "qk_";
+constexpr std::string_view kEnrolmentPrefix = "qe_";
 
 }  // namespace
 
@@ -116,8 +117,18 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
   return duty;
 }
 
-Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Caller& by) {
+Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Caller& by,
+                                         std::optional<UnixMillis> expires_at) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
+  if (expires_at && *expires_at <= d_.clock.Now()) {
+    return Fail(ErrorCode::kInvalidArgument, "expires", "must be in the future");
+  }
+  return IssueKey(actor_id, by.id(), expires_at, /*enrolled=*/false);
+}
+
+Result<std::string> Engine::IssueKey(const std::string& actor_id, const std::string& by,
+                                     std::optional<UnixMillis> expires_at, bool enrolled,
+                                     const crypto::Bytes& token_hash) {
   auto random = crypto::RandomBytes(32);
   if (!random) return tl::unexpected(random.error());
   const std::string key = std::string(kKeyPrefix) + crypto::ToHex(*random);
@@ -126,21 +137,161 @@ Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Call
     auto actor = txn.GetActor(actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
-    const UnixMillis now = d_.clock.Now();
-    if (auto r = txn.InsertApiKey(crypto::Bytes(digest.begin(), digest.end()), actor_id, now);
-        !r) {
-      return tl::unexpected(r.error());
+    if ((*actor)->disabled_at) return Refuse("actor_disabled", "actor", "the actor is disabled");
+    // A person's key is theirs alone: an administrator who could create it
+    // could act as the employee. It is issued only through an enrolment
+    // token that the employee redeems (CreateEnrolment, RedeemEnrolment).
+    if (!enrolled && ((*actor)->role == ActorRole::kEmployee || (*actor)->role == ActorRole::kDpo)) {
+      return Refuse("enrolment_required", "actor",
+                    "an employee's key is issued only through an enrolment token the employee "
+                    "redeems ('key enrol', then 'key redeem' or POST /v1/enrolments/redeem)");
     }
-    ledger::EventDraft ev{"key.created", std::nullopt, by.id(), {}};
+    const UnixMillis now = d_.clock.Now();
+    if (enrolled) {
+      QORGAU_ASSIGN_OR_RETURN(auto enrolment, txn.FindEnrolment(token_hash));
+      if (!enrolment || enrolment->actor_id != actor_id || enrolment->redeemed_at ||
+          enrolment->expires_at <= now) {
+        return tl::unexpected(Error{ErrorCode::kUnauthenticated, "token",
+                                    "the enrolment token is unknown, used or expired",
+                                    "enrolment_invalid"});
+      }
+      enrolment->redeemed_at = now;
+      QORGAU_TRY(txn.PutEnrolment(*enrolment));
+      ledger::EventDraft redeemed{"enrolment.redeemed", std::nullopt, actor_id, {}};
+      redeemed.data["actor"] = actor_id;
+      redeemed.data["token_hash"] = crypto::ToHex(token_hash);
+      QORGAU_TRY(ledger::Append(txn, now, redeemed));
+    }
+    store::ApiKeyRecord rec{crypto::Bytes(digest.begin(), digest.end()), actor_id, now, expires_at, {}};
+    QORGAU_TRY(txn.InsertApiKey(rec));
+    ledger::EventDraft ev{"key.created", std::nullopt, enrolled ? actor_id : by, {}};
     ev.data["actor"] = actor_id;
     // The key's SHA-256, as the store keeps it (the `hash` suffix marks it
     // as a digest for the ledger's personal-data guard); never the key.
     ev.data["key_hash"] = crypto::ToHex(digest);
+    if (expires_at) ev.data["expires_at"] = FormatUtc(*expires_at);
+    if (enrolled) ev.data["via"] = "enrolment";
     if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
   return key;
+}
+
+Result<std::string> Engine::CreateEnrolment(const std::string& actor_id, const Caller& by,
+                                            UnixMillis valid_for) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
+  if (valid_for <= 0 || valid_for > 7LL * 24 * 3600 * 1000) {
+    return Fail(ErrorCode::kInvalidArgument, "valid_for", "must be between a millisecond and 7 days");
+  }
+  auto random = crypto::RandomBytes(32);
+  if (!random) return tl::unexpected(random.error());
+  const std::string token = std::string(kEnrolmentPrefix) + crypto::ToHex(*random);
+  const crypto::Digest digest = crypto::Sha256(token);
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
+    if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if (actor->disabled_at) return Refuse("actor_disabled", "actor", "the actor is disabled");
+    const UnixMillis now = d_.clock.Now();
+    const store::EnrolmentRecord rec{crypto::Bytes(digest.begin(), digest.end()), actor_id, now,
+                                     now + valid_for, {}};
+    QORGAU_TRY(txn.PutEnrolment(rec));
+    ledger::EventDraft ev{"enrolment.created", std::nullopt, by.id(), {}};
+    ev.data["actor"] = actor_id;
+    ev.data["token_hash"] = crypto::ToHex(digest);
+    ev.data["expires_at"] = FormatUtc(rec.expires_at);
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return token;
+}
+
+Result<std::pair<std::string, std::string>> Engine::RedeemEnrolment(std::string_view token) {
+  auto invalid = [] {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "token",
+                                "the enrolment token is unknown, used or expired", "enrolment_invalid"});
+  };
+  if (!token.starts_with(kEnrolmentPrefix) || token.size() != kEnrolmentPrefix.size() + 64) return invalid();
+  const crypto::Digest digest = crypto::Sha256(token);
+  const crypto::Bytes hash(digest.begin(), digest.end());
+  std::string actor_id;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto enrolment, txn->FindEnrolment(hash));
+    if (!enrolment) return invalid();
+    actor_id = enrolment->actor_id;
+  }
+  QORGAU_ASSIGN_OR_RETURN(std::string key, IssueKey(actor_id, actor_id, std::nullopt, true, hash));
+  ForgetCallers();
+  return std::make_pair(actor_id, std::move(key));
+}
+
+Result<void> Engine::RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
+  if (key_id.size() < 8) return Fail(ErrorCode::kInvalidArgument, "key", "give at least 8 hex digits of the key id");
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    std::vector<store::ApiKeyRecord> matches;
+    QORGAU_TRY(txn.ScanApiKeys([&](const store::ApiKeyRecord& k) {
+      if (k.actor_id == actor_id && !k.revoked_at && crypto::ToHex(k.key_hash).starts_with(key_id)) {
+        matches.push_back(k);
+      }
+    }));
+    if (matches.empty()) return Fail(ErrorCode::kNotFound, "key", "no live key of this actor has this id");
+    if (matches.size() > 1) return Fail(ErrorCode::kInvalidArgument, "key", "the id matches several keys; give more digits");
+    const UnixMillis now = d_.clock.Now();
+    QORGAU_TRY(txn.RevokeApiKey(matches[0].key_hash, now));
+    ledger::EventDraft ev{"key.revoked", std::nullopt, by.id(), {}};
+    ev.data["actor"] = actor_id;
+    ev.data["key_hash"] = crypto::ToHex(matches[0].key_hash);
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  ForgetCallers();
+  return {};
+}
+
+Result<void> Engine::DisableActor(const std::string& actor_id, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
+  if (actor_id == by.id()) {
+    return Refuse("role_not_allowed", "actor", "an administrator does not disable itself");
+  }
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(auto actor, txn.GetActor(actor_id));
+    if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if (actor->disabled_at) return Fail(ErrorCode::kAlreadyExists, "actor", "already disabled");
+    const UnixMillis now = d_.clock.Now();
+    actor->disabled_at = now;
+    QORGAU_TRY(txn.PutActor(*actor));
+    ledger::EventDraft ev{"actor.disabled", std::nullopt, by.id(), {}};
+    ev.data["actor"] = actor_id;
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  ForgetCallers();
+  return {};
+}
+
+Result<void> Engine::RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
+  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(const auto duties, txn.GetDuties(actor_id));
+    const bool has = std::any_of(duties.begin(), duties.end(),
+                                 [&](const store::DutyRecord& d) { return d.purpose == purpose; });
+    if (!has) return Fail(ErrorCode::kNotFound, "purpose", "the actor has no duty for this purpose");
+    QORGAU_TRY(txn.DeleteDuty(actor_id, purpose));
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"duty.removed", std::nullopt, by.id(), {}};
+    ev.data["actor"] = actor_id;
+    ev.data["purpose"] = purpose;
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  ForgetCallers();
+  return {};
 }
 
 Result<std::vector<store::ActorRecord>> Engine::ListActors(const Caller& by) {
@@ -159,6 +310,10 @@ Result<std::shared_ptr<const Caller>> Engine::CallerFor(const std::string& actor
                                 "no actor '" + actor_id + "' (see 'qorgau actor list')",
                                 "unauthenticated"});
   }
+  if (actor->disabled_at) {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "as",
+                                "actor '" + actor_id + "' is disabled", "actor_disabled"});
+  }
   QORGAU_ASSIGN_OR_RETURN(auto duties, (*txn)->GetDuties(actor_id));
   return std::make_shared<const Caller>(Caller{std::move(*actor), std::move(duties)});
 }
@@ -173,24 +328,32 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
     return unauthenticated();
   }
   // The cache is keyed by the key itself (memory only, never stored), so a
-  // known caller costs one lookup and no hashing.
+  // known caller costs one lookup and no hashing. Revoking a key, disabling
+  // an actor or changing a duty clears it, so they take effect at once.
   const std::string cache_key(api_key);
+  const UnixMillis now = d_.clock.Now();
   std::uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(callers_mu_);
-    if (auto it = callers_.find(cache_key); it != callers_.end()) return it->second;
+    if (auto it = callers_.find(cache_key); it != callers_.end()) {
+      if (!it->second.expires_at || now < *it->second.expires_at) return it->second.caller;
+      callers_.erase(it);
+      return unauthenticated();
+    }
     generation = callers_generation_;
   }
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   const crypto::Digest digest = crypto::Sha256(api_key);
-  auto actor_id = (*txn)->FindApiKey(crypto::Bytes(digest.begin(), digest.end()));
-  if (!actor_id) return tl::unexpected(actor_id.error());
-  if (!*actor_id) return unauthenticated();
-  auto actor = (*txn)->GetActor(**actor_id);
+  auto key = (*txn)->FindApiKey(crypto::Bytes(digest.begin(), digest.end()));
+  if (!key) return tl::unexpected(key.error());
+  if (!*key || (*key)->revoked_at || ((*key)->expires_at && now >= *(*key)->expires_at)) {
+    return unauthenticated();
+  }
+  auto actor = (*txn)->GetActor((*key)->actor_id);
   if (!actor) return tl::unexpected(actor.error());
-  if (!*actor) return unauthenticated();
-  auto duties = (*txn)->GetDuties(**actor_id);
+  if (!*actor || (*actor)->disabled_at) return unauthenticated();
+  auto duties = (*txn)->GetDuties((*key)->actor_id);
   if (!duties) return tl::unexpected(duties.error());
   auto caller = std::make_shared<const Caller>(Caller{std::move(**actor), std::move(*duties)});
   std::lock_guard<std::mutex> lock(callers_mu_);
@@ -198,7 +361,7 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
   // in its old form: only cache what was read in the current generation.
   if (generation == callers_generation_) {
     if (callers_.size() > 10000) callers_.clear();
-    callers_[cache_key] = caller;
+    callers_[cache_key] = CachedCaller{caller, (*key)->expires_at};
   }
   return caller;
 }

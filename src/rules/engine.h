@@ -292,8 +292,22 @@ class Engine {
   // them (R-II.3, R-VIII).
   Result<store::ActorRecord> PutActor(const ActorInput& input, const Caller& by);
   Result<store::DutyRecord> GrantDuty(const store::DutyRecord& duty, const Caller& by);
-  // A new API key for the actor, returned once; only its SHA-256 is kept.
-  Result<std::string> CreateApiKey(const std::string& actor_id, const Caller& by);
+  // A new API key for a system, returned once; only its SHA-256 is kept.
+  // A person's key is refused (enrolment_required): see CreateEnrolment.
+  Result<std::string> CreateApiKey(const std::string& actor_id, const Caller& by,
+                                   std::optional<UnixMillis> expires_at = std::nullopt);
+  // A one-time token (returned once, "qe_..."), valid for `valid_for` ms,
+  // with which the employee, and only whoever holds the token, gets a key.
+  Result<std::string> CreateEnrolment(const std::string& actor_id, const Caller& by,
+                                      UnixMillis valid_for = 72LL * 3600 * 1000);
+  // Redeems an enrolment token: {actor id, the new API key}. The token is
+  // the credential; it works once, before it expires.
+  Result<std::pair<std::string, std::string>> RedeemEnrolment(std::string_view token);
+  // Revokes the live key of `actor_id` whose id (hex SHA-256) starts with
+  // `key_id`; disables an actor; removes a duty. Effective at once.
+  Result<void> RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by);
+  Result<void> DisableActor(const std::string& actor_id, const Caller& by);
+  Result<void> RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by);
   Result<std::vector<store::ActorRecord>> ListActors(const Caller& by);
   // The caller a key belongs to; cached (shared, immutable) until actors,
   // duties or keys change.
@@ -336,6 +350,11 @@ class Engine {
   Result<std::int64_t> Write(const WriteBody& body);
 
   Result<SubjectId> Resolve(store::Transaction& txn, const SubjectKey& key);
+  // Writes a new key for `actor_id` (access.cc); `enrolled`: redeeming the
+  // enrolment `token_hash`, by the actor itself.
+  Result<std::string> IssueKey(const std::string& actor_id, const std::string& by,
+                               std::optional<UnixMillis> expires_at, bool enrolled,
+                               const crypto::Bytes& token_hash = {});
   Result<SubjectId> FindSubject(const SubjectKey& key);
   // By id, or by IIN or phone as a recorded lookup (LookupSubject).
   Result<SubjectId> FindSubject(const Caller& caller, const SubjectKey& key);
@@ -384,7 +403,11 @@ class Engine {
   // Authenticated callers by key (in memory only); cleared when actors,
   // duties or keys change.
   std::mutex callers_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const Caller>> callers_;
+  struct CachedCaller {
+    std::shared_ptr<const Caller> caller;
+    std::optional<UnixMillis> expires_at;  // of the key
+  };
+  std::unordered_map<std::string, CachedCaller> callers_;
   std::uint64_t callers_generation_ = 0;  // bumped at every change; guarded by callers_mu_
   void ForgetCallers();
 };

@@ -133,6 +133,7 @@ struct ActorRecord {
   std::string liability_acknowledged;  // YYYY-MM-DD, empty when not (R-VIII.2)
   std::vector<std::string> purposes;   // for systems: the purposes it acts for
   UnixMillis created_at = 0;
+  std::optional<UnixMillis> disabled_at;  // set: the actor can no longer act
 };
 
 // A duty: what the actor may do with these categories for this purpose
@@ -173,6 +174,17 @@ struct ApiKeyRecord {
   Bytes key_hash;
   std::string actor_id;
   UnixMillis created_at = 0;
+  std::optional<UnixMillis> expires_at;  // unset: until revoked
+  std::optional<UnixMillis> revoked_at;
+};
+
+// A one-time enrolment token for an employee's key: its hash only.
+struct EnrolmentRecord {
+  Bytes token_hash;
+  std::string actor_id;
+  UnixMillis created_at = 0;
+  UnixMillis expires_at = 0;
+  std::optional<UnixMillis> redeemed_at;
 };
 
 // A signed tree head of the ledger (ledger/tree_head.h).
@@ -236,9 +248,12 @@ class Transaction {
   // Replaces the actor's duty for the same purpose.
   virtual Result<void> PutDuty(const DutyRecord& record) = 0;
   virtual Result<std::vector<DutyRecord>> GetDuties(std::string_view actor_id) = 0;
-  virtual Result<void> InsertApiKey(const Bytes& key_hash, std::string_view actor_id,
-                                    UnixMillis at) = 0;
-  virtual Result<std::optional<std::string>> FindApiKey(const Bytes& key_hash) = 0;
+  virtual Result<void> InsertApiKey(const ApiKeyRecord& key) = 0;
+  virtual Result<std::optional<ApiKeyRecord>> FindApiKey(const Bytes& key_hash) = 0;
+  virtual Result<void> RevokeApiKey(const Bytes& key_hash, UnixMillis at) = 0;
+  virtual Result<void> DeleteDuty(std::string_view actor_id, std::string_view purpose) = 0;
+  virtual Result<void> PutEnrolment(const EnrolmentRecord& enrolment) = 0;
+  virtual Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                                   std::string_view key) = 0;
   virtual Result<void> PutIdempotency(const IdempotencyRecord& record) = 0;
@@ -284,6 +299,7 @@ class Transaction {
   virtual Result<void> ScanContracts(const std::function<void(const ContractRecord&)>& each) = 0;
   virtual Result<void> ScanDuties(const std::function<void(const DutyRecord&)>& each) = 0;
   virtual Result<void> ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) = 0;
+  virtual Result<void> ScanEnrolments(const std::function<void(const EnrolmentRecord&)>& each) = 0;
   virtual Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) = 0;
   virtual Result<void> ScanPersonalData(
       const std::function<void(const PersonalDataRecord&)>& each) = 0;

@@ -120,7 +120,7 @@ TEST_F(ApiTest, R_III_1_a_read_needs_the_subjects_legal_basis_for_the_purpose) {
 
 TEST_F(ApiTest, AdministratorsManageActorsAndOthersCannot) {
   EXPECT_EQ(Post("/v1/actors", R"({"id":"eve","role":"admin"})", "anna").status, 403);
-  HttpResult made = Post("/v1/actors", R"({"id":"eve","role":"employee","nda_signed":"2024-05-01","liability_acknowledged":"2024-05-01"})", "admin");
+  HttpResult made = Post("/v1/actors", R"({"id":"eve","role":"system","purposes":["contract_performance"]})", "admin");
   ASSERT_EQ(made.status, 201) << made.body;
   HttpResult duty = Post("/v1/actors/eve/duties", R"({"purpose":"contract_performance","categories":["user.contact.phone"]})", "admin");
   ASSERT_EQ(duty.status, 201) << duty.body;
@@ -130,6 +130,10 @@ TEST_F(ApiTest, AdministratorsManageActorsAndOthersCannot) {
   EXPECT_EQ(HttpCall(port_, "GET", "/v1/subjects/1?purpose=contract_performance", "", eve).status, 200);
   EXPECT_EQ(Get("/v1/actors", "admin").status, 200);
   EXPECT_EQ(Get("/v1/subjects/1?purpose=contract_performance", "admin").status, 403);
+  // An administrator cannot obtain a key that acts as an employee.
+  HttpResult person = Post("/v1/actors/anna/keys", "", "admin");
+  EXPECT_EQ(person.status, 409);
+  EXPECT_EQ(Code(person), "enrolment_required");
 }
 
 TEST_F(ApiTest, ConsentWithdrawalAndReceiptThroughTheApi) {

@@ -98,6 +98,13 @@ const std::vector<Row>& Rows() {
       {"actors.manage", "admin", {"actor", "add", "--id", "eve", "--role", "employee"}, "dpo",
        {"actor", "add", "--id", "eve", "--role", "employee"}, "admin_only"},
       {"actors.read", "admin", {"actor", "list"}, "dpo", {"actor", "list"}, "admin_only"},
+      {"actors.manage (enrol)", "admin", {"key", "enrol", "--actor", "anna"}, "dpo",
+       {"key", "enrol", "--actor", "anna"}, "admin_only"},
+      {"actors.manage (revoke)", "admin", {"actor", "duty-remove", "--actor", "anna", "--purpose",
+       "contract_performance"}, "anna", {"actor", "duty-remove", "--actor", "anna", "--purpose",
+       "contract_performance"}, "admin_only"},
+      {"actors.manage (disable)", "admin", {"actor", "disable", "--id", "bek"}, "crm",
+       {"actor", "disable", "--id", "bek"}, "admin_only"},
   };
   return rows;
 }

@@ -152,7 +152,8 @@ CREATE INDEX decision_log_by_subject ON decision_log (subject_id);
     R"sql(
 ALTER TABLE duties ADD COLUMN actions TEXT NOT NULL DEFAULT 'read';
 )sql",
-    // 6: the ledger as a Merkle tree, its signed heads (ledger format 2).
+    // 6: the ledger as a Merkle tree, its signed heads (ledger format 2);
+    //    key lifecycle: disabled actors, expiring and revoked keys, enrolments.
     R"sql(
 CREATE TABLE merkle_nodes (
   level INTEGER NOT NULL,
@@ -160,6 +161,16 @@ CREATE TABLE merkle_nodes (
   hash  BLOB NOT NULL,
   PRIMARY KEY (level, idx)
 ) STRICT, WITHOUT ROWID;
+ALTER TABLE actors ADD COLUMN disabled_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+CREATE TABLE enrolments (
+  token_hash  BLOB PRIMARY KEY,
+  actor_id    TEXT NOT NULL REFERENCES actors(id),
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  redeemed_at INTEGER
+) STRICT;
 CREATE TABLE tree_heads (
   size      INTEGER PRIMARY KEY,
   root      BLOB NOT NULL,
@@ -274,6 +285,7 @@ Result<ActorRecord> ReadActor(Stmt& s) {
   a.liability_acknowledged = s.Text(4);
   a.purposes = SplitList(s.Text(5));
   a.created_at = s.Int(6);
+  if (sqlite3_column_type(s.get(), 7) != SQLITE_NULL) a.disabled_at = s.Int(7);
   return a;
 }
 
@@ -311,9 +323,12 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<ActorRecord>> ListActors() override;
   Result<void> PutDuty(const DutyRecord& record) override;
   Result<std::vector<DutyRecord>> GetDuties(std::string_view actor_id) override;
-  Result<void> InsertApiKey(const Bytes& key_hash, std::string_view actor_id,
-                            UnixMillis at) override;
-  Result<std::optional<std::string>> FindApiKey(const Bytes& key_hash) override;
+  Result<void> InsertApiKey(const ApiKeyRecord& key) override;
+  Result<std::optional<ApiKeyRecord>> FindApiKey(const Bytes& key_hash) override;
+  Result<void> RevokeApiKey(const Bytes& key_hash, UnixMillis at) override;
+  Result<void> DeleteDuty(std::string_view actor_id, std::string_view purpose) override;
+  Result<void> PutEnrolment(const EnrolmentRecord& enrolment) override;
+  Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) override;
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                           std::string_view key) override;
   Result<void> PutIdempotency(const IdempotencyRecord& record) override;
@@ -342,6 +357,7 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanContracts(const std::function<void(const ContractRecord&)>& each) override;
   Result<void> ScanDuties(const std::function<void(const DutyRecord&)>& each) override;
   Result<void> ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) override;
+  Result<void> ScanEnrolments(const std::function<void(const EnrolmentRecord&)>& each) override;
   Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) override;
   Result<void> ScanPersonalData(const std::function<void(const PersonalDataRecord&)>& each) override;
   Result<void> ScanOpenObligations(
@@ -743,7 +759,7 @@ Result<std::vector<ObligationRecord>> SqliteTransaction::GetObligations(SubjectI
 
 Result<void> SqliteTransaction::PutActor(const ActorRecord& a) {
   Stmt& s = S("INSERT OR REPLACE INTO actors (id, role, name, nda_signed, liability_acknowledged, "
-              "purposes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+              "purposes, created_at, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   s.Bind(1, a.id);
   s.Bind(2, static_cast<std::int64_t>(a.role));
   s.Bind(3, a.name);
@@ -751,11 +767,12 @@ Result<void> SqliteTransaction::PutActor(const ActorRecord& a) {
   s.Bind(5, a.liability_acknowledged);
   s.Bind(6, JoinList(a.purposes));
   s.Bind(7, a.created_at);
+  if (a.disabled_at) s.Bind(8, *a.disabled_at);
   return Exec(s, "writing an actor");
 }
 
 Result<std::optional<ActorRecord>> SqliteTransaction::GetActor(std::string_view id) {
-  Stmt& s = S("SELECT id, role, name, nda_signed, liability_acknowledged, purposes, created_at "
+  Stmt& s = S("SELECT id, role, name, nda_signed, liability_acknowledged, purposes, created_at, disabled_at "
               "FROM actors WHERE id = ?1");
   s.Bind(1, id);
   const int rc = s.Step();
@@ -766,7 +783,7 @@ Result<std::optional<ActorRecord>> SqliteTransaction::GetActor(std::string_view 
 }
 
 Result<std::vector<ActorRecord>> SqliteTransaction::ListActors() {
-  Stmt& s = S("SELECT id, role, name, nda_signed, liability_acknowledged, purposes, created_at "
+  Stmt& s = S("SELECT id, role, name, nda_signed, liability_acknowledged, purposes, created_at, disabled_at "
               "FROM actors ORDER BY id");
   std::vector<ActorRecord> out;
   int rc;
@@ -808,22 +825,73 @@ Result<std::vector<DutyRecord>> SqliteTransaction::GetDuties(std::string_view ac
   return out;
 }
 
-Result<void> SqliteTransaction::InsertApiKey(const Bytes& key_hash, std::string_view actor_id,
-                                             UnixMillis at) {
-  Stmt& s = S("INSERT INTO api_keys (key_hash, actor_id, created_at) VALUES (?1, ?2, ?3)");
-  s.Bind(1, key_hash);
-  s.Bind(2, actor_id);
-  s.Bind(3, at);
+namespace {
+
+ApiKeyRecord ReadApiKey(Stmt& s) {
+  ApiKeyRecord k{s.Blob(0), s.Text(1), s.Int(2)};
+  if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) k.expires_at = s.Int(3);
+  if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) k.revoked_at = s.Int(4);
+  return k;
+}
+
+}  // namespace
+
+Result<void> SqliteTransaction::InsertApiKey(const ApiKeyRecord& k) {
+  Stmt& s = S("INSERT INTO api_keys (key_hash, actor_id, created_at, expires_at, revoked_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, k.key_hash);
+  s.Bind(2, k.actor_id);
+  s.Bind(3, k.created_at);
+  if (k.expires_at) s.Bind(4, *k.expires_at);
+  if (k.revoked_at) s.Bind(5, *k.revoked_at);
   return Exec(s, "writing an API key");
 }
 
-Result<std::optional<std::string>> SqliteTransaction::FindApiKey(const Bytes& key_hash) {
-  Stmt& s = S("SELECT actor_id FROM api_keys WHERE key_hash = ?1");
+Result<std::optional<ApiKeyRecord>> SqliteTransaction::FindApiKey(const Bytes& key_hash) {
+  Stmt& s = S("SELECT key_hash, actor_id, created_at, expires_at, revoked_at FROM api_keys "
+              "WHERE key_hash = ?1");
   s.Bind(1, key_hash);
   const int rc = s.Step();
-  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc == SQLITE_DONE) return std::optional<ApiKeyRecord>();
   if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an API key");
-  return std::optional<std::string>(s.Text(0));
+  return std::optional<ApiKeyRecord>(ReadApiKey(s));
+}
+
+Result<void> SqliteTransaction::RevokeApiKey(const Bytes& key_hash, UnixMillis at) {
+  Stmt& s = S("UPDATE api_keys SET revoked_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL");
+  s.Bind(1, key_hash);
+  s.Bind(2, at);
+  return Exec(s, "revoking an API key");
+}
+
+Result<void> SqliteTransaction::DeleteDuty(std::string_view actor_id, std::string_view purpose) {
+  Stmt& s = S("DELETE FROM duties WHERE actor_id = ?1 AND purpose = ?2");
+  s.Bind(1, actor_id);
+  s.Bind(2, purpose);
+  return Exec(s, "removing a duty");
+}
+
+Result<void> SqliteTransaction::PutEnrolment(const EnrolmentRecord& e) {
+  Stmt& s = S("INSERT OR REPLACE INTO enrolments (token_hash, actor_id, created_at, expires_at, "
+              "redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, e.token_hash);
+  s.Bind(2, e.actor_id);
+  s.Bind(3, e.created_at);
+  s.Bind(4, e.expires_at);
+  if (e.redeemed_at) s.Bind(5, *e.redeemed_at);
+  return Exec(s, "writing an enrolment");
+}
+
+Result<std::optional<EnrolmentRecord>> SqliteTransaction::FindEnrolment(const Bytes& token_hash) {
+  Stmt& s = S("SELECT token_hash, actor_id, created_at, expires_at, redeemed_at FROM enrolments "
+              "WHERE token_hash = ?1");
+  s.Bind(1, token_hash);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<EnrolmentRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an enrolment");
+  EnrolmentRecord e{s.Blob(0), s.Text(1), s.Int(2), s.Int(3)};
+  if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.redeemed_at = s.Int(4);
+  return std::optional<EnrolmentRecord>(std::move(e));
 }
 
 Result<std::optional<IdempotencyRecord>> SqliteTransaction::GetIdempotency(
@@ -1112,9 +1180,21 @@ Result<void> SqliteTransaction::ScanDuties(const std::function<void(const DutyRe
 }
 
 Result<void> SqliteTransaction::ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) {
-  return ScanRows(store_.db(), "SELECT key_hash, actor_id, created_at FROM api_keys",
+  return ScanRows(store_.db(),
+                  "SELECT key_hash, actor_id, created_at, expires_at, revoked_at FROM api_keys",
                   "scanning API keys", [&](Stmt& s) -> Result<void> {
-                    each(ApiKeyRecord{s.Blob(0), s.Text(1), s.Int(2)});
+                    each(ReadApiKey(s));
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanEnrolments(const std::function<void(const EnrolmentRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT token_hash, actor_id, created_at, expires_at, redeemed_at FROM enrolments",
+                  "scanning enrolments", [&](Stmt& s) -> Result<void> {
+                    EnrolmentRecord e{s.Blob(0), s.Text(1), s.Int(2), s.Int(3)};
+                    if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.redeemed_at = s.Int(4);
+                    each(e);
                     return {};
                   });
 }

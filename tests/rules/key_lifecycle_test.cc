@@ -1,0 +1,123 @@
+// The key lifecycle (R-VIII): a key revoked, an actor disabled, a duty
+// removed take effect at once; keys expire; a person's key comes only
+// through an enrolment token the person redeems, never from an
+// administrator; and the ledger proves every step.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "../access_world.h"
+#include "../test_util.h"
+#include "app/instance.h"
+
+namespace qorgau::rules {
+namespace {
+
+class KeyLifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_TRUE(app::Instance::Init(data_, qorgau::testing::KemPolicy(), clock_));
+    inst_ = app::Instance::Open(data_, clock_).value();
+    world_ = qorgau::testing::MakeAccessWorld(engine(), /*with_keys=*/true);
+  }
+  Engine& engine() { return inst_->engine(); }
+  const Caller& admin() { return world_["admin"]; }
+  bool Works(const std::string& who) { return engine().Authenticate(world_.keys.at(who)).has_value(); }
+
+  qorgau::testing::TempDir dir_;
+  std::filesystem::path data_;
+  FixedClock clock_{1764150000000};
+  std::unique_ptr<app::Instance> inst_;
+  qorgau::testing::AccessWorld world_;
+};
+
+TEST_F(KeyLifecycle, R_VIII_1_a_revoked_key_stops_at_once) {
+  ASSERT_TRUE(Works("crm"));  // now cached
+  const std::string id = crypto::ToHex(crypto::Sha256(world_.keys.at("crm"))).substr(0, 12);
+  auto refused = engine().RevokeKey("crm", id, world_["dpo"]);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "admin_only");
+  ASSERT_TRUE(engine().RevokeKey("crm", id, admin()));
+  EXPECT_FALSE(Works("crm"));
+  EXPECT_EQ(engine().RevokeKey("crm", id, admin()).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(KeyLifecycle, R_VIII_1_a_disabled_actor_acts_no_more) {
+  ASSERT_TRUE(Works("anna"));
+  ASSERT_TRUE(engine().DisableActor("anna", admin()));
+  EXPECT_FALSE(Works("anna"));
+  auto as = engine().CallerFor("anna");
+  ASSERT_FALSE(as);
+  EXPECT_EQ(as.error().reason, "actor_disabled");
+  EXPECT_FALSE(engine().CreateEnrolment("anna", admin()));
+  EXPECT_EQ(engine().DisableActor("admin", admin()).error().reason, "role_not_allowed");
+}
+
+TEST_F(KeyLifecycle, R_VIII_1_a_removed_duty_is_gone_at_once) {
+  auto anna = engine().Authenticate(world_.keys.at("anna")).value();
+  ASSERT_TRUE(engine().ReadPersonalData(*anna, SubjectKey::Id(1), "contract_performance", {}));
+  ASSERT_TRUE(engine().RemoveDuty("anna", "contract_performance", admin()));
+  auto again = engine().Authenticate(world_.keys.at("anna")).value();
+  auto read = engine().ReadPersonalData(*again, SubjectKey::Id(1), "contract_performance", {});
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().reason, "no_duty");
+  EXPECT_EQ(engine().RemoveDuty("anna", "contract_performance", admin()).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(KeyLifecycle, KeysExpire) {
+  const UnixMillis day = 24LL * 3600 * 1000;
+  auto key = engine().CreateApiKey("billing", admin(), clock_.Now() + day);
+  ASSERT_TRUE(key) << key.error().ToString();
+  EXPECT_TRUE(engine().Authenticate(*key));
+  clock_.Advance(day);
+  EXPECT_FALSE(engine().Authenticate(*key));
+  EXPECT_EQ(engine().CreateApiKey("billing", admin(), clock_.Now() - 1).error().field, "expires");
+}
+
+TEST_F(KeyLifecycle, R_VIII_1_an_administrator_cannot_obtain_a_key_that_acts_as_an_employee) {
+  auto direct = engine().CreateApiKey("anna", admin());
+  ASSERT_FALSE(direct);
+  EXPECT_EQ(direct.error().reason, "enrolment_required");
+  const std::string token = engine().CreateEnrolment("anna", admin()).value();
+  auto redeemed = engine().RedeemEnrolment(token);
+  ASSERT_TRUE(redeemed) << redeemed.error().ToString();
+  EXPECT_EQ(redeemed->first, "anna");
+  EXPECT_EQ(engine().Authenticate(redeemed->second).value()->id(), "anna");
+  // Once only, and not after it expires.
+  EXPECT_EQ(engine().RedeemEnrolment(token).error().reason, "enrolment_invalid");
+  const std::string late = engine().CreateEnrolment("anna", admin(), 3600 * 1000).value();
+  clock_.Advance(3600 * 1000);
+  EXPECT_EQ(engine().RedeemEnrolment(late).error().reason, "enrolment_invalid");
+  EXPECT_EQ(engine().RedeemEnrolment("qe_" + std::string(64, '0')).error().reason, "enrolment_invalid");
+}
+
+TEST_F(KeyLifecycle, TheLedgerProvesTheLifecycleAndAnUndoneRevocationIsFound) {
+  const std::string id = crypto::ToHex(crypto::Sha256(world_.keys.at("crm"))).substr(0, 12);
+  ASSERT_TRUE(engine().RevokeKey("crm", id, admin()));
+  ASSERT_TRUE(engine().DisableActor("bek", admin()));
+  ASSERT_TRUE(engine().RemoveDuty("dana", "marketing", admin()));
+  ASSERT_TRUE(engine().CreateEnrolment("carl", admin()));
+  auto ok = engine().VerifyLedger(world_["dpo"]).value();
+  ASSERT_TRUE(ok.ok) << ok.reason;
+  inst_.reset();
+  int n = 0;
+  for (const auto& [sql, found] : std::vector<std::pair<std::string, std::string>>{
+           {"UPDATE api_keys SET revoked_at = NULL", "live, the ledger says revoked"},
+           {"UPDATE actors SET disabled_at = NULL WHERE id = 'bek'", "actors (bek)"},
+           {"UPDATE enrolments SET expires_at = expires_at + 1", "enrolments ("}}) {
+    const auto copy = dir_.path() / ("copy-" + std::to_string(++n));
+    std::filesystem::copy(data_, copy, std::filesystem::copy_options::recursive);
+    std::filesystem::copy_file(data_.string() + ".master.key", copy.string() + ".master.key");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((copy / "qorgau.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto report = app::AuditDataDirectory(copy, app::AuditRequest{"dpo", {}, {}});
+    ASSERT_TRUE(report) << report.error().ToString();
+    EXPECT_FALSE(report->ok) << sql;
+    EXPECT_NE(report->reason.find(found), std::string::npos) << report->reason;
+  }
+}
+
+}  // namespace
+}  // namespace qorgau::rules
