@@ -132,8 +132,8 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
     auto pub = signer->PublicPem();
     if (!priv) return tl::unexpected(priv.error());
     if (!pub) return tl::unexpected(pub.error());
-    if (auto r = WriteNewFile(data_dir / "receipt.key", *priv, 0600); !r) return tl::unexpected(r.error());
-    if (auto r = WriteNewFile(data_dir / "receipt.pub", *pub, 0644); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(WriteNewFile(data_dir / "receipt.key", *priv, 0600));
+    QORGAU_TRY(WriteNewFile(data_dir / "receipt.pub", *pub, 0644));
   }
   auto store = store::OpenSqliteStore(db, /*create=*/true);
   if (!store) return tl::unexpected(store.error());
@@ -141,8 +141,8 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
   {
     auto txn = (*store)->Begin(store::Store::Mode::kWrite);
     if (!txn) return tl::unexpected(txn.error());
-    if (auto r = (*txn)->PutMeta(kKeyCheck, keys->check_value()); !r) return tl::unexpected(r.error());
-    if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
+    QORGAU_TRY((*txn)->PutMeta(kKeyCheck, keys->check_value()));
+    QORGAU_TRY((*txn)->Commit());
   }
   auto edition = rules::PublishEdition(**store, clock, *loaded.policy, loaded.files,
                                        policy_file.filename().string(), "init");

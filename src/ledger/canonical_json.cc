@@ -84,7 +84,7 @@ Result<void> Encode(const boost::json::value& v, std::string* out) {
 
 Result<std::string> CanonicalJson(const boost::json::value& v) {
   std::string out;
-  if (auto r = Encode(v, &out); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(Encode(v, &out));
   return out;
 }
 

@@ -45,7 +45,7 @@ Result<void> CheckNoValues(const boost::json::value& v, const std::string& path)
 }  // namespace
 
 Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const EventDraft& draft) {
-  if (auto r = CheckNoValues(draft.data, "data"); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(CheckNoValues(draft.data, "data"));
   auto last = txn.LastEvent();
   if (!last) return tl::unexpected(last.error());
   store::EventRecord e;
@@ -64,7 +64,7 @@ Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const 
   e.body = std::move(*encoded);
   e.hash = ChainHash(e.prev_hash, e.body);
   e.subject = draft.subject;
-  if (auto r = txn.AppendEvent(e); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(txn.AppendEvent(e));
   return e;
 }
 

@@ -25,7 +25,7 @@ void Engine::ForgetCallers() {
 
 Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
-  if (auto r = CheckReference(in.id, "id"); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(CheckReference(in.id, "id"));
   if (in.name.size() > 200) return Fail(ErrorCode::kInvalidArgument, "name", "longer than 200 bytes");
   for (const auto* date : {&in.nda_signed, &in.liability_acknowledged}) {
     if (date->empty()) continue;
@@ -47,7 +47,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
     auto existing = txn.GetActor(in.id);
     if (!existing) return tl::unexpected(existing.error());
     if (*existing) rec.created_at = (*existing)->created_at;
-    if (auto r = txn.PutActor(rec); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(txn.PutActor(rec));
     ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id(), {}};
     ev.data["actor"] = in.id;
     ev.data["role"] = store::ActorRoleName(in.role);
@@ -58,7 +58,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
     boost::json::array purposes;
     for (const auto& p : in.purposes) purposes.emplace_back(p);
     ev.data["purposes"] = std::move(purposes);
-    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, now, ev));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -100,7 +100,7 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
       return Refuse("purpose_not_allowed_for_caller", "purpose",
                     "the system does not act for purpose '" + duty.purpose + "'");
     }
-    if (auto r = txn.PutDuty(duty); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(txn.PutDuty(duty));
     ledger::EventDraft ev{"duty.granted", std::nullopt, by.id(), {}};
     ev.data["actor"] = duty.actor_id;
     ev.data["purpose"] = duty.purpose;
@@ -109,7 +109,7 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
     ev.data["categories"] = std::move(cats);
     ev.data["view"] = duty.full_view ? "full" : "masked";
     ev.data["actions"] = DutyActionsText(duty.actions);
-    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -171,7 +171,7 @@ Result<std::string> Engine::IssueKey(const std::string& actor_id, const std::str
     ev.data["key_hash"] = crypto::ToHex(digest);
     if (expires_at) ev.data["expires_at"] = FormatUtc(*expires_at);
     if (enrolled) ev.data["via"] = "enrolment";
-    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, now, ev));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -442,7 +442,7 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
     ev.data["categories"] = std::move(cats);
     ev.data["allowed"] = reason.empty();
     ev.data["reason"] = reason.empty() ? "need_to_know" : reason;
-    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -484,7 +484,7 @@ Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& 
     ev.data["allowed"] = covered;
     ev.data["found"] = found.has_value();
     ev.data["reason"] = reason;
-    if (auto e = ledger::Append(txn, d_.clock.Now(), ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -523,7 +523,7 @@ void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
 Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const SubjectKey& key) {
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAccessTrailRead));
   QORGAU_ASSIGN_OR_RETURN(const SubjectId subject, FindSubject(caller, key));
-  if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(recorder_->Flush());
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   const std::optional<SubjectId> id = subject;

@@ -62,7 +62,7 @@ Result<std::int64_t> Engine::PutService(store::Transaction& txn, SubjectId subje
   auto event = ledger::Append(txn, now, ev);
   if (!event) return tl::unexpected(event.error());
   store::SubscriptionRecord rec{subject, service, active, contract_id, now, event->seq};
-  if (auto r = txn.PutSubscription(rec); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(txn.PutSubscription(rec));
   deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
                      subject, d_.index.ServiceOrdinal(service)});
   return event->seq;
@@ -88,7 +88,7 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
     }
   }
   if (!req.evidence.empty()) {
-    if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(CheckReference(req.evidence, "evidence"));
   }
   // Joining gives consent to every purpose of the services joined (R-III.3):
   // the caller must be one who records consent for each of them.
@@ -142,7 +142,7 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
     for (const auto& pu : contract_purposes) given.emplace_back(pu);
     ev.data["services"] = std::move(services);
     ev.data["consent_by_joining"] = std::move(given);  // R-III.3
-    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, now, ev));
 
     std::vector<index::Delta> deltas;
     for (const auto& pu : consent_purposes) {
@@ -180,7 +180,7 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ca
   QORGAU_TRY(Authorize(p, actor, Action::kServiceEnable, ServiceScope(p, *service)));
   QORGAU_TRY(AuthorizeKey(actor, req.subject));
   if (!req.application.empty()) {
-    if (auto r = CheckReference(req.application, "application"); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(CheckReference(req.application, "application"));
   }
   // The new consent's channel and evidence: given, or the written application.
   const std::string channel =
@@ -190,7 +190,7 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ca
     return Fail(ErrorCode::kNotFound, "channel", "'" + channel + "' is not a consent channel");
   }
   if (!evidence.empty()) {
-    if (auto r = CheckReference(evidence, "evidence"); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(CheckReference(evidence, "evidence"));
   }
 
   ServiceOutcome out{0, req.service, true, {}, 0};

@@ -50,7 +50,7 @@ store::GroupCommitter::Job DecisionRecorder::JobFor(std::vector<store::DecisionR
     ev.data["last"] = ids->second;
     ev.data["count"] = static_cast<std::int64_t>(rows.size());
     ev.data["digest_hash"] = Digest(rows);
-    if (auto e = ledger::Append(txn, clock_.Now(), ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, clock_.Now(), ev));
     return store::GroupCommitter::OnCommit{};
   };
 }

@@ -62,13 +62,13 @@ Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy
   }
   const UnixMillis now = clock.Now();
   store::EditionRecord rec{policy.edition.number, main_file, *hash, now, files};
-  if (auto r = (*txn)->PutEdition(rec); !r) return tl::unexpected(r.error());
+  QORGAU_TRY((*txn)->PutEdition(rec));
   ledger::EventDraft ev{"policy.published", std::nullopt, actor_id, {}};
   ev.data["edition"] = policy.edition.number;
   ev.data["hash"] = crypto::ToHex(*hash);
   ev.data["effective_date"] = FormatDate(policy.edition.effective_date);
-  if (auto e = ledger::Append(**txn, now, ev); !e) return tl::unexpected(e.error());
-  if (auto r = (*txn)->Commit(); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(ledger::Append(**txn, now, ev));
+  QORGAU_TRY((*txn)->Commit());
   return policy.edition.number;
 }
 
@@ -331,7 +331,7 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Caller& ac
     if (!id) return tl::unexpected(id.error());
     auto key = d_.keys.NewDataKey(*id);
     if (!key) return tl::unexpected(key.error());
-    if (auto r = txn.SetSubjectKey(*id, key->second); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(txn.SetSubjectKey(*id, key->second));
     boost::json::array categories, sealed_hashes;
     for (const auto& [category, value] : values) {
       auto sealed = crypto::Seal(key->first, value, DataAad(*id, category));
@@ -339,7 +339,7 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Caller& ac
       sealed_hashes.push_back(
           boost::json::object{{"category", category}, {"sealed_hash", SealedHash(*sealed)}});
       store::PersonalDataRecord rec{*id, category, std::move(*sealed), input.provenance, now};
-      if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
+      QORGAU_TRY(txn.PutPersonalData(rec));
       categories.emplace_back(category);
     }
     ledger::EventDraft ev{"subject.added", *id, actor.id(), {}};
@@ -348,7 +348,7 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Caller& ac
     // ciphertexts without the keys (docs/ledger-format.md).
     ev.data["sealed"] = std::move(sealed_hashes);
     ev.data["provenance"] = input.provenance;
-    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, now, ev));
     added = *id;
     return std::vector<index::Delta>{{index::Delta::Kind::kSubjectAdded, *id}};
   });
@@ -398,12 +398,12 @@ Result<std::int64_t> Engine::PutData(const SubjectKey& key, const std::string& c
     const UnixMillis now = d_.clock.Now();
     const std::string sealed_hash = SealedHash(*sealed);
     store::PersonalDataRecord rec{*id, category, std::move(*sealed), provenance, now};
-    if (auto r = txn.PutPersonalData(rec); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(txn.PutPersonalData(rec));
     ledger::EventDraft ev{"data.recorded", *id, actor.id(), {}};
     ev.data["category"] = category;
     ev.data["sealed_hash"] = sealed_hash;
     ev.data["provenance"] = provenance;
-    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(ledger::Append(txn, now, ev));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
@@ -453,7 +453,7 @@ Result<std::int64_t> Engine::PutConsent(store::Transaction& txn, SubjectId subje
   if (!event) return tl::unexpected(event.error());
   store::ConsentRecord rec{subject, purpose, to, p.edition.number, channel, evidence, now,
                            event->seq};
-  if (auto r = txn.PutConsent(rec); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(txn.PutConsent(rec));
   deltas->push_back({grant ? index::Delta::Kind::kConsentGranted
                            : index::Delta::Kind::kConsentWithdrawn,
                      subject, d_.index.PurposeOrdinal(purpose)});
@@ -462,13 +462,13 @@ Result<std::int64_t> Engine::PutConsent(store::Transaction& txn, SubjectId subje
 
 Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
-  if (auto r = CheckConsentPurpose(p, req.purpose); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(CheckConsentPurpose(p, req.purpose));
   QORGAU_TRY(Authorize(p, actor, Action::kConsentGrant, {{req.purpose}, {}, {}}));
   QORGAU_TRY(AuthorizeKey(actor, req.subject));
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a consent channel");
   }
-  if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(CheckReference(req.evidence, "evidence"));
 
   ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
   report::ReceiptInput receipt_input;
@@ -523,7 +523,7 @@ Result<std::vector<store::ConsentRecord>> Engine::ListConsents(const Caller& cal
 Result<ledger::VerifyReport> Engine::VerifyLedger(const Caller& caller,
                                                   const std::optional<ledger::TreeHead>& checkpoint) {
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditVerify));
-  if (auto r = recorder_->Flush(); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(recorder_->Flush());
   QORGAU_ASSIGN_OR_RETURN(const std::string pem, d_.signer.PublicPem());
   QORGAU_ASSIGN_OR_RETURN(const crypto::Verifier key, crypto::Verifier::FromPem(pem));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);

@@ -16,7 +16,7 @@ using store::ObligationKind;
 
 // What a valid request needs, without the store.
 Result<std::optional<std::int64_t>> CheckRequest(const ObligationRequest& req) {
-  if (auto r = CheckReference(req.ref, "ref"); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(CheckReference(req.ref, "ref"));
   if (req.amount.empty()) {
     if (req.kind != ObligationKind::kLegalHold) {
       return Fail(ErrorCode::kInvalidArgument, "amount", "a debt or instalment needs an amount");
@@ -76,7 +76,7 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
     auto event = ledger::Append(txn, now, ev);
     if (!event) return tl::unexpected(event.error());
     rec = store::ObligationRecord{req.ref, *id, req.kind, *amount, now, std::nullopt, event->seq};
-    if (auto r = txn.InsertObligation(rec); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(txn.InsertObligation(rec));
     return std::vector<index::Delta>{{index::Delta::Kind::kObligationOpened, *id}};
   });
   if (!written) return tl::unexpected(written.error());
@@ -84,7 +84,7 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
 }
 
 Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, const Caller& actor) {
-  if (auto r = CheckReference(ref, "ref"); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(CheckReference(ref, "ref"));
   // Without any obligations right the caller learns nothing, not even
   // whether the reference exists.
   if (auto debts = Authorize(*d_.policy, actor, Action::kObligationClose, {});
@@ -101,8 +101,8 @@ Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, 
     const UnixMillis now = d_.clock.Now();
     ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id(), {}};
     ev.data["ref"] = ref;
-    if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
-    if (auto r = txn.CloseObligation(ref, now); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    QORGAU_TRY(txn.CloseObligation(ref, now));
     rec = **found;
     rec.closed_at = now;
     return std::vector<index::Delta>{{index::Delta::Kind::kObligationClosed, rec.subject_id}};
@@ -233,8 +233,8 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
         ledger::EventDraft ev{"obligation.closed", (*found)->subject_id, actor.id(), {}};
         ev.data["ref"] = r.req.ref;
         ev.data["source"] = "import";
-        if (auto e = ledger::Append(txn, now, ev); !e) return tl::unexpected(e.error());
-        if (auto c = txn.CloseObligation(r.req.ref, now); !c) return tl::unexpected(c.error());
+        QORGAU_TRY(ledger::Append(txn, now, ev));
+        QORGAU_TRY(txn.CloseObligation(r.req.ref, now));
         deltas.push_back({index::Delta::Kind::kObligationClosed, (*found)->subject_id});
         ++report.closed;
       }

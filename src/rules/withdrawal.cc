@@ -133,7 +133,7 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
                   "withdrawal is not accepted through '" + req.channel + "' (R-VI.2)");
   }
   if (!req.preview) {
-    if (auto r = CheckReference(req.evidence, "evidence"); !r) return tl::unexpected(r.error());
+    QORGAU_TRY(CheckReference(req.evidence, "evidence"));
   }
   // What the caller asked to withdraw must be theirs to withdraw; what the
   // plan then ends is checked again below (an "everything" withdrawal ends

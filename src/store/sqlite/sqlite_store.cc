@@ -667,7 +667,7 @@ Result<std::int64_t> SqliteTransaction::InsertContract(const ContractRecord& r) 
   s.Bind(3, r.evidence);
   s.Bind(4, r.joined_at);
   s.Bind(5, r.event_seq);
-  if (auto e = Exec(s, "writing a contract"); !e) return tl::unexpected(e.error());
+  QORGAU_TRY(Exec(s, "writing a contract"));
   return sqlite3_last_insert_rowid(store_.db());
 }
 
@@ -960,7 +960,7 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteTransaction::InsertDecisions
     for (std::size_t k = 0; k < kRowsPerStatement; ++k) {
       bind_row(s, static_cast<int>(k * 7), records[i + k]);
     }
-    if (auto e = Exec(s, "writing the decision log"); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(Exec(s, "writing the decision log"));
     last = sqlite3_last_insert_rowid(store_.db());
     if (first == 0) first = last - static_cast<std::int64_t>(kRowsPerStatement) + 1;
   }
@@ -968,7 +968,7 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteTransaction::InsertDecisions
     Stmt& s = S("INSERT INTO decision_log (at, actor, subject_id, purpose, categories, reason, "
                 "revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     bind_row(s, 0, records[i]);
-    if (auto e = Exec(s, "writing the decision log"); !e) return tl::unexpected(e.error());
+    QORGAU_TRY(Exec(s, "writing the decision log"));
     last = sqlite3_last_insert_rowid(store_.db());
     if (first == 0) first = last;
   }
@@ -1310,7 +1310,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& file
   if (sqlite3_exec(db, pragmas, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return DbError(db, "configuring the database");
   }
-  if (auto r = store->Migrate(); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(store->Migrate());
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -1332,7 +1332,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreReadOnly(const std::filesystem::pa
   if (sqlite3_exec(db, "PRAGMA query_only = ON;", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return DbError(db, "configuring the database");
   }
-  if (auto r = store->CheckVersion(); !r) return tl::unexpected(r.error());
+  QORGAU_TRY(store->CheckVersion());
   return std::unique_ptr<Store>(std::move(store));
 }
 
