@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "policy/policy_printer.h"
 
@@ -54,6 +55,7 @@ const char* Title(int status) {
     case 409: return "Conflict";
     case 405: return "Method not allowed";
     case 413: return "Payload too large";
+    case 415: return "Unsupported media type";
     case 422: return "Unprocessable content";
     case 503: return "Service unavailable";
     default: return "Internal error";
@@ -113,20 +115,103 @@ std::vector<std::string> SplitActions(DutyActions actions) {
   return out;
 }
 
-std::vector<std::string> SplitPath(std::string_view path) {
+// A route pattern's segments ("/v1/subjects/{id}"). Requests' paths are
+// decoded by DecodePath instead: patterns hold braces, which RFC 3986 does not.
+std::vector<std::string> SplitPattern(std::string_view pattern) {
   std::vector<std::string> parts;
   size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
+  while (i < pattern.size()) {
+    if (pattern[i] == '/') {
       ++i;
       continue;
     }
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    parts.emplace_back(path.substr(i, j - i));
+    size_t j = pattern.find('/', i);
+    if (j == std::string_view::npos) j = pattern.size();
+    parts.emplace_back(pattern.substr(i, j - i));
     i = j;
   }
   return parts;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (std::tolower(x) != std::tolower(y)) return false;
+  }
+  return true;
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether a Content-Type is `want`: the type and subtype compared without
+// case (RFC 9110, 8.3.1), and no parameter but charset=utf-8 (any case,
+// quoted or not). "application/jsonx" and "application/json-seq" are not
+// JSON; neither is a charset we do not decode.
+bool MediaTypeIs(std::string_view content_type, std::string_view want) {
+  size_t semi = content_type.find(';');
+  if (!EqualsIgnoreCase(TrimOws(content_type.substr(0, semi)), want)) return false;
+  while (semi != std::string_view::npos) {
+    content_type.remove_prefix(semi + 1);
+    semi = content_type.find(';');
+    const std::string_view parameter = TrimOws(content_type.substr(0, semi));
+    if (parameter.empty()) continue;  // "type/subtype;" is allowed
+    const size_t eq = parameter.find('=');
+    if (eq == std::string_view::npos || !EqualsIgnoreCase(parameter.substr(0, eq), "charset")) {
+      return false;
+    }
+    std::string_view value = parameter.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (!EqualsIgnoreCase(value, "utf-8")) return false;
+  }
+  return true;
+}
+
+std::string_view MediaTypeName(BodyType type) {
+  return type == BodyType::kCsv ? "text/csv" : "application/json";
+}
+
+HttpResponse UnsupportedMediaType(BodyType type) {
+  return ProblemResponse(415, Title(415), "unsupported_media_type",
+                         "the body must be " + std::string(MediaTypeName(type)) +
+                             " (optionally ; charset=utf-8)",
+                         "content-type");
+}
+
+// Whether a string or member name anywhere in `v` is not valid UTF-8.
+bool HasInvalidUtf8(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string: return !IsValidUtf8(v.get_string());
+    case json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (HasInvalidUtf8(item)) return true;
+      }
+      return false;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!IsValidUtf8(kv.key()) || HasInvalidUtf8(kv.value())) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
+// The top-level member of a document parsed with invalid UTF-8 allowed
+// that holds invalid UTF-8; "body" when that is a top-level member's name,
+// or none is found.
+std::string FieldWithInvalidUtf8(const json::value& v) {
+  if (!v.is_object()) return "body";
+  for (const auto& kv : v.get_object()) {
+    if (!IsValidUtf8(kv.key())) return "body";
+    if (HasInvalidUtf8(kv.value())) return std::string(kv.key());
+  }
+  return "body";
 }
 
 }  // namespace
@@ -134,47 +219,9 @@ std::vector<std::string> SplitPath(std::string_view path) {
 HttpResponse Problem(const Error& e) {
   const int status = StatusFor(e);
   const std::string code = !e.reason.empty() ? e.reason : std::string(ErrorCodeName(e.code));
-  json::object p{{"type", "urn:qorgau:problem:" + code},
-                 {"title", Title(status)},
-                 {"status", status},
-                 {"code", code}};
   // Internal errors say nothing of the inside.
-  p["detail"] = status == 500 ? "internal error; see the server log" : e.message;
-  if (!e.field.empty() && status != 500) p["field"] = e.field;
-  HttpResponse r = Json(status, p);
-  r.content_type = "application/problem+json";
-  return r;
-}
-
-std::map<std::string, std::string> ParseQuery(std::string_view q) {
-  std::map<std::string, std::string> out;
-  auto decode = [](std::string_view s) {
-    std::string r;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') {
-        r += ' ';
-      } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-        r += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        r += s[i];
-      }
-    }
-    return r;
-  };
-  size_t i = 0;
-  while (i < q.size()) {
-    size_t amp = q.find('&', i);
-    if (amp == std::string_view::npos) amp = q.size();
-    const std::string_view pair = q.substr(i, amp - i);
-    const size_t eq = pair.find('=');
-    if (!pair.empty()) {
-      out[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
-    }
-    i = amp + 1;
-  }
-  return out;
+  if (status == 500) return ProblemResponse(status, Title(status), code, "internal error; see the server log");
+  return ProblemResponse(status, Title(status), code, e.message, e.field);
 }
 
 // What a handler gets: the request, the path's parameters, the caller and
@@ -191,6 +238,16 @@ struct Api::Context {
     json::parse_options opts;
     opts.max_depth = limits.max_json_depth;
     boost::system::error_code ec;
+    if (const size_t bad = FirstInvalidUtf8(req.body); bad != std::string_view::npos) {
+      // Boost.JSON refuses it too, but as a bare syntax error; parsed with
+      // invalid UTF-8 allowed, the member that holds it can be named.
+      opts.allow_invalid_utf8 = true;
+      const json::value lenient = json::parse(req.body, ec, {}, opts);
+      if (ec) return tl::unexpected(Bad("body", "is not valid JSON"));
+      const std::string field = FieldWithInvalidUtf8(lenient);
+      return tl::unexpected(Bad(field, field == "body" ? "is not valid UTF-8 at byte " + std::to_string(bad)
+                                                       : std::string("is not valid UTF-8")));
+    }
     json::value v = json::parse(req.body, ec, {}, opts);
     if (ec) return tl::unexpected(Bad("body", "is not valid JSON (or nested deeper than " +
                                                   std::to_string(limits.max_json_depth) + ")"));
@@ -275,13 +332,13 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/subjects/{id}/withdrawals", true}, &Api::ConfirmWithdrawal},
       {{"GET", "/v1/subjects/{id}/obligations", true}, &Api::ListObligations},
       {{"POST", "/v1/obligations", true}, &Api::OpenObligation},
-      {{"POST", "/v1/obligations/import", true}, &Api::ImportObligations},
+      {{"POST", "/v1/obligations/import", true, true, BodyType::kCsv}, &Api::ImportObligations},
       {{"POST", "/v1/obligations/{ref}/close", true}, &Api::CloseObligation},
       {{"POST", "/v1/check", true}, &Api::Check},
-      {{"POST", "/v1/check/batch", true}, &Api::CheckBatch},
-      {{"POST", "/v1/audience", true}, &Api::Audience},
+      {{"POST", "/v1/check/batch", true, true}, &Api::CheckBatch},
+      {{"POST", "/v1/audience", true, true}, &Api::Audience},
       {{"GET", "/v1/receipts/{seq}", true}, &Api::Receipt},
-      {{"GET", "/v1/audit/verify", true}, &Api::AuditVerify},
+      {{"GET", "/v1/audit/verify", true, true}, &Api::AuditVerify},
       {{"GET", "/v1/audit/access", true}, &Api::AuditAccess},
       {{"GET", "/v1/actors", true}, &Api::ListActors},
       {{"POST", "/v1/actors", true}, &Api::PutActor},
@@ -306,24 +363,106 @@ std::vector<std::string> Api::RouteNames() {
   return names;
 }
 
-HttpResponse Api::Handle(const HttpRequest& req) {
-  const auto start = std::chrono::steady_clock::now();
-  std::size_t route = metrics_.unmatched();
-  HttpResponse r = Dispatch(req, &route);
+void Api::Record(std::size_t route, int status, std::chrono::steady_clock::time_point start) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_.CountRequest(route, r.status, seconds);
+  metrics_.CountRequest(route, status, seconds);
   if (limits_.access_log) {
     // The route's pattern, never the path or the query: no values in logs.
     const std::string name = route < Routes().size()
                                  ? Routes()[route].method + " " + Routes()[route].pattern
                                  : std::string("unmatched");
     std::string line = "{\"event\":\"request\",\"route\":" + json::serialize(json::value(name)) +
-                       ",\"status\":" + std::to_string(r.status) +
+                       ",\"status\":" + std::to_string(status) +
                        ",\"ms\":" + std::to_string(seconds * 1000.0) + "}\n";
     std::fputs(line.c_str(), stderr);
   }
+}
+
+Admission Api::Admit(HttpRequest& head) {
+  const auto start = std::chrono::steady_clock::now();
+  head.admitted = {};
+  std::size_t index = metrics_.unmatched();
+  std::optional<HttpResponse> answer = FindRoute(head, &index, &head.admitted.params);
+  if (!answer) answer = CheckHead(Table()[index], head, &head.admitted.caller);
+  if (answer) {
+    Record(index, answer->status, start);
+    return Admission{std::move(answer), false};
+  }
+  head.admitted.route = index;
+  return Admission{std::nullopt, Table()[index].route.heavy};
+}
+
+HttpResponse Api::Handle(const HttpRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t route = metrics_.unmatched();
+  HttpResponse r = Dispatch(req, &route);
+  Record(route, r.status, start);
   return r;
+}
+
+std::optional<HttpResponse> Api::FindRoute(const HttpRequest& req, std::size_t* index,
+                                           std::map<std::string, std::string>* params) const {
+  auto parts = DecodePath(req.path);
+  if (!parts) return Problem(parts.error());
+  // The patterns, split once.
+  static const std::vector<std::vector<std::string>> kPatterns = [] {
+    std::vector<std::vector<std::string>> v;
+    for (const Entry& e : Table()) v.push_back(SplitPattern(e.route.pattern));
+    return v;
+  }();
+  auto matches = [&](const std::vector<std::string>& pattern) {
+    if (pattern.size() != parts->size()) return false;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i].front() != '{' && pattern[i] != (*parts)[i]) return false;
+    }
+    return true;
+  };
+  std::string allow;
+  for (std::size_t i = 0; i < Table().size(); ++i) {
+    const std::vector<std::string>& pattern = kPatterns[i];
+    if (!matches(pattern)) continue;
+    if (Table()[i].route.method != req.method) {
+      allow += (allow.empty() ? "" : ", ") + Table()[i].route.method;
+      continue;
+    }
+    *index = i;
+    for (size_t k = 0; k < pattern.size(); ++k) {
+      if (pattern[k].front() == '{') {
+        (*params)[pattern[k].substr(1, pattern[k].size() - 2)] = std::move((*parts)[k]);
+      }
+    }
+    return std::nullopt;
+  }
+  if (allow.empty()) return Problem(Error{ErrorCode::kNotFound, "path", "no such route"});
+  // Every method of the path, for the Allow header (the loop stopped at
+  // none, so it saw them all).
+  HttpResponse r = ProblemResponse(405, Title(405), "method_not_allowed", "this path takes " + allow);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+std::optional<HttpResponse> Api::CheckHead(const Entry& e, const HttpRequest& req,
+                                           std::shared_ptr<const rules::Caller>* caller) {
+  if (e.route.authenticated) {
+    if (req.admitted.caller) {
+      *caller = req.admitted.caller;  // authenticated by Admit
+    } else {
+      constexpr std::string_view kBearer = "Bearer ";
+      std::string_view auth = req.authorization;
+      if (!auth.starts_with(kBearer)) {
+        return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
+                             "send Authorization: Bearer <api key>", "unauthenticated"});
+      }
+      auto authenticated = inst_.engine().Authenticate(auth.substr(kBearer.size()));
+      if (!authenticated) return Problem(authenticated.error());
+      *caller = std::move(*authenticated);
+    }
+  }
+  if (req.method == "POST" && !req.content_type.empty() && !MediaTypeIs(req.content_type, MediaTypeName(e.route.body))) {
+    return UnsupportedMediaType(e.route.body);
+  }
+  return std::nullopt;
 }
 
 HttpResponse Api::Dispatch(const HttpRequest& req, std::size_t* route_index) {
@@ -332,77 +471,33 @@ HttpResponse Api::Dispatch(const HttpRequest& req, std::size_t* route_index) {
     r.status = 413;
     return r;
   }
-  const std::vector<std::string> parts = SplitPath(req.path);
-  bool path_matched = false;
-  // The patterns, split once.
-  static const std::vector<std::vector<std::string>> kPatterns = [] {
-    std::vector<std::vector<std::string>> v;
-    for (const Entry& e : Table()) v.push_back(SplitPath(e.route.pattern));
-    return v;
-  }();
-  for (std::size_t index = 0; index < Table().size(); ++index) {
-    const Entry& e = Table()[index];
-    const std::vector<std::string>& pattern = kPatterns[index];
-    if (pattern.size() != parts.size()) continue;
-    std::map<std::string, std::string> params;
-    bool match = true;
-    for (size_t i = 0; i < parts.size() && match; ++i) {
-      if (pattern[i].front() == '{') {
-        params[pattern[i].substr(1, pattern[i].size() - 2)] = parts[i];
-      } else {
-        match = pattern[i] == parts[i];
-      }
-    }
-    if (!match) continue;
-    path_matched = true;
-    if (e.route.method != req.method) continue;
-    *route_index = index;
-    Context ctx{req, std::move(params), nullptr, {}, limits_};
-    if (e.route.authenticated) {
-      constexpr std::string_view kBearer = "Bearer ";
-      std::string_view auth = req.authorization;
-      if (!auth.starts_with(kBearer)) {
-        return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
-                             "send Authorization: Bearer <api key>", "unauthenticated"});
-      }
-      auto caller = inst_.engine().Authenticate(auth.substr(kBearer.size()));
-      if (!caller) return Problem(caller.error());
-      ctx.caller = std::move(*caller);
-    }
-    if (req.method == "POST" && !req.content_type.empty() &&
-        req.content_type.rfind("application/json", 0) != 0 &&
-        e.route.pattern != "/v1/obligations/import") {
-      return Problem(Bad("content-type", "must be application/json"));
-    }
-    if (req.method == "POST" && e.route.pattern != "/v1/obligations/import") {
+  std::size_t index = req.admitted.route;
+  Context ctx{req, {}, nullptr, {}, limits_};
+  if (index < Table().size()) {
+    ctx.params = req.admitted.params;  // routed by Admit
+  } else if (auto answer = FindRoute(req, &index, &ctx.params)) {
+    return std::move(*answer);
+  }
+  *route_index = index;
+  const Entry& e = Table()[index];
+  if (auto answer = CheckHead(e, req, &ctx.caller)) return std::move(*answer);
+  if (req.method == "POST") {
+    // A body says what it is: no guessing from its bytes.
+    if (!req.body.empty() && req.content_type.empty()) return UnsupportedMediaType(e.route.body);
+    if (e.route.body == BodyType::kJson) {
       if (auto r = ctx.ParseBody(); !r) return Problem(r.error());
+    } else if (const size_t bad = FirstInvalidUtf8(req.body); bad != std::string_view::npos) {
+      return Problem(Bad("body", "is not valid UTF-8 at byte " + std::to_string(bad)));
     }
-    // A key is shown once and never stored: its answer is not replayable.
-    if (req.method == "POST" && !req.idempotency_key.empty() &&
-        e.route.pattern != "/v1/actors/{actor}/keys") {
-      return WithIdempotency(ctx, e.handler);
-    }
-    return e.handler(*this, ctx);
   }
-  if (!path_matched) return Problem(Error{ErrorCode::kNotFound, "path", "no such route"});
-  std::string allow;
-  for (const Entry& e : Table()) {
-    if (SplitPath(e.route.pattern).size() != parts.size()) continue;
-    bool match = true;
-    const auto pattern = SplitPath(e.route.pattern);
-    for (size_t i = 0; i < parts.size() && match; ++i) {
-      match = pattern[i].front() == '{' || pattern[i] == parts[i];
-    }
-    if (match) allow += (allow.empty() ? "" : ", ") + e.route.method;
+  // A key is shown once and never stored: its answer is not replayable.
+  if (req.method == "POST" && !req.idempotency_key.empty() &&
+      e.route.pattern != "/v1/actors/{actor}/keys") {
+    // Stored as text: HTTP lets bytes above 0x7F through in a header.
+    if (!IsValidUtf8(req.idempotency_key)) return Problem(Bad("idempotency-key", "is not valid UTF-8"));
+    return WithIdempotency(ctx, e.handler);
   }
-  HttpResponse r = Json(405, json::object{{"type", "urn:qorgau:problem:method_not_allowed"},
-                                          {"title", Title(405)},
-                                          {"status", 405},
-                                          {"code", "method_not_allowed"},
-                                          {"detail", "this path takes " + allow}});
-  r.content_type = "application/problem+json";
-  r.headers.emplace_back("Allow", allow);
-  return r;
+  return e.handler(*this, ctx);
 }
 
 HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {

@@ -6,11 +6,20 @@
 // the OpenAPI document needs `Authorization: Bearer <key>`. Writes accept an
 // `Idempotency-Key` header: a retry with the same key and body is answered
 // from the first answer and recorded once.
-// Thread safety: Handle may be called from many threads at once.
+//
+// Two steps, so that the server can refuse before it reads a body: Admit
+// sees the head (no body yet) and answers what the head alone decides (an
+// unknown route, a missing key, a wrong Content-Type); Handle answers the
+// whole request. Handle also works alone, for callers that have no head
+// step (tests): it then checks everything Admit would.
+// Thread safety: Admit and Handle may be called from many threads at once.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,16 +38,31 @@ struct ApiLimits {
   bool access_log = false;            // one JSON line per request on stderr
 };
 
+// The media type a route's POST body must have (Content-Type).
+enum class BodyType {
+  kJson,  // application/json, optionally ; charset=utf-8
+  kCsv,   // text/csv, optionally ; charset=utf-8
+};
+
 struct Route {
   std::string method;
   std::string pattern;  // "/v1/subjects/{id}"
   bool authenticated = true;
+  // The work grows with the request (a batch, an import, the whole ledger):
+  // it runs on the server's worker pool so that it cannot hold up the
+  // single checks on the I/O threads.
+  bool heavy = false;
+  BodyType body = BodyType::kJson;
 };
 
 class Api {
  public:
   Api(app::Instance& instance, Metrics& metrics, std::string openapi, ApiLimits limits = {});
 
+  // The head step (Server's admit hook): routes `head`, authenticates it
+  // and checks its Content-Type. Fills head.admitted for Handle. An answer
+  // in the result is final (and counted in the metrics).
+  Admission Admit(HttpRequest& head);
   HttpResponse Handle(const HttpRequest& request);
 
   // Every route the API has, for the OpenAPI test and the docs.
@@ -59,6 +83,16 @@ class Api {
   static const std::vector<Entry>& Table();
 
   HttpResponse Dispatch(const HttpRequest& request, std::size_t* route);
+  // The route of the request's method and path, with the path's decoded
+  // parameters; or the answer when there is none (400, 404, 405).
+  std::optional<HttpResponse> FindRoute(const HttpRequest& request, std::size_t* index,
+                                        std::map<std::string, std::string>* params) const;
+  // What the head decides for a matched route: the caller (401) and a
+  // declared Content-Type (415).
+  std::optional<HttpResponse> CheckHead(const Entry& entry, const HttpRequest& request,
+                                        std::shared_ptr<const rules::Caller>* caller);
+  // Counts a finished request in the metrics and the access log.
+  void Record(std::size_t route, int status, std::chrono::steady_clock::time_point start);
   HttpResponse WithIdempotency(Context& ctx, const Handler& handler);
 
   // Handlers.

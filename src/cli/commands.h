@@ -32,6 +32,12 @@ struct ServeOptions {
   int threads = 0;
   std::size_t body_limit = 1 << 20;
   bool access_log = false;
+  int max_connections = 1024;
+  // TLS: PEM files of the certificate chain and its key; both or neither.
+  std::string tls_cert;
+  std::string tls_key;
+  // Allow plain HTTP on an address other than loopback.
+  bool insecure = false;
 };
 
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;

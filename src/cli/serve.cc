@@ -49,10 +49,17 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   so.port = listen->second;
   so.threads = o.threads;
   so.body_limit = o.body_limit;
-  api::Server server(so, [&handler](const api::HttpRequest& r) { return handler.Handle(r); });
+  so.max_connections = o.max_connections;
+  so.tls_cert_file = o.tls_cert;
+  so.tls_key_file = o.tls_key;
+  so.insecure = o.insecure;
+  api::Server server(
+      so, [&handler](const api::HttpRequest& r) { return handler.Handle(r); },
+      [&handler](api::HttpRequest& head) { return handler.Admit(head); });
   auto port = server.Start();
   if (!port) return Report(port.error());
   std::cerr << "{\"event\":\"listening\",\"address\":\"" << so.address << "\",\"port\":" << *port
+            << ",\"tls\":" << (so.tls_cert_file.empty() ? "false" : "true")
             << ",\"revision\":" << inst.index().revision() << "}" << std::endl;
   if (ready) ready(*port);
   int sig = 0;
@@ -84,6 +91,14 @@ void RegisterServe(CLI::App& app, Options& opts) {
       ->capture_default_str();
   cmd->add_flag("--access-log", o->access_log,
                 "Log one JSON line per request (route pattern, status, time; no values)");
+  cmd->add_option("--max-connections", o->max_connections,
+                  "Open connections at most; more are answered 503 with Retry-After")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", o->tls_cert, "Serve HTTPS: PEM certificate chain (with --tls-key)");
+  cmd->add_option("--tls-key", o->tls_key, "Serve HTTPS: PEM private key of --tls-cert");
+  cmd->add_flag("--insecure", o->insecure,
+                "Allow plain HTTP on an address other than loopback (keys and data in clear)");
   cmd->callback([&opts, o] {
     BlockStopSignals();  // before the store's threads start, so they inherit it
     WithInstance(opts, [&](app::Instance& inst) { return Serve(inst, *o, nullptr); });
