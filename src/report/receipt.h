@@ -41,10 +41,10 @@ struct ReceiptInput {
   std::string evidence;
   UnixMillis at = 0;
   std::int64_t event_seq = 0;               // the last ledger event of the change
-  std::string event_hash;                   // its hash, hex
+  std::string event_hash = {};              // its hash, hex
   std::int64_t receipt_seq = 0;             // the receipt.issued event, once written
-  std::string content;                      // the content, once built
-  std::string leaf;                         // the receipt.issued event's body, once written
+  std::string content = {};                 // the content, once built
+  std::string leaf = {};                    // the receipt.issued event's body, once written
 };
 
 // The receipt's content: everything but the proof, as canonical JSON. Its

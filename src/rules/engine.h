@@ -120,7 +120,7 @@ struct ConsentOutcome {
   store::ConsentState state = store::ConsentState::kGranted;
   int edition = 0;
   std::int64_t revision = 0;  // the ledger revision after it: its receipt's event
-  std::string receipt;        // the receipt with its proof (report/receipt.h)
+  std::string receipt = {};   // the receipt with its proof (report/receipt.h)
 };
 
 struct ContractRequest {
@@ -154,7 +154,7 @@ struct ServiceOutcome {
   bool active = false;
   std::vector<std::string> consents_granted;
   std::int64_t revision = 0;
-  std::string receipt;  // when consents were granted
+  std::string receipt = {};  // when consents were granted
 };
 
 struct ObligationRequest {

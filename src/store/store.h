@@ -133,7 +133,7 @@ struct ActorRecord {
   std::string liability_acknowledged;  // YYYY-MM-DD, empty when not (R-VIII.2)
   std::vector<std::string> purposes;   // for systems: the purposes it acts for
   UnixMillis created_at = 0;
-  std::optional<UnixMillis> disabled_at;  // set: the actor can no longer act
+  std::optional<UnixMillis> disabled_at = {};  // set: the actor can no longer act
 };
 
 // A duty: what the actor may do with these categories for this purpose
@@ -174,8 +174,8 @@ struct ApiKeyRecord {
   Bytes key_hash;
   std::string actor_id;
   UnixMillis created_at = 0;
-  std::optional<UnixMillis> expires_at;  // unset: until revoked
-  std::optional<UnixMillis> revoked_at;
+  std::optional<UnixMillis> expires_at = {};  // unset: until revoked
+  std::optional<UnixMillis> revoked_at = {};
 };
 
 // A one-time enrolment token for an employee's key: its hash only.
@@ -184,7 +184,7 @@ struct EnrolmentRecord {
   std::string actor_id;
   UnixMillis created_at = 0;
   UnixMillis expires_at = 0;
-  std::optional<UnixMillis> redeemed_at;
+  std::optional<UnixMillis> redeemed_at = {};
 };
 
 // A signed tree head of the ledger (ledger/tree_head.h).
