@@ -104,7 +104,9 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
     EXPECT_EQ(*id, static_cast<store::SubjectId>(i));
     const auto key = rules::SubjectKey::Id(*id);
     EXPECT_TRUE(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, onboarding));
-    if (i == 1) EXPECT_TRUE(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, onboarding));
+    if (i == 1) {
+      EXPECT_TRUE(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, onboarding));
+    }
   }
   return w;
 }

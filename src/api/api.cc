@@ -82,15 +82,6 @@ json::value ReceiptJson(const std::string& receipt) {
   return ec ? json::value(nullptr) : v;
 }
 
-json::object DecisionJson(const index::Decision& d) {
-  return json::object{{"allow", d.allow},
-                      {"reason", index::ReasonCode(d.reason)},
-                      {"reason_text", index::ReasonText(d.reason)},
-                      {"basis", policy::LegalBasisName(d.basis)},
-                      {"edition", d.edition},
-                      {"revision", d.revision}};
-}
-
 json::object SubjectJson(const rules::SubjectView& v) {
   json::array data;
   for (const auto& d : v.data) {

@@ -21,6 +21,12 @@ struct MacFree {
 struct MacCtxFree {
   void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
 };
+struct MdFree {
+  void operator()(EVP_MD* m) const { EVP_MD_free(m); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
 struct KdfFree {
   void operator()(EVP_KDF* k) const { EVP_KDF_free(k); }
 };
@@ -69,14 +75,24 @@ Result<Bytes> FromHex(std::string_view hex, std::string_view field) {
   return out;
 }
 
-Digest Sha256(std::string_view data) {
+Digest Sha256(std::initializer_list<std::string_view> parts) {
+  // Fetched once: an implicit fetch (EVP_sha256()) is a locked table
+  // lookup on every call in OpenSSL 3. The fetched EVP_MD is immutable and
+  // safe to share; each thread keeps its own context.
+  static const std::unique_ptr<EVP_MD, MdFree> md(EVP_MD_fetch(nullptr, "SHA2-256", nullptr));
+  thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   Digest d{};
   unsigned int len = 0;
-  // EVP_Digest cannot fail for SHA-256 on a valid buffer short of memory
-  // exhaustion; an all-zero digest would then fail every later comparison.
-  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
+  // These cannot fail for SHA-256 short of memory exhaustion; an all-zero
+  // digest would then fail every later comparison.
+  if (md && ctx && EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr) == 1) {
+    for (const std::string_view part : parts) EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+    EVP_DigestFinal_ex(ctx.get(), d.data(), &len);
+  }
   return d;
 }
+
+Digest Sha256(std::string_view data) { return Sha256({data}); }
 
 Digest Sha256(const Bytes& data) {
   return Sha256(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));

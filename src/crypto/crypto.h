@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,8 @@ Result<Bytes> FromHex(std::string_view hex, std::string_view field);
 
 Digest Sha256(std::string_view data);
 Digest Sha256(const Bytes& data);
+// SHA-256 of the parts concatenated, without copying them together.
+Digest Sha256(std::initializer_list<std::string_view> parts);
 Result<Digest> HmacSha256(const Bytes& key, std::string_view data);
 // HKDF-SHA-256 (RFC 5869) of `length` bytes, empty salt.
 Result<Bytes> Hkdf(const Bytes& key, std::string_view info, size_t length);

@@ -6,9 +6,8 @@
 #include <vector>
 
 namespace qorgau::ledger {
-namespace {
 
-void EscapeString(std::string_view s, std::string* out) {
+void AppendCanonicalString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   // Runs of characters that need no escape are copied whole.
@@ -36,6 +35,8 @@ void EscapeString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+namespace {
+
 Result<void> Encode(const boost::json::value& v, std::string* out) {
   switch (v.kind()) {
     case boost::json::kind::null: *out += "null"; return {};
@@ -44,7 +45,7 @@ Result<void> Encode(const boost::json::value& v, std::string* out) {
     case boost::json::kind::uint64: *out += std::to_string(v.get_uint64()); return {};
     case boost::json::kind::double_:
       return Fail(ErrorCode::kInternal, "", "canonical JSON has no floating-point numbers");
-    case boost::json::kind::string: EscapeString(v.get_string(), out); return {};
+    case boost::json::kind::string: AppendCanonicalString(v.get_string(), out); return {};
     case boost::json::kind::array: {
       out->push_back('[');
       bool first = true;
@@ -69,7 +70,7 @@ Result<void> Encode(const boost::json::value& v, std::string* out) {
         if (i > 0 && items[i]->key() == items[i - 1]->key()) {
           return Fail(ErrorCode::kInternal, "", "duplicate key in canonical JSON object");
         }
-        EscapeString(items[i]->key(), out);
+        AppendCanonicalString(items[i]->key(), out);
         out->push_back(':');
         if (auto r = Encode(items[i]->value(), out); !r) return r;
       }
@@ -85,6 +86,62 @@ Result<void> Encode(const boost::json::value& v, std::string* out) {
 Result<std::string> CanonicalJson(const boost::json::value& v) {
   std::string out;
   QORGAU_TRY(Encode(v, &out));
+  return out;
+}
+
+CanonicalObject& CanonicalObject::Add(std::string_view key, std::size_t begin) {
+  members_.push_back({std::string(key), begin, values_.size()});
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::String(std::string_view key, std::string_view value) {
+  const std::size_t begin = values_.size();
+  AppendCanonicalString(value, &values_);
+  return Add(key, begin);
+}
+
+CanonicalObject& CanonicalObject::Int(std::string_view key, std::int64_t value) {
+  const std::size_t begin = values_.size();
+  values_ += std::to_string(value);
+  return Add(key, begin);
+}
+
+CanonicalObject& CanonicalObject::Bool(std::string_view key, bool value) {
+  const std::size_t begin = values_.size();
+  values_ += value ? "true" : "false";
+  return Add(key, begin);
+}
+
+CanonicalObject& CanonicalObject::Raw(std::string_view key, std::string_view encoded) {
+  const std::size_t begin = values_.size();
+  values_ += encoded;
+  return Add(key, begin);
+}
+
+Result<std::string> CanonicalObject::Finish() const {
+  std::vector<const Member*> order;
+  order.reserve(members_.size());
+  std::size_t size = 2 + values_.size();
+  for (const auto& m : members_) {
+    order.push_back(&m);
+    size += m.key.size() + 4;
+  }
+  std::sort(order.begin(), order.end(), [](const Member* a, const Member* b) { return a->key < b->key; });
+  std::string out;
+  out.reserve(size);
+  out.push_back('{');
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i > 0) {
+      if (order[i]->key == order[i - 1]->key) {
+        return Fail(ErrorCode::kInternal, "", "duplicate key in canonical JSON object");
+      }
+      out.push_back(',');
+    }
+    AppendCanonicalString(order[i]->key, &out);
+    out.push_back(':');
+    out.append(values_, order[i]->begin, order[i]->end - order[i]->begin);
+  }
+  out.push_back('}');
   return out;
 }
 

@@ -10,15 +10,14 @@ namespace qorgau::ledger {
 namespace {
 
 crypto::Bytes ChainHash(const crypto::Bytes& prev, std::string_view body) {
-  std::string msg(kFormat);
-  msg += '\n';
-  msg.append(reinterpret_cast<const char*>(prev.data()), prev.size());
-  msg += body;
-  const crypto::Digest d = crypto::Sha256(msg);
+  const crypto::Digest d = crypto::Sha256(
+      {kFormat, "\n", std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size()), body});
   return crypto::Bytes(d.begin(), d.end());
 }
 
-Result<void> CheckNoValues(const boost::json::value& v, const std::string& path) {
+// `path` names the field for the error: it grows and shrinks as the walk
+// goes down and up, so a clean event allocates nothing.
+Result<void> CheckNoValues(const boost::json::value& v, std::string& path) {
   switch (v.kind()) {
     case boost::json::kind::string:
       if (ContainsPersonalDataShape(v.get_string())) {
@@ -26,15 +25,17 @@ Result<void> CheckNoValues(const boost::json::value& v, const std::string& path)
       }
       return {};
     case boost::json::kind::array:
-      for (const auto& item : v.get_array()) {
-        if (auto r = CheckNoValues(item, path); !r) return r;
-      }
+      for (const auto& item : v.get_array()) QORGAU_TRY(CheckNoValues(item, path));
       return {};
     case boost::json::kind::object:
       for (const auto& kv : v.get_object()) {
         // Hex digests are random digits, not values; they are exempt.
         if (kv.key().ends_with("hash")) continue;
-        if (auto r = CheckNoValues(kv.value(), path + "." + std::string(kv.key())); !r) return r;
+        const std::size_t size = path.size();
+        path += '.';
+        path += kv.key();
+        QORGAU_TRY(CheckNoValues(kv.value(), path));
+        path.resize(size);
       }
       return {};
     default:
@@ -45,23 +46,19 @@ Result<void> CheckNoValues(const boost::json::value& v, const std::string& path)
 }  // namespace
 
 Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const EventDraft& draft) {
-  QORGAU_TRY(CheckNoValues(draft.data, "data"));
+  std::string path = "data";
+  QORGAU_TRY(CheckNoValues(draft.data, path));
   auto last = txn.LastEvent();
   if (!last) return tl::unexpected(last.error());
   store::EventRecord e;
   e.seq = *last ? (*last)->seq + 1 : 1;
   e.prev_hash = *last ? (*last)->hash : crypto::Bytes(32, 0);
-  boost::json::object body;
-  body["v"] = 1;
-  body["seq"] = e.seq;
-  body["at"] = FormatUtc(at);
-  body["type"] = draft.type;
-  body["actor"] = draft.actor;
-  if (draft.subject) body["subject"] = *draft.subject;
-  body["data"] = draft.data;
-  auto encoded = CanonicalJson(body);
-  if (!encoded) return tl::unexpected(encoded.error());
-  e.body = std::move(*encoded);
+  QORGAU_ASSIGN_OR_RETURN(const std::string data, CanonicalJson(draft.data));
+  CanonicalObject body;
+  body.Int("v", 1).Int("seq", e.seq).String("at", FormatUtc(at)).String("type", draft.type);
+  body.String("actor", draft.actor).Raw("data", data);
+  if (draft.subject) body.Int("subject", *draft.subject);
+  QORGAU_ASSIGN_OR_RETURN(e.body, body.Finish());
   e.hash = ChainHash(e.prev_hash, e.body);
   e.subject = draft.subject;
   QORGAU_TRY(txn.AppendEvent(e));

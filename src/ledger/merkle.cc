@@ -50,11 +50,8 @@ tl::unexpected<Error> Corrupt(size_t offset, const std::string& what) {
 }  // namespace
 
 Hash LeafHash(std::string_view leaf_bytes) {
-  std::string msg;
-  msg.reserve(1 + leaf_bytes.size());
-  msg.push_back(static_cast<char>(kLeafPrefix));
-  msg.append(leaf_bytes);
-  return crypto::Sha256(msg);
+  const char prefix = static_cast<char>(kLeafPrefix);
+  return crypto::Sha256({std::string_view(&prefix, 1), leaf_bytes});
 }
 
 Hash NodeHash(const Hash& left, const Hash& right) {

@@ -15,34 +15,80 @@ boost::json::object TextJson(const policy::Text& text) {
   return o;
 }
 
+std::string StringArray(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& item : items) {
+    if (out.size() > 1) out.push_back(',');
+    ledger::AppendCanonicalString(item, &out);
+  }
+  out.push_back(']');
+  return out;
+}
+
+// The canonical JSON of the proof member.
+Result<std::string> ProofJson(const ReceiptProof& proof) {
+  std::vector<std::string> path;
+  path.reserve(proof.path.size());
+  for (const auto& h : proof.path) path.push_back(crypto::ToHex(h));
+  std::string head = ledger::TreeHeadJson(proof.head);
+  if (!head.empty() && head.back() == '\n') head.pop_back();
+  ledger::CanonicalObject o;
+  o.Raw("leaf", proof.leaf).Int("seq", proof.seq).Raw("path", StringArray(path)).Raw("tree_head", head);
+  return o.Finish();
+}
+
 }  // namespace
 
-Result<std::string> BuildReceiptContent(const policy::Policy& p, const ReceiptInput& in) {
-  boost::json::object r;
-  r["version"] = kReceiptFormat;
-  r["receipt_id"] = "receipt-" + std::to_string(in.receipt_seq != 0 ? in.receipt_seq : in.event_seq);
-  r["issued_at"] = FormatUtc(in.at);
-  r["jurisdiction"] = p.controller.country;
+struct ReceiptWriter::PurposeParts {
+  std::string purposes, categories, recipients;
+  bool third_party = false;
+  bool cross_border = false;
+};
+
+ReceiptWriter::ReceiptWriter(std::shared_ptr<const policy::Policy> policy) : policy_(std::move(policy)) {
+  const policy::Policy& p = *policy_;
   boost::json::object controller;
   controller["name"] = TextJson(p.controller.name);
   controller["brand"] = p.controller.brand;
   controller["address"] = TextJson(p.controller.address);
   controller["postal_index"] = p.controller.postal_index;
   controller["country"] = p.controller.country;
-  r["controller"] = std::move(controller);
-  boost::json::object policy;
-  policy["edition"] = p.edition.number;
-  policy["effective_date"] = FormatDate(p.edition.effective_date);
-  r["policy"] = std::move(policy);
-  r["subject"] = boost::json::object{{"id", in.subject}};
-  r["action"] = in.action;
+  boost::json::object edition;
+  edition["edition"] = p.edition.number;
+  edition["effective_date"] = FormatDate(p.edition.effective_date);
+  boost::json::array withdraw_channels;
+  for (const auto& c : p.withdrawal.channels) withdraw_channels.emplace_back(c.id);
+  const boost::json::object how{{"channels", std::move(withdraw_channels)},
+                                {"warning", TextJson(p.withdrawal.warning)}};
+  auto c = ledger::CanonicalJson(controller);
+  auto e = ledger::CanonicalJson(edition);
+  auto h = ledger::CanonicalJson(how);
+  if (!c || !e || !h) {
+    error_ = !c ? c.error() : !e ? e.error() : h.error();
+    return;
+  }
+  controller_ = std::move(*c);
+  edition_ = std::move(*e);
+  how_to_withdraw_ = std::move(*h);
+}
 
+ReceiptWriter::~ReceiptWriter() = default;
+
+Result<std::shared_ptr<const ReceiptWriter::PurposeParts>> ReceiptWriter::Parts(
+    const std::vector<std::string>& ids) const {
+  std::string key;
+  for (const auto& id : ids) key.append(id).push_back('\0');
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = parts_.find(key); it != parts_.end()) return it->second;
+  }
+  const policy::Policy& p = *policy_;
   boost::json::array purposes;
   std::set<std::string> categories;
   boost::json::array recipients;
   std::set<std::string> recipient_ids;
-  bool cross_border = false;
-  for (const auto& id : in.purposes) {
+  auto parts = std::make_shared<PurposeParts>();
+  for (const auto& id : ids) {
     const policy::Purpose* pu = p.FindPurpose(id);
     if (!pu) return Fail(ErrorCode::kInternal, "purpose", "unknown purpose in a receipt");
     boost::json::object o;
@@ -57,32 +103,58 @@ Result<std::string> BuildReceiptContent(const policy::Policy& p, const ReceiptIn
     for (const auto& rec : p.recipients) {
       for (const auto& rp : rec.purposes) {
         if (rp.id != id || !recipient_ids.insert(rec.id).second) continue;
-        cross_border = cross_border || rec.country != p.controller.country;
+        parts->cross_border = parts->cross_border || rec.country != p.controller.country;
         recipients.push_back(boost::json::object{{"id", rec.id}, {"country", rec.country}});
       }
     }
   }
-  r["purposes"] = std::move(purposes);
-  boost::json::array cats;
-  for (const auto& c : categories) cats.emplace_back(c);
-  r["categories"] = std::move(cats);
-  r["recipients"] = std::move(recipients);
-  r["third_party_transfer"] = !recipient_ids.empty();
-  r["cross_border_transfer"] = cross_border;
-  boost::json::array on, off;
-  for (const auto& s : in.services_on) on.emplace_back(s);
-  for (const auto& s : in.services_off) off.emplace_back(s);
-  r["services_switched_on"] = std::move(on);
-  r["services_switched_off"] = std::move(off);
-  r["channel"] = in.channel;
-  r["evidence"] = in.evidence;
-  boost::json::array withdraw_channels;
-  for (const auto& c : p.withdrawal.channels) withdraw_channels.emplace_back(c.id);
-  r["how_to_withdraw"] = boost::json::object{{"channels", std::move(withdraw_channels)},
-                                             {"warning", TextJson(p.withdrawal.warning)}};
-  r["ledger"] = boost::json::object{{"seq", in.event_seq}, {"hash", in.event_hash}};
+  QORGAU_ASSIGN_OR_RETURN(parts->purposes, ledger::CanonicalJson(purposes));
+  parts->categories = StringArray({categories.begin(), categories.end()});
+  QORGAU_ASSIGN_OR_RETURN(parts->recipients, ledger::CanonicalJson(recipients));
+  parts->third_party = !recipient_ids.empty();
+  // The sets of purposes a policy's changes name are few; the bound only
+  // keeps a caller that names many from growing the map.
+  constexpr std::size_t kMaxCached = 4096;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (parts_.size() < kMaxCached) parts_.emplace(std::move(key), parts);
+  return std::shared_ptr<const PurposeParts>(std::move(parts));
+}
 
-  return ledger::CanonicalJson(r);
+Result<std::string> ReceiptWriter::Build(const ReceiptInput& in, const ReceiptProof* proof) const {
+  if (error_) return tl::unexpected(*error_);
+  QORGAU_ASSIGN_OR_RETURN(const auto parts, Parts(in.purposes));
+  const policy::Policy& p = *policy_;
+  ledger::CanonicalObject r;
+  r.String("version", kReceiptFormat);
+  r.String("receipt_id", "receipt-" + std::to_string(in.receipt_seq != 0 ? in.receipt_seq : in.event_seq));
+  r.String("issued_at", FormatUtc(in.at));
+  r.String("jurisdiction", p.controller.country);
+  r.Raw("controller", controller_).Raw("policy", edition_);
+  r.Raw("subject", "{\"id\":" + std::to_string(in.subject) + "}");
+  r.String("action", in.action);
+  r.Raw("purposes", parts->purposes).Raw("categories", parts->categories);
+  r.Raw("recipients", parts->recipients);
+  r.Bool("third_party_transfer", parts->third_party).Bool("cross_border_transfer", parts->cross_border);
+  r.Raw("services_switched_on", StringArray(in.services_on));
+  r.Raw("services_switched_off", StringArray(in.services_off));
+  r.String("channel", in.channel).String("evidence", in.evidence);
+  r.Raw("how_to_withdraw", how_to_withdraw_);
+  ledger::CanonicalObject ledger;
+  ledger.Int("seq", in.event_seq).String("hash", in.event_hash);
+  QORGAU_ASSIGN_OR_RETURN(const std::string at, ledger.Finish());
+  r.Raw("ledger", at);
+  if (!proof) return r.Finish();
+  QORGAU_ASSIGN_OR_RETURN(const std::string proof_json, ProofJson(*proof));
+  r.Raw("proof", proof_json);
+  QORGAU_ASSIGN_OR_RETURN(std::string body, r.Finish());
+  body.push_back('\n');
+  return body;
+}
+
+Result<std::string> ReceiptWriter::Content(const ReceiptInput& in) const { return Build(in, nullptr); }
+
+Result<std::string> ReceiptWriter::WithProof(const ReceiptInput& in, const ReceiptProof& proof) const {
+  return Build(in, &proof);
 }
 
 std::string ReceiptDigest(std::string_view content) { return crypto::ToHex(crypto::Sha256(content)); }
@@ -91,16 +163,9 @@ Result<std::string> ReceiptWithProof(std::string_view content, const ReceiptProo
   boost::system::error_code ec;
   boost::json::value r = boost::json::parse(content, ec);
   if (ec || !r.is_object()) return Fail(ErrorCode::kInternal, "receipt", "the stored content is not an object");
-  boost::json::value leaf = boost::json::parse(proof.leaf, ec);
-  if (ec || !leaf.is_object()) return Fail(ErrorCode::kInternal, "receipt", "the leaf is not an object");
-  boost::json::array path;
-  for (const auto& h : proof.path) path.emplace_back(crypto::ToHex(h));
-  boost::json::value head = boost::json::parse(ledger::TreeHeadJson(proof.head), ec);
-  if (ec) return Fail(ErrorCode::kInternal, "receipt", "the tree head does not encode");
-  r.as_object()["proof"] = boost::json::object{{"leaf", std::move(leaf)},
-                                               {"seq", proof.seq},
-                                               {"path", std::move(path)},
-                                               {"tree_head", std::move(head)}};
+  QORGAU_ASSIGN_OR_RETURN(const std::string proof_json, ProofJson(proof));
+  r.as_object()["proof"] = boost::json::parse(proof_json, ec);
+  if (ec) return Fail(ErrorCode::kInternal, "receipt", "the proof does not encode");
   QORGAU_ASSIGN_OR_RETURN(const std::string body, ledger::CanonicalJson(r));
   return body + "\n";
 }

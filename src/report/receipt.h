@@ -16,8 +16,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -43,14 +47,10 @@ struct ReceiptInput {
   std::int64_t event_seq = 0;               // the last ledger event of the change
   std::string event_hash = {};              // its hash, hex
   std::int64_t receipt_seq = 0;             // the receipt.issued event, once written
-  std::string content = {};                 // the content, once built
   std::string leaf = {};                    // the receipt.issued event's body, once written
 };
 
-// The receipt's content: everything but the proof, as canonical JSON. Its
-// SHA-256 goes into the `receipt.issued` event (ReceiptDigest).
-Result<std::string> BuildReceiptContent(const policy::Policy& policy, const ReceiptInput& input);
-// Hex SHA-256 of content as built above.
+// Hex SHA-256 of a receipt's content (ReceiptWriter::Content).
 std::string ReceiptDigest(std::string_view content);
 
 // Where the receipt's event sits in the ledger.
@@ -61,8 +61,41 @@ struct ReceiptProof {
   std::vector<ledger::merkle::Hash> path; // inclusion proof of the leaf in head
 };
 
-// The receipt as issued: the content with its proof, canonical JSON and a
-// final newline.
+// Writes the receipts of one policy edition. A receipt is built on every
+// consent change, inside the group-commit writer: what depends only on the
+// policy (the controller, how to withdraw) is encoded once, and what
+// depends only on the purposes (their legal bases, categories, recipients)
+// once per set of purposes.
+//
+// Thread safety: every method may be called from any thread.
+class ReceiptWriter {
+ public:
+  explicit ReceiptWriter(std::shared_ptr<const policy::Policy> policy);
+  ~ReceiptWriter();
+  ReceiptWriter(const ReceiptWriter&) = delete;
+  ReceiptWriter& operator=(const ReceiptWriter&) = delete;
+
+  // The receipt's content: everything but the proof, as canonical JSON. Its
+  // SHA-256 goes into the `receipt.issued` event (ReceiptDigest).
+  Result<std::string> Content(const ReceiptInput& input) const;
+  // The receipt as issued: the content with its proof, canonical JSON and a
+  // final newline; the same bytes as ReceiptWithProof(Content(input), proof).
+  Result<std::string> WithProof(const ReceiptInput& input, const ReceiptProof& proof) const;
+
+ private:
+  struct PurposeParts;
+  Result<std::string> Build(const ReceiptInput& input, const ReceiptProof* proof) const;
+  Result<std::shared_ptr<const PurposeParts>> Parts(const std::vector<std::string>& purposes) const;
+
+  std::shared_ptr<const policy::Policy> policy_;
+  std::optional<Error> error_;  // when the policy's parts did not encode
+  std::string controller_, edition_, how_to_withdraw_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const PurposeParts>> parts_;
+};
+
+// The receipt as issued from stored content (a receipt asked for again):
+// the content with its proof, canonical JSON and a final newline.
 Result<std::string> ReceiptWithProof(std::string_view content, const ReceiptProof& proof);
 
 struct ReceiptCheck {

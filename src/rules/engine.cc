@@ -41,7 +41,9 @@ Result<crypto::Bytes> EditionHash(const std::map<std::string, std::string>& file
 }  // namespace
 
 Engine::Engine(EngineDeps deps)
-    : d_(std::move(deps)), recorder_(std::make_unique<DecisionRecorder>(d_.writer, d_.clock)) {}
+    : d_(std::move(deps)),
+      recorder_(std::make_unique<DecisionRecorder>(d_.writer, d_.clock)),
+      receipts_(std::make_unique<report::ReceiptWriter>(d_.policy)) {}
 
 Engine::~Engine() = default;
 
@@ -146,14 +148,13 @@ Result<report::ReceiptInput> Engine::PrepareReceipt(store::Transaction& txn,
   // The content goes into the ledger, as its digest, in the change's own
   // transaction: the receipt is as durable as the change, and its proof is
   // the ledger's (report/receipt.h).
-  QORGAU_ASSIGN_OR_RETURN(const std::string content, report::BuildReceiptContent(*d_.policy, in));
+  QORGAU_ASSIGN_OR_RETURN(const std::string content, receipts_->Content(in));
   ledger::EventDraft ev{"receipt.issued", in.subject, "system", {}};
   ev.data["receipt_hash"] = report::ReceiptDigest(content);
   ev.data["action"] = in.action;
   QORGAU_ASSIGN_OR_RETURN(const store::EventRecord issued, ledger::Append(txn, in.at, ev));
   if (issued.seq != in.receipt_seq) return Fail(ErrorCode::kInternal, "ledger", "receipt event out of place");
   QORGAU_TRY(txn.PutReceipt({issued.seq, in.subject, content}));
-  in.content = content;
   in.leaf = issued.body;
   return in;
 }
@@ -164,8 +165,8 @@ std::string Engine::SignReceipt(const report::ReceiptInput& in) {
   // the store on the caller's thread, which would queue behind the writer.
   if (d_.proofs) {
     if (auto proof = d_.proofs->Take(in.receipt_seq)) {
-      auto receipt = report::ReceiptWithProof(
-          in.content, report::ReceiptProof{in.leaf, in.receipt_seq, proof->head, std::move(proof->path)});
+      auto receipt = receipts_->WithProof(
+          in, report::ReceiptProof{in.leaf, in.receipt_seq, proof->head, std::move(proof->path)});
       if (receipt) return *receipt;
     }
   }

@@ -400,6 +400,7 @@ class Engine {
 
   EngineDeps d_;
   std::unique_ptr<DecisionRecorder> recorder_;
+  std::unique_ptr<report::ReceiptWriter> receipts_;
   // Authenticated callers by key (in memory only); cleared when actors,
   // duties or keys change.
   std::mutex callers_mu_;

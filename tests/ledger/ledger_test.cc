@@ -31,6 +31,21 @@ TEST(CanonicalJson, RefusesFloatingPoint) {
   EXPECT_FALSE(CanonicalJson(boost::json::value(1.5)));
 }
 
+TEST(CanonicalJson, AnObjectBuiltMemberByMemberHasTheSameBytesAsTheTree) {
+  boost::json::object tree;
+  tree["zeta"] = "қ\"\n";
+  tree["alpha"] = -7;
+  tree["mid"] = boost::json::parse(R"({"y":[1,"b"],"x":true})");
+  tree["flag"] = false;
+  CanonicalObject built;
+  built.String("zeta", "қ\"\n").Int("alpha", -7);
+  built.Raw("mid", CanonicalJson(tree["mid"]).value()).Bool("flag", false);
+  EXPECT_EQ(built.Finish().value(), CanonicalJson(tree).value());
+  CanonicalObject twice;
+  twice.Int("a", 1).String("a", "x");
+  EXPECT_FALSE(twice.Finish());
+}
+
 class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {

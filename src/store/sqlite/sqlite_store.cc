@@ -379,6 +379,10 @@ class SqliteTransaction final : public Transaction {
   SqliteStore& store_;
   std::unique_lock<std::mutex> lock_;
   bool open_ = true;
+  // The last event, once read or appended in this transaction: every
+  // append needs it, and only this transaction writes while it is open.
+  // Forgotten on a rollback to the savepoint.
+  std::optional<std::optional<EventRecord>> last_event_;
 };
 
 class SqliteStore final : public Store {
@@ -1217,35 +1221,33 @@ Result<void> SqliteTransaction::ScanPersonalData(
                   });
 }
 
-Result<void> SqliteTransaction::Savepoint() {
-  if (sqlite3_exec(store_.db(), "SAVEPOINT cmd", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return DbError(store_.db(), "setting a savepoint");
-  }
-  return {};
-}
+// Savepoints run once per command of a group-commit batch: prepared once,
+// like every other statement, rather than parsed by sqlite3_exec each time.
+Result<void> SqliteTransaction::Savepoint() { return Exec(S("SAVEPOINT cmd"), "setting a savepoint"); }
 
 Result<void> SqliteTransaction::RollbackToSavepoint() {
+  last_event_.reset();
   store_.ResetAll();
-  if (sqlite3_exec(store_.db(), "ROLLBACK TO cmd; RELEASE cmd", nullptr, nullptr, nullptr) !=
-      SQLITE_OK) {
-    return DbError(store_.db(), "rolling back to the savepoint");
-  }
-  return {};
+  QORGAU_TRY(Exec(S("ROLLBACK TO cmd"), "rolling back to the savepoint"));
+  return Exec(S("RELEASE cmd"), "releasing the savepoint");
 }
 
 Result<void> SqliteTransaction::ReleaseSavepoint() {
-  if (sqlite3_exec(store_.db(), "RELEASE cmd", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return DbError(store_.db(), "releasing the savepoint");
-  }
-  return {};
+  return Exec(S("RELEASE cmd"), "releasing the savepoint");
 }
 
 Result<std::optional<EventRecord>> SqliteTransaction::LastEvent() {
+  if (last_event_) return *last_event_;
   Stmt& s = S("SELECT seq, body, prev_hash, hash FROM events ORDER BY seq DESC LIMIT 1");
   const int rc = s.Step();
-  if (rc == SQLITE_DONE) return std::optional<EventRecord>();
-  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading the last event");
-  return std::optional<EventRecord>(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3)});
+  if (rc == SQLITE_DONE) {
+    last_event_.emplace();
+  } else if (rc == SQLITE_ROW) {
+    last_event_.emplace(EventRecord{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3)});
+  } else {
+    return DbError(store_.db(), "reading the last event");
+  }
+  return *last_event_;
 }
 
 Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
@@ -1256,7 +1258,9 @@ Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
   s.Bind(3, e.prev_hash);
   s.Bind(4, e.hash);
   if (e.subject) s.Bind(5, *e.subject);
-  return Exec(s, "appending an event");
+  QORGAU_TRY(Exec(s, "appending an event"));
+  last_event_.emplace(e);
+  return {};
 }
 
 Result<void> SqliteTransaction::ScanEvents(std::int64_t from,
