@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "core/utf8.h"
 #include "crypto/crypto.h"
@@ -491,6 +492,37 @@ HttpResponse Api::Dispatch(const HttpRequest& req, std::size_t* route_index) {
   return e.handler(*this, ctx);
 }
 
+namespace {
+
+// How long an Idempotency-Key is remembered (docs/api.md).
+constexpr UnixMillis kIdempotencyTtl = 24LL * 60 * 60 * 1000;
+// Expired records deleted with each stored answer: enough to keep up with
+// any rate of new keys, few enough not to slow the answer down.
+constexpr int kIdempotencyPurge = 16;
+
+// The answer stored for a key, replayed; or a refusal when the request
+// differs or its answer was lost.
+HttpResponse Replay(const store::IdempotencyRecord& prior, const crypto::Bytes& hash) {
+  if (prior.request_hash != hash) {
+    return Problem(Error{ErrorCode::kFailedPrecondition, "idempotency-key",
+                         "this key was used for a different request", "idempotency_key_reused"});
+  }
+  if (prior.status == store::kIdempotencyPending) {
+    // The change was made (the record was written with it) but the process
+    // stopped before its answer was stored: it is not made twice.
+    return Problem(Error{ErrorCode::kAlreadyExists, "idempotency-key",
+                         "the request with this key was done (" + prior.body +
+                             ") but its answer was not kept; read the current state",
+                         "idempotency_answer_lost"});
+  }
+  HttpResponse r{prior.status, "application/json", prior.body, {}};
+  if (r.status >= 400) r.content_type = "application/problem+json";
+  r.headers.emplace_back("Idempotent-Replayed", "true");
+  return r;
+}
+
+}  // namespace
+
 HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
   const std::string& key = ctx.req.idempotency_key;
   if (key.size() > 128) return Problem(Bad("idempotency-key", "longer than 128 characters"));
@@ -499,32 +531,77 @@ HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
   auto keyed = inst_.keys().BlindIndex("idempotency", ctx.req.method + " " + ctx.req.path + "\n" +
                                                           ctx.req.body);
   if (!keyed) return Problem(keyed.error());
-  const crypto::Bytes hash = std::move(*keyed);
-  std::lock_guard<std::mutex> lock(idempotency_mu_);
+  const std::string actor = ctx.caller->actor.id;
+  const UnixMillis now = inst_.clock().Now();
+  rules::IdempotencyClaim claim{key, std::move(*keyed), now - kIdempotencyTtl};
+
+  // One request of a key at a time here; between processes, the store's
+  // unique (actor, key) lets only one of them change anything.
   {
-    auto txn = inst_.store().Begin(store::Store::Mode::kRead);
-    if (!txn) return Problem(txn.error());
-    auto prior = (*txn)->GetIdempotency(ctx.caller->actor.id, key);
-    if (!prior) return Problem(prior.error());
-    if (*prior) {
-      if ((*prior)->request_hash != hash) {
-        return Problem(Error{ErrorCode::kFailedPrecondition, "idempotency-key",
-                             "this key was used for a different request", "idempotency_key_reused"});
-      }
-      HttpResponse r{(*prior)->status, "application/json", (*prior)->body, {}};
-      if (r.status >= 400) r.content_type = "application/problem+json";
-      r.headers.emplace_back("Idempotent-Replayed", "true");
-      return r;
+    std::lock_guard<std::mutex> lock(idempotency_mu_);
+    if (!idempotency_in_flight_.emplace(actor, key).second) {
+      HttpResponse busy = Problem(Error{ErrorCode::kAlreadyExists, "idempotency-key",
+                                        "a request with this key is in progress", "idempotency_key_in_use"});
+      busy.headers.emplace_back("Retry-After", "1");
+      return busy;
     }
   }
-  HttpResponse r = handler(*this, ctx);
-  if (r.status < 500) {
-    auto txn = inst_.store().Begin(store::Store::Mode::kWrite);
-    if (txn) {
-      const store::IdempotencyRecord rec{ctx.caller->actor.id, key, hash, r.status, r.body,
-                                         SystemClock().Now()};
-      if ((*txn)->PutIdempotency(rec)) (void)(*txn)->Commit();
+  struct Release {
+    Api& api;
+    std::pair<std::string, std::string> slot;
+    ~Release() {
+      std::lock_guard<std::mutex> lock(api.idempotency_mu_);
+      api.idempotency_in_flight_.erase(slot);
     }
+  } release{*this, {actor, key}};
+
+  auto stored = [&]() -> Result<std::optional<store::IdempotencyRecord>> {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, inst_.store().Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(auto prior, txn->GetIdempotency(actor, key));
+    if (prior && prior->at < claim.expired_before) prior.reset();
+    return prior;
+  };
+  auto prior = stored();
+  if (!prior) return Problem(prior.error());
+  if (*prior) return Replay(**prior, claim.request_hash);
+
+  // The engine records the claim with the request's first write, in its
+  // transaction (rules::IdempotencyClaim).
+  auto caller = std::make_shared<rules::Caller>(*ctx.caller);
+  caller->idempotency = &claim;
+  const auto own = std::exchange(ctx.caller, std::move(caller));
+  HttpResponse r = handler(*this, ctx);
+  ctx.caller = own;
+
+  if (!claim.recorded) {
+    // Nothing was changed. Another process may have won the key meanwhile.
+    auto winner = stored();
+    if (winner && *winner) return Replay(**winner, claim.request_hash);
+    if (r.status >= 500) return r;
+  }
+  // The answer is stored through group commit, durable before it is sent:
+  // a retry of an answered request gets the same answer.
+  const int status = r.status;
+  const std::string& body = r.body;
+  const bool recorded = claim.recorded;
+  auto saved = inst_.writer().Submit([&](store::Transaction& txn) -> Result<store::GroupCommitter::OnCommit> {
+    if (recorded) {
+      QORGAU_TRY(txn.CompleteIdempotency(actor, key, status, body));
+    } else {
+      QORGAU_ASSIGN_OR_RETURN(const auto prior, txn.GetIdempotency(actor, key));
+      if (prior && prior->at >= claim.expired_before) return store::GroupCommitter::OnCommit{};
+      if (prior) {
+        QORGAU_TRY(txn.DeleteIdempotency(actor, key));  // expired
+      }
+      QORGAU_TRY(txn.PutIdempotency({actor, key, claim.request_hash, status, body, now}));
+    }
+    QORGAU_TRY(txn.DeleteIdempotencyBefore(claim.expired_before, kIdempotencyPurge));
+    return store::GroupCommitter::OnCommit{};
+  });
+  if (!saved && recorded) {
+    // The change is durable and its record pending: a retry is told so.
+    std::fprintf(stderr, "qorgau: an idempotent answer was not stored: %s\n",
+                 saved.error().ToString().c_str());
   }
   return r;
 }

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,7 +134,10 @@ class Api {
   std::string openapi_;
   ApiLimits limits_;
   std::atomic<bool> ready_{true};
-  std::mutex idempotency_mu_;  // one idempotent write at a time: no double execution
+  // The (actor, Idempotency-Key) pairs of requests in progress here: a
+  // second request with the same key waits for the first's answer (409).
+  std::mutex idempotency_mu_;
+  std::set<std::pair<std::string, std::string>> idempotency_in_flight_;
 };
 
 // An error as problem details (RFC 9457), with its HTTP status.

@@ -40,7 +40,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
   }
   store::ActorRecord rec{in.id, in.role, in.name, in.nda_signed, in.liability_acknowledged,
                          in.purposes, 0};
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     // One time for the row and its event: the replay compares them.
     const UnixMillis now = d_.clock.Now();
     rec.created_at = now;
@@ -86,7 +86,7 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
                     "'" + c + "' is not a category purpose '" + duty.purpose + "' may use");
     }
   }
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto actor = txn.GetActor(duty.actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
@@ -188,7 +188,7 @@ Result<std::string> Engine::CreateEnrolment(const std::string& actor_id, const C
   if (!random) return tl::unexpected(random.error());
   const std::string token = std::string(kEnrolmentPrefix) + crypto::ToHex(*random);
   const crypto::Digest digest = crypto::Sha256(token);
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
     if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
     if (actor->disabled_at) return Refuse("actor_disabled", "actor", "the actor is disabled");
@@ -230,7 +230,7 @@ Result<std::pair<std::string, std::string>> Engine::RedeemEnrolment(std::string_
 Result<void> Engine::RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (key_id.size() < 8) return Fail(ErrorCode::kInvalidArgument, "key", "give at least 8 hex digits of the key id");
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     std::vector<store::ApiKeyRecord> matches;
     QORGAU_TRY(txn.ScanApiKeys([&](const store::ApiKeyRecord& k) {
       if (k.actor_id == actor_id && !k.revoked_at && crypto::ToHex(k.key_hash).starts_with(key_id)) {
@@ -257,7 +257,7 @@ Result<void> Engine::DisableActor(const std::string& actor_id, const Caller& by)
   if (actor_id == by.id()) {
     return Refuse("role_not_allowed", "actor", "an administrator does not disable itself");
   }
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(auto actor, txn.GetActor(actor_id));
     if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
     if (actor->disabled_at) return Fail(ErrorCode::kAlreadyExists, "actor", "already disabled");
@@ -276,7 +276,7 @@ Result<void> Engine::DisableActor(const std::string& actor_id, const Caller& by)
 
 Result<void> Engine::RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(const auto duties, txn.GetDuties(actor_id));
     const bool has = std::any_of(duties.begin(), duties.end(),
                                  [&](const store::DutyRecord& d) { return d.purpose == purpose; });
@@ -406,7 +406,7 @@ Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const Subject
   // subject's legal basis is read in the same transaction, so no withdrawal
   // can fall between the decision and its record.
   const policy::Purpose* pu = p.FindPurpose(purpose);
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     if (reason.empty() && pu->basis == policy::LegalBasis::kConsent) {
       auto consents = txn.GetConsents(*subject);
       if (!consents) return tl::unexpected(consents.error());
@@ -478,7 +478,7 @@ Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& 
       return id;  // a bad IIN or phone: nothing was looked up
     }
   }
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     ledger::EventDraft ev{"access.lookup", found, caller.actor.id, {}};
     ev.data["by"] = by_iin ? "iin" : "phone";
     ev.data["allowed"] = covered;

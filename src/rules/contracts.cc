@@ -101,7 +101,7 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
 
   ContractOutcome out;
   report::ReceiptInput receipt_input;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out = ContractOutcome{};
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
@@ -195,7 +195,7 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ca
 
   ServiceOutcome out{0, req.service, true, {}, 0};
   report::ReceiptInput receipt_input;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out.consents_granted.clear();
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
@@ -265,7 +265,7 @@ Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const C
   QORGAU_TRY(Authorize(*d_.policy, actor, Action::kServiceDisable, ServiceScope(*d_.policy, *service)));
   QORGAU_TRY(AuthorizeKey(actor, req.subject));
   ServiceOutcome out{0, req.service, false, {}, 0};
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto subs = txn.GetSubscriptions(*id);

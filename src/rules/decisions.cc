@@ -67,7 +67,7 @@ Result<index::Audience> Engine::SelectAudience(const Caller& caller, const std::
   index::Audience audience = d_.index.Select(p, exclude_obligations, among);
   // An audience is a list of who may be contacted: its export is recorded
   // with its size (the ids themselves are the index's, at this revision).
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     ledger::EventDraft ev{"access.audience", std::nullopt, caller.id(), {}};
     ev.data["purpose"] = purpose;
     ev.data["exclude_obligations"] = exclude_obligations;

@@ -136,6 +136,42 @@ Result<std::int64_t> Engine::Write(const WriteBody& body) {
   return revision;
 }
 
+namespace {
+
+// Records `claim` for `actor_id`, pending, in the write's transaction.
+Result<void> RecordClaim(store::Transaction& txn, const std::string& actor_id,
+                         const IdempotencyClaim& claim, std::int64_t revision, UnixMillis now) {
+  QORGAU_ASSIGN_OR_RETURN(const auto prior, txn.GetIdempotency(actor_id, claim.key));
+  if (prior && prior->at >= claim.expired_before) {
+    return tl::unexpected(Error{ErrorCode::kAlreadyExists, "idempotency-key",
+                                "a request with this key was made already", "idempotency_key_used"});
+  }
+  if (prior) {
+    QORGAU_TRY(txn.DeleteIdempotency(actor_id, claim.key));  // expired
+  }
+  return txn.PutIdempotency({actor_id, claim.key, claim.request_hash, store::kIdempotencyPending,
+                             "{\"revision\":" + std::to_string(revision) + "}", now});
+}
+
+}  // namespace
+
+Result<std::int64_t> Engine::Write(const Caller& caller, const WriteBody& body) {
+  IdempotencyClaim* claim = caller.idempotency;
+  if (!claim || claim->recorded) return Write(body);
+  const WriteBody with_claim = [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto deltas = body(txn);
+    if (!deltas) return deltas;
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t rev, ledger::Revision(txn));
+    QORGAU_TRY(RecordClaim(txn, caller.id(), *claim, rev, d_.clock.Now()));
+    return deltas;
+  };
+  QORGAU_ASSIGN_OR_RETURN(const std::int64_t revision, Write(with_claim));
+  // The batch is committed: the claim is as durable as the change.
+  claim->recorded = true;
+  claim->revision = revision;
+  return revision;
+}
+
 Result<report::ReceiptInput> Engine::PrepareReceipt(store::Transaction& txn,
                                                     report::ReceiptInput in) {
   auto last = txn.LastEvent();
@@ -236,7 +272,7 @@ Result<void> Engine::RecordRead(const Caller& caller, SubjectId subject, std::st
                                 const std::string& purpose,
                                 const std::vector<std::string>& categories,
                                 const Result<void>& refusal) {
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     ledger::EventDraft ev{"access.read", subject, caller.id(), {}};
     ev.data["what"] = what;
     if (!purpose.empty()) ev.data["purpose"] = purpose;
@@ -326,7 +362,7 @@ Result<SubjectId> Engine::AddSubject(const SubjectInput& input, const Caller& ac
   if (!phone_index) return tl::unexpected(phone_index.error());
 
   SubjectId added = 0;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     const UnixMillis now = d_.clock.Now();
     auto id = txn.InsertSubject(now, *iin_index, *phone_index);
     if (!id) return tl::unexpected(id.error());
@@ -375,7 +411,7 @@ Result<std::int64_t> Engine::PutData(const SubjectKey& key, const std::string& c
   }
   auto normal = NormalizeValue(c->value, value, "value");
   if (!normal) return tl::unexpected(normal.error());
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, key);
     if (!id) return tl::unexpected(id.error());
     auto subs = txn.GetSubscriptions(*id);
@@ -473,7 +509,7 @@ Result<ConsentOutcome> Engine::GrantConsent(const ConsentRequest& req, const Cal
 
   ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
   report::ReceiptInput receipt_input;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto consents = txn.GetConsents(*id);

@@ -216,6 +216,20 @@ Result<void> CreateConsoleActor(store::Store& store, const Clock& clock);
 // Tenge as text to tiyn: "12500" -> 1250000, "12500.5" -> 1250050.
 Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field);
 
+// A request's Idempotency-Key (docs/api.md), carried by its Caller. The
+// request's first write records it as a pending idempotency record in the
+// write's own transaction: the change and its key are durable together, and
+// of two requests with one key only one changes anything (the store's
+// unique (actor, key) is the lock). The API stores the answer afterwards.
+struct IdempotencyClaim {
+  std::string key;
+  crypto::Bytes request_hash;  // keyed hash of method, path and body
+  UnixMillis expired_before = 0;  // an older record of the key has expired
+  // Set by the engine once the claim is durable:
+  bool recorded = false;
+  std::int64_t revision = 0;  // the ledger revision of the write
+};
+
 class Engine {
  public:
   explicit Engine(EngineDeps deps);
@@ -346,8 +360,10 @@ class Engine {
   // A command's writes: they return the index deltas to apply once durable.
   using WriteBody = std::function<Result<std::vector<index::Delta>>(store::Transaction&)>;
   // Runs `body` through the group committer; returns the ledger revision
-  // after it.
+  // after it. With `caller`, the caller's idempotency claim (if any, and
+  // not yet recorded) is recorded in the same transaction.
   Result<std::int64_t> Write(const WriteBody& body);
+  Result<std::int64_t> Write(const Caller& caller, const WriteBody& body);
 
   Result<SubjectId> Resolve(store::Transaction& txn, const SubjectKey& key);
   // Writes a new key for `actor_id` (access.cc); `enrolled`: redeeming the

@@ -65,7 +65,7 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
   auto amount = CheckRequest(req);
   if (!amount) return tl::unexpected(amount.error());
   store::ObligationRecord rec;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     const UnixMillis now = d_.clock.Now();
@@ -92,7 +92,7 @@ Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, 
     return tl::unexpected(debts.error());
   }
   store::ObligationRecord rec;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto found = txn.GetObligation(ref);
     if (!found) return tl::unexpected(found.error());
     if (!*found) return Fail(ErrorCode::kNotFound, "ref", "no obligation with this reference");
@@ -191,7 +191,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
 
   // Then all rows in one transaction: a row the store refuses (unknown
   // subject, taken reference) fails the whole file.
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     std::vector<index::Delta> deltas;
     report.opened = report.closed = 0;
     const UnixMillis now = d_.clock.Now();
@@ -247,7 +247,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
     report.problems.push_back(written.error().message);
     // The rows looked up before the failing one were rolled back with it;
     // that an import was attempted, and failed, stays in the trail.
-    auto recorded = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto recorded = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
       ledger::EventDraft ev{"access.lookup", std::nullopt, actor.id(), {}};
       ev.data["by"] = "iin";
       ev.data["source"] = "import";

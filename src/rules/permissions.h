@@ -64,9 +64,14 @@ enum class Action : std::uint8_t {
 std::string_view ActionName(Action a);
 
 // An authenticated caller: the actor and its duties.
+struct IdempotencyClaim;  // rules/engine.h
+
 struct Caller {
   store::ActorRecord actor;
   std::vector<store::DutyRecord> duties;
+  // The request's Idempotency-Key, when it has one: the engine records it
+  // in the transaction of the request's first write (rules/engine.h).
+  IdempotencyClaim* idempotency = nullptr;
 
   const std::string& id() const { return actor.id; }
   ActorRole role() const { return actor.role; }

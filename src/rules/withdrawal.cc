@@ -176,7 +176,7 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
 
   WithdrawalPlan plan;
   report::ReceiptInput receipt_input;
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto planned = Plan(txn, *id, req);

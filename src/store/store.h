@@ -146,12 +146,17 @@ struct DutyRecord {
   DutyActions actions = static_cast<DutyActions>(DutyAction::kRead);
 };
 
+// The status of an idempotency record claimed in the transaction of the
+// change it guards, whose answer is not stored yet (or was lost with the
+// process that made it); its body is {"revision": N}, the change's.
+inline constexpr int kIdempotencyPending = 0;
+
 // A stored answer to a write request with an Idempotency-Key.
 struct IdempotencyRecord {
   std::string actor_id;
   std::string key;
   Bytes request_hash;
-  int status = 0;
+  int status = 0;  // the HTTP status of the answer, or kIdempotencyPending
   std::string body;
   UnixMillis at = 0;
 };
@@ -256,7 +261,15 @@ class Transaction {
   virtual Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                                   std::string_view key) = 0;
+  // Inserts; a record for the same (actor, key) is an error: the unique
+  // (actor, key) is the lock that lets one request of that key change state.
   virtual Result<void> PutIdempotency(const IdempotencyRecord& record) = 0;
+  // Stores the answer of a record claimed with status kIdempotencyPending.
+  virtual Result<void> CompleteIdempotency(std::string_view actor_id, std::string_view key, int status,
+                                           std::string_view body) = 0;
+  virtual Result<void> DeleteIdempotency(std::string_view actor_id, std::string_view key) = 0;
+  // Deletes up to `limit` records made before `before`; how many it deleted.
+  virtual Result<int> DeleteIdempotencyBefore(UnixMillis before, int limit) = 0;
   // Events about one subject, in order.
   virtual Result<void> ScanSubjectEvents(SubjectId subject,
                                          const std::function<void(const EventRecord&)>& each) = 0;

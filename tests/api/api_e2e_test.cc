@@ -176,6 +176,76 @@ TEST_F(ApiTest, IdempotentRetryIsRecordedOnce) {
   EXPECT_EQ(Post("/v1/subjects/1/consents", body, "crm").status, 409);
 }
 
+// The record of a key is written in the change's own transaction: a
+// process that stops after the commit and before the answer is stored
+// (kill -9) leaves a pending record, and a retry is not made twice.
+TEST_F(ApiTest, AnIdempotencyKeyIsDurableWithTheChangeItGuards) {
+  const std::string body = R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-7"})";
+  rules::IdempotencyClaim claim{"k-7",
+                                inst_->keys().BlindIndex("idempotency", "POST /v1/subjects/1/consents\n" + body).value(),
+                                clock_.Now() - 1000};
+  auto caller = std::make_shared<rules::Caller>(*callers_.at("crm"));
+  caller->idempotency = &claim;
+  auto granted = inst_->engine().GrantConsent(
+      {rules::SubjectKey::Id(1), "product_development", "mobile_app", "APP-7"}, *caller);
+  ASSERT_TRUE(granted) << granted.error().ToString();
+  ASSERT_TRUE(claim.recorded);
+  EXPECT_EQ(claim.revision, granted->revision);
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    auto record = txn->GetIdempotency("crm", "k-7").value();
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->status, store::kIdempotencyPending);
+    EXPECT_EQ(record->body, "{\"revision\":" + std::to_string(granted->revision) + "}");
+  }
+  const std::int64_t before = Revision();
+  HttpResult retry = Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-7"}});
+  EXPECT_EQ(retry.status, 409) << retry.body;
+  EXPECT_EQ(Code(retry), "idempotency_answer_lost");
+  EXPECT_EQ(Revision(), before);
+}
+
+TEST_F(ApiTest, ConcurrentRequestsWithOneIdempotencyKeyChangeStateOnce) {
+  const std::string body = R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-8"})";
+  std::vector<HttpResult> results(6);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-8"}});
+    });
+  }
+  for (auto& t : threads) t.join();
+  int made = 0;
+  std::string answer;
+  for (auto& r : results) {
+    if (r.status == 201 && r.headers["idempotent-replayed"].empty()) {
+      ++made;
+      answer = r.body;
+    } else if (r.status == 409) {
+      EXPECT_EQ(Code(r), "idempotency_key_in_use") << r.body;
+      EXPECT_EQ(r.headers["retry-after"], "1");
+    } else {
+      EXPECT_EQ(r.status, 201) << r.body;
+    }
+  }
+  EXPECT_EQ(made, 1);
+  for (auto& r : results) {
+    if (r.status == 201) EXPECT_EQ(r.body, answer);
+  }
+}
+
+TEST_F(ApiTest, AnIdempotencyKeyIsForgottenAfterADay) {
+  const std::string body = R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-9"})";
+  ASSERT_EQ(Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-9"}}).status, 201);
+  clock_.Advance(23LL * 3600 * 1000);
+  EXPECT_EQ(Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-9"}}).status, 201);
+  clock_.Advance(2LL * 3600 * 1000);
+  // A new request now: consent is already granted, and that is the answer.
+  HttpResult later = Post("/v1/subjects/1/consents", body, "crm", {{"Idempotency-Key", "k-9"}});
+  EXPECT_EQ(later.status, 409) << later.body;
+  EXPECT_TRUE(later.headers["idempotent-replayed"].empty());
+}
+
 TEST_F(ApiTest, ErrorsAreProblemDetailsWithStableCodesAndChangeNothing) {
   const std::int64_t before = Revision();
   const auto s = demo::SyntheticSubjects().At(9);

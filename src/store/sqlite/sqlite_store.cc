@@ -179,6 +179,10 @@ CREATE TABLE tree_heads (
   signature BLOB NOT NULL
 ) STRICT;
 )sql",
+    // 7: idempotency records expire: found by age.
+    R"sql(
+CREATE INDEX idempotency_at ON idempotency (at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -332,6 +336,10 @@ class SqliteTransaction final : public Transaction {
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                           std::string_view key) override;
   Result<void> PutIdempotency(const IdempotencyRecord& record) override;
+  Result<void> CompleteIdempotency(std::string_view actor_id, std::string_view key, int status,
+                                   std::string_view body) override;
+  Result<void> DeleteIdempotency(std::string_view actor_id, std::string_view key) override;
+  Result<int> DeleteIdempotencyBefore(UnixMillis before, int limit) override;
   Result<void> ScanSubjectEvents(SubjectId subject,
                                  const std::function<void(const EventRecord&)>& each) override;
   Result<std::pair<std::int64_t, std::int64_t>> InsertDecisions(
@@ -909,6 +917,32 @@ Result<std::optional<IdempotencyRecord>> SqliteTransaction::GetIdempotency(
   if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an idempotency record");
   return std::optional<IdempotencyRecord>(IdempotencyRecord{
       s.Text(0), s.Text(1), s.Blob(2), static_cast<int>(s.Int(3)), s.Text(4), s.Int(5)});
+}
+
+Result<void> SqliteTransaction::CompleteIdempotency(std::string_view actor_id, std::string_view key,
+                                                    int status, std::string_view body) {
+  Stmt& s = S("UPDATE idempotency SET status = ?3, body = ?4 WHERE actor_id = ?1 AND key = ?2");
+  s.Bind(1, actor_id);
+  s.Bind(2, key);
+  s.Bind(3, static_cast<std::int64_t>(status));
+  s.Bind(4, body);
+  return Exec(s, "completing an idempotency record");
+}
+
+Result<int> SqliteTransaction::DeleteIdempotencyBefore(UnixMillis before, int limit) {
+  Stmt& s = S("DELETE FROM idempotency WHERE rowid IN "
+              "(SELECT rowid FROM idempotency WHERE at < ?1 LIMIT ?2)");
+  s.Bind(1, before);
+  s.Bind(2, static_cast<std::int64_t>(limit));
+  QORGAU_TRY(Exec(s, "deleting expired idempotency records"));
+  return sqlite3_changes(store_.db());
+}
+
+Result<void> SqliteTransaction::DeleteIdempotency(std::string_view actor_id, std::string_view key) {
+  Stmt& s = S("DELETE FROM idempotency WHERE actor_id = ?1 AND key = ?2");
+  s.Bind(1, actor_id);
+  s.Bind(2, key);
+  return Exec(s, "deleting an idempotency record");
 }
 
 Result<void> SqliteTransaction::PutIdempotency(const IdempotencyRecord& r) {

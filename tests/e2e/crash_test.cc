@@ -1,0 +1,197 @@
+// Nothing answered is lost: the real `qorgau serve`, killed with SIGKILL
+// while clients write, restarted, and asked again for everything it had
+// answered (docs/architecture.md, "What a kill -9 can lose").
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "../access_world.h"
+#include "../api/http_client.h"
+#include "../test_util.h"
+#include "app/instance.h"
+#include "crypto/signer.h"
+#include "report/receipt.h"
+
+extern char** environ;
+
+namespace qorgau {
+namespace {
+
+using testing::HttpCall;
+using testing::HttpResult;
+
+// `qorgau serve` on a free loopback port, as a child process.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& data, const std::filesystem::path& log) : log_(log) {
+    std::filesystem::remove(log_);
+    const std::vector<std::string> args = {QORGAU_BIN, "--data", data, "serve", "--listen", "127.0.0.1:0",
+                                           "--threads", "2"};
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_addopen(&files, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+    if (posix_spawn(&pid_, QORGAU_BIN, &files, nullptr, argv.data(), environ) != 0) pid_ = 0;
+    posix_spawn_file_actions_destroy(&files);
+  }
+  ~ServerProcess() { Kill(SIGKILL); }
+
+  // The port, once the server says it listens (0 if it never does).
+  std::uint16_t WaitListening() {
+    const std::regex listening(R"re("event":"listening".*"port":([0-9]+))re");
+    for (int i = 0; i < 600 && pid_ > 0; ++i) {
+      std::smatch m;
+      const std::string text = testing::ReadFile(log_);
+      if (std::regex_search(text, m, listening)) return static_cast<std::uint16_t>(std::stoi(m[1]));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return 0;
+  }
+  void Kill(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+  std::string Log() const { return testing::ReadFile(log_); }
+
+ private:
+  std::filesystem::path log_;
+  pid_t pid_ = 0;
+};
+
+struct Answered {
+  std::string target, body, key;
+  int status = 0;
+  std::string answer;
+};
+
+TEST(Durability, RepeatedKillNineUnderWriteLoadLosesNoAnsweredChangeReceiptOrIdempotencyRecord) {
+  testing::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  FixedClock clock(1764150000000);
+  ASSERT_TRUE(app::Instance::Init(data, testing::KemPolicy(), clock));
+  std::string crm_key;
+  {
+    auto inst = app::Instance::Open(data, clock).value();
+    auto world = testing::MakeAccessWorld(inst->engine(), /*with_keys=*/true);
+    crm_key = world.keys.at("crm");
+  }
+  const auto verifier =
+      crypto::Verifier::FromPem(testing::ReadFile(dir.path() / "data/receipt.pub")).value();
+
+  std::vector<Answered> answered, unanswered;
+  std::mutex mu;
+  for (int round = 0; round < 3; ++round) {
+    ServerProcess server(data, dir.path() / "serve.log");
+    const std::uint16_t port = server.WaitListening();
+    ASSERT_NE(port, 0) << server.Log();
+    // Clients change consents of the two subscribers, each request with
+    // its own Idempotency-Key, until the server dies under them.
+    std::atomic<bool> stop{false};
+    std::atomic<int> answers{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+      clients.emplace_back([&, t] {
+        const int subject = 1 + t % 2;
+        const std::string purpose = t < 2 ? "product_development" : "marketing";
+        for (int i = 0; !stop; ++i) {
+          const std::string key = "r" + std::to_string(round) + "-t" + std::to_string(t) + "-" + std::to_string(i);
+          const std::string evidence = "E-" + key;
+          const bool grant = i % 2 == 0;
+          Answered a;
+          a.key = key;
+          a.target = "/v1/subjects/" + std::to_string(subject) + (grant ? "/consents" : "/withdrawals");
+          a.body = grant ? R"({"purpose":")" + purpose + R"(","channel":"mobile_app","evidence":")" + evidence + "\"}"
+                         : R"({"purposes":[")" + purpose + R"("],"channel":"app_support_chat","evidence":")" +
+                               evidence + "\"}";
+          const HttpResult r = HttpCall(port, "POST", a.target, a.body, crm_key, {{"Idempotency-Key", key}});
+          std::lock_guard<std::mutex> lock(mu);
+          if (r.status == 0) {  // the server is gone, perhaps after the change
+            unanswered.push_back(std::move(a));
+            return;
+          }
+          a.status = r.status;
+          a.answer = r.body;
+          ++answers;
+          answered.push_back(std::move(a));
+        }
+      });
+    }
+    // Killed at a different point of the load each round.
+    while (answers < 40 + 25 * round) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    server.Kill(SIGKILL);
+    stop = true;
+    for (auto& c : clients) c.join();
+  }
+
+  ServerProcess server(data, dir.path() / "serve.log");
+  const std::uint16_t port = server.WaitListening();
+  ASSERT_NE(port, 0) << server.Log();
+  int changes = 0;
+  for (const auto& a : answered) {
+    // The same request again gets the same answer, from the stored record:
+    // the change (or the refusal) happened once and was kept.
+    HttpResult again = HttpCall(port, "POST", a.target, a.body, crm_key, {{"Idempotency-Key", a.key}});
+    ASSERT_EQ(again.status, a.status) << a.key << ": " << again.body;
+    EXPECT_EQ(again.body, a.answer) << a.key;
+    EXPECT_EQ(again.headers["idempotent-replayed"], "true") << a.key;
+    if (a.status != 200 && a.status != 201) continue;
+    ++changes;
+    // Its receipt is stored, and the one the client got still verifies.
+    const boost::json::value v = boost::json::parse(a.answer);
+    const std::int64_t revision = v.at("revision").as_int64();
+    const auto stored = HttpCall(port, "GET", "/v1/receipts/" + std::to_string(revision), "", crm_key);
+    ASSERT_EQ(stored.status, 200) << a.key << ": " << stored.body;
+    EXPECT_TRUE(report::VerifyReceipt(stored.body, verifier).ok) << a.key;
+  }
+  EXPECT_GT(changes, 60);
+  // A request the server died under is retried: done at most once, and
+  // answered now (made, refused, or "done, answer lost").
+  for (const auto& a : unanswered) {
+    const HttpResult again = HttpCall(port, "POST", a.target, a.body, crm_key, {{"Idempotency-Key", a.key}});
+    EXPECT_NE(again.status, 0) << a.key;
+    EXPECT_LT(again.status, 500) << a.key << ": " << again.body;
+  }
+  server.Kill(SIGTERM);
+  // Each request's evidence is in at most one consent event; an answered
+  // change's in exactly one.
+  std::map<std::string, int> events;
+  {
+    auto inst = app::Instance::Open(data, clock).value();
+    auto txn = inst->store().Begin(store::Store::Mode::kRead).value();
+    const std::regex evidence(R"re("evidence":"E-([^"]+)")re");
+    ASSERT_TRUE(txn->ScanEvents(1, [&](const store::EventRecord& e) {
+      std::smatch m;
+      if (e.body.find("\"type\":\"consent.") != std::string::npos && std::regex_search(e.body, m, evidence)) {
+        ++events[m[1]];
+      }
+      return true;
+    }));
+  }
+  for (const auto& [key, n] : events) EXPECT_EQ(n, 1) << key;
+  for (const auto& a : answered) {
+    if (a.status == 200 || a.status == 201) EXPECT_EQ(events[a.key], 1) << a.key;
+  }
+  // The ledger proves the state the three crashes left.
+  const auto verify = testing::RunQorgau({"--data", data, "--as", "dpo", "audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+}  // namespace
+}  // namespace qorgau
