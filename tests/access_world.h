@@ -56,7 +56,7 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
     if (with_keys) {
       // A person's key comes only through an enrolment the person redeems.
       if (in.role == ActorRole::kEmployee || in.role == ActorRole::kDpo) {
-        const std::string token = e.CreateEnrolment(in.id, *console).value();
+        const std::string token = e.CreateEnrolment(in.id, *console).value().token;
         w.keys[in.id] = e.RedeemEnrolment(token).value().second;
       } else {
         w.keys[in.id] = e.CreateApiKey(in.id, *console).value();
@@ -104,7 +104,9 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
     EXPECT_EQ(*id, static_cast<store::SubjectId>(i));
     const auto key = rules::SubjectKey::Id(*id);
     EXPECT_TRUE(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, onboarding));
-    if (i == 1) EXPECT_TRUE(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, onboarding));
+    if (i == 1) {
+      EXPECT_TRUE(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, onboarding));
+    }
   }
   return w;
 }
