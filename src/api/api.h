@@ -3,7 +3,10 @@
 // (api/server.h) turns bytes into HttpRequest and back.
 //
 // Authentication: every route but the public policy, health, metrics and
-// the OpenAPI document needs `Authorization: Bearer <key>`. Writes accept an
+// the OpenAPI document needs `Authorization: Bearer <key>`, except the
+// redemption of an enrolment token, whose credential is the token in its
+// body. A refused key is answered 401 `unauthenticated` whatever the
+// reason. Writes accept an
 // `Idempotency-Key` header: a retry with the same key and body is answered
 // from the first answer and recorded once.
 //
@@ -44,15 +47,25 @@ enum class BodyType {
   kCsv,   // text/csv, optionally ; charset=utf-8
 };
 
+// The credential a route takes.
+enum class Credential {
+  kNone,            // public: health, readiness, metrics, this document, the policy
+  kApiKey,          // Authorization: Bearer qk_...
+  kEnrolmentToken,  // the one-time token in the body; no API key
+};
+
 struct Route {
   std::string method;
   std::string pattern;  // "/v1/subjects/{id}"
-  bool authenticated = true;
+  Credential credential = Credential::kApiKey;
   // The work grows with the request (a batch, an import, the whole ledger):
   // it runs on the server's worker pool so that it cannot hold up the
   // single checks on the I/O threads.
   bool heavy = false;
   BodyType body = BodyType::kJson;
+  // The answer holds a secret shown once (a key, an enrolment token). It
+  // is never stored, so an Idempotency-Key does not replay it.
+  bool secret = false;
 };
 
 class Api {
@@ -123,10 +136,17 @@ class Api {
   HttpResponse Receipt(Context& ctx);
   HttpResponse AuditVerify(Context& ctx);
   HttpResponse AuditAccess(Context& ctx);
+  HttpResponse AuditCheckpoint(Context& ctx);
   HttpResponse PutActor(Context& ctx);
   HttpResponse ListActors(Context& ctx);
+  HttpResponse DisableActor(Context& ctx);
   HttpResponse GrantDuty(Context& ctx);
+  HttpResponse RemoveDuty(Context& ctx);
   HttpResponse CreateKey(Context& ctx);
+  HttpResponse ListKeys(Context& ctx);
+  HttpResponse RevokeKey(Context& ctx);
+  HttpResponse CreateEnrolment(Context& ctx);
+  HttpResponse RedeemEnrolment(Context& ctx);
 
   app::Instance& inst_;
   Metrics& metrics_;
