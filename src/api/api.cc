@@ -60,6 +60,7 @@ const char* Title(int status) {
     case 413: return "Payload too large";
     case 415: return "Unsupported media type";
     case 422: return "Unprocessable content";
+    case 429: return "Too many requests";
     case 503: return "Service unavailable";
     default: return "Internal error";
   }
@@ -315,7 +316,8 @@ Api::Api(app::Instance& instance, Metrics& metrics, std::string openapi, ApiLimi
     : inst_(instance),
       metrics_(metrics),
       openapi_(std::move(openapi)),
-      limits_(limits) {}
+      limits_(limits),
+      limiter_(limits.auth, instance.engine().clock()) {}
 
 const std::vector<Api::Entry>& Api::Table() {
   constexpr Credential kPublic = Credential::kNone, kKey = Credential::kApiKey;
@@ -459,23 +461,55 @@ std::optional<HttpResponse> Api::FindRoute(const HttpRequest& req, std::size_t* 
   return r;
 }
 
+namespace {
+
+AuthFailure FailureOf(const Error& e) {
+  if (e.reason == "key_revoked") return AuthFailure::kRevoked;
+  if (e.reason == "key_expired") return AuthFailure::kExpired;
+  if (e.reason == "actor_disabled") return AuthFailure::kDisabled;
+  return AuthFailure::kUnknownKey;
+}
+
+HttpResponse LockedOut(std::int64_t seconds) {
+  HttpResponse r = ProblemResponse(429, Title(429), "too_many_failed_authentications",
+                                   "too many failed authentications from this address; retry in " +
+                                       std::to_string(seconds) + " s");
+  r.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return r;
+}
+
+}  // namespace
+
+void Api::FailedAuthentication(const HttpRequest& req, AuthFailure reason) {
+  metrics_.CountAuthFailure(reason);
+  if (reason != AuthFailure::kMissing && limiter_.CountFailure(req.peer)) metrics_.CountLockout();
+}
+
 std::optional<HttpResponse> Api::CheckHead(const Entry& e, const HttpRequest& req,
                                            std::shared_ptr<const rules::Caller>* caller) {
   // Admit has checked the head already: what is left is the caller it found.
   const bool admitted = req.admitted.route < Table().size();
-  if (admitted) *caller = req.admitted.caller;
+  if (admitted) {
+    *caller = req.admitted.caller;
+  } else if (e.route.credential != Credential::kNone) {
+    // Before the credential is looked at, so that a locked-out guesser
+    // learns nothing, right guess or wrong (api/auth_limiter.h).
+    if (const std::int64_t wait = limiter_.LockedFor(req.peer); wait > 0) return LockedOut(wait);
+  }
   if (!admitted && e.route.credential == Credential::kApiKey) {
     constexpr std::string_view kBearer = "Bearer ";
     std::string_view auth = req.authorization;
     if (!auth.starts_with(kBearer)) {
+      FailedAuthentication(req, AuthFailure::kMissing);
       return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
                            "send Authorization: Bearer <api key>", "unauthenticated"});
     }
     auto authenticated = inst_.engine().Authenticate(auth.substr(kBearer.size()));
     if (!authenticated) {
       if (authenticated.error().code != ErrorCode::kUnauthenticated) return Problem(authenticated.error());
+      FailedAuthentication(req, FailureOf(authenticated.error()));
       // One answer whatever the reason: the key's state is its
-      // administrator's business.
+      // administrator's business (the metrics count the reasons).
       return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
                            "a valid API key is needed (Authorization: Bearer qk_...)",
                            "unauthenticated"});
@@ -1096,11 +1130,19 @@ HttpResponse Api::CreateEnrolment(Context& ctx) {
 }
 
 HttpResponse Api::RedeemEnrolment(Context& ctx) {
-  // The token is the credential.
+  // The token is the credential: the limiter counts a bad one like a bad key.
   TRY_ASSIGN(token, ctx.Str("token", false));
-  if (token.empty()) return Problem(Bad("token", "is required: the enrolment token (qe_...)"));
+  if (token.empty()) {
+    FailedAuthentication(ctx.req, AuthFailure::kMissing);
+    return Problem(Bad("token", "is required: the enrolment token (qe_...)"));
+  }
   auto redeemed = inst_.engine().RedeemEnrolment(token);
-  if (!redeemed) return Problem(redeemed.error());
+  if (!redeemed) {
+    if (redeemed.error().code == ErrorCode::kUnauthenticated) {
+      FailedAuthentication(ctx.req, AuthFailure::kBadEnrolmentToken);
+    }
+    return Problem(redeemed.error());
+  }
   const auto& [actor, key] = *redeemed;
   return Json(201, json::object{{"actor", actor}, {"key", key}, {"key_id", KeyId(key)},
                                 {"note", "shown once; only its hash is kept"}});

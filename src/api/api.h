@@ -6,7 +6,8 @@
 // the OpenAPI document needs `Authorization: Bearer <key>`, except the
 // redemption of an enrolment token, whose credential is the token in its
 // body. A refused key is answered 401 `unauthenticated` whatever the
-// reason. Writes accept an
+// reason, and the reason is counted in the metrics; a source that fails
+// too often is locked out (api/auth_limiter.h). Writes accept an
 // `Idempotency-Key` header: a retry with the same key and body is answered
 // from the first answer and recorded once.
 //
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth_limiter.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "app/instance.h"
@@ -39,6 +41,7 @@ struct ApiLimits {
   std::size_t max_batch = 10000;      // checks per batch request (the bound)
   std::size_t max_string = 1024;      // any single JSON string
   bool access_log = false;            // one JSON line per request on stderr
+  AuthLimits auth;                    // failed authentications per source
 };
 
 // The media type a route's POST body must have (Content-Type).
@@ -100,10 +103,13 @@ class Api {
   // parameters; or the answer when there is none (400, 404, 405).
   std::optional<HttpResponse> FindRoute(const HttpRequest& request, std::size_t* index,
                                         std::map<std::string, std::string>* params) const;
-  // What the head decides for a matched route: the caller (401) and a
-  // declared Content-Type (415).
+  // What the head decides for a matched route: a source locked out (429),
+  // the caller (401) and a declared Content-Type (415).
   std::optional<HttpResponse> CheckHead(const Entry& entry, const HttpRequest& request,
                                         std::shared_ptr<const rules::Caller>* caller);
+  // Counts a credential refused for `request` in the metrics and, unless
+  // none was presented, against its source.
+  void FailedAuthentication(const HttpRequest& request, AuthFailure reason);
   // Counts a finished request in the metrics and the access log.
   void Record(std::size_t route, int status, std::chrono::steady_clock::time_point start);
   HttpResponse WithIdempotency(Context& ctx, const Handler& handler);
@@ -152,6 +158,7 @@ class Api {
   Metrics& metrics_;
   std::string openapi_;
   ApiLimits limits_;
+  AuthLimiter limiter_;
   std::atomic<bool> ready_{true};
   std::mutex idempotency_mu_;  // one idempotent write at a time: no double execution
 };
