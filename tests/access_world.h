@@ -56,7 +56,7 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
     if (with_keys) {
       // A person's key comes only through an enrolment the person redeems.
       if (in.role == ActorRole::kEmployee || in.role == ActorRole::kDpo) {
-        const std::string token = e.CreateEnrolment(in.id, *console).value();
+        const std::string token = e.CreateEnrolment(in.id, *console).value().token;
         w.keys[in.id] = e.RedeemEnrolment(token).value().second;
       } else {
         w.keys[in.id] = e.CreateApiKey(in.id, *console).value();

@@ -32,7 +32,10 @@ int StatusFor(const Error& e) {
     case ErrorCode::kPermissionDenied: return 403;
     case ErrorCode::kNotFound: {
       // An unknown policy term is a semantic error of the request (422);
-      // an unknown subject, reference or record is a missing resource (404).
+      // an unknown subject, reference or record is a missing resource (404),
+      // and so is a record named by policy terms (a refusal with a reason:
+      // no duty for this purpose, `duty_not_found`).
+      if (!e.reason.empty()) return 404;
       static const char* kPolicyFields[] = {"purpose", "purposes", "category", "categories",
                                             "channel", "method", "service", "services", "data"};
       for (const char* f : kPolicyFields) {
@@ -58,6 +61,7 @@ const char* Title(int status) {
     case 413: return "Payload too large";
     case 415: return "Unsupported media type";
     case 422: return "Unprocessable content";
+    case 429: return "Too many requests";
     case 503: return "Service unavailable";
     default: return "Internal error";
   }
@@ -301,41 +305,56 @@ namespace {
 }  // namespace
 
 Api::Api(app::Instance& instance, Metrics& metrics, std::string openapi, ApiLimits limits)
-    : inst_(instance), metrics_(metrics), openapi_(std::move(openapi)), limits_(limits) {}
+    : inst_(instance),
+      metrics_(metrics),
+      openapi_(std::move(openapi)),
+      limits_(limits),
+      limiter_(limits.auth, instance.engine().clock()) {}
 
 const std::vector<Api::Entry>& Api::Table() {
+  constexpr Credential kPublic = Credential::kNone, kKey = Credential::kApiKey;
+  constexpr bool kHeavy = true, kSecret = true;
   static const std::vector<Entry> kTable = {
-      {{"GET", "/healthz", false}, &Api::Health},
-      {{"GET", "/readyz", false}, &Api::Ready},
-      {{"GET", "/metrics", false}, &Api::MetricsText},
-      {{"GET", "/openapi.yaml", false}, &Api::OpenApi},
-      {{"GET", "/v1/policy", false}, &Api::Policy},
-      {{"POST", "/v1/subjects", true}, &Api::AddSubject},
-      {{"POST", "/v1/subjects/search", true}, &Api::SearchSubject},
-      {{"GET", "/v1/subjects/{id}", true}, &Api::ReadSubject},
-      {{"POST", "/v1/subjects/{id}/data", true}, &Api::PutData},
-      {{"POST", "/v1/subjects/{id}/contracts", true}, &Api::JoinContract},
-      {{"GET", "/v1/subjects/{id}/services", true}, &Api::ListServices},
-      {{"POST", "/v1/subjects/{id}/services/{service}/enable", true}, &Api::EnableService},
-      {{"POST", "/v1/subjects/{id}/services/{service}/disable", true}, &Api::DisableService},
-      {{"POST", "/v1/subjects/{id}/consents", true}, &Api::GrantConsent},
-      {{"GET", "/v1/subjects/{id}/consents", true}, &Api::ListConsents},
-      {{"POST", "/v1/subjects/{id}/withdrawals/preview", true}, &Api::PreviewWithdrawal},
-      {{"POST", "/v1/subjects/{id}/withdrawals", true}, &Api::ConfirmWithdrawal},
-      {{"GET", "/v1/subjects/{id}/obligations", true}, &Api::ListObligations},
-      {{"POST", "/v1/obligations", true}, &Api::OpenObligation},
-      {{"POST", "/v1/obligations/import", true, true, BodyType::kCsv}, &Api::ImportObligations},
-      {{"POST", "/v1/obligations/{ref}/close", true}, &Api::CloseObligation},
-      {{"POST", "/v1/check", true}, &Api::Check},
-      {{"POST", "/v1/check/batch", true, true}, &Api::CheckBatch},
-      {{"POST", "/v1/audience", true, true}, &Api::Audience},
-      {{"GET", "/v1/receipts/{seq}", true}, &Api::Receipt},
-      {{"GET", "/v1/audit/verify", true, true}, &Api::AuditVerify},
-      {{"GET", "/v1/audit/access", true}, &Api::AuditAccess},
-      {{"GET", "/v1/actors", true}, &Api::ListActors},
-      {{"POST", "/v1/actors", true}, &Api::PutActor},
-      {{"POST", "/v1/actors/{actor}/duties", true}, &Api::GrantDuty},
-      {{"POST", "/v1/actors/{actor}/keys", true}, &Api::CreateKey},
+      {{"GET", "/healthz", kPublic}, &Api::Health},
+      {{"GET", "/readyz", kPublic}, &Api::Ready},
+      {{"GET", "/metrics", kPublic}, &Api::MetricsText},
+      {{"GET", "/openapi.yaml", kPublic}, &Api::OpenApi},
+      {{"GET", "/v1/policy", kPublic}, &Api::Policy},
+      {{"POST", "/v1/subjects", kKey}, &Api::AddSubject},
+      {{"POST", "/v1/subjects/search", kKey}, &Api::SearchSubject},
+      {{"GET", "/v1/subjects/{id}", kKey}, &Api::ReadSubject},
+      {{"POST", "/v1/subjects/{id}/data", kKey}, &Api::PutData},
+      {{"POST", "/v1/subjects/{id}/contracts", kKey}, &Api::JoinContract},
+      {{"GET", "/v1/subjects/{id}/services", kKey}, &Api::ListServices},
+      {{"POST", "/v1/subjects/{id}/services/{service}/enable", kKey}, &Api::EnableService},
+      {{"POST", "/v1/subjects/{id}/services/{service}/disable", kKey}, &Api::DisableService},
+      {{"POST", "/v1/subjects/{id}/consents", kKey}, &Api::GrantConsent},
+      {{"GET", "/v1/subjects/{id}/consents", kKey}, &Api::ListConsents},
+      {{"POST", "/v1/subjects/{id}/withdrawals/preview", kKey}, &Api::PreviewWithdrawal},
+      {{"POST", "/v1/subjects/{id}/withdrawals", kKey}, &Api::ConfirmWithdrawal},
+      {{"GET", "/v1/subjects/{id}/obligations", kKey}, &Api::ListObligations},
+      {{"POST", "/v1/obligations", kKey}, &Api::OpenObligation},
+      {{"POST", "/v1/obligations/import", kKey, kHeavy, BodyType::kCsv}, &Api::ImportObligations},
+      {{"POST", "/v1/obligations/{ref}/close", kKey}, &Api::CloseObligation},
+      {{"POST", "/v1/check", kKey}, &Api::Check},
+      {{"POST", "/v1/check/batch", kKey, kHeavy}, &Api::CheckBatch},
+      {{"POST", "/v1/audience", kKey, kHeavy}, &Api::Audience},
+      {{"GET", "/v1/receipts/{seq}", kKey}, &Api::Receipt},
+      {{"GET", "/v1/audit/verify", kKey, kHeavy}, &Api::AuditVerify},
+      {{"GET", "/v1/audit/checkpoint", kKey}, &Api::AuditCheckpoint},
+      {{"GET", "/v1/audit/access", kKey}, &Api::AuditAccess},
+      {{"GET", "/v1/actors", kKey}, &Api::ListActors},
+      {{"POST", "/v1/actors", kKey}, &Api::PutActor},
+      {{"POST", "/v1/actors/{actor}/disable", kKey}, &Api::DisableActor},
+      {{"POST", "/v1/actors/{actor}/duties", kKey}, &Api::GrantDuty},
+      {{"DELETE", "/v1/actors/{actor}/duties/{purpose}", kKey}, &Api::RemoveDuty},
+      {{"GET", "/v1/actors/{actor}/keys", kKey}, &Api::ListKeys},
+      {{"POST", "/v1/actors/{actor}/keys", kKey, false, BodyType::kJson, kSecret}, &Api::CreateKey},
+      {{"POST", "/v1/actors/{actor}/keys/{key}/revoke", kKey}, &Api::RevokeKey},
+      {{"POST", "/v1/actors/{actor}/enrolments", kKey, false, BodyType::kJson, kSecret},
+       &Api::CreateEnrolment},
+      {{"POST", "/v1/enrolments/redeem", Credential::kEnrolmentToken, false, BodyType::kJson, kSecret},
+       &Api::RedeemEnrolment},
   };
   return kTable;
 }
@@ -434,22 +453,60 @@ std::optional<HttpResponse> Api::FindRoute(const HttpRequest& req, std::size_t* 
   return r;
 }
 
+namespace {
+
+AuthFailure FailureOf(const Error& e) {
+  if (e.reason == "key_revoked") return AuthFailure::kRevoked;
+  if (e.reason == "key_expired") return AuthFailure::kExpired;
+  if (e.reason == "actor_disabled") return AuthFailure::kDisabled;
+  return AuthFailure::kUnknownKey;
+}
+
+HttpResponse LockedOut(std::int64_t seconds) {
+  HttpResponse r = ProblemResponse(429, Title(429), "too_many_failed_authentications",
+                                   "too many failed authentications from this address; retry in " +
+                                       std::to_string(seconds) + " s");
+  r.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return r;
+}
+
+}  // namespace
+
+void Api::FailedAuthentication(const HttpRequest& req, AuthFailure reason) {
+  metrics_.CountAuthFailure(reason);
+  if (reason != AuthFailure::kMissing && limiter_.CountFailure(req.peer)) metrics_.CountLockout();
+}
+
 std::optional<HttpResponse> Api::CheckHead(const Entry& e, const HttpRequest& req,
                                            std::shared_ptr<const rules::Caller>* caller) {
-  if (e.route.authenticated) {
-    if (req.admitted.caller) {
-      *caller = req.admitted.caller;  // authenticated by Admit
-    } else {
-      constexpr std::string_view kBearer = "Bearer ";
-      std::string_view auth = req.authorization;
-      if (!auth.starts_with(kBearer)) {
-        return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
-                             "send Authorization: Bearer <api key>", "unauthenticated"});
-      }
-      auto authenticated = inst_.engine().Authenticate(auth.substr(kBearer.size()));
-      if (!authenticated) return Problem(authenticated.error());
-      *caller = std::move(*authenticated);
+  // Admit has checked the head already: what is left is the caller it found.
+  const bool admitted = req.admitted.route < Table().size();
+  if (admitted) {
+    *caller = req.admitted.caller;
+  } else if (e.route.credential != Credential::kNone) {
+    // Before the credential is looked at, so that a locked-out guesser
+    // learns nothing, right guess or wrong (api/auth_limiter.h).
+    if (const std::int64_t wait = limiter_.LockedFor(req.peer); wait > 0) return LockedOut(wait);
+  }
+  if (!admitted && e.route.credential == Credential::kApiKey) {
+    constexpr std::string_view kBearer = "Bearer ";
+    std::string_view auth = req.authorization;
+    if (!auth.starts_with(kBearer)) {
+      FailedAuthentication(req, AuthFailure::kMissing);
+      return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
+                           "send Authorization: Bearer <api key>", "unauthenticated"});
     }
+    auto authenticated = inst_.engine().Authenticate(auth.substr(kBearer.size()));
+    if (!authenticated) {
+      if (authenticated.error().code != ErrorCode::kUnauthenticated) return Problem(authenticated.error());
+      FailedAuthentication(req, FailureOf(authenticated.error()));
+      // One answer whatever the reason: the key's state is its
+      // administrator's business (the metrics count the reasons).
+      return Problem(Error{ErrorCode::kUnauthenticated, "authorization",
+                           "a valid API key is needed (Authorization: Bearer qk_...)",
+                           "unauthenticated"});
+    }
+    *caller = std::move(*authenticated);
   }
   if (req.method == "POST" && !req.content_type.empty() && !MediaTypeIs(req.content_type, MediaTypeName(e.route.body))) {
     return UnsupportedMediaType(e.route.body);
@@ -482,9 +539,10 @@ HttpResponse Api::Dispatch(const HttpRequest& req, std::size_t* route_index) {
       return Problem(Bad("body", "is not valid UTF-8 at byte " + std::to_string(bad)));
     }
   }
-  // A key is shown once and never stored: its answer is not replayable.
-  if (req.method == "POST" && !req.idempotency_key.empty() &&
-      e.route.pattern != "/v1/actors/{actor}/keys") {
+  // A key or token is shown once and never stored: its answer is not
+  // replayable. Idempotency keys are scoped to the calling actor.
+  if (req.method == "POST" && !req.idempotency_key.empty() && !e.route.secret &&
+      e.route.credential == Credential::kApiKey) {
     // Stored as text: HTTP lets bytes above 0x7F through in a header.
     if (!IsValidUtf8(req.idempotency_key)) return Problem(Bad("idempotency-key", "is not valid UTF-8"));
     return WithIdempotency(ctx, e.handler);
@@ -1004,6 +1062,12 @@ HttpResponse Api::AuditVerify(Context& ctx) {
   return Json(200, out);
 }
 
+HttpResponse Api::AuditCheckpoint(Context& ctx) {
+  TRY_ASSIGN(head, inst_.engine().LatestCheckpoint(*ctx.caller));
+  // The checkpoint file as `qorgau audit checkpoint` writes it, byte for byte.
+  return HttpResponse{200, "application/json", ledger::TreeHeadJson(head), {}};
+}
+
 HttpResponse Api::AuditAccess(Context& ctx) {
   auto it = ctx.req.query.find("subject");
   if (it == ctx.req.query.end()) return Problem(Bad("subject", "name the subject id (?subject=)"));
@@ -1062,9 +1126,93 @@ HttpResponse Api::GrantDuty(Context& ctx) {
                                 {"actions", Strings(SplitActions(d.actions))}});
 }
 
+HttpResponse Api::RemoveDuty(Context& ctx) {
+  TRY(inst_.engine().RemoveDuty(ctx.params.at("actor"), ctx.params.at("purpose"), *ctx.caller));
+  return Json(200, json::object{{"actor", ctx.params.at("actor")},
+                                {"purpose", ctx.params.at("purpose")},
+                                {"removed", true}});
+}
+
+HttpResponse Api::DisableActor(Context& ctx) {
+  TRY(inst_.engine().DisableActor(ctx.params.at("actor"), *ctx.caller));
+  return Json(200, json::object{{"actor", ctx.params.at("actor")}, {"disabled", true}});
+}
+
+namespace {
+
+// A key's id: the hex SHA-256 the store keeps, which `revoke` takes a
+// prefix of. Not a secret: the key cannot be found from it.
+std::string KeyId(const std::string& key) { return crypto::ToHex(crypto::Sha256(key)); }
+
+}  // namespace
+
 HttpResponse Api::CreateKey(Context& ctx) {
-  TRY_ASSIGN(key, inst_.engine().CreateApiKey(ctx.params.at("actor"), *ctx.caller));
-  return Json(201, json::object{{"actor", ctx.params.at("actor")}, {"key", key},
+  TRY_ASSIGN(expires, ctx.Str("expires", false));
+  std::optional<UnixMillis> expires_at;
+  if (!expires.empty()) {
+    TRY_ASSIGN(day, ParseDate(expires, "expires"));
+    // The last valid day, as `key create --expires`: the key works until
+    // that day ends (UTC).
+    expires_at = StartOfDayUtc(std::chrono::year_month_day(std::chrono::sys_days(day) + std::chrono::days(1)));
+  }
+  TRY_ASSIGN(key, inst_.engine().CreateApiKey(ctx.params.at("actor"), *ctx.caller, expires_at));
+  json::object out{{"actor", ctx.params.at("actor")}, {"key", key}, {"key_id", KeyId(key)},
+                   {"note", "shown once; only its hash is kept"}};
+  if (expires_at) out["expires_at"] = FormatUtc(*expires_at);
+  return Json(201, out);
+}
+
+HttpResponse Api::ListKeys(Context& ctx) {
+  TRY_ASSIGN(keys, inst_.engine().ListKeys(ctx.params.at("actor"), *ctx.caller));
+  json::array out;
+  for (const auto& k : keys) {
+    json::object o{{"key_id", k.id}, {"created_at", FormatUtc(k.created_at)}};
+    o["expires_at"] = k.expires_at ? json::value(FormatUtc(*k.expires_at)) : json::value(nullptr);
+    o["revoked_at"] = k.revoked_at ? json::value(FormatUtc(*k.revoked_at)) : json::value(nullptr);
+    out.push_back(std::move(o));
+  }
+  return Json(200, json::object{{"actor", ctx.params.at("actor")}, {"keys", std::move(out)}});
+}
+
+HttpResponse Api::RevokeKey(Context& ctx) {
+  TRY(inst_.engine().RevokeKey(ctx.params.at("actor"), ctx.params.at("key"), *ctx.caller));
+  return Json(200, json::object{{"actor", ctx.params.at("actor")}, {"key_id", ctx.params.at("key")},
+                                {"revoked", true}});
+}
+
+HttpResponse Api::CreateEnrolment(Context& ctx) {
+  std::int64_t hours = 72;
+  if (const json::value* v = ctx.body.if_contains("valid_hours"); v && !v->is_null()) {
+    if (!v->is_int64() || v->get_int64() < 1 || v->get_int64() > 168) {
+      return Problem(Bad("valid_hours", "must be a whole number of hours from 1 to 168"));
+    }
+    hours = v->get_int64();
+  }
+  TRY_ASSIGN(enrolment, inst_.engine().CreateEnrolment(ctx.params.at("actor"), *ctx.caller,
+                                                       hours * 3600 * 1000));
+  return Json(201, json::object{{"actor", ctx.params.at("actor")},
+                                {"token", enrolment.token},
+                                {"expires_at", FormatUtc(enrolment.expires_at)},
+                                {"note", "shown once; give it to the person, who redeems it once "
+                                         "(POST /v1/enrolments/redeem or 'qorgau key redeem')"}});
+}
+
+HttpResponse Api::RedeemEnrolment(Context& ctx) {
+  // The token is the credential: the limiter counts a bad one like a bad key.
+  TRY_ASSIGN(token, ctx.Str("token", false));
+  if (token.empty()) {
+    FailedAuthentication(ctx.req, AuthFailure::kMissing);
+    return Problem(Bad("token", "is required: the enrolment token (qe_...)"));
+  }
+  auto redeemed = inst_.engine().RedeemEnrolment(token);
+  if (!redeemed) {
+    if (redeemed.error().code == ErrorCode::kUnauthenticated) {
+      FailedAuthentication(ctx.req, AuthFailure::kBadEnrolmentToken);
+    }
+    return Problem(redeemed.error());
+  }
+  const auto& [actor, key] = *redeemed;
+  return Json(201, json::object{{"actor", actor}, {"key", key}, {"key_id", KeyId(key)},
                                 {"note", "shown once; only its hash is kept"}});
 }
 

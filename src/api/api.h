@@ -3,7 +3,11 @@
 // (api/server.h) turns bytes into HttpRequest and back.
 //
 // Authentication: every route but the public policy, health, metrics and
-// the OpenAPI document needs `Authorization: Bearer <key>`. Writes accept an
+// the OpenAPI document needs `Authorization: Bearer <key>`, except the
+// redemption of an enrolment token, whose credential is the token in its
+// body. A refused key is answered 401 `unauthenticated` whatever the
+// reason, and the reason is counted in the metrics; a source that fails
+// too often is locked out (api/auth_limiter.h). Writes accept an
 // `Idempotency-Key` header: a retry with the same key and body is answered
 // from the first answer and recorded once.
 //
@@ -24,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth_limiter.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "app/instance.h"
@@ -37,6 +42,7 @@ struct ApiLimits {
   std::size_t max_batch = 10000;      // checks per batch request (the bound)
   std::size_t max_string = 1024;      // any single JSON string
   bool access_log = false;            // one JSON line per request on stderr
+  AuthLimits auth;                    // failed authentications per source
 };
 
 // The media type a route's POST body must have (Content-Type).
@@ -45,15 +51,25 @@ enum class BodyType {
   kCsv,   // text/csv, optionally ; charset=utf-8
 };
 
+// The credential a route takes.
+enum class Credential {
+  kNone,            // public: health, readiness, metrics, this document, the policy
+  kApiKey,          // Authorization: Bearer qk_...
+  kEnrolmentToken,  // the one-time token in the body; no API key
+};
+
 struct Route {
   std::string method;
   std::string pattern;  // "/v1/subjects/{id}"
-  bool authenticated = true;
+  Credential credential = Credential::kApiKey;
   // The work grows with the request (a batch, an import, the whole ledger):
   // it runs on the server's worker pool so that it cannot hold up the
   // single checks on the I/O threads.
   bool heavy = false;
   BodyType body = BodyType::kJson;
+  // The answer holds a secret shown once (a key, an enrolment token). It
+  // is never stored, so an Idempotency-Key does not replay it.
+  bool secret = false;
 };
 
 class Api {
@@ -88,10 +104,13 @@ class Api {
   // parameters; or the answer when there is none (400, 404, 405).
   std::optional<HttpResponse> FindRoute(const HttpRequest& request, std::size_t* index,
                                         std::map<std::string, std::string>* params) const;
-  // What the head decides for a matched route: the caller (401) and a
-  // declared Content-Type (415).
+  // What the head decides for a matched route: a source locked out (429),
+  // the caller (401) and a declared Content-Type (415).
   std::optional<HttpResponse> CheckHead(const Entry& entry, const HttpRequest& request,
                                         std::shared_ptr<const rules::Caller>* caller);
+  // Counts a credential refused for `request` in the metrics and, unless
+  // none was presented, against its source.
+  void FailedAuthentication(const HttpRequest& request, AuthFailure reason);
   // Counts a finished request in the metrics and the access log.
   void Record(std::size_t route, int status, std::chrono::steady_clock::time_point start);
   HttpResponse WithIdempotency(Context& ctx, const Handler& handler);
@@ -124,15 +143,23 @@ class Api {
   HttpResponse Receipt(Context& ctx);
   HttpResponse AuditVerify(Context& ctx);
   HttpResponse AuditAccess(Context& ctx);
+  HttpResponse AuditCheckpoint(Context& ctx);
   HttpResponse PutActor(Context& ctx);
   HttpResponse ListActors(Context& ctx);
+  HttpResponse DisableActor(Context& ctx);
   HttpResponse GrantDuty(Context& ctx);
+  HttpResponse RemoveDuty(Context& ctx);
   HttpResponse CreateKey(Context& ctx);
+  HttpResponse ListKeys(Context& ctx);
+  HttpResponse RevokeKey(Context& ctx);
+  HttpResponse CreateEnrolment(Context& ctx);
+  HttpResponse RedeemEnrolment(Context& ctx);
 
   app::Instance& inst_;
   Metrics& metrics_;
   std::string openapi_;
   ApiLimits limits_;
+  AuthLimiter limiter_;
   std::atomic<bool> ready_{true};
   // The (actor, Idempotency-Key) pairs of requests in progress here: a
   // second request with the same key waits for the first's answer (409).

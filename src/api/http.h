@@ -30,6 +30,10 @@ struct HttpRequest {
   std::string idempotency_key;
   std::string content_type;
   std::string body;
+  // The client's IP address as the socket sees it ("127.0.0.1", "::1"):
+  // whose failed authentications count together (api/auth_limiter.h).
+  // Empty when the request came without a socket.
+  std::string peer;
   // What an admission step (Api::Admit) learnt from the head, for the
   // handler, so that a request is routed and authenticated once. Only
   // Admit fills it; the server starts every request with a fresh value.

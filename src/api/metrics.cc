@@ -4,6 +4,18 @@
 
 namespace qorgau::api {
 
+std::string_view AuthFailureName(AuthFailure reason) {
+  switch (reason) {
+    case AuthFailure::kMissing: return "missing";
+    case AuthFailure::kUnknownKey: return "unknown_key";
+    case AuthFailure::kRevoked: return "revoked";
+    case AuthFailure::kExpired: return "expired";
+    case AuthFailure::kDisabled: return "disabled";
+    case AuthFailure::kBadEnrolmentToken: return "bad_enrolment_token";
+  }
+  return "unknown";
+}
+
 Metrics::Metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {
   routes_.push_back("unmatched");
   stats_ = std::make_unique<RouteStats[]>(routes_.size());
@@ -26,6 +38,12 @@ void Metrics::CountRequest(std::size_t route, int status, double seconds) {
 void Metrics::CountDecision(index::Reason reason, std::uint64_t n) {
   decisions_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
 }
+
+void Metrics::CountAuthFailure(AuthFailure reason) {
+  auth_failures_[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::CountLockout() { lockouts_.fetch_add(1, std::memory_order_relaxed); }
 
 std::string Metrics::Render(std::int64_t ledger_height) const {
   std::ostringstream o;
@@ -63,6 +81,15 @@ std::string Metrics::Render(std::int64_t ledger_height) const {
     o << "qorgau_decisions_total{reason=\"" << index::ReasonCode(static_cast<index::Reason>(r))
       << "\"} " << decisions_[r].load(std::memory_order_relaxed) << "\n";
   }
+  o << "# HELP qorgau_auth_failures_total Failed authentications (API keys, enrolment tokens) by reason.\n"
+    << "# TYPE qorgau_auth_failures_total counter\n";
+  for (std::size_t r = 0; r < kAuthFailureCount; ++r) {
+    o << "qorgau_auth_failures_total{reason=\"" << AuthFailureName(static_cast<AuthFailure>(r))
+      << "\"} " << auth_failures_[r].load(std::memory_order_relaxed) << "\n";
+  }
+  o << "# HELP qorgau_auth_lockouts_total Sources locked out after too many failed authentications.\n"
+    << "# TYPE qorgau_auth_lockouts_total counter\n"
+    << "qorgau_auth_lockouts_total " << lockouts_.load(std::memory_order_relaxed) << "\n";
   o << "# HELP qorgau_ledger_height The ledger revision the decision index reflects.\n"
     << "# TYPE qorgau_ledger_height gauge\n"
     << "qorgau_ledger_height " << ledger_height << "\n";

@@ -128,6 +128,12 @@ class Session {
     request_.authorization = std::string(head[http::field::authorization]);
     request_.idempotency_key = std::string(head["Idempotency-Key"]);
     request_.content_type = std::string(head[http::field::content_type]);
+    if (peer_.empty()) {
+      beast::error_code peer_error;
+      const auto endpoint = Lowest().socket().remote_endpoint(peer_error);
+      if (!peer_error) peer_ = endpoint.address().to_string();
+    }
+    request_.peer = peer_;
     heavy_ = false;
     if (shared().admit) {
       Admission admission;
@@ -260,6 +266,7 @@ class Session {
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> res_;
   HttpRequest request_;
+  std::string peer_;  // the client's address, read once per connection
   unsigned version_ = 11;
   bool heavy_ = false;
   int served_ = 0;

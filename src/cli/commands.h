@@ -38,6 +38,11 @@ struct ServeOptions {
   std::string tls_key;
   // Allow plain HTTP on an address other than loopback.
   bool insecure = false;
+  // Failed authentications per source before its lockout, within the
+  // window; the lockout's length (api/auth_limiter.h).
+  int auth_max_failures = 10;
+  int auth_window_seconds = 60;
+  int auth_lockout_seconds = 60;
 };
 
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;

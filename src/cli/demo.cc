@@ -176,7 +176,7 @@ int AddActors(rules::Engine& engine, const std::string& keys_file,
     if (p.input.role == store::ActorRole::kEmployee || p.input.role == store::ActorRole::kDpo) {
       auto token = engine.CreateEnrolment(p.input.id, admin);
       if (!token) return Fail(token.error());
-      auto redeemed = engine.RedeemEnrolment(*token);
+      auto redeemed = engine.RedeemEnrolment(token->token);
       if (!redeemed) return Fail(redeemed.error());
       key = redeemed->second;
     } else {

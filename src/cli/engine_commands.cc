@@ -466,7 +466,7 @@ void RegisterActors(CLI::App& app, Options& opts) {
     });
   });
 
-  auto* key = app.add_subcommand("key", "API keys: create (systems), enrol and redeem (people), revoke");
+  auto* key = app.add_subcommand("key", "API keys: create (systems), enrol and redeem (people), revoke, list");
   key->require_subcommand(1);
   struct KeyArgs {
     std::string actor, expires, key_id, token;
@@ -504,8 +504,8 @@ void RegisterActors(CLI::App& app, Options& opts) {
       auto r = inst.engine().CreateEnrolment(key_args->actor, caller,
                                              static_cast<UnixMillis>(key_args->valid_hours) * 3600 * 1000);
       if (!r) return Report(r.error());
-      std::cout << *r << "\n";
-      std::cerr << "(shown once; works once, within " << key_args->valid_hours << " h)\n";
+      std::cout << r->token << "\n";
+      std::cerr << "(shown once; works once, until " << FormatUtc(r->expires_at) << ")\n";
       return 0;
     });
   });
@@ -528,6 +528,22 @@ void RegisterActors(CLI::App& app, Options& opts) {
       auto r = inst.engine().RevokeKey(key_args->actor, key_args->key_id, caller);
       if (!r) return Report(r.error());
       std::cout << "key revoked\n";
+      return 0;
+    });
+  });
+  auto* keys = key->add_subcommand("list", "An actor's keys by id (never the keys), live or not");
+  keys->add_option("--actor", key_args->actor, "Actor id")->required();
+  keys->callback([&opts, key_args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListKeys(key_args->actor, caller);
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no keys\n";
+      for (const auto& k : *r) {
+        std::cout << "  " << k.id << " created " << FormatUtc(k.created_at);
+        if (k.expires_at) std::cout << " expires " << FormatUtc(*k.expires_at);
+        if (k.revoked_at) std::cout << " REVOKED " << FormatUtc(*k.revoked_at);
+        std::cout << "\n";
+      }
       return 0;
     });
   });

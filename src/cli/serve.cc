@@ -43,6 +43,9 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   api::ApiLimits limits;
   limits.max_body = o.body_limit;
   limits.access_log = o.access_log;
+  limits.auth.max_failures = o.auth_max_failures;
+  limits.auth.window = std::chrono::seconds(o.auth_window_seconds);
+  limits.auth.lockout = std::chrono::seconds(o.auth_lockout_seconds);
   api::Api handler(inst, metrics, kOpenApiYaml, limits);
   api::ServerOptions so;
   so.address = listen->first;
@@ -94,6 +97,18 @@ void RegisterServe(CLI::App& app, Options& opts) {
   cmd->add_option("--max-connections", o->max_connections,
                   "Open connections at most; more are answered 503 with Retry-After")
       ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--auth-max-failures", o->auth_max_failures,
+                  "Failed authentications from one address within --auth-window before it is "
+                  "locked out (429 with Retry-After)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--auth-window", o->auth_window_seconds, "Seconds over which failed authentications count")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  cmd->add_option("--auth-lockout", o->auth_lockout_seconds,
+                  "Seconds an address stays locked out after too many failed authentications")
+      ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   cmd->add_option("--tls-cert", o->tls_cert, "Serve HTTPS: PEM certificate chain (with --tls-key)");
   cmd->add_option("--tls-key", o->tls_key, "Serve HTTPS: PEM private key of --tls-cert");

@@ -178,8 +178,8 @@ Result<std::string> Engine::IssueKey(const std::string& actor_id, const std::str
   return key;
 }
 
-Result<std::string> Engine::CreateEnrolment(const std::string& actor_id, const Caller& by,
-                                            UnixMillis valid_for) {
+Result<Enrolment> Engine::CreateEnrolment(const std::string& actor_id, const Caller& by,
+                                          UnixMillis valid_for) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (valid_for <= 0 || valid_for > 7LL * 24 * 3600 * 1000) {
     return Fail(ErrorCode::kInvalidArgument, "valid_for", "must be between a millisecond and 7 days");
@@ -188,6 +188,7 @@ Result<std::string> Engine::CreateEnrolment(const std::string& actor_id, const C
   if (!random) return tl::unexpected(random.error());
   const std::string token = std::string(kEnrolmentPrefix) + crypto::ToHex(*random);
   const crypto::Digest digest = crypto::Sha256(token);
+  UnixMillis expires_at = 0;
   auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
     if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
@@ -195,6 +196,7 @@ Result<std::string> Engine::CreateEnrolment(const std::string& actor_id, const C
     const UnixMillis now = d_.clock.Now();
     const store::EnrolmentRecord rec{crypto::Bytes(digest.begin(), digest.end()), actor_id, now,
                                      now + valid_for, {}};
+    expires_at = rec.expires_at;
     QORGAU_TRY(txn.PutEnrolment(rec));
     ledger::EventDraft ev{"enrolment.created", std::nullopt, by.id(), {}};
     ev.data["actor"] = actor_id;
@@ -204,7 +206,7 @@ Result<std::string> Engine::CreateEnrolment(const std::string& actor_id, const C
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());
-  return token;
+  return Enrolment{token, expires_at};
 }
 
 Result<std::pair<std::string, std::string>> Engine::RedeemEnrolment(std::string_view token) {
@@ -277,10 +279,20 @@ Result<void> Engine::DisableActor(const std::string& actor_id, const Caller& by)
 Result<void> Engine::RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
+    if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
     QORGAU_ASSIGN_OR_RETURN(const auto duties, txn.GetDuties(actor_id));
     const bool has = std::any_of(duties.begin(), duties.end(),
                                  [&](const store::DutyRecord& d) { return d.purpose == purpose; });
-    if (!has) return Fail(ErrorCode::kNotFound, "purpose", "the actor has no duty for this purpose");
+    if (!has) {
+      // A duty of a purpose a later edition dropped can still be removed;
+      // a name that is no purpose at all is a mistake of the request.
+      if (!d_.policy->FindPurpose(purpose)) {
+        return Fail(ErrorCode::kNotFound, "purpose", "'" + purpose + "' is not a purpose");
+      }
+      return tl::unexpected(Error{ErrorCode::kNotFound, "purpose",
+                                  "the actor has no duty for this purpose", "duty_not_found"});
+    }
     QORGAU_TRY(txn.DeleteDuty(actor_id, purpose));
     const UnixMillis now = d_.clock.Now();
     ledger::EventDraft ev{"duty.removed", std::nullopt, by.id(), {}};
@@ -301,6 +313,22 @@ Result<std::vector<store::ActorRecord>> Engine::ListActors(const Caller& by) {
   return (*txn)->ListActors();
 }
 
+Result<std::vector<KeyInfo>> Engine::ListKeys(const std::string& actor_id, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsRead));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto actor, txn->GetActor(actor_id));
+  if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+  std::vector<KeyInfo> keys;
+  QORGAU_TRY(txn->ScanApiKeys([&](const store::ApiKeyRecord& k) {
+    if (k.actor_id != actor_id) return;
+    keys.push_back({crypto::ToHex(k.key_hash), k.created_at, k.expires_at, k.revoked_at});
+  }));
+  std::sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) {
+    return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+  });
+  return keys;
+}
+
 Result<std::shared_ptr<const Caller>> Engine::CallerFor(const std::string& actor_id) {
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
@@ -319,11 +347,14 @@ Result<std::shared_ptr<const Caller>> Engine::CallerFor(const std::string& actor
 }
 
 Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_key) {
-  auto unauthenticated = [] {
-    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "authorization",
-                                "a valid API key is needed (Authorization: Bearer qk_...)",
-                                "unauthenticated"});
+  auto refused = [](std::string reason, std::string message) {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "authorization", std::move(message),
+                                std::move(reason)});
   };
+  auto unauthenticated = [&] {
+    return refused("unauthenticated", "a valid API key is needed (Authorization: Bearer qk_...)");
+  };
+  auto expired = [&] { return refused("key_expired", "the API key has expired"); };
   if (!api_key.starts_with(kKeyPrefix) || api_key.size() != kKeyPrefix.size() + 64) {
     return unauthenticated();
   }
@@ -338,7 +369,7 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
     if (auto it = callers_.find(cache_key); it != callers_.end()) {
       if (!it->second.expires_at || now < *it->second.expires_at) return it->second.caller;
       callers_.erase(it);
-      return unauthenticated();
+      return expired();
     }
     generation = callers_generation_;
   }
@@ -347,12 +378,13 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
   const crypto::Digest digest = crypto::Sha256(api_key);
   auto key = (*txn)->FindApiKey(crypto::Bytes(digest.begin(), digest.end()));
   if (!key) return tl::unexpected(key.error());
-  if (!*key || (*key)->revoked_at || ((*key)->expires_at && now >= *(*key)->expires_at)) {
-    return unauthenticated();
-  }
+  if (!*key) return unauthenticated();
+  if ((*key)->revoked_at) return refused("key_revoked", "the API key has been revoked");
+  if ((*key)->expires_at && now >= *(*key)->expires_at) return expired();
   auto actor = (*txn)->GetActor((*key)->actor_id);
   if (!actor) return tl::unexpected(actor.error());
-  if (!*actor || (*actor)->disabled_at) return unauthenticated();
+  if (!*actor) return unauthenticated();
+  if ((*actor)->disabled_at) return refused("actor_disabled", "the key's actor is disabled");
   auto duties = (*txn)->GetDuties((*key)->actor_id);
   if (!duties) return tl::unexpected(duties.error());
   auto caller = std::make_shared<const Caller>(Caller{std::move(**actor), std::move(*duties)});

@@ -568,4 +568,13 @@ Result<ledger::VerifyReport> Engine::VerifyLedger(const Caller& caller,
   return ledger::Audit(**txn, ledger::AuditOptions{&key, report::ReceiptChecker(key), checkpoint});
 }
 
+Result<ledger::TreeHead> Engine::LatestCheckpoint(const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditCheckpoint));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto head, txn->LatestTreeHead());
+  // Every committed batch ends signed, and opening seals what was not.
+  if (!head) return Fail(ErrorCode::kFailedPrecondition, "ledger", "no signed tree head yet");
+  return ledger::TreeHeadFromRecord(*head);
+}
+
 }  // namespace qorgau::rules

@@ -200,6 +200,20 @@ struct WithdrawalPlan {
   std::string receipt;                    // signed, after the change
 };
 
+// A one-time enrolment token, shown once (Engine::CreateEnrolment).
+struct Enrolment {
+  std::string token;          // "qe_" and 64 hex digits
+  UnixMillis expires_at = 0;  // redeemable before this
+};
+
+// An API key as an administrator sees it: its id, never the key.
+struct KeyInfo {
+  std::string id;  // hex SHA-256 of the key, as the store keeps it (`key revoke --key` takes a prefix)
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> expires_at = {};
+  std::optional<UnixMillis> revoked_at = {};
+};
+
 // Publishes a loaded policy edition (its bundle of files) as immutable; the
 // first publication also starts the ledger.
 Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy::Policy& policy,
@@ -237,6 +251,9 @@ class Engine {
 
   const policy::Policy& policy() const { return *d_.policy; }
   const index::DecisionIndex& index() const { return d_.index; }
+  // The engine's clock, for the doors that keep time about their callers
+  // (the HTTP API's lockout of failed authentications).
+  const Clock& clock() const { return d_.clock; }
 
   // Every command takes the caller and is authorized by rules/permissions.h
   // before it reads or writes anything; a refusal is kPermissionDenied with
@@ -312,8 +329,8 @@ class Engine {
                                    std::optional<UnixMillis> expires_at = std::nullopt);
   // A one-time token (returned once, "qe_..."), valid for `valid_for` ms,
   // with which the employee, and only whoever holds the token, gets a key.
-  Result<std::string> CreateEnrolment(const std::string& actor_id, const Caller& by,
-                                      UnixMillis valid_for = 72LL * 3600 * 1000);
+  Result<Enrolment> CreateEnrolment(const std::string& actor_id, const Caller& by,
+                                    UnixMillis valid_for = 72LL * 3600 * 1000);
   // Redeems an enrolment token: {actor id, the new API key}. The token is
   // the credential; it works once, before it expires.
   Result<std::pair<std::string, std::string>> RedeemEnrolment(std::string_view token);
@@ -323,8 +340,14 @@ class Engine {
   Result<void> DisableActor(const std::string& actor_id, const Caller& by);
   Result<void> RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by);
   Result<std::vector<store::ActorRecord>> ListActors(const Caller& by);
+  // The keys of an actor, live or not, by key id; never the keys.
+  Result<std::vector<KeyInfo>> ListKeys(const std::string& actor_id, const Caller& by);
   // The caller a key belongs to; cached (shared, immutable) until actors,
-  // duties or keys change.
+  // duties or keys change. A refusal is kUnauthenticated with a reason
+  // saying why: `unauthenticated` (not a key, or no such key),
+  // `key_revoked`, `key_expired`, `actor_disabled`. A door that faces the
+  // network may answer them all alike (the HTTP API does) and count the
+  // reasons instead.
   Result<std::shared_ptr<const Caller>> Authenticate(std::string_view api_key);
 
   // A read of personal data for a purpose (R-II.3, R-VIII.1, R-VIII.2):
@@ -352,6 +375,9 @@ class Engine {
   // checkpoint an outside witness kept.
   Result<ledger::VerifyReport> VerifyLedger(const Caller& caller,
                                             const std::optional<ledger::TreeHead>& checkpoint = {});
+  // The latest signed tree head, for an outside witness to keep
+  // (audit.checkpoint); the same as app::LatestCheckpoint on the open store.
+  Result<ledger::TreeHead> LatestCheckpoint(const Caller& caller);
   // The receipt issued with ledger event `seq`, for a caller with a duty
   // for each of its purposes (or the data protection officer).
   Result<std::string> Receipt(const Caller& caller, std::int64_t seq);

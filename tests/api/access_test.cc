@@ -1,11 +1,12 @@
 // docs/access.md, row by row, over HTTP: each action once by a caller the
-// matrix allows (2xx) and once by one it refuses (403 with the stable code),
-// on a fresh data directory each. The same rows run through the CLI in
-// tests/e2e/access_cli_test.cc.
+// matrix allows (2xx) and once by one it refuses (403 with the stable code;
+// 401 for a credential that is not accepted), on a fresh data directory
+// each. The same rows run through the CLI in tests/e2e/access_cli_test.cc.
 #include <gtest/gtest.h>
 
 #include "api_fixture.h"
 #include "core/vocabulary.h"
+#include "crypto/crypto.h"
 
 namespace qorgau::api {
 namespace {
@@ -14,11 +15,13 @@ using testing::HttpCall;
 using testing::HttpResult;
 
 struct Call {
-  std::string who;
+  std::string who;  // empty: no API key
   std::string method;
-  std::string path;
+  std::string path;  // "{name}" in the path and body: a value the setup made
   std::string body;
 };
+
+using Vars = std::map<std::string, std::string>;
 
 struct Row {
   std::string action;  // the row of docs/access.md
@@ -26,9 +29,14 @@ struct Row {
   int allowed_status;
   Call refused;
   std::string refused_code;
-  // Run first, as the named callers of the world, on the engine.
-  std::function<void(rules::Engine&, const testing::AccessWorld&)> setup = {};
+  // Run first, as the named callers of the world, on the engine; may set
+  // the values the calls name.
+  std::function<void(rules::Engine&, const testing::AccessWorld&, Vars&)> setup = {};
+  int refused_status = 403;
 };
+
+// A key's id as `revoke` takes it: a prefix of the key's SHA-256.
+std::string KeyIdOf(const std::string& key) { return crypto::ToHex(crypto::Sha256(key)).substr(0, 16); }
 
 std::string SubjectBody(std::uint64_t index) {
   const auto s = demo::SyntheticSubjects().At(index);
@@ -40,7 +48,7 @@ std::string Csv(const std::string& ref) {
          ",100\n";
 }
 
-void OpenDebt(rules::Engine& e, const testing::AccessWorld& w, const std::string& ref) {
+void OpenDebt(rules::Engine& e, const testing::AccessWorld& w, const std::string& ref, Vars&) {
   auto r = e.OpenObligation({rules::SubjectKey::Id(1), ObligationKind::kDebt, ref, "100"}, w["billing"]);
   ASSERT_TRUE(r) << r.error().ToString();
 }
@@ -109,12 +117,12 @@ const std::vector<Row>& Rows() {
        "legal_hold_role_required"},
       {"obligation.close", {"billing", "POST", "/v1/obligations/D-2/close", ""}, 200,
        {"anna", "POST", "/v1/obligations/D-2/close", ""}, "no_duty",
-       [](rules::Engine& e, const testing::AccessWorld& w) { OpenDebt(e, w, "D-2"); }},
+       [](rules::Engine& e, const testing::AccessWorld& w, Vars& v) { OpenDebt(e, w, "D-2", v); }},
       {"obligation.import", {"billing", "POST", "/v1/obligations/import", Csv("D-3")}, 200,
        {"crm", "POST", "/v1/obligations/import", Csv("D-4")}, "no_duty"},
       {"obligations.read", {"billing", "GET", "/v1/subjects/1/obligations", ""}, 200,
        {"anna", "GET", "/v1/subjects/1/obligations", ""}, "no_duty",
-       [](rules::Engine& e, const testing::AccessWorld& w) { OpenDebt(e, w, "D-5"); }},
+       [](rules::Engine& e, const testing::AccessWorld& w, Vars& v) { OpenDebt(e, w, "D-5", v); }},
       {"check", {"crm", "POST", "/v1/check", R"({"subject":1,"purpose":"marketing"})"}, 200,
        {"crm", "POST", "/v1/check", R"({"subject":1,"purpose":"debt_collection"})"},
        "purpose_not_allowed_for_caller"},
@@ -123,15 +131,51 @@ const std::vector<Row>& Rows() {
       {"audience", {"crm", "POST", "/v1/audience", R"({"purpose":"marketing"})"}, 200,
        {"anna", "POST", "/v1/audience", R"({"purpose":"marketing"})"}, "no_duty"},
       {"receipt.read", {"crm", "GET", "/v1/receipts/{seq}", ""}, 200,
-       {"anna", "GET", "/v1/receipts/{seq}", ""}, "no_duty"},
+       {"anna", "GET", "/v1/receipts/{seq}", ""}, "no_duty",
+       [](rules::Engine& e, const testing::AccessWorld& w, Vars& v) {
+         auto g = e.GrantConsent({rules::SubjectKey::Id(2), "product_development", "mobile_app", "APP-7"},
+                                 w["crm"]);
+         ASSERT_TRUE(g) << g.error().ToString();
+         v["seq"] = std::to_string(g->revision);
+       }},
       {"access_trail.read", {"dpo", "GET", "/v1/audit/access?subject=1", ""}, 200,
        {"anna", "GET", "/v1/audit/access?subject=1", ""}, "dpo_only"},
       {"audit.verify", {"admin", "GET", "/v1/audit/verify", ""}, 200,
        {"anna", "GET", "/v1/audit/verify", ""}, "admin_only"},
+      {"audit.checkpoint", {"dpo", "GET", "/v1/audit/checkpoint", ""}, 200,
+       {"anna", "GET", "/v1/audit/checkpoint", ""}, "admin_only"},
       {"actors.manage", {"admin", "POST", "/v1/actors", R"({"id":"eve","role":"employee"})"}, 201,
        {"dpo", "POST", "/v1/actors", R"({"id":"eve","role":"employee"})"}, "admin_only"},
+      {"actors.manage (duty)",
+       {"admin", "POST", "/v1/actors/dana/duties",
+        R"({"purpose":"marketing","categories":["user.contact.phone"]})"},
+       201,
+       {"dpo", "POST", "/v1/actors/dana/duties",
+        R"({"purpose":"marketing","categories":["user.contact.phone"]})"},
+       "admin_only"},
+      {"actors.manage (duty remove)", {"admin", "DELETE", "/v1/actors/anna/duties/contract_performance", ""},
+       200, {"anna", "DELETE", "/v1/actors/anna/duties/contract_performance", ""}, "admin_only"},
+      {"actors.manage (disable)", {"admin", "POST", "/v1/actors/bek/disable", ""}, 200,
+       {"crm", "POST", "/v1/actors/bek/disable", ""}, "admin_only"},
+      {"actors.manage (key)", {"admin", "POST", "/v1/actors/billing/keys", R"({"expires":"2030-01-31"})"},
+       201, {"dpo", "POST", "/v1/actors/billing/keys", R"({"expires":"2030-01-31"})"}, "admin_only"},
+      {"actors.manage (revoke)", {"admin", "POST", "/v1/actors/crm/keys/{crm_key}/revoke", ""}, 200,
+       {"dpo", "POST", "/v1/actors/crm/keys/{crm_key}/revoke", ""}, "admin_only",
+       [](rules::Engine&, const testing::AccessWorld& w, Vars& v) { v["crm_key"] = KeyIdOf(w.keys.at("crm")); }},
+      {"actors.manage (enrol)", {"admin", "POST", "/v1/actors/anna/enrolments", R"({"valid_hours":24})"},
+       201, {"dpo", "POST", "/v1/actors/anna/enrolments", R"({"valid_hours":24})"}, "admin_only"},
+      {"key.redeem", {"", "POST", "/v1/enrolments/redeem", R"({"token":"{fresh}"})"}, 201,
+       {"", "POST", "/v1/enrolments/redeem", R"({"token":"{used}"})"}, "enrolment_invalid",
+       [](rules::Engine& e, const testing::AccessWorld& w, Vars& v) {
+         v["used"] = e.CreateEnrolment("anna", w["admin"]).value().token;
+         ASSERT_TRUE(e.RedeemEnrolment(v["used"]));
+         v["fresh"] = e.CreateEnrolment("anna", w["admin"]).value().token;
+       },
+       401},
       {"actors.read", {"admin", "GET", "/v1/actors", ""}, 200, {"dpo", "GET", "/v1/actors", ""},
        "admin_only"},
+      {"actors.read (keys)", {"admin", "GET", "/v1/actors/crm/keys", ""}, 200,
+       {"dpo", "GET", "/v1/actors/crm/keys", ""}, "admin_only"},
   };
   return rows;
 }
@@ -142,31 +186,33 @@ void PrintTo(const Row& row, std::ostream* os) { *os << row.action; }
 class AccessMatrix : public ApiTest, public ::testing::WithParamInterface<Row> {
  protected:
   HttpResult Do(const Call& c) {
-    std::string path = c.path;
-    if (const auto at = path.find("{seq}"); at != std::string::npos) path.replace(at, 5, receipt_seq_);
-    return HttpCall(port_, c.method, path, c.body, keys_.at(c.who),
+    auto fill = [&](std::string text) {
+      for (const auto& [name, value] : vars_) {
+        const std::string placeholder = "{" + name + "}";
+        for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder)) {
+          text.replace(at, placeholder.size(), value);
+        }
+      }
+      return text;
+    };
+    const std::string path = fill(c.path);
+    return HttpCall(port_, c.method, path, fill(c.body), c.who.empty() ? "" : keys_.at(c.who),
                     c.method == "POST" && path.find("/import") != std::string::npos
                         ? std::map<std::string, std::string>{{"Content-Type", "text/csv"}}
                         : std::map<std::string, std::string>{});
   }
-  std::string receipt_seq_ = "0";
+  Vars vars_;
 };
 
 TEST_P(AccessMatrix, AllowedAndRefusedAsDocumented) {
   const Row& row = GetParam();
   rules::Engine& e = inst_->engine();
-  if (row.setup) row.setup(e, world_);
-  if (row.action == "receipt.read") {
-    auto g = e.GrantConsent({rules::SubjectKey::Id(2), "product_development", "mobile_app", "APP-7"},
-                            world_["crm"]);
-    ASSERT_TRUE(g) << g.error().ToString();
-    receipt_seq_ = std::to_string(g->revision);
-  }
+  if (row.setup) row.setup(e, world_, vars_);
   // Refused first: a refusal changes nothing, so the allowed call after it
   // meets the same state.
   const std::int64_t before = Revision();
   HttpResult refused = Do(row.refused);
-  EXPECT_EQ(refused.status, 403) << row.action << ": " << refused.body;
+  EXPECT_EQ(refused.status, row.refused_status) << row.action << ": " << refused.body;
   EXPECT_EQ(Code(refused), row.refused_code) << row.action << ": " << refused.body;
   // Nothing but the access trail may have moved.
   auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();

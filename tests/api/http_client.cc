@@ -64,9 +64,19 @@ HttpResult Exchange(Stream& stream, const std::string& method, const std::string
 HttpResult HttpCall(std::uint16_t port, const std::string& method, const std::string& target,
                     const std::string& body, const std::string& api_key,
                     const std::map<std::string, std::string>& headers) {
+  return HttpCallFrom("", port, method, target, body, api_key, headers);
+}
+
+HttpResult HttpCallFrom(const std::string& source, std::uint16_t port, const std::string& method,
+                        const std::string& target, const std::string& body, const std::string& api_key,
+                        const std::map<std::string, std::string>& headers) {
   try {
     asio::io_context ioc;
     asio::ip::tcp::socket socket(ioc);
+    if (!source.empty()) {
+      socket.open(asio::ip::tcp::v4());
+      socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(source), 0));
+    }
     socket.connect(Loopback(port));
     SetTimeout(socket);
     HttpResult out = Exchange(socket, method, target, body, api_key, headers);

@@ -19,6 +19,13 @@ HttpResult HttpCall(std::uint16_t port, const std::string& method, const std::st
                     const std::string& body = "", const std::string& api_key = "",
                     const std::map<std::string, std::string>& headers = {});
 
+// The same from the loopback address `source` ("127.0.0.2"; empty: the
+// system's choice), for tests of what is counted per client address.
+HttpResult HttpCallFrom(const std::string& source, std::uint16_t port, const std::string& method,
+                        const std::string& target, const std::string& body = "",
+                        const std::string& api_key = "",
+                        const std::map<std::string, std::string>& headers = {});
+
 // The same over TLS, trusting only the PEM certificate `ca_file` and
 // checking that it names 127.0.0.1. `max_tls_version` (e.g. TLS1_1_VERSION)
 // caps what the client offers; 0 leaves OpenSSL's default.

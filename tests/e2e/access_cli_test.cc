@@ -7,6 +7,7 @@
 #include "../access_world.h"
 #include "../test_util.h"
 #include "app/instance.h"
+#include "crypto/crypto.h"
 
 namespace qorgau {
 namespace {
@@ -98,13 +99,27 @@ const std::vector<Row>& Rows() {
       {"actors.manage", "admin", {"actor", "add", "--id", "eve", "--role", "employee"}, "dpo",
        {"actor", "add", "--id", "eve", "--role", "employee"}, "admin_only"},
       {"actors.read", "admin", {"actor", "list"}, "dpo", {"actor", "list"}, "admin_only"},
+      {"actors.read (keys)", "admin", {"key", "list", "--actor", "crm"}, "dpo",
+       {"key", "list", "--actor", "crm"}, "admin_only"},
+      {"actors.manage (duty)", "admin",
+       {"actor", "duty", "--actor", "dana", "--purpose", "marketing", "--categories", "user.contact.phone"},
+       "dpo",
+       {"actor", "duty", "--actor", "dana", "--purpose", "marketing", "--categories", "user.contact.phone"},
+       "admin_only"},
       {"actors.manage (enrol)", "admin", {"key", "enrol", "--actor", "anna"}, "dpo",
        {"key", "enrol", "--actor", "anna"}, "admin_only"},
-      {"actors.manage (revoke)", "admin", {"actor", "duty-remove", "--actor", "anna", "--purpose",
+      {"actors.manage (key)", "admin", {"key", "create", "--actor", "billing", "--expires", "2030-01-31"},
+       "dpo", {"key", "create", "--actor", "billing", "--expires", "2030-01-31"}, "admin_only"},
+      {"actors.manage (revoke)", "admin", {"key", "revoke", "--actor", "crm", "--key", "{crm_key}"}, "dpo",
+       {"key", "revoke", "--actor", "crm", "--key", "{crm_key}"}, "admin_only"},
+      {"actors.manage (duty remove)", "admin", {"actor", "duty-remove", "--actor", "anna", "--purpose",
        "contract_performance"}, "anna", {"actor", "duty-remove", "--actor", "anna", "--purpose",
        "contract_performance"}, "admin_only"},
       {"actors.manage (disable)", "admin", {"actor", "disable", "--id", "bek"}, "crm",
        {"actor", "disable", "--id", "bek"}, "admin_only"},
+      // The token is the credential; --as plays no part.
+      {"key.redeem", "anna", {"key", "redeem", "{fresh}"}, "anna", {"key", "redeem", "{used}"},
+       "enrolment_invalid"},
   };
   return rows;
 }
@@ -129,15 +144,31 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
                             world["crm"]);
     ASSERT_TRUE(g) << g.error().ToString();
     seq_ = std::to_string(g->revision);
+    crm_key_ = crypto::ToHex(crypto::Sha256(e.CreateApiKey("crm", world["admin"]).value())).substr(0, 16);
     csv_ = (dir_.path() / "billing.csv").string();
     testing::WriteFile(csv_, "action,iin,kind,ref,amount\nopen," + demo::SyntheticSubjects().At(1).iin +
                                  ",debt,D-3,100\n");
+    inst->reset();
+    const auto& args = GetParam().refused;
+    if (std::find(args.begin(), args.end(), "{used}") == args.end()) return;
+    // Enrolment tokens by the binary, on the clock the binary redeems them by.
+    auto enrol = [&] {
+      auto r = Run("admin", {"key", "enrol", "--actor", "anna"});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      return r.out.substr(0, r.out.find('\n'));
+    };
+    used_ = enrol();
+    ASSERT_EQ(Run("anna", {"key", "redeem", used_}).exit_code, 0);
+    fresh_ = enrol();
   }
   testing::RunResult Run(const std::string& as, std::vector<std::string> args) {
     for (auto& a : args) {
       if (a == "{seq}") a = seq_;
       if (a == "{csv}") a = csv_;
       if (a == "{out}") a = (dir_.path() / "ids.txt").string();
+      if (a == "{crm_key}") a = crm_key_;
+      if (a == "{used}") a = used_;
+      if (a == "{fresh}") a = fresh_;
     }
     args.insert(args.begin(), {"--data", data_.string(), "--as", as});
     return testing::RunQorgau(args);
@@ -145,7 +176,7 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
 
   testing::TempDir dir_;
   std::filesystem::path data_;
-  std::string seq_, csv_;
+  std::string seq_, csv_, crm_key_, used_, fresh_;
 };
 
 TEST_P(AccessCliMatrix, AllowedAndRefusedAsDocumented) {

@@ -39,6 +39,7 @@ TEST_F(KeyLifecycle, R_VIII_1_a_revoked_key_stops_at_once) {
   EXPECT_EQ(refused.error().reason, "admin_only");
   ASSERT_TRUE(engine().RevokeKey("crm", id, admin()));
   EXPECT_FALSE(Works("crm"));
+  EXPECT_EQ(engine().Authenticate(world_.keys.at("crm")).error().reason, "key_revoked");
   EXPECT_EQ(engine().RevokeKey("crm", id, admin()).error().code, ErrorCode::kNotFound);
 }
 
@@ -46,6 +47,7 @@ TEST_F(KeyLifecycle, R_VIII_1_a_disabled_actor_acts_no_more) {
   ASSERT_TRUE(Works("anna"));
   ASSERT_TRUE(engine().DisableActor("anna", admin()));
   EXPECT_FALSE(Works("anna"));
+  EXPECT_EQ(engine().Authenticate(world_.keys.at("anna")).error().reason, "actor_disabled");
   auto as = engine().CallerFor("anna");
   ASSERT_FALSE(as);
   EXPECT_EQ(as.error().reason, "actor_disabled");
@@ -70,7 +72,7 @@ TEST_F(KeyLifecycle, KeysExpire) {
   ASSERT_TRUE(key) << key.error().ToString();
   EXPECT_TRUE(engine().Authenticate(*key));
   clock_.Advance(day);
-  EXPECT_FALSE(engine().Authenticate(*key));
+  EXPECT_EQ(engine().Authenticate(*key).error().reason, "key_expired");
   EXPECT_EQ(engine().CreateApiKey("billing", admin(), clock_.Now() - 1).error().field, "expires");
 }
 
@@ -78,17 +80,48 @@ TEST_F(KeyLifecycle, R_VIII_1_an_administrator_cannot_obtain_a_key_that_acts_as_
   auto direct = engine().CreateApiKey("anna", admin());
   ASSERT_FALSE(direct);
   EXPECT_EQ(direct.error().reason, "enrolment_required");
-  const std::string token = engine().CreateEnrolment("anna", admin()).value();
+  const std::string token = engine().CreateEnrolment("anna", admin()).value().token;
   auto redeemed = engine().RedeemEnrolment(token);
   ASSERT_TRUE(redeemed) << redeemed.error().ToString();
   EXPECT_EQ(redeemed->first, "anna");
   EXPECT_EQ(engine().Authenticate(redeemed->second).value()->id(), "anna");
   // Once only, and not after it expires.
   EXPECT_EQ(engine().RedeemEnrolment(token).error().reason, "enrolment_invalid");
-  const std::string late = engine().CreateEnrolment("anna", admin(), 3600 * 1000).value();
+  const std::string late = engine().CreateEnrolment("anna", admin(), 3600 * 1000).value().token;
   clock_.Advance(3600 * 1000);
   EXPECT_EQ(engine().RedeemEnrolment(late).error().reason, "enrolment_invalid");
   EXPECT_EQ(engine().RedeemEnrolment("qe_" + std::string(64, '0')).error().reason, "enrolment_invalid");
+  EXPECT_EQ(engine().CreateEnrolment("anna", admin(), 3600 * 1000).value().expires_at,
+            clock_.Now() + 3600 * 1000);
+  // Not a key, or no such key: one reason for both.
+  EXPECT_EQ(engine().Authenticate("qk_" + std::string(64, '0')).error().reason, "unauthenticated");
+  EXPECT_EQ(engine().Authenticate("not a key").error().reason, "unauthenticated");
+}
+
+TEST_F(KeyLifecycle, AnAdministratorSeesKeysByIdNeverTheKeys) {
+  const std::string crm_id = crypto::ToHex(crypto::Sha256(world_.keys.at("crm")));
+  const UnixMillis day = 24LL * 3600 * 1000;
+  ASSERT_TRUE(engine().CreateApiKey("crm", admin(), clock_.Now() + day));
+  ASSERT_TRUE(engine().RevokeKey("crm", crm_id.substr(0, 8), admin()));
+  auto keys = engine().ListKeys("crm", admin());
+  ASSERT_TRUE(keys) << keys.error().ToString();
+  ASSERT_EQ(keys->size(), 2u);
+  const KeyInfo& revoked = (*keys)[0].id == crm_id ? (*keys)[0] : (*keys)[1];
+  const KeyInfo& fresh = (*keys)[0].id == crm_id ? (*keys)[1] : (*keys)[0];
+  EXPECT_EQ(revoked.id, crm_id);
+  EXPECT_TRUE(revoked.revoked_at);
+  EXPECT_FALSE(fresh.revoked_at);
+  EXPECT_EQ(fresh.expires_at, clock_.Now() + day);
+  EXPECT_EQ(engine().ListKeys("crm", world_["dpo"]).error().reason, "admin_only");
+  EXPECT_EQ(engine().ListKeys("nobody", admin()).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(KeyLifecycle, TheLatestCheckpointIsTheLatestSignedTreeHead) {
+  auto head = engine().LatestCheckpoint(world_["dpo"]);
+  ASSERT_TRUE(head) << head.error().ToString();
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  EXPECT_EQ(head->size, ledger::Revision(*txn).value());
+  EXPECT_EQ(engine().LatestCheckpoint(world_["anna"]).error().reason, "admin_only");
 }
 
 TEST_F(KeyLifecycle, TheLedgerProvesTheLifecycleAndAnUndoneRevocationIsFound) {
