@@ -46,6 +46,7 @@ int StatusFor(const Error& e) {
     case ErrorCode::kAlreadyExists: return 409;
     case ErrorCode::kFailedPrecondition: return 409;
     case ErrorCode::kPolicyInvalid: return 422;
+    case ErrorCode::kIo: return 503;  // a full or failing disk: retry later
     default: return 500;
   }
 }
@@ -217,6 +218,16 @@ HttpResponse Problem(const Error& e) {
   const std::string code = !e.reason.empty() ? e.reason : std::string(ErrorCodeName(e.code));
   // Internal errors say nothing of the inside.
   if (status == 500) return ProblemResponse(status, Title(status), code, "internal error; see the server log");
+  if (status == 503) {
+    // Nothing was changed (the transaction rolled back); the server stays
+    // up and reads still work, so the client retries the write.
+    std::fprintf(stderr, "qorgau: the store cannot write: %s\n", e.ToString().c_str());
+    HttpResponse r = ProblemResponse(status, Title(status), "store_unavailable",
+                                     "the store cannot write now (a full or failing disk); nothing was "
+                                     "changed; retry later");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
   return ProblemResponse(status, Title(status), code, e.message, e.field);
 }
 

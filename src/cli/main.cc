@@ -3,6 +3,7 @@
 // the engine guarantees nothing is half-written.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -11,6 +12,9 @@
 
 int main(int argc, char** argv) {
   using namespace qorgau::cli;
+  // A write beyond the file-size limit fails with EFBIG, answered like a
+  // full disk (503), instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"qorgau - the personal-data protection engine of an operator's policy"};
   app.require_subcommand(1);
   Options opts;

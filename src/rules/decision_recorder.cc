@@ -21,13 +21,18 @@ DecisionRecorder::~DecisionRecorder() {
   (void)Flush();
 }
 
-void DecisionRecorder::Record(std::vector<store::DecisionRecord> records) {
+void DecisionRecorder::Record(std::vector<store::DecisionRecord> records, bool bulk) {
   bool full = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (pending_.size() >= kMaxPending) {
+    // A batch larger than the bulk room goes in alone, into an empty buffer.
+    auto room = [&] {
+      return stopping_ || (bulk ? pending_.empty() || pending_.size() + records.size() <= kBulkPending
+                                : pending_.size() < kMaxPending);
+    };
+    if (!room()) {
       wake_.notify_one();
-      drained_.wait(lock, [this] { return stopping_ || pending_.size() < kMaxPending; });
+      drained_.wait(lock, room);
     }
     for (auto& r : records) pending_.push_back(std::move(r));
     full = pending_.size() >= kFlushAt;

@@ -28,7 +28,11 @@ class DecisionRecorder {
   DecisionRecorder(const DecisionRecorder&) = delete;
   DecisionRecorder& operator=(const DecisionRecorder&) = delete;
 
-  void Record(std::vector<store::DecisionRecord> records);
+  // A decision of one check (`bulk` false) waits only when kMaxPending are
+  // buffered; the decisions of a batch check wait while they would take the
+  // buffer beyond kBulkPending. So a client flooding batch checks is slowed
+  // down to the log's pace, and single checks beside it are not.
+  void Record(std::vector<store::DecisionRecord> records, bool bulk = false);
   // Writes what is buffered and waits for its commit.
   Result<void> Flush();
 
@@ -40,6 +44,7 @@ class DecisionRecorder {
   // Above this many buffered decisions Record waits for the writer: records
   // are slowed down, never dropped.
   static constexpr std::size_t kMaxPending = 1 << 18;
+  static constexpr std::size_t kBulkPending = kMaxPending / 2;
   void Run();
   store::GroupCommitter::Job JobFor(std::vector<store::DecisionRecord> rows);
   // Writes `rows`; on failure puts them back in front of pending_, so a

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -69,6 +71,15 @@ class ServerProcess {
     pid_ = 0;
   }
   std::string Log() const { return testing::ReadFile(log_); }
+  // The largest file the server may write (RLIMIT_FSIZE): a disk that is
+  // full, as the server sees it.
+  // Only the soft limit: the hard one stays, so the limit can be lifted.
+  bool LimitFileSize(rlim_t bytes) {
+    rlimit limit{};
+    if (pid_ <= 0 || ::prlimit(pid_, RLIMIT_FSIZE, nullptr, &limit) != 0) return false;
+    limit.rlim_cur = std::min(bytes, limit.rlim_max);
+    return ::prlimit(pid_, RLIMIT_FSIZE, &limit, nullptr) == 0;
+  }
 
  private:
   std::filesystem::path log_;
@@ -189,6 +200,55 @@ TEST(Durability, RepeatedKillNineUnderWriteLoadLosesNoAnsweredChangeReceiptOrIde
     if (a.status == 200 || a.status == 201) EXPECT_EQ(events[a.key], 1) << a.key;
   }
   // The ledger proves the state the three crashes left.
+  const auto verify = testing::RunQorgau({"--data", data, "--as", "dpo", "audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST(Durability, AFullDiskIsAnswered503WithRetryAfterChangesNothingAndTheServerStaysUp) {
+  testing::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  FixedClock clock(1764150000000);
+  ASSERT_TRUE(app::Instance::Init(data, testing::KemPolicy(), clock));
+  std::string crm_key;
+  {
+    auto inst = app::Instance::Open(data, clock).value();
+    crm_key = testing::MakeAccessWorld(inst->engine(), /*with_keys=*/true).keys.at("crm");
+  }
+  ServerProcess server(data, dir.path() / "serve.log");
+  const std::uint16_t port = server.WaitListening();
+  ASSERT_NE(port, 0) << server.Log();
+  ASSERT_TRUE(server.LimitFileSize(16 * 1024));
+  auto grant = [&](int i) {
+    return HttpCall(port, "POST", "/v1/subjects/1/consents",
+                    R"({"purpose":"product_development","channel":"mobile_app","evidence":"APP-)" +
+                        std::to_string(i) + "\"}",
+                    crm_key);
+  };
+  auto withdraw = [&](int i) {
+    return HttpCall(port, "POST", "/v1/subjects/1/withdrawals",
+                    R"({"purposes":["product_development"],"channel":"app_support_chat","evidence":"CHAT-)" +
+                        std::to_string(i) + "\"}",
+                    crm_key);
+  };
+  // The disk fills up within a few changes.
+  HttpResult full;
+  int i = 0;
+  for (; i < 50; ++i) {
+    full = i % 2 == 0 ? grant(i) : withdraw(i);
+    if (full.status != 200 && full.status != 201) break;
+  }
+  ASSERT_EQ(full.status, 503) << full.body;
+  EXPECT_EQ(full.headers["retry-after"], "5");
+  EXPECT_NE(full.body.find("store_unavailable"), std::string::npos) << full.body;
+  // Still up: health and reads answer.
+  EXPECT_EQ(HttpCall(port, "GET", "/healthz").status, 200);
+  const HttpResult consents = HttpCall(port, "GET", "/v1/subjects/1/consents", "", crm_key);
+  EXPECT_TRUE(consents.status == 200 || consents.status == 503) << consents.body;
+  // Room again: the same change goes through.
+  ASSERT_TRUE(server.LimitFileSize(RLIM_INFINITY));
+  const HttpResult again = i % 2 == 0 ? grant(i) : withdraw(i);
+  EXPECT_TRUE(again.status == 200 || again.status == 201) << again.body;
+  server.Kill(SIGTERM);
   const auto verify = testing::RunQorgau({"--data", data, "--as", "dpo", "audit", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }

@@ -323,7 +323,7 @@ TEST_F(ConsentEngineTest, DecisionLogIsSealedByTheLedgerAndAnAlteredRowIsReporte
   Caller crm{{"crm", store::ActorRole::kSystem, "", "", "", {"marketing"}, 0}, {}};
   const index::Decision d = Check(key, "marketing");
   engine().RecordDecisions(crm, "marketing", {}, std::span<const SubjectId>(&id, 1),
-                           std::span<const index::Decision>(&d, 1));
+                           std::span<const index::Decision>(&d, 1), /*bulk=*/false);
   const auto trail = engine().AccessTrail(Staff(), key).value();
   ASSERT_FALSE(trail.empty());
   EXPECT_EQ(trail.back().type, "decision.made");
