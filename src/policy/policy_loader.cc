@@ -822,6 +822,22 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
       ReadBool(ctx, m.Get("block_if_legal_hold", true), "withdrawal.block_if_legal_hold",
                &w.block_if_legal_hold);
       w.warning = ReadText(ctx, m.Get("warning", true), "withdrawal.warning");
+      if (const YAML::Node roles = m.Get("legal_hold_roles", false); roles.IsDefined()) {
+        std::vector<ActorRole> read;
+        for (const Ref& r : ReadRefs(ctx, roles, "withdrawal.legal_hold_roles", false)) {
+          ActorRole role{};
+          if (!ParseActorRole(r.id, &role)) {
+            ctx.Error(r.pos, "withdrawal.legal_hold_roles: '" + r.id +
+                                 "' is not a role (admin, employee, system, dpo)");
+          } else if (std::find(read.begin(), read.end(), role) == read.end()) {
+            read.push_back(role);
+          }
+        }
+        if (roles.IsSequence() && roles.size() == 0) {
+          ctx.Error(roles, "withdrawal.legal_hold_roles: must name at least one role");
+        }
+        if (!read.empty()) w.legal_hold_roles = std::move(read);
+      }
       m.Done();
     }
   }

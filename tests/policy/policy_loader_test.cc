@@ -14,6 +14,7 @@
 
 #include "../test_util.h"
 #include "policy/policy_printer.h"
+#include "rules/permissions.h"
 
 namespace qorgau::policy {
 namespace {
@@ -161,6 +162,30 @@ TEST(PolicyCheck, ProblemsArePrintedAsFileLineColumn) {
             std::string::npos)
       << d.ToString();
   EXPECT_TRUE(m.Has("'maybe' is not one of contract, consent, law", 0)) << m.Dump();
+}
+
+// R-VI.3: the policy names who handles legal holds (default: the data
+// protection officer), and the permission model follows it.
+TEST(PolicyCheck, R_VI_3_the_policy_names_the_roles_that_handle_legal_holds) {
+  EXPECT_EQ(Kem().withdrawal.legal_hold_roles, std::vector<ActorRole>{ActorRole::kDpo});
+  TempDir dir;
+  const auto file = CopyKemPolicy(dir.path());
+  WriteFile(file, ReplaceOnce(ReadFile(file), "  block_if_legal_hold: true",
+                              "  block_if_legal_hold: true\n  legal_hold_roles: [admin, dpo]"));
+  LoadResult r = LoadPolicyFile(file);
+  ASSERT_TRUE(r.policy) << (r.problems.empty() ? "" : r.problems.front().ToString());
+  EXPECT_EQ(r.policy->withdrawal.legal_hold_roles,
+            (std::vector<ActorRole>{ActorRole::kAdmin, ActorRole::kDpo}));
+  const rules::Caller admin{{"a", ActorRole::kAdmin, "", "", "", {}, 0}, {}};
+  const rules::Caller clerk{{"e", ActorRole::kEmployee, "", "", "", {}, 0}, {}};
+  EXPECT_TRUE(rules::HandlesLegalHolds(*r.policy, admin));
+  EXPECT_FALSE(rules::HandlesLegalHolds(Kem(), admin));
+  EXPECT_FALSE(rules::HandlesLegalHolds(*r.policy, clerk));
+
+  Mutated bad = LoadEdited("  block_if_legal_hold: true", "  block_if_legal_hold: true\n  legal_hold_roles: [dpo, judge]");
+  EXPECT_TRUE(bad.Has("'judge' is not a role", LineOf(bad.text, "judge"))) << bad.Dump();
+  Mutated none = LoadEdited("  block_if_legal_hold: true", "  block_if_legal_hold: true\n  legal_hold_roles: []");
+  EXPECT_TRUE(none.Has("must name at least one role", 0)) << none.Dump();
 }
 
 TEST(PolicyCheck, UnknownPurposeReferenceIsRefused) {
