@@ -851,11 +851,8 @@ HttpResponse Api::DisableService(Context& ctx) {
 }
 
 HttpResponse Api::GrantConsent(Context& ctx) {
-  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
   // Unknown or non-consent purposes get the engine's own answer (422, 409).
-  if (const policy::Purpose* pu = inst_.policy().FindPurpose(purpose);
-      pu && pu->basis == policy::LegalBasis::kConsent) {
-    }
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
   TRY_ASSIGN(channel, ctx.Str("channel", true));
   TRY_ASSIGN(evidence, ctx.Str("evidence", true));
   TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence}, *ctx.caller));

@@ -391,6 +391,7 @@ class SqliteTransaction final : public Transaction {
   // append needs it, and only this transaction writes while it is open.
   // Forgotten on a rollback to the savepoint.
   std::optional<std::optional<EventRecord>> last_event_;
+  bool scanning_ = false;  // ScanEvents holds the cached statement
 };
 
 class SqliteStore final : public Store {
@@ -1299,10 +1300,27 @@ Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
 
 Result<void> SqliteTransaction::ScanEvents(std::int64_t from,
                                            const std::function<bool(const EventRecord&)>& each) {
-  // A dedicated statement: `each` may call back into this transaction.
-  Stmt s(store_.db(),
-         "SELECT seq, body, prev_hash, hash, subject_id FROM events WHERE seq >= ?1 ORDER BY seq");
+  static constexpr const char* kSql =
+      "SELECT seq, body, prev_hash, hash, subject_id FROM events WHERE seq >= ?1 ORDER BY seq";
+  // The cached statement (every batch's seal scans its new events), or a
+  // dedicated one when `each` scans again from inside a scan.
+  std::optional<Stmt> own;
+  if (scanning_) own.emplace(store_.db(), kSql);
+  Stmt& s = own ? *own : S(kSql);
   if (!s.ok()) return DbError(store_.db(), "scanning events");
+  const bool outer = !own;
+  if (outer) scanning_ = true;
+  struct Done {
+    SqliteTransaction& txn;
+    Stmt& s;
+    bool outer;
+    ~Done() {
+      if (outer) {
+        txn.scanning_ = false;
+        s.Reset();
+      }
+    }
+  } done{*this, s, outer};
   s.Bind(1, from);
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
