@@ -646,8 +646,11 @@ HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
     // Nothing was changed. Another process may have won the key meanwhile.
     auto winner = stored();
     if (winner && *winner) return Replay(**winner, claim.request_hash);
-    if (r.status >= 500) return r;
   }
+  // A failure of the server is not an answer to keep: a recorded claim
+  // stays pending (the retry is told the change was made), an unrecorded
+  // one leaves no record (the retry runs the request again).
+  if (r.status >= 500) return r;
   // The answer is stored through group commit, durable before it is sent:
   // a retry of an answered request gets the same answer.
   const int status = r.status;
@@ -668,9 +671,11 @@ HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
     return store::GroupCommitter::OnCommit{};
   });
   if (!saved && recorded) {
-    // The change is durable and its record pending: a retry is told so.
+    // The change is durable and its record pending: a retry is told that
+    // the change was made, not this answer. The client is told so now.
     std::fprintf(stderr, "qorgau: an idempotent answer was not stored: %s\n",
                  saved.error().ToString().c_str());
+    r.headers.emplace_back("Idempotency-Answer-Stored", "false");
   }
   return r;
 }

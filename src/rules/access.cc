@@ -536,7 +536,7 @@ Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& 
   return *found;
 }
 
-void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
+Result<void> Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
                              const std::vector<std::string>& categories,
                              std::span<const SubjectId> subjects,
                              std::span<const index::Decision> decisions, bool bulk) {
@@ -549,7 +549,7 @@ void Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
     rows.push_back({0, now, caller.actor.id, subjects[i], purpose, cats,
                     std::string(index::ReasonCode(decisions[i].reason)), decisions[i].revision});
   }
-  recorder_->Record(std::move(rows), bulk);
+  return recorder_->Record(std::move(rows), bulk);
 }
 
 Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const SubjectKey& key) {

@@ -21,23 +21,24 @@ DecisionRecorder::~DecisionRecorder() {
   (void)Flush();
 }
 
-void DecisionRecorder::Record(std::vector<store::DecisionRecord> records, bool bulk) {
+Result<void> DecisionRecorder::Record(std::vector<store::DecisionRecord> records, bool bulk) {
   bool full = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    // A batch larger than the bulk room goes in alone, into an empty buffer.
-    auto room = [&] {
-      return stopping_ || (bulk ? pending_.empty() || pending_.size() + records.size() <= kBulkPending
-                                : pending_.size() < kMaxPending);
-    };
+    // A batch may take the buffer beyond kBulkPending by its own size.
+    auto room = [&] { return stopping_ || pending_.size() < (bulk ? kBulkPending : kMaxPending); };
     if (!room()) {
       wake_.notify_one();
-      drained_.wait(lock, room);
+      if (!drained_.wait_for(lock, kMaxWait, room)) {
+        return Fail(ErrorCode::kIo, "decision_log",
+                    "the decision log cannot be written fast enough (a full or failing disk?)");
+      }
     }
     for (auto& r : records) pending_.push_back(std::move(r));
     full = pending_.size() >= kFlushAt;
   }
   if (full) wake_.notify_one();
+  return {};
 }
 
 std::string DecisionRecorder::Digest(const std::vector<store::DecisionRecord>& rows) {

@@ -11,6 +11,7 @@
 // Thread safety: Record and Flush may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -29,10 +30,12 @@ class DecisionRecorder {
   DecisionRecorder& operator=(const DecisionRecorder&) = delete;
 
   // A decision of one check (`bulk` false) waits only when kMaxPending are
-  // buffered; the decisions of a batch check wait while they would take the
-  // buffer beyond kBulkPending. So a client flooding batch checks is slowed
-  // down to the log's pace, and single checks beside it are not.
-  void Record(std::vector<store::DecisionRecord> records, bool bulk = false);
+  // buffered; the decisions of a batch check wait while kBulkPending are.
+  // So a client flooding batch checks is slowed down to the log's pace, and
+  // single checks beside it are not. When the log cannot be written for
+  // kMaxWait (a full or failing disk), the check fails (kIo, answered 503)
+  // rather than hang.
+  Result<void> Record(std::vector<store::DecisionRecord> records, bool bulk = false);
   // Writes what is buffered and waits for its commit.
   Result<void> Flush();
 
@@ -45,6 +48,7 @@ class DecisionRecorder {
   // are slowed down, never dropped.
   static constexpr std::size_t kMaxPending = 1 << 18;
   static constexpr std::size_t kBulkPending = kMaxPending / 2;
+  static constexpr std::chrono::seconds kMaxWait{5};
   void Run();
   store::GroupCommitter::Job JobFor(std::vector<store::DecisionRecord> rows);
   // Writes `rows`; on failure puts them back in front of pending_, so a

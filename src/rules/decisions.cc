@@ -20,8 +20,8 @@ Result<index::Decision> Engine::Check(const Caller& caller, const SubjectKey& ke
     QORGAU_ASSIGN_OR_RETURN(id, LookupSubject(caller, key));
   }
   QORGAU_ASSIGN_OR_RETURN(const index::Decision d, Decide(id, purpose, categories));
-  RecordDecisions(caller, purpose, categories, std::span<const SubjectId>(&id, 1),
-                  std::span<const index::Decision>(&d, 1), /*bulk=*/false);
+  QORGAU_TRY(RecordDecisions(caller, purpose, categories, std::span<const SubjectId>(&id, 1),
+                             std::span<const index::Decision>(&d, 1), /*bulk=*/false));
   return d;
 }
 
@@ -43,8 +43,7 @@ Result<void> Engine::CheckMany(const Caller& caller, std::span<const SubjectId> 
   QORGAU_ASSIGN_OR_RETURN(const int p, PurposeOrdinal(purpose));
   QORGAU_ASSIGN_OR_RETURN(const std::uint64_t mask, d_.index.CategoryMask(categories));
   d_.index.CheckMany(ids, p, mask, out);
-  RecordDecisions(caller, purpose, categories, ids, out, /*bulk=*/true);
-  return {};
+  return RecordDecisions(caller, purpose, categories, ids, out, /*bulk=*/true);
 }
 
 Result<index::Decision> Engine::Decide(SubjectId id, const std::string& purpose,

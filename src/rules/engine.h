@@ -366,10 +366,10 @@ class Engine {
   Result<SubjectId> LookupSubject(const Caller& caller, const SubjectKey& key);
   // Records decisions made for a caller, without waiting for the commit;
   // those of a batch check (`bulk`) wait while the log is behind.
-  void RecordDecisions(const Caller& caller, const std::string& purpose,
-                       const std::vector<std::string>& categories,
-                       std::span<const SubjectId> subjects,
-                       std::span<const index::Decision> decisions, bool bulk);
+  Result<void> RecordDecisions(const Caller& caller, const std::string& purpose,
+                               const std::vector<std::string>& categories,
+                               std::span<const SubjectId> subjects,
+                               std::span<const index::Decision> decisions, bool bulk);
   Result<std::vector<AccessEntry>> AccessTrail(const Caller& caller, const SubjectKey& key);
 
   // `audit verify` (ledger/audit.h) on the open store, optionally against a

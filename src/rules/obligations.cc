@@ -242,7 +242,11 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
     return deltas;
   });
   if (!written) {
-    if (written.error().code == ErrorCode::kIo) return tl::unexpected(written.error());
+    // A store that failed is not a problem of the file's rows.
+    if (const ErrorCode c = written.error().code;
+        c == ErrorCode::kIo || c == ErrorCode::kCorruption || c == ErrorCode::kInternal) {
+      return tl::unexpected(written.error());
+    }
     report.opened = report.closed = 0;
     report.problems.push_back(written.error().message);
     // The rows looked up before the failing one were rolled back with it;

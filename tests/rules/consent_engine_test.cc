@@ -322,8 +322,8 @@ TEST_F(ConsentEngineTest, DecisionLogIsSealedByTheLedgerAndAnAlteredRowIsReporte
   const SubjectId id = engine().LookupSubject(Staff(), key).value();
   Caller crm{{"crm", store::ActorRole::kSystem, "", "", "", {"marketing"}, 0}, {}};
   const index::Decision d = Check(key, "marketing");
-  engine().RecordDecisions(crm, "marketing", {}, std::span<const SubjectId>(&id, 1),
-                           std::span<const index::Decision>(&d, 1), /*bulk=*/false);
+  ASSERT_TRUE(engine().RecordDecisions(crm, "marketing", {}, std::span<const SubjectId>(&id, 1),
+                                       std::span<const index::Decision>(&d, 1), /*bulk=*/false));
   const auto trail = engine().AccessTrail(Staff(), key).value();
   ASSERT_FALSE(trail.empty());
   EXPECT_EQ(trail.back().type, "decision.made");

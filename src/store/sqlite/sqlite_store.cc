@@ -187,8 +187,25 @@ CREATE INDEX idempotency_at ON idempotency (at);
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
+// What a failure of SQLite is: the disk or the file cannot be used now (a
+// full or failing disk, a lock; kIo, answered 503 and retried), the file
+// is damaged (kCorruption), or anything else, a bug (kInternal).
 tl::unexpected<Error> DbError(sqlite3* db, std::string_view what) {
-  return Fail(ErrorCode::kIo, "", std::string(what) + ": " + sqlite3_errmsg(db));
+  ErrorCode code = ErrorCode::kInternal;
+  switch (sqlite3_errcode(db) & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL: code = ErrorCode::kIo; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: code = ErrorCode::kCorruption; break;
+    default: break;
+  }
+  return Fail(code, "", std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
 // A prepared statement, reset after each use.
