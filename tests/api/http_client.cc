@@ -25,6 +25,30 @@ void SetTimeout(asio::ip::tcp::socket& socket) {
   // A test must fail, not hang, when the server stops answering.
   timeval timeout{20, 0};
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+}
+
+// The status of each whole or cut-short response in `rest`, in order.
+std::vector<int> Statuses(std::string_view rest) {
+  std::vector<int> out;
+  while (!rest.empty()) {
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(boost::none);
+    beast::error_code ec;
+    while (!parser.is_done() && !ec) {
+      const std::size_t used = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (ec == http::error::need_more) {
+        if (rest.empty()) break;  // cut short
+        if (used == 0) break;     // a head cut short
+        ec = {};
+      }
+    }
+    if (parser.is_header_done()) out.push_back(static_cast<int>(parser.get().result_int()));
+    if (!parser.is_done()) break;
+  }
+  return out;
 }
 
 asio::ip::tcp::endpoint Loopback(std::uint16_t port) {
@@ -125,6 +149,33 @@ std::string RawExchange(std::uint16_t port, const std::string& bytes, bool close
     }
   } catch (const std::exception&) {
   }
+  return out;
+}
+
+RawReply RawExchangeAll(std::uint16_t port, const std::string& bytes) {
+  RawReply out;
+  try {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect(Loopback(port));
+    SetTimeout(socket);
+    beast::error_code ec;
+    // The server may answer and close before it has read everything: a
+    // failed write is not the test's concern, what was answered is.
+    asio::write(socket, asio::buffer(bytes), ec);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    char chunk[4096];
+    for (;;) {
+      const std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+      if (ec) {
+        out.closed = ec == asio::error::eof || ec == asio::error::connection_reset;
+        break;
+      }
+      out.bytes.append(chunk, n);
+    }
+  } catch (const std::exception&) {
+  }
+  out.statuses = Statuses(out.bytes);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace qorgau::testing {
 
@@ -33,5 +34,15 @@ std::string RawExchange(std::uint16_t port, const std::string& bytes, bool close
 
 // The status of the first response in raw bytes ("HTTP/1.1 431 ..."), 0 if none.
 int RawStatus(const std::string& response);
+
+struct RawReply {
+  std::string bytes;          // everything the server sent
+  std::vector<int> statuses;  // the status of each response in `bytes`, in order
+  bool closed = false;        // the server closed the connection (not: the read timed out)
+};
+
+// Sends `bytes` as they are, half-closes, and reads until the server closes
+// (or 20 s pass): for the fuzz target of the API, which sends anything.
+RawReply RawExchangeAll(std::uint16_t port, const std::string& bytes);
 
 }  // namespace qorgau::testing
