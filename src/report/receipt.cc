@@ -110,8 +110,8 @@ namespace {
 // Format 2: content digest in the leaf, leaf in the signed tree, and the
 // receipt byte for byte the one these parts issue. `canonical` is the
 // receipt's canonical form.
-void VerifyProof(boost::json::object& r, std::string_view canonical, const crypto::Verifier& verifier,
-                 ReceiptCheck& check) {
+void VerifyProof(boost::json::object& r, std::string_view canonical,
+                 const crypto::Verifier& verifier, ReceiptCheck& check) {
   const auto* proof_value = r.if_contains("proof");
   if (!proof_value || !proof_value->is_object()) {
     check.reason = "no proof";

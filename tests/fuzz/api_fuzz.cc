@@ -70,7 +70,8 @@ Service& Started() {
   auto inst = app::Instance::Open(data, service->clock);
   FUZZ_CHECK(inst.has_value(), "the instance opens");
   service->inst = std::move(*inst);
-  service->keys = qorgau::testing::MakeAccessWorld(service->inst->engine(), /*with_keys=*/true).keys;
+  service->keys =
+      qorgau::testing::MakeAccessWorld(service->inst->engine(), /*with_keys=*/true).keys;
   FUZZ_CHECK(service->keys.size() == 10, "every actor of the access world has a key");
   service->metrics = std::make_unique<api::Metrics>(api::Api::RouteNames());
   service->api = std::make_unique<api::Api>(*service->inst, *service->metrics,
@@ -90,7 +91,8 @@ Service& Started() {
 }
 
 void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
-  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
   }
 }

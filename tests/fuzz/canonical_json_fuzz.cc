@@ -10,7 +10,6 @@
 //   \b \f \n \r \t, and \u00xx in lower-case hex for the other control
 //   characters, nothing else.
 #include <boost/json.hpp>
-
 #include <string>
 
 #include "fuzz.h"
@@ -22,7 +21,8 @@ namespace json = boost::json;
 
 bool HasDouble(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::double_: return true;
+    case json::kind::double_:
+      return true;
     case json::kind::array:
       for (const auto& item : v.get_array()) {
         if (HasDouble(item)) return true;
@@ -33,7 +33,8 @@ bool HasDouble(const json::value& v) {
         if (HasDouble(kv.value())) return true;
       }
       return false;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -94,16 +95,18 @@ void CheckText(std::string_view text) {
       FUZZ_CHECK(i + 1 < text.size(), "an escape is complete");
       const char e = text[++i];
       if (e == 'u') {
-        FUZZ_CHECK(i + 4 < text.size() && text.substr(i + 1, 2) == "00" && IsHexLower(text[i + 3]) &&
-                       IsHexLower(text[i + 4]),
+        FUZZ_CHECK(i + 4 < text.size() && text.substr(i + 1, 2) == "00" &&
+                       IsHexLower(text[i + 3]) && IsHexLower(text[i + 4]),
                    "\\u escapes are \\u00xx in lower-case hex");
         const int code = std::stoi(std::string(text.substr(i + 3, 2)), nullptr, 16);
-        FUZZ_CHECK(code < 0x20 && code != '\b' && code != '\f' && code != '\n' && code != '\r' && code != '\t',
+        FUZZ_CHECK(code < 0x20 && code != '\b' && code != '\f' && code != '\n' && code != '\r' &&
+                       code != '\t',
                    "\\u00xx only for control characters without a short escape");
         i += 4;
       } else {
-        FUZZ_CHECK(e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't',
-                   "only the minimal short escapes");
+        FUZZ_CHECK(
+            e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't',
+            "only the minimal short escapes");
       }
     }
   }
@@ -117,7 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const json::value v = json::parse(qorgau::fuzz::Bytes(data, size), ec);
   if (ec) return 0;
   const auto canonical = qorgau::ledger::CanonicalJson(v);
-  FUZZ_CHECK(canonical.has_value() == !HasDouble(v), "refused exactly when a number is not an integer");
+  FUZZ_CHECK(canonical.has_value() == !HasDouble(v),
+             "refused exactly when a number is not an integer");
   if (!canonical) return 0;
 
   const json::value back = json::parse(*canonical, ec);
@@ -127,7 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(again && *again == *canonical, "the canonical form is a fixed point");
   FUZZ_CHECK(MembersSorted(back), "members are sorted by their UTF-8 bytes");
   const auto reversed = qorgau::ledger::CanonicalJson(Reversed(v));
-  FUZZ_CHECK(reversed && *reversed == *canonical, "the order members were built in does not matter");
+  FUZZ_CHECK(reversed && *reversed == *canonical,
+             "the order members were built in does not matter");
   CheckText(*canonical);
   return 0;
 }

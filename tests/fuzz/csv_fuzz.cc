@@ -126,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const CsvRow& row : *reread) {
     FUZZ_CHECK(row.line == expected_line, "a quoted newline is a physical line");
     expected_line += 1;
-    for (const auto& f : row.fields) expected_line += static_cast<int>(std::count(f.begin(), f.end(), '\n'));
+    for (const auto& f : row.fields)
+      expected_line += static_cast<int>(std::count(f.begin(), f.end(), '\n'));
   }
   return 0;
 }

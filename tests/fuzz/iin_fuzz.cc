@@ -17,10 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto normal = NormalizeValue(ValueType::kIin, text, "iin");
   FUZZ_CHECK(iin.has_value() == normal.has_value(), "NormalizeValue(kIin) agrees with Iin::Parse");
   if (!iin) {
-    FUZZ_CHECK(iin.error().code == ErrorCode::kInvalidArgument, "a refused IIN is kInvalidArgument");
+    FUZZ_CHECK(iin.error().code == ErrorCode::kInvalidArgument,
+               "a refused IIN is kInvalidArgument");
     FUZZ_CHECK(iin.error().field == "iin", "the error names the field");
     if (text.size() == 12 && text.find_first_not_of("0123456789") == std::string_view::npos) {
-      FUZZ_CHECK(iin.error().ToString().find(text) == std::string::npos, "the error never echoes the input");
+      FUZZ_CHECK(iin.error().ToString().find(text) == std::string::npos,
+                 "the error never echoes the input");
     }
     return 0;
   }
@@ -34,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(made.has_value(), "Make accepts the parts of a parsed IIN");
   FUZZ_CHECK(made->digits() == digits, "Make rebuilds the same digits from the parts");
   const std::string masked = iin->Masked();
-  FUZZ_CHECK(masked == digits.substr(0, 4) + "******" + digits.substr(10), "the mask shows 4 + 2 digits");
+  FUZZ_CHECK(masked == digits.substr(0, 4) + "******" + digits.substr(10),
+             "the mask shows 4 + 2 digits");
   FUZZ_CHECK(MaskValue(ValueType::kIin, digits) == masked, "MaskValue agrees with Iin::Masked");
   FUZZ_CHECK(ContainsPersonalDataShape(text), "the personal-data detector finds a valid IIN");
   FUZZ_CHECK(!ContainsPersonalDataShape(masked), "a masked IIN is no longer personal data");

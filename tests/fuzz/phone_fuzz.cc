@@ -15,9 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text = fuzz::Bytes(data, size);
   auto phone = Phone::Parse(text);
   auto normal = NormalizeValue(ValueType::kPhone, text, "phone");
-  FUZZ_CHECK(phone.has_value() == normal.has_value(), "NormalizeValue(kPhone) agrees with Phone::Parse");
+  FUZZ_CHECK(phone.has_value() == normal.has_value(),
+             "NormalizeValue(kPhone) agrees with Phone::Parse");
   if (!phone) {
-    FUZZ_CHECK(phone.error().code == ErrorCode::kInvalidArgument, "a refused phone is kInvalidArgument");
+    FUZZ_CHECK(phone.error().code == ErrorCode::kInvalidArgument,
+               "a refused phone is kInvalidArgument");
     FUZZ_CHECK(phone.error().field == "phone", "the error names the field");
     return 0;
   }
@@ -29,9 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = Phone::Parse(e164);
   FUZZ_CHECK(again.has_value() && again->e164() == e164, "the E.164 form is a fixed point");
   const std::string masked = phone->Masked();
-  FUZZ_CHECK(masked == e164.substr(0, 5) + "*****" + e164.substr(10), "the mask shows +7, 3 and 2 digits");
+  FUZZ_CHECK(masked == e164.substr(0, 5) + "*****" + e164.substr(10),
+             "the mask shows +7, 3 and 2 digits");
   FUZZ_CHECK(MaskValue(ValueType::kPhone, e164) == masked, "MaskValue agrees with Phone::Masked");
-  FUZZ_CHECK(ContainsPersonalDataShape(text), "the personal-data detector finds every accepted spelling");
+  FUZZ_CHECK(ContainsPersonalDataShape(text),
+             "the personal-data detector finds every accepted spelling");
   FUZZ_CHECK(ContainsPersonalDataShape(e164), "the personal-data detector finds the E.164 form");
   FUZZ_CHECK(!ContainsPersonalDataShape(masked), "a masked phone is no longer personal data");
   return 0;

@@ -26,14 +26,17 @@ const std::string kMain = "policy.yaml";
 // The KEM edition's files, read once from the source tree.
 const std::map<std::string, std::string>& KemFiles() {
   static const auto* files = [] {
-    LoadResult kem = LoadPolicyFile(std::filesystem::path(QORGAU_SOURCE_DIR) / "policies/kem/policy.yaml");
+    LoadResult kem =
+        LoadPolicyFile(std::filesystem::path(QORGAU_SOURCE_DIR) / "policies/kem/policy.yaml");
     FUZZ_CHECK(kem.policy.has_value(), "the KEM policy loads");
     return new std::map<std::string, std::string>(std::move(kem.files));
   }();
   return *files;
 }
 
-int Lines(const std::string& text) { return 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+int Lines(const std::string& text) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
 
 }  // namespace
 
@@ -41,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::map<std::string, std::string> files = KemFiles();
   files[kMain] = std::string(qorgau::fuzz::Bytes(data, size));
   const LoadResult result = LoadPolicyBundle(files, kMain);
-  FUZZ_CHECK(result.policy.has_value() == result.problems.empty(), "a policy exactly when no problem");
+  FUZZ_CHECK(result.policy.has_value() == result.problems.empty(),
+             "a policy exactly when no problem");
   for (const Diagnostic& d : result.problems) {
     FUZZ_CHECK(!d.message.empty(), "a problem says what it is");
     FUZZ_CHECK(!d.pos.file.empty(), "a problem names its file");
@@ -55,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!result.policy) return 0;
 
   const auto main = result.files.find(kMain);
-  FUZZ_CHECK(main != result.files.end() && main->second == files[kMain], "the bundle keeps the file as read");
+  FUZZ_CHECK(main != result.files.end() && main->second == files[kMain],
+             "the bundle keeps the file as read");
   FUZZ_CHECK(ValidatePolicy(*result.policy).empty(), "a loaded policy validates");
   const LoadResult again = LoadPolicyBundle(result.files, kMain);
   FUZZ_CHECK(again.policy.has_value(), "a loaded edition's bundle loads again");

@@ -11,7 +11,6 @@
 // spelling of a time, a member added to the proof) keeps a receipt valid.
 // ReceiptChecker, the check `audit verify` runs on stored receipts, agrees.
 #include <boost/json.hpp>
-
 #include <string>
 
 #include "crypto/signer.h"
@@ -72,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   stored.body = std::string(text);
   const std::string stored_verdict = report::ReceiptChecker(Key())(stored);
   if (stored.body.find(report::kReceiptFormatV1) != std::string::npos) {
-    FUZZ_CHECK(stored_verdict == check.reason, "ReceiptChecker gives VerifyReceipt's verdict on format 1");
+    FUZZ_CHECK(stored_verdict == check.reason,
+               "ReceiptChecker gives VerifyReceipt's verdict on format 1");
   } else {
     FUZZ_CHECK(stored_verdict.empty(), "ReceiptChecker leaves format 2 to the ledger replay");
   }
@@ -87,14 +87,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(canonical && *canonical + "\n" == line, "an accepted receipt is in canonical form");
   json::object& r = v.as_object();
   const json::value* id = r.if_contains("receipt_id");
-  FUZZ_CHECK(id && id->is_string() && check.receipt_id == id->get_string(), "the id is the receipt's");
+  FUZZ_CHECK(id && id->is_string() && check.receipt_id == id->get_string(),
+             "the id is the receipt's");
   const json::string& version = r.at("version").as_string();
   if (version == report::kReceiptFormat) {
     FUZZ_CHECK(Reissued(r) == line, "an accepted receipt is exactly the one its parts issue");
   } else {
     FUZZ_CHECK(version == report::kReceiptFormatV1, "an accepted receipt is of format 2 or 1");
     const json::object& signature = r.at("signature").as_object();
-    FUZZ_CHECK(signature.size() == 3, "a format-1 signature is alg, key_id and value, nothing else");
+    FUZZ_CHECK(signature.size() == 3,
+               "a format-1 signature is alg, key_id and value, nothing else");
   }
   return 0;
 }
