@@ -38,11 +38,13 @@ int RawStatus(const std::string& response);
 struct RawReply {
   std::string bytes;          // everything the server sent
   std::vector<int> statuses;  // the status of each response in `bytes`, in order
-  bool closed = false;        // the server closed the connection (not: the read timed out)
+  bool closed = false;        // the server closed the connection (not: an error)
 };
 
-// Sends `bytes` as they are, half-closes, and reads until the server closes
-// (or 20 s pass): for the fuzz target of the API, which sends anything.
+// Sends `bytes` as they are, half-closes, and reads until the server
+// closes: for the fuzz target of the API, which sends anything. It sets no
+// timeout, so a server that never closes is caught by the caller's
+// watchdog (libFuzzer's -timeout, ctest's TIMEOUT), not by a guess here.
 RawReply RawExchangeAll(std::uint16_t port, const std::string& bytes);
 
 }  // namespace qorgau::testing

@@ -4,9 +4,10 @@
 // policy and the actors and two subscribers of tests/access_world.h.
 // State carries over from one input to the next, as it does in service.
 //
-// The property: nothing the client sends gets a 5xx answer or stops the
-// server from answering or closing. A 500 is how the server reports a
-// handler that threw; ASan and UBSan catch the rest.
+// The property: nothing the client sends gets a 5xx answer, and the server
+// always ends by closing the connection (one that hangs instead is caught by
+// libFuzzer's -timeout, or ctest's TIMEOUT in the replay). A 500 is how the
+// server reports a handler that threw; ASan and UBSan catch the rest.
 //
 // Two conveniences for the corpus, so that mutated inputs still reach the
 // handlers: "{{actor}}" (admin, dpo, anna, crm, onboarding, billing, ...)
@@ -40,7 +41,8 @@ struct Service {
   std::uint16_t port = 0;
 };
 
-Service* service = nullptr;
+// Created by the first input, stopped at exit (StopService).
+std::unique_ptr<Service> service;
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -59,7 +61,7 @@ void StopService() {
 
 Service& Started() {
   if (service) return *service;
-  service = new Service;
+  service = std::make_unique<Service>();
   std::string tmpl = (std::filesystem::temp_directory_path() / "qorgau-fuzz-api-XXXXXX").string();
   FUZZ_CHECK(::mkdtemp(tmpl.data()) != nullptr, "a temporary directory");
   service->dir = tmpl;
@@ -126,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int status : reply.statuses) std::fprintf(stderr, " %d", status);
     std::fprintf(stderr, "%s\n", reply.closed ? "" : " (not closed)");
   }
-  FUZZ_CHECK(reply.closed, "the server answers and closes, or closes, within the client's timeout");
+  FUZZ_CHECK(reply.closed, "the server answers and closes, or just closes");
   for (int status : reply.statuses) {
     FUZZ_CHECK(status < 500, "no input gets a 5xx answer");
   }

@@ -25,13 +25,13 @@ const std::string kMain = "policy.yaml";
 
 // The KEM edition's files, read once from the source tree.
 const std::map<std::string, std::string>& KemFiles() {
-  static const auto* files = [] {
+  static const std::map<std::string, std::string> files = [] {
     LoadResult kem =
         LoadPolicyFile(std::filesystem::path(QORGAU_SOURCE_DIR) / "policies/kem/policy.yaml");
     FUZZ_CHECK(kem.policy.has_value(), "the KEM policy loads");
-    return new std::map<std::string, std::string>(std::move(kem.files));
+    return std::move(kem.files);
   }();
-  return *files;
+  return files;
 }
 
 int Lines(const std::string& text) {

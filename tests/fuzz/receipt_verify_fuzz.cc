@@ -31,12 +31,12 @@ MCowBQYDK2VwAyEAjMeTHeBHXT+gk1GjmwkmQkzfbl5UJfqW+dbH48vy5qg=
 )";
 
 const crypto::Verifier& Key() {
-  static const crypto::Verifier* key = [] {
+  static const crypto::Verifier key = [] {
     auto v = crypto::Verifier::FromPem(kPublicKey);
     FUZZ_CHECK(v.has_value(), "the fixed public key loads");
-    return new crypto::Verifier(std::move(*v));
+    return std::move(*v);
   }();
-  return *key;
+  return key;
 }
 
 // The receipt of format 2 that ReceiptWithProof issues from the parts of
