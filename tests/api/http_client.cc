@@ -158,21 +158,28 @@ RawReply RawExchangeAll(std::uint16_t port, const std::string& bytes) {
     asio::ip::tcp::socket socket(ioc);
     socket.connect(Loopback(port));
     // No timeout: a server that never closes is for the caller's watchdog.
+    // A signal (libFuzzer's timer) interrupts a blocking call: go on.
     beast::error_code ec;
     // The server may answer and close before it has read everything: a
     // failed write is not the test's concern, what was answered is.
-    asio::write(socket, asio::buffer(bytes), ec);
+    for (std::size_t sent = 0; sent < bytes.size();) {
+      sent += socket.write_some(asio::buffer(bytes.data() + sent, bytes.size() - sent), ec);
+      if (ec && ec != asio::error::interrupted) break;
+    }
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     char chunk[4096];
     for (;;) {
       const std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+      if (ec == asio::error::interrupted) continue;
       if (ec) {
         out.closed = ec == asio::error::eof || ec == asio::error::connection_reset;
+        if (!out.closed) out.error = "read: " + ec.message();
         break;
       }
       out.bytes.append(chunk, n);
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    out.error = e.what();
   }
   out.statuses = Statuses(out.bytes);
   return out;

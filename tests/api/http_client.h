@@ -39,6 +39,7 @@ struct RawReply {
   std::string bytes;          // everything the server sent
   std::vector<int> statuses;  // the status of each response in `bytes`, in order
   bool closed = false;        // the server closed the connection (not: an error)
+  std::string error;          // else what went wrong (a socket error, no data)
 };
 
 // Sends `bytes` as they are, half-closes, and reads until the server

@@ -128,6 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int status : reply.statuses) std::fprintf(stderr, " %d", status);
     std::fprintf(stderr, "%s\n", reply.closed ? "" : " (not closed)");
   }
+  if (!reply.closed) std::fprintf(stderr, "api: the exchange failed: %s\n", reply.error.c_str());
   FUZZ_CHECK(reply.closed, "the server answers and closes, or just closes");
   for (int status : reply.statuses) {
     FUZZ_CHECK(status < 500, "no input gets a 5xx answer");
