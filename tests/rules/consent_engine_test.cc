@@ -484,9 +484,10 @@ TEST_F(ConsentEngineTest, AReceiptProvesItsEventIsInTheSignedLedgerAndAnyChanged
   EXPECT_NE(report::VerifyReceipt(root, verifier).reason.find("signature"), std::string::npos);
 }
 
-// Found by the receipt_verify fuzz target: the checks read the parts they
-// need, so a receipt with an upper-case hex digit in its proof, or a member
-// added to the proof, the tree head or a format-1 signature, still verified.
+// Caught by the round-trip property of the receipt_verify fuzz target: the
+// checks read the parts they need, so a receipt with an upper-case hex digit
+// in its proof, or a member added to the proof, the tree head or a format-1
+// signature, still verified.
 TEST_F(ConsentEngineTest, AReceiptIsValidOnlyExactlyAsIssued) {
   auto r = engine().GrantConsent({Subscriber(42), "product_development", "mobile_app", "APP-42"},
                                  Staff());
