@@ -1,6 +1,6 @@
 # The two commands (README): `make run` and `make test`. `make build` builds
 # the release binary into build/ for scripts and benchmarks.
-.PHONY: all build run test deps bench clean format
+.PHONY: all build run test deps bench clean format fuzz
 
 JOBS ?= $(shell nproc)
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
@@ -29,6 +29,17 @@ test: deps
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
+# The libFuzzer targets of tests/fuzz (clang, ASan, UBSan), each for
+# FUZZ_SECONDS on a scratch copy of its corpus under build-fuzz; fails if any
+# finds a crash. `make test` replays the same corpora under gcc.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= iin phone csv canonical_json receipt_verify policy_loader api
+fuzz:
+	@scripts/install-deps fuzz
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DQORGAU_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	@scripts/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: build
 	@build/bench/qorgau_bench
 
@@ -36,4 +47,4 @@ format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf build build-test var
+	rm -rf build build-test build-fuzz var

@@ -773,7 +773,11 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     RetentionRule r;
     r.pos = m.pos();
     YAML::Node cat = m.Get("category", true);
-    if (ReadId(ctx, cat, path + ".category", true, &r.category.id)) r.category.pos = ctx.Pos(cat);
+    // Set only when valid: a refused id is reported here, once, and the
+    // validator then has no reference without a position to report again.
+    if (std::string id; ReadId(ctx, cat, path + ".category", true, &id)) {
+      r.category = {id, ctx.Pos(cat)};
+    }
     YAML::Node period = m.Get("period", true);
     ReadPeriod(ctx, period, path + ".period", &r.period);
     r.period_pos = ctx.Pos(period);

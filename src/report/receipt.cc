@@ -172,8 +172,11 @@ Result<std::string> ReceiptWithProof(std::string_view content, const ReceiptProo
 
 namespace {
 
-// Format 2: content digest in the leaf, leaf in the signed tree.
-void VerifyProof(boost::json::object& r, const crypto::Verifier& verifier, ReceiptCheck& check) {
+// Format 2: content digest in the leaf, leaf in the signed tree, and the
+// receipt byte for byte the one these parts issue. `canonical` is the
+// receipt's canonical form.
+void VerifyProof(boost::json::object& r, std::string_view canonical,
+                 const crypto::Verifier& verifier, ReceiptCheck& check) {
   const auto* proof_value = r.if_contains("proof");
   if (!proof_value || !proof_value->is_object()) {
     check.reason = "no proof";
@@ -239,6 +242,14 @@ void VerifyProof(boost::json::object& r, const crypto::Verifier& verifier, Recei
     check.reason = "the proof does not place the leaf in the signed tree";
     return;
   }
+  // The checks above read what they need and no more: the case of a hex
+  // digit, another spelling of the head's time, or a member added to the
+  // proof or the head would pass them. Only the receipt as issued is valid.
+  auto issued = ReceiptWithProof(*content, ReceiptProof{*leaf_body, s, *head, std::move(hashes)});
+  if (!issued || *issued != std::string(canonical) + "\n") {
+    check.reason = "the proof is not as issued (the file was altered)";
+    return;
+  }
   check.ok = true;
 }
 
@@ -263,7 +274,7 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
   }
   const auto* version = r.if_contains("version");
   if (version && version->is_string() && version->get_string() == kReceiptFormat) {
-    VerifyProof(r, verifier, check);
+    VerifyProof(r, *canonical, verifier, check);
     return check;
   }
   if (!version || !version->is_string() || version->get_string() != kReceiptFormatV1) {
@@ -273,6 +284,11 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
   const auto* sig = r.if_contains("signature");
   if (!sig || !sig->is_object()) {
     check.reason = "no signature";
+    return check;
+  }
+  // Members beside these three would be covered by no signature.
+  if (sig->get_object().size() != 3) {
+    check.reason = "signature has members other than alg, key_id and value";
     return check;
   }
   const auto* alg = sig->get_object().if_contains("alg");

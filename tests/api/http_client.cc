@@ -27,6 +27,29 @@ void SetTimeout(asio::ip::tcp::socket& socket) {
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 }
 
+// The status of each whole or cut-short response in `rest`, in order.
+std::vector<int> Statuses(std::string_view rest) {
+  std::vector<int> out;
+  while (!rest.empty()) {
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(boost::none);
+    beast::error_code ec;
+    while (!parser.is_done() && !ec) {
+      const std::size_t used = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (ec == http::error::need_more) {
+        if (rest.empty()) break;  // cut short
+        if (used == 0) break;     // a head cut short
+        ec = {};
+      }
+    }
+    if (parser.is_header_done()) out.push_back(static_cast<int>(parser.get().result_int()));
+    if (!parser.is_done()) break;
+  }
+  return out;
+}
+
 asio::ip::tcp::endpoint Loopback(std::uint16_t port) {
   return asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port);
 }
@@ -135,6 +158,40 @@ std::string RawExchange(std::uint16_t port, const std::string& bytes, bool close
     }
   } catch (const std::exception&) {
   }
+  return out;
+}
+
+RawReply RawExchangeAll(std::uint16_t port, const std::string& bytes) {
+  RawReply out;
+  try {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect(Loopback(port));
+    // No timeout: a server that never closes is for the caller's watchdog.
+    // A signal (libFuzzer's timer) interrupts a blocking call: go on.
+    beast::error_code ec;
+    // The server may answer and close before it has read everything: a
+    // failed write is not the test's concern, what was answered is.
+    for (std::size_t sent = 0; sent < bytes.size();) {
+      sent += socket.write_some(asio::buffer(bytes.data() + sent, bytes.size() - sent), ec);
+      if (ec && ec != asio::error::interrupted) break;
+    }
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    char chunk[4096];
+    for (;;) {
+      const std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+      if (ec == asio::error::interrupted) continue;
+      if (ec) {
+        out.closed = ec == asio::error::eof || ec == asio::error::connection_reset;
+        if (!out.closed) out.error = "read: " + ec.message();
+        break;
+      }
+      out.bytes.append(chunk, n);
+    }
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  out.statuses = Statuses(out.bytes);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace qorgau::testing {
 
@@ -40,5 +41,18 @@ std::string RawExchange(std::uint16_t port, const std::string& bytes, bool close
 
 // The status of the first response in raw bytes ("HTTP/1.1 431 ..."), 0 if none.
 int RawStatus(const std::string& response);
+
+struct RawReply {
+  std::string bytes;          // everything the server sent
+  std::vector<int> statuses;  // the status of each response in `bytes`, in order
+  bool closed = false;        // the server closed the connection (not: an error)
+  std::string error;          // else what went wrong (a socket error, no data)
+};
+
+// Sends `bytes` as they are, half-closes, and reads until the server
+// closes: for the fuzz target of the API, which sends anything. It sets no
+// timeout, so a server that never closes is caught by the caller's
+// watchdog (libFuzzer's -timeout, ctest's TIMEOUT), not by a guess here.
+RawReply RawExchangeAll(std::uint16_t port, const std::string& bytes);
 
 }  // namespace qorgau::testing

@@ -235,6 +235,17 @@ TEST(PolicyCheck, R_VII_1_category_without_retention_rule_is_refused) {
   EXPECT_TRUE(m.Has("a second rule for category 'user.contact.email'", 0)) << m.Dump();
 }
 
+// Found by the policy_loader fuzz target: the malformed id was reported,
+// then again as an unknown category with no file, line or column.
+TEST(PolicyCheck, MalformedRetentionCategoryIsReportedOnceWithItsPosition) {
+  Mutated m =
+      LoadEdited("  - category: user.app.identifiers\n", "  - category: user.App.identifiers\n");
+  EXPECT_TRUE(m.Has("'user.App.identifiers' is not an id", LineOf(m.text, "user.App.identifiers")))
+      << m.Dump();
+  EXPECT_FALSE(m.Has("unknown data category 'user.App.identifiers'", 0)) << m.Dump();
+  for (const Diagnostic& d : m.problems) EXPECT_GT(d.pos.line, 0) << d.ToString();
+}
+
 TEST(PolicyCheck, UnknownKeyIsRefused) {
   Mutated m = LoadEdited("  brand: Simply SM\n", "  brand: Simply SM\n  colour: blue\n");
   EXPECT_TRUE(m.Has("controller: unknown key 'colour'", LineOf(m.text, "colour:"))) << m.Dump();

@@ -6,12 +6,15 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cctype>
+#include <functional>
 #include <thread>
 
 #include "../test_util.h"
 #include "app/instance.h"
 #include "staff.h"
 #include "demo/synthetic.h"
+#include "ledger/canonical_json.h"
 #include "report/receipt.h"
 #include "rules/engine.h"
 
@@ -479,6 +482,61 @@ TEST_F(ConsentEngineTest, AReceiptProvesItsEventIsInTheSignedLedgerAndAnyChanged
   std::string root = receipt;
   root[at] = root[at] == '0' ? '1' : '0';
   EXPECT_NE(report::VerifyReceipt(root, verifier).reason.find("signature"), std::string::npos);
+}
+
+// Caught by the round-trip property of the receipt_verify fuzz target: the
+// checks read the parts they need, so a receipt with an upper-case hex digit
+// in its proof, or a member added to the proof, the tree head or a format-1
+// signature, still verified.
+TEST_F(ConsentEngineTest, AReceiptIsValidOnlyExactlyAsIssued) {
+  auto r = engine().GrantConsent({Subscriber(42), "product_development", "mobile_app", "APP-42"},
+                                 Staff());
+  ASSERT_TRUE(r) << r.error().ToString();
+  auto verifier =
+      crypto::Verifier::FromPem(testing::ReadFile(dir_.path() / "data/receipt.pub")).value();
+  ASSERT_TRUE(report::VerifyReceipt(r->receipt, verifier).ok);
+  auto altered = [&](const std::function<void(boost::json::object&)>& change) {
+    boost::json::value v = boost::json::parse(r->receipt);
+    change(v.as_object());
+    return ledger::CanonicalJson(v).value() + "\n";
+  };
+  auto proof = [](boost::json::object& o) -> boost::json::object& {
+    return o["proof"].as_object();
+  };
+  const std::string upper_root = altered([&](boost::json::object& o) {
+    auto& head = proof(o)["tree_head"].as_object();
+    std::string root(head["root"].as_string());
+    for (char& c : root) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    head["root"] = root;
+  });
+  const std::string extra_in_proof =
+      altered([&](boost::json::object& o) { proof(o)["note"] = "x"; });
+  const std::string extra_in_head =
+      altered([&](boost::json::object& o) { proof(o)["tree_head"].as_object()["note"] = "x"; });
+  for (const std::string& changed : {upper_root, extra_in_proof, extra_in_head}) {
+    ASSERT_NE(changed, r->receipt);
+    const report::ReceiptCheck c = report::VerifyReceipt(changed, verifier);
+    EXPECT_FALSE(c.ok);
+    EXPECT_NE(c.reason.find("not as issued"), std::string::npos) << c.reason;
+  }
+
+  // Format 1: the signature covers everything but itself, so it has exactly
+  // its three members.
+  auto signer =
+      crypto::Signer::FromPem(testing::ReadFile(dir_.path() / "data/receipt.key")).value();
+  boost::json::object v1 = boost::json::parse(r->receipt).as_object();
+  v1.erase("proof");
+  v1["version"] = report::kReceiptFormatV1;
+  const std::string body = ledger::CanonicalJson(v1).value();
+  v1["signature"] = boost::json::object{{"alg", "Ed25519"},
+                                        {"key_id", signer.KeyId()},
+                                        {"value", crypto::Base64Encode(signer.Sign(body).value())}};
+  ASSERT_TRUE(report::VerifyReceipt(ledger::CanonicalJson(v1).value() + "\n", verifier).ok);
+  v1["signature"].as_object()["note"] = "x";
+  const report::ReceiptCheck c =
+      report::VerifyReceipt(ledger::CanonicalJson(v1).value() + "\n", verifier);
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(c.reason.find("members other than"), std::string::npos) << c.reason;
 }
 
 TEST_F(ConsentEngineTest, IndexSurvivesRestartAndEqualsARebuildFromTheStore) {
