@@ -14,6 +14,7 @@ int Iin::CheckDigit(std::string_view first11) {
   // 3..11,1,2; if that is 10 again, the number is never issued.
   static constexpr std::array<int, 11> kFirst = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   static constexpr std::array<int, 11> kSecond = {3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2};
+  if (first11.size() < 11) return -1;  // no check digit for fewer digits
   int sum = 0;
   for (size_t i = 0; i < 11; ++i) sum += Digit(first11[i]) * kFirst[i];
   int check = sum % 11;

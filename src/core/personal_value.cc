@@ -5,34 +5,10 @@
 #include "core/clock.h"
 #include "core/iin.h"
 #include "core/phone.h"
+#include "core/utf8.h"
 
 namespace qorgau {
 namespace {
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    if (c < 0x80) {
-      n = 0;
-    } else if ((c >> 5) == 0x6) {
-      n = 1;
-    } else if ((c >> 4) == 0xe) {
-      n = 2;
-    } else if ((c >> 3) == 0x1e) {
-      n = 3;
-    } else {
-      return false;
-    }
-    if (n > 0 && i + n >= s.size()) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 bool HasControl(std::string_view s) {
   for (unsigned char c : s) {
@@ -47,7 +23,7 @@ Result<std::string> CheckText(std::string_view value, std::string_view field, si
   if (value.size() > max) {
     return Fail(ErrorCode::kInvalidArgument, f, "longer than " + std::to_string(max) + " bytes");
   }
-  if (!ValidUtf8(value)) return Fail(ErrorCode::kInvalidArgument, f, "is not valid UTF-8");
+  if (!IsValidUtf8(value)) return Fail(ErrorCode::kInvalidArgument, f, "is not valid UTF-8");
   if (HasControl(value)) return Fail(ErrorCode::kInvalidArgument, f, "contains control characters");
   return std::string(value);
 }

@@ -350,8 +350,10 @@ TEST_F(ApiTest, GracefulShutdownLosesNoAcknowledgedWrite) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   server_->Stop();
   go = false;
-  for (auto& w : writers) w.join();
+  // Wait closes the connections Stop left unanswered (accepted, request not
+  // yet read): a writer blocked on one returns only then.
   server_->Wait();
+  for (auto& w : writers) w.join();
   ASSERT_FALSE(acknowledged.empty());
   // Reopen from disk: every acknowledged subject is there.
   api_.reset();

@@ -55,6 +55,11 @@ TEST(Iin, CheckDigitUsesTheSecondWeightsWhenTheFirstGiveTen) {
   FAIL() << "no prefix with a first-pass remainder of 10 found";
 }
 
+TEST(Iin, CheckDigitOfTooFewDigitsIsNoneAndReadsNothingBeyondThem) {
+  EXPECT_EQ(Iin::CheckDigit(""), -1);
+  EXPECT_EQ(Iin::CheckDigit(std::string_view("9001153", 7)), -1);
+}
+
 TEST(Iin, ImpossibleBirthDateIsRefused) {
   // 30 February: patch a valid IIN's date and fix nothing else.
   std::string s = ValidIin();

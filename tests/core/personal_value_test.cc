@@ -30,6 +30,9 @@ TEST(PersonalValue, EmailValidation) {
 TEST(PersonalValue, TextRefusesControlCharactersAndBadUtf8) {
   EXPECT_FALSE(NormalizeValue(ValueType::kText, "a\nb", "note"));
   EXPECT_FALSE(NormalizeValue(ValueType::kText, std::string("\xff\xfe", 2), "note"));
+  // Strict UTF-8 (core/utf8.h): an overlong slash and an encoded surrogate.
+  EXPECT_FALSE(NormalizeValue(ValueType::kText, std::string("a\xc0\xafb", 4), "note"));
+  EXPECT_FALSE(NormalizeValue(ValueType::kName, std::string("\xed\xa0\x80", 3), "name"));
   EXPECT_FALSE(NormalizeValue(ValueType::kName, std::string(201, 'a'), "name"));
   EXPECT_TRUE(NormalizeValue(ValueType::kName, "Нұрлан Әбенов", "name"));
 }
