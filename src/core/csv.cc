@@ -1,7 +1,10 @@
 #include "core/csv.h"
 
+#include <algorithm>
 #include <climits>
 #include <utility>
+
+#include "core/utf8.h"
 
 namespace qorgau {
 namespace {
@@ -25,6 +28,12 @@ Result<std::vector<CsvRow>> ParseCsv(std::string_view text, size_t max_rows, siz
     return Fail(ErrorCode::kInvalidArgument, "csv", "input is too large");
   }
   if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
+  // Text is strict UTF-8 everywhere (core/utf8.h): a file in another
+  // encoding is refused at the line of its first bad byte.
+  if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+    const auto lines = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    return CsvError(static_cast<int>(lines) + 1, "not valid UTF-8 (save the file as UTF-8)");
+  }
 
   const size_t n = text.size();
   size_t i = 0;

@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 
 namespace qorgau::policy {
 namespace {
@@ -331,18 +332,21 @@ bool CheckUtf8(Ctx& ctx, std::string_view content) {
     ctx.Error(SourcePos{ctx.file(), 1, 1}, "the file must be UTF-8 text, not UTF-16 or UTF-32");
     return false;
   }
+  // The first NUL or malformed byte (core/utf8.h), with its position.
   const std::size_t nul = content.find('\0');
-  if (nul == std::string_view::npos) return true;
+  const std::size_t bad = std::min(nul, FirstInvalidUtf8(content));
+  if (bad == std::string_view::npos) return true;
   int line = 1;
   std::size_t line_start = 0;
-  for (std::size_t i = 0; i < nul; ++i) {
+  for (std::size_t i = 0; i < bad; ++i) {
     if (content[i] == '\n') {
       ++line;
       line_start = i + 1;
     }
   }
-  ctx.Error(SourcePos{ctx.file(), line, static_cast<int>(nul - line_start) + 1},
-            "the file must be UTF-8 text without NUL bytes");
+  ctx.Error(SourcePos{ctx.file(), line, static_cast<int>(bad - line_start) + 1},
+            bad == nul ? "the file must be UTF-8 text without NUL bytes"
+                       : "the file is not valid UTF-8 here (save it as UTF-8)");
   return false;
 }
 

@@ -61,6 +61,18 @@ TEST(Csv, CrLfLineEndingsAreAccepted) {
   EXPECT_EQ(rows[2].line, 4);
 }
 
+TEST(Csv, TextThatIsNotUtf8IsRefusedAtItsLine) {
+  // Line 2 in Windows-1251 (Cyrillic), and an overlong form on line 3.
+  auto cp1251 = ParseCsv("a,b\nref-\xc0\xc1,2\n", 10, 100);
+  ASSERT_FALSE(cp1251);
+  EXPECT_EQ(cp1251.error().field, "csv");
+  EXPECT_EQ(cp1251.error().message, "line 2: not valid UTF-8 (save the file as UTF-8)");
+  auto overlong = ParseCsv("a\nb\n\xc0\xaf\n", 10, 100);
+  ASSERT_FALSE(overlong);
+  EXPECT_EQ(overlong.error().message.rfind("line 3:", 0), 0u) << overlong.error().message;
+  EXPECT_TRUE(ParseCsv("қ,ә\n", 10, 100));
+}
+
 TEST(Csv, ByteOrderMarkIsIgnored) {
   auto rows = Parsed("\xEF\xBB\xBFiin,amount\n1,2\n");
   ASSERT_EQ(rows.size(), 2u);

@@ -692,6 +692,12 @@ TEST(PolicyRobustness, NulBytesAndUtf16AreRefusedAsNotUtf8) {
                                  "f\0o\0:\0 \0x\0",
                                  12));
   EXPECT_TRUE(o.Has("must be UTF-8 text, not UTF-16 or UTF-32", 1)) << o.Dump();
+  // Windows-1251 bytes, and an encoded surrogate: refused where they are.
+  const std::string cp1251 = "Simply \xd1\xcc";
+  o = LoadPolicyText(ReplaceOnce(KemText(), "Simply SM", cp1251));
+  EXPECT_TRUE(o.Has("the file is not valid UTF-8 here", LineOf(o.text, cp1251))) << o.Dump();
+  o = LoadPolicyText(ReplaceOnce(KemText(), "Simply SM", "Simply \xed\xa0\x80"));
+  EXPECT_TRUE(o.Has("the file is not valid UTF-8 here", 0)) << o.Dump();
 }
 
 TEST(PolicyRobustness, ExceptionsFromAFileReaderBecomeProblems) {
