@@ -601,7 +601,7 @@ HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
                                                           ctx.req.body);
   if (!keyed) return Problem(keyed.error());
   const std::string actor = ctx.caller->actor.id;
-  const UnixMillis now = inst_.clock().Now();
+  const UnixMillis now = inst_.engine().clock().Now();
   rules::IdempotencyClaim claim{key, std::move(*keyed), now - kIdempotencyTtl};
 
   // One request of a key at a time here; between processes, the store's
@@ -660,12 +660,9 @@ HttpResponse Api::WithIdempotency(Context& ctx, const Handler& handler) {
     if (recorded) {
       QORGAU_TRY(txn.CompleteIdempotency(actor, key, status, body));
     } else {
-      QORGAU_ASSIGN_OR_RETURN(const auto prior, txn.GetIdempotency(actor, key));
-      if (prior && prior->at >= claim.expired_before) return store::GroupCommitter::OnCommit{};
-      if (prior) {
-        QORGAU_TRY(txn.DeleteIdempotency(actor, key));  // expired
-      }
-      QORGAU_TRY(txn.PutIdempotency({actor, key, claim.request_hash, status, body, now}));
+      // A live record written meanwhile (another request's) is kept.
+      QORGAU_TRY(txn.PutIdempotency({actor, key, claim.request_hash, status, body, now},
+                                    claim.expired_before));
     }
     QORGAU_TRY(txn.DeleteIdempotencyBefore(claim.expired_before, kIdempotencyPurge));
     return store::GroupCommitter::OnCommit{};

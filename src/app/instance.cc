@@ -79,8 +79,7 @@ Error PolicyError(const std::vector<policy::Diagnostic>& problems) {
 Instance::Instance(std::unique_ptr<store::Store> store, crypto::KeyRing keys,
                    crypto::Signer signer, std::shared_ptr<const policy::Policy> policy,
                    std::unique_ptr<index::DecisionIndex> index, const Clock& clock)
-    : clock_(clock),
-      store_(std::move(store)),
+    : store_(std::move(store)),
       keys_(std::move(keys)),
       signer_(std::move(signer)),
       policy_(std::move(policy)),

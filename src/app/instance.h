@@ -56,7 +56,6 @@ class Instance {
   const policy::Policy& policy() const { return *policy_; }
   const crypto::KeyRing& keys() const { return keys_; }
   const crypto::Signer& signer() const { return signer_; }
-  const Clock& clock() const { return clock_; }
 
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
@@ -71,7 +70,6 @@ class Instance {
   // Declaration order is destruction order in reverse: the engine goes
   // first, then the writer (which finishes its queue), then the index.
   int lock_fd_ = -1;  // flock'd <dir>/qorgau.lock, held while open
-  const Clock& clock_;
   std::unique_ptr<store::Store> store_;
   crypto::KeyRing keys_;
   crypto::Signer signer_;

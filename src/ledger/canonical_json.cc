@@ -37,6 +37,8 @@ void AppendCanonicalString(std::string_view s, std::string* out) {
 
 namespace {
 
+Result<void> EncodeObject(const boost::json::object& obj, std::string* out);
+
 Result<void> Encode(const boost::json::value& v, std::string* out) {
   switch (v.kind()) {
     case boost::json::kind::null: *out += "null"; return {};
@@ -57,28 +59,28 @@ Result<void> Encode(const boost::json::value& v, std::string* out) {
       out->push_back(']');
       return {};
     }
-    case boost::json::kind::object: {
-      const auto& obj = v.get_object();
-      std::vector<const boost::json::key_value_pair*> items;
-      items.reserve(obj.size());
-      for (const auto& kv : obj) items.push_back(&kv);
-      std::sort(items.begin(), items.end(),
-                [](const auto* a, const auto* b) { return a->key() < b->key(); });
-      out->push_back('{');
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (i > 0) out->push_back(',');
-        if (i > 0 && items[i]->key() == items[i - 1]->key()) {
-          return Fail(ErrorCode::kInternal, "", "duplicate key in canonical JSON object");
-        }
-        AppendCanonicalString(items[i]->key(), out);
-        out->push_back(':');
-        if (auto r = Encode(items[i]->value(), out); !r) return r;
-      }
-      out->push_back('}');
-      return {};
-    }
+    case boost::json::kind::object: return EncodeObject(v.get_object(), out);
   }
   return Fail(ErrorCode::kInternal, "", "unknown JSON kind");
+}
+
+Result<void> EncodeObject(const boost::json::object& obj, std::string* out) {
+  std::vector<const boost::json::key_value_pair*> items;
+  items.reserve(obj.size());
+  for (const auto& kv : obj) items.push_back(&kv);
+  std::sort(items.begin(), items.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
+  out->push_back('{');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    if (i > 0 && items[i]->key() == items[i - 1]->key()) {
+      return Fail(ErrorCode::kInternal, "", "duplicate key in canonical JSON object");
+    }
+    AppendCanonicalString(items[i]->key(), out);
+    out->push_back(':');
+    QORGAU_TRY(Encode(items[i]->value(), out));
+  }
+  out->push_back('}');
+  return {};
 }
 
 }  // namespace
@@ -86,6 +88,12 @@ Result<void> Encode(const boost::json::value& v, std::string* out) {
 Result<std::string> CanonicalJson(const boost::json::value& v) {
   std::string out;
   QORGAU_TRY(Encode(v, &out));
+  return out;
+}
+
+Result<std::string> CanonicalJson(const boost::json::object& o) {
+  std::string out;
+  QORGAU_TRY(EncodeObject(o, &out));
   return out;
 }
 

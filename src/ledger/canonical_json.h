@@ -6,6 +6,7 @@
 // whatever order it was built in, so its hash is reproducible.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
@@ -17,6 +18,8 @@
 namespace qorgau::ledger {
 
 Result<std::string> CanonicalJson(const boost::json::value& v);
+// The same for an object, without copying it into a value.
+Result<std::string> CanonicalJson(const boost::json::object& o);
 
 // One canonical JSON object built member by member, without a boost::json
 // tree: for the write path (ledger events, receipts), where parts are

@@ -141,16 +141,16 @@ namespace {
 // Records `claim` for `actor_id`, pending, in the write's transaction.
 Result<void> RecordClaim(store::Transaction& txn, const std::string& actor_id,
                          const IdempotencyClaim& claim, std::int64_t revision, UnixMillis now) {
-  QORGAU_ASSIGN_OR_RETURN(const auto prior, txn.GetIdempotency(actor_id, claim.key));
-  if (prior && prior->at >= claim.expired_before) {
+  QORGAU_ASSIGN_OR_RETURN(
+      const bool claimed,
+      txn.PutIdempotency({actor_id, claim.key, claim.request_hash, store::kIdempotencyPending,
+                          "{\"revision\":" + std::to_string(revision) + "}", now},
+                         claim.expired_before));
+  if (!claimed) {
     return tl::unexpected(Error{ErrorCode::kAlreadyExists, "idempotency-key",
                                 "a request with this key was made already", "idempotency_key_used"});
   }
-  if (prior) {
-    QORGAU_TRY(txn.DeleteIdempotency(actor_id, claim.key));  // expired
-  }
-  return txn.PutIdempotency({actor_id, claim.key, claim.request_hash, store::kIdempotencyPending,
-                             "{\"revision\":" + std::to_string(revision) + "}", now});
+  return {};
 }
 
 }  // namespace

@@ -261,15 +261,16 @@ class Transaction {
   virtual Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                                   std::string_view key) = 0;
-  // Inserts; a record for the same (actor, key) is an error: the unique
-  // (actor, key) is the lock that lets one request of that key change state.
-  virtual Result<void> PutIdempotency(const IdempotencyRecord& record) = 0;
+  // Inserts `record`, or replaces one of the same (actor, key) made before
+  // `expired_before`; false, and nothing written, when a live one exists:
+  // the unique (actor, key) is the lock that lets one request of a key
+  // change state.
+  virtual Result<bool> PutIdempotency(const IdempotencyRecord& record, UnixMillis expired_before) = 0;
   // Stores the answer of a record claimed with status kIdempotencyPending.
   virtual Result<void> CompleteIdempotency(std::string_view actor_id, std::string_view key, int status,
                                            std::string_view body) = 0;
-  virtual Result<void> DeleteIdempotency(std::string_view actor_id, std::string_view key) = 0;
-  // Deletes up to `limit` records made before `before`; how many it deleted.
-  virtual Result<int> DeleteIdempotencyBefore(UnixMillis before, int limit) = 0;
+  // Deletes up to `limit` records made before `before`.
+  virtual Result<void> DeleteIdempotencyBefore(UnixMillis before, int limit) = 0;
   // Events about one subject, in order.
   virtual Result<void> ScanSubjectEvents(SubjectId subject,
                                          const std::function<void(const EventRecord&)>& each) = 0;

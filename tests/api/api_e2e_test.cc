@@ -230,7 +230,9 @@ TEST_F(ApiTest, ConcurrentRequestsWithOneIdempotencyKeyChangeStateOnce) {
   }
   EXPECT_EQ(made, 1);
   for (auto& r : results) {
-    if (r.status == 201) EXPECT_EQ(r.body, answer);
+    if (r.status == 201) {
+      EXPECT_EQ(r.body, answer);
+    }
   }
 }
 

@@ -92,17 +92,21 @@ struct Answered {
   std::string answer;
 };
 
+// A data directory with the actors and subscribers of access_world.h, its
+// instance closed again for a server to open; crm's API key.
+std::string MakeDataDirectory(const std::string& data, const Clock& clock) {
+  if (!app::Instance::Init(data, testing::KemPolicy(), clock)) return "";
+  auto inst = app::Instance::Open(data, clock);
+  if (!inst) return "";
+  return testing::MakeAccessWorld((*inst)->engine(), /*with_keys=*/true).keys.at("crm");
+}
+
 TEST(Durability, RepeatedKillNineUnderWriteLoadLosesNoAnsweredChangeReceiptOrIdempotencyRecord) {
   testing::TempDir dir;
   const std::string data = (dir.path() / "data").string();
   FixedClock clock(1764150000000);
-  ASSERT_TRUE(app::Instance::Init(data, testing::KemPolicy(), clock));
-  std::string crm_key;
-  {
-    auto inst = app::Instance::Open(data, clock).value();
-    auto world = testing::MakeAccessWorld(inst->engine(), /*with_keys=*/true);
-    crm_key = world.keys.at("crm");
-  }
+  const std::string crm_key = MakeDataDirectory(data, clock);
+  ASSERT_FALSE(crm_key.empty());
   const auto verifier =
       crypto::Verifier::FromPem(testing::ReadFile(dir.path() / "data/receipt.pub")).value();
 
@@ -214,7 +218,9 @@ TEST(Durability, RepeatedKillNineUnderWriteLoadLosesNoAnsweredChangeReceiptOrIde
     EXPECT_TRUE(fresh_success || known) << key << ": " << again.status << " " << again.body;
   }
   for (const auto& a : answered) {
-    if (a.status == 200 || a.status == 201) EXPECT_EQ(events[a.key], 1) << a.key;
+    if (a.status == 200 || a.status == 201) {
+      EXPECT_EQ(events[a.key], 1) << a.key;
+    }
   }
   // The ledger proves the state the three crashes left.
   const auto verify = testing::RunQorgau({"--data", data, "--as", "dpo", "audit", "verify"});
@@ -225,12 +231,8 @@ TEST(Durability, AFullDiskIsAnswered503WithRetryAfterChangesNothingAndTheServerS
   testing::TempDir dir;
   const std::string data = (dir.path() / "data").string();
   FixedClock clock(1764150000000);
-  ASSERT_TRUE(app::Instance::Init(data, testing::KemPolicy(), clock));
-  std::string crm_key;
-  {
-    auto inst = app::Instance::Open(data, clock).value();
-    crm_key = testing::MakeAccessWorld(inst->engine(), /*with_keys=*/true).keys.at("crm");
-  }
+  const std::string crm_key = MakeDataDirectory(data, clock);
+  ASSERT_FALSE(crm_key.empty());
   ServerProcess server(data, dir.path() / "serve.log");
   const std::uint16_t port = server.WaitListening();
   ASSERT_NE(port, 0) << server.Log();

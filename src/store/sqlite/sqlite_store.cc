@@ -352,11 +352,10 @@ class SqliteTransaction final : public Transaction {
   Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) override;
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                           std::string_view key) override;
-  Result<void> PutIdempotency(const IdempotencyRecord& record) override;
+  Result<bool> PutIdempotency(const IdempotencyRecord& record, UnixMillis expired_before) override;
   Result<void> CompleteIdempotency(std::string_view actor_id, std::string_view key, int status,
                                    std::string_view body) override;
-  Result<void> DeleteIdempotency(std::string_view actor_id, std::string_view key) override;
-  Result<int> DeleteIdempotencyBefore(UnixMillis before, int limit) override;
+  Result<void> DeleteIdempotencyBefore(UnixMillis before, int limit) override;
   Result<void> ScanSubjectEvents(SubjectId subject,
                                  const std::function<void(const EventRecord&)>& each) override;
   Result<std::pair<std::int64_t, std::int64_t>> InsertDecisions(
@@ -947,32 +946,28 @@ Result<void> SqliteTransaction::CompleteIdempotency(std::string_view actor_id, s
   return Exec(s, "completing an idempotency record");
 }
 
-Result<int> SqliteTransaction::DeleteIdempotencyBefore(UnixMillis before, int limit) {
+Result<void> SqliteTransaction::DeleteIdempotencyBefore(UnixMillis before, int limit) {
   Stmt& s = S("DELETE FROM idempotency WHERE rowid IN "
               "(SELECT rowid FROM idempotency WHERE at < ?1 LIMIT ?2)");
   s.Bind(1, before);
   s.Bind(2, static_cast<std::int64_t>(limit));
-  QORGAU_TRY(Exec(s, "deleting expired idempotency records"));
-  return sqlite3_changes(store_.db());
+  return Exec(s, "deleting expired idempotency records");
 }
 
-Result<void> SqliteTransaction::DeleteIdempotency(std::string_view actor_id, std::string_view key) {
-  Stmt& s = S("DELETE FROM idempotency WHERE actor_id = ?1 AND key = ?2");
-  s.Bind(1, actor_id);
-  s.Bind(2, key);
-  return Exec(s, "deleting an idempotency record");
-}
-
-Result<void> SqliteTransaction::PutIdempotency(const IdempotencyRecord& r) {
+Result<bool> SqliteTransaction::PutIdempotency(const IdempotencyRecord& r, UnixMillis expired_before) {
   Stmt& s = S("INSERT INTO idempotency (actor_id, key, request_hash, status, body, at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (actor_id, key) DO UPDATE SET "
+              "request_hash = excluded.request_hash, status = excluded.status, body = excluded.body, "
+              "at = excluded.at WHERE idempotency.at < ?7");
   s.Bind(1, r.actor_id);
   s.Bind(2, r.key);
   s.Bind(3, r.request_hash);
   s.Bind(4, static_cast<std::int64_t>(r.status));
   s.Bind(5, r.body);
   s.Bind(6, r.at);
-  return Exec(s, "writing an idempotency record");
+  s.Bind(7, expired_before);
+  QORGAU_TRY(Exec(s, "writing an idempotency record"));
+  return sqlite3_changes(store_.db()) == 1;
 }
 
 Result<void> SqliteTransaction::ScanSubjectEvents(
