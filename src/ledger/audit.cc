@@ -1,6 +1,8 @@
 #include "ledger/audit.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace qorgau::ledger {
@@ -86,43 +88,26 @@ Result<void> CheckTreeHeads(store::Transaction& txn, const AuditOptions& options
   return {};
 }
 
-Result<void> CheckDecisionLog(store::Transaction& txn, VerifyReport& report) {
-  struct Seal {
-    std::int64_t seq, first, last, count;
-    std::string digest;
-  };
-  std::vector<Seal> seals;
-  std::optional<std::int64_t> malformed;
-  QORGAU_TRY(txn.ScanEvents(1, [&](const store::EventRecord& e) {
-    if (e.body.find("\"type\":\"decisions.recorded\"") == std::string::npos) return true;
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(e.body, ec);
-    const auto* data = !ec && v.is_object() ? v.get_object().if_contains("data") : nullptr;
-    const auto* o = data && data->is_object() ? &data->get_object() : nullptr;
-    auto num = [&](const char* k) -> std::optional<std::int64_t> {
-      const auto* x = o ? o->if_contains(k) : nullptr;
-      return x && x->is_int64() ? std::optional<std::int64_t>(x->get_int64()) : std::nullopt;
-    };
-    const auto* digest = o ? o->if_contains("digest_hash") : nullptr;
-    if (!num("first") || !num("last") || !num("count") || !digest || !digest->is_string()) {
-      malformed = e.seq;
-      return false;
-    }
-    seals.push_back({e.seq, *num("first"), *num("last"), *num("count"), std::string(digest->get_string())});
-    return true;
-  }));
-  if (malformed) {
-    Broken(report, *malformed, "a decisions.recorded event lacks its range or digest");
-    return {};
-  }
+// A decisions.recorded event: a range of decision_log rows (the first
+// format: `first`, `last`) or the requests that carry its seq (`requests`).
+struct Seal {
+  std::int64_t seq = 0;
+  std::optional<std::int64_t> first, last, requests;
+  std::int64_t count = 0;
+  std::string digest;
+};
+
+Result<void> CheckDecisionRows(store::Transaction& txn, const std::vector<Seal>& seals,
+                               VerifyReport& report) {
   std::int64_t sealed_rows = 0;
   for (const Seal& seal : seals) {
+    if (!seal.first) continue;
     std::vector<store::DecisionRecord> rows;
-    QORGAU_TRY(txn.ScanDecisions(seal.first, seal.last,
+    QORGAU_TRY(txn.ScanDecisions(*seal.first, *seal.last,
                                  [&](const store::DecisionRecord& r) { rows.push_back(r); }));
     if (static_cast<std::int64_t>(rows.size()) != seal.count || DecisionDigest(rows) != seal.digest) {
-      Broken(report, seal.seq, "decision log rows " + std::to_string(seal.first) + "-" +
-                                   std::to_string(seal.last) +
+      Broken(report, seal.seq, "decision log rows " + std::to_string(*seal.first) + "-" +
+                                   std::to_string(*seal.last) +
                                    " do not match the digest this event sealed");
       return {};
     }
@@ -139,6 +124,92 @@ Result<void> CheckDecisionLog(store::Transaction& txn, VerifyReport& report) {
   return {};
 }
 
+Result<void> CheckDecisionRequests(store::Transaction& txn, const std::vector<Seal>& seals,
+                                   VerifyReport& report) {
+  std::int64_t sealed = 0;
+  // Every (subject, seal) pair the requests name, to compare with the index.
+  std::vector<std::pair<store::SubjectId, std::int64_t>> named;
+  for (const Seal& seal : seals) {
+    if (!seal.requests) continue;
+    std::vector<store::DecisionRequestRecord> requests;
+    QORGAU_TRY(txn.ScanDecisionRequests(
+        seal.seq, [&](const store::DecisionRequestRecord& r) { requests.push_back(r); }));
+    std::int64_t decisions = 0;
+    for (const auto& r : requests) decisions += static_cast<std::int64_t>(r.subjects.size());
+    if (static_cast<std::int64_t>(requests.size()) != *seal.requests || decisions != seal.count ||
+        DecisionRequestsDigest(requests) != seal.digest) {
+      Broken(report, seal.seq, "the decision log's requests sealed by event " + std::to_string(seal.seq) +
+                                   " do not match the digest this event sealed");
+      return {};
+    }
+    sealed += *seal.requests;
+    const std::size_t from = named.size();
+    for (const auto& r : requests) {
+      for (store::SubjectId id : r.subjects) named.emplace_back(id, seal.seq);
+    }
+    std::sort(named.begin() + static_cast<std::ptrdiff_t>(from), named.end());
+    named.erase(std::unique(named.begin() + static_cast<std::ptrdiff_t>(from), named.end()), named.end());
+  }
+  QORGAU_ASSIGN_OR_RETURN(const std::int64_t all, txn.CountDecisionRequests());
+  if (all != sealed) {
+    Broken(report, 0, "the decision log holds " + std::to_string(all - sealed) +
+                          " request(s) that no decisions.recorded event sealed");
+    return {};
+  }
+  // The subject index must name exactly the subjects of each seal: a pair
+  // removed hides decisions from a subject's access trail.
+  std::sort(named.begin(), named.end());
+  std::vector<std::pair<store::SubjectId, std::int64_t>> indexed;
+  QORGAU_TRY(txn.ScanDecisionSubjects(
+      [&](store::SubjectId subject, std::int64_t seal) { indexed.emplace_back(subject, seal); }));
+  if (indexed != named) {
+    std::vector<std::pair<store::SubjectId, std::int64_t>> diff;
+    std::set_symmetric_difference(named.begin(), named.end(), indexed.begin(), indexed.end(),
+                                  std::back_inserter(diff));
+    const auto& [subject, seal] = diff.front();
+    const bool missing = std::binary_search(named.begin(), named.end(), diff.front());
+    Broken(report, seal, "the decision log's subject index " +
+                             std::string(missing ? "lacks" : "adds") + " subject " +
+                             std::to_string(subject) + " for the decisions sealed by event " +
+                             std::to_string(seal));
+  }
+  return {};
+}
+
+Result<void> CheckDecisionLog(store::Transaction& txn, VerifyReport& report) {
+  std::vector<Seal> seals;
+  std::optional<std::int64_t> malformed;
+  QORGAU_TRY(txn.ScanEvents(1, [&](const store::EventRecord& e) {
+    if (e.body.find("\"type\":\"decisions.recorded\"") == std::string::npos) return true;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(e.body, ec);
+    const auto* data = !ec && v.is_object() ? v.get_object().if_contains("data") : nullptr;
+    const auto* o = data && data->is_object() ? &data->get_object() : nullptr;
+    auto num = [&](const char* k) -> std::optional<std::int64_t> {
+      const auto* x = o ? o->if_contains(k) : nullptr;
+      return x && x->is_int64() ? std::optional<std::int64_t>(x->get_int64()) : std::nullopt;
+    };
+    const auto* digest = o ? o->if_contains("digest_hash") : nullptr;
+    Seal seal{e.seq, num("first"), num("last"), num("requests"), num("count").value_or(-1), {}};
+    const bool rows = seal.first && seal.last && !seal.requests;
+    const bool requests = !seal.first && !seal.last && seal.requests;
+    if ((!rows && !requests) || seal.count < 0 || !digest || !digest->is_string()) {
+      malformed = e.seq;
+      return false;
+    }
+    seal.digest = std::string(digest->get_string());
+    seals.push_back(std::move(seal));
+    return true;
+  }));
+  if (malformed) {
+    Broken(report, *malformed, "a decisions.recorded event lacks its range or digest");
+    return {};
+  }
+  QORGAU_TRY(CheckDecisionRows(txn, seals, report));
+  if (!report.ok) return {};
+  return CheckDecisionRequests(txn, seals, report);
+}
+
 }  // namespace
 
 std::string DecisionDigest(const std::vector<store::DecisionRecord>& rows) {
@@ -147,6 +218,27 @@ std::string DecisionDigest(const std::vector<store::DecisionRecord>& rows) {
     text += std::to_string(r.id) + '\t' + std::to_string(r.at) + '\t' + r.actor + '\t' +
             std::to_string(r.subject) + '\t' + r.purpose + '\t' + r.categories + '\t' + r.reason +
             '\t' + std::to_string(r.revision) + '\n';
+  }
+  return crypto::ToHex(crypto::Sha256(text));
+}
+
+std::string DecisionRequestsDigest(const std::vector<store::DecisionRequestRecord>& requests) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text = "qorgau-decisions/2\n";
+  for (const auto& r : requests) {
+    text += std::to_string(r.n) + '\t' + std::to_string(r.at) + '\t' + r.actor + '\t' + r.purpose +
+            '\t' + r.categories + '\t' + std::to_string(r.revision) + '\t';
+    for (std::size_t i = 0; i < r.subjects.size(); ++i) {
+      if (i) text += ',';
+      text += std::to_string(r.subjects[i]);
+    }
+    text += '\t';
+    for (const char c : r.reasons) {
+      const auto b = static_cast<unsigned char>(c);
+      text += kHex[b >> 4];
+      text += kHex[b & 15];
+    }
+    text += '\n';
   }
   return crypto::ToHex(crypto::Sha256(text));
 }

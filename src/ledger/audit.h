@@ -8,7 +8,8 @@
 //      holds its events and their root, so it was neither cut short nor
 //      rewritten;
 //   4. the decision log: each batch matches the digest its event sealed,
-//      and no row lies outside the sealed batches;
+//      no row lies outside the sealed batches, and the subject index names
+//      exactly the subjects of each batch;
 //   5. the state: a replay of the events gives the tables (replay.h).
 // Reads only, with public keys only: it runs on a read-only store.
 #pragma once
@@ -32,7 +33,9 @@ struct AuditOptions {
 
 Result<VerifyReport> Audit(store::Transaction& txn, const AuditOptions& options);
 
-// The digest that seals decision-log rows (docs/ledger-format.md).
+// The digests that seal the decision log (docs/ledger-format.md): rows of
+// its first format, and requests of its second.
 std::string DecisionDigest(const std::vector<store::DecisionRecord>& rows);
+std::string DecisionRequestsDigest(const std::vector<store::DecisionRequestRecord>& requests);
 
 }  // namespace qorgau::ledger

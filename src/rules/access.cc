@@ -540,16 +540,20 @@ Result<void> Engine::RecordDecisions(const Caller& caller, const std::string& pu
                              const std::vector<std::string>& categories,
                              std::span<const SubjectId> subjects,
                              std::span<const index::Decision> decisions, bool bulk) {
-  std::string cats;
-  for (const auto& c : categories) cats += (cats.empty() ? "" : ",") + c;
-  const UnixMillis now = d_.clock.Now();
-  std::vector<store::DecisionRecord> rows;
-  rows.reserve(subjects.size());
-  for (std::size_t i = 0; i < subjects.size() && i < decisions.size(); ++i) {
-    rows.push_back({0, now, caller.actor.id, subjects[i], purpose, cats,
-                    std::string(index::ReasonCode(decisions[i].reason)), decisions[i].revision});
+  store::DecisionRequestRecord request;
+  request.at = d_.clock.Now();
+  request.actor = caller.actor.id;
+  request.purpose = purpose;
+  for (const auto& c : categories) request.categories += (request.categories.empty() ? "" : ",") + c;
+  const std::size_t n = std::min(subjects.size(), decisions.size());
+  request.subjects.assign(subjects.begin(), subjects.begin() + static_cast<std::ptrdiff_t>(n));
+  request.reasons.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    request.reasons[i] = static_cast<char>(decisions[i].reason);
+    // One check's decisions reflect one revision of the index.
+    request.revision = std::max(request.revision, decisions[i].revision);
   }
-  return recorder_->Record(std::move(rows), bulk);
+  return recorder_->Record(std::move(request), bulk);
 }
 
 Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const SubjectKey& key) {
@@ -593,23 +597,39 @@ Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const
     out.push_back(std::move(a));
   });
   if (!scanned) return tl::unexpected(scanned.error());
-  auto decisions = (*txn)->ScanSubjectDecisions(*id, [&](const store::DecisionRecord& r) {
+  auto decision = [&](UnixMillis at, const std::string& actor, const std::string& purpose,
+                      std::string_view categories, index::Reason reason) {
     AccessEntry a;
     a.seq = 0;
-    a.at = FormatUtc(r.at);
-    a.actor = r.actor;
+    a.at = FormatUtc(at);
+    a.actor = actor;
     a.type = "decision.made";
-    a.purpose = r.purpose;
+    a.purpose = purpose;
     size_t start = 0;
-    while (start < r.categories.size()) {
-      size_t comma = r.categories.find(',', start);
-      if (comma == std::string::npos) comma = r.categories.size();
-      a.categories.push_back(r.categories.substr(start, comma - start));
+    while (start < categories.size()) {
+      size_t comma = categories.find(',', start);
+      if (comma == std::string::npos) comma = categories.size();
+      a.categories.emplace_back(categories.substr(start, comma - start));
       start = comma + 1;
     }
-    a.reason = r.reason;
-    a.allowed = r.reason == "consent_in_force" || r.reason == "contract_active" || r.reason == "law";
+    a.reason = std::string(index::ReasonCode(reason));
+    a.allowed = index::IsAllowed(reason);
     out.push_back(std::move(a));
+  };
+  // The decision log's first format: a row per decision, its reason by code.
+  auto decisions = (*txn)->ScanSubjectDecisions(*id, [&](const store::DecisionRecord& r) {
+    decision(r.at, r.actor, r.purpose, r.categories, index::Reason::kUnknownSubject);
+    out.back().reason = r.reason;
+    out.back().allowed = r.reason == "consent_in_force" || r.reason == "contract_active" || r.reason == "law";
+  });
+  if (!decisions) return tl::unexpected(decisions.error());
+  // Its second: the requests of every seal that names the subject.
+  decisions = (*txn)->ScanSubjectDecisionRequests(*id, [&](const store::DecisionRequestRecord& r) {
+    for (std::size_t i = 0; i < r.subjects.size() && i < r.reasons.size(); ++i) {
+      if (r.subjects[i] != *id) continue;
+      decision(r.at, r.actor, r.purpose, r.categories,
+               static_cast<index::Reason>(static_cast<unsigned char>(r.reasons[i])));
+    }
   });
   if (!decisions) return tl::unexpected(decisions.error());
   // One trail in time order (the stamps are ISO 8601, so text order is time order).

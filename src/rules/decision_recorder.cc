@@ -21,12 +21,12 @@ DecisionRecorder::~DecisionRecorder() {
   (void)Flush();
 }
 
-Result<void> DecisionRecorder::Record(std::vector<store::DecisionRecord> records, bool bulk) {
+Result<void> DecisionRecorder::Record(store::DecisionRequestRecord request, bool bulk) {
   bool full = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
     // A batch may take the buffer beyond kBulkPending by its own size.
-    auto room = [&] { return stopping_ || pending_.size() < (bulk ? kBulkPending : kMaxPending); };
+    auto room = [&] { return stopping_ || pending_decisions_ < (bulk ? kBulkPending : kMaxPending); };
     if (!room()) {
       wake_.notify_one();
       if (!drained_.wait_for(lock, kMaxWait, room)) {
@@ -34,38 +34,45 @@ Result<void> DecisionRecorder::Record(std::vector<store::DecisionRecord> records
                     "the decision log cannot be written fast enough (a full or failing disk?)");
       }
     }
-    for (auto& r : records) pending_.push_back(std::move(r));
-    full = pending_.size() >= kFlushAt;
+    pending_decisions_ += request.subjects.size();
+    pending_.push_back(std::move(request));
+    full = pending_decisions_ >= kFlushAt;
   }
   if (full) wake_.notify_one();
   return {};
 }
 
-std::string DecisionRecorder::Digest(const std::vector<store::DecisionRecord>& rows) {
-  return ledger::DecisionDigest(rows);
+std::size_t DecisionRecorder::Decisions(const Batch& requests) {
+  std::size_t n = 0;
+  for (const auto& r : requests) n += r.subjects.size();
+  return n;
 }
 
-store::GroupCommitter::Job DecisionRecorder::JobFor(std::vector<store::DecisionRecord> rows) {
-  return [this, rows = std::move(rows)](store::Transaction& txn) mutable
+store::GroupCommitter::Job DecisionRecorder::JobFor(Batch requests) {
+  return [this, requests = std::move(requests)](store::Transaction& txn) mutable
          -> Result<store::GroupCommitter::OnCommit> {
-    auto ids = txn.InsertDecisions(rows);
-    if (!ids) return tl::unexpected(ids.error());
-    for (std::size_t i = 0; i < rows.size(); ++i) rows[i].id = ids->first + static_cast<std::int64_t>(i);
+    for (std::size_t i = 0; i < requests.size(); ++i) requests[i].n = static_cast<std::int64_t>(i);
+    // The seal first: the requests carry its seq (no reliance on row ids).
     ledger::EventDraft ev{"decisions.recorded", std::nullopt, "system", {}};
-    ev.data["first"] = ids->first;
-    ev.data["last"] = ids->second;
-    ev.data["count"] = static_cast<std::int64_t>(rows.size());
-    ev.data["digest_hash"] = Digest(rows);
-    QORGAU_TRY(ledger::Append(txn, clock_.Now(), ev));
+    ev.data["requests"] = static_cast<std::int64_t>(requests.size());
+    ev.data["count"] = static_cast<std::int64_t>(Decisions(requests));
+    ev.data["digest_hash"] = ledger::DecisionRequestsDigest(requests);
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord seal, ledger::Append(txn, clock_.Now(), ev));
+    for (auto& r : requests) r.seal = seal.seq;
+    QORGAU_TRY(txn.InsertDecisionRequests(requests));
     return store::GroupCommitter::OnCommit{};
   };
 }
 
-Result<void> DecisionRecorder::WriteBatch(std::vector<store::DecisionRecord> rows) {
-  std::vector<store::DecisionRecord> copy = rows;
+Result<void> DecisionRecorder::WriteBatch(Batch requests) {
+  Batch copy = requests;
   auto r = writer_.Submit(JobFor(std::move(copy)));
   std::lock_guard<std::mutex> lock(mu_);
-  if (!r) pending_.insert(pending_.begin(), rows.begin(), rows.end());
+  if (!r) {
+    pending_decisions_ += Decisions(requests);
+    pending_.insert(pending_.begin(), std::make_move_iterator(requests.begin()),
+                    std::make_move_iterator(requests.end()));
+  }
   --inflight_;
   settled_.notify_all();
   return r;
@@ -75,10 +82,11 @@ void DecisionRecorder::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     wake_.wait_for(lock, std::chrono::milliseconds(20),
-                   [this] { return stopping_ || pending_.size() >= kFlushAt; });
+                   [this] { return stopping_ || pending_decisions_ >= kFlushAt; });
     if (pending_.empty()) continue;
-    std::vector<store::DecisionRecord> rows;
+    Batch rows;
     rows.swap(pending_);
+    pending_decisions_ = 0;
     ++inflight_;
     lock.unlock();
     drained_.notify_all();
@@ -92,13 +100,14 @@ void DecisionRecorder::Run() {
 }
 
 Result<void> DecisionRecorder::Flush() {
-  std::vector<store::DecisionRecord> rows;
+  Batch rows;
   {
     std::unique_lock<std::mutex> lock(mu_);
     // Batches the flusher took are committed first, so nothing recorded
     // before this call is missing after it.
     settled_.wait(lock, [this] { return inflight_ == 0; });
     rows.swap(pending_);
+    pending_decisions_ = 0;
     if (!rows.empty()) ++inflight_;
   }
   drained_.notify_all();

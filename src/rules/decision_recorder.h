@@ -1,10 +1,11 @@
 // The decision log: every decision made for a caller is recorded (who,
 // which subject, which purpose and categories, the answer and why) without
-// making the caller wait for an fsync. Decisions are buffered in memory
-// and written every 20 ms, or every 4096 decisions, as rows of the decision
-// log. Each batch is sealed by one ledger event, `decisions.recorded`, that
-// carries the SHA-256 of the batch's rows, so altering a row breaks
-// `audit verify` like altering an event does (docs/ledger-format.md).
+// making the caller wait for an fsync. A request's decisions (one check, or
+// a batch check of many subjects) are one record. Records are buffered in
+// memory and written every 20 ms, or every kFlushAt decisions. Each batch
+// is sealed by one ledger event, `decisions.recorded`, that carries the
+// SHA-256 of the batch's records, so altering one breaks `audit verify`
+// like altering an event does (docs/ledger-format.md).
 //
 // What this trades: decisions of the last ~20 ms are lost if the process
 // crashes. State changes and reads of personal data are never buffered.
@@ -35,32 +36,33 @@ class DecisionRecorder {
   // single checks beside it are not. When the log cannot be written for
   // kMaxWait (a full or failing disk), the check fails (kIo, answered 503)
   // rather than hang.
-  Result<void> Record(std::vector<store::DecisionRecord> records, bool bulk = false);
+  // `request`'s seal and n are set when it is written.
+  Result<void> Record(store::DecisionRequestRecord request, bool bulk = false);
   // Writes what is buffered and waits for its commit.
   Result<void> Flush();
 
-  // The digest that seals rows (docs/ledger-format.md).
-  static std::string Digest(const std::vector<store::DecisionRecord>& rows);
-
  private:
-  static constexpr std::size_t kFlushAt = 4096;
+  static constexpr std::size_t kFlushAt = 16384;
   // Above this many buffered decisions Record waits for the writer: records
   // are slowed down, never dropped.
   static constexpr std::size_t kMaxPending = 1 << 18;
   static constexpr std::size_t kBulkPending = kMaxPending / 2;
   static constexpr std::chrono::seconds kMaxWait{5};
   void Run();
-  store::GroupCommitter::Job JobFor(std::vector<store::DecisionRecord> rows);
-  // Writes `rows`; on failure puts them back in front of pending_, so a
+  using Batch = std::vector<store::DecisionRequestRecord>;
+  store::GroupCommitter::Job JobFor(Batch requests);
+  // Writes `requests`; on failure puts them back in front of pending_, so a
   // failed batch is retried, never lost while the process lives.
-  Result<void> WriteBatch(std::vector<store::DecisionRecord> rows);
+  Result<void> WriteBatch(Batch requests);
+  static std::size_t Decisions(const Batch& requests);
 
   store::GroupCommitter& writer_;
   const Clock& clock_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable drained_;
-  std::vector<store::DecisionRecord> pending_;
+  Batch pending_;
+  std::size_t pending_decisions_ = 0;  // the subjects of pending_
   std::size_t inflight_ = 0;  // batches taken from pending_ and not yet committed
   std::condition_variable settled_;
   bool stopping_ = false;

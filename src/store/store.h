@@ -161,8 +161,10 @@ struct IdempotencyRecord {
   UnixMillis at = 0;
 };
 
-// A decision made for a caller, kept in the decision log. Rows are written
-// in batches, each sealed by a ledger event with the batch's digest.
+// A decision of the decision log's first format (ledger format 2.0): a row
+// per decision, in id ranges sealed by ledger events. Read only: decisions
+// are now written as DecisionRequestRecord, and these rows are kept, and
+// verified, as they were.
 struct DecisionRecord {
   std::int64_t id = 0;  // assigned by the store
   UnixMillis at = 0;
@@ -172,6 +174,24 @@ struct DecisionRecord {
   std::string categories;  // comma-separated
   std::string reason;
   std::int64_t revision = 0;
+};
+
+// The decisions of one request (a check, or a batch check of many
+// subjects), kept in the decision log as one record. The requests flushed
+// together are sealed by one `decisions.recorded` ledger event, whose seq
+// they carry; each subject they name is indexed once per seal, for the
+// subject's access trail (docs/ledger-format.md).
+struct DecisionRequestRecord {
+  std::int64_t seal = 0;  // the seq of the decisions.recorded event that seals it
+  std::int64_t n = 0;     // its place among the requests of its seal, from 0
+  UnixMillis at = 0;
+  std::string actor;
+  std::string purpose;
+  std::string categories;     // comma-separated
+  std::int64_t revision = 0;  // the ledger revision the decisions reflected
+  std::vector<SubjectId> subjects;
+  // One byte per subject: its decision's reason number (docs/ledger-format.md).
+  std::string reasons;
 };
 
 // An API key as stored: only its SHA-256.
@@ -275,13 +295,29 @@ class Transaction {
   virtual Result<void> ScanSubjectEvents(SubjectId subject,
                                          const std::function<void(const EventRecord&)>& each) = 0;
 
-  // Appends the rows; returns the ids of the first and the last.
-  virtual Result<std::pair<std::int64_t, std::int64_t>> InsertDecisions(
-      const std::vector<DecisionRecord>& records) = 0;
+  // The decision log's first format (read only): rows with ids in
+  // [first, last], and the rows about one subject.
   virtual Result<void> ScanDecisions(std::int64_t first, std::int64_t last,
                                      const std::function<void(const DecisionRecord&)>& each) = 0;
   virtual Result<void> ScanSubjectDecisions(
       SubjectId subject, const std::function<void(const DecisionRecord&)>& each) = 0;
+
+  // The decision log: appends the requests of one seal (each with its
+  // `seal` and `n` set) and indexes each subject they name once for the
+  // seal.
+  virtual Result<void> InsertDecisionRequests(
+      const std::vector<DecisionRequestRecord>& records) = 0;
+  // The requests of one seal, in `n` order.
+  virtual Result<void> ScanDecisionRequests(
+      std::int64_t seal, const std::function<void(const DecisionRequestRecord&)>& each) = 0;
+  virtual Result<std::int64_t> CountDecisionRequests() = 0;
+  // The requests of every seal whose index names the subject, in order
+  // (they may name other subjects too).
+  virtual Result<void> ScanSubjectDecisionRequests(
+      SubjectId subject, const std::function<void(const DecisionRequestRecord&)>& each) = 0;
+  // The subject index, every (subject, seal) pair.
+  virtual Result<void> ScanDecisionSubjects(
+      const std::function<void(SubjectId subject, std::int64_t seal)>& each) = 0;
 
   virtual Result<void> PutReceipt(const ReceiptRecord& record) = 0;
   virtual Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) = 0;

@@ -126,6 +126,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "INSERT INTO decision_log (at, actor, subject_id, purpose, categories, reason, "
                   "revision) VALUES (1, 'crm', 2, 'marketing', '', 'consent_in_force', 1)",
                   "decision"},
+        Tampering{"DecisionRequestAdded",
+                  "INSERT INTO decision_requests (seal, n, at, actor, purpose, categories, revision, "
+                  "subjects, reasons) VALUES (1, 0, 1, 'crm', 'marketing', '', 1, x'02', x'00')",
+                  "request(s) that no decisions.recorded event sealed"},
+        Tampering{"DecisionHiddenFromTheTrail",
+                  "DELETE FROM decision_subjects WHERE subject_id = 1",
+                  "subject index lacks subject 1"},
         Tampering{"SubjectAdded",
                   "INSERT INTO subjects (id, created_at, iin_index, phone_index) "
                   "VALUES (99, 1, randomblob(32), randomblob(32))",

@@ -15,6 +15,8 @@
 #include "staff.h"
 #include "demo/synthetic.h"
 #include "ledger/canonical_json.h"
+#include "ledger/ledger.h"
+#include "ledger/audit.h"
 #include "report/receipt.h"
 #include "rules/engine.h"
 
@@ -336,12 +338,99 @@ TEST_F(ConsentEngineTest, DecisionLogIsSealedByTheLedgerAndAnAlteredRowIsReporte
   inst_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.path() / "data/qorgau.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE decision_log SET reason = 'no_consent'", nullptr, nullptr, nullptr), SQLITE_OK);
+  // consent_in_force (0) turned into no_consent (3).
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE decision_requests SET reasons = x'03'", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_GE(sqlite3_changes(db), 1);
   sqlite3_close(db);
   Reopen();
   auto report = engine().VerifyLedger(Staff()).value();
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.reason.find("decision log"), std::string::npos);
+}
+
+TEST_F(ConsentEngineTest, ABatchCheckIsOneRecordAndEachSubjectsTrailShowsItsOwnDecision) {
+  const SubjectKey a = Subscriber(71), b = Subscriber(72);
+  const SubjectId ids[] = {engine().LookupSubject(Staff(), a).value(),
+                           engine().LookupSubject(Staff(), b).value(), 999999};
+  ASSERT_TRUE(engine().Withdraw({b, "app_support_chat", "CHAT-9", {}, {"marketing"}, false}, Staff()));
+  Caller crm{{"crm", store::ActorRole::kSystem, "", "", "", {"marketing"}, 0}, {}};
+  index::Decision out[3];
+  ASSERT_TRUE(engine().CheckMany(crm, ids, "marketing", {}, out));
+  auto last_decision = [&](const SubjectKey& key) {
+    const auto trail = engine().AccessTrail(Staff(), key).value();
+    std::vector<AccessEntry> made;
+    for (const auto& e : trail) {
+      if (e.type == "decision.made") made.push_back(e);
+    }
+    return made;
+  };
+  const auto of_a = last_decision(a), of_b = last_decision(b);
+  ASSERT_EQ(of_a.size(), 1u);
+  ASSERT_EQ(of_b.size(), 1u);
+  EXPECT_EQ(of_a[0].reason, "consent_in_force");
+  EXPECT_TRUE(of_a[0].allowed);
+  EXPECT_EQ(of_b[0].reason, "withdrawn");
+  EXPECT_FALSE(of_b[0].allowed);
+  inst_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "data/qorgau.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), sum(length(reasons)) FROM decision_requests",
+                               -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // the three decisions are one record
+  EXPECT_EQ(sqlite3_column_int(st, 1), 3);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  Reopen();
+  EXPECT_TRUE(engine().VerifyLedger(Staff())->ok);
+}
+
+TEST_F(ConsentEngineTest, DecisionRowsOfTheFirstFormatStillVerifyAndShowInTheTrail) {
+  const SubjectKey key = Subscriber(73);
+  const SubjectId id = engine().LookupSubject(Staff(), key).value();
+  inst_.reset();
+  // Rows as a qorgau before the decision log's second format wrote them.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "data/qorgau.db").c_str(), &db), SQLITE_OK);
+  const std::string insert =
+      "INSERT INTO decision_log (id, at, actor, subject_id, purpose, categories, reason, revision) VALUES "
+      "(1, 1764150000000, 'crm', " + std::to_string(id) + ", 'marketing', '', 'no_consent', 4), "
+      "(2, 1764150000000, 'crm', 5, 'marketing', '', 'consent_in_force', 4)";
+  ASSERT_EQ(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Reopen();
+  const std::vector<store::DecisionRecord> rows = {
+      {1, 1764150000000, "crm", id, "marketing", "", "no_consent", 4},
+      {2, 1764150000000, "crm", 5, "marketing", "", "consent_in_force", 4}};
+  ASSERT_TRUE(inst_->writer().Submit([&](store::Transaction& txn) -> Result<store::GroupCommitter::OnCommit> {
+    ledger::EventDraft ev{"decisions.recorded", std::nullopt, "system", {}};
+    ev.data["first"] = 1;
+    ev.data["last"] = 2;
+    ev.data["count"] = 2;
+    ev.data["digest_hash"] = ledger::DecisionDigest(rows);
+    QORGAU_TRY(ledger::Append(txn, 1764150000000, ev));
+    return store::GroupCommitter::OnCommit{};
+  }));
+  auto report = engine().VerifyLedger(Staff()).value();
+  EXPECT_TRUE(report.ok) << report.reason;
+  const auto trail = engine().AccessTrail(Staff(), key).value();
+  ASSERT_FALSE(trail.empty());
+  const auto it = std::find_if(trail.begin(), trail.end(),
+                               [](const AccessEntry& e) { return e.type == "decision.made"; });
+  ASSERT_NE(it, trail.end());
+  EXPECT_EQ(it->reason, "no_consent");
+  EXPECT_FALSE(it->allowed);
+  // And a first-format row altered is still caught.
+  inst_.reset();
+  ASSERT_EQ(sqlite3_open((dir_.path() / "data/qorgau.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE decision_log SET reason = 'consent_in_force' WHERE id = 1", nullptr,
+                         nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Reopen();
+  report = engine().VerifyLedger(Staff()).value();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.reason.find("decision log rows 1-2"), std::string::npos) << report.reason;
 }
 
 TEST_F(ConsentEngineTest, ServicesNeedAContract) {

@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 #include <sqlite3.h>
 
 #include "../test_util.h"
@@ -92,22 +94,46 @@ TEST(SqliteStore, EventsScanInOrder) {
 namespace qorgau::store {
 namespace {
 
-TEST(SqliteStore, DecisionRowsGetConsecutiveIdsAcrossMultiRowStatements) {
+TEST(SqliteStore, DecisionRequestsKeepTheirSubjectsAndIndexEachSubjectOncePerSeal) {
   testing::TempDir dir;
   auto s = OpenSqliteStore(dir.path() / "q.db", true).value();
   auto txn = s->Begin(Store::Mode::kWrite).value();
-  std::vector<DecisionRecord> rows;
-  for (int i = 0; i < 150; ++i) rows.push_back({0, i, "crm", i % 7 + 1, "marketing", "", "no_consent", 3});
-  auto ids = txn->InsertDecisions(rows).value();
-  EXPECT_EQ(ids.second - ids.first + 1, 150);
-  std::vector<DecisionRecord> read;
-  ASSERT_TRUE(txn->ScanDecisions(ids.first, ids.second, [&](const DecisionRecord& r) { read.push_back(r); }));
-  ASSERT_EQ(read.size(), 150u);
-  for (int i = 0; i < 150; ++i) {
-    EXPECT_EQ(read[i].id, ids.first + i);
-    EXPECT_EQ(read[i].at, i);
-    EXPECT_EQ(read[i].subject, i % 7 + 1);
+  // Ids of every varint length, a subject named twice, more distinct
+  // subjects than one multi-row statement holds.
+  std::vector<DecisionRequestRecord> seal7;
+  for (int n = 0; n < 3; ++n) {
+    DecisionRequestRecord r{7, n, 100 + n, "crm", "marketing", "", 5, {}, {}};
+    for (SubjectId id = 1; id <= 70; ++id) r.subjects.push_back(id * (n + 1));
+    r.subjects.push_back(std::int64_t{1} << 40);
+    r.reasons.assign(r.subjects.size(), '\3');
+    seal7.push_back(std::move(r));
   }
+  ASSERT_TRUE(txn->InsertDecisionRequests(seal7));
+  ASSERT_TRUE(txn->InsertDecisionRequests({{9, 0, 200, "crm", "marketing", "a,b", 6, {2}, std::string(1, '\0')}}));
+  std::vector<DecisionRequestRecord> read;
+  ASSERT_TRUE(txn->ScanDecisionRequests(7, [&](const DecisionRequestRecord& r) { read.push_back(r); }));
+  ASSERT_EQ(read.size(), 3u);
+  for (int n = 0; n < 3; ++n) {
+    EXPECT_EQ(read[n].n, n);
+    EXPECT_EQ(read[n].subjects, seal7[n].subjects);
+    EXPECT_EQ(read[n].reasons, seal7[n].reasons);
+  }
+  EXPECT_EQ(txn->CountDecisionRequests().value(), 4);
+  std::vector<std::int64_t> seals_of_2;
+  ASSERT_TRUE(txn->ScanSubjectDecisionRequests(2, [&](const DecisionRequestRecord& r) {
+    seals_of_2.push_back(r.seal);
+  }));
+  EXPECT_EQ(seals_of_2, (std::vector<std::int64_t>{7, 7, 7, 9}));  // every request of both seals
+  std::size_t pairs = 0, of_2 = 0;
+  ASSERT_TRUE(txn->ScanDecisionSubjects([&](SubjectId subject, std::int64_t) {
+    ++pairs;
+    of_2 += subject == 2;
+  }));
+  EXPECT_EQ(of_2, 2u);  // once per seal, though seal 7 names it twice
+  // 1-70, the even ones up to 140, the multiples of 3 up to 210, 2^40; and 2 in seal 9.
+  std::set<SubjectId> distinct;
+  for (const auto& r : seal7) distinct.insert(r.subjects.begin(), r.subjects.end());
+  EXPECT_EQ(pairs, distinct.size() + 1);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -183,6 +184,27 @@ CREATE TABLE tree_heads (
     R"sql(
 CREATE INDEX idempotency_at ON idempotency (at);
 )sql",
+    // 8: the decision log as one record per request, by seal, and the
+    // subjects each seal names (decision_log is kept, read only).
+    R"sql(
+CREATE TABLE decision_requests (
+  seal       INTEGER NOT NULL,
+  n          INTEGER NOT NULL,
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  revision   INTEGER NOT NULL,
+  subjects   BLOB NOT NULL,
+  reasons    BLOB NOT NULL,
+  PRIMARY KEY (seal, n)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE decision_subjects (
+  subject_id INTEGER NOT NULL,
+  seal       INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, seal)
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -233,7 +255,11 @@ class Stmt {
   void Bind(int i, const Bytes& v) {
     sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
+  void BindBlob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   int Step() { return sqlite3_step(s_); }
+  sqlite3_stmt* raw() { return s_; }
 
   std::int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
   std::string Text(int col) {
@@ -358,8 +384,14 @@ class SqliteTransaction final : public Transaction {
   Result<void> DeleteIdempotencyBefore(UnixMillis before, int limit) override;
   Result<void> ScanSubjectEvents(SubjectId subject,
                                  const std::function<void(const EventRecord&)>& each) override;
-  Result<std::pair<std::int64_t, std::int64_t>> InsertDecisions(
-      const std::vector<DecisionRecord>& records) override;
+  Result<void> InsertDecisionRequests(const std::vector<DecisionRequestRecord>& records) override;
+  Result<void> ScanDecisionRequests(
+      std::int64_t seal, const std::function<void(const DecisionRequestRecord&)>& each) override;
+  Result<std::int64_t> CountDecisionRequests() override;
+  Result<void> ScanSubjectDecisionRequests(
+      SubjectId subject, const std::function<void(const DecisionRequestRecord&)>& each) override;
+  Result<void> ScanDecisionSubjects(
+      const std::function<void(SubjectId, std::int64_t)>& each) override;
   Result<void> ScanDecisions(std::int64_t first, std::int64_t last,
                              const std::function<void(const DecisionRecord&)>& each) override;
   Result<void> ScanSubjectDecisions(SubjectId subject,
@@ -984,46 +1016,155 @@ Result<void> SqliteTransaction::ScanSubjectEvents(
   return {};
 }
 
-Result<std::pair<std::int64_t, std::int64_t>> SqliteTransaction::InsertDecisions(
-    const std::vector<DecisionRecord>& records) {
-  // Rows go in 64 at a time: one statement step per 64 rows instead of one
-  // per row, which is most of the cost of a busy decision log.
+namespace {
+
+// Subject ids packed as unsigned LEB128 varints: a batch's ids take 3-4
+// bytes each instead of a row each.
+std::string PackSubjects(const std::vector<SubjectId>& ids) {
+  std::string out;
+  out.reserve(ids.size() * 4);
+  for (SubjectId id : ids) {
+    auto v = static_cast<std::uint64_t>(id);
+    do {
+      const auto byte = static_cast<unsigned char>(v & 0x7f);
+      v >>= 7;
+      out.push_back(static_cast<char>(v ? byte | 0x80 : byte));
+    } while (v);
+  }
+  return out;
+}
+
+Result<std::vector<SubjectId>> UnpackSubjects(std::string_view packed) {
+  std::vector<SubjectId> ids;
+  std::uint64_t v = 0;
+  int shift = 0;
+  for (const char c : packed) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (shift > 63) return Fail(ErrorCode::kCorruption, "decision_requests", "a subject id is too long");
+    v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if (byte & 0x80) {
+      shift += 7;
+      continue;
+    }
+    ids.push_back(static_cast<SubjectId>(v));
+    v = 0;
+    shift = 0;
+  }
+  if (shift) return Fail(ErrorCode::kCorruption, "decision_requests", "the subject ids end mid-number");
+  return ids;
+}
+
+std::string_view BlobView(sqlite3_stmt* s, int col) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string_view();
+}
+
+}  // namespace
+
+Result<void> SqliteTransaction::InsertDecisionRequests(const std::vector<DecisionRequestRecord>& records) {
+  std::vector<std::pair<SubjectId, std::int64_t>> named;
+  for (const auto& r : records) {
+    if (r.reasons.size() != r.subjects.size()) {
+      return Fail(ErrorCode::kInternal, "reasons", "one reason per subject");
+    }
+    Stmt& s = S("INSERT INTO decision_requests (seal, n, at, actor, purpose, categories, revision, "
+                "subjects, reasons) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    s.Bind(1, r.seal);
+    s.Bind(2, r.n);
+    s.Bind(3, r.at);
+    s.Bind(4, r.actor);
+    s.Bind(5, r.purpose);
+    s.Bind(6, r.categories);
+    s.Bind(7, r.revision);
+    const std::string packed = PackSubjects(r.subjects);
+    s.BindBlob(8, packed);
+    s.BindBlob(9, r.reasons);
+    QORGAU_TRY(Exec(s, "writing the decision log"));
+    for (SubjectId id : r.subjects) named.emplace_back(id, r.seal);
+  }
+  // Each subject once per seal, in key order (one pass down the index).
+  std::sort(named.begin(), named.end());
+  named.erase(std::unique(named.begin(), named.end()), named.end());
   static constexpr std::size_t kRowsPerStatement = 64;
   static const std::string kMulti = [] {
-    std::string sql = "INSERT INTO decision_log (at, actor, subject_id, purpose, categories, "
-                      "reason, revision) VALUES ";
-    for (std::size_t i = 0; i < kRowsPerStatement; ++i) sql += i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)";
+    std::string sql = "INSERT OR IGNORE INTO decision_subjects (subject_id, seal) VALUES ";
+    for (std::size_t i = 0; i < kRowsPerStatement; ++i) sql += i ? ",(?,?)" : "(?,?)";
     return sql;
   }();
-  std::int64_t first = 0, last = 0;
   std::size_t i = 0;
-  auto bind_row = [](Stmt& s, int base, const DecisionRecord& r) {
-    s.Bind(base + 1, r.at);
-    s.Bind(base + 2, r.actor);
-    s.Bind(base + 3, r.subject);
-    s.Bind(base + 4, r.purpose);
-    s.Bind(base + 5, r.categories);
-    s.Bind(base + 6, r.reason);
-    s.Bind(base + 7, r.revision);
-  };
-  for (; i + kRowsPerStatement <= records.size(); i += kRowsPerStatement) {
+  for (; i + kRowsPerStatement <= named.size(); i += kRowsPerStatement) {
     Stmt& s = S(kMulti.c_str());
     for (std::size_t k = 0; k < kRowsPerStatement; ++k) {
-      bind_row(s, static_cast<int>(k * 7), records[i + k]);
+      s.Bind(static_cast<int>(2 * k + 1), named[i + k].first);
+      s.Bind(static_cast<int>(2 * k + 2), named[i + k].second);
     }
-    QORGAU_TRY(Exec(s, "writing the decision log"));
-    last = sqlite3_last_insert_rowid(store_.db());
-    if (first == 0) first = last - static_cast<std::int64_t>(kRowsPerStatement) + 1;
+    QORGAU_TRY(Exec(s, "writing the decision log's subject index"));
   }
-  for (; i < records.size(); ++i) {
-    Stmt& s = S("INSERT INTO decision_log (at, actor, subject_id, purpose, categories, reason, "
-                "revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    bind_row(s, 0, records[i]);
-    QORGAU_TRY(Exec(s, "writing the decision log"));
-    last = sqlite3_last_insert_rowid(store_.db());
-    if (first == 0) first = last;
+  for (; i < named.size(); ++i) {
+    Stmt& s = S("INSERT OR IGNORE INTO decision_subjects (subject_id, seal) VALUES (?1, ?2)");
+    s.Bind(1, named[i].first);
+    s.Bind(2, named[i].second);
+    QORGAU_TRY(Exec(s, "writing the decision log's subject index"));
   }
-  return std::make_pair(first, last);
+  return {};
+}
+
+namespace {
+
+constexpr const char* kRequestColumns =
+    "seal, n, at, actor, purpose, categories, revision, subjects, reasons";
+
+Result<void> ReadRequests(sqlite3* db, Stmt& s,
+                          const std::function<void(const DecisionRequestRecord&)>& each) {
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    DecisionRequestRecord r{s.Int(0), s.Int(1), s.Int(2), s.Text(3), s.Text(4), s.Text(5), s.Int(6),
+                            {}, std::string(BlobView(s.raw(), 8))};
+    QORGAU_ASSIGN_OR_RETURN(r.subjects, UnpackSubjects(BlobView(s.raw(), 7)));
+    each(r);
+  }
+  if (rc != SQLITE_DONE) return DbError(db, "scanning the decision log");
+  return {};
+}
+
+}  // namespace
+
+Result<void> SqliteTransaction::ScanDecisionRequests(
+    std::int64_t seal, const std::function<void(const DecisionRequestRecord&)>& each) {
+  static const std::string sql = std::string("SELECT ") + kRequestColumns +
+                                 " FROM decision_requests WHERE seal = ?1 ORDER BY n";
+  Stmt s(store_.db(), sql.c_str());
+  if (!s.ok()) return DbError(store_.db(), "scanning the decision log");
+  s.Bind(1, seal);
+  return ReadRequests(store_.db(), s, each);
+}
+
+Result<std::int64_t> SqliteTransaction::CountDecisionRequests() {
+  Stmt s(store_.db(), "SELECT count(*) FROM decision_requests");
+  if (!s.ok() || s.Step() != SQLITE_ROW) return DbError(store_.db(), "counting the decision log");
+  return s.Int(0);
+}
+
+Result<void> SqliteTransaction::ScanSubjectDecisionRequests(
+    SubjectId subject, const std::function<void(const DecisionRequestRecord&)>& each) {
+  static const std::string sql =
+      std::string("SELECT ") + kRequestColumns +
+      " FROM decision_requests WHERE seal IN (SELECT seal FROM decision_subjects WHERE subject_id = ?1)"
+      " ORDER BY seal, n";
+  Stmt s(store_.db(), sql.c_str());
+  if (!s.ok()) return DbError(store_.db(), "scanning the decision log");
+  s.Bind(1, subject);
+  return ReadRequests(store_.db(), s, each);
+}
+
+Result<void> SqliteTransaction::ScanDecisionSubjects(
+    const std::function<void(SubjectId, std::int64_t)>& each) {
+  Stmt s(store_.db(), "SELECT subject_id, seal FROM decision_subjects ORDER BY subject_id, seal");
+  if (!s.ok()) return DbError(store_.db(), "scanning the decision log's subject index");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) each(s.Int(0), s.Int(1));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning the decision log's subject index");
+  return {};
 }
 
 namespace {
