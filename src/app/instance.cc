@@ -1,5 +1,6 @@
 #include "app/instance.h"
 
+#include "app/key_rotation.h"
 #include "ledger/tree_head.h"
 #include "report/receipt.h"
 
@@ -23,7 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kDatabase = "qorgau.db";
-constexpr const char* kKeyCheck = "key_check";
 
 // Writes `content` to a new file with `mode`; fails if it exists.
 Result<void> WriteNewFile(const fs::path& file, const std::string& content, mode_t mode) {
@@ -49,8 +49,8 @@ Result<crypto::Signer> LoadSigner(const fs::path& dir) {
   return crypto::Signer::FromPem(pem.str());
 }
 
-Result<crypto::KeyRing> Keys(const fs::path& dir, bool create, std::string* source = nullptr) {
-  QORGAU_ASSIGN_OR_RETURN(const crypto::MasterKey master, crypto::LoadMasterKey(dir, create));
+Result<crypto::MasterKey> Master(const fs::path& dir, bool create) {
+  QORGAU_ASSIGN_OR_RETURN(crypto::MasterKey master, crypto::LoadMasterKey(dir, create));
   if (master.inside_data_dir) {
     std::fprintf(stderr,
                  "qorgau: warning: the master key is inside the data directory (%s); move it to "
@@ -58,8 +58,7 @@ Result<crypto::KeyRing> Keys(const fs::path& dir, bool create, std::string* sour
                  "carry no key\n",
                  master.source.c_str(), dir.string().c_str());
   }
-  if (source) *source = master.source;
-  return crypto::KeyRing::FromMasterKey(master.key);
+  return master;
 }
 
 // Keys must not reach a core file: none is written by this process.
@@ -122,7 +121,9 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
 
   InitReport report;
   NoCoreDumps();
-  auto keys = Keys(data_dir, /*create=*/true, &report.master_key_source);
+  QORGAU_ASSIGN_OR_RETURN(const crypto::MasterKey master, Master(data_dir, /*create=*/true));
+  report.master_key_source = master.source;
+  auto keys = crypto::KeyRing::FromMasterKey(master.key);
   if (!keys) return tl::unexpected(keys.error());
 
   auto signer = crypto::Signer::Generate();
@@ -134,6 +135,7 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
     if (!pub) return tl::unexpected(pub.error());
     QORGAU_TRY(WriteNewFile(data_dir / "receipt.key", *priv, 0600));
     QORGAU_TRY(WriteNewFile(data_dir / "receipt.pub", *pub, 0644));
+    QORGAU_TRY(ArchivePublicKey(data_dir, *signer));
   }
   auto store = store::OpenSqliteStore(db, /*create=*/true);
   if (!store) return tl::unexpected(store.error());
@@ -141,7 +143,7 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
   {
     auto txn = (*store)->Begin(store::Store::Mode::kWrite);
     if (!txn) return tl::unexpected(txn.error());
-    QORGAU_TRY((*txn)->PutMeta(kKeyCheck, keys->check_value()));
+    QORGAU_TRY((*txn)->PutMeta(crypto::kKeyCheckMeta, keys->check_value()));
     QORGAU_TRY((*txn)->Commit());
   }
   auto edition = rules::PublishEdition(**store, clock, *loaded.policy, loaded.files,
@@ -190,23 +192,30 @@ Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
   NoCoreDumps();
   auto store = store::OpenSqliteStore(data_dir / kDatabase, /*create=*/false);
   if (!store) return tl::unexpected(store.error());
-  auto keys = Keys(data_dir, /*create=*/false);
-  if (!keys) return tl::unexpected(keys.error());
-  auto signer = LoadSigner(data_dir);
-  if (!signer) return tl::unexpected(signer.error());
+  QORGAU_ASSIGN_OR_RETURN(const crypto::MasterKey master, Master(data_dir, /*create=*/false));
   std::optional<store::EditionRecord> edition;
+  crypto::Bytes stored_check;
+  std::optional<std::string> ledger_key_id;
   {
     auto txn = (*store)->Begin(store::Store::Mode::kRead);
     if (!txn) return tl::unexpected(txn.error());
-    auto check = (*txn)->GetMeta(kKeyCheck);
+    auto check = (*txn)->GetMeta(crypto::kKeyCheckMeta);
     if (!check) return tl::unexpected(check.error());
-    if (!*check || **check != keys->check_value()) {
-      return Fail(ErrorCode::kCrypto, "master_key", "does not match this database");
-    }
+    if (!*check) return Fail(ErrorCode::kCorruption, "key_check", "the database holds no key check value");
+    stored_check = std::move(**check);
+    QORGAU_ASSIGN_OR_RETURN(const auto key_id, (*txn)->GetMeta(ledger::kSigningKeyMeta));
+    if (key_id) ledger_key_id = std::string(key_id->begin(), key_id->end());
     auto latest = (*txn)->LatestEdition();
     if (!latest) return tl::unexpected(latest.error());
     edition = std::move(*latest);
   }
+  // A rotation a crash interrupted is finished (or undone) here, under the
+  // lock, before any key is used (app/key_rotation.h).
+  auto keys = ResumeMasterKeyRotation(master, stored_check);
+  if (!keys) return tl::unexpected(keys.error());
+  QORGAU_TRY(ResumeSigningKeyRotation(data_dir, ledger_key_id));
+  auto signer = LoadSigner(data_dir);
+  if (!signer) return tl::unexpected(signer.error());
   if (!edition) return Fail(ErrorCode::kFailedPrecondition, "policy", "no edition is published");
   // A ledger of format 1, or events written outside the group committer,
   // are signed now: from here on every event is under a signed tree head.
@@ -216,9 +225,11 @@ Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
   auto policy = std::make_shared<const policy::Policy>(std::move(*loaded.policy));
   auto index = index::DecisionIndex::Load(**store, policy);
   if (!index) return tl::unexpected(index.error());
-  return std::unique_ptr<Instance>(new Instance(std::move(*store), std::move(*keys),
-                                                std::move(*signer), std::move(policy),
-                                                std::move(*index), clock));
+  std::unique_ptr<Instance> inst(new Instance(std::move(*store), std::move(*keys), std::move(*signer),
+                                              std::move(policy), std::move(*index), clock));
+  inst->master_source_ = master.source;
+  inst->master_replaceable_ = master.replaceable;
+  return inst;
 }
 
 namespace {
@@ -247,16 +258,41 @@ Result<std::unique_ptr<store::Store>> OpenForAudit(const fs::path& data_dir, con
 
 }  // namespace
 
+fs::path ReceiptKeysDirectory(const fs::path& data_dir) { return data_dir / "receipt-keys"; }
+
+Result<crypto::PublicKeys> DataDirectoryPublicKeys(const fs::path& data_dir) {
+  crypto::PublicKeys keys;
+  std::error_code ec;
+  if (fs::is_directory(ReceiptKeysDirectory(data_dir), ec)) {
+    QORGAU_ASSIGN_OR_RETURN(keys, crypto::PublicKeys::FromDirectory(ReceiptKeysDirectory(data_dir)));
+  }
+  // receipt.pub too: a directory not yet opened by this version has no
+  // archive.
+  if (fs::exists(data_dir / "receipt.pub", ec)) {
+    std::ifstream in(data_dir / "receipt.pub");
+    std::stringstream pem;
+    pem << in.rdbuf();
+    auto added = keys.AddPem(pem.str());
+    if (!added) return Fail(ErrorCode::kInvalidArgument, (data_dir / "receipt.pub").string(), added.error().message);
+  }
+  if (keys.empty()) {
+    return Fail(ErrorCode::kNotFound, (data_dir / "receipt.pub").string(),
+                "no public key (neither it nor " + ReceiptKeysDirectory(data_dir).string() + ")");
+  }
+  return keys;
+}
+
 Result<ledger::VerifyReport> AuditDataDirectory(const fs::path& data_dir, const AuditRequest& request) {
   QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, request.actor, rules::Action::kAuditVerify));
-  const fs::path key_file = request.public_key.empty() ? data_dir / "receipt.pub" : request.public_key;
-  std::ifstream in(key_file);
-  if (!in) return Fail(ErrorCode::kIo, key_file.string(), "cannot read the public key");
-  std::stringstream pem;
-  pem << in.rdbuf();
-  QORGAU_ASSIGN_OR_RETURN(const crypto::Verifier key, crypto::Verifier::FromPem(pem.str()));
+  QORGAU_ASSIGN_OR_RETURN(const crypto::PublicKeys keys,
+                          request.public_key.empty() ? DataDirectoryPublicKeys(data_dir)
+                                                     : crypto::PublicKeys::FromPath(request.public_key));
   QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
-  return ledger::Audit(*txn, ledger::AuditOptions{&key, report::ReceiptChecker(key), request.checkpoint});
+  ledger::AuditOptions options;
+  options.ledger_keys = &keys;
+  options.check_receipt = report::ReceiptChecker(keys);
+  options.checkpoint = request.checkpoint;
+  return ledger::Audit(*txn, options);
 }
 
 Result<ledger::TreeHead> LatestCheckpoint(const fs::path& data_dir, const std::string& actor) {

@@ -7,8 +7,18 @@
 //   <dir>.master.key    beside it, not in it: the master key, 64 hex digits
 //                       (0600), unless QORGAU_MASTER_KEY, QORGAU_MASTER_KEY_FILE
 //                       or systemd's credential supplies it (crypto/key_ring.h)
-//   <dir>/receipt.key   the Ed25519 key that signs consent receipts (0600)
+//   <dir>/receipt.key   the Ed25519 key that signs tree heads, hence consent
+//                       receipts (0600)
 //   <dir>/receipt.pub   its public key, for checking receipts offline
+//   <dir>/receipt-keys/<key_id>.pub
+//                       every signing key's public key, the one in force
+//                       and those `key rotate-signing` replaced: receipts
+//                       and tree heads verify by their key id; made at
+//                       init, or on the first open of an older directory
+//
+// Opening finishes a key rotation that a crash interrupted after its
+// commit (app/key_rotation.h): `<keyfile>.new` whose key the database's
+// check value names, `receipt.key.new` whose id the ledger names.
 #pragma once
 
 #include <filesystem>
@@ -18,6 +28,7 @@
 
 #include "core/clock.h"
 #include "crypto/key_ring.h"
+#include "crypto/public_keys.h"
 #include "crypto/signer.h"
 #include "index/decision_index.h"
 #include "ledger/audit.h"
@@ -56,6 +67,10 @@ class Instance {
   const policy::Policy& policy() const { return *policy_; }
   const crypto::KeyRing& keys() const { return keys_; }
   const crypto::Signer& signer() const { return signer_; }
+  // Where the master key came from (crypto::MasterKey::source), and whether
+  // it is a file qorgau may replace on rotation.
+  const std::string& master_key_source() const { return master_source_; }
+  bool master_key_replaceable() const { return master_replaceable_; }
 
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
@@ -70,6 +85,8 @@ class Instance {
   // Declaration order is destruction order in reverse: the engine goes
   // first, then the writer (which finishes its queue), then the index.
   int lock_fd_ = -1;  // flock'd <dir>/qorgau.lock, held while open
+  std::string master_source_;
+  bool master_replaceable_ = false;
   std::unique_ptr<store::Store> store_;
   crypto::KeyRing keys_;
   crypto::Signer signer_;
@@ -85,7 +102,9 @@ class Instance {
 // sent to an auditor. `actor` is authorized from the store (audit.verify).
 struct AuditRequest {
   std::string actor;
-  std::filesystem::path public_key;              // empty: <dir>/receipt.pub
+  // A public key file or a directory of them (as receipt-keys/). Empty:
+  // <dir>/receipt-keys/ and <dir>/receipt.pub.
+  std::filesystem::path public_key;
   std::optional<ledger::TreeHead> checkpoint;    // from an outside witness
 };
 Result<ledger::VerifyReport> AuditDataDirectory(const std::filesystem::path& data_dir,
@@ -93,6 +112,12 @@ Result<ledger::VerifyReport> AuditDataDirectory(const std::filesystem::path& dat
 // The latest signed tree head, for an outside witness (audit.checkpoint).
 Result<ledger::TreeHead> LatestCheckpoint(const std::filesystem::path& data_dir,
                                           const std::string& actor);
+
+// `<data_dir>/receipt-keys`: the archive of signing keys' public keys.
+std::filesystem::path ReceiptKeysDirectory(const std::filesystem::path& data_dir);
+// The trusted keys of `data_dir` when none are given: the archive and
+// receipt.pub.
+Result<crypto::PublicKeys> DataDirectoryPublicKeys(const std::filesystem::path& data_dir);
 
 // The diagnostics of a failed load as one Error (code kPolicyInvalid).
 Error PolicyError(const std::vector<policy::Diagnostic>& problems);

@@ -259,7 +259,10 @@ void RegisterAudit(CLI::App& app, Options& opts) {
   verify->add_option("--checkpoint", args->checkpoint,
                      "A tree head an outside witness kept ('audit checkpoint'): detects a ledger "
                      "cut short or rewritten");
-  verify->add_option("--public-key", args->public_key, "The ledger's public key (default DATA/receipt.pub)");
+  verify->add_option("--public-key,--keys", args->public_key,
+                     "The ledger's public key file, or a directory of them named <key_id>.pub "
+                     "(default: DATA/receipt-keys and DATA/receipt.pub); each tree head is checked "
+                     "with the key its key id names");
   verify->callback([&opts, args] {
     app::AuditRequest request{opts.as, args->public_key, {}};
     if (!args->checkpoint.empty()) {

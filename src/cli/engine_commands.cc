@@ -6,7 +6,9 @@
 #include <memory>
 #include <sstream>
 
+#include "app/key_rotation.h"
 #include "cli/cli_util.h"
+#include "crypto/public_keys.h"
 #include "crypto/signer.h"
 #include "report/receipt.h"
 
@@ -307,25 +309,25 @@ void RegisterReceipt(CLI::App& app, Options& opts) {
   auto* receipt = app.add_subcommand("receipt", "Consent receipts");
   receipt->require_subcommand(1);
   struct VerifyArgs {
-    std::string file, public_key;
+    std::string file, public_key, keys;
   };
   auto args = std::make_shared<VerifyArgs>();
-  auto* verify = receipt->add_subcommand("verify", "Check a receipt's signature offline");
+  auto* verify = receipt->add_subcommand(
+      "verify", "Check a receipt offline: its proof, and the tree head's signature by the key its "
+                "key id names");
   verify->add_option("file", args->file, "Receipt file")->required();
-  verify->add_option("--public-key", args->public_key,
-                     "The operator's public key (default: DATA/receipt.pub)");
+  auto* one = verify->add_option("--public-key", args->public_key, "The operator's public key file");
+  verify->add_option("--keys", args->keys,
+                     "A directory of public keys named <key_id>.pub, as DATA/receipt-keys (default: "
+                     "DATA/receipt-keys and DATA/receipt.pub): receipts issued before a signing key "
+                     "rotation verify with it")
+      ->excludes(one);
   verify->callback([&opts, args] {
-    const std::string key_file = !args->public_key.empty()
-                                     ? args->public_key
-                                     : (std::filesystem::path(opts.data_dir) / "receipt.pub").string();
-    auto pem = ReadAll(key_file);
-    if (!pem) {
-      opts.exit_code = Report(Error{ErrorCode::kIo, key_file, "cannot read the public key"});
-      return;
-    }
-    auto verifier = crypto::Verifier::FromPem(*pem);
-    if (!verifier) {
-      opts.exit_code = Report(verifier.error());
+    auto keys = !args->public_key.empty() ? crypto::PublicKeys::FromPath(args->public_key)
+                : !args->keys.empty()     ? crypto::PublicKeys::FromDirectory(args->keys)
+                                          : app::DataDirectoryPublicKeys(opts.data_dir);
+    if (!keys) {
+      opts.exit_code = Report(keys.error());
       return;
     }
     auto text = ReadAll(args->file);
@@ -333,14 +335,13 @@ void RegisterReceipt(CLI::App& app, Options& opts) {
       opts.exit_code = Report(Error{ErrorCode::kIo, args->file, "cannot read"});
       return;
     }
-    const report::ReceiptCheck c = report::VerifyReceipt(*text, *verifier);
+    const report::ReceiptCheck c = report::VerifyReceipt(*text, *keys);
     if (!c.ok) {
       std::cerr << args->file << ": INVALID receipt: " << c.reason << "\n";
       opts.exit_code = 1;
       return;
     }
-    std::cout << args->file << ": valid receipt " << c.receipt_id << " (key "
-              << verifier->KeyId() << ")\n";
+    std::cout << args->file << ": valid receipt " << c.receipt_id << " (key " << c.key_id << ")\n";
   });
 
   auto seq = std::make_shared<std::int64_t>(0);
@@ -466,7 +467,8 @@ void RegisterActors(CLI::App& app, Options& opts) {
     });
   });
 
-  auto* key = app.add_subcommand("key", "API keys: create (systems), enrol and redeem (people), revoke, list");
+  auto* key = app.add_subcommand("key", "API keys: create (systems), enrol and redeem (people), "
+                                       "revoke, list; rotate the master and signing keys");
   key->require_subcommand(1);
   struct KeyArgs {
     std::string actor, expires, key_id, token;
@@ -546,6 +548,68 @@ void RegisterActors(CLI::App& app, Options& opts) {
       }
       return 0;
     });
+  });
+
+  struct RotateArgs {
+    std::string new_key_file;
+    std::int64_t progress_every = 10000;
+  };
+  auto rotate_args = std::make_shared<RotateArgs>();
+  auto* rotate_master = key->add_subcommand(
+      "rotate-master",
+      "Rotate the master key: every subject's data key rewrapped and its blind indexes recomputed "
+      "in one transaction (administrator; the data directory to itself: stop 'serve' first)");
+  rotate_master->add_option("--new-key-file", rotate_args->new_key_file,
+                            "A new file for the new key, when the current one comes from "
+                            "QORGAU_MASTER_KEY or systemd's credential (a key file is replaced in "
+                            "place)");
+  rotate_master->add_option("--progress-every", rotate_args->progress_every,
+                            "Report progress on stderr every N subjects")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  rotate_master->callback([&opts, rotate_args] {
+    app::MasterRotationOptions options;
+    options.actor = opts.as;
+    options.new_key_file = rotate_args->new_key_file;
+    options.progress_every = rotate_args->progress_every;
+    options.progress = [](std::int64_t done) { std::cerr << "  " << done << " subjects rewrapped\n"; };
+    const auto started = std::chrono::steady_clock::now();
+    auto r = app::RotateMasterKey(opts.data_dir, options, Clock());
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started).count();
+    std::cout << "master key rotated: " << r->subjects << " data keys rewrapped and blind indexes "
+              << "recomputed";
+    if (r->without_key > 0) std::cout << " (" << r->without_key << " subjects without a data key)";
+    std::cout << " in " << ms << " ms (ledger event " << r->event_seq << ")\n";
+    if (r->replaced) {
+      std::cout << "new master key: " << r->new_key.string()
+                << " (0600; the old key is gone: keep an offline copy of the new one; backups "
+                   "made before now still need the old one)\n";
+    } else {
+      std::cout << "new master key written to " << r->new_key.string() << " (0600)\n"
+                << "the database now needs it: put its contents in " << r->old_source
+                << " before the next start, then delete the file\n";
+    }
+  });
+  auto* rotate_signing = key->add_subcommand(
+      "rotate-signing",
+      "Rotate the key that signs tree heads and receipts; the old public key stays in "
+      "DATA/receipt-keys, so earlier receipts still verify (administrator; stop 'serve' first)");
+  rotate_signing->callback([&opts] {
+    auto r = app::RotateSigningKey(opts.data_dir, opts.as, Clock());
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    std::cout << "signing key rotated: " << r->old_key_id << " -> " << r->new_key_id
+              << " (ledger event " << r->event_seq << ")\n"
+              << "public keys: " << app::ReceiptKeysDirectory(opts.data_dir).string()
+              << "/ (give it to whoever verifies receipts); a server signs with the new key once "
+                 "started again\n";
   });
 
   auto access_args = std::make_shared<SubjectArgs>();

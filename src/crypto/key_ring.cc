@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
@@ -19,6 +20,10 @@ std::string SubjectAad(std::string_view what, std::int64_t subject_id) {
 }
 
 }  // namespace
+
+std::string PersonalDataAad(std::int64_t subject_id, std::string_view category) {
+  return "qorgau:pd:v1:" + std::to_string(subject_id) + ":" + std::string(category);
+}
 
 Result<KeyRing> KeyRing::FromMasterKey(const Bytes& master) {
   if (master.size() != kKeySize) {
@@ -40,6 +45,12 @@ Result<std::pair<Bytes, Bytes>> KeyRing::NewDataKey(std::int64_t subject_id) con
                       SubjectAad("dk", subject_id));
   if (!wrapped) return tl::unexpected(wrapped.error());
   return std::make_pair(std::move(*key), std::move(*wrapped));
+}
+
+Result<Bytes> KeyRing::WrapDataKey(std::int64_t subject_id, const Bytes& key) const {
+  if (key.size() != kKeySize) return Fail(ErrorCode::kCrypto, "data_key", "must be 32 bytes");
+  return Seal(kek_, std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+              SubjectAad("dk", subject_id));
 }
 
 Result<Bytes> KeyRing::UnwrapDataKey(std::int64_t subject_id, const Bytes& wrapped) const {
@@ -81,9 +92,7 @@ Result<void> CheckPrivateFile(const std::filesystem::path& file) {
   return {};
 }
 
-namespace {
-
-Result<Bytes> ReadKeyFile(const std::filesystem::path& file) {
+Result<Bytes> ReadMasterKeyFile(const std::filesystem::path& file) {
   QORGAU_TRY(CheckPrivateFile(file));
   std::ifstream in(file);
   std::string hex;
@@ -95,6 +104,37 @@ Result<Bytes> ReadKeyFile(const std::filesystem::path& file) {
   }
   return key;
 }
+
+Result<void> SyncDirectory(const std::filesystem::path& dir) {
+  const std::filesystem::path d = dir.empty() ? "." : dir;
+  const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Fail(ErrorCode::kIo, d.string(), "cannot open the directory to sync it");
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Fail(ErrorCode::kIo, d.string(), "cannot sync the directory");
+  return {};
+}
+
+Result<void> WriteMasterKeyFile(const std::filesystem::path& file, const Bytes& key) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(ErrorCode::kIo, file.string(),
+                errno == EEXIST ? "already exists; a key file is never overwritten"
+                                : "cannot create the master key file");
+  }
+  std::string hex = ToHex(key) + "\n";
+  const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  OPENSSL_cleanse(hex.data(), hex.size());
+  if (!ok) {
+    ::unlink(file.c_str());
+    return Fail(ErrorCode::kIo, file.string(), "cannot write the master key file");
+  }
+  return SyncDirectory(file.parent_path());
+}
+
+namespace {
 
 std::filesystem::path DefaultKeyFile(const std::filesystem::path& data_dir) {
   std::filesystem::path dir = data_dir;
@@ -120,11 +160,13 @@ Result<MasterKey> LoadMasterKey(const std::filesystem::path& data_dir, bool crea
     return out;
   }
   std::filesystem::path file;
+  bool from_credentials = false;
   if (const char* named = std::getenv("QORGAU_MASTER_KEY_FILE"); named != nullptr && *named != '\0') {
     file = named;
   } else if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds != nullptr && *creds != '\0' &&
              std::filesystem::exists(std::filesystem::path(creds) / "qorgau-master-key")) {
     file = std::filesystem::path(creds) / "qorgau-master-key";
+    from_credentials = true;
   } else {
     file = DefaultKeyFile(data_dir);
     std::error_code ec;
@@ -136,7 +178,8 @@ Result<MasterKey> LoadMasterKey(const std::filesystem::path& data_dir, bool crea
   out.source = file.string();
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) {
-    QORGAU_ASSIGN_OR_RETURN(out.key, ReadKeyFile(file));
+    QORGAU_ASSIGN_OR_RETURN(out.key, ReadMasterKeyFile(file));
+    out.replaceable = !from_credentials;
     return out;
   }
   if (!create) {
@@ -145,15 +188,9 @@ Result<MasterKey> LoadMasterKey(const std::filesystem::path& data_dir, bool crea
   }
   auto key = RandomBytes(kKeySize);
   if (!key) return tl::unexpected(key.error());
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, file.string(), "cannot create the master key file");
-  std::string hex = ToHex(*key) + "\n";
-  const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  OPENSSL_cleanse(hex.data(), hex.size());
-  if (!ok) return Fail(ErrorCode::kIo, file.string(), "cannot write the master key file");
+  QORGAU_TRY(WriteMasterKeyFile(file, *key));
   out.key = std::move(*key);
+  out.replaceable = !from_credentials;
   return out;
 }
 

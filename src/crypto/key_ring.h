@@ -19,6 +19,15 @@
 
 namespace qorgau::crypto {
 
+// The store's meta key of the master key's check value.
+inline constexpr std::string_view kKeyCheckMeta = "key_check";
+
+// The AAD that binds a sealed personal-data value to its subject and
+// category. rules/engine.cc seals with the same text (its DataAad); a
+// rotation opens values with this one, so the two must stay equal (the
+// rotation tests fail otherwise).
+std::string PersonalDataAad(std::int64_t subject_id, std::string_view category);
+
 class KeyRing {
  public:
   static Result<KeyRing> FromMasterKey(const Bytes& master);
@@ -26,12 +35,16 @@ class KeyRing {
   // A fresh data key for `subject_id`: {plain key, wrapped key}.
   Result<std::pair<Bytes, Bytes>> NewDataKey(std::int64_t subject_id) const;
   Result<Bytes> UnwrapDataKey(std::int64_t subject_id, const Bytes& wrapped) const;
+  // `key` wrapped under this ring's KEK: a data key moving to a new master
+  // key (a rotation unwraps with the old ring, wraps with the new one).
+  Result<Bytes> WrapDataKey(std::int64_t subject_id, const Bytes& key) const;
 
   // Keyed blind index of a normalised value; `kind` ("iin", "phone")
   // separates the domains so equal strings of two kinds never collide.
   Result<Bytes> BlindIndex(std::string_view kind, std::string_view normalized) const;
 
-  // Stored at init; a different master key gives a different value.
+  // Stored with the database (meta kKeyCheckMeta) at init and at every
+  // rotation; a different master key gives a different value.
   const Bytes& check_value() const { return check_; }
 
  private:
@@ -67,6 +80,9 @@ struct MasterKey {
   Bytes key;                   // wiped when destroyed
   std::string source;          // "QORGAU_MASTER_KEY", or the file's path
   bool inside_data_dir = false;
+  // A key file qorgau may replace on rotation (2, 4 and 5 above); false for
+  // the environment variable and systemd's credential, which it does not own.
+  bool replaceable = false;
   MasterKey() = default;
   MasterKey(MasterKey&&) noexcept = default;
   MasterKey& operator=(MasterKey&&) noexcept = default;
@@ -75,6 +91,15 @@ struct MasterKey {
   ~MasterKey();
 };
 Result<MasterKey> LoadMasterKey(const std::filesystem::path& data_dir, bool create);
+
+// Writes `key` as 64 hex digits and a newline to the new file `file` (mode
+// 0600, fails if it exists), fsyncs it and its directory.
+Result<void> WriteMasterKeyFile(const std::filesystem::path& file, const Bytes& key);
+// Reads a master key file (64 hex digits, owner-only).
+Result<Bytes> ReadMasterKeyFile(const std::filesystem::path& file);
+// fsync of a directory, so that a file created or renamed in it survives a
+// crash.
+Result<void> SyncDirectory(const std::filesystem::path& dir);
 
 // Refuses a secret file (a key) that its group or others may read.
 Result<void> CheckPrivateFile(const std::filesystem::path& file);

@@ -15,22 +15,126 @@ VerifyReport& Broken(VerifyReport& r, std::int64_t seq, std::string reason) {
   return r;
 }
 
+// A `signing_key.rotated` event: the ledger key changes from `old_id` to
+// `new_id` from the next tree head on.
+struct Rotation {
+  std::int64_t seq = 0;
+  std::string old_id, new_id;
+};
+
+// The rotations of the ledger, in order, and the public keys they name
+// (believed once a head signed by a trusted key covers them). A rotation
+// whose key does not have the id it states is broken at its event.
+Result<std::vector<Rotation>> ReadRotations(store::Transaction& txn, crypto::PublicKeys* named,
+                                            VerifyReport& report) {
+  std::vector<Rotation> out;
+  std::optional<std::pair<std::int64_t, std::string>> bad;
+  QORGAU_TRY(txn.ScanEvents(1, [&](const store::EventRecord& e) {
+    if (e.body.find("\"type\":\"signing_key.rotated\"") == std::string::npos) return true;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(e.body, ec);
+    const auto* data = !ec && v.is_object() ? v.get_object().if_contains("data") : nullptr;
+    const auto* o = data && data->is_object() ? &data->get_object() : nullptr;
+    auto text = [&](const char* k) -> std::string {
+      const auto* x = o ? o->if_contains(k) : nullptr;
+      return x && x->is_string() ? std::string(x->get_string()) : std::string();
+    };
+    Rotation r{e.seq, text("old_key_id"), text("new_key_id")};
+    for (const auto& [id, pem_field] : {std::pair{r.old_id, "old_public_key"},
+                                        std::pair{r.new_id, "new_public_key"}}) {
+      auto key = crypto::Verifier::FromPem(text(pem_field));
+      if (id.empty() || !key || key->KeyId() != id) {
+        bad = {e.seq, std::string("a signing_key.rotated event's ") + pem_field +
+                          " is missing or is not the key its id names"};
+        return false;
+      }
+      named->Add(std::move(*key));
+    }
+    out.push_back(std::move(r));
+    return true;
+  }));
+  if (bad) Broken(report, bad->first, bad->second);
+  return out;
+}
+
 // Checks the stored tree heads, and the checkpoint, against the events.
 Result<void> CheckTreeHeads(store::Transaction& txn, const AuditOptions& options,
                             VerifyReport& report) {
   std::vector<store::TreeHeadRecord> heads;
   QORGAU_TRY(txn.ScanTreeHeads([&](const store::TreeHeadRecord& h) { heads.push_back(h); }));
+  crypto::PublicKeys named;
+  QORGAU_ASSIGN_OR_RETURN(const std::vector<Rotation> rotations, ReadRotations(txn, &named, report));
+  if (!report.ok) return {};
+  auto trusted = [&](const std::string& id) -> const crypto::Verifier* {
+    if (options.ledger_key && options.ledger_key->KeyId() == id) return options.ledger_key;
+    return options.ledger_keys ? options.ledger_keys->Find(id) : nullptr;
+  };
+  auto key_for = [&](const std::string& id) -> const crypto::Verifier* {
+    const crypto::Verifier* key = trusted(id);
+    return key ? key : named.Find(id);
+  };
+  // Each head is signed by the key in force: the first head's, then each
+  // rotation's new key from the head after the one that covers it.
+  std::optional<std::string> in_force;
+  std::int64_t rotated_at = 0;
+  std::size_t next_rotation = 0;
+  bool anchored = false;
   for (const auto& h : heads) {
-    if (!VerifyTreeHead(TreeHeadFromRecord(h), *options.ledger_key)) {
-      Broken(report, h.size, "the tree head of size " + std::to_string(h.size) +
-                                 " is not signed by the ledger key " + options.ledger_key->KeyId());
+    const std::string where = "the tree head of size " + std::to_string(h.size);
+    if (in_force && h.key_id != *in_force) {
+      Broken(report, h.size, where + " is signed by key " + h.key_id + ", but the ledger key was " +
+                                 *in_force +
+                                 (rotated_at ? " (rotated at event " + std::to_string(rotated_at) + ")"
+                                             : std::string()));
       return {};
     }
+    const crypto::Verifier* key = key_for(h.key_id);
+    if (!key) {
+      Broken(report, h.size, where + " is signed by key " + h.key_id +
+                                 ", which is not among the public keys given (receipt-keys/ or "
+                                 "--public-key) nor named by a signing_key.rotated event");
+      return {};
+    }
+    if (!VerifyTreeHead(TreeHeadFromRecord(h), *key)) {
+      Broken(report, h.size, where + " is not signed by the ledger key " + h.key_id);
+      return {};
+    }
+    anchored = anchored || trusted(h.key_id) != nullptr;
+    in_force = h.key_id;
+    for (; next_rotation < rotations.size() && rotations[next_rotation].seq <= h.size; ++next_rotation) {
+      const Rotation& r = rotations[next_rotation];
+      if (r.old_id != *in_force) {
+        Broken(report, r.seq, "a signing_key.rotated event retires key " + r.old_id +
+                                  ", but the ledger key was " + *in_force);
+        return {};
+      }
+      in_force = r.new_id;
+      rotated_at = r.seq;
+    }
+  }
+  if (!heads.empty() && !anchored) {
+    std::string ids;
+    for (const auto& id : options.ledger_keys ? options.ledger_keys->Ids() : std::vector<std::string>{}) {
+      ids += (ids.empty() ? "" : ", ") + id;
+    }
+    if (options.ledger_key) ids += (ids.empty() ? "" : ", ") + options.ledger_key->KeyId();
+    Broken(report, heads.back().size,
+           "no tree head is signed by a trusted public key (" + (ids.empty() ? "none given" : ids) +
+               "); the last is signed by key " + heads.back().key_id);
+    return {};
   }
   const TreeHead* checkpoint = options.checkpoint ? &*options.checkpoint : nullptr;
-  if (checkpoint && !VerifyTreeHead(*checkpoint, *options.ledger_key)) {
-    Broken(report, 0, "the checkpoint is not signed by the ledger key " + options.ledger_key->KeyId());
-    return {};
+  if (checkpoint) {
+    const crypto::Verifier* key = key_for(checkpoint->key_id);
+    if (!key) {
+      Broken(report, 0, "the checkpoint is signed by key " + checkpoint->key_id +
+                            ", which is not among the public keys given nor named by the ledger");
+      return {};
+    }
+    if (!VerifyTreeHead(*checkpoint, *key)) {
+      Broken(report, 0, "the checkpoint is not signed by the ledger key " + checkpoint->key_id);
+      return {};
+    }
   }
   // One pass over the events: the root at every signed size.
   merkle::CompactRange tree;
@@ -244,7 +348,9 @@ std::string DecisionRequestsDigest(const std::vector<store::DecisionRequestRecor
 }
 
 Result<VerifyReport> Audit(store::Transaction& txn, const AuditOptions& options) {
-  if (!options.ledger_key) return Fail(ErrorCode::kInternal, "ledger_key", "no key to verify with");
+  if (!options.ledger_key && (!options.ledger_keys || options.ledger_keys->empty())) {
+    return Fail(ErrorCode::kInvalidArgument, "public_key", "no public key to verify with");
+  }
   QORGAU_ASSIGN_OR_RETURN(VerifyReport report, Verify(txn));
   if (!report.ok) return report;
   QORGAU_TRY(CheckTreeHeads(txn, options, report));

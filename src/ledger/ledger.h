@@ -7,7 +7,7 @@
 //
 // Events carry ids, codes and category names, never personal-data values;
 // Append refuses a string that contains a valid IIN or a Kazakhstan phone
-// number (keys ending in "hash", hex digests, are exempt).
+// number (keys ending in "hash" or "key_id", hex digests, are exempt).
 #pragma once
 
 #include <boost/json/object.hpp>

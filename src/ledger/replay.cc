@@ -8,6 +8,8 @@
 #include "core/clock.h"
 #include "core/vocabulary.h"
 #include "crypto/crypto.h"
+#include "crypto/key_ring.h"
+#include "ledger/tree_head.h"
 
 namespace qorgau::ledger {
 namespace {
@@ -108,6 +110,10 @@ struct Replayed {
   std::map<std::string, EnrolmentState> enrolments;  // token hash hex -> enrolment
   std::map<std::int64_t, std::pair<SubjectId, std::string>> events;  // seq -> subject, hash (receipts)
   std::map<std::int64_t, std::pair<SubjectId, std::string>> receipts;  // receipt.issued: subject, digest
+  // The last master_key.rotated: its check value's digest, and its seq.
+  std::optional<std::pair<std::string, std::int64_t>> key_check;
+  // The last signing_key.rotated: the new key's id, and its seq.
+  std::optional<std::pair<std::string, std::int64_t>> signing_key;
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -270,6 +276,18 @@ Result<void> Apply(const Event& e, Replayed* s) {
     QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
     QORGAU_ASSIGN_OR_RETURN(const std::string purpose, d.Text("purpose"));
     s->duties.erase({actor, purpose});
+  } else if (e.type == "master_key.rotated") {
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t subjects, d.Int("subjects"));
+    if (subjects < 0) return Fail(ErrorCode::kCorruption, "subjects", "negative");
+    QORGAU_ASSIGN_OR_RETURN(const std::string check, d.Text("check_hash"));
+    s->key_check = {check, e.seq};
+  } else if (e.type == "signing_key.rotated") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string old_id, d.Text("old_key_id"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string new_id, d.Text("new_key_id"));
+    if (s->signing_key && s->signing_key->first != old_id) {
+      return Fail(ErrorCode::kCorruption, "old_key_id", "is not the key the previous rotation put in force");
+    }
+    s->signing_key = {new_id, e.seq};
   } else if (e.type == "enrolment.created") {
     QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
     QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("token_hash"));
@@ -630,6 +648,25 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   if (!r.receipts.empty() && cmp.ok()) {
     cmp.Differ(r.receipts.begin()->first,
                "receipts (event " + std::to_string(r.receipts.begin()->first) + "): missing from the table");
+  }
+
+  // The keys in force: after a rotation, the meta rows it wrote. Before
+  // any, the check value was written at init without an event.
+  if (r.key_check && cmp.ok()) {
+    cmp.Row();
+    QORGAU_ASSIGN_OR_RETURN(const auto check, txn.GetMeta(crypto::kKeyCheckMeta));
+    if (!check || crypto::ToHex(crypto::Sha256(*check)) != r.key_check->first) {
+      cmp.Differ(r.key_check->second, "meta (key_check): the master key's check value is not the one "
+                                      "the last master_key.rotated event recorded");
+    }
+  }
+  if (r.signing_key && cmp.ok()) {
+    cmp.Row();
+    QORGAU_ASSIGN_OR_RETURN(const auto id, txn.GetMeta(kSigningKeyMeta));
+    if (!id || std::string(id->begin(), id->end()) != r.signing_key->first) {
+      cmp.Differ(r.signing_key->second, "meta (signing_key): the ledger key is not the one the last "
+                                        "signing_key.rotated event put in force");
+    }
   }
   return report;
 }

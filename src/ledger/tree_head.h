@@ -30,6 +30,9 @@
 namespace qorgau::ledger {
 
 inline constexpr std::string_view kTreeHeadFormat = "qorgau-tree-head/1";
+// The store's meta key of the ledger key's id once `key rotate-signing` has
+// run (written with its `signing_key.rotated` event); absent before.
+inline constexpr std::string_view kSigningKeyMeta = "signing_key";
 
 struct TreeHead {
   std::int64_t size = 0;  // events covered: seq 1..size

@@ -172,11 +172,20 @@ Result<std::string> ReceiptWithProof(std::string_view content, const ReceiptProo
 
 namespace {
 
+// The public key of a key id, or nullptr.
+using KeyLookup = std::function<const crypto::Verifier*(std::string_view key_id)>;
+
+std::string UnknownKey(std::string_view key_id) {
+  return "signed with key " + std::string(key_id) +
+         ", which is not among the public keys given (a receipt issued before a signing key "
+         "rotation verifies with the archive, DATA/receipt-keys)";
+}
+
 // Format 2: content digest in the leaf, leaf in the signed tree, and the
 // receipt byte for byte the one these parts issue. `canonical` is the
 // receipt's canonical form.
-void VerifyProof(boost::json::object& r, std::string_view canonical,
-                 const crypto::Verifier& verifier, ReceiptCheck& check) {
+void VerifyProof(boost::json::object& r, std::string_view canonical, const KeyLookup& keys,
+                 ReceiptCheck& check) {
   const auto* proof_value = r.if_contains("proof");
   if (!proof_value || !proof_value->is_object()) {
     check.reason = "no proof";
@@ -214,11 +223,13 @@ void VerifyProof(boost::json::object& r, std::string_view canonical,
     check.reason = "the tree head is malformed: " + head.error().ToString();
     return;
   }
-  if (head->key_id != verifier.KeyId()) {
-    check.reason = "signed with another key (key id differs)";
+  const crypto::Verifier* verifier = keys(head->key_id);
+  if (!verifier) {
+    check.reason = UnknownKey(head->key_id);
     return;
   }
-  if (!ledger::VerifyTreeHead(*head, verifier)) {
+  check.key_id = head->key_id;
+  if (!ledger::VerifyTreeHead(*head, *verifier)) {
     check.reason = "the tree head's signature does not match";
     return;
   }
@@ -253,9 +264,7 @@ void VerifyProof(boost::json::object& r, std::string_view canonical,
   check.ok = true;
 }
 
-}  // namespace
-
-ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifier) {
+ReceiptCheck Verify(std::string_view text, const KeyLookup& keys) {
   ReceiptCheck check;
   boost::system::error_code ec;
   boost::json::value parsed = boost::json::parse(text, ec);
@@ -274,7 +283,7 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
   }
   const auto* version = r.if_contains("version");
   if (version && version->is_string() && version->get_string() == kReceiptFormat) {
-    VerifyProof(r, *canonical, verifier, check);
+    VerifyProof(r, *canonical, keys, check);
     return check;
   }
   if (!version || !version->is_string() || version->get_string() != kReceiptFormatV1) {
@@ -298,10 +307,16 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
     check.reason = "signature is not Ed25519";
     return check;
   }
-  if (!key_id || !key_id->is_string() || key_id->get_string() != verifier.KeyId()) {
-    check.reason = "signed with another key (key id differs)";
+  if (!key_id || !key_id->is_string()) {
+    check.reason = "signature has no key id";
     return check;
   }
+  const crypto::Verifier* verifier = keys(key_id->get_string());
+  if (!verifier) {
+    check.reason = UnknownKey(key_id->get_string());
+    return check;
+  }
+  check.key_id = std::string(key_id->get_string());
   auto bytes = crypto::Base64Decode(value->get_string(), "signature.value");
   if (!bytes) {
     check.reason = "signature is not base64";
@@ -309,7 +324,7 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
   }
   r.erase("signature");
   auto body = ledger::CanonicalJson(r);
-  if (!body || !verifier.Verify(*body, *bytes)) {
+  if (!body || !verifier->Verify(*body, *bytes)) {
     check.reason = "signature does not match the content";
     return check;
   }
@@ -317,14 +332,40 @@ ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifi
   return check;
 }
 
-std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::Verifier& verifier) {
-  return [&verifier](const store::ReceiptRecord& r) -> std::string {
+KeyLookup One(const crypto::Verifier& verifier) {
+  return [&verifier](std::string_view id) { return id == verifier.KeyId() ? &verifier : nullptr; };
+}
+
+KeyLookup Set(const crypto::PublicKeys& keys) {
+  return [&keys](std::string_view id) { return keys.Find(id); };
+}
+
+std::function<std::string(const store::ReceiptRecord&)> Checker(KeyLookup keys) {
+  return [keys = std::move(keys)](const store::ReceiptRecord& r) -> std::string {
     // Format 2 stores the content alone; its digest is in the ledger, which
     // the replay compares. Format 1 stored the signed receipt.
     if (r.body.find(kReceiptFormatV1) == std::string::npos) return "";
-    const ReceiptCheck c = VerifyReceipt(r.body, verifier);
+    const ReceiptCheck c = Verify(r.body, keys);
     return c.ok ? "" : c.reason;
   };
+}
+
+}  // namespace
+
+ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifier) {
+  return Verify(text, One(verifier));
+}
+
+ReceiptCheck VerifyReceipt(std::string_view text, const crypto::PublicKeys& keys) {
+  return Verify(text, Set(keys));
+}
+
+std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::Verifier& verifier) {
+  return Checker(One(verifier));
+}
+
+std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::PublicKeys& keys) {
+  return Checker(Set(keys));
 }
 
 }  // namespace qorgau::report

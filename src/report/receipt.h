@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "crypto/public_keys.h"
 #include "crypto/signer.h"
 #include "ledger/tree_head.h"
 #include "policy/policy.h"
@@ -102,6 +103,7 @@ struct ReceiptCheck {
   bool ok = false;
   std::string reason;  // why not, when !ok
   std::string receipt_id;
+  std::string key_id;  // the key that signed it, once found
 };
 
 // Checks `text` (a receipt file) against `verifier`, the operator's public
@@ -109,10 +111,17 @@ struct ReceiptCheck {
 // tree by the proof, the tree head is signed. Format 1: the signature. A
 // receipt that is not byte for byte in canonical form fails.
 ReceiptCheck VerifyReceipt(std::string_view text, const crypto::Verifier& verifier);
+// The same against a set of keys: the key is the one whose id the receipt's
+// tree head (format 1: signature) names; an id not in `keys` fails, naming
+// it. A receipt issued before `key rotate-signing` verifies with the
+// archive (<data>/receipt-keys).
+ReceiptCheck VerifyReceipt(std::string_view text, const crypto::PublicKeys& keys);
 
 // A check of stored receipts for `audit verify` (ledger::ReceiptCheck):
 // "" when the receipt verifies under `verifier`, else why not. Holds a
 // reference to `verifier`.
 std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::Verifier& verifier);
+// The same against a set of keys; holds a reference to `keys`.
+std::function<std::string(const store::ReceiptRecord&)> ReceiptChecker(const crypto::PublicKeys& keys);
 
 }  // namespace qorgau::report

@@ -35,7 +35,8 @@ DutyActions PurposeAction(Action a) {
 
 bool AdminAction(Action a) {
   return a == Action::kActorsManage || a == Action::kActorsRead || a == Action::kAuditVerify ||
-         a == Action::kAuditCheckpoint;
+         a == Action::kAuditCheckpoint || a == Action::kKeysRotateMaster ||
+         a == Action::kKeysRotateSigning;
 }
 
 }  // namespace
@@ -66,6 +67,8 @@ std::string_view ActionName(Action a) {
     case Action::kAuditCheckpoint: return "audit.checkpoint";
     case Action::kActorsManage: return "actors.manage";
     case Action::kActorsRead: return "actors.read";
+    case Action::kKeysRotateMaster: return "keys.rotate_master";
+    case Action::kKeysRotateSigning: return "keys.rotate_signing";
   }
   return "unknown";
 }

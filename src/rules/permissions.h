@@ -58,6 +58,8 @@ enum class Action : std::uint8_t {
   kAuditCheckpoint,    // export a signed tree head for an outside witness
   kActorsManage,       // add or change actors, duties and keys
   kActorsRead,         // list actors
+  kKeysRotateMaster,   // rewrap every data key under a new master key (CLI only)
+  kKeysRotateSigning,  // replace the key that signs tree heads and receipts (CLI only)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -243,6 +243,10 @@ class Transaction {
   virtual Result<SubjectId> InsertSubject(UnixMillis created_at, const Bytes& iin_index,
                                           const Bytes& phone_index) = 0;
   virtual Result<void> SetSubjectKey(SubjectId id, const Bytes& wrapped_key) = 0;
+  // Replaces both blind indexes of a subject (a master key rotation);
+  // kAlreadyExists as InsertSubject, kNotFound when there is no such subject.
+  virtual Result<void> SetSubjectIndexes(SubjectId id, const Bytes& iin_index,
+                                         const Bytes& phone_index) = 0;
   virtual Result<std::optional<SubjectId>> FindSubject(IndexKind kind, const Bytes& index) = 0;
   virtual Result<std::optional<SubjectRecord>> GetSubject(SubjectId id) = 0;
   // Subjects with id > after, in id order, at most `limit`.

@@ -117,6 +117,11 @@ const std::vector<Row>& Rows() {
        "contract_performance"}, "admin_only"},
       {"actors.manage (disable)", "admin", {"actor", "disable", "--id", "bek"}, "crm",
        {"actor", "disable", "--id", "bek"}, "admin_only"},
+      // CLI only (the data directory to itself): docs/access.md.
+      {"keys.rotate_master", "admin", {"key", "rotate-master"}, "dpo", {"key", "rotate-master"},
+       "admin_only"},
+      {"keys.rotate_signing", "admin", {"key", "rotate-signing"}, "dpo", {"key", "rotate-signing"},
+       "admin_only"},
       // The token is the credential; --as plays no part.
       {"key.redeem", "anna", {"key", "redeem", "{fresh}"}, "anna", {"key", "redeem", "{used}"},
        "enrolment_invalid"},

@@ -208,6 +208,46 @@ TEST_F(CliTest, MasterKeyFromTheEnvironment) {
   EXPECT_EQ(RunQorgau({"--data", d, "audit", "verify"}).exit_code, 0);
 }
 
+TEST_F(CliTest, Issue8_Keys_rotate_master_and_signing_through_the_cli) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  const auto s = demo::SyntheticSubjects().At(1);
+  const std::string before = (dir_.path() / "before.json").string();
+  const std::string after = (dir_.path() / "after.json").string();
+  ASSERT_EQ(Run({"consent", "grant", "--id", "1", "--purpose", "marketing", "--channel", "personal_cabinet",
+                 "--evidence", "CAB-1", "--receipt", before}).exit_code, 0);
+
+  auto refused = Run({"key", "rotate-master"}, "clerk");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("refused [admin_only]"), std::string::npos) << refused.err;
+  auto master = Run({"key", "rotate-master", "--progress-every", "1"}, "console");
+  ASSERT_EQ(master.exit_code, 0) << master.err;
+  EXPECT_NE(master.out.find("master key rotated: 1 data keys rewrapped"), std::string::npos) << master.out;
+  EXPECT_NE(master.err.find("1 subjects rewrapped"), std::string::npos) << master.err;
+  auto show = Run({"subject", "show", "--iin", s.iin, "--purpose", "legal_duties"}, "clerk-full");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find(s.iin), std::string::npos);
+
+  auto signing = Run({"key", "rotate-signing"}, "console");
+  ASSERT_EQ(signing.exit_code, 0) << signing.err;
+  EXPECT_NE(signing.out.find("signing key rotated"), std::string::npos) << signing.out;
+  EXPECT_NE(signing.out.find("started again"), std::string::npos) << signing.out;
+  ASSERT_EQ(Run({"consent", "withdraw", "--id", "1", "--purpose", "marketing", "--channel",
+                 "app_support_chat", "--evidence", "CHAT-1", "--receipt", after}).exit_code, 0);
+
+  for (const auto& file : {before, after}) {
+    auto v = Run({"receipt", "verify", file});
+    EXPECT_EQ(v.exit_code, 0) << file << ": " << v.err;
+    EXPECT_NE(v.out.find("valid receipt"), std::string::npos) << v.out;
+  }
+  auto only_new = Run({"receipt", "verify", before, "--public-key", data_ + "/receipt.pub"});
+  EXPECT_EQ(only_new.exit_code, 1);
+  EXPECT_NE(only_new.err.find("signed with key"), std::string::npos) << only_new.err;
+  auto with_dir = Run({"receipt", "verify", before, "--keys", data_ + "/receipt-keys"});
+  EXPECT_EQ(with_dir.exit_code, 0) << with_dir.err;
+  auto verify = Run({"audit", "verify"}, "console");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
 TEST_F(CliTest, ASecondProcessOnTheSameDataDirectoryIsRefused) {
   FixedClock clock(1764150000000);
   auto held = app::Instance::Open(data_, clock);

@@ -350,6 +350,8 @@ class SqliteTransaction final : public Transaction {
   Result<SubjectId> InsertSubject(UnixMillis created_at, const Bytes& iin_index,
                                   const Bytes& phone_index) override;
   Result<void> SetSubjectKey(SubjectId id, const Bytes& wrapped_key) override;
+  Result<void> SetSubjectIndexes(SubjectId id, const Bytes& iin_index,
+                                 const Bytes& phone_index) override;
   Result<std::optional<SubjectId>> FindSubject(IndexKind kind, const Bytes& index) override;
   Result<std::optional<SubjectRecord>> GetSubject(SubjectId id) override;
   Result<std::vector<SubjectRecord>> ListSubjects(SubjectId after, size_t limit) override;
@@ -632,6 +634,25 @@ Result<void> SqliteTransaction::SetSubjectKey(SubjectId id, const Bytes& wrapped
   s.Bind(1, id);
   s.Bind(2, wrapped_key);
   return Exec(s, "writing the subject key");
+}
+
+Result<void> SqliteTransaction::SetSubjectIndexes(SubjectId id, const Bytes& iin_index,
+                                                  const Bytes& phone_index) {
+  Stmt& s = S("UPDATE subjects SET iin_index = ?2, phone_index = ?3 WHERE id = ?1");
+  s.Bind(1, id);
+  s.Bind(2, iin_index);
+  s.Bind(3, phone_index);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_UNIQUE) {
+      return Fail(ErrorCode::kAlreadyExists, "subject " + std::to_string(id),
+                  "its new blind index is another subject's");
+    }
+    return DbError(store_.db(), "writing the subject's blind indexes");
+  }
+  if (sqlite3_changes(store_.db()) != 1) {
+    return Fail(ErrorCode::kNotFound, "subject", "no subject " + std::to_string(id));
+  }
+  return {};
 }
 
 Result<std::optional<SubjectId>> SqliteTransaction::FindSubject(IndexKind kind,
