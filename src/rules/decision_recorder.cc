@@ -42,6 +42,11 @@ Result<void> DecisionRecorder::Record(store::DecisionRequestRecord request, bool
   return {};
 }
 
+std::size_t DecisionRecorder::Pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_decisions_;
+}
+
 std::size_t DecisionRecorder::Decisions(const Batch& requests) {
   std::size_t n = 0;
   for (const auto& r : requests) n += r.subjects.size();

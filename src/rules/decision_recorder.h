@@ -40,14 +40,17 @@ class DecisionRecorder {
   Result<void> Record(store::DecisionRequestRecord request, bool bulk = false);
   // Writes what is buffered and waits for its commit.
   Result<void> Flush();
+  // Decisions buffered and not yet taken by the writer.
+  std::size_t Pending() const;
 
- private:
   static constexpr std::size_t kFlushAt = 16384;
   // Above this many buffered decisions Record waits for the writer: records
   // are slowed down, never dropped.
   static constexpr std::size_t kMaxPending = 1 << 18;
   static constexpr std::size_t kBulkPending = kMaxPending / 2;
   static constexpr std::chrono::seconds kMaxWait{5};
+
+ private:
   void Run();
   using Batch = std::vector<store::DecisionRequestRecord>;
   store::GroupCommitter::Job JobFor(Batch requests);
@@ -58,7 +61,7 @@ class DecisionRecorder {
 
   store::GroupCommitter& writer_;
   const Clock& clock_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable drained_;
   Batch pending_;
