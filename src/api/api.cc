@@ -1,6 +1,8 @@
 #include "api/api.h"
 
 #include <boost/json.hpp>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -353,6 +355,8 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/receipts/{seq}", kKey}, &Api::Receipt},
       {{"GET", "/v1/audit/verify", kKey, kHeavy}, &Api::AuditVerify},
       {{"GET", "/v1/audit/checkpoint", kKey}, &Api::AuditCheckpoint},
+      // Heavy: with `to`, the signed heads are scanned for that size.
+      {{"GET", "/v1/audit/consistency", kKey, kHeavy}, &Api::AuditConsistency},
       {{"GET", "/v1/audit/access", kKey}, &Api::AuditAccess},
       {{"GET", "/v1/actors", kKey}, &Api::ListActors},
       {{"POST", "/v1/actors", kKey}, &Api::PutActor},
@@ -1076,6 +1080,29 @@ HttpResponse Api::AuditCheckpoint(Context& ctx) {
   TRY_ASSIGN(head, inst_.engine().LatestCheckpoint(*ctx.caller));
   // The checkpoint file as `qorgau audit checkpoint` writes it, byte for byte.
   return HttpResponse{200, "application/json", ledger::TreeHeadJson(head), {}};
+}
+
+HttpResponse Api::AuditConsistency(Context& ctx) {
+  // A count of events: digits only, at least 1 (0 and the rest are
+  // refused by the engine, naming the field).
+  auto size = [&](const char* field) -> Result<std::optional<std::int64_t>> {
+    auto it = ctx.req.query.find(field);
+    if (it == ctx.req.query.end()) return std::optional<std::int64_t>();
+    const std::string& text = it->second;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno == ERANGE || !std::isdigit(static_cast<unsigned char>(text[0]))) {
+      return tl::unexpected(Bad(field, "must be a count of events (a whole number)"));
+    }
+    return std::optional<std::int64_t>(v);
+  };
+  TRY_ASSIGN(from, size("from"));
+  if (!from) return Problem(Bad("from", "name the size of the tree head the witness kept (?from=)"));
+  TRY_ASSIGN(to, size("to"));
+  TRY_ASSIGN(statement, inst_.engine().ConsistencyProof(*ctx.caller, *from, to));
+  // The witness statement as `qorgau audit consistency` prints it.
+  return HttpResponse{200, "application/json", ledger::WitnessJson(statement), {}};
 }
 
 HttpResponse Api::AuditAccess(Context& ctx) {

@@ -144,6 +144,7 @@ class Api {
   HttpResponse AuditVerify(Context& ctx);
   HttpResponse AuditAccess(Context& ctx);
   HttpResponse AuditCheckpoint(Context& ctx);
+  HttpResponse AuditConsistency(Context& ctx);
   HttpResponse PutActor(Context& ctx);
   HttpResponse ListActors(Context& ctx);
   HttpResponse DisableActor(Context& ctx);

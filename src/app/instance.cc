@@ -306,4 +306,11 @@ Result<ledger::TreeHead> LatestCheckpoint(const fs::path& data_dir, const std::s
   return ledger::TreeHeadFromRecord(*head);
 }
 
+Result<ledger::WitnessStatement> WitnessStatementFor(const fs::path& data_dir, const std::string& actor,
+                                                     std::int64_t from, std::optional<std::int64_t> to) {
+  QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, actor, rules::Action::kAuditCheckpoint));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
+  return ledger::MakeWitnessStatement(*txn, from, to);
+}
+
 }  // namespace qorgau::app

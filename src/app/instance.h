@@ -21,8 +21,10 @@
 // check value names, `receipt.key.new` whose id the ledger names.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@
 #include "crypto/signer.h"
 #include "index/decision_index.h"
 #include "ledger/audit.h"
+#include "ledger/witness.h"
 #include "store/group_commit.h"
 #include "policy/policy_loader.h"
 #include "rules/engine.h"
@@ -112,6 +115,14 @@ Result<ledger::VerifyReport> AuditDataDirectory(const std::filesystem::path& dat
 // The latest signed tree head, for an outside witness (audit.checkpoint).
 Result<ledger::TreeHead> LatestCheckpoint(const std::filesystem::path& data_dir,
                                           const std::string& actor);
+
+// A witness statement (ledger/witness.h) from the first `from` events to
+// the signed head of `to` events (the latest when nullopt), for a witness
+// (audit.checkpoint: the proof reveals hashes only). Read-only, beside a
+// running server.
+Result<ledger::WitnessStatement> WitnessStatementFor(const std::filesystem::path& data_dir,
+                                                     const std::string& actor, std::int64_t from,
+                                                     std::optional<std::int64_t> to);
 
 // `<data_dir>/receipt-keys`: the archive of signing keys' public keys.
 std::filesystem::path ReceiptKeysDirectory(const std::filesystem::path& data_dir);

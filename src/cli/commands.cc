@@ -1,12 +1,16 @@
 #include "cli/commands.h"
 
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <memory>
 #include <sstream>
 #include <fstream>
 
+#include "api/witness_client.h"
 #include "app/instance.h"
+#include "ledger/witness.h"
 #include "policy/policy_loader.h"
 #include "policy/policy_printer.h"
 #include "cli/cli_util.h"
@@ -245,8 +249,184 @@ void RegisterConsent(CLI::App& app, Options& opts) {
   });
 }
 
+// Reads a whole file, or says which one could not be read.
+Result<std::string> ReadText(const std::string& path, const std::string& field) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kIo, field, "cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result<void> WriteText(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary);
+  file << text;
+  if (!file) return Fail(ErrorCode::kIo, path, "cannot write");
+  return {};
+}
+
+Result<ledger::TreeHead> ReadTreeHead(const std::string& path, const std::string& field) {
+  QORGAU_ASSIGN_OR_RETURN(const std::string text, ReadText(path, field));
+  auto head = ledger::ParseTreeHeadJson(text);
+  if (!head) return tl::unexpected(Error{head.error().code, field + "." + head.error().field, head.error().message});
+  return head;
+}
+
+// audit checkpoint, consistency and check-consistency: the operator's side
+// of an outside witness, and the witness's own check (ledger/witness.h).
+void RegisterWitness(CLI::App& audit, Options& opts) {
+  struct CheckpointArgs {
+    std::string out, post, since, ca;
+    int timeout = 10;
+  };
+  auto args = std::make_shared<CheckpointArgs>();
+  auto* checkpoint = audit.add_subcommand(
+      "checkpoint", "Print (or write) the latest signed tree head, for an outside witness to keep; "
+                    "with --post, send it to the witness with the consistency proof from the head "
+                    "the witness kept (--since)");
+  checkpoint->add_option("--out", args->out, "Write it to this file instead of standard output");
+  checkpoint->add_option("--post", args->post,
+                         "POST the witness statement (docs/ledger-format.md) to this http:// or "
+                         "https:// URL; default $QORGAU_WITNESS_URL, or `post` under "
+                         "[audit.checkpoint] of --config")
+      ->envname("QORGAU_WITNESS_URL");
+  checkpoint->add_option("--since", args->since,
+                         "The tree head the witness acknowledged last (a checkpoint file): the "
+                         "statement proves the new head extends it");
+  checkpoint->add_option("--ca", args->ca,
+                         "PEM certificates to trust for the witness besides the system's");
+  checkpoint->add_option("--timeout", args->timeout,
+                         "Seconds each step (connect, TLS, send, answer) may take")
+      ->check(CLI::Range(1, 300))
+      ->capture_default_str();
+  checkpoint->callback([&opts, args] {
+    auto fail = [&](const Error& e) { opts.exit_code = Report(e); };
+    if (!args->since.empty() && args->post.empty()) {
+      return fail(Error{ErrorCode::kInvalidArgument, "since", "only with --post (a proof for a pull: 'audit consistency')"});
+    }
+    ledger::WitnessStatement statement;
+    if (args->since.empty()) {
+      auto head = app::LatestCheckpoint(opts.data_dir, opts.as);
+      if (!head) return fail(head.error());
+      statement.head = std::move(*head);
+    } else {
+      auto since = ReadTreeHead(args->since, "since");
+      if (!since) return fail(since.error());
+      if (since->size < 1) return fail(Error{ErrorCode::kInvalidArgument, "since", "a head of no events"});
+      auto made = app::WitnessStatementFor(opts.data_dir, opts.as, since->size, std::nullopt);
+      if (!made) {
+        Error e = made.error();
+        if (e.field == "from") {
+          e.field = "since";
+          e.message += " (the witness kept " + std::to_string(since->size) +
+                       "): the ledger was cut short, or the head is another ledger's";
+        }
+        return fail(e);
+      }
+      statement = std::move(*made);
+    }
+    const std::string text = ledger::TreeHeadJson(statement.head);
+    if (args->out.empty()) {
+      std::cout << text;
+    } else {
+      if (auto w = WriteText(args->out, text); !w) return fail(w.error());
+      std::cout << "tree head of " << statement.head.size << " events written to " << args->out << "\n";
+    }
+    if (args->post.empty()) return;
+    api::WitnessPostOptions post;
+    post.ca_file = args->ca;
+    post.timeout = std::chrono::seconds(args->timeout);
+    auto status = api::PostToWitness(args->post, ledger::WitnessJson(statement), post);
+    if (!status) return fail(status.error());
+    // Standard output holds the head when no --out was given.
+    (args->out.empty() ? std::cerr : std::cout) << "witness accepted the head of " << statement.head.size << " events (HTTP " << *status
+              << (statement.previous_size ? ", proven to extend its head of " +
+                                                std::to_string(statement.previous_size) + " events"
+                                          : std::string())
+              << ")\n";
+  });
+
+  struct ConsistencyArgs {
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    std::string out;
+  };
+  auto cargs = std::make_shared<ConsistencyArgs>();
+  auto* consistency = audit.add_subcommand(
+      "consistency", "Print the witness statement (docs/ledger-format.md): a signed tree head and "
+                     "the consistency proof from the head of --from events to it, for a witness "
+                     "that pulls; hashes only");
+  consistency->add_option("--from", cargs->from, "The size of the tree head the witness kept")->required();
+  auto* to = consistency->add_option("--to", cargs->to,
+                                     "The size of a signed tree head to prove (default: the latest)");
+  consistency->add_option("--out", cargs->out, "Write it to this file instead of standard output");
+  consistency->callback([&opts, cargs, to] {
+    auto statement = app::WitnessStatementFor(opts.data_dir, opts.as, cargs->from,
+                                              to->count() ? std::optional(cargs->to) : std::nullopt);
+    if (!statement) {
+      opts.exit_code = Report(statement.error());
+      return;
+    }
+    const std::string text = ledger::WitnessJson(*statement);
+    if (cargs->out.empty()) {
+      std::cout << text;
+      return;
+    }
+    if (auto w = WriteText(cargs->out, text); !w) {
+      opts.exit_code = Report(w.error());
+      return;
+    }
+    std::cout << "consistency proof from " << statement->previous_size << " to "
+              << statement->head.size << " events written to " << cargs->out << "\n";
+  });
+
+  struct CheckArgs {
+    std::string statement, previous, public_key, keep;
+  };
+  auto kargs = std::make_shared<CheckArgs>();
+  auto* check = audit.add_subcommand(
+      "check-consistency",
+      "The witness's check, offline and with public keys only: the statement's head is signed by "
+      "the ledger key and extends the head the witness kept (--previous); exit 1 if not");
+  check->add_option("statement", kargs->statement,
+                    "A witness statement (the body 'audit checkpoint --post' sends, or 'audit "
+                    "consistency' prints)")
+      ->required();
+  check->add_option("--previous", kargs->previous,
+                    "The tree head the witness kept (a checkpoint file); without it, only the "
+                    "signature is checked");
+  check->add_option("--public-key,--keys", kargs->public_key,
+                    "The ledger's public key file, or a directory of them named <key_id>.pub "
+                    "(a copy of DATA/receipt-keys)")
+      ->required();
+  check->add_option("--keep", kargs->keep, "Once verified, write the new head here (the next --previous)");
+  check->callback([&opts, kargs] {
+    auto run = [&]() -> Result<ledger::WitnessStatement> {
+      QORGAU_ASSIGN_OR_RETURN(const std::string text, ReadText(kargs->statement, "statement"));
+      QORGAU_ASSIGN_OR_RETURN(ledger::WitnessStatement statement, ledger::ParseWitnessJson(text));
+      std::optional<ledger::TreeHead> previous;
+      if (!kargs->previous.empty()) {
+        QORGAU_ASSIGN_OR_RETURN(previous, ReadTreeHead(kargs->previous, "previous"));
+      }
+      QORGAU_ASSIGN_OR_RETURN(const crypto::PublicKeys keys, crypto::PublicKeys::FromPath(kargs->public_key));
+      QORGAU_TRY(ledger::CheckWitnessStatement(statement, previous, keys));
+      if (!kargs->keep.empty()) QORGAU_TRY(WriteText(kargs->keep, ledger::TreeHeadJson(statement.head)));
+      return statement;
+    };
+    auto r = run();
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    std::cout << "witness statement verified: the head of " << r->head.size
+              << " events is signed by key " << r->head.key_id;
+    if (!kargs->previous.empty()) std::cout << " and extends the kept head of " << r->previous_size << " events";
+    std::cout << "\n";
+  });
+}
+
 void RegisterAudit(CLI::App& app, Options& opts) {
-  auto* audit = app.add_subcommand("audit", "Verify the ledger, export checkpoints, read the access trail");
+  auto* audit = app.add_subcommand("audit", "Verify the ledger, export checkpoints and consistency proofs for a witness, read the access trail");
   audit->require_subcommand(1);
   struct VerifyArgs {
     std::string checkpoint, public_key;
@@ -300,29 +480,7 @@ void RegisterAudit(CLI::App& app, Options& opts) {
     }
   });
 
-  auto out = std::make_shared<std::string>();
-  auto* checkpoint = audit->add_subcommand(
-      "checkpoint", "Print (or write) the latest signed tree head, for an outside witness to keep");
-  checkpoint->add_option("--out", *out, "Write it to this file instead of standard output");
-  checkpoint->callback([&opts, out] {
-    auto head = app::LatestCheckpoint(opts.data_dir, opts.as);
-    if (!head) {
-      opts.exit_code = Report(head.error());
-      return;
-    }
-    const std::string text = ledger::TreeHeadJson(*head);
-    if (out->empty()) {
-      std::cout << text;
-      return;
-    }
-    std::ofstream file(*out, std::ios::binary);
-    file << text;
-    if (!file) {
-      opts.exit_code = Report(Error{ErrorCode::kIo, *out, "cannot write"});
-      return;
-    }
-    std::cout << "tree head of " << head->size << " events written to " << *out << "\n";
-  });
+  RegisterWitness(*audit, opts);
 }
 
 }  // namespace

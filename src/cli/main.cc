@@ -25,9 +25,11 @@ int main(int argc, char** argv) {
   // the API (docs/access.md); `init` creates `console`, an administrator.
   app.add_option("--as", opts.as, "The actor to act as (default console, or $QORGAU_AS)")
       ->envname("QORGAU_AS");
-  // A TOML file: `data = "..."` at the top, and a [serve] section with the
-  // server's options (listen, threads, body-limit, access-log).
-  app.set_config("--config", "", "Config file (TOML): data, and [serve] listen, threads, ...");
+  // A TOML file: `data = "..."` at the top, a [serve] section with the
+  // server's options (listen, threads, body-limit, access-log), and
+  // [audit.checkpoint] post = "URL" for the outside witness.
+  app.set_config("--config", "", "Config file (TOML): data, [serve] listen, threads, ..., "
+                                 "[audit.checkpoint] post");
 
   Register(app, opts);
 

@@ -86,7 +86,42 @@ Result<void> Path(NodeReader& nodes, std::int64_t m, std::int64_t lo, std::int64
   return {};
 }
 
+// SUBPROOF(m, D[lo:hi], whole) (RFC 9162 §2.1.4.1), deepest node first.
+// REQUIRES: 0 < m <= hi - lo.
+Result<void> SubProof(NodeReader& nodes, std::int64_t m, std::int64_t lo, std::int64_t hi, bool whole,
+                      std::vector<merkle::Hash>* out) {
+  if (m == hi - lo) {
+    if (whole) return {};  // the verifier holds this root already: it is the old head's
+    QORGAU_ASSIGN_OR_RETURN(const merkle::Hash h, SubtreeHash(nodes, lo, hi));
+    out->push_back(h);
+    return {};
+  }
+  const std::int64_t k = SplitPoint(hi - lo);
+  if (m <= k) {
+    QORGAU_TRY(SubProof(nodes, m, lo, lo + k, whole, out));
+    QORGAU_ASSIGN_OR_RETURN(const merkle::Hash right, SubtreeHash(nodes, lo + k, hi));
+    out->push_back(right);
+  } else {
+    QORGAU_TRY(SubProof(nodes, m - k, lo + k, hi, false, out));
+    QORGAU_ASSIGN_OR_RETURN(const merkle::Hash left, SubtreeHash(nodes, lo, lo + k));
+    out->push_back(left);
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<std::vector<merkle::Hash>> ConsistencyProofFor(store::Transaction& txn, std::int64_t size1,
+                                                      std::int64_t size2) {
+  if (size1 < 0 || size1 > size2) {
+    return Fail(ErrorCode::kInvalidArgument, "size", "a consistency proof needs 0 <= size1 <= size2");
+  }
+  std::vector<merkle::Hash> proof;
+  if (size1 == 0 || size1 == size2) return proof;
+  NodeReader nodes(txn);
+  QORGAU_TRY(SubProof(nodes, size1, 0, size2, true, &proof));
+  return proof;
+}
 
 Result<std::vector<merkle::Hash>> InclusionProofFor(store::Transaction& txn, std::int64_t seq,
                                                     std::int64_t size) {

@@ -65,6 +65,15 @@ Result<TreeHead> ParseTreeHeadJson(std::string_view text);
 Result<std::vector<merkle::Hash>> InclusionProofFor(store::Transaction& txn, std::int64_t seq,
                                                     std::int64_t size);
 
+// The consistency proof (RFC 9162 §2.1.4.1) that the tree of the first
+// `size1` events is a prefix of the tree of the first `size2`, from the
+// stored subtree hashes: O(log^2 n) reads. Empty for size1 == 0 and for
+// size1 == size2 (see merkle::VerifyConsistency). kInvalidArgument (field
+// "size") unless 0 <= size1 <= size2; size2 must not exceed the last
+// sealed size, whose subtrees are stored.
+Result<std::vector<merkle::Hash>> ConsistencyProofFor(store::Transaction& txn, std::int64_t size1,
+                                                      std::int64_t size2);
+
 // Inclusion proofs computed while sealing, for receipts: a receipt's caller
 // takes its proof after the commit without reading the store. Entries not
 // taken (a batch that failed to commit) are dropped past a bound.

@@ -642,4 +642,11 @@ Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const
   return out;
 }
 
+Result<ledger::WitnessStatement> Engine::ConsistencyProof(const Caller& caller, std::int64_t from,
+                                                         std::optional<std::int64_t> to) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditCheckpoint));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  return ledger::MakeWitnessStatement(*txn, from, to);
+}
+
 }  // namespace qorgau::rules

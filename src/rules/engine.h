@@ -30,6 +30,7 @@
 #include "index/decision_index.h"
 #include "ledger/ledger.h"
 #include "ledger/tree_head.h"
+#include "ledger/witness.h"
 #include "policy/policy.h"
 #include "report/receipt.h"
 #include "rules/decision_recorder.h"
@@ -379,6 +380,10 @@ class Engine {
   // The latest signed tree head, for an outside witness to keep
   // (audit.checkpoint); the same as app::LatestCheckpoint on the open store.
   Result<ledger::TreeHead> LatestCheckpoint(const Caller& caller);
+  // A consistency proof for a witness that pulls (audit.checkpoint): the
+  // same as app::WitnessStatementFor on the open store (access.cc).
+  Result<ledger::WitnessStatement> ConsistencyProof(const Caller& caller, std::int64_t from,
+                                                    std::optional<std::int64_t> to);
   // The receipt issued with ledger event `seq`, for a caller with a duty
   // for each of its purposes (or the data protection officer).
   Result<std::string> Receipt(const Caller& caller, std::int64_t seq);

@@ -144,6 +144,8 @@ const std::vector<Row>& Rows() {
        {"anna", "GET", "/v1/audit/verify", ""}, "admin_only"},
       {"audit.checkpoint", {"dpo", "GET", "/v1/audit/checkpoint", ""}, 200,
        {"anna", "GET", "/v1/audit/checkpoint", ""}, "admin_only"},
+      {"audit.checkpoint (consistency)", {"admin", "GET", "/v1/audit/consistency?from=1", ""}, 200,
+       {"anna", "GET", "/v1/audit/consistency?from=1", ""}, "admin_only"},
       {"actors.manage", {"admin", "POST", "/v1/actors", R"({"id":"eve","role":"employee"})"}, 201,
        {"dpo", "POST", "/v1/actors", R"({"id":"eve","role":"employee"})"}, "admin_only"},
       {"actors.manage (duty)",

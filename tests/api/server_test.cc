@@ -496,7 +496,8 @@ TEST(Routes, TheHeavyRoutesAreMarked) {
     if (r.heavy) heavy.insert(r.method + " " + r.pattern);
   }
   EXPECT_EQ(heavy, (std::set<std::string>{"POST /v1/check/batch", "POST /v1/obligations/import",
-                                          "GET /v1/audit/verify", "POST /v1/audience"}));
+                                          "GET /v1/audit/verify", "GET /v1/audit/consistency",
+                                          "POST /v1/audience"}));
 }
 
 }  // namespace

@@ -96,6 +96,8 @@ const std::vector<Row>& Rows() {
        "dpo_only"},
       {"audit.verify", "admin", {"audit", "verify"}, "anna", {"audit", "verify"}, "admin_only"},
       {"audit.checkpoint", "dpo", {"audit", "checkpoint"}, "anna", {"audit", "checkpoint"}, "admin_only"},
+      {"audit.checkpoint (consistency)", "admin", {"audit", "consistency", "--from", "1"}, "anna",
+       {"audit", "consistency", "--from", "1"}, "admin_only"},
       {"actors.manage", "admin", {"actor", "add", "--id", "eve", "--role", "employee"}, "dpo",
        {"actor", "add", "--id", "eve", "--role", "employee"}, "admin_only"},
       {"actors.read", "admin", {"actor", "list"}, "dpo", {"actor", "list"}, "admin_only"},
