@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/tree_head.h"
 #include "rules/engine_core.h"
 
 namespace qorgau::rules {

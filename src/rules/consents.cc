@@ -1,11 +1,55 @@
-// Consents to purposes whose basis is consent (R-III.1, R-III.4).
-#include "rules/consents.h"
+// Consents, contracts and services (R-III.1 - R-III.4, R-VI.4, R-VI.5).
+//
+// A consent is given to a purpose whose basis is consent, through a declared
+// channel, with its evidence (R-III.1, R-III.4). Joining a contract switches
+// on the services taken. By R-III.3 it gives the consent that the
+// services' contract-basis purposes rest on; for an additional service that
+// needs consent-basis purposes, the join records that consent too, with the
+// contract method as its channel and the join's reference as evidence. Switching a service back on after it was switched
+// off may need a written application and a new consent (R-VI.5), as the
+// policy says for that service.
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
 
 #include "rules/checks.h"
+#include "rules/consents.h"
 
 namespace qorgau::rules {
+namespace {
 
+using policy::LegalBasis;
+using policy::ServiceKind;
 using store::ConsentState;
+
+// The purposes a service's consent covers: those resting on the contract
+// (consent by joining, R-III.3) or on consent; a purpose resting on law
+// needs no one's consent, so no one's duty to record it.
+void AddServiceScope(const policy::Policy& p, const policy::Service& service, Scope* scope) {
+  for (const auto& r : service.purposes) {
+    const policy::Purpose* pu = p.FindPurpose(r.id);
+    if (pu && pu->basis != LegalBasis::kLaw) scope->purposes.push_back(r.id);
+  }
+}
+Scope ServiceScope(const policy::Policy& p, const policy::Service& service) {
+  Scope scope;
+  AddServiceScope(p, service, &scope);
+  return scope;
+}
+
+std::string MethodId(const std::string& method) {
+  if (method == "form") return "registration_form";
+  if (method == "application") return "signed_application";
+  return method;
+}
+
+bool Granted(const std::vector<store::ConsentRecord>& consents, const std::string& purpose) {
+  return std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
+    return c.purpose == purpose && c.state == ConsentState::kGranted;
+  });
+}
+
+}  // namespace
 
 Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
@@ -59,5 +103,241 @@ Result<std::vector<store::ConsentRecord>> Consents::ListConsents(const Caller& c
   return consents;
 }
 
-}  // namespace qorgau::rules
+Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const Caller& actor) {
+  const policy::Policy& p = *d_.policy;
+  const std::string method = MethodId(req.method);
+  if (!p.FindContractMethod(method)) {
+    return Fail(ErrorCode::kNotFound, "method", "'" + req.method + "' is not a way of joining a contract");
+  }
+  if (req.services.empty()) return Fail(ErrorCode::kInvalidArgument, "services", "name at least one service");
+  std::set<std::string> seen;
+  for (const auto& id : req.services) {
+    const policy::Service* s = p.FindService(id);
+    if (!s) return Fail(ErrorCode::kNotFound, "services", "'" + id + "' is not a service");
+    if (!seen.insert(id).second) return Fail(ErrorCode::kInvalidArgument, "services", "'" + id + "' given twice");
+    const bool allowed = std::any_of(s->join_methods.begin(), s->join_methods.end(),
+                                     [&](const policy::Ref& r) { return r.id == method; });
+    if (!allowed) {
+      return Refuse("method_not_allowed_for_service", "method",
+                    "service '" + id + "' is not joined by '" + method + "' (R-III.2)");
+    }
+  }
+  if (!req.evidence.empty()) {
+    QORGAU_TRY(CheckReference(req.evidence, "evidence"));
+  }
+  // Joining gives consent to every purpose of the services joined (R-III.3):
+  // the caller must be one who records consent for each of them.
+  {
+    Scope scope;
+    for (const auto& id : req.services) AddServiceScope(p, *p.FindService(id), &scope);
+    QORGAU_TRY(Authorize(p, actor, Action::kContractJoin, scope));
+    QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
+  }
 
+  ContractOutcome out;
+  report::ReceiptInput receipt_input;
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    out = ContractOutcome{};
+    auto id = core_.Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    for (const auto& s : *subs) {
+      if (!seen.count(s.service)) continue;
+      if (s.active) {
+        return Fail(ErrorCode::kAlreadyExists, "services", "service '" + s.service + "' is already on");
+      }
+      // Switched off before (by a withdrawal or on request): switching it
+      // back on follows the policy's re-enabling rule (R-VI.5).
+      return Refuse("reenable_required", "services",
+                    "service '" + s.service +
+                        "' was switched off; switch it back on with 'service enable' (R-VI.5)");
+    }
+    auto consents = txn.GetConsents(*id);
+    if (!consents) return tl::unexpected(consents.error());
+    const UnixMillis now = d_.clock.Now();
+    auto contract = txn.InsertContract({0, *id, method, req.evidence, now, 0});
+    if (!contract) return tl::unexpected(contract.error());
+    const std::string evidence = req.evidence.empty() ? "contract:" + std::to_string(*contract)
+                                                      : req.evidence;
+    std::set<std::string> contract_purposes, consent_purposes;
+    for (const auto& sid : req.services) {
+      for (const auto& r : p.FindService(sid)->purposes) {
+        const LegalBasis b = p.FindPurpose(r.id)->basis;
+        if (b == LegalBasis::kContract) contract_purposes.insert(r.id);
+        if (b == LegalBasis::kConsent) consent_purposes.insert(r.id);
+      }
+    }
+    ledger::EventDraft ev{"contract.joined", *id, actor.id(), {}};
+    ev.data["contract"] = *contract;
+    ev.data["method"] = method;
+    ev.data["evidence"] = evidence;
+    boost::json::array services, given;
+    for (const auto& s : req.services) services.emplace_back(s);
+    for (const auto& pu : contract_purposes) given.emplace_back(pu);
+    ev.data["services"] = std::move(services);
+    ev.data["consent_by_joining"] = std::move(given);  // R-III.3
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+
+    std::vector<index::Delta> deltas;
+    for (const auto& pu : consent_purposes) {
+      if (Granted(*consents, pu)) continue;
+      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+      out.consents_granted.push_back(pu);
+    }
+    for (const auto& sid : req.services) {
+      auto seq = core_.PutService(txn, *id, sid, true, *contract, "contract", actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+    }
+    out.subject = *id;
+    out.contract_id = *contract;
+    out.services = req.services;
+    out.contract_purposes.assign(contract_purposes.begin(), contract_purposes.end());
+    std::vector<std::string> purposes = out.contract_purposes;
+    purposes.insert(purposes.end(), consent_purposes.begin(), consent_purposes.end());
+    auto receipt = core_.PrepareReceipt(txn, {*id, "contract.joined", purposes, req.services, {}, method,
+                                        evidence});
+    if (!receipt) return tl::unexpected(receipt.error());
+    receipt_input = std::move(*receipt);
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  out.receipt = core_.SignReceipt(receipt_input);
+  return out;
+}
+
+Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& req, const Caller& actor) {
+  const policy::Policy& p = *d_.policy;
+  const policy::Service* service = p.FindService(req.service);
+  if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
+  QORGAU_TRY(Authorize(p, actor, Action::kServiceEnable, ServiceScope(p, *service)));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
+  if (!req.application.empty()) {
+    QORGAU_TRY(CheckReference(req.application, "application"));
+  }
+  // The new consent's channel and evidence: given, or the written application.
+  const std::string channel =
+      !req.channel.empty() ? req.channel : (!req.application.empty() ? "office_written" : "");
+  const std::string evidence = !req.evidence.empty() ? req.evidence : req.application;
+  if (!channel.empty() && !p.FindChannel(channel)) {
+    return Fail(ErrorCode::kNotFound, "channel", "'" + channel + "' is not a consent channel");
+  }
+  if (!evidence.empty()) {
+    QORGAU_TRY(CheckReference(evidence, "evidence"));
+  }
+
+  ServiceOutcome out{0, req.service, true, {}, 0};
+  report::ReceiptInput receipt_input;
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    out.consents_granted.clear();
+    auto id = core_.Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto contracts = txn.GetContracts(*id);
+    if (!contracts) return tl::unexpected(contracts.error());
+    if (contracts->empty()) {
+      return Refuse("no_active_contract", "subject",
+                    "the subject has no contract: services are provided only under a contract "
+                    "(R-III.2)");
+    }
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    bool was_off = false;
+    for (const auto& s : *subs) {
+      if (s.service != req.service) continue;
+      if (s.active) {
+        return Fail(ErrorCode::kAlreadyExists, "service", "'" + req.service + "' is already on");
+      }
+      was_off = true;
+    }
+    if (was_off && service->reenable_written_application && req.application.empty()) {
+      return Refuse("written_application_required", "application",
+                    "switching '" + req.service +
+                        "' back on needs a written application (R-VI.5); give its reference");
+    }
+    auto consents = txn.GetConsents(*id);
+    if (!consents) return tl::unexpected(consents.error());
+    std::vector<std::string> need;  // consent-basis purposes to (re)grant
+    for (const auto& r : service->purposes) {
+      if (p.FindPurpose(r.id)->basis != LegalBasis::kConsent) continue;
+      const bool renew = was_off && service->reenable_new_consent;
+      if (renew || !Granted(*consents, r.id)) need.push_back(r.id);
+    }
+    if (!need.empty() && (channel.empty() || evidence.empty())) {
+      return Refuse(was_off ? "new_consent_required" : "consent_required", "evidence",
+                    "switching '" + req.service + "' on needs " +
+                        (was_off ? std::string("a new consent (R-VI.5)") : std::string("consent")) +
+                        " to its purposes; give --application or --channel and --evidence");
+    }
+    std::vector<index::Delta> deltas;
+    for (const auto& pu : need) {
+      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, channel, evidence, actor, &deltas);
+      if (!seq) return tl::unexpected(seq.error());
+      out.consents_granted.push_back(pu);
+    }
+    auto seq = core_.PutService(txn, *id, req.service, true, contracts->back().id,
+                          was_off ? "re-enabled" : "enabled", actor, &deltas);
+    if (!seq) return tl::unexpected(seq.error());
+    out.subject = *id;
+    if (!out.consents_granted.empty()) {
+      auto receipt = core_.PrepareReceipt(txn, {*id, "service.enabled", out.consents_granted,
+                                          {req.service}, {}, channel, evidence});
+      if (!receipt) return tl::unexpected(receipt.error());
+      receipt_input = std::move(*receipt);
+    }
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  out.receipt = core_.SignReceipt(receipt_input);
+  return out;
+}
+
+Result<ServiceOutcome> Consents::DisableService(const ServiceRequest& req, const Caller& actor) {
+  const policy::Service* service = d_.policy->FindService(req.service);
+  if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
+  QORGAU_TRY(Authorize(*d_.policy, actor, Action::kServiceDisable, ServiceScope(*d_.policy, *service)));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
+  ServiceOutcome out{0, req.service, false, {}, 0};
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = core_.Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto subs = txn.GetSubscriptions(*id);
+    if (!subs) return tl::unexpected(subs.error());
+    const auto it = std::find_if(subs->begin(), subs->end(), [&](const store::SubscriptionRecord& s) {
+      return s.service == req.service && s.active;
+    });
+    if (it == subs->end()) {
+      return Refuse("service_not_on", "service", "'" + req.service + "' is not on");
+    }
+    std::vector<index::Delta> deltas;
+    auto seq = core_.PutService(txn, *id, req.service, false, it->contract_id, "request", actor, &deltas);
+    if (!seq) return tl::unexpected(seq.error());
+    out.subject = *id;
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  return out;
+}
+
+Result<std::vector<store::SubscriptionRecord>> Consents::ListServices(const Caller& caller,
+                                                                      const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_TRY(core_.RecordRead(caller, id, "services", "", {},
+                        Authorize(*d_.policy, caller, Action::kServicesRead)));
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  QORGAU_ASSIGN_OR_RETURN(auto subs, (*txn)->GetSubscriptions(id));
+  // Need to know: only the services one of whose purposes the caller serves.
+  std::erase_if(subs, [&](const store::SubscriptionRecord& sub) {
+    const policy::Service* service = d_.policy->FindService(sub.service);
+    if (!service) return true;
+    return std::none_of(service->purposes.begin(), service->purposes.end(),
+                        [&](const policy::Ref& r) { return caller.SeesPurpose(r.id); });
+  });
+  return subs;
+}
+
+}  // namespace qorgau::rules

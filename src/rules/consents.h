@@ -3,8 +3,7 @@
 // services on and off, and reading them. Withdrawing a consent follows the
 // withdrawal rules and is in rules/withdrawals.h.
 //
-// Part of rules::Engine (rules/engine.h); implemented in consents.cc
-// (consents) and contracts.cc (contracts and services).
+// Part of rules::Engine (rules/engine.h); implemented in consents.cc.
 #pragma once
 
 #include <string>
@@ -70,14 +69,14 @@ class Consents {
   Consents(const Consents&) = delete;
   Consents& operator=(const Consents&) = delete;
 
-  // Consents (consents.cc). R-III.1, R-III.4: consent to a purpose whose
-  // basis is consent, through a declared channel, with its evidence.
+  // R-III.1, R-III.4: consent to a purpose whose basis is consent, through
+  // a declared channel, with its evidence.
   Result<ConsentOutcome> GrantConsent(const ConsentRequest& request, const Caller& caller);
   // The consents of the purposes the caller's duties cover.
   Result<std::vector<store::ConsentRecord>> ListConsents(const Caller& caller,
                                                          const SubjectKey& key);
 
-  // Contracts and services (contracts.cc). R-III.2, R-III.3, R-VI.5.
+  // Contracts and services. R-III.2, R-III.3, R-VI.5.
   Result<ContractOutcome> JoinContract(const ContractRequest& request, const Caller& caller);
   Result<ServiceOutcome> EnableService(const ServiceRequest& request, const Caller& caller);
   Result<ServiceOutcome> DisableService(const ServiceRequest& request, const Caller& caller);

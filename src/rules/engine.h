@@ -23,7 +23,7 @@
 // ever. No aggregate calls another: what two of them need is in the core.
 // A new command is declared in its aggregate's header, and is the Engine's.
 //   Subjects     subjects.h, .cc      subjects and their data, the need-to-know read
-//   Consents     consents.h, .cc      consents; contracts.cc: contracts and services
+//   Consents     consents.h, .cc      consents, contracts and services
 //   Obligations  obligations.h, .cc   debts, instalments, legal holds, the CSV import
 //   Withdrawals  withdrawals.h, .cc   withdrawal of consent
 //   Decisions    decisions.h, .cc     checks, audiences, the decision log

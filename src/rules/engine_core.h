@@ -22,7 +22,6 @@
 #include "crypto/signer.h"
 #include "index/decision_index.h"
 #include "ledger/ledger.h"
-#include "ledger/tree_head.h"
 #include "policy/policy.h"
 #include "report/receipt.h"
 #include "rules/permissions.h"
