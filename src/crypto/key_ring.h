@@ -23,9 +23,8 @@ namespace qorgau::crypto {
 inline constexpr std::string_view kKeyCheckMeta = "key_check";
 
 // The AAD that binds a sealed personal-data value to its subject and
-// category. rules/engine.cc seals with the same text (its DataAad); a
-// rotation opens values with this one, so the two must stay equal (the
-// rotation tests fail otherwise).
+// category: rules/subjects.cc seals and opens with it, a master-key
+// rotation reopens with it.
 std::string PersonalDataAad(std::int64_t subject_id, std::string_view category);
 
 class KeyRing {

@@ -1,11 +1,11 @@
-// Actors, duties, API keys and the need-to-know rule (R-II.3, R-VIII.1,
-// R-VIII.2), with the access trail in the ledger.
+// Actors, duties and API keys (R-II.3, R-VIII): who may act, and with which
+// key (rules/access.h).
 #include <algorithm>
 #include <boost/json.hpp>
 
 #include "core/personal_value.h"
+#include "rules/access.h"
 #include "rules/checks.h"
-#include "rules/engine.h"
 
 namespace qorgau::rules {
 namespace {
@@ -17,13 +17,30 @@ constexpr std::string_view kEnrolmentPrefix = "qe_";
 
 }  // namespace
 
-void Engine::ForgetCallers() {
+Result<void> CreateConsoleActor(store::Store& store, const Clock& clock) {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store.Begin(store::Store::Mode::kWrite));
+  const UnixMillis now = clock.Now();
+  const store::ActorRecord console{std::string(kConsoleActor), ActorRole::kAdmin,
+                                   "Administrator at the console", "", "", {}, now};
+  QORGAU_TRY(txn->PutActor(console));
+  ledger::EventDraft ev{"actor.created", std::nullopt, "init", {}};
+  ev.data["actor"] = console.id;
+  ev.data["role"] = ActorRoleName(console.role);
+  ev.data["name_hash"] = crypto::ToHex(crypto::Sha256(console.name));
+  ev.data["nda_signed"] = "";
+  ev.data["liability_acknowledged"] = "";
+  ev.data["purposes"] = boost::json::array();
+  QORGAU_TRY(ledger::Append(*txn, now, ev));
+  return txn->Commit();
+}
+
+void Access::ForgetCallers() {
   std::lock_guard<std::mutex> lock(callers_mu_);
   callers_.clear();
   ++callers_generation_;
 }
 
-Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& by) {
+Result<store::ActorRecord> Access::PutActor(const ActorInput& in, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   QORGAU_TRY(CheckReference(in.id, "id"));
   if (in.name.size() > 200) return Fail(ErrorCode::kInvalidArgument, "name", "longer than 200 bytes");
@@ -40,7 +57,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
   }
   store::ActorRecord rec{in.id, in.role, in.name, in.nda_signed, in.liability_acknowledged,
                          in.purposes, 0};
-  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     // One time for the row and its event: the replay compares them.
     const UnixMillis now = d_.clock.Now();
     rec.created_at = now;
@@ -66,7 +83,7 @@ Result<store::ActorRecord> Engine::PutActor(const ActorInput& in, const Caller& 
   return rec;
 }
 
-Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const Caller& by) {
+Result<store::DutyRecord> Access::GrantDuty(const store::DutyRecord& duty, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   const policy::Policy& p = *d_.policy;
   if (duty.actions == 0 || (duty.actions & ~kAllDutyActions) != 0) {
@@ -86,7 +103,7 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
                     "'" + c + "' is not a category purpose '" + duty.purpose + "' may use");
     }
   }
-  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto actor = txn.GetActor(duty.actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
@@ -117,7 +134,7 @@ Result<store::DutyRecord> Engine::GrantDuty(const store::DutyRecord& duty, const
   return duty;
 }
 
-Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Caller& by,
+Result<std::string> Access::CreateApiKey(const std::string& actor_id, const Caller& by,
                                          std::optional<UnixMillis> expires_at) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (expires_at && *expires_at <= d_.clock.Now()) {
@@ -126,14 +143,14 @@ Result<std::string> Engine::CreateApiKey(const std::string& actor_id, const Call
   return IssueKey(actor_id, by.id(), expires_at, /*enrolled=*/false);
 }
 
-Result<std::string> Engine::IssueKey(const std::string& actor_id, const std::string& by,
+Result<std::string> Access::IssueKey(const std::string& actor_id, const std::string& by,
                                      std::optional<UnixMillis> expires_at, bool enrolled,
                                      const crypto::Bytes& token_hash) {
   auto random = crypto::RandomBytes(32);
   if (!random) return tl::unexpected(random.error());
   const std::string key = std::string(kKeyPrefix) + crypto::ToHex(*random);
   const crypto::Digest digest = crypto::Sha256(key);
-  auto written = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto actor = txn.GetActor(actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
@@ -178,7 +195,7 @@ Result<std::string> Engine::IssueKey(const std::string& actor_id, const std::str
   return key;
 }
 
-Result<Enrolment> Engine::CreateEnrolment(const std::string& actor_id, const Caller& by,
+Result<Enrolment> Access::CreateEnrolment(const std::string& actor_id, const Caller& by,
                                           UnixMillis valid_for) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (valid_for <= 0 || valid_for > 7LL * 24 * 3600 * 1000) {
@@ -189,7 +206,7 @@ Result<Enrolment> Engine::CreateEnrolment(const std::string& actor_id, const Cal
   const std::string token = std::string(kEnrolmentPrefix) + crypto::ToHex(*random);
   const crypto::Digest digest = crypto::Sha256(token);
   UnixMillis expires_at = 0;
-  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
     if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
     if (actor->disabled_at) return Refuse("actor_disabled", "actor", "the actor is disabled");
@@ -209,7 +226,7 @@ Result<Enrolment> Engine::CreateEnrolment(const std::string& actor_id, const Cal
   return Enrolment{token, expires_at};
 }
 
-Result<std::pair<std::string, std::string>> Engine::RedeemEnrolment(std::string_view token) {
+Result<std::pair<std::string, std::string>> Access::RedeemEnrolment(std::string_view token) {
   auto invalid = [] {
     return tl::unexpected(Error{ErrorCode::kUnauthenticated, "token",
                                 "the enrolment token is unknown, used or expired", "enrolment_invalid"});
@@ -229,10 +246,10 @@ Result<std::pair<std::string, std::string>> Engine::RedeemEnrolment(std::string_
   return std::make_pair(actor_id, std::move(key));
 }
 
-Result<void> Engine::RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by) {
+Result<void> Access::RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (key_id.size() < 8) return Fail(ErrorCode::kInvalidArgument, "key", "give at least 8 hex digits of the key id");
-  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     std::vector<store::ApiKeyRecord> matches;
     QORGAU_TRY(txn.ScanApiKeys([&](const store::ApiKeyRecord& k) {
       if (k.actor_id == actor_id && !k.revoked_at && crypto::ToHex(k.key_hash).starts_with(key_id)) {
@@ -254,12 +271,12 @@ Result<void> Engine::RevokeKey(const std::string& actor_id, const std::string& k
   return {};
 }
 
-Result<void> Engine::DisableActor(const std::string& actor_id, const Caller& by) {
+Result<void> Access::DisableActor(const std::string& actor_id, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (actor_id == by.id()) {
     return Refuse("role_not_allowed", "actor", "an administrator does not disable itself");
   }
-  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(auto actor, txn.GetActor(actor_id));
     if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
     if (actor->disabled_at) return Fail(ErrorCode::kAlreadyExists, "actor", "already disabled");
@@ -276,9 +293,9 @@ Result<void> Engine::DisableActor(const std::string& actor_id, const Caller& by)
   return {};
 }
 
-Result<void> Engine::RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by) {
+Result<void> Access::RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
-  auto written = Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
     if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
     QORGAU_ASSIGN_OR_RETURN(const auto duties, txn.GetDuties(actor_id));
@@ -306,14 +323,14 @@ Result<void> Engine::RemoveDuty(const std::string& actor_id, const std::string& 
   return {};
 }
 
-Result<std::vector<store::ActorRecord>> Engine::ListActors(const Caller& by) {
+Result<std::vector<store::ActorRecord>> Access::ListActors(const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsRead));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   return (*txn)->ListActors();
 }
 
-Result<std::vector<KeyInfo>> Engine::ListKeys(const std::string& actor_id, const Caller& by) {
+Result<std::vector<KeyInfo>> Access::ListKeys(const std::string& actor_id, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsRead));
   QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
   QORGAU_ASSIGN_OR_RETURN(const auto actor, txn->GetActor(actor_id));
@@ -329,7 +346,7 @@ Result<std::vector<KeyInfo>> Engine::ListKeys(const std::string& actor_id, const
   return keys;
 }
 
-Result<std::shared_ptr<const Caller>> Engine::CallerFor(const std::string& actor_id) {
+Result<std::shared_ptr<const Caller>> Access::CallerFor(const std::string& actor_id) {
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());
   QORGAU_ASSIGN_OR_RETURN(auto actor, (*txn)->GetActor(actor_id));
@@ -346,7 +363,7 @@ Result<std::shared_ptr<const Caller>> Engine::CallerFor(const std::string& actor
   return std::make_shared<const Caller>(Caller{std::move(*actor), std::move(duties)});
 }
 
-Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_key) {
+Result<std::shared_ptr<const Caller>> Access::Authenticate(std::string_view api_key) {
   auto refused = [](std::string reason, std::string message) {
     return tl::unexpected(Error{ErrorCode::kUnauthenticated, "authorization", std::move(message),
                                 std::move(reason)});
@@ -396,257 +413,6 @@ Result<std::shared_ptr<const Caller>> Engine::Authenticate(std::string_view api_
     callers_[cache_key] = CachedCaller{caller, (*key)->expires_at};
   }
   return caller;
-}
-
-Result<SubjectView> Engine::ReadPersonalData(const Caller& caller, const SubjectKey& key,
-                                             const std::string& purpose,
-                                             const std::vector<std::string>& asked) {
-  const policy::Policy& p = *d_.policy;
-  if (!p.FindPurpose(purpose)) {
-    return Fail(ErrorCode::kNotFound, "purpose", "'" + purpose + "' is not a purpose");
-  }
-  for (const auto& c : asked) {
-    if (!p.FindCategory(c)) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a category");
-  }
-  auto subject = FindSubject(caller, key);
-  if (!subject) return tl::unexpected(subject.error());
-
-  // The need-to-know rule (rules/permissions.h); the first that fails is
-  // the reason.
-  const store::DutyRecord* duty = caller.Duty(purpose);
-  std::vector<std::string> categories = asked;
-  if (categories.empty() && duty) categories = duty->categories;
-  std::string reason, why;
-  if (auto allowed = Authorize(p, caller, Action::kDataRead, {{purpose}, categories, {}});
-      !allowed) {
-    reason = allowed.error().reason;
-    why = allowed.error().message;
-  }
-  if (reason.empty()) {
-    // Categories and subject first, from the index; the legal basis itself
-    // is decided below, inside the transaction that records the read.
-    auto decision = Decide(*subject, purpose, categories);
-    if (!decision) return tl::unexpected(decision.error());
-    if (decision->reason == index::Reason::kCategoryNotAllowed ||
-        decision->reason == index::Reason::kSubjectDestroyed) {
-      reason = std::string(index::ReasonCode(decision->reason));
-      why = std::string(index::ReasonText(decision->reason));
-    }
-  }
-
-  // The access trail: the attempt is recorded before the answer, and the
-  // subject's legal basis is read in the same transaction, so no withdrawal
-  // can fall between the decision and its record.
-  const policy::Purpose* pu = p.FindPurpose(purpose);
-  auto written = Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    if (reason.empty() && pu->basis == policy::LegalBasis::kConsent) {
-      auto consents = txn.GetConsents(*subject);
-      if (!consents) return tl::unexpected(consents.error());
-      index::Reason r = index::Reason::kNoConsent;
-      for (const auto& c : *consents) {
-        if (c.purpose != purpose) continue;
-        r = c.state == store::ConsentState::kGranted ? index::Reason::kConsentInForce
-                                                     : index::Reason::kWithdrawn;
-      }
-      if (r != index::Reason::kConsentInForce) {
-        reason = std::string(index::ReasonCode(r));
-        why = std::string(index::ReasonText(r));
-      }
-    } else if (reason.empty() && pu->basis == policy::LegalBasis::kContract) {
-      auto subs = txn.GetSubscriptions(*subject);
-      if (!subs) return tl::unexpected(subs.error());
-      bool active = false;
-      for (const auto& sub : *subs) {
-        const policy::Service* service = sub.active ? p.FindService(sub.service) : nullptr;
-        if (!service) continue;
-        for (const auto& r : service->purposes) active = active || r.id == purpose;
-      }
-      if (!active) {
-        reason = std::string(index::ReasonCode(index::Reason::kNoActiveContract));
-        why = std::string(index::ReasonText(index::Reason::kNoActiveContract));
-      }
-    }
-    ledger::EventDraft ev{"access.read", *subject, caller.actor.id, {}};
-    ev.data["what"] = "data";
-    ev.data["purpose"] = purpose;
-    boost::json::array cats;
-    for (const auto& c : categories) cats.emplace_back(c);
-    ev.data["categories"] = std::move(cats);
-    ev.data["allowed"] = reason.empty();
-    ev.data["reason"] = reason.empty() ? "need_to_know" : reason;
-    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
-    return std::vector<index::Delta>{};
-  });
-  if (!written) return tl::unexpected(written.error());
-  if (!reason.empty()) {
-    return tl::unexpected(Error{ErrorCode::kPermissionDenied, "purpose", why, reason});
-  }
-
-  auto view = ShowSubject(*subject, duty->full_view);
-  if (!view) return view;
-  std::erase_if(view->data, [&](const DataItem& d) {
-    return std::find(categories.begin(), categories.end(), d.category) == categories.end();
-  });
-  return view;
-}
-
-Result<SubjectId> Engine::LookupSubject(const Caller& caller, const SubjectKey& key) {
-  const bool by_iin = key.kind == SubjectKey::Kind::kIin;
-  if (!by_iin && key.kind != SubjectKey::Kind::kPhone) return FindSubject(key);
-  const policy::Category* searched =
-      d_.policy->FindCategoryByValue(by_iin ? ValueType::kIin : ValueType::kPhone);
-  const Result<void> allowed =
-      Authorize(*d_.policy, caller, Action::kSubjectLookup, {{}, {searched ? searched->id : ""}, {}});
-  const bool covered = allowed.has_value();
-  std::optional<SubjectId> found;
-  std::string reason = covered ? "need_to_know" : allowed.error().reason;
-  if (covered) {
-    auto id = FindSubject(key);
-    if (id) {
-      found = *id;
-    } else if (id.error().code == ErrorCode::kNotFound) {
-      reason = "not_found";
-    } else {
-      return id;  // a bad IIN or phone: nothing was looked up
-    }
-  }
-  auto written = Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    ledger::EventDraft ev{"access.lookup", found, caller.actor.id, {}};
-    ev.data["by"] = by_iin ? "iin" : "phone";
-    ev.data["allowed"] = covered;
-    ev.data["found"] = found.has_value();
-    ev.data["reason"] = reason;
-    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
-    return std::vector<index::Delta>{};
-  });
-  if (!written) return tl::unexpected(written.error());
-  if (!covered) {
-    Error e = allowed.error();
-    if (e.reason == "no_duty") {
-      e.field = by_iin ? "iin" : "phone";
-      e.message = std::string("no duty of the caller covers '") + (searched ? searched->id : "") +
-                  "', the category searched by (R-VIII.1)";
-    }
-    return tl::unexpected(std::move(e));
-  }
-  if (!found) {
-    return Fail(ErrorCode::kNotFound, by_iin ? "iin" : "phone",
-                by_iin ? "no subject with this IIN" : "no subject with this phone number");
-  }
-  return *found;
-}
-
-Result<void> Engine::RecordDecisions(const Caller& caller, const std::string& purpose,
-                             const std::vector<std::string>& categories,
-                             std::span<const SubjectId> subjects,
-                             std::span<const index::Decision> decisions, bool bulk) {
-  store::DecisionRequestRecord request;
-  request.at = d_.clock.Now();
-  request.actor = caller.actor.id;
-  request.purpose = purpose;
-  for (const auto& c : categories) request.categories += (request.categories.empty() ? "" : ",") + c;
-  const std::size_t n = std::min(subjects.size(), decisions.size());
-  request.subjects.assign(subjects.begin(), subjects.begin() + static_cast<std::ptrdiff_t>(n));
-  request.reasons.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    request.reasons[i] = static_cast<char>(decisions[i].reason);
-    // One check's decisions reflect one revision of the index.
-    request.revision = std::max(request.revision, decisions[i].revision);
-  }
-  return recorder_->Record(std::move(request), bulk);
-}
-
-Result<std::vector<AccessEntry>> Engine::AccessTrail(const Caller& caller, const SubjectKey& key) {
-  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAccessTrailRead));
-  QORGAU_ASSIGN_OR_RETURN(const SubjectId subject, FindSubject(caller, key));
-  QORGAU_TRY(recorder_->Flush());
-  auto txn = d_.store.Begin(store::Store::Mode::kRead);
-  if (!txn) return tl::unexpected(txn.error());
-  const std::optional<SubjectId> id = subject;
-  std::vector<AccessEntry> out;
-  auto scanned = (*txn)->ScanSubjectEvents(*id, [&](const store::EventRecord& e) {
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(e.body, ec);
-    if (ec || !v.is_object()) return;
-    const auto& o = v.get_object();
-    auto text = [](const boost::json::object& obj, const char* key) {
-      const auto* x = obj.if_contains(key);
-      return x && x->is_string() ? std::string(x->get_string()) : std::string();
-    };
-    const std::string type = text(o, "type");
-    if (type != "access.read" && type != "access.lookup") return;
-    const auto* data_value = o.if_contains("data");
-    if (!data_value || !data_value->is_object()) return;
-    const auto& data = data_value->get_object();
-    AccessEntry a;
-    a.seq = e.seq;
-    a.at = text(o, "at");
-    a.actor = text(o, "actor");
-    a.type = type;
-    a.what = type == "access.lookup" ? "lookup" : text(data, "what");
-    if (a.what.empty()) a.what = "data";  // written before reads had kinds
-    a.purpose = text(data, "purpose");
-    if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
-      for (const auto& c : cats->as_array()) {
-        if (c.is_string()) a.categories.emplace_back(c.get_string());
-      }
-    }
-    const auto* allowed = data.if_contains("allowed");
-    a.allowed = allowed && allowed->is_bool() && allowed->get_bool();
-    a.reason = text(data, "reason");
-    out.push_back(std::move(a));
-  });
-  if (!scanned) return tl::unexpected(scanned.error());
-  auto decision = [&](UnixMillis at, const std::string& actor, const std::string& purpose,
-                      std::string_view categories, index::Reason reason) {
-    AccessEntry a;
-    a.seq = 0;
-    a.at = FormatUtc(at);
-    a.actor = actor;
-    a.type = "decision.made";
-    a.purpose = purpose;
-    size_t start = 0;
-    while (start < categories.size()) {
-      size_t comma = categories.find(',', start);
-      if (comma == std::string::npos) comma = categories.size();
-      a.categories.emplace_back(categories.substr(start, comma - start));
-      start = comma + 1;
-    }
-    a.reason = std::string(index::ReasonCode(reason));
-    a.allowed = index::IsAllowed(reason);
-    out.push_back(std::move(a));
-  };
-  // The decision log's first format: a row per decision, its reason by code.
-  auto decisions = (*txn)->ScanSubjectDecisions(*id, [&](const store::DecisionRecord& r) {
-    decision(r.at, r.actor, r.purpose, r.categories, index::Reason::kUnknownSubject);
-    out.back().reason = r.reason;
-    out.back().allowed = r.reason == "consent_in_force" || r.reason == "contract_active" || r.reason == "law";
-  });
-  if (!decisions) return tl::unexpected(decisions.error());
-  // Its second: the requests of every seal that names the subject.
-  decisions = (*txn)->ScanSubjectDecisionRequests(*id, [&](const store::DecisionRequestRecord& r) {
-    for (std::size_t i = 0; i < r.subjects.size() && i < r.reasons.size(); ++i) {
-      if (r.subjects[i] != *id) continue;
-      decision(r.at, r.actor, r.purpose, r.categories,
-               static_cast<index::Reason>(static_cast<unsigned char>(r.reasons[i])));
-    }
-  });
-  if (!decisions) return tl::unexpected(decisions.error());
-  // One trail in time order (the stamps are ISO 8601, so text order is time order).
-  std::stable_sort(out.begin(), out.end(),
-                   [](const AccessEntry& x, const AccessEntry& y) { return x.at < y.at; });
-  // Reading the trail is itself a read about the subject: recorded once
-  // the trail is read, so it appears in the next one.
-  txn->reset();
-  QORGAU_TRY(RecordRead(caller, subject, "access_trail", "", {}, Result<void>()));
-  return out;
-}
-
-Result<ledger::WitnessStatement> Engine::ConsistencyProof(const Caller& caller, std::int64_t from,
-                                                         std::optional<std::int64_t> to) {
-  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditCheckpoint));
-  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
-  return ledger::MakeWitnessStatement(*txn, from, to);
 }
 
 }  // namespace qorgau::rules

@@ -7,7 +7,7 @@
 #include "core/csv.h"
 #include "core/personal_value.h"
 #include "rules/checks.h"
-#include "rules/engine.h"
+#include "rules/obligations.h"
 
 namespace qorgau::rules {
 namespace {
@@ -58,15 +58,15 @@ Result<std::int64_t> ParseAmount(std::string_view text, std::string_view field) 
   return total;
 }
 
-Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& req,
-                                                       const Caller& actor) {
+Result<store::ObligationRecord> Obligations::OpenObligation(const ObligationRequest& req,
+                                                            const Caller& actor) {
   QORGAU_TRY(Authorize(*d_.policy, actor, Action::kObligationOpen, {{}, {}, req.kind}));
-  QORGAU_TRY(AuthorizeKey(actor, req.subject));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   auto amount = CheckRequest(req);
   if (!amount) return tl::unexpected(amount.error());
   store::ObligationRecord rec;
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    auto id = Resolve(txn, req.subject);
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = core_.Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     const UnixMillis now = d_.clock.Now();
     ledger::EventDraft ev{"obligation.opened", *id, actor.id(), {}};
@@ -83,7 +83,7 @@ Result<store::ObligationRecord> Engine::OpenObligation(const ObligationRequest& 
   return rec;
 }
 
-Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, const Caller& actor) {
+Result<store::ObligationRecord> Obligations::CloseObligation(const std::string& ref, const Caller& actor) {
   QORGAU_TRY(CheckReference(ref, "ref"));
   // Without any obligations right the caller learns nothing, not even
   // whether the reference exists.
@@ -92,7 +92,7 @@ Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, 
     return tl::unexpected(debts.error());
   }
   store::ObligationRecord rec;
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto found = txn.GetObligation(ref);
     if (!found) return tl::unexpected(found.error());
     if (!*found) return Fail(ErrorCode::kNotFound, "ref", "no obligation with this reference");
@@ -111,7 +111,7 @@ Result<store::ObligationRecord> Engine::CloseObligation(const std::string& ref, 
   return rec;
 }
 
-Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Caller& actor) {
+Result<ImportReport> Obligations::ImportObligations(std::string_view csv, const Caller& actor) {
   // Rows name subjects by IIN: importing needs the right to look them up,
   // so that a refused import cannot tell who is a subscriber.
   const policy::Category* iin_category = d_.policy->FindCategoryByValue(ValueType::kIin);
@@ -191,7 +191,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
 
   // Then all rows in one transaction: a row the store refuses (unknown
   // subject, taken reference) fails the whole file.
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     std::vector<index::Delta> deltas;
     report.opened = report.closed = 0;
     const UnixMillis now = d_.clock.Now();
@@ -200,7 +200,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
         return Fail(e.code, "", "line " + std::to_string(r.line) + ": " + e.ToString());
       };
       if (r.open) {
-        auto id = Resolve(txn, r.req.subject);
+        auto id = core_.Resolve(txn, r.req.subject);
         if (!id) return fail(id.error());
         QORGAU_TRY(RecordImportLookup(txn, actor, *id, now));
         auto amount = CheckRequest(r.req);
@@ -219,7 +219,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
         auto found = txn.GetObligation(r.req.ref);
         if (!found) return tl::unexpected(found.error());
         if (!*found) return fail(Error{ErrorCode::kNotFound, "ref", "no obligation with this reference"});
-        auto id = Resolve(txn, r.req.subject);
+        auto id = core_.Resolve(txn, r.req.subject);
         if (!id) return fail(id.error());
         QORGAU_TRY(RecordImportLookup(txn, actor, *id, now));
         if (*id != (*found)->subject_id) {
@@ -251,7 +251,7 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
     report.problems.push_back(written.error().message);
     // The rows looked up before the failing one were rolled back with it;
     // that an import was attempted, and failed, stays in the trail.
-    auto recorded = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto recorded = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
       ledger::EventDraft ev{"access.lookup", std::nullopt, actor.id(), {}};
       ev.data["by"] = "iin";
       ev.data["source"] = "import";
@@ -266,8 +266,8 @@ Result<ImportReport> Engine::ImportObligations(std::string_view csv, const Calle
   return report;
 }
 
-Result<void> Engine::RecordImportLookup(store::Transaction& txn, const Caller& caller,
-                                        SubjectId subject, UnixMillis at) {
+Result<void> Obligations::RecordImportLookup(store::Transaction& txn, const Caller& caller,
+                                             SubjectId subject, UnixMillis at) {
   ledger::EventDraft ev{"access.lookup", subject, caller.id(), {}};
   ev.data["by"] = "iin";
   ev.data["source"] = "import";
@@ -278,10 +278,10 @@ Result<void> Engine::RecordImportLookup(store::Transaction& txn, const Caller& c
   return {};
 }
 
-Result<std::vector<store::ObligationRecord>> Engine::ListObligations(const Caller& caller,
-                                                                    const SubjectKey& key) {
-  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, FindSubject(caller, key));
-  QORGAU_TRY(RecordRead(caller, id, "obligations", "", {},
+Result<std::vector<store::ObligationRecord>> Obligations::ListObligations(const Caller& caller,
+                                                                          const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_TRY(core_.RecordRead(caller, id, "obligations", "", {},
                         Authorize(*d_.policy, caller, Action::kObligationsRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());

@@ -66,7 +66,7 @@ enum class Action : std::uint8_t {
 std::string_view ActionName(Action a);
 
 // An authenticated caller: the actor and its duties.
-struct IdempotencyClaim;  // rules/engine.h
+struct IdempotencyClaim;  // rules/engine_core.h
 
 struct Caller {
   store::ActorRecord actor;

@@ -1,10 +1,11 @@
-// Contracts and services (R-III.2, R-III.3, R-VI.4, R-VI.5).
+// Consents, contracts and services (R-III.1 - R-III.4, R-VI.4, R-VI.5).
 //
-// Joining a contract switches on the services taken. By R-III.3 it gives
-// the consent that the services' contract-basis purposes rest on; for an
-// additional service that needs consent-basis purposes, the join records
-// that consent too, with the contract method as its channel and the join's
-// reference as evidence. Switching a service back on after it was switched
+// A consent is given to a purpose whose basis is consent, through a declared
+// channel, with its evidence (R-III.1, R-III.4). Joining a contract switches
+// on the services taken. By R-III.3 it gives the consent that the
+// services' contract-basis purposes rest on; for an additional service that
+// needs consent-basis purposes, the join records that consent too, with the
+// contract method as its channel and the join's reference as evidence. Switching a service back on after it was switched
 // off may need a written application and a new consent (R-VI.5), as the
 // policy says for that service.
 #include <algorithm>
@@ -12,7 +13,7 @@
 #include <set>
 
 #include "rules/checks.h"
-#include "rules/engine.h"
+#include "rules/consents.h"
 
 namespace qorgau::rules {
 namespace {
@@ -50,25 +51,59 @@ bool Granted(const std::vector<store::ConsentRecord>& consents, const std::strin
 
 }  // namespace
 
-Result<std::int64_t> Engine::PutService(store::Transaction& txn, SubjectId subject,
-                                        const std::string& service, bool active,
-                                        std::int64_t contract_id, const std::string& why,
-                                        const Caller& actor, std::vector<index::Delta>* deltas) {
-  const UnixMillis now = d_.clock.Now();
-  ledger::EventDraft ev{active ? "service.enabled" : "service.disabled", subject, actor.id(), {}};
-  ev.data["service"] = service;
-  ev.data["contract"] = contract_id;
-  ev.data["why"] = why;
-  auto event = ledger::Append(txn, now, ev);
-  if (!event) return tl::unexpected(event.error());
-  store::SubscriptionRecord rec{subject, service, active, contract_id, now, event->seq};
-  QORGAU_TRY(txn.PutSubscription(rec));
-  deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
-                     subject, d_.index.ServiceOrdinal(service)});
-  return event->seq;
+Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const Caller& actor) {
+  const policy::Policy& p = *d_.policy;
+  QORGAU_TRY(CheckConsentPurpose(p, req.purpose));
+  QORGAU_TRY(Authorize(p, actor, Action::kConsentGrant, {{req.purpose}, {}, {}}));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
+  if (!p.FindChannel(req.channel)) {
+    return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a consent channel");
+  }
+  QORGAU_TRY(CheckReference(req.evidence, "evidence"));
+
+  ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
+  report::ReceiptInput receipt_input;
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = core_.Resolve(txn, req.subject);
+    if (!id) return tl::unexpected(id.error());
+    auto consents = txn.GetConsents(*id);
+    if (!consents) return tl::unexpected(consents.error());
+    for (const auto& c : *consents) {
+      if (c.purpose == req.purpose && c.state == ConsentState::kGranted) {
+        return Fail(ErrorCode::kAlreadyExists, "purpose",
+                    "consent to '" + req.purpose + "' is already granted");
+      }
+    }
+    std::vector<index::Delta> deltas;
+    auto seq = core_.PutConsent(txn, *id, req.purpose, ConsentState::kGranted, req.channel,
+                          req.evidence, actor, &deltas);
+    if (!seq) return tl::unexpected(seq.error());
+    out.subject = *id;
+    auto receipt = core_.PrepareReceipt(txn, {*id, "consent.granted", {req.purpose}, {}, {}, req.channel,
+                                        req.evidence});
+    if (!receipt) return tl::unexpected(receipt.error());
+    receipt_input = std::move(*receipt);
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  out.receipt = core_.SignReceipt(receipt_input);
+  return out;
 }
 
-Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const Caller& actor) {
+Result<std::vector<store::ConsentRecord>> Consents::ListConsents(const Caller& caller,
+                                                                 const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_TRY(core_.RecordRead(caller, id, "consents", "", {},
+                        Authorize(*d_.policy, caller, Action::kConsentsRead)));
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  QORGAU_ASSIGN_OR_RETURN(auto consents, (*txn)->GetConsents(id));
+  std::erase_if(consents, [&](const store::ConsentRecord& c) { return !caller.SeesPurpose(c.purpose); });
+  return consents;
+}
+
+Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   const std::string method = MethodId(req.method);
   if (!p.FindContractMethod(method)) {
@@ -96,14 +131,14 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
     Scope scope;
     for (const auto& id : req.services) AddServiceScope(p, *p.FindService(id), &scope);
     QORGAU_TRY(Authorize(p, actor, Action::kContractJoin, scope));
-    QORGAU_TRY(AuthorizeKey(actor, req.subject));
+    QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   }
 
   ContractOutcome out;
   report::ReceiptInput receipt_input;
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out = ContractOutcome{};
-    auto id = Resolve(txn, req.subject);
+    auto id = core_.Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto subs = txn.GetSubscriptions(*id);
     if (!subs) return tl::unexpected(subs.error());
@@ -147,12 +182,12 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
     std::vector<index::Delta> deltas;
     for (const auto& pu : consent_purposes) {
       if (Granted(*consents, pu)) continue;
-      auto seq = PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas);
+      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
       out.consents_granted.push_back(pu);
     }
     for (const auto& sid : req.services) {
-      auto seq = PutService(txn, *id, sid, true, *contract, "contract", actor, &deltas);
+      auto seq = core_.PutService(txn, *id, sid, true, *contract, "contract", actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
     }
     out.subject = *id;
@@ -161,7 +196,7 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
     out.contract_purposes.assign(contract_purposes.begin(), contract_purposes.end());
     std::vector<std::string> purposes = out.contract_purposes;
     purposes.insert(purposes.end(), consent_purposes.begin(), consent_purposes.end());
-    auto receipt = PrepareReceipt(txn, {*id, "contract.joined", purposes, req.services, {}, method,
+    auto receipt = core_.PrepareReceipt(txn, {*id, "contract.joined", purposes, req.services, {}, method,
                                         evidence});
     if (!receipt) return tl::unexpected(receipt.error());
     receipt_input = std::move(*receipt);
@@ -169,16 +204,16 @@ Result<ContractOutcome> Engine::JoinContract(const ContractRequest& req, const C
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
-  out.receipt = SignReceipt(receipt_input);
+  out.receipt = core_.SignReceipt(receipt_input);
   return out;
 }
 
-Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Caller& actor) {
+Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   const policy::Service* service = p.FindService(req.service);
   if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
   QORGAU_TRY(Authorize(p, actor, Action::kServiceEnable, ServiceScope(p, *service)));
-  QORGAU_TRY(AuthorizeKey(actor, req.subject));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   if (!req.application.empty()) {
     QORGAU_TRY(CheckReference(req.application, "application"));
   }
@@ -195,9 +230,9 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ca
 
   ServiceOutcome out{0, req.service, true, {}, 0};
   report::ReceiptInput receipt_input;
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out.consents_granted.clear();
-    auto id = Resolve(txn, req.subject);
+    auto id = core_.Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());
@@ -237,16 +272,16 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ca
     }
     std::vector<index::Delta> deltas;
     for (const auto& pu : need) {
-      auto seq = PutConsent(txn, *id, pu, ConsentState::kGranted, channel, evidence, actor, &deltas);
+      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, channel, evidence, actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
       out.consents_granted.push_back(pu);
     }
-    auto seq = PutService(txn, *id, req.service, true, contracts->back().id,
+    auto seq = core_.PutService(txn, *id, req.service, true, contracts->back().id,
                           was_off ? "re-enabled" : "enabled", actor, &deltas);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
     if (!out.consents_granted.empty()) {
-      auto receipt = PrepareReceipt(txn, {*id, "service.enabled", out.consents_granted,
+      auto receipt = core_.PrepareReceipt(txn, {*id, "service.enabled", out.consents_granted,
                                           {req.service}, {}, channel, evidence});
       if (!receipt) return tl::unexpected(receipt.error());
       receipt_input = std::move(*receipt);
@@ -255,18 +290,18 @@ Result<ServiceOutcome> Engine::EnableService(const ServiceRequest& req, const Ca
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
-  out.receipt = SignReceipt(receipt_input);
+  out.receipt = core_.SignReceipt(receipt_input);
   return out;
 }
 
-Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const Caller& actor) {
+Result<ServiceOutcome> Consents::DisableService(const ServiceRequest& req, const Caller& actor) {
   const policy::Service* service = d_.policy->FindService(req.service);
   if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
   QORGAU_TRY(Authorize(*d_.policy, actor, Action::kServiceDisable, ServiceScope(*d_.policy, *service)));
-  QORGAU_TRY(AuthorizeKey(actor, req.subject));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   ServiceOutcome out{0, req.service, false, {}, 0};
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    auto id = Resolve(txn, req.subject);
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = core_.Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto subs = txn.GetSubscriptions(*id);
     if (!subs) return tl::unexpected(subs.error());
@@ -277,7 +312,7 @@ Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const C
       return Refuse("service_not_on", "service", "'" + req.service + "' is not on");
     }
     std::vector<index::Delta> deltas;
-    auto seq = PutService(txn, *id, req.service, false, it->contract_id, "request", actor, &deltas);
+    auto seq = core_.PutService(txn, *id, req.service, false, it->contract_id, "request", actor, &deltas);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
     return deltas;
@@ -287,10 +322,10 @@ Result<ServiceOutcome> Engine::DisableService(const ServiceRequest& req, const C
   return out;
 }
 
-Result<std::vector<store::SubscriptionRecord>> Engine::ListServices(const Caller& caller,
-                                                                    const SubjectKey& key) {
-  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, FindSubject(caller, key));
-  QORGAU_TRY(RecordRead(caller, id, "services", "", {},
+Result<std::vector<store::SubscriptionRecord>> Consents::ListServices(const Caller& caller,
+                                                                      const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_TRY(core_.RecordRead(caller, id, "services", "", {},
                         Authorize(*d_.policy, caller, Action::kServicesRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());

@@ -14,7 +14,7 @@
 #include <set>
 
 #include "rules/checks.h"
-#include "rules/engine.h"
+#include "rules/withdrawals.h"
 
 namespace qorgau::rules {
 namespace {
@@ -25,8 +25,8 @@ using store::ObligationKind;
 
 }  // namespace
 
-Result<WithdrawalPlan> Engine::Plan(store::Transaction& txn, SubjectId subject,
-                                    const WithdrawalRequest& req) {
+Result<WithdrawalPlan> Withdrawals::Plan(store::Transaction& txn, SubjectId subject,
+                                         const WithdrawalRequest& req) {
   const policy::Policy& p = *d_.policy;
   WithdrawalPlan plan;
   plan.subject = subject;
@@ -121,7 +121,7 @@ Result<WithdrawalPlan> Engine::Plan(store::Transaction& txn, SubjectId subject,
   return plan;
 }
 
-Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Caller& actor) {
+Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a channel");
@@ -149,7 +149,7 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
       }
     }
     QORGAU_TRY(Authorize(p, actor, action, asked));
-    QORGAU_TRY(AuthorizeKey(actor, req.subject));
+    QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   }
   auto authorize_plan = [&](const WithdrawalPlan& plan) {
     Scope scope{plan.consents_end, {}, {}};
@@ -164,20 +164,20 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
     Result<WithdrawalPlan> planned = [&]() -> Result<WithdrawalPlan> {
       auto txn = d_.store.Begin(store::Store::Mode::kRead);
       if (!txn) return tl::unexpected(txn.error());
-      QORGAU_ASSIGN_OR_RETURN(id, Resolve(**txn, req.subject));
+      QORGAU_ASSIGN_OR_RETURN(id, core_.Resolve(**txn, req.subject));
       return Plan(**txn, id, req);
     }();
     if (id == 0) return planned;  // no such subject: nothing was read
     // A preview reads the subject's consents, services and obligations.
     Result<void> allowed = planned ? authorize_plan(*planned) : Result<void>();
-    QORGAU_TRY(RecordRead(actor, id, "withdrawal_preview", "", {}, allowed));
+    QORGAU_TRY(core_.RecordRead(actor, id, "withdrawal_preview", "", {}, allowed));
     return planned;
   }
 
   WithdrawalPlan plan;
   report::ReceiptInput receipt_input;
-  auto written = Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    auto id = Resolve(txn, req.subject);
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    auto id = core_.Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto planned = Plan(txn, *id, req);
     if (!planned) return tl::unexpected(planned.error());
@@ -185,7 +185,7 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
     plan = std::move(*planned);
     std::vector<index::Delta> deltas;
     for (const auto& purpose : plan.consents_end) {
-      auto seq = PutConsent(txn, *id, purpose, ConsentState::kWithdrawn, req.channel, req.evidence,
+      auto seq = core_.PutConsent(txn, *id, purpose, ConsentState::kWithdrawn, req.channel, req.evidence,
                             actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
     }
@@ -196,10 +196,10 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
       for (const auto& s : *subs) {
         if (s.service == service) contract = s.contract_id;
       }
-      auto seq = PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas);
+      auto seq = core_.PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas);
       if (!seq) return tl::unexpected(seq.error());
     }
-    auto receipt = PrepareReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
+    auto receipt = core_.PrepareReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
                                         plan.services_off, req.channel, req.evidence});
     if (!receipt) return tl::unexpected(receipt.error());
     receipt_input = std::move(*receipt);
@@ -207,8 +207,16 @@ Result<WithdrawalPlan> Engine::Withdraw(const WithdrawalRequest& req, const Call
   });
   if (!written) return tl::unexpected(written.error());
   plan.revision = *written;
-  plan.receipt = SignReceipt(receipt_input);
+  plan.receipt = core_.SignReceipt(receipt_input);
   return plan;
+}
+
+Result<ConsentOutcome> Withdrawals::WithdrawConsent(const ConsentRequest& req, const Caller& actor) {
+  WithdrawalRequest w{req.subject, req.channel, req.evidence, {}, {req.purpose}, false};
+  auto plan = Withdraw(w, actor);
+  if (!plan) return tl::unexpected(plan.error());
+  return ConsentOutcome{plan->subject, req.purpose, ConsentState::kWithdrawn,
+                        d_.policy->edition.number, plan->revision, plan->receipt};
 }
 
 }  // namespace qorgau::rules

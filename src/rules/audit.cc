@@ -1,0 +1,163 @@
+// What an auditor reads: access trails, the ledger's verification and
+// checkpoints, receipts.
+#include "rules/audit.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "ledger/audit.h"
+#include "rules/decision_recorder.h"
+
+namespace qorgau::rules {
+
+Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const SubjectKey& key) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAccessTrailRead));
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId subject, core_.FindSubject(caller, key));
+  QORGAU_TRY(core_.recorder().Flush());
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  const std::optional<SubjectId> id = subject;
+  std::vector<AccessEntry> out;
+  auto scanned = (*txn)->ScanSubjectEvents(*id, [&](const store::EventRecord& e) {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(e.body, ec);
+    if (ec || !v.is_object()) return;
+    const auto& o = v.get_object();
+    auto text = [](const boost::json::object& obj, const char* key) {
+      const auto* x = obj.if_contains(key);
+      return x && x->is_string() ? std::string(x->get_string()) : std::string();
+    };
+    const std::string type = text(o, "type");
+    if (type != "access.read" && type != "access.lookup") return;
+    const auto* data_value = o.if_contains("data");
+    if (!data_value || !data_value->is_object()) return;
+    const auto& data = data_value->get_object();
+    AccessEntry a;
+    a.seq = e.seq;
+    a.at = text(o, "at");
+    a.actor = text(o, "actor");
+    a.type = type;
+    a.what = type == "access.lookup" ? "lookup" : text(data, "what");
+    if (a.what.empty()) a.what = "data";  // written before reads had kinds
+    a.purpose = text(data, "purpose");
+    if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
+      for (const auto& c : cats->as_array()) {
+        if (c.is_string()) a.categories.emplace_back(c.get_string());
+      }
+    }
+    const auto* allowed = data.if_contains("allowed");
+    a.allowed = allowed && allowed->is_bool() && allowed->get_bool();
+    a.reason = text(data, "reason");
+    out.push_back(std::move(a));
+  });
+  if (!scanned) return tl::unexpected(scanned.error());
+  auto decision = [&](UnixMillis at, const std::string& actor, const std::string& purpose,
+                      std::string_view categories, index::Reason reason) {
+    AccessEntry a;
+    a.seq = 0;
+    a.at = FormatUtc(at);
+    a.actor = actor;
+    a.type = "decision.made";
+    a.purpose = purpose;
+    size_t start = 0;
+    while (start < categories.size()) {
+      size_t comma = categories.find(',', start);
+      if (comma == std::string::npos) comma = categories.size();
+      a.categories.emplace_back(categories.substr(start, comma - start));
+      start = comma + 1;
+    }
+    a.reason = std::string(index::ReasonCode(reason));
+    a.allowed = index::IsAllowed(reason);
+    out.push_back(std::move(a));
+  };
+  // The decision log's first format: a row per decision, its reason by code.
+  auto decisions = (*txn)->ScanSubjectDecisions(*id, [&](const store::DecisionRecord& r) {
+    decision(r.at, r.actor, r.purpose, r.categories, index::Reason::kUnknownSubject);
+    out.back().reason = r.reason;
+    out.back().allowed = r.reason == "consent_in_force" || r.reason == "contract_active" || r.reason == "law";
+  });
+  if (!decisions) return tl::unexpected(decisions.error());
+  // Its second: the requests of every seal that names the subject.
+  decisions = (*txn)->ScanSubjectDecisionRequests(*id, [&](const store::DecisionRequestRecord& r) {
+    for (std::size_t i = 0; i < r.subjects.size() && i < r.reasons.size(); ++i) {
+      if (r.subjects[i] != *id) continue;
+      decision(r.at, r.actor, r.purpose, r.categories,
+               static_cast<index::Reason>(static_cast<unsigned char>(r.reasons[i])));
+    }
+  });
+  if (!decisions) return tl::unexpected(decisions.error());
+  // One trail in time order (the stamps are ISO 8601, so text order is time order).
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AccessEntry& x, const AccessEntry& y) { return x.at < y.at; });
+  // Reading the trail is itself a read about the subject: recorded once
+  // the trail is read, so it appears in the next one.
+  txn->reset();
+  QORGAU_TRY(core_.RecordRead(caller, subject, "access_trail", "", {}, Result<void>()));
+  return out;
+}
+
+Result<ledger::VerifyReport> Audit::VerifyLedger(const Caller& caller,
+                                                 const std::optional<ledger::TreeHead>& checkpoint) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditVerify));
+  QORGAU_TRY(core_.recorder().Flush());
+  QORGAU_ASSIGN_OR_RETURN(const std::string pem, d_.signer.PublicPem());
+  QORGAU_ASSIGN_OR_RETURN(const crypto::Verifier key, crypto::Verifier::FromPem(pem));
+  auto txn = d_.store.Begin(store::Store::Mode::kRead);
+  if (!txn) return tl::unexpected(txn.error());
+  return ledger::Audit(**txn, ledger::AuditOptions{&key, report::ReceiptChecker(key), checkpoint});
+}
+
+Result<ledger::TreeHead> Audit::LatestCheckpoint(const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditCheckpoint));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto head, txn->LatestTreeHead());
+  // Every committed batch ends signed, and opening seals what was not.
+  if (!head) return Fail(ErrorCode::kFailedPrecondition, "ledger", "no signed tree head yet");
+  return ledger::TreeHeadFromRecord(*head);
+}
+
+Result<ledger::WitnessStatement> Audit::ConsistencyProof(const Caller& caller, std::int64_t from,
+                                                        std::optional<std::int64_t> to) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAuditCheckpoint));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  return ledger::MakeWitnessStatement(*txn, from, to);
+}
+
+Result<std::string> Audit::Receipt(const Caller& caller, std::int64_t seq) {
+  std::optional<store::ReceiptRecord> found;
+  {
+    auto txn = d_.store.Begin(store::Store::Mode::kRead);
+    if (!txn) return tl::unexpected(txn.error());
+    QORGAU_ASSIGN_OR_RETURN(found, (*txn)->GetReceipt(seq));
+  }
+  // Refused and missing answer alike, so receipts cannot be enumerated by
+  // seq without a duty for what they are about.
+  auto denied = [] {
+    return Fail(ErrorCode::kNotFound, "event", "no receipt was issued with this event");
+  };
+  if (!found) {
+    QORGAU_TRY(Authorize(*d_.policy, caller, Action::kReceiptRead));
+    return denied();
+  }
+  Scope scope;
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(found->body, ec);
+  if (const auto* o = ec ? nullptr : v.if_object()) {
+    if (const auto* ps = o->if_contains("purposes"); ps && ps->is_array()) {
+      for (const auto& p : ps->get_array()) {
+        if (const auto* id = p.is_object() ? p.get_object().if_contains("id") : nullptr;
+            id && id->is_string()) {
+          scope.purposes.emplace_back(id->get_string());
+        } else if (p.is_string()) {
+          scope.purposes.emplace_back(p.get_string());
+        }
+      }
+    }
+  }
+  QORGAU_TRY(core_.RecordRead(caller, found->subject_id, "receipt", "", {},
+                        Authorize(*d_.policy, caller, Action::kReceiptRead, scope)));
+  return core_.ReceiptAt(seq);
+}
+
+}  // namespace qorgau::rules
+

@@ -1,0 +1,92 @@
+// Consents, contracts and services (R-III, R-VI.5): granting a consent,
+// joining a contract (which gives the consent of R-III.3), switching
+// services on and off, and reading them. Withdrawing a consent follows the
+// withdrawal rules and is in rules/withdrawals.h.
+//
+// Part of rules::Engine (rules/engine.h); implemented in consents.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rules/engine_core.h"
+
+namespace qorgau::rules {
+
+struct ConsentRequest {
+  SubjectKey subject;
+  std::string purpose;
+  std::string channel;
+  std::string evidence;  // document id, message id, call recording id, signature
+};
+
+struct ConsentOutcome {
+  SubjectId subject = 0;
+  std::string purpose;
+  store::ConsentState state = store::ConsentState::kGranted;
+  int edition = 0;
+  std::int64_t revision = 0;  // the ledger revision after it: its receipt's event
+  std::string receipt = {};   // the receipt with its proof (report/receipt.h)
+};
+
+struct ContractRequest {
+  SubjectKey subject;
+  std::string method;                 // registration_form | signed_application | sms (or form, application)
+  std::vector<std::string> services;  // service ids of the policy
+  std::string evidence;               // the form, application or SMS reference; optional
+};
+
+struct ContractOutcome {
+  SubjectId subject = 0;
+  std::int64_t contract_id = 0;
+  std::vector<std::string> services;         // switched on by this contract
+  std::vector<std::string> contract_purposes;  // consent given by joining (R-III.3)
+  std::vector<std::string> consents_granted;   // consent-basis purposes of additional services
+  std::int64_t revision = 0;
+  std::string receipt;
+};
+
+struct ServiceRequest {
+  SubjectKey subject;
+  std::string service;
+  std::string application;  // written application reference (R-VI.5)
+  std::string channel;      // for the new consent; default office_written with an application
+  std::string evidence;     // for the new consent; default the application
+};
+
+struct ServiceOutcome {
+  SubjectId subject = 0;
+  std::string service;
+  bool active = false;
+  std::vector<std::string> consents_granted;
+  std::int64_t revision = 0;
+  std::string receipt = {};  // when consents were granted
+};
+
+class Consents {
+ public:
+  explicit Consents(EngineCore& core) : core_(core), d_(core.deps()) {}
+  Consents(const Consents&) = delete;
+  Consents& operator=(const Consents&) = delete;
+
+  // R-III.1, R-III.4: consent to a purpose whose basis is consent, through
+  // a declared channel, with its evidence.
+  Result<ConsentOutcome> GrantConsent(const ConsentRequest& request, const Caller& caller);
+  // The consents of the purposes the caller's duties cover.
+  Result<std::vector<store::ConsentRecord>> ListConsents(const Caller& caller,
+                                                         const SubjectKey& key);
+
+  // Contracts and services. R-III.2, R-III.3, R-VI.5.
+  Result<ContractOutcome> JoinContract(const ContractRequest& request, const Caller& caller);
+  Result<ServiceOutcome> EnableService(const ServiceRequest& request, const Caller& caller);
+  Result<ServiceOutcome> DisableService(const ServiceRequest& request, const Caller& caller);
+  // The services one of whose purposes the caller's duties cover.
+  Result<std::vector<store::SubscriptionRecord>> ListServices(const Caller& caller,
+                                                              const SubjectKey& key);
+
+ private:
+  EngineCore& core_;
+  const EngineDeps& d_;
+};
+
+}  // namespace qorgau::rules

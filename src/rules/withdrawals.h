@@ -1,0 +1,61 @@
+// Withdrawal of consent (R-VI.1 - R-VI.4): of everything withdrawable, of
+// chosen purposes, or of the data of chosen additional services; previewed
+// first if asked. Part of rules::Engine (rules/engine.h); implemented in
+// withdrawals.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rules/consents.h"
+#include "rules/engine_core.h"
+
+namespace qorgau::rules {
+
+struct WithdrawalRequest {
+  SubjectKey subject;
+  std::string channel;
+  std::string evidence;
+  // What to withdraw: the data of these additional services (R-VI.4), or
+  // these purposes, or - both empty - everything withdrawable.
+  std::vector<std::string> services;
+  std::vector<std::string> purposes;
+  bool preview = false;  // a dry run: say what would happen, change nothing
+};
+
+struct NotWithdrawable {
+  std::string purpose;
+  policy::LegalBasis basis = policy::LegalBasis::kContract;
+  std::string why;
+};
+
+struct WithdrawalPlan {
+  SubjectId subject = 0;
+  bool preview = false;
+  std::vector<std::string> consents_end;  // purposes whose consent ends
+  std::vector<std::string> services_off;  // services switched off (R-VI.4)
+  std::vector<NotWithdrawable> not_withdrawable;
+  policy::Text warning;                   // R-VI.1
+  std::int64_t revision = 0;              // after the change; 0 for a preview
+  std::string receipt;                    // signed, after the change
+};
+
+class Withdrawals {
+ public:
+  explicit Withdrawals(EngineCore& core) : core_(core), d_(core.deps()) {}
+  Withdrawals(const Withdrawals&) = delete;
+  Withdrawals& operator=(const Withdrawals&) = delete;
+
+  Result<WithdrawalPlan> Withdraw(const WithdrawalRequest& request, const Caller& caller);
+  // A withdrawal of one purpose: the same rules as Withdraw (R-VI).
+  Result<ConsentOutcome> WithdrawConsent(const ConsentRequest& request, const Caller& caller);
+
+ private:
+  Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
+                              const WithdrawalRequest& request);
+
+  EngineCore& core_;
+  const EngineDeps& d_;
+};
+
+}  // namespace qorgau::rules
