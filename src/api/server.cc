@@ -6,6 +6,10 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <sstream>
@@ -14,6 +18,17 @@
 
 namespace qorgau::api {
 namespace {
+
+// Heavy handlers (batch checks, imports, audits) run at a lower scheduling
+// priority than the I/O threads: on a machine with few cores, a client
+// flooding batch checks then takes the CPU the single checks leave, not
+// theirs. Once per worker thread (Linux: nice applies per thread).
+void LowerPriority() {
+  static thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+}
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -187,6 +202,7 @@ class Session {
       // Off the I/O thread; the session waits (no read is pending: HTTP/1.1
       // answers in order) and the answer is written on its own executor.
       asio::post(*shared().workers, [self = Self(), keep_alive] {
+        LowerPriority();
         HttpResponse r = self->Call();
         asio::post(self->Lowest().get_executor(), [self, keep_alive, r = std::move(r)]() mutable {
           // A new deadline for the answer: the handler may have taken a while.
