@@ -697,7 +697,7 @@ HttpResponse Api::Ready(Context&) {
 }
 
 HttpResponse Api::MetricsText(Context&) {
-  return HttpResponse{200, "text/plain; version=0.0.4", metrics_.Render(inst_.index().revision()), {}};
+  return HttpResponse{200, "text/plain; version=0.0.4", metrics_.Render(inst_.index().revision(), inst_.engine().decisions_pending()), {}};
 }
 
 HttpResponse Api::OpenApi(Context&) { return HttpResponse{200, "application/yaml", openapi_, {}}; }

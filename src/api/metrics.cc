@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "rules/decision_recorder.h"
+
 namespace qorgau::api {
 
 std::string_view AuthFailureName(AuthFailure reason) {
@@ -45,7 +47,7 @@ void Metrics::CountAuthFailure(AuthFailure reason) {
 
 void Metrics::CountLockout() { lockouts_.fetch_add(1, std::memory_order_relaxed); }
 
-std::string Metrics::Render(std::int64_t ledger_height) const {
+std::string Metrics::Render(std::int64_t ledger_height, std::size_t decisions_pending) const {
   std::ostringstream o;
   o << "# HELP qorgau_http_requests_total HTTP requests by route and status.\n"
     << "# TYPE qorgau_http_requests_total counter\n";
@@ -93,6 +95,12 @@ std::string Metrics::Render(std::int64_t ledger_height) const {
   o << "# HELP qorgau_ledger_height The ledger revision the decision index reflects.\n"
     << "# TYPE qorgau_ledger_height gauge\n"
     << "qorgau_ledger_height " << ledger_height << "\n";
+  o << "# HELP qorgau_decision_log_pending Decisions made and not yet handed to the store; batch "
+       "checks wait from "
+    << rules::DecisionRecorder::kBulkPending << ", single checks from "
+    << rules::DecisionRecorder::kMaxPending << ".\n"
+    << "# TYPE qorgau_decision_log_pending gauge\n"
+    << "qorgau_decision_log_pending " << decisions_pending << "\n";
   return o.str();
 }
 

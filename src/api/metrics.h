@@ -43,8 +43,9 @@ class Metrics {
   void CountAuthFailure(AuthFailure reason);
   // A source locked out after too many failed authentications (AuthLimiter).
   void CountLockout();
-  // The text exposition format; `ledger_height` is the index revision.
-  std::string Render(std::int64_t ledger_height) const;
+  // The text exposition format; `ledger_height` is the index revision,
+  // `decisions_pending` the decisions waiting for the decision log.
+  std::string Render(std::int64_t ledger_height, std::size_t decisions_pending) const;
 
  private:
   static constexpr std::array<int, 15> kStatuses = {200, 201, 400, 401, 403, 404, 405, 409,

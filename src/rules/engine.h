@@ -68,6 +68,7 @@ class Engine : private EngineCore,
   ~Engine();
 
   using EngineCore::clock;
+  using EngineCore::decisions_pending;
   using EngineCore::index;
   using EngineCore::policy;
   // Shared with the commands that name a subject by IIN or phone.

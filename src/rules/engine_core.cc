@@ -37,6 +37,8 @@ EngineCore::EngineCore(EngineDeps deps)
 
 EngineCore::~EngineCore() = default;
 
+std::size_t EngineCore::decisions_pending() const { return recorder_->Pending(); }
+
 Result<std::int64_t> EngineCore::Write(const WriteBody& body) {
   std::int64_t revision = 0;
   auto r = d_.writer.Submit(

@@ -83,6 +83,9 @@ class EngineCore {
   const Clock& clock() const { return d_.clock; }
   // The decision log; a reader of decisions flushes it first.
   DecisionRecorder& recorder() { return *recorder_; }
+  // Decisions made and not yet handed to the store (back-pressure starts
+  // at half the log's buffer; rules/decision_recorder.h).
+  std::size_t decisions_pending() const;
 
   // A command's writes: they return the index deltas to apply once durable.
   using WriteBody = std::function<Result<std::vector<index::Delta>>(store::Transaction&)>;

@@ -305,6 +305,10 @@ TEST_F(ApiTest, MetricsCountRequestsDecisionsAndTheLedgerHeight) {
   EXPECT_NE(m.body.find("qorgau_decisions_total{reason=\"consent_in_force\"} 1"), std::string::npos);
   EXPECT_NE(m.body.find("qorgau_ledger_height "), std::string::npos);
   EXPECT_NE(m.body.find("qorgau_http_request_duration_seconds_bucket"), std::string::npos);
+  // The check's decision waits for the log's next write (every 20 ms): 0 or 1.
+  EXPECT_TRUE(m.body.find("\nqorgau_decision_log_pending 0\n") != std::string::npos ||
+              m.body.find("\nqorgau_decision_log_pending 1\n") != std::string::npos)
+      << m.body;
 }
 
 TEST_F(ApiTest, OpenApiDescribesEveryRouteAndNothingElse) {
