@@ -26,6 +26,13 @@ std::string_view ReasonCode(Reason r) {
   return "unknown_subject";
 }
 
+std::optional<Reason> ReasonFromCode(std::string_view code) {
+  for (int r = 0; r <= static_cast<int>(Reason::kUnknownPurpose); ++r) {
+    if (ReasonCode(static_cast<Reason>(r)) == code) return static_cast<Reason>(r);
+  }
+  return std::nullopt;
+}
+
 std::string_view ReasonText(Reason r) {
   switch (r) {
     case Reason::kConsentInForce: return "the subject's consent to this purpose is in force";

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string_view>
@@ -52,6 +53,8 @@ enum class Reason : std::uint8_t {
 
 // Stable codes: "consent_in_force", "no_consent", "withdrawn", ...
 std::string_view ReasonCode(Reason r);
+// The reason of a code, or none (kept rows name reasons by code).
+std::optional<Reason> ReasonFromCode(std::string_view code);
 // The reason in words, for people.
 std::string_view ReasonText(Reason r);
 inline bool IsAllowed(Reason r) { return r <= Reason::kLaw; }

@@ -52,7 +52,7 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
   });
   if (!scanned) return tl::unexpected(scanned.error());
   auto decision = [&](UnixMillis at, const std::string& actor, const std::string& purpose,
-                      std::string_view categories, index::Reason reason) {
+                      std::string_view categories, std::string_view reason, bool allowed) {
     AccessEntry a;
     a.seq = 0;
     a.at = FormatUtc(at);
@@ -66,23 +66,22 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
       a.categories.emplace_back(categories.substr(start, comma - start));
       start = comma + 1;
     }
-    a.reason = std::string(index::ReasonCode(reason));
-    a.allowed = index::IsAllowed(reason);
+    a.reason = std::string(reason);
+    a.allowed = allowed;
     out.push_back(std::move(a));
   };
   // The decision log's first format: a row per decision, its reason by code.
   auto decisions = (*txn)->ScanSubjectDecisions(*id, [&](const store::DecisionRecord& r) {
-    decision(r.at, r.actor, r.purpose, r.categories, index::Reason::kUnknownSubject);
-    out.back().reason = r.reason;
-    out.back().allowed = r.reason == "consent_in_force" || r.reason == "contract_active" || r.reason == "law";
+    const auto reason = index::ReasonFromCode(r.reason);
+    decision(r.at, r.actor, r.purpose, r.categories, r.reason, reason && index::IsAllowed(*reason));
   });
   if (!decisions) return tl::unexpected(decisions.error());
   // Its second: the requests of every seal that names the subject.
   decisions = (*txn)->ScanSubjectDecisionRequests(*id, [&](const store::DecisionRequestRecord& r) {
     for (std::size_t i = 0; i < r.subjects.size() && i < r.reasons.size(); ++i) {
       if (r.subjects[i] != *id) continue;
-      decision(r.at, r.actor, r.purpose, r.categories,
-               static_cast<index::Reason>(static_cast<unsigned char>(r.reasons[i])));
+      const auto reason = static_cast<index::Reason>(static_cast<unsigned char>(r.reasons[i]));
+      decision(r.at, r.actor, r.purpose, r.categories, index::ReasonCode(reason), index::IsAllowed(reason));
     }
   });
   if (!decisions) return tl::unexpected(decisions.error());

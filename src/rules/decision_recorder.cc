@@ -53,25 +53,22 @@ std::size_t DecisionRecorder::Decisions(const Batch& requests) {
   return n;
 }
 
-store::GroupCommitter::Job DecisionRecorder::JobFor(Batch requests) {
-  return [this, requests = std::move(requests)](store::Transaction& txn) mutable
-         -> Result<store::GroupCommitter::OnCommit> {
-    for (std::size_t i = 0; i < requests.size(); ++i) requests[i].n = static_cast<std::int64_t>(i);
+Result<void> DecisionRecorder::WriteBatch(Batch requests) {
+  // The digest is made here, on the flusher's thread, not on the writer's.
+  for (std::size_t i = 0; i < requests.size(); ++i) requests[i].n = static_cast<std::int64_t>(i);
+  ledger::EventDraft ev{"decisions.recorded", std::nullopt, "system", {}};
+  ev.data["requests"] = static_cast<std::int64_t>(requests.size());
+  ev.data["count"] = static_cast<std::int64_t>(Decisions(requests));
+  ev.data["digest_hash"] = ledger::DecisionRequestsDigest(requests);
+  // Submit returns once the job ran and its batch committed or failed, so
+  // the job may use `requests` in place.
+  auto r = writer_.Submit([&](store::Transaction& txn) -> Result<store::GroupCommitter::OnCommit> {
     // The seal first: the requests carry its seq (no reliance on row ids).
-    ledger::EventDraft ev{"decisions.recorded", std::nullopt, "system", {}};
-    ev.data["requests"] = static_cast<std::int64_t>(requests.size());
-    ev.data["count"] = static_cast<std::int64_t>(Decisions(requests));
-    ev.data["digest_hash"] = ledger::DecisionRequestsDigest(requests);
     QORGAU_ASSIGN_OR_RETURN(const store::EventRecord seal, ledger::Append(txn, clock_.Now(), ev));
-    for (auto& r : requests) r.seal = seal.seq;
+    for (auto& request : requests) request.seal = seal.seq;
     QORGAU_TRY(txn.InsertDecisionRequests(requests));
     return store::GroupCommitter::OnCommit{};
-  };
-}
-
-Result<void> DecisionRecorder::WriteBatch(Batch requests) {
-  Batch copy = requests;
-  auto r = writer_.Submit(JobFor(std::move(copy)));
+  });
   std::lock_guard<std::mutex> lock(mu_);
   if (!r) {
     pending_decisions_ += Decisions(requests);

@@ -53,7 +53,6 @@ class DecisionRecorder {
  private:
   void Run();
   using Batch = std::vector<store::DecisionRequestRecord>;
-  store::GroupCommitter::Job JobFor(Batch requests);
   // Writes `requests`; on failure puts them back in front of pending_, so a
   // failed batch is retried, never lost while the process lives.
   Result<void> WriteBatch(Batch requests);
