@@ -72,6 +72,7 @@ std::map<std::uint64_t, std::unique_ptr<NaiveDb>> g_naive;
 std::map<std::uint64_t, std::unique_ptr<QorgauStore>> g_stores;
 std::unique_ptr<DurableFixture> g_durable;
 std::unique_ptr<NaiveDurableFixture> g_naive_durable;
+std::unique_ptr<FloorFixture> g_floor;
 std::shared_ptr<const policy::Policy> g_policy;
 SystemClock g_clock;
 
@@ -387,10 +388,62 @@ NaiveDurableFixture& NaiveDurable() {
   return *g_naive_durable;
 }
 
+FloorFixture& Floor() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_floor) return *g_floor;
+  const std::uint64_t n = g_config.durable_subjects;
+  auto f = std::make_unique<FloorFixture>();
+  auto db = SqliteDb::Open(WorkDir() / "floor.db", /*create=*/true);
+  if (!db) Die("floor", db.error());
+  f->db = std::move(*db);
+  SqliteDb& d = *f->db;
+  auto check = [](Result<void> r) {
+    if (!r) Die("floor", r.error());
+  };
+  // The columns, keys and indexes of these tables in src/store/sqlite.
+  check(d.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
+  check(d.Exec(R"sql(
+CREATE TABLE consents (
+  subject_id INTEGER NOT NULL, purpose TEXT NOT NULL, state INTEGER NOT NULL,
+  edition INTEGER NOT NULL, channel TEXT NOT NULL, evidence TEXT NOT NULL,
+  changed_at INTEGER NOT NULL, event_seq INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, purpose)) STRICT;
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY, body TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,
+  subject_id INTEGER) STRICT;
+CREATE INDEX events_by_subject ON events (subject_id) WHERE subject_id IS NOT NULL;
+CREATE TABLE merkle_nodes (
+  level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID;
+)sql"));
+  check(d.Exec("BEGIN"));
+  for (std::uint64_t id = 1; id <= n; ++id) {
+    check(d.Exec("INSERT INTO consents VALUES (" + std::to_string(id) +
+                 ", 'marketing', 0, 1, 'mobile_app', 'APP-0', 0, 0)"));
+  }
+  check(d.Exec("COMMIT"));
+  auto prepare = [&](const char* sql) {
+    auto s = d.Prepare(sql);
+    if (!s) Die("floor", s.error());
+    return Stmt(*s);
+  };
+  f->read = prepare("SELECT purpose, state, edition, channel, evidence, changed_at, event_seq "
+                    "FROM consents WHERE subject_id = ?1");
+  f->event = prepare("INSERT INTO events (seq, body, prev_hash, hash, subject_id) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)");
+  f->node = prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)");
+  f->consent = prepare("INSERT OR REPLACE INTO consents VALUES (?1, 'marketing', ?2, 1, ?3, ?4, ?5, ?6)");
+  f->begin = prepare("BEGIN IMMEDIATE");
+  f->commit = prepare("COMMIT");
+  g_floor = std::move(f);
+  return *g_floor;
+}
+
 void ReleaseFixtures() {
   std::lock_guard<std::mutex> lock(g_mu);
   g_durable.reset();
   g_naive_durable.reset();
+  g_floor.reset();
   g_stores.clear();
   g_naive.clear();
   g_indexes.clear();

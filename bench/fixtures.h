@@ -108,6 +108,18 @@ struct NaiveDurableFixture {
 };
 NaiveDurableFixture& NaiveDurable();
 
+// The least a ledgered consent change can write to SQLite: qorgau's own
+// tables (consents; events with their subject index; merkle_nodes), with
+// durable_subjects subjects, WAL and synchronous=FULL. The floor benchmark
+// writes them from one thread and hashes nothing: an upper bound on any
+// design that stores an event row per change in this store.
+struct FloorFixture {
+  std::unique_ptr<SqliteDb> db;
+  Stmt read, event, node, consent, begin, commit;
+  std::int64_t seq = 0;
+};
+FloorFixture& Floor();
+
 // "1M", "25M", "2000", "1.5M": short subject counts for benchmark names.
 std::string Short(std::uint64_t n);
 

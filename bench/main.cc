@@ -278,6 +278,14 @@ void PrintSummary(const CollectingReporter& rep, const Config& c) {
     }
   }
 
+  const Figure floor = Find(all, names::DurableFloor(), 1);
+  if (floor.ran || !floor.error.empty()) {
+    rows.push_back({"SQLite floor of a ledgered change: its event row, one Merkle node, the consent "
+                    "row, 64 per fsync'd commit, one thread, nothing hashed (an upper bound)",
+                    "—", floor.ran ? Rate(floor.Counter("items_per_second")) : Missing(floor), "—",
+                    "≥ 50 k/s", floor.ran ? (floor.Counter("items_per_second") >= 50e3 ? "yes" : "NO") : "—"});
+  }
+
   if (rows.empty()) return;
   std::printf("\n## Summary (medians where repeated)\n\n");
   std::printf("| metric | qorgau | naive | speedup | DESIGN.md target | met? |\n");
@@ -296,6 +304,9 @@ void PrintSummary(const CollectingReporter& rep, const Config& c) {
     std::printf("Group commit:");
     for (const auto& s : batches) std::printf("  %s;", s.c_str());
     if (dn.ran) std::printf("  naive: %s µs CPU/change;", Sig(dn.Counter("cpu_us_per_change")).c_str());
+    if (floor.ran) {
+      std::printf("  SQLite floor: %s µs CPU/change;", Sig(floor.Counter("cpu_us_per_change")).c_str());
+    }
     std::printf("\n");
   }
   if (c.large > 0 && c.large != c.naive_large) {

@@ -26,5 +26,6 @@ inline std::string IndexMemory(std::uint64_t n) { return "index/memory" + Subjec
 inline std::string IndexLoad(std::uint64_t n) { return "index/load_from_store" + Subjects(n); }
 inline std::string DurableQorgau() { return "durable/qorgau/group_commit"; }
 inline std::string DurableNaive() { return "durable/naive/txn_per_change"; }
+inline std::string DurableFloor() { return "durable/sqlite_floor/batch_64"; }
 
 }  // namespace qorgau::bench::names
