@@ -641,6 +641,99 @@ void ReadLaw(const std::string& rel, const std::filesystem::path& display_dir,
   Guarded(ctx, [&] { ReadLawFile(ctx, rel, read, ref_pos, result, p); });
 }
 
+// Reads one calendar year file into `out`.
+void ReadCalendarFile(Ctx& ctx, const std::string& content, CalendarYear* out) {
+  std::optional<YAML::Node> root = ParseDocument(ctx, content, "calendar");
+  if (!root) return;
+  MapReader m(ctx, *root, "calendar");
+  if (!m.ok()) return;
+  std::string country;
+  if (ReadString(ctx, m.Get("country", true), "country", &country)) {
+    const bool code = country.size() == 2 && std::isupper(static_cast<unsigned char>(country[0])) &&
+                      std::isupper(static_cast<unsigned char>(country[1]));
+    if (!code) ctx.Error(m.Get("country", true), "country: '" + country + "' is not a two-letter country code");
+    out->country = country;
+  }
+  ReadInt(ctx, m.Get("year", true), "year", &out->year);
+  static constexpr std::string_view kWeekdays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                                    "thursday", "friday", "saturday"};
+  ForEachItem(ctx, m.Get("weekend", true), "weekend", [&](const YAML::Node& item, const std::string& path) {
+    std::string name;
+    if (!ReadEnum(ctx, item, path, {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+                  &name)) {
+      return;
+    }
+    for (unsigned i = 0; i < 7; ++i) {
+      if (kWeekdays[i] == name) out->weekend.push_back(std::chrono::weekday(i));
+    }
+  });
+  std::map<std::int64_t, std::string> seen;  // day -> where it was given
+  auto read_day = [&](const YAML::Node& item, const std::string& path, bool off) {
+    MapReader d(ctx, item, path);
+    if (!d.ok()) return;
+    CalendarDay day;
+    const YAML::Node date = d.Get("date", true);
+    const bool dated = ReadDate(ctx, date, path + ".date", &day.date);
+    if (off) {
+      ReadEnum(ctx, d.Get("kind", true), path + ".kind", {"holiday", "rollover", "transfer"}, &day.kind);
+    } else {
+      day.kind = "working";
+    }
+    ReadString(ctx, d.Get("name", true), path + ".name", &day.name);
+    ReadBool(ctx, d.Get("confirmed", true), path + ".confirmed", &day.confirmed);
+    std::string text;
+    ReadString(ctx, d.Get("source", false), path + ".source", &text);
+    ReadString(ctx, d.Get("note", false), path + ".note", &text);
+    d.Done();
+    if (!dated) return;
+    if (out->year != 0 && static_cast<int>(day.date.year()) != out->year) {
+      ctx.Error(date, path + ".date: " + FormatDate(day.date) + " is not in " + std::to_string(out->year));
+      return;
+    }
+    const std::int64_t n = std::chrono::sys_days(day.date).time_since_epoch().count();
+    if (auto [it, fresh] = seen.emplace(n, path); !fresh) {
+      ctx.Error(date, path + ".date: " + FormatDate(day.date) + " is given already, at " + it->second);
+      return;
+    }
+    if (!off) {
+      const std::chrono::weekday w{std::chrono::sys_days(day.date)};
+      if (std::find(out->weekend.begin(), out->weekend.end(), w) == out->weekend.end()) {
+        ctx.Error(date, path + ".date: " + FormatDate(day.date) +
+                            " is not a weekend day, so it is a working day already");
+        return;
+      }
+    }
+    (off ? out->days_off : out->working_days).push_back(std::move(day));
+  };
+  ForEachItem(ctx, m.Get("days_off", true), "days_off",
+              [&](const YAML::Node& item, const std::string& path) { read_day(item, path, true); });
+  ForEachItem(ctx, m.Get("working_days", false), "working_days",
+              [&](const YAML::Node& item, const std::string& path) { read_day(item, path, false); });
+  ForEachItem(ctx, m.Get("sources", false), "sources", [&](const YAML::Node& item, const std::string& path) {
+    std::string text;
+    ReadString(ctx, item, path, &text);
+  });
+  m.Done();
+}
+
+}  // namespace
+
+CalendarLoadResult LoadCalendarYear(const std::string& content, const std::string& display_name) {
+  CalendarLoadResult result;
+  Ctx ctx(display_name, &result.problems);
+  if (content.size() > kMaxPolicyFileBytes) {
+    ctx.Error(SourcePos{display_name, 0, 0},
+              "larger than " + std::to_string(kMaxPolicyFileBytes) + " bytes");
+    return result;
+  }
+  CalendarYear year;
+  Guarded(ctx, [&] { ReadCalendarFile(ctx, content, &year); });
+  if (result.problems.empty()) result.year = std::move(year);
+  return result;
+}
+
+namespace {
+
 // Reads the policy file into `p`; false when there was no mapping to walk.
 bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
                     const std::filesystem::path& display_dir, const FileReader& read,

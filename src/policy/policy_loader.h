@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/working_calendar.h"
 #include "policy/policy.h"
 
 namespace qorgau::policy {
@@ -67,6 +68,16 @@ LoadResult LoadPolicyFile(const std::filesystem::path& path);
 // Loads an edition bundle (as LoadResult::files) with `main_file` in it.
 LoadResult LoadPolicyBundle(const std::map<std::string, std::string>& files,
                             const std::string& main_file = "policy.yaml");
+
+// One year of a working-day calendar (calendars/kz/YEAR.yaml, format
+// calendars/README.md), checked: the year and its dates agree, no date is
+// given twice or both off and worked, a working day is a weekend day.
+// `display_name` names the file in the problems. Never throws.
+struct CalendarLoadResult {
+  std::optional<CalendarYear> year;  // set only when problems is empty
+  std::vector<Diagnostic> problems;
+};
+CalendarLoadResult LoadCalendarYear(const std::string& content, const std::string& display_name);
 
 // The semantic checks (references, duplicates, bases, retention minimums).
 // Run by LoadPolicy; exposed for tests.
