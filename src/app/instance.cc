@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -311,6 +313,44 @@ Result<ledger::WitnessStatement> WitnessStatementFor(const fs::path& data_dir, c
   QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, actor, rules::Action::kAuditCheckpoint));
   QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
   return ledger::MakeWitnessStatement(*txn, from, to);
+}
+
+Result<std::vector<int>> Instance::ImportCalendars(const fs::path& dir, const rules::Caller& caller) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  if (ec) return Fail(ErrorCode::kIo, dir.string(), "cannot list the calendars: " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<int> years;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) return Fail(ErrorCode::kIo, f.string(), "cannot read the calendar");
+    auto year = engine_->ImportCalendar(text.str(), caller);
+    if (!year) {
+      Error e = year.error();
+      e.field = f.string() + (e.field.empty() ? "" : ": " + e.field);
+      return tl::unexpected(e);
+    }
+    years.push_back(year->year);
+  }
+  return years;
+}
+
+std::optional<fs::path> FindCalendars(const fs::path& policy_file, const std::string& country) {
+  std::string cc = country;
+  std::transform(cc.begin(), cc.end(), cc.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  fs::path dir = fs::absolute(policy_file).parent_path();
+  for (int up = 0; up < 3 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    std::error_code ec;
+    const fs::path candidate = dir / "calendars" / cc;
+    if (fs::is_directory(candidate, ec)) return candidate;
+    if (dir == dir.parent_path()) break;
+  }
+  return std::nullopt;
 }
 
 }  // namespace qorgau::app

@@ -78,6 +78,10 @@ class Instance {
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 
+  // Imports every YEAR.yaml of `dir` (in name order) as `caller`; returns
+  // the years imported. Stops at the first file refused.
+  Result<std::vector<int>> ImportCalendars(const std::filesystem::path& dir, const rules::Caller& caller);
+
  private:
   static Result<std::unique_ptr<Instance>> OpenLocked(const std::filesystem::path& data_dir,
                                                       const Clock& clock);
@@ -99,6 +103,13 @@ class Instance {
   std::unique_ptr<store::GroupCommitter> writer_;
   std::unique_ptr<rules::Engine> engine_;
 };
+
+// The working-day calendars shipped for `country` beside a policy file: the
+// first `calendars/<country, lower case>` found in the policy's folder or
+// the two above it (the repository's calendars/kz for policies/kem). None
+// when there is none.
+std::optional<std::filesystem::path> FindCalendars(const std::filesystem::path& policy_file,
+                                                   const std::string& country);
 
 // `audit verify` on a data directory (ledger/audit.h), read-only and with
 // public keys only, so that it runs beside a running server and on a copy

@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
 
 #include "app/instance.h"
@@ -12,6 +14,15 @@
 
 namespace qorgau::cli {
 
+
+// The whole file, or nothing when it cannot be read.
+inline std::optional<std::string> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 inline SystemClock& Clock() {
   static SystemClock clock;

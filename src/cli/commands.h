@@ -27,6 +27,10 @@ void Register(CLI::App& app, Options& opts);
 // (cli/engine_commands.cc).
 void RegisterEngine(CLI::App& app, Options& opts);
 
+// calendar, request: working-day calendars and subjects' applications
+// (cli/rights_commands.cc).
+void RegisterRights(CLI::App& app, Options& opts);
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   int threads = 0;

@@ -21,14 +21,6 @@ std::string Join(const std::vector<std::string>& items) {
   return out.empty() ? "-" : out;
 }
 
-std::optional<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void RegisterContract(CLI::App& app, Options& opts) {
   auto* contract = app.add_subcommand("contract", "Join contracts (R-III.2)");
   contract->require_subcommand(1);
@@ -405,9 +397,9 @@ void RegisterActors(CLI::App& app, Options& opts) {
       ->check(CLI::IsMember({"masked", "full"}))
       ->capture_default_str();
   duty->add_option("--actions", duty_args->actions,
-                   "What the duty allows: read, record, consent, withdraw, obligations")
+                   "What the duty allows: read, record, consent, withdraw, obligations, applications")
       ->delimiter(',')
-      ->check(CLI::IsMember({"read", "record", "consent", "withdraw", "obligations"}))
+      ->check(CLI::IsMember({"read", "record", "consent", "withdraw", "obligations", "applications"}))
       ->capture_default_str();
   duty->callback([&opts, duty_args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
@@ -639,6 +631,7 @@ void RegisterActors(CLI::App& app, Options& opts) {
 
 void RegisterEngine(CLI::App& app, Options& opts) {
   RegisterActors(app, opts);
+  RegisterRights(app, opts);
   RegisterContract(app, opts);
   RegisterService(app, opts);
   RegisterObligation(app, opts);

@@ -1,5 +1,7 @@
 #include "core/vocabulary.h"
 
+#include <iterator>
+
 namespace qorgau {
 namespace {
 
@@ -20,7 +22,15 @@ constexpr ObligationKind kKinds[] = {ObligationKind::kDebt, ObligationKind::kIns
 constexpr ActorRole kRoles[] = {ActorRole::kAdmin, ActorRole::kEmployee, ActorRole::kSystem,
                                 ActorRole::kDpo};
 constexpr DutyAction kActions[] = {DutyAction::kRead, DutyAction::kRecord, DutyAction::kConsent,
-                                   DutyAction::kWithdraw, DutyAction::kObligations};
+                                   DutyAction::kWithdraw, DutyAction::kObligations,
+                                   DutyAction::kApplications};
+constexpr ApplicationKind kApplicationKinds[] = {
+    ApplicationKind::kInformation, ApplicationKind::kRectification, ApplicationKind::kBlocking,
+    ApplicationKind::kUnblocking,  ApplicationKind::kWithdrawal,    ApplicationKind::kReenabling,
+    ApplicationKind::kDestruction, ApplicationKind::kObjection};
+constexpr ApplicationState kApplicationStates[] = {
+    ApplicationState::kReceived, ApplicationState::kIdentityVerified, ApplicationState::kInProgress,
+    ApplicationState::kAnswered, ApplicationState::kRefused};
 
 }  // namespace
 
@@ -63,6 +73,7 @@ const char* DutyActionName(DutyAction a) {
     case DutyAction::kConsent: return "consent";
     case DutyAction::kWithdraw: return "withdraw";
     case DutyAction::kObligations: return "obligations";
+    case DutyAction::kApplications: return "applications";
   }
   return "read";
 }
@@ -89,6 +100,41 @@ bool ParseDutyActions(const std::vector<std::string>& names, DutyActions* out, s
   }
   *out = set;
   return true;
+}
+
+const char* ApplicationKindName(ApplicationKind k) {
+  switch (k) {
+    case ApplicationKind::kInformation: return "information";
+    case ApplicationKind::kRectification: return "rectification";
+    case ApplicationKind::kBlocking: return "blocking";
+    case ApplicationKind::kUnblocking: return "unblocking";
+    case ApplicationKind::kWithdrawal: return "withdrawal";
+    case ApplicationKind::kReenabling: return "reenabling";
+    case ApplicationKind::kDestruction: return "destruction";
+    case ApplicationKind::kObjection: return "objection";
+  }
+  return "information";
+}
+bool ParseApplicationKind(std::string_view name, ApplicationKind* out) {
+  return ParseName(name, kApplicationKinds, &ApplicationKindName, out);
+}
+const std::vector<ApplicationKind>& AllApplicationKinds() {
+  static const std::vector<ApplicationKind> all(std::begin(kApplicationKinds), std::end(kApplicationKinds));
+  return all;
+}
+
+const char* ApplicationStateName(ApplicationState s) {
+  switch (s) {
+    case ApplicationState::kReceived: return "received";
+    case ApplicationState::kIdentityVerified: return "identity_verified";
+    case ApplicationState::kInProgress: return "in_progress";
+    case ApplicationState::kAnswered: return "answered";
+    case ApplicationState::kRefused: return "refused";
+  }
+  return "received";
+}
+bool ParseApplicationState(std::string_view name, ApplicationState* out) {
+  return ParseName(name, kApplicationStates, &ApplicationStateName, out);
 }
 
 }  // namespace qorgau

@@ -46,9 +46,10 @@ enum class DutyAction : std::uint8_t {
   kConsent = 4,      // record consents and contracts for the purpose
   kWithdraw = 8,     // record withdrawals for the purpose, switch its services off
   kObligations = 16, // open, close and read debts and instalments
+  kApplications = 32, // register and handle subjects' applications (R-IV.4, R-IV.5)
 };
 using DutyActions = std::uint8_t;
-inline constexpr DutyActions kAllDutyActions = 31;
+inline constexpr DutyActions kAllDutyActions = 63;
 const char* DutyActionName(DutyAction a);
 // "read,record"; every action named once, in the enum's order.
 std::string DutyActionsText(DutyActions actions);
@@ -56,6 +57,38 @@ std::string DutyActionsText(DutyActions actions);
 bool ParseDutyActions(const std::vector<std::string>& names, DutyActions* out, std::string* bad);
 inline bool HasAction(DutyActions set, DutyAction a) {
   return (set & static_cast<DutyActions>(a)) != 0;
+}
+
+// A subject's application (LAW.md §5; R-IV.4, R-IV.5, R-VI). Stored and
+// logged by name.
+enum class ApplicationKind : std::uint8_t {
+  kInformation = 0,    // what is held about me (R-IV.4)
+  kRectification = 1,  // change my data, on documents (R-IV.5)
+  kBlocking = 2,       // stop processing: collection or processing conditions broken
+  kUnblocking = 3,     // lift a block
+  kWithdrawal = 4,     // withdraw consent (R-VI)
+  kReenabling = 5,     // switch an additional service back on (R-VI.5)
+  kDestruction = 6,    // destroy unlawfully collected data
+  kObjection = 7,      // object to profiling (R-X.2)
+};
+const char* ApplicationKindName(ApplicationKind k);
+bool ParseApplicationKind(std::string_view name, ApplicationKind* out);
+// Every kind, in the enum's order.
+const std::vector<ApplicationKind>& AllApplicationKinds();
+
+// Where an application stands: received -> identity_verified ->
+// in_progress -> answered | refused.
+enum class ApplicationState : std::uint8_t {
+  kReceived = 0,
+  kIdentityVerified = 1,
+  kInProgress = 2,
+  kAnswered = 3,
+  kRefused = 4,
+};
+const char* ApplicationStateName(ApplicationState s);
+bool ParseApplicationState(std::string_view name, ApplicationState* out);
+inline bool IsClosed(ApplicationState s) {
+  return s == ApplicationState::kAnswered || s == ApplicationState::kRefused;
 }
 
 }  // namespace qorgau

@@ -94,6 +94,17 @@ struct EnrolmentState {
   std::int64_t seq = 0;
 };
 
+struct CalendarState {
+  std::string file_hash;
+  UnixMillis at = 0;
+  std::int64_t seq = 0;
+};
+
+struct ApplicationReplay {
+  store::ApplicationRecord record;  // representative left empty
+  std::string representative_hash;  // "" for the subject
+};
+
 // The state the events describe.
 struct Replayed {
   std::map<SubjectId, std::int64_t> subjects;  // -> the event that added it
@@ -114,6 +125,9 @@ struct Replayed {
   std::optional<std::pair<std::string, std::int64_t>> key_check;
   // The last signing_key.rotated: the new key's id, and its seq.
   std::optional<std::pair<std::string, std::int64_t>> signing_key;
+  std::map<std::pair<std::string, int>, CalendarState> calendars;
+  std::map<std::int64_t, ApplicationReplay> applications;
+  std::map<std::pair<std::int64_t, std::string>, store::ApplicationDocumentRecord> documents;
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -288,6 +302,75 @@ Result<void> Apply(const Event& e, Replayed* s) {
       return Fail(ErrorCode::kCorruption, "old_key_id", "is not the key the previous rotation put in force");
     }
     s->signing_key = {new_id, e.seq};
+  } else if (e.type == "calendar.imported") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string country, d.Text("country"));
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t year, d.Int("year"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("file_hash"));
+    s->calendars[{country, static_cast<int>(year)}] = {hash, e.at, e.seq};
+  } else if (e.type == "application.received") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    ApplicationReplay a;
+    store::ApplicationRecord& r = a.record;
+    r.id = e.seq;
+    r.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(const std::string kind, d.Text("kind"));
+    if (!ParseApplicationKind(kind, &r.kind)) return Fail(ErrorCode::kCorruption, "kind", "unknown");
+    QORGAU_ASSIGN_OR_RETURN(r.channel, d.Text("channel"));
+    QORGAU_ASSIGN_OR_RETURN(r.reference, d.Text("reference"));
+    QORGAU_ASSIGN_OR_RETURN(r.requester, d.Text("requester"));
+    QORGAU_ASSIGN_OR_RETURN(r.purposes, d.List("purposes"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string received, d.Text("received_at"));
+    QORGAU_ASSIGN_OR_RETURN(r.received_at, ParseUtc(received, "received_at"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string due, d.Text("due_at"));
+    QORGAU_ASSIGN_OR_RETURN(r.due_at, ParseUtc(due, "due_at"));
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t days, d.Int("working_days"));
+    r.working_days = static_cast<int>(days);
+    if (d.Has("representative_hash")) {
+      QORGAU_ASSIGN_OR_RETURN(a.representative_hash, d.Text("representative_hash"));
+      QORGAU_ASSIGN_OR_RETURN(r.proof_kind, d.Text("proof_kind"));
+      QORGAU_ASSIGN_OR_RETURN(r.proof_reference, d.Text("proof_reference"));
+      const json::value* until = d.object().if_contains("proof_valid_until");
+      if (!until || !until->is_string()) return Fail(ErrorCode::kCorruption, "proof_valid_until", "missing");
+      r.proof_valid_until = std::string(until->get_string());
+    }
+    r.handler = e.actor;
+    r.event_seq = e.seq;
+    const json::value* docs = d.object().if_contains("documents");
+    if (!docs || !docs->is_array()) return Fail(ErrorCode::kCorruption, "documents", "missing or not a list");
+    for (const auto& item : docs->get_array()) {
+      if (!item.is_object()) return Fail(ErrorCode::kCorruption, "documents", "not a list of objects");
+      const Fields f(item.get_object());
+      store::ApplicationDocumentRecord doc{e.seq, "", "", e.at, e.seq};
+      QORGAU_ASSIGN_OR_RETURN(doc.reference, f.Text("reference"));
+      QORGAU_ASSIGN_OR_RETURN(doc.sha256, f.Text("sha256_hash"));
+      s->documents[{e.seq, doc.reference}] = doc;
+    }
+    s->applications[e.seq] = std::move(a);
+  } else if (e.type == "application.document_added" || e.type == "application.advanced" ||
+             e.type == "application.answered" || e.type == "application.refused") {
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t id, d.Int("application"));
+    auto it = s->applications.find(id);
+    if (it == s->applications.end()) {
+      return Fail(ErrorCode::kCorruption, "application", "changes an application no event received");
+    }
+    store::ApplicationRecord& r = it->second.record;
+    if (e.type == "application.document_added") {
+      store::ApplicationDocumentRecord doc{id, "", "", e.at, e.seq};
+      QORGAU_ASSIGN_OR_RETURN(doc.reference, d.Text("reference"));
+      QORGAU_ASSIGN_OR_RETURN(doc.sha256, d.Text("sha256_hash"));
+      s->documents[{id, doc.reference}] = doc;
+    } else if (e.type == "application.advanced") {
+      QORGAU_ASSIGN_OR_RETURN(const std::string state, d.Text("state"));
+      if (!ParseApplicationState(state, &r.state)) return Fail(ErrorCode::kCorruption, "state", "unknown");
+      r.handler = e.actor;
+    } else {
+      const bool answered = e.type == "application.answered";
+      r.state = answered ? ApplicationState::kAnswered : ApplicationState::kRefused;
+      QORGAU_ASSIGN_OR_RETURN(r.outcome, d.Text(answered ? "reference" : "reason"));
+      r.closed_at = e.at;
+      r.handler = e.actor;
+    }
+    r.event_seq = e.seq;
   } else if (e.type == "enrolment.created") {
     QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
     QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("token_hash"));
@@ -648,6 +731,73 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   if (!r.receipts.empty() && cmp.ok()) {
     cmp.Differ(r.receipts.begin()->first,
                "receipts (event " + std::to_string(r.receipts.begin()->first) + "): missing from the table");
+  }
+
+  // Calendars: the file the ledger recorded.
+  QORGAU_TRY(txn.ScanCalendarYears([&](const store::CalendarYearRecord& c) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "calendar_years (" + c.country + ", " + std::to_string(c.year) + "): ";
+    auto it = r.calendars.find({c.country, c.year});
+    if (it == r.calendars.end()) return (void)cmp.Differ(0, where + "no event imported it");
+    const CalendarState& w = it->second;
+    if (crypto::ToHex(crypto::Sha256(c.content)) != w.file_hash) {
+      cmp.Differ(w.seq, where + "the file is not the one the ledger recorded");
+    } else if (c.imported_at != w.at || c.event_seq != w.seq) {
+      cmp.Differ(w.seq, where + "time or event differ from the ledger's");
+    }
+    r.calendars.erase(it);
+  }));
+  if (!r.calendars.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.calendars.begin();
+    cmp.Differ(w.seq, "calendar_years (" + key.first + ", " + std::to_string(key.second) + "): missing from the table");
+  }
+
+  // Applications and their documents.
+  QORGAU_TRY(txn.ScanAllApplications([&](const store::ApplicationRecord& a) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "applications (" + std::to_string(a.id) + "): ";
+    auto it = r.applications.find(a.id);
+    if (it == r.applications.end()) return (void)cmp.Differ(0, where + "no event received it");
+    const store::ApplicationRecord& w = it->second.record;
+    const std::string rep = a.representative.empty() ? "" : crypto::ToHex(crypto::Sha256(a.representative));
+    if (a.state != w.state) {
+      cmp.Differ(w.event_seq, where + "state is " + ApplicationStateName(a.state) + ", the ledger says " +
+                                  ApplicationStateName(w.state));
+    } else if (a.received_at != w.received_at || a.due_at != w.due_at || a.working_days != w.working_days) {
+      cmp.Differ(w.event_seq, where + "receipt or deadline differ from the ledger's");
+    } else if (a.subject_id != w.subject_id || a.kind != w.kind || a.channel != w.channel ||
+               a.reference != w.reference || a.requester != w.requester || a.purposes != w.purposes ||
+               a.proof_kind != w.proof_kind || a.proof_reference != w.proof_reference ||
+               a.proof_valid_until != w.proof_valid_until || rep != it->second.representative_hash) {
+      cmp.Differ(w.event_seq, where + "subject, kind, channel, applicant or authority differ from the ledger's");
+    } else if (a.handler != w.handler || a.closed_at != w.closed_at || a.outcome != w.outcome ||
+               a.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "handler, outcome or event differ from the ledger's");
+    }
+    r.applications.erase(it);
+  }));
+  if (!r.applications.empty() && cmp.ok()) {
+    cmp.Differ(r.applications.begin()->first,
+               "applications (" + std::to_string(r.applications.begin()->first) + "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanAllApplicationDocuments([&](const store::ApplicationDocumentRecord& doc) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "application_documents (" + std::to_string(doc.application_id) + ", " + doc.reference + "): ";
+    auto it = r.documents.find({doc.application_id, doc.reference});
+    if (it == r.documents.end()) return (void)cmp.Differ(0, where + "no event added it");
+    const auto& w = it->second;
+    if (doc.sha256 != w.sha256 || doc.added_at != w.added_at || doc.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "digest, time or event differ from the ledger's");
+    }
+    r.documents.erase(it);
+  }));
+  if (!r.documents.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.documents.begin();
+    cmp.Differ(w.event_seq, "application_documents (" + std::to_string(key.first) + ", " + key.second +
+                                "): missing from the table");
   }
 
   // The keys in force: after a rotation, the meta rows it wrote. Before

@@ -191,6 +191,9 @@ struct Policy {
   std::vector<Recipient> recipients;
   WithdrawalRules withdrawal;
   std::vector<NamedItem> rights;
+  // rights[].deadline_working_days: the working days an application of the
+  // right must be answered within, where the policy sets one (LAW.md §5).
+  std::map<std::string, int> right_deadlines;
   std::vector<NamedItem> security_measures;
   std::vector<Statute> statutes;
 

@@ -951,6 +951,17 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
       it.pos = m.pos();
       ReadId(ctx, m.Get("id", true), path + ".id", false, &it.id);
       it.name = ReadText(ctx, m.Get("name", true), path + ".name");
+      if (out == &p.rights) {
+        const YAML::Node days = m.Get("deadline_working_days", false);
+        int n = 0;
+        if (ReadInt(ctx, days, path + ".deadline_working_days", &n)) {
+          if (n < 1 || n > 60) {
+            ctx.Error(days, path + ".deadline_working_days: must be 1 to 60 working days");
+          } else {
+            p.right_deadlines[it.id] = n;
+          }
+        }
+      }
       m.Done();
       out->push_back(std::move(it));
     });

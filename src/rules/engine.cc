@@ -27,7 +27,8 @@ Engine::Engine(EngineDeps deps)
       Withdrawals(static_cast<EngineCore&>(*this)),
       Decisions(static_cast<EngineCore&>(*this)),
       Access(static_cast<EngineCore&>(*this)),
-      Audit(static_cast<EngineCore&>(*this)) {}
+      Audit(static_cast<EngineCore&>(*this)),
+      Applications(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

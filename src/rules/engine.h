@@ -37,6 +37,7 @@
 #include <string>
 
 #include "rules/access.h"
+#include "rules/applications.h"
 #include "rules/audit.h"
 #include "rules/consents.h"
 #include "rules/decisions.h"
@@ -62,7 +63,8 @@ class Engine : private EngineCore,
                public Withdrawals,
                public Decisions,
                public Access,
-               public Audit {
+               public Audit,
+               public Applications {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

@@ -36,7 +36,7 @@ DutyActions PurposeAction(Action a) {
 bool AdminAction(Action a) {
   return a == Action::kActorsManage || a == Action::kActorsRead || a == Action::kAuditVerify ||
          a == Action::kAuditCheckpoint || a == Action::kKeysRotateMaster ||
-         a == Action::kKeysRotateSigning;
+         a == Action::kKeysRotateSigning || a == Action::kCalendarImport;
 }
 
 }  // namespace
@@ -69,6 +69,11 @@ std::string_view ActionName(Action a) {
     case Action::kActorsRead: return "actors.read";
     case Action::kKeysRotateMaster: return "keys.rotate_master";
     case Action::kKeysRotateSigning: return "keys.rotate_signing";
+    case Action::kCalendarImport: return "calendar.import";
+    case Action::kCalendarsRead: return "calendars.read";
+    case Action::kApplicationFile: return "application.file";
+    case Action::kApplicationsRead: return "applications.read";
+    case Action::kApplicationHandle: return "application.handle";
   }
   return "unknown";
 }
@@ -96,10 +101,13 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
                        const Scope& scope) {
   const std::string name(ActionName(action));
   const ActorRole role = caller.role();
+  // The calendars are public, like the policy.
+  if (action == Action::kCalendarsRead) return {};
   // Roles first.
   if (AdminAction(action)) {
     if (role == ActorRole::kAdmin) return {};
-    if ((action == Action::kAuditVerify || action == Action::kAuditCheckpoint) &&
+    if ((action == Action::kAuditVerify || action == Action::kAuditCheckpoint ||
+         action == Action::kCalendarImport) &&
         role == ActorRole::kDpo) {
       return {};
     }
@@ -162,6 +170,16 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
       }
     }
     return {};
+  }
+  // Subjects' applications (R-IV.4, R-IV.5, LAW.md §5): the data
+  // protection officer, or a duty that allows 'applications'.
+  if (action == Action::kApplicationFile || action == Action::kApplicationsRead ||
+      action == Action::kApplicationHandle) {
+    if (role == ActorRole::kDpo) return {};
+    for (const auto& d : caller.duties) {
+      if (HasAction(d.actions, DutyAction::kApplications)) return {};
+    }
+    return Deny("no_duty", "actor", "no duty of the caller allows 'applications' (R-VIII.1)");
   }
   // A system checks and selects audiences for its purposes without a duty:
   // a decision carries no personal-data value.

@@ -60,6 +60,11 @@ enum class Action : std::uint8_t {
   kActorsRead,         // list actors
   kKeysRotateMaster,   // rewrap every data key under a new master key (CLI only)
   kKeysRotateSigning,  // replace the key that signs tree heads and receipts (CLI only)
+  kCalendarImport,     // load a year of the working-day calendar
+  kCalendarsRead,      // list the calendars loaded (public)
+  kApplicationFile,    // register a subject's application (R-IV.4, R-IV.5, LAW.md §5)
+  kApplicationsRead,   // read applications: one, a subject's, those falling due
+  kApplicationHandle,  // verify, progress, attach documents, answer or refuse
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

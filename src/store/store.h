@@ -39,6 +39,8 @@ using SubjectId = std::int64_t;
 // records readable.
 using qorgau::ActorRole;
 using qorgau::ActorRoleName;
+using qorgau::ApplicationKind;
+using qorgau::ApplicationState;
 using qorgau::ConsentState;
 using qorgau::ObligationKind;
 using qorgau::ObligationKindName;
@@ -228,6 +230,53 @@ struct ReceiptRecord {
   std::string body;            // canonical JSON with its signature
 };
 
+// One year of a working-day calendar as imported (core/working_calendar.h):
+// the file verbatim; the `calendar.imported` event holds its hash.
+struct CalendarYearRecord {
+  std::string country;  // "KZ"
+  int year = 0;
+  std::string content;  // the YAML file
+  UnixMillis imported_at = 0;
+  std::int64_t event_seq = 0;
+};
+
+// A subject's application (rules/applications.h). Its id is the seq of its
+// `application.received` event: unique, and given by the ledger, not by a
+// row counter.
+struct ApplicationRecord {
+  std::int64_t id = 0;
+  SubjectId subject_id = 0;
+  ApplicationKind kind = ApplicationKind::kInformation;
+  std::string channel;    // a channel of the policy: office_written, app_support_chat, ...
+  std::string reference;  // the office's registration number, the chat's or document's id
+  // Who filed it: "subject", or a legal representative: "parent",
+  // "guardian", "attorney" (a power of attorney).
+  std::string requester = "subject";
+  Bytes representative;  // the representative's identity, sealed under the subject's key
+  std::string proof_kind;         // the document proving the authority
+  std::string proof_reference;
+  std::string proof_valid_until;  // YYYY-MM-DD, or empty when it does not lapse
+  std::vector<std::string> purposes;  // withdrawal, re-enabling: the purposes or services named
+  ApplicationState state = ApplicationState::kReceived;
+  std::string handler;  // the actor handling it
+  UnixMillis received_at = 0;
+  UnixMillis due_at = 0;  // the legal deadline (core/working_calendar.h)
+  int working_days = 0;   // the period the deadline was counted with
+  std::optional<UnixMillis> closed_at = {};  // answered or refused
+  std::string outcome;    // the answer's summary, or the refusal's reason
+  std::int64_t event_seq = 0;  // the event that last changed it
+};
+
+// A document attached to an application: its reference and digest, never
+// the file.
+struct ApplicationDocumentRecord {
+  std::int64_t application_id = 0;
+  std::string reference;
+  std::string sha256;  // 64 hex digits
+  UnixMillis added_at = 0;
+  std::int64_t event_seq = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -322,6 +371,27 @@ class Transaction {
   // The subject index, every (subject, seal) pair.
   virtual Result<void> ScanDecisionSubjects(
       const std::function<void(SubjectId subject, std::int64_t seal)>& each) = 0;
+
+  // Working-day calendars: one row per (country, year), replaced on import.
+  virtual Result<void> PutCalendarYear(const CalendarYearRecord& record) = 0;
+  virtual Result<void> ScanCalendarYears(const std::function<void(const CalendarYearRecord&)>& each) = 0;
+
+  // Applications. Insert fails with kAlreadyExists when the id is taken;
+  // Update rewrites every field but the id.
+  virtual Result<void> InsertApplication(const ApplicationRecord& record) = 0;
+  virtual Result<void> UpdateApplication(const ApplicationRecord& record) = 0;
+  virtual Result<std::optional<ApplicationRecord>> GetApplication(std::int64_t id) = 0;
+  // A subject's applications, newest first.
+  virtual Result<std::vector<ApplicationRecord>> GetSubjectApplications(SubjectId subject) = 0;
+  // Open applications (not answered or refused), earliest deadline first.
+  virtual Result<void> ScanOpenApplications(const std::function<void(const ApplicationRecord&)>& each) = 0;
+  virtual Result<void> ScanAllApplications(const std::function<void(const ApplicationRecord&)>& each) = 0;
+  // kAlreadyExists (field "document") when the application has a document
+  // with this reference.
+  virtual Result<void> InsertApplicationDocument(const ApplicationDocumentRecord& record) = 0;
+  virtual Result<std::vector<ApplicationDocumentRecord>> GetApplicationDocuments(std::int64_t application) = 0;
+  virtual Result<void> ScanAllApplicationDocuments(
+      const std::function<void(const ApplicationDocumentRecord&)>& each) = 0;
 
   virtual Result<void> PutReceipt(const ReceiptRecord& record) = 0;
   virtual Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) = 0;

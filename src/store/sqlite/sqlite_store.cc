@@ -205,6 +205,48 @@ CREATE TABLE decision_subjects (
   PRIMARY KEY (subject_id, seal)
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // 9: working-day calendars; subjects' applications and their documents.
+    R"sql(
+CREATE TABLE calendar_years (
+  country     TEXT NOT NULL,
+  year        INTEGER NOT NULL,
+  content     TEXT NOT NULL,
+  imported_at INTEGER NOT NULL,
+  event_seq   INTEGER NOT NULL,
+  PRIMARY KEY (country, year)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE applications (
+  id                INTEGER PRIMARY KEY,
+  subject_id        INTEGER NOT NULL REFERENCES subjects(id),
+  kind              TEXT NOT NULL,
+  channel           TEXT NOT NULL,
+  reference         TEXT NOT NULL,
+  requester         TEXT NOT NULL,
+  representative    BLOB,
+  proof_kind        TEXT NOT NULL,
+  proof_reference   TEXT NOT NULL,
+  proof_valid_until TEXT NOT NULL,
+  purposes          TEXT NOT NULL,
+  state             TEXT NOT NULL,
+  handler           TEXT NOT NULL,
+  received_at       INTEGER NOT NULL,
+  due_at            INTEGER NOT NULL,
+  working_days      INTEGER NOT NULL,
+  closed_at         INTEGER,
+  outcome           TEXT NOT NULL,
+  event_seq         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX applications_by_subject ON applications (subject_id);
+CREATE INDEX applications_open ON applications (due_at) WHERE closed_at IS NULL;
+CREATE TABLE application_documents (
+  application_id INTEGER NOT NULL REFERENCES applications(id),
+  reference      TEXT NOT NULL,
+  sha256         TEXT NOT NULL,
+  added_at       INTEGER NOT NULL,
+  event_seq      INTEGER NOT NULL,
+  PRIMARY KEY (application_id, reference)
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -398,6 +440,18 @@ class SqliteTransaction final : public Transaction {
                              const std::function<void(const DecisionRecord&)>& each) override;
   Result<void> ScanSubjectDecisions(SubjectId subject,
                                     const std::function<void(const DecisionRecord&)>& each) override;
+  Result<void> PutCalendarYear(const CalendarYearRecord& record) override;
+  Result<void> ScanCalendarYears(const std::function<void(const CalendarYearRecord&)>& each) override;
+  Result<void> InsertApplication(const ApplicationRecord& record) override;
+  Result<void> UpdateApplication(const ApplicationRecord& record) override;
+  Result<std::optional<ApplicationRecord>> GetApplication(std::int64_t id) override;
+  Result<std::vector<ApplicationRecord>> GetSubjectApplications(SubjectId subject) override;
+  Result<void> ScanOpenApplications(const std::function<void(const ApplicationRecord&)>& each) override;
+  Result<void> ScanAllApplications(const std::function<void(const ApplicationRecord&)>& each) override;
+  Result<void> InsertApplicationDocument(const ApplicationDocumentRecord& record) override;
+  Result<std::vector<ApplicationDocumentRecord>> GetApplicationDocuments(std::int64_t application) override;
+  Result<void> ScanAllApplicationDocuments(
+      const std::function<void(const ApplicationDocumentRecord&)>& each) override;
   Result<void> PutReceipt(const ReceiptRecord& record) override;
   Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) override;
   Result<void> ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) override;
@@ -1408,6 +1462,206 @@ Result<void> SqliteTransaction::ScanEnrolments(const std::function<void(const En
                     EnrolmentRecord e{s.Blob(0), s.Text(1), s.Int(2), s.Int(3)};
                     if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.redeemed_at = s.Int(4);
                     each(e);
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::PutCalendarYear(const CalendarYearRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO calendar_years (country, year, content, imported_at, event_seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, r.country);
+  s.Bind(2, static_cast<std::int64_t>(r.year));
+  s.Bind(3, r.content);
+  s.Bind(4, r.imported_at);
+  s.Bind(5, r.event_seq);
+  return Exec(s, "writing a calendar year");
+}
+
+Result<void> SqliteTransaction::ScanCalendarYears(
+    const std::function<void(const CalendarYearRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT country, year, content, imported_at, event_seq FROM calendar_years "
+                  "ORDER BY country, year",
+                  "scanning calendars", [&](Stmt& s) -> Result<void> {
+                    each(CalendarYearRecord{s.Text(0), static_cast<int>(s.Int(1)), s.Text(2), s.Int(3),
+                                            s.Int(4)});
+                    return {};
+                  });
+}
+
+namespace {
+
+constexpr const char* kApplicationColumns =
+    "id, subject_id, kind, channel, reference, requester, representative, proof_kind, "
+    "proof_reference, proof_valid_until, purposes, state, handler, received_at, due_at, "
+    "working_days, closed_at, outcome, event_seq";
+
+Result<ApplicationRecord> ReadApplication(Stmt& s) {
+  ApplicationRecord r;
+  r.id = s.Int(0);
+  r.subject_id = s.Int(1);
+  if (!ParseApplicationKind(s.Text(2), &r.kind)) {
+    return Fail(ErrorCode::kCorruption, "applications.kind", "unknown kind in application " + std::to_string(r.id));
+  }
+  r.channel = s.Text(3);
+  r.reference = s.Text(4);
+  r.requester = s.Text(5);
+  r.representative = s.Blob(6);
+  r.proof_kind = s.Text(7);
+  r.proof_reference = s.Text(8);
+  r.proof_valid_until = s.Text(9);
+  r.purposes = SplitList(s.Text(10));
+  if (!ParseApplicationState(s.Text(11), &r.state)) {
+    return Fail(ErrorCode::kCorruption, "applications.state", "unknown state in application " + std::to_string(r.id));
+  }
+  r.handler = s.Text(12);
+  r.received_at = s.Int(13);
+  r.due_at = s.Int(14);
+  r.working_days = static_cast<int>(s.Int(15));
+  if (sqlite3_column_type(s.get(), 16) != SQLITE_NULL) r.closed_at = s.Int(16);
+  r.outcome = s.Text(17);
+  r.event_seq = s.Int(18);
+  return r;
+}
+
+// Binds every column of `r` in kApplicationColumns' order.
+void BindApplication(Stmt& s, const ApplicationRecord& r) {
+  s.Bind(1, r.id);
+  s.Bind(2, r.subject_id);
+  s.Bind(3, std::string_view(ApplicationKindName(r.kind)));
+  s.Bind(4, r.channel);
+  s.Bind(5, r.reference);
+  s.Bind(6, r.requester);
+  if (!r.representative.empty()) s.Bind(7, r.representative);
+  s.Bind(8, r.proof_kind);
+  s.Bind(9, r.proof_reference);
+  s.Bind(10, r.proof_valid_until);
+  s.Bind(11, JoinList(r.purposes));
+  s.Bind(12, std::string_view(ApplicationStateName(r.state)));
+  s.Bind(13, r.handler);
+  s.Bind(14, r.received_at);
+  s.Bind(15, r.due_at);
+  s.Bind(16, static_cast<std::int64_t>(r.working_days));
+  if (r.closed_at) s.Bind(17, *r.closed_at);
+  s.Bind(18, r.outcome);
+  s.Bind(19, r.event_seq);
+}
+
+}  // namespace
+
+Result<void> SqliteTransaction::InsertApplication(const ApplicationRecord& r) {
+  Stmt& s = S("INSERT INTO applications (id, subject_id, kind, channel, reference, requester, "
+              "representative, proof_kind, proof_reference, proof_valid_until, purposes, state, "
+              "handler, received_at, due_at, working_days, closed_at, outcome, event_seq) VALUES "
+              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+  BindApplication(s, r);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "application", "an application with this id exists");
+    }
+    return DbError(store_.db(), "writing an application");
+  }
+  return {};
+}
+
+Result<void> SqliteTransaction::UpdateApplication(const ApplicationRecord& r) {
+  Stmt& s = S("UPDATE applications SET subject_id = ?2, kind = ?3, channel = ?4, reference = ?5, "
+              "requester = ?6, representative = ?7, proof_kind = ?8, proof_reference = ?9, "
+              "proof_valid_until = ?10, purposes = ?11, state = ?12, handler = ?13, received_at = ?14, "
+              "due_at = ?15, working_days = ?16, closed_at = ?17, outcome = ?18, event_seq = ?19 "
+              "WHERE id = ?1");
+  BindApplication(s, r);
+  QORGAU_TRY(Exec(s, "updating an application"));
+  if (sqlite3_changes(store_.db()) != 1) {
+    return Fail(ErrorCode::kNotFound, "application", "no application with this id");
+  }
+  return {};
+}
+
+Result<std::optional<ApplicationRecord>> SqliteTransaction::GetApplication(std::int64_t id) {
+  static const std::string sql = std::string("SELECT ") + kApplicationColumns + " FROM applications WHERE id = ?1";
+  Stmt& s = S(sql.c_str());
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ApplicationRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an application");
+  QORGAU_ASSIGN_OR_RETURN(ApplicationRecord r, ReadApplication(s));
+  return std::optional<ApplicationRecord>(std::move(r));
+}
+
+Result<std::vector<ApplicationRecord>> SqliteTransaction::GetSubjectApplications(SubjectId subject) {
+  static const std::string sql = std::string("SELECT ") + kApplicationColumns +
+                                 " FROM applications WHERE subject_id = ?1 ORDER BY received_at DESC, id DESC";
+  Stmt& s = S(sql.c_str());
+  s.Bind(1, subject);
+  std::vector<ApplicationRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    QORGAU_ASSIGN_OR_RETURN(ApplicationRecord r, ReadApplication(s));
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading applications");
+  return out;
+}
+
+Result<void> SqliteTransaction::ScanOpenApplications(
+    const std::function<void(const ApplicationRecord&)>& each) {
+  static const std::string sql = std::string("SELECT ") + kApplicationColumns +
+                                 " FROM applications WHERE closed_at IS NULL ORDER BY due_at, id";
+  return ScanRows(store_.db(), sql.c_str(), "scanning open applications", [&](Stmt& s) -> Result<void> {
+    QORGAU_ASSIGN_OR_RETURN(const ApplicationRecord r, ReadApplication(s));
+    each(r);
+    return {};
+  });
+}
+
+Result<void> SqliteTransaction::ScanAllApplications(
+    const std::function<void(const ApplicationRecord&)>& each) {
+  static const std::string sql = std::string("SELECT ") + kApplicationColumns + " FROM applications ORDER BY id";
+  return ScanRows(store_.db(), sql.c_str(), "scanning applications", [&](Stmt& s) -> Result<void> {
+    QORGAU_ASSIGN_OR_RETURN(const ApplicationRecord r, ReadApplication(s));
+    each(r);
+    return {};
+  });
+}
+
+Result<void> SqliteTransaction::InsertApplicationDocument(const ApplicationDocumentRecord& r) {
+  Stmt& s = S("INSERT INTO application_documents (application_id, reference, sha256, added_at, event_seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, r.application_id);
+  s.Bind(2, r.reference);
+  s.Bind(3, r.sha256);
+  s.Bind(4, r.added_at);
+  s.Bind(5, r.event_seq);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "document", "the application has a document with this reference");
+    }
+    return DbError(store_.db(), "writing an application's document");
+  }
+  return {};
+}
+
+Result<std::vector<ApplicationDocumentRecord>> SqliteTransaction::GetApplicationDocuments(
+    std::int64_t application) {
+  Stmt& s = S("SELECT application_id, reference, sha256, added_at, event_seq FROM application_documents "
+              "WHERE application_id = ?1 ORDER BY added_at, reference");
+  s.Bind(1, application);
+  std::vector<ApplicationDocumentRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading an application's documents");
+  return out;
+}
+
+Result<void> SqliteTransaction::ScanAllApplicationDocuments(
+    const std::function<void(const ApplicationDocumentRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT application_id, reference, sha256, added_at, event_seq FROM application_documents",
+                  "scanning application documents", [&](Stmt& s) -> Result<void> {
+                    each(ApplicationDocumentRecord{s.Int(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)});
                     return {};
                   });
 }

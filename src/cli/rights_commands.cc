@@ -1,0 +1,272 @@
+// Subjects' rights: the working-day calendars deadlines are counted in, and
+// applications (`calendar`, `request`; rules/applications.h).
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "cli/cli_util.h"
+
+namespace qorgau::cli {
+namespace {
+
+// "2026-03-27 (Asia/Almaty)": the local day a deadline ends with.
+std::string DueDay(const WorkingCalendar& calendar, UnixMillis due) {
+  return FormatDate(calendar.LocalDate(due)) + " (end of day, " + calendar.zone() + ")";
+}
+
+void PrintApplication(const WorkingCalendar& calendar, const rules::ApplicationView& v,
+                      const char* status = nullptr) {
+  const auto& r = v.record;
+  std::cout << "application " << r.id << " (" << ApplicationKindName(r.kind) << ") of subject "
+            << r.subject_id << ": " << ApplicationStateName(r.state);
+  if (status) std::cout << ", " << status;
+  std::cout << "\n  received " << FormatUtc(r.received_at) << " by " << r.channel << " " << r.reference
+            << (r.requester == "subject" ? "" : ", from a legal representative (" + r.requester + ", " +
+                                                    r.proof_kind + " " + r.proof_reference + ")")
+            << "\n  due " << DueDay(calendar, r.due_at) << ", " << r.working_days << " working day"
+            << (r.working_days == 1 ? "" : "s") << (v.overdue && !status ? ", OVERDUE" : "")
+            << "\n  handler " << r.handler;
+  if (!r.purposes.empty()) {
+    std::cout << "\n  names";
+    for (const auto& p : r.purposes) std::cout << " " << p;
+  }
+  if (r.closed_at) std::cout << "\n  closed " << FormatUtc(*r.closed_at) << ": " << r.outcome;
+  for (const auto& d : v.documents) std::cout << "\n  document " << d.reference << " sha256 " << d.sha256;
+  std::cout << "\n";
+}
+
+// REF:SHA256 -> a document.
+Result<rules::DocumentRef> ParseDocument(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "--document", "must be REFERENCE:SHA256");
+  }
+  return rules::DocumentRef{text.substr(0, colon), text.substr(colon + 1)};
+}
+
+Result<std::int64_t> ParseId(const std::string& text) {
+  std::int64_t id = 0;
+  const bool ok = !text.empty() && text.size() <= 18 &&
+                  std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (ok) id = std::stoll(text);
+  if (!ok || id <= 0) return Fail(ErrorCode::kInvalidArgument, "id", "must be an application id (a positive number)");
+  return id;
+}
+
+void RegisterCalendar(CLI::App& app, Options& opts) {
+  auto* calendar = app.add_subcommand("calendar", "Working-day calendars that deadlines are counted in");
+  calendar->require_subcommand(1);
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto* import = calendar->add_subcommand("import", "Load calendar years (calendars/kz/YEAR.yaml); "
+                                                    "a year loaded before is replaced");
+  import->add_option("files", *files, "Calendar files")->required();
+  import->callback([&opts, files] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      for (const auto& f : *files) {
+        auto text = ReadAll(f);
+        if (!text) return Report(Error{ErrorCode::kIo, f, "cannot read"});
+        auto r = inst.engine().ImportCalendar(*text, caller);
+        if (!r) {
+          Error e = r.error();
+          e.field = f + (e.field.empty() ? "" : ": " + e.field);
+          return Report(e);
+        }
+        std::cout << "calendar " << r->country << " " << r->year << " imported: " << r->days_off.size()
+                  << " days off, " << r->working_days.size() << " working weekend days\n";
+      }
+      return 0;
+    });
+  });
+  auto* list = calendar->add_subcommand("list", "The calendar years loaded");
+  list->callback([&opts] {
+    WithInstance(opts, [&](app::Instance& inst) {
+      auto r = inst.engine().ListCalendars();
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no calendars: import calendars/kz/YEAR.yaml with 'qorgau calendar import'\n";
+      for (const auto& c : *r) {
+        std::cout << c.country << " " << c.year << ", imported " << FormatUtc(c.imported_at) << " (event "
+                  << c.event_seq << ")\n";
+      }
+      return 0;
+    });
+  });
+}
+
+void RegisterRequest(CLI::App& app, Options& opts) {
+  auto* request = app.add_subcommand("request", "Subjects' applications and their legal deadlines "
+                                                "(R-IV.4, R-IV.5, LAW.md §5)");
+  request->require_subcommand(1);
+
+  struct FileArgs {
+    SubjectArgs subject;
+    std::string kind, channel, reference, received;
+    std::vector<std::string> documents, purposes;
+    rules::Representative rep;
+  };
+  auto fa = std::make_shared<FileArgs>();
+  auto* file = request->add_subcommand("file", "Register an application as received");
+  fa->subject.Add(file);
+  file->add_option("--kind", fa->kind,
+                   "information, rectification, blocking, unblocking, withdrawal, reenabling, "
+                   "destruction or objection")
+      ->required();
+  file->add_option("--channel", fa->channel,
+                   "office_written, app_support_chat, e_document or personal_cabinet")
+      ->required();
+  file->add_option("--reference", fa->reference, "The registration number, chat or document id")->required();
+  file->add_option("--received", fa->received, "When it was received, UTC (YYYY-MM-DDTHH:MM:SSZ); default now");
+  file->add_option("--document", fa->documents, "An attached document, REFERENCE:SHA256 (repeatable)");
+  file->add_option("--purpose", fa->purposes,
+                   "Withdrawal: a purpose; re-enabling: a service (repeatable)");
+  auto* rep = file->add_option_group("representative", "A legal representative filing for the subject");
+  rep->add_option("--representative", fa->rep.kind, "parent, guardian or attorney");
+  rep->add_option("--representative-name", fa->rep.name, "Their name (kept sealed)");
+  rep->add_option("--representative-iin", fa->rep.iin, "Their IIN (kept sealed)");
+  rep->add_option("--proof", fa->rep.proof_kind, "birth_certificate, guardianship_decision or power_of_attorney");
+  rep->add_option("--proof-reference", fa->rep.proof_reference, "The proof's number");
+  rep->add_option("--proof-valid-until", fa->rep.valid_until, "Its last valid day, YYYY-MM-DD");
+  file->callback([&opts, fa] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      rules::ApplicationRequest req;
+      req.subject = fa->subject.Key();
+      req.kind = fa->kind;
+      req.channel = fa->channel;
+      req.reference = fa->reference;
+      req.purposes = fa->purposes;
+      if (!fa->received.empty()) {
+        auto at = ParseUtc(fa->received, "--received");
+        if (!at) return Report(at.error());
+        req.received_at = *at;
+      }
+      for (const auto& d : fa->documents) {
+        auto doc = ParseDocument(d);
+        if (!doc) return Report(doc.error());
+        req.documents.push_back(*doc);
+      }
+      if (!fa->rep.kind.empty()) req.representative = fa->rep;
+      auto r = inst.engine().FileApplication(req, caller);
+      if (!r) return Report(r.error());
+      auto calendar = inst.engine().Calendar();
+      if (!calendar) return Report(calendar.error());
+      PrintApplication(**calendar, *r);
+      return 0;
+    });
+  });
+
+  auto id = std::make_shared<std::string>();
+  auto* show = request->add_subcommand("show", "One application with its documents");
+  show->add_option("id", *id, "The application's id")->required();
+  show->callback([&opts, id] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto n = ParseId(*id);
+      if (!n) return Report(n.error());
+      auto r = inst.engine().GetApplication(*n, caller);
+      if (!r) return Report(r.error());
+      auto calendar = inst.engine().Calendar();
+      if (!calendar) return Report(calendar.error());
+      PrintApplication(**calendar, *r);
+      return 0;
+    });
+  });
+
+  auto la = std::make_shared<SubjectArgs>();
+  auto* list = request->add_subcommand("list", "A subject's applications, newest first");
+  la->Add(list);
+  list->callback([&opts, la] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListApplications(caller, la->Key());
+      if (!r) return Report(r.error());
+      auto calendar = inst.engine().Calendar();
+      if (!calendar) return Report(calendar.error());
+      if (r->empty()) std::cout << "no applications\n";
+      for (const auto& v : *r) PrintApplication(**calendar, v);
+      return 0;
+    });
+  });
+
+  auto as_of = std::make_shared<std::string>();
+  auto* overdue = request->add_subcommand(
+      "overdue", "Open applications that are late, or due by the end of the next working day");
+  overdue->add_option("--as-of", *as_of, "The day to look from, YYYY-MM-DD in the operator's time zone; default today");
+  overdue->callback([&opts, as_of] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto calendar = inst.engine().Calendar();
+      if (!calendar) return Report(calendar.error());
+      const WorkingCalendar& cal = **calendar;
+      auto day = cal.LocalDate(Clock().Now());
+      if (!as_of->empty()) {
+        auto d = ParseDate(*as_of, "--as-of");
+        if (!d) return Report(d.error());
+        day = *d;
+      }
+      // Late: due before the day began. About to be: due by the end of the
+      // next working day.
+      const UnixMillis start = cal.EndOfLocalDay(std::chrono::sys_days(day) - std::chrono::days(1)) + 1;
+      auto horizon = cal.Deadline(start, 1);
+      if (!horizon) return Report(horizon.error());
+      auto r = inst.engine().DueApplications(caller, *horizon + 1);
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "nothing late or due by " << FormatDate(cal.LocalDate(*horizon)) << "\n";
+      for (const auto& v : *r) {
+        const bool late = v.record.due_at < start;
+        PrintApplication(cal, v, late ? "OVERDUE" : "due soon");
+      }
+      return 0;
+    });
+  });
+
+  struct StepArgs {
+    std::string id, to, document, reference, reason;
+  };
+  auto sa = std::make_shared<StepArgs>();
+  auto run = [&opts, sa](auto step) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto n = ParseId(sa->id);
+      if (!n) return Report(n.error());
+      auto r = step(inst.engine(), *n, caller);
+      if (!r) return Report(r.error());
+      auto calendar = inst.engine().Calendar();
+      if (!calendar) return Report(calendar.error());
+      PrintApplication(**calendar, *r);
+      return 0;
+    });
+  };
+  auto* advance = request->add_subcommand("advance", "Move an application on: identity_verified, in_progress");
+  advance->add_option("id", sa->id, "The application's id")->required();
+  advance->add_option("--to", sa->to, "identity_verified or in_progress")->required();
+  advance->callback([run, sa] {
+    run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.AdvanceApplication(n, sa->to, c); });
+  });
+  auto* attach = request->add_subcommand("attach", "Attach a document (its reference and SHA-256)");
+  attach->add_option("id", sa->id, "The application's id")->required();
+  attach->add_option("--document", sa->document, "REFERENCE:SHA256")->required();
+  attach->callback([run, sa] {
+    run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) -> Result<rules::ApplicationView> {
+      QORGAU_ASSIGN_OR_RETURN(const auto doc, ParseDocument(sa->document));
+      return e.AttachDocument(n, doc, c);
+    });
+  });
+  auto* answer = request->add_subcommand("answer", "Record the answer, by its registration reference");
+  answer->add_option("id", sa->id, "The application's id")->required();
+  answer->add_option("--reference", sa->reference, "The answer's registration (letter, reply or statement number)")
+      ->required();
+  answer->callback([run, sa] {
+    run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.AnswerApplication(n, sa->reference, c); });
+  });
+  auto* refuse = request->add_subcommand("refuse", "Refuse an application with a reason code");
+  refuse->add_option("id", sa->id, "The application's id")->required();
+  refuse->add_option("--reason", sa->reason, "identity_not_confirmed, no_authority, not_the_operators_data, ...")
+      ->required();
+  refuse->callback([run, sa] {
+    run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.RefuseApplication(n, sa->reason, c); });
+  });
+}
+
+}  // namespace
+
+void RegisterRights(CLI::App& app, Options& opts) {
+  RegisterCalendar(app, opts);
+  RegisterRequest(app, opts);
+}
+
+}  // namespace qorgau::cli

@@ -1,0 +1,444 @@
+// Subjects' applications and their deadlines (rules/applications.h).
+#include "rules/applications.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "core/personal_value.h"
+#include "core/utf8.h"
+#include "ledger/ledger.h"
+#include "policy/policy_loader.h"
+#include "rules/checks.h"
+
+namespace qorgau::rules {
+namespace {
+
+// The channels an application comes in by (R-IV.4, R-IV.5, R-VI.2).
+const std::set<std::string>& ApplicationChannels() {
+  static const std::set<std::string> channels{"office_written", "app_support_chat", "e_document",
+                                              "personal_cabinet"};
+  return channels;
+}
+
+bool IsHex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<void> CheckDocument(const DocumentRef& doc, const std::string& field) {
+  QORGAU_TRY(CheckReference(doc.reference, field + ".reference"));
+  if (!IsHex64(doc.sha256)) {
+    return Fail(ErrorCode::kInvalidArgument, field + ".sha256",
+                "must be the file's SHA-256 as 64 lower-case hex digits");
+  }
+  return {};
+}
+
+// A reason code: lower-case letters, digits and '_', 1-64.
+Result<void> CheckCode(std::string_view code, std::string_view field) {
+  const bool ok = !code.empty() && code.size() <= 64 &&
+                  std::all_of(code.begin(), code.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                  });
+  if (!ok) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(field),
+                "must be a code of lower-case letters, digits and '_' (at most 64)");
+  }
+  return {};
+}
+
+boost::json::object DocumentJson(const DocumentRef& d) {
+  return boost::json::object{{"reference", d.reference}, {"sha256_hash", d.sha256}};
+}
+
+}  // namespace
+
+const std::vector<DeadlineRule>& DefaultDeadlines() {
+  // LAW.md §5 and §4; `confirmed` repeats its markers.
+  static const std::vector<DeadlineRule> rules{
+      {ApplicationKind::kInformation, 3, true, "Law 94-V Art. 24-25 (Lexology, confirmed)"},
+      {ApplicationKind::kRectification, 1, false, "Law 94-V Art. 25 (from memory, verify)"},
+      {ApplicationKind::kBlocking, 1, false, "Law 94-V Art. 25 (from memory, verify)"},
+      {ApplicationKind::kUnblocking, 1, false, "Law 94-V Art. 25 (from memory, verify)"},
+      {ApplicationKind::kDestruction, 1, false, "Law 94-V Art. 25 (from memory, verify)"},
+      {ApplicationKind::kWithdrawal, 1, false, "design choice: LAW.md §4 found no statutory deadline"},
+      {ApplicationKind::kReenabling, 1, false, "design choice, as withdrawal"},
+      {ApplicationKind::kObjection, 3, false, "design choice, as information"},
+  };
+  return rules;
+}
+
+int Applications::DeadlineDays(ApplicationKind kind) const {
+  const auto& set = d_.policy->right_deadlines;
+  if (auto it = set.find(ApplicationKindName(kind)); it != set.end()) return it->second;
+  for (const auto& r : DefaultDeadlines()) {
+    if (r.kind == kind) return r.working_days;
+  }
+  return 1;
+}
+
+Result<std::shared_ptr<const WorkingCalendar>> Applications::Calendar() {
+  std::lock_guard<std::mutex> lock(calendar_mu_);
+  if (calendar_) return calendar_;
+  const std::string country = d_.policy->controller.country;
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  std::vector<CalendarYear> years;
+  std::optional<Error> bad;
+  QORGAU_TRY(txn->ScanCalendarYears([&](const store::CalendarYearRecord& r) {
+    if (r.country != country || bad) return;
+    auto loaded = policy::LoadCalendarYear(r.content, "calendar " + r.country + " " + std::to_string(r.year));
+    if (!loaded.year) {
+      bad = Error{ErrorCode::kCorruption, "calendar", loaded.problems.front().ToString()};
+      return;
+    }
+    years.push_back(std::move(*loaded.year));
+  }));
+  if (bad) return tl::unexpected(*bad);
+  QORGAU_ASSIGN_OR_RETURN(WorkingCalendar made, WorkingCalendar::Make(country, std::move(years)));
+  calendar_ = std::make_shared<const WorkingCalendar>(std::move(made));
+  return calendar_;
+}
+
+Result<CalendarYear> Applications::ImportCalendar(const std::string& content, const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kCalendarImport));
+  auto loaded = policy::LoadCalendarYear(content, "calendar");
+  if (!loaded.year) {
+    std::string msg;
+    for (const auto& p : loaded.problems) msg += (msg.empty() ? "" : "; ") + p.ToString();
+    return Fail(ErrorCode::kInvalidArgument, "calendar", msg);
+  }
+  const CalendarYear year = *loaded.year;
+  if (year.country != d_.policy->controller.country) {
+    return Fail(ErrorCode::kInvalidArgument, "country",
+                "the calendar is for '" + year.country + "'; the operator's country is '" +
+                    d_.policy->controller.country + "'");
+  }
+  // The year must fit with the others before anything is written.
+  QORGAU_ASSIGN_OR_RETURN(auto current, Calendar());
+  std::vector<CalendarYear> years{year};
+  for (int y : current->Years()) {
+    if (y != year.year) years.push_back(*current->Year(y));
+  }
+  QORGAU_ASSIGN_OR_RETURN(WorkingCalendar next, WorkingCalendar::Make(year.country, std::move(years)));
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"calendar.imported", std::nullopt, caller.id(), {}};
+    ev.data["country"] = year.country;
+    ev.data["year"] = year.year;
+    ev.data["file_hash"] = crypto::ToHex(crypto::Sha256(content));
+    ev.data["days_off"] = static_cast<std::int64_t>(year.days_off.size());
+    ev.data["working_days"] = static_cast<std::int64_t>(year.working_days.size());
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+    QORGAU_TRY(txn.PutCalendarYear({year.country, year.year, content, now, e.seq}));
+    return std::vector<index::Delta>{};
+  }));
+  std::lock_guard<std::mutex> lock(calendar_mu_);
+  calendar_ = std::make_shared<const WorkingCalendar>(std::move(next));
+  return year;
+}
+
+Result<std::vector<store::CalendarYearRecord>> Applications::ListCalendars() {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  std::vector<store::CalendarYearRecord> out;
+  QORGAU_TRY(txn->ScanCalendarYears([&](const store::CalendarYearRecord& r) { out.push_back(r); }));
+  return out;
+}
+
+Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& req, const Caller& caller) {
+  ApplicationKind kind;
+  if (!ParseApplicationKind(req.kind, &kind)) {
+    std::string all;
+    for (auto k : AllApplicationKinds()) all += (all.empty() ? "" : ", ") + std::string(ApplicationKindName(k));
+    return Fail(ErrorCode::kInvalidArgument, "kind", "'" + req.kind + "' is not a kind of application (" + all + ")");
+  }
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationFile));
+  QORGAU_TRY(core_.AuthorizeKey(caller, req.subject));
+  if (!ApplicationChannels().count(req.channel)) {
+    return Fail(ErrorCode::kInvalidArgument, "channel",
+                "'" + req.channel + "' is not a channel applications come by "
+                "(office_written, app_support_chat, e_document, personal_cabinet)");
+  }
+  QORGAU_TRY(CheckReference(req.reference, "reference"));
+  const UnixMillis now = d_.clock.Now();
+  const UnixMillis received = req.received_at.value_or(now);
+  if (received > now) return Fail(ErrorCode::kInvalidArgument, "received_at", "is in the future");
+  std::set<std::string> seen_docs;
+  for (size_t i = 0; i < req.documents.size(); ++i) {
+    const std::string field = "documents[" + std::to_string(i) + "]";
+    QORGAU_TRY(CheckDocument(req.documents[i], field));
+    if (!seen_docs.insert(req.documents[i].reference).second) {
+      return Fail(ErrorCode::kInvalidArgument, field + ".reference", "given twice");
+    }
+  }
+  const bool names_purposes = kind == ApplicationKind::kWithdrawal || kind == ApplicationKind::kReenabling;
+  if (!names_purposes && !req.purposes.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "purposes", "only withdrawal and re-enabling applications name them");
+  }
+  for (const auto& p : req.purposes) {
+    const bool known = kind == ApplicationKind::kWithdrawal ? d_.policy->FindPurpose(p) != nullptr
+                                                            : d_.policy->FindService(p) != nullptr;
+    if (!known) {
+      return Fail(ErrorCode::kNotFound, "purposes",
+                  "'" + p + "' is not a " + (kind == ApplicationKind::kWithdrawal ? "purpose" : "service") +
+                      " of the policy");
+    }
+  }
+  std::string representative_json;
+  if (const auto& rep = req.representative) {
+    static const std::set<std::string> kinds{"parent", "guardian", "attorney"};
+    static const std::set<std::string> proofs{"birth_certificate", "guardianship_decision", "power_of_attorney"};
+    if (!kinds.count(rep->kind)) {
+      return Fail(ErrorCode::kInvalidArgument, "representative.kind", "must be parent, guardian or attorney");
+    }
+    if (!proofs.count(rep->proof_kind)) {
+      return Fail(ErrorCode::kInvalidArgument, "representative.proof_kind",
+                  "must be birth_certificate, guardianship_decision or power_of_attorney");
+    }
+    QORGAU_TRY(CheckReference(rep->proof_reference, "representative.proof_reference"));
+    if (rep->name.empty() || rep->name.size() > 200 || !IsValidUtf8(rep->name)) {
+      return Fail(ErrorCode::kInvalidArgument, "representative.name", "must be 1-200 bytes of UTF-8");
+    }
+    QORGAU_ASSIGN_OR_RETURN(const std::string iin, NormalizeValue(ValueType::kIin, rep->iin, "representative.iin"));
+    if (rep->kind == "attorney" && rep->valid_until.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "representative.valid_until",
+                  "a power of attorney needs its last valid day");
+    }
+    if (!rep->valid_until.empty()) {
+      QORGAU_ASSIGN_OR_RETURN(const auto until, ParseDate(rep->valid_until, "representative.valid_until"));
+      if (StartOfDayUtc(until) + 86'400'000 <= received) {
+        return Refuse("authority_expired", "representative.valid_until",
+                      "the proof of authority had lapsed when the application was received");
+      }
+    }
+    representative_json = boost::json::serialize(boost::json::object{{"name", rep->name}, {"iin", iin}});
+  }
+  QORGAU_ASSIGN_OR_RETURN(auto calendar, Calendar());
+  const int days = DeadlineDays(kind);
+  QORGAU_ASSIGN_OR_RETURN(const UnixMillis due, calendar->Deadline(received, days));
+
+  store::ApplicationRecord rec;
+  std::vector<store::ApplicationDocumentRecord> docs;
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    docs.clear();
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, req.subject));
+    rec = store::ApplicationRecord{};
+    rec.subject_id = id;
+    rec.kind = kind;
+    rec.channel = req.channel;
+    rec.reference = req.reference;
+    rec.purposes = req.purposes;
+    rec.handler = caller.id();
+    rec.received_at = received;
+    rec.due_at = due;
+    rec.working_days = days;
+    ledger::EventDraft ev{"application.received", id, caller.id(), {}};
+    ev.data["kind"] = ApplicationKindName(kind);
+    ev.data["channel"] = rec.channel;
+    ev.data["reference"] = rec.reference;
+    ev.data["received_at"] = FormatUtc(received);
+    ev.data["due_at"] = FormatUtc(due);
+    ev.data["working_days"] = days;
+    boost::json::array purposes;
+    for (const auto& p : rec.purposes) purposes.emplace_back(p);
+    ev.data["purposes"] = std::move(purposes);
+    if (const auto& rep = req.representative) {
+      QORGAU_ASSIGN_OR_RETURN(auto subject, txn.GetSubject(id));
+      if (!subject) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+      QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(id, subject->wrapped_key));
+      QORGAU_ASSIGN_OR_RETURN(rec.representative,
+                              crypto::Seal(key, representative_json,
+                                           crypto::PersonalDataAad(id, "application.representative")));
+      rec.requester = rep->kind;
+      rec.proof_kind = rep->proof_kind;
+      rec.proof_reference = rep->proof_reference;
+      rec.proof_valid_until = rep->valid_until;
+      ev.data["representative_hash"] = crypto::ToHex(crypto::Sha256(rec.representative));
+      ev.data["proof_kind"] = rec.proof_kind;
+      ev.data["proof_reference"] = rec.proof_reference;
+      ev.data["proof_valid_until"] = rec.proof_valid_until;
+    }
+    ev.data["requester"] = rec.requester;
+    boost::json::array documents;
+    for (const auto& d : req.documents) documents.push_back(DocumentJson(d));
+    ev.data["documents"] = std::move(documents);
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+    rec.id = e.seq;
+    rec.event_seq = e.seq;
+    QORGAU_TRY(txn.InsertApplication(rec));
+    for (const auto& d : req.documents) {
+      docs.push_back({rec.id, d.reference, d.sha256, now, e.seq});
+      QORGAU_TRY(txn.InsertApplicationDocument(docs.back()));
+    }
+    return std::vector<index::Delta>{};
+  }));
+  return ApplicationView{rec, docs, false};
+}
+
+Result<store::ApplicationRecord> Applications::LoadApplication(store::Transaction& txn, std::int64_t id) {
+  QORGAU_ASSIGN_OR_RETURN(auto rec, txn.GetApplication(id));
+  if (!rec) return Fail(ErrorCode::kNotFound, "application", "no application with this id");
+  return *rec;
+}
+
+Result<ApplicationView> Applications::GetApplication(std::int64_t id, const Caller& caller) {
+  const Result<void> allowed = Authorize(*d_.policy, caller, Action::kApplicationsRead);
+  ApplicationView view;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(view.record, LoadApplication(*txn, id));
+    if (allowed) {
+      QORGAU_ASSIGN_OR_RETURN(view.documents, txn->GetApplicationDocuments(id));
+    }
+  }
+  QORGAU_TRY(core_.RecordRead(caller, view.record.subject_id, "application", "", {}, allowed));
+  view.overdue = !IsClosed(view.record.state) && view.record.due_at < d_.clock.Now();
+  return view;
+}
+
+Result<std::vector<ApplicationView>> Applications::ListApplications(const Caller& caller,
+                                                                     const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_TRY(core_.RecordRead(caller, id, "applications", "", {},
+                              Authorize(*d_.policy, caller, Action::kApplicationsRead)));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto records, txn->GetSubjectApplications(id));
+  const UnixMillis now = d_.clock.Now();
+  std::vector<ApplicationView> out;
+  for (const auto& r : records) {
+    QORGAU_ASSIGN_OR_RETURN(auto docs, txn->GetApplicationDocuments(r.id));
+    out.push_back({r, std::move(docs), !IsClosed(r.state) && r.due_at < now});
+  }
+  return out;
+}
+
+Result<std::vector<ApplicationView>> Applications::DueApplications(const Caller& caller,
+                                                                   std::optional<UnixMillis> before) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationsRead));
+  std::vector<ApplicationView> out;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    const UnixMillis now = d_.clock.Now();
+    QORGAU_TRY(txn->ScanOpenApplications([&](const store::ApplicationRecord& r) {
+      if (before && r.due_at >= *before) return;
+      out.push_back({r, {}, r.due_at < now});
+    }));
+  }
+  // The list names subjects and what they asked: a read about each.
+  std::set<SubjectId> recorded;
+  for (const auto& v : out) {
+    if (!recorded.insert(v.record.subject_id).second) continue;
+    QORGAU_TRY(core_.RecordRead(caller, v.record.subject_id, "applications", "", {}, Result<void>{}));
+  }
+  return out;
+}
+
+Result<ApplicationView> Applications::ChangeApplication(
+    std::int64_t id, const Caller& caller, const std::string& type,
+    const std::function<Result<void>(store::ApplicationRecord&, boost::json::object&, UnixMillis)>& change) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationHandle));
+  ApplicationView view;
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(view.record, LoadApplication(txn, id));
+    if (IsClosed(view.record.state)) {
+      return Refuse("application_closed", "application",
+                    std::string("the application was ") + ApplicationStateName(view.record.state) +
+                        " already");
+    }
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{type, view.record.subject_id, caller.id(), {}};
+    ev.data["application"] = id;
+    QORGAU_TRY(change(view.record, ev.data, now));
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+    view.record.event_seq = e.seq;
+    if (type == "application.document_added") {
+      QORGAU_TRY(txn.InsertApplicationDocument(
+          {id, std::string(ev.data["reference"].as_string()), std::string(ev.data["sha256_hash"].as_string()),
+           now, e.seq}));
+    }
+    QORGAU_TRY(txn.UpdateApplication(view.record));
+    QORGAU_ASSIGN_OR_RETURN(view.documents, txn.GetApplicationDocuments(id));
+    return std::vector<index::Delta>{};
+  }));
+  view.overdue = !IsClosed(view.record.state) && view.record.due_at < d_.clock.Now();
+  return view;
+}
+
+Result<ApplicationView> Applications::AttachDocument(std::int64_t id, const DocumentRef& document,
+                                                     const Caller& caller) {
+  QORGAU_TRY(CheckDocument(document, "document"));
+  return ChangeApplication(id, caller, "application.document_added",
+                [&](store::ApplicationRecord&, boost::json::object& data, UnixMillis) -> Result<void> {
+                  data["reference"] = document.reference;
+                  data["sha256_hash"] = document.sha256;
+                  return {};
+                });
+}
+
+Result<ApplicationView> Applications::AdvanceApplication(std::int64_t id, const std::string& to, const Caller& caller) {
+  ApplicationState next;
+  if (!ParseApplicationState(to, &next) ||
+      (next != ApplicationState::kIdentityVerified && next != ApplicationState::kInProgress)) {
+    return Fail(ErrorCode::kInvalidArgument, "to", "must be identity_verified or in_progress");
+  }
+  return ChangeApplication(id, caller, "application.advanced",
+                [&](store::ApplicationRecord& r, boost::json::object& data, UnixMillis) -> Result<void> {
+                  if (static_cast<int>(next) <= static_cast<int>(r.state)) {
+                    return Refuse("application_state", "to",
+                                  std::string("the application is ") + ApplicationStateName(r.state) +
+                                      " already; it moves on only (received, identity_verified, in_progress)");
+                  }
+                  r.state = next;
+                  r.handler = caller.id();
+                  data["state"] = ApplicationStateName(next);
+                  return {};
+                });
+}
+
+Result<ApplicationView> Applications::AnswerApplication(std::int64_t id, const std::string& reference, const Caller& caller) {
+  QORGAU_TRY(CheckReference(reference, "reference"));
+  return ChangeApplication(id, caller, "application.answered",
+                [&](store::ApplicationRecord& r, boost::json::object& data, UnixMillis now) -> Result<void> {
+                  // An answer goes to the one who applied: their identity first.
+                  if (r.state == ApplicationState::kReceived) {
+                    return Refuse("identity_not_verified", "application",
+                                  "verify the applicant's identity (and authority) before answering");
+                  }
+                  r.state = ApplicationState::kAnswered;
+                  r.closed_at = now;
+                  r.outcome = reference;
+                  r.handler = caller.id();
+                  data["reference"] = reference;
+                  return {};
+                });
+}
+
+Result<ApplicationView> Applications::RefuseApplication(std::int64_t id, const std::string& reason, const Caller& caller) {
+  QORGAU_TRY(CheckCode(reason, "reason"));
+  return ChangeApplication(id, caller, "application.refused",
+                [&](store::ApplicationRecord& r, boost::json::object& data, UnixMillis now) -> Result<void> {
+                  r.state = ApplicationState::kRefused;
+                  r.closed_at = now;
+                  r.outcome = reason;
+                  r.handler = caller.id();
+                  data["reason"] = reason;
+                  return {};
+                });
+}
+
+Result<ApplicationCounts> Applications::CountApplications(UnixMillis now) {
+  ApplicationCounts c;
+  for (auto k : AllApplicationKinds()) {
+    c.open[ApplicationKindName(k)] = 0;
+    c.overdue[ApplicationKindName(k)] = 0;
+  }
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_TRY(txn->ScanOpenApplications([&](const store::ApplicationRecord& r) {
+    ++c.open[ApplicationKindName(r.kind)];
+    if (r.due_at < now) ++c.overdue[ApplicationKindName(r.kind)];
+  }));
+  return c;
+}
+
+}  // namespace qorgau::rules

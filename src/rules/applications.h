@@ -1,0 +1,130 @@
+// Subjects' applications and the legal deadlines of their answers (LAW.md
+// §5; R-IV.4, R-IV.5, R-VI): an application is received through a channel
+// with its registration reference, from the subject or a legal
+// representative, with the references and digests of its documents; it
+// goes received -> identity_verified -> in_progress -> answered | refused,
+// each step a ledger event; its deadline is counted in working days of the
+// country's calendar (core/working_calendar.h) when it is received, and
+// kept. Part of rules::Engine (rules/engine.h).
+//
+// Calendars are imported into the store one year at a time (`calendar
+// import`), each a `calendar.imported` event with the file's digest, so a
+// deadline can always be recomputed from what the ledger proves.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/working_calendar.h"
+#include "rules/engine_core.h"
+
+namespace qorgau::rules {
+
+// A document of an application: its reference (a registration number, a
+// file name in the operator's document system) and the SHA-256 of the file.
+struct DocumentRef {
+  std::string reference;
+  std::string sha256;  // 64 hex digits
+};
+
+// A legal representative filing for the subject (LAW.md §5, §12).
+struct Representative {
+  std::string kind;             // parent | guardian | attorney
+  std::string name;             // personal data: sealed under the subject's key
+  std::string iin;              // personal data: sealed likewise
+  std::string proof_kind;       // birth_certificate | guardianship_decision | power_of_attorney
+  std::string proof_reference;  // the document's number
+  std::string valid_until;      // YYYY-MM-DD; required for a power of attorney
+};
+
+struct ApplicationRequest {
+  SubjectKey subject;
+  std::string kind;       // information, rectification, ... (ApplicationKindName)
+  std::string channel;    // office_written | app_support_chat | e_document | personal_cabinet
+  std::string reference;  // the channel's registration reference
+  std::optional<UnixMillis> received_at;  // when it came in; default now, never in the future
+  std::optional<Representative> representative;
+  std::vector<DocumentRef> documents;
+  std::vector<std::string> purposes;  // withdrawal: the purposes; re-enabling: the services
+};
+
+// An application with its documents, and how its deadline was counted.
+struct ApplicationView {
+  store::ApplicationRecord record;
+  std::vector<store::ApplicationDocumentRecord> documents;
+  bool overdue = false;  // open and past its deadline at the time asked
+};
+
+// What a kind of application must be answered within (LAW.md §5), and
+// whether the period was read in a source (`confirmed`) or is from memory
+// or a design choice; the policy may set another (rights[].deadline_working_days).
+struct DeadlineRule {
+  ApplicationKind kind;
+  int working_days = 0;
+  bool confirmed = false;
+  const char* basis = "";  // where the period comes from
+};
+const std::vector<DeadlineRule>& DefaultDeadlines();
+
+// Open and overdue applications by kind, for /metrics.
+struct ApplicationCounts {
+  std::map<std::string, std::int64_t> open;     // kind -> count
+  std::map<std::string, std::int64_t> overdue;  // kind -> count
+};
+
+class Applications {
+ public:
+  explicit Applications(EngineCore& core) : core_(core), d_(core.deps()) {}
+  Applications(const Applications&) = delete;
+  Applications& operator=(const Applications&) = delete;
+
+  // Imports one year of a working-day calendar (its YAML file); replaces
+  // the year when imported before. calendar.import: admin or dpo.
+  Result<CalendarYear> ImportCalendar(const std::string& content, const Caller& caller);
+  // The years loaded; public, like the policy.
+  Result<std::vector<store::CalendarYearRecord>> ListCalendars();
+  // The calendar of the policy's country, as loaded.
+  Result<std::shared_ptr<const WorkingCalendar>> Calendar();
+
+  // The working days an application of `kind` must be answered within
+  // under the edition in force.
+  int DeadlineDays(ApplicationKind kind) const;
+
+  Result<ApplicationView> FileApplication(const ApplicationRequest& request, const Caller& caller);
+  Result<ApplicationView> GetApplication(std::int64_t id, const Caller& caller);
+  Result<std::vector<ApplicationView>> ListApplications(const Caller& caller, const SubjectKey& key);
+  // Open applications due before `before` (all open ones when unset),
+  // earliest first; each subject listed is recorded as read.
+  Result<std::vector<ApplicationView>> DueApplications(const Caller& caller,
+                                                       std::optional<UnixMillis> before);
+  Result<ApplicationView> AttachDocument(std::int64_t id, const DocumentRef& document,
+                                         const Caller& caller);
+  // identity_verified or in_progress; the caller becomes the handler.
+  Result<ApplicationView> AdvanceApplication(std::int64_t id, const std::string& to, const Caller& caller);
+  // Answered: `reference` is the answer's registration (the outgoing
+  // letter, the chat reply, the statement's number).
+  Result<ApplicationView> AnswerApplication(std::int64_t id, const std::string& reference, const Caller& caller);
+  // Refused with a reason code (identity_not_confirmed, no_authority, ...).
+  Result<ApplicationView> RefuseApplication(std::int64_t id, const std::string& reason, const Caller& caller);
+
+  // Counts for /metrics at `now`; reads no personal data, records nothing.
+  Result<ApplicationCounts> CountApplications(UnixMillis now);
+
+ private:
+  Result<store::ApplicationRecord> LoadApplication(store::Transaction& txn, std::int64_t id);
+  // Writes a change of an open application as `type` with `data`.
+  Result<ApplicationView> ChangeApplication(std::int64_t id, const Caller& caller, const std::string& type,
+                                 const std::function<Result<void>(store::ApplicationRecord&, boost::json::object&,
+                                                                  UnixMillis now)>& change);
+
+  EngineCore& core_;
+  const EngineDeps& d_;
+  std::mutex calendar_mu_;
+  std::shared_ptr<const WorkingCalendar> calendar_;  // null until loaded
+};
+
+}  // namespace qorgau::rules
