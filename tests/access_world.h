@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +43,8 @@ inline DutyActions Acts(std::initializer_list<DutyAction> list) {
 // | crm        | system   | marketing read+consent+withdraw; product_development consent+withdraw |
 // | onboarding | system   | contract_performance record+consent; consent for the base purposes and marketing |
 // | billing    | system   | debt_collection obligations (IIN, billing)                    |
+// | olga       | employee | contract_performance read+applications (name, IIN, phone)     |
+// The shipped working-day calendars (calendars/kz) are imported by init.
 inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
   using A = DutyAction;
   using R = ActorRole;
@@ -93,6 +98,10 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
   add({"billing", R::kSystem, "Billing", "", "", {"debt_collection"}},
       {{"", "debt_collection", {"user.identity.iin", "user.financial.billing"}, false,
         Acts({A::kObligations})}});
+
+  add({"olga", R::kEmployee, "Office", "2024-02-15", "2024-02-15", {}},
+      {{"", "contract_performance", {"user.identity.name", "user.identity.iin", "user.contact.phone"}, false,
+        Acts({A::kRead, A::kApplications})}});
 
   const rules::Caller& onboarding = w["onboarding"];
   for (std::uint64_t i = 1; i <= 2; ++i) {

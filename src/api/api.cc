@@ -349,6 +349,16 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/obligations", kKey}, &Api::OpenObligation},
       {{"POST", "/v1/obligations/import", kKey, kHeavy, BodyType::kCsv}, &Api::ImportObligations},
       {{"POST", "/v1/obligations/{ref}/close", kKey}, &Api::CloseObligation},
+      {{"GET", "/v1/calendars", kPublic}, &Api::ListCalendars},
+      {{"POST", "/v1/calendars", kKey}, &Api::ImportCalendar},
+      {{"POST", "/v1/requests", kKey}, &Api::FileApplication},
+      {{"GET", "/v1/requests", kKey}, &Api::DueApplications},
+      {{"GET", "/v1/requests/{id}", kKey}, &Api::GetApplication},
+      {{"POST", "/v1/requests/{id}/documents", kKey}, &Api::AttachDocument},
+      {{"POST", "/v1/requests/{id}/advance", kKey}, &Api::AdvanceApplication},
+      {{"POST", "/v1/requests/{id}/answer", kKey}, &Api::AnswerApplication},
+      {{"POST", "/v1/requests/{id}/refuse", kKey}, &Api::RefuseApplication},
+      {{"GET", "/v1/subjects/{id}/requests", kKey}, &Api::ListApplications},
       {{"POST", "/v1/check", kKey}, &Api::Check},
       {{"POST", "/v1/check/batch", kKey, kHeavy}, &Api::CheckBatch},
       {{"POST", "/v1/audience", kKey, kHeavy}, &Api::Audience},
@@ -697,7 +707,17 @@ HttpResponse Api::Ready(Context&) {
 }
 
 HttpResponse Api::MetricsText(Context&) {
-  return HttpResponse{200, "text/plain; version=0.0.4", metrics_.Render(inst_.index().revision(), inst_.engine().decisions_pending()), {}};
+  std::string text = metrics_.Render(inst_.index().revision(), inst_.engine().decisions_pending());
+  // Subjects' applications, counted in the store at each scrape (LAW.md §5).
+  if (auto counts = inst_.engine().CountApplications(inst_.engine().clock().Now())) {
+    text += Metrics::RenderGauge("qorgau_applications_open",
+                                 "Subjects' applications not yet answered or refused, by kind.", "kind",
+                                 counts->open);
+    text += Metrics::RenderGauge("qorgau_applications_overdue",
+                                 "Open applications past their legal deadline, by kind.", "kind",
+                                 counts->overdue);
+  }
+  return HttpResponse{200, "text/plain; version=0.0.4", std::move(text), {}};
 }
 
 HttpResponse Api::OpenApi(Context&) { return HttpResponse{200, "application/yaml", openapi_, {}}; }
@@ -974,6 +994,203 @@ HttpResponse Api::ListObligations(Context& ctx) {
   json::array out;
   for (const auto& o : list) out.push_back(ObligationJson(o));
   return Json(200, json::object{{"obligations", std::move(out)}});
+}
+
+namespace {
+
+json::object ApplicationJson(const rules::ApplicationView& v, const WorkingCalendar& calendar) {
+  const store::ApplicationRecord& r = v.record;
+  json::array purposes, documents;
+  for (const auto& p : r.purposes) purposes.emplace_back(p);
+  for (const auto& d : v.documents) {
+    documents.push_back(json::object{{"reference", d.reference}, {"sha256", d.sha256}, {"added_at", FormatUtc(d.added_at)}});
+  }
+  json::object out{{"id", r.id},
+                   {"subject", r.subject_id},
+                   {"kind", ApplicationKindName(r.kind)},
+                   {"state", ApplicationStateName(r.state)},
+                   {"channel", r.channel},
+                   {"reference", r.reference},
+                   {"requester", r.requester},
+                   {"purposes", std::move(purposes)},
+                   {"handler", r.handler},
+                   {"received_at", FormatUtc(r.received_at)},
+                   {"due_at", FormatUtc(r.due_at)},
+                   {"due_date", FormatDate(calendar.LocalDate(r.due_at))},
+                   {"time_zone", calendar.zone()},
+                   {"working_days", r.working_days},
+                   {"overdue", v.overdue},
+                   {"documents", std::move(documents)}};
+  if (r.requester != "subject") {
+    out["proof"] = json::object{{"kind", r.proof_kind}, {"reference", r.proof_reference},
+                                {"valid_until", r.proof_valid_until}};
+  }
+  if (r.closed_at) {
+    out["closed_at"] = FormatUtc(*r.closed_at);
+    out[r.state == ApplicationState::kAnswered ? "answer_reference" : "refusal_reason"] = r.outcome;
+  }
+  return out;
+}
+
+Result<std::int64_t> ApplicationId(const std::string& text) {
+  std::int64_t id = 0;
+  const bool ok = !text.empty() && text.size() <= 18 &&
+                  std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (ok) id = std::stoll(text);
+  if (!ok || id <= 0) return tl::unexpected(Bad("id", "must be an application id (a positive number)"));
+  return id;
+}
+
+}  // namespace
+
+HttpResponse Api::ImportCalendar(Context& ctx) {
+  // A year's file is a few kB: longer than the limit of other strings,
+  // within the body's.
+  const json::value* text = ctx.body.if_contains("content");
+  if (!text || !text->is_string()) return Problem(Bad("content", "is required: the calendar file, as a string"));
+  const std::string content(text->get_string());
+  TRY_ASSIGN(year, inst_.engine().ImportCalendar(content, *ctx.caller));
+  return Json(201, json::object{{"country", year.country},
+                                {"year", year.year},
+                                {"days_off", year.days_off.size()},
+                                {"working_days", year.working_days.size()}});
+}
+
+HttpResponse Api::ListCalendars(Context&) {
+  TRY_ASSIGN(list, inst_.engine().ListCalendars());
+  json::array out;
+  for (const auto& c : list) {
+    out.push_back(json::object{{"country", c.country}, {"year", c.year}, {"imported_at", FormatUtc(c.imported_at)},
+                               {"event", c.event_seq}});
+  }
+  return Json(200, json::object{{"calendars", std::move(out)}});
+}
+
+HttpResponse Api::FileApplication(Context& ctx) {
+  rules::ApplicationRequest req;
+  TRY_ASSIGN(iin, ctx.Str("iin", false));
+  TRY_ASSIGN(phone, ctx.Str("phone", false));
+  const json::value* subject = ctx.body.if_contains("subject");
+  if ((subject != nullptr) + !iin.empty() + !phone.empty() != 1) {
+    return Problem(Bad("subject", "name the subject by exactly one of subject (its id), iin or phone"));
+  }
+  if (subject) {
+    if (!subject->is_int64()) return Problem(Bad("subject", "must be a subject id"));
+    req.subject = SubjectKey::Id(subject->get_int64());
+  } else {
+    req.subject = iin.empty() ? SubjectKey::Phone(phone) : SubjectKey::Iin(iin);
+  }
+  TRY_ASSIGN(kind, ctx.Str("kind", true));
+  TRY_ASSIGN(channel, ctx.Str("channel", true));
+  TRY_ASSIGN(reference, ctx.Str("reference", true));
+  TRY_ASSIGN(received, ctx.Str("received_at", false));
+  TRY_ASSIGN(purposes, ctx.List("purposes"));
+  req.kind = kind;
+  req.channel = channel;
+  req.reference = reference;
+  req.purposes = purposes;
+  if (!received.empty()) {
+    TRY_ASSIGN(at, ParseUtc(received, "received_at"));
+    req.received_at = at;
+  }
+  if (const json::value* docs = ctx.body.if_contains("documents"); docs && !docs->is_null()) {
+    if (!docs->is_array() || docs->get_array().size() > 64) {
+      return Problem(Bad("documents", "must be a list of at most 64 {reference, sha256}"));
+    }
+    for (const auto& d : docs->get_array()) {
+      const json::value* ref = d.is_object() ? d.get_object().if_contains("reference") : nullptr;
+      const json::value* sha = d.is_object() ? d.get_object().if_contains("sha256") : nullptr;
+      if (!ref || !sha || !ref->is_string() || !sha->is_string()) {
+        return Problem(Bad("documents", "each must be {\"reference\": ..., \"sha256\": ...}"));
+      }
+      req.documents.push_back({std::string(ref->get_string()), std::string(sha->get_string())});
+    }
+  }
+  if (const json::value* rep = ctx.body.if_contains("representative"); rep && !rep->is_null()) {
+    if (!rep->is_object()) return Problem(Bad("representative", "must be an object"));
+    rules::Representative r;
+    const std::pair<const char*, std::string*> fields[] = {
+        {"kind", &r.kind},
+        {"name", &r.name},
+        {"iin", &r.iin},
+        {"proof_kind", &r.proof_kind},
+        {"proof_reference", &r.proof_reference},
+        {"valid_until", &r.valid_until}};
+    for (const auto& [key, out] : fields) {
+      const json::value* v = rep->get_object().if_contains(key);
+      if (!v || v->is_null()) continue;
+      if (!v->is_string() || v->get_string().size() > ctx.limits.max_string) {
+        return Problem(Bad(std::string("representative.") + key, "must be a string"));
+      }
+      *out = std::string(v->get_string());
+    }
+    req.representative = r;
+  }
+  TRY_ASSIGN(view, inst_.engine().FileApplication(req, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(201, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::DueApplications(Context& ctx) {
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  std::optional<UnixMillis> before;
+  if (auto it = ctx.req.query.find("due_before"); it != ctx.req.query.end()) {
+    TRY_ASSIGN(day, ParseDate(it->second, "due_before"));
+    // Due before the day begins in the operator's time zone.
+    before = calendar->EndOfLocalDay(std::chrono::sys_days(day) - std::chrono::days(1)) + 1;
+  }
+  TRY_ASSIGN(list, inst_.engine().DueApplications(*ctx.caller, before));
+  json::array out;
+  for (const auto& v : list) out.push_back(ApplicationJson(v, *calendar));
+  return Json(200, json::object{{"applications", std::move(out)}});
+}
+
+HttpResponse Api::GetApplication(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(view, inst_.engine().GetApplication(id, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::ListApplications(Context& ctx) {
+  TRY_ASSIGN(list, inst_.engine().ListApplications(*ctx.caller, ctx.Subject()));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  json::array out;
+  for (const auto& v : list) out.push_back(ApplicationJson(v, *calendar));
+  return Json(200, json::object{{"applications", std::move(out)}});
+}
+
+HttpResponse Api::AttachDocument(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(reference, ctx.Str("reference", true));
+  TRY_ASSIGN(sha256, ctx.Str("sha256", true));
+  TRY_ASSIGN(view, inst_.engine().AttachDocument(id, {reference, sha256}, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::AdvanceApplication(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(to, ctx.Str("to", true));
+  TRY_ASSIGN(view, inst_.engine().AdvanceApplication(id, to, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::AnswerApplication(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(reference, ctx.Str("reference", true));
+  TRY_ASSIGN(view, inst_.engine().AnswerApplication(id, reference, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::RefuseApplication(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(reason, ctx.Str("reason", true));
+  TRY_ASSIGN(view, inst_.engine().RefuseApplication(id, reason, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
 }
 
 HttpResponse Api::Check(Context& ctx) {

@@ -137,6 +137,16 @@ class Api {
   HttpResponse CloseObligation(Context& ctx);
   HttpResponse ImportObligations(Context& ctx);
   HttpResponse ListObligations(Context& ctx);
+  HttpResponse ImportCalendar(Context& ctx);
+  HttpResponse ListCalendars(Context& ctx);
+  HttpResponse FileApplication(Context& ctx);
+  HttpResponse DueApplications(Context& ctx);
+  HttpResponse GetApplication(Context& ctx);
+  HttpResponse ListApplications(Context& ctx);
+  HttpResponse AttachDocument(Context& ctx);
+  HttpResponse AdvanceApplication(Context& ctx);
+  HttpResponse AnswerApplication(Context& ctx);
+  HttpResponse RefuseApplication(Context& ctx);
   HttpResponse Check(Context& ctx);
   HttpResponse CheckBatch(Context& ctx);
   HttpResponse Audience(Context& ctx);

@@ -47,6 +47,14 @@ void Metrics::CountAuthFailure(AuthFailure reason) {
 
 void Metrics::CountLockout() { lockouts_.fetch_add(1, std::memory_order_relaxed); }
 
+std::string Metrics::RenderGauge(std::string_view name, std::string_view help, std::string_view label,
+                                 const std::map<std::string, std::int64_t>& values) {
+  std::ostringstream o;
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n";
+  for (const auto& [value, n] : values) o << name << "{" << label << "=\"" << value << "\"} " << n << "\n";
+  return o.str();
+}
+
 std::string Metrics::Render(std::int64_t ledger_height, std::size_t decisions_pending) const {
   std::ostringstream o;
   o << "# HELP qorgau_http_requests_total HTTP requests by route and status.\n"

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ class Metrics {
   // The text exposition format; `ledger_height` is the index revision,
   // `decisions_pending` the decisions waiting for the decision log.
   std::string Render(std::int64_t ledger_height, std::size_t decisions_pending) const;
+  // A gauge per label value ("qorgau_applications_open{kind=...} 3"), in
+  // the exposition format, for what the store counts at scrape time.
+  static std::string RenderGauge(std::string_view name, std::string_view help, std::string_view label,
+                                 const std::map<std::string, std::int64_t>& values);
 
  private:
   static constexpr std::array<int, 15> kStatuses = {200, 201, 400, 401, 403, 404, 405, 409,

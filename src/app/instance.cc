@@ -106,10 +106,51 @@ Result<void> SealLedger(store::Store& store, const crypto::Signer& signer, const
 
 }  // namespace
 
+namespace {
+
+// The calendar years of `dir` (every *.yaml, in name order), checked
+// together for `country`; each with its file.
+Result<std::vector<std::pair<CalendarYear, std::string>>> ReadCalendars(const fs::path& dir,
+                                                                        const std::string& country) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  if (ec) return Fail(ErrorCode::kIo, dir.string(), "cannot list the calendars: " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<std::pair<CalendarYear, std::string>> out;
+  std::vector<CalendarYear> years;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in && !in.eof()) return Fail(ErrorCode::kIo, f.string(), "cannot read the calendar");
+    auto loaded = policy::LoadCalendarYear(text.str(), f.string());
+    if (!loaded.year) {
+      std::string msg;
+      for (const auto& p : loaded.problems) msg += (msg.empty() ? "" : "; ") + p.ToString();
+      return Fail(ErrorCode::kInvalidArgument, "calendar", msg);
+    }
+    years.push_back(*loaded.year);
+    out.emplace_back(std::move(*loaded.year), text.str());
+  }
+  QORGAU_TRY(WorkingCalendar::Make(country, std::move(years)));
+  return out;
+}
+
+}  // namespace
+
 Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& policy_file,
-                                  const Clock& clock) {
+                                  const Clock& clock, std::optional<fs::path> calendars) {
   policy::LoadResult loaded = policy::LoadPolicyFile(policy_file);
   if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
+  const std::string& country = loaded.policy->controller.country;
+  if (!calendars) calendars = FindCalendars(policy_file, country);
+  std::vector<std::pair<CalendarYear, std::string>> years;
+  if (calendars) {
+    QORGAU_ASSIGN_OR_RETURN(years, ReadCalendars(*calendars, country));
+  }
 
   std::error_code ec;
   const fs::path db = data_dir / kDatabase;
@@ -152,6 +193,15 @@ Result<InitReport> Instance::Init(const fs::path& data_dir, const fs::path& poli
                                        policy_file.filename().string(), "init");
   if (!edition) return tl::unexpected(edition.error());
   QORGAU_TRY(rules::CreateConsoleActor(**store, clock));
+  if (!years.empty()) {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, (*store)->Begin(store::Store::Mode::kWrite));
+    for (const auto& [year, content] : years) {
+      QORGAU_TRY(rules::RecordCalendarYear(*txn, clock.Now(), "init", year, content));
+      report.calendar_years.push_back(year.year);
+    }
+    QORGAU_TRY(txn->Commit());
+    report.calendars = *calendars;
+  }
   QORGAU_TRY(SealLedger(**store, *signer, clock));
   report.database = db;
   report.edition = *edition;
@@ -313,31 +363,6 @@ Result<ledger::WitnessStatement> WitnessStatementFor(const fs::path& data_dir, c
   QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, actor, rules::Action::kAuditCheckpoint));
   QORGAU_ASSIGN_OR_RETURN(auto txn, store->Begin(store::Store::Mode::kRead));
   return ledger::MakeWitnessStatement(*txn, from, to);
-}
-
-Result<std::vector<int>> Instance::ImportCalendars(const fs::path& dir, const rules::Caller& caller) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
-  }
-  if (ec) return Fail(ErrorCode::kIo, dir.string(), "cannot list the calendars: " + ec.message());
-  std::sort(files.begin(), files.end());
-  std::vector<int> years;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) return Fail(ErrorCode::kIo, f.string(), "cannot read the calendar");
-    auto year = engine_->ImportCalendar(text.str(), caller);
-    if (!year) {
-      Error e = year.error();
-      e.field = f.string() + (e.field.empty() ? "" : ": " + e.field);
-      return tl::unexpected(e);
-    }
-    years.push_back(year->year);
-  }
-  return years;
 }
 
 std::optional<fs::path> FindCalendars(const fs::path& policy_file, const std::string& country) {

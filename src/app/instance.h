@@ -46,15 +46,22 @@ struct InitReport {
   std::filesystem::path database;
   std::string master_key_source;  // QORGAU_MASTER_KEY, or the key file's path
   int edition = 0;
+  // The working-day calendars imported, and from where ("" and none when
+  // no folder was given or found).
+  std::filesystem::path calendars;
+  std::vector<int> calendar_years;
 };
 
 class Instance {
  public:
-  // Creates the data directory, the master key, the database, and publishes
-  // the policy edition. The policy is validated first: an invalid policy
-  // creates nothing. Fails when the directory already holds a database.
+  // Creates the data directory, the master key, the database, publishes
+  // the policy edition and imports the working-day calendars of `calendars`
+  // (every YEAR.yaml; default: FindCalendars beside the policy). The policy
+  // and the calendars are checked first: a bad one creates nothing. Fails
+  // when the directory already holds a database.
   static Result<InitReport> Init(const std::filesystem::path& data_dir,
-                                 const std::filesystem::path& policy_file, const Clock& clock);
+                                 const std::filesystem::path& policy_file, const Clock& clock,
+                                 std::optional<std::filesystem::path> calendars = std::nullopt);
 
   // Opens the directory for this process alone: a second process (a CLI
   // command while the server runs) is refused, because each process keeps
@@ -78,9 +85,6 @@ class Instance {
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 
-  // Imports every YEAR.yaml of `dir` (in name order) as `caller`; returns
-  // the years imported. Stops at the first file refused.
-  Result<std::vector<int>> ImportCalendars(const std::filesystem::path& dir, const rules::Caller& caller);
 
  private:
   static Result<std::unique_ptr<Instance>> OpenLocked(const std::filesystem::path& data_dir,

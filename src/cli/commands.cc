@@ -39,7 +39,9 @@ void RegisterInit(CLI::App& app, Options& opts) {
                   "Working-day calendars to import (a folder of YEAR.yaml); default: "
                   "calendars/<country> beside the policy");
   cmd->callback([&opts, policy, calendars] {
-    auto r = app::Instance::Init(opts.data_dir, *policy, Clock());
+    auto r = app::Instance::Init(opts.data_dir, *policy, Clock(),
+                                 calendars->empty() ? std::nullopt
+                                                    : std::optional<std::filesystem::path>(*calendars));
     if (!r) {
       opts.exit_code = Report(r.error());
       return;
@@ -49,26 +51,14 @@ void RegisterInit(CLI::App& app, Options& opts) {
               << (r->master_key_source == "QORGAU_MASTER_KEY" ? "" : " (0600; keep a copy offline)")
               << "\n"
               << "policy edition " << r->edition << " published\n";
-    // The calendars deadlines are counted in (LAW.md §14), as the console.
-    WithInstance(opts, [&](app::Instance& inst) {
-      const std::string& country = inst.policy().controller.country;
-      std::optional<std::filesystem::path> dir;
-      if (!calendars->empty()) dir = *calendars;
-      if (!dir) dir = app::FindCalendars(*policy, country);
-      if (!dir) {
-        std::cout << "no working-day calendars found for " << country
-                  << ": import them with 'qorgau calendar import' before registering applications\n";
-        return 0;
-      }
-      auto console = inst.engine().CallerFor(std::string(rules::kConsoleActor));
-      if (!console) return Report(console.error());
-      auto years = inst.ImportCalendars(*dir, **console);
-      if (!years) return Report(years.error());
-      std::cout << "working-day calendars of " << country << " imported from " << dir->string() << ":";
-      for (int y : *years) std::cout << " " << y;
+    if (r->calendar_years.empty()) {
+      std::cout << "no working-day calendars found beside the policy: import them with "
+                   "'qorgau calendar import' before registering applications\n";
+    } else {
+      std::cout << "working-day calendars imported from " << r->calendars.string() << ":";
+      for (int y : r->calendar_years) std::cout << " " << y;
       std::cout << "\n";
-      return 0;
-    });
+    }
   });
 }
 

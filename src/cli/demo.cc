@@ -237,13 +237,9 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   std::cout << "  " << policy::InLanguage(p.controller.name, "en") << ", " << p.purposes.size()
             << " purposes, " << p.categories.size() << " data categories, " << p.services.size()
             << " services\n";
-  if (auto dir = app::FindCalendars(args.policy, p.controller.country)) {
-    auto console = engine.CallerFor(std::string(rules::kConsoleActor));
-    if (!console) return Fail(console.error());
-    auto years = (*inst)->ImportCalendars(*dir, **console);
-    if (!years) return Fail(years.error());
-    std::cout << "  working-day calendars " << p.controller.country << " " << years->front() << "-"
-              << years->back() << " imported from " << dir->string() << " (LAW.md §14)\n";
+  if (!init->calendar_years.empty()) {
+    std::cout << "  working-day calendars " << p.controller.country << " " << init->calendar_years.front() << "-"
+              << init->calendar_years.back() << " imported from " << init->calendars.string() << " (LAW.md §14)\n";
   }
 
   Step("actors, duties and API keys, created by the console administrator (R-II.3, R-VIII)");

@@ -70,6 +70,18 @@ const std::vector<DeadlineRule>& DefaultDeadlines() {
   return rules;
 }
 
+Result<void> RecordCalendarYear(store::Transaction& txn, UnixMillis now, const std::string& actor,
+                                const CalendarYear& year, const std::string& content) {
+  ledger::EventDraft ev{"calendar.imported", std::nullopt, actor, {}};
+  ev.data["country"] = year.country;
+  ev.data["year"] = year.year;
+  ev.data["file_hash"] = crypto::ToHex(crypto::Sha256(content));
+  ev.data["days_off"] = static_cast<std::int64_t>(year.days_off.size());
+  ev.data["working_days"] = static_cast<std::int64_t>(year.working_days.size());
+  QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+  return txn.PutCalendarYear({year.country, year.year, content, now, e.seq});
+}
+
 int Applications::DeadlineDays(ApplicationKind kind) const {
   const auto& set = d_.policy->right_deadlines;
   if (auto it = set.find(ApplicationKindName(kind)); it != set.end()) return it->second;
@@ -123,15 +135,7 @@ Result<CalendarYear> Applications::ImportCalendar(const std::string& content, co
   }
   QORGAU_ASSIGN_OR_RETURN(WorkingCalendar next, WorkingCalendar::Make(year.country, std::move(years)));
   QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    const UnixMillis now = d_.clock.Now();
-    ledger::EventDraft ev{"calendar.imported", std::nullopt, caller.id(), {}};
-    ev.data["country"] = year.country;
-    ev.data["year"] = year.year;
-    ev.data["file_hash"] = crypto::ToHex(crypto::Sha256(content));
-    ev.data["days_off"] = static_cast<std::int64_t>(year.days_off.size());
-    ev.data["working_days"] = static_cast<std::int64_t>(year.working_days.size());
-    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
-    QORGAU_TRY(txn.PutCalendarYear({year.country, year.year, content, now, e.seq}));
+    QORGAU_TRY(RecordCalendarYear(txn, d_.clock.Now(), caller.id(), year, content));
     return std::vector<index::Delta>{};
   }));
   std::lock_guard<std::mutex> lock(calendar_mu_);
@@ -388,6 +392,12 @@ Result<ApplicationView> Applications::AdvanceApplication(std::int64_t id, const 
                     return Refuse("application_state", "to",
                                   std::string("the application is ") + ApplicationStateName(r.state) +
                                       " already; it moves on only (received, identity_verified, in_progress)");
+                  }
+                  // Nothing is done for an applicant whose identity (and
+                  // authority) was not checked.
+                  if (next == ApplicationState::kInProgress && r.state == ApplicationState::kReceived) {
+                    return Refuse("identity_not_verified", "to",
+                                  "verify the applicant's identity (and authority) first");
                   }
                   r.state = next;
                   r.handler = caller.id();

@@ -70,6 +70,11 @@ struct DeadlineRule {
 };
 const std::vector<DeadlineRule>& DefaultDeadlines();
 
+// Records one calendar year in `txn`: its `calendar.imported` event by
+// `actor` and its row (the file verbatim). The caller has checked it.
+Result<void> RecordCalendarYear(store::Transaction& txn, UnixMillis now, const std::string& actor,
+                                const CalendarYear& year, const std::string& content);
+
 // Open and overdue applications by kind, for /metrics.
 struct ApplicationCounts {
   std::map<std::string, std::int64_t> open;     // kind -> count

@@ -7,6 +7,10 @@
 #include "api_fixture.h"
 #include "core/vocabulary.h"
 #include "crypto/crypto.h"
+#include "rules/permissions.h"
+
+#include <boost/json.hpp>
+#include <set>
 
 namespace qorgau::api {
 namespace {
@@ -53,8 +57,56 @@ void OpenDebt(rules::Engine& e, const testing::AccessWorld& w, const std::string
   ASSERT_TRUE(r) << r.error().ToString();
 }
 
+// A calendar year's file as the body of POST /v1/calendars.
+std::string CalendarBody() {
+  return boost::json::serialize(boost::json::object{
+      {"content", testing::ReadFile(testing::SourceDir() / "calendars/kz/2026.yaml")}});
+}
+
+// An application of subject 1 received by the office, as {app}; moved on to
+// identity_verified when `verified`.
+void FileApplication(rules::Engine& e, const testing::AccessWorld& w, Vars& v, bool verified) {
+  rules::ApplicationRequest r;
+  r.subject = rules::SubjectKey::Id(1);
+  r.kind = "information";
+  r.channel = "office_written";
+  r.reference = "REG-7";
+  auto filed = e.FileApplication(r, w["olga"]);
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  v["app"] = std::to_string(filed->record.id);
+  if (verified) ASSERT_TRUE(e.AdvanceApplication(filed->record.id, "identity_verified", w["olga"]));
+}
+void Filed(rules::Engine& e, const testing::AccessWorld& w, Vars& v) { FileApplication(e, w, v, false); }
+void Verified(rules::Engine& e, const testing::AccessWorld& w, Vars& v) { FileApplication(e, w, v, true); }
+
 const std::vector<Row>& Rows() {
   static const std::vector<Row> rows = {
+      {"application.file",
+       {"olga", "POST", "/v1/requests", R"({"subject":1,"kind":"information","channel":"office_written","reference":"REG-1"})"},
+       201,
+       {"anna", "POST", "/v1/requests", R"({"subject":1,"kind":"information","channel":"office_written","reference":"REG-1"})"},
+       "no_duty"},
+      {"applications.read", {"olga", "GET", "/v1/requests/{app}", ""}, 200,
+       {"anna", "GET", "/v1/requests/{app}", ""}, "no_duty", Filed},
+      {"applications.read (subject)", {"dpo", "GET", "/v1/subjects/1/requests", ""}, 200,
+       {"idle", "GET", "/v1/subjects/1/requests", ""}, "no_duty", Filed},
+      {"applications.read (due)", {"olga", "GET", "/v1/requests?due_before=2030-01-01", ""}, 200,
+       {"crm", "GET", "/v1/requests?due_before=2030-01-01", ""}, "no_duty", Filed},
+      {"application.handle", {"olga", "POST", "/v1/requests/{app}/advance", R"({"to":"identity_verified"})"}, 200,
+       {"crm", "POST", "/v1/requests/{app}/advance", R"({"to":"identity_verified"})"}, "no_duty", Filed},
+      {"application.handle (documents)",
+       {"olga", "POST", "/v1/requests/{app}/documents",
+        R"({"reference":"SCAN-1","sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})"},
+       200,
+       {"anna", "POST", "/v1/requests/{app}/documents",
+        R"({"reference":"SCAN-1","sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})"},
+       "no_duty", Filed},
+      {"application.handle (answer)", {"dpo", "POST", "/v1/requests/{app}/answer", R"({"reference":"OUT-1"})"}, 200,
+       {"anna", "POST", "/v1/requests/{app}/answer", R"({"reference":"OUT-1"})"}, "no_duty", Verified},
+      {"application.handle (refuse)", {"olga", "POST", "/v1/requests/{app}/refuse", R"({"reason":"duplicate"})"},
+       200, {"billing", "POST", "/v1/requests/{app}/refuse", R"({"reason":"duplicate"})"}, "no_duty", Filed},
+      {"calendar.import", {"admin", "POST", "/v1/calendars", CalendarBody()}, 201,
+       {"olga", "POST", "/v1/calendars", CalendarBody()}, "admin_only"},
       {"subject.add", {"onboarding", "POST", "/v1/subjects", SubjectBody(30)}, 201,
        {"crm", "POST", "/v1/subjects", SubjectBody(31)}, "no_duty"},
       {"subject.lookup",
@@ -184,6 +236,20 @@ const std::vector<Row>& Rows() {
 
 // gtest names a failing row by its action, not its bytes.
 void PrintTo(const Row& row, std::ostream* os) { *os << row.action; }
+
+// Every action of the permission model is a row of docs/access.md and of
+// this matrix (the public reads and the CLI-only ones excepted here).
+TEST(AccessMd, EveryActionHasItsRowAndItsTest) {
+  const std::string doc = testing::ReadFile(testing::SourceDir() / "docs/access.md");
+  std::set<std::string> tested;
+  for (const Row& r : Rows()) tested.insert(r.action.substr(0, r.action.find(' ')));
+  for (int a = 0; a <= static_cast<int>(rules::Action::kApplicationHandle); ++a) {
+    const std::string name(rules::ActionName(static_cast<rules::Action>(a)));
+    EXPECT_NE(doc.find("`" + name + "`"), std::string::npos) << name << " has no row in docs/access.md";
+    const bool http = name != "keys.rotate_master" && name != "keys.rotate_signing" && name != "calendars.read";
+    if (http) EXPECT_TRUE(tested.count(name)) << name << " has no case in this matrix";
+  }
+}
 
 class AccessMatrix : public ApiTest, public ::testing::WithParamInterface<Row> {
  protected:

@@ -374,3 +374,56 @@ TEST_F(ApiTest, GracefulShutdownLosesNoAcknowledgedWrite) {
 
 }  // namespace
 }  // namespace qorgau::api
+
+namespace qorgau::api {
+namespace {
+
+// An information application over HTTP (R-IV.4, LAW.md §5): filed at the
+// office on Wednesday 26 November 2025, due at the end of Monday 1
+// December in Almaty; listed by due_before, counted open and then overdue
+// in /metrics.
+TEST_F(ApiTest, R_IV_4_applications_fall_due_over_http_and_in_the_metrics) {
+  HttpResult filed = Post("/v1/requests",
+                          R"({"subject":1,"kind":"information","channel":"office_written","reference":"REG-11",)"
+                          R"("documents":[{"reference":"SCAN-11","sha256":")" + std::string(64, 'f') + R"("}]})",
+                          "olga");
+  ASSERT_EQ(filed.status, 201) << filed.body;
+  const auto app = boost::json::parse(filed.body).as_object();
+  EXPECT_EQ(app.at("due_date").as_string(), "2025-12-01");
+  EXPECT_EQ(app.at("due_at").as_string(), "2025-12-01T18:59:59.999Z");
+  EXPECT_EQ(app.at("time_zone").as_string(), "Asia/Almaty");
+  EXPECT_EQ(app.at("working_days").as_int64(), 3);
+  const std::string id = std::to_string(app.at("id").as_int64());
+
+  HttpResult due = Get("/v1/requests?due_before=2025-12-02", "olga");
+  ASSERT_EQ(due.status, 200) << due.body;
+  EXPECT_EQ(boost::json::parse(due.body).at("applications").as_array().size(), 1u);
+  due = Get("/v1/requests?due_before=2025-12-01", "olga");
+  EXPECT_EQ(boost::json::parse(due.body).at("applications").as_array().size(), 0u);
+  EXPECT_EQ(Get("/v1/requests?due_before=tomorrow", "olga").status, 400);
+
+  HttpResult m = Get("/metrics");
+  EXPECT_NE(m.body.find("qorgau_applications_open{kind=\"information\"} 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("qorgau_applications_overdue{kind=\"information\"} 0\n"), std::string::npos);
+  clock_.Set(ParseUtc("2025-12-01T19:00:00Z", "t").value());  // Tuesday 2 December in Almaty
+  m = Get("/metrics");
+  EXPECT_NE(m.body.find("qorgau_applications_overdue{kind=\"information\"} 1\n"), std::string::npos) << m.body;
+  HttpResult one = Get("/v1/requests/" + id, "olga");
+  EXPECT_TRUE(boost::json::parse(one.body).at("overdue").as_bool()) << one.body;
+
+  // Answered after the identity check, it is neither open nor late.
+  EXPECT_EQ(Code(Post("/v1/requests/" + id + "/answer", R"({"reference":"OUT-11"})", "olga")),
+            "identity_not_verified");
+  ASSERT_EQ(Post("/v1/requests/" + id + "/advance", R"({"to":"identity_verified"})", "olga").status, 200);
+  HttpResult answered = Post("/v1/requests/" + id + "/answer", R"({"reference":"OUT-11"})", "olga");
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_EQ(boost::json::parse(answered.body).at("answer_reference").as_string(), "OUT-11");
+  m = Get("/metrics");
+  EXPECT_NE(m.body.find("qorgau_applications_open{kind=\"information\"} 0\n"), std::string::npos);
+  EXPECT_EQ(Code(Post("/v1/requests", R"({"subject":1,"kind":"gossip","channel":"office_written","reference":"R"})",
+                      "olga")),
+            "invalid_argument");
+}
+
+}  // namespace
+}  // namespace qorgau::api

@@ -24,7 +24,28 @@ struct Row {
 const std::vector<Row>& Rows() {
   const auto one = demo::SyntheticSubjects().At(1);
   const auto fresh = demo::SyntheticSubjects().At(30);
+  static const std::string calendar = (testing::SourceDir() / "calendars/kz/2026.yaml").string();
   static const std::vector<Row> rows = {
+      {"application.file", "olga",
+       {"request", "file", "--id", "1", "--kind", "information", "--channel", "office_written", "--reference", "REG-1"},
+       "anna",
+       {"request", "file", "--id", "1", "--kind", "information", "--channel", "office_written", "--reference", "REG-1"},
+       "no_duty"},
+      {"applications.read", "olga", {"request", "show", "{app}"}, "anna", {"request", "show", "{app}"}, "no_duty"},
+      {"applications.read (subject)", "dpo", {"request", "list", "--id", "1"}, "idle",
+       {"request", "list", "--id", "1"}, "no_duty"},
+      {"applications.read (due)", "olga", {"request", "overdue", "--as-of", "2025-12-01"}, "crm",
+       {"request", "overdue", "--as-of", "2025-12-01"}, "no_duty"},
+      {"application.handle", "olga", {"request", "advance", "{app}", "--to", "identity_verified"}, "crm",
+       {"request", "advance", "{app}", "--to", "identity_verified"}, "no_duty"},
+      {"application.handle (documents)", "olga", {"request", "attach", "{app}", "--document", "SCAN-1:" + std::string(64, 'a')},
+       "anna", {"request", "attach", "{app}", "--document", "SCAN-1:" + std::string(64, 'a')}, "no_duty"},
+      {"application.handle (answer)", "dpo", {"request", "answer", "{verified}", "--reference", "OUT-1"}, "anna",
+       {"request", "answer", "{verified}", "--reference", "OUT-1"}, "no_duty"},
+      {"application.handle (refuse)", "olga", {"request", "refuse", "{app}", "--reason", "duplicate"}, "billing",
+       {"request", "refuse", "{app}", "--reason", "duplicate"}, "no_duty"},
+      {"calendar.import", "admin", {"calendar", "import", calendar}, "olga", {"calendar", "import", calendar},
+       "admin_only"},
       {"subject.add", "onboarding", {"subject", "add", "--iin", fresh.iin, "--phone", fresh.phone},
        "crm", {"subject", "add", "--iin", fresh.iin, "--phone", fresh.phone}, "no_duty"},
       {"subject.lookup", "anna",
@@ -152,6 +173,20 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
     ASSERT_TRUE(g) << g.error().ToString();
     seq_ = std::to_string(g->revision);
     crm_key_ = crypto::ToHex(crypto::Sha256(e.CreateApiKey("crm", world["admin"]).value())).substr(0, 16);
+    // Applications to read and handle: one received, one whose applicant's
+    // identity was verified.
+    rules::ApplicationRequest application;
+    application.subject = rules::SubjectKey::Id(1);
+    application.kind = "information";
+    application.channel = "office_written";
+    application.reference = "REG-7";
+    auto filed = e.FileApplication(application, world["olga"]);
+    ASSERT_TRUE(filed) << filed.error().ToString();
+    app_ = std::to_string(filed->record.id);
+    auto verified = e.FileApplication(application, world["olga"]);
+    ASSERT_TRUE(verified) << verified.error().ToString();
+    verified_ = std::to_string(verified->record.id);
+    ASSERT_TRUE(e.AdvanceApplication(verified->record.id, "identity_verified", world["olga"]));
     csv_ = (dir_.path() / "billing.csv").string();
     testing::WriteFile(csv_, "action,iin,kind,ref,amount\nopen," + demo::SyntheticSubjects().At(1).iin +
                                  ",debt,D-3,100\n");
@@ -176,6 +211,8 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
       if (a == "{crm_key}") a = crm_key_;
       if (a == "{used}") a = used_;
       if (a == "{fresh}") a = fresh_;
+      if (a == "{app}") a = app_;
+      if (a == "{verified}") a = verified_;
     }
     args.insert(args.begin(), {"--data", data_.string(), "--as", as});
     return testing::RunQorgau(args);
@@ -183,7 +220,7 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
 
   testing::TempDir dir_;
   std::filesystem::path data_;
-  std::string seq_, csv_, crm_key_, used_, fresh_;
+  std::string seq_, csv_, crm_key_, used_, fresh_, app_, verified_;
 };
 
 TEST_P(AccessCliMatrix, AllowedAndRefusedAsDocumented) {

@@ -40,6 +40,15 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
     ASSERT_TRUE(e.OpenObligation({one, ObligationKind::kLegalHold, "H-1", ""}, world_["dpo"]));
     ASSERT_TRUE(e.ReadPersonalData(world_["anna"], one, "contract_performance", {}));
     ASSERT_TRUE(e.Check(world_["crm"], one, "marketing", {}));
+    // An information application answered, and one still open with a document.
+    rules::ApplicationRequest application{one, "information", "office_written", "REG-1", {}, {}, {}, {}};
+    auto answered = e.FileApplication(application, world_["olga"]);
+    ASSERT_TRUE(answered) << answered.error().ToString();
+    ASSERT_TRUE(e.AdvanceApplication(answered->record.id, "identity_verified", world_["olga"]));
+    ASSERT_TRUE(e.AnswerApplication(answered->record.id, "OUT-1", world_["olga"]));
+    application.reference = "REG-2";
+    application.documents = {{"SCAN-2", std::string(64, 'a')}};
+    ASSERT_TRUE(e.FileApplication(application, world_["olga"]));
     auto report = e.VerifyLedger(world_["dpo"]);
     ASSERT_TRUE(report) << report.error().ToString();
     ASSERT_TRUE(report->ok) << report->reason;
@@ -133,6 +142,21 @@ INSTANTIATE_TEST_SUITE_P(
         Tampering{"DecisionHiddenFromTheTrail",
                   "DELETE FROM decision_subjects WHERE subject_id = 1",
                   "subject index lacks subject 1"},
+        Tampering{"AnsweredApplicationReopened",
+                  "UPDATE applications SET state = 'in_progress', closed_at = NULL WHERE reference = 'REG-1'",
+                  "state is in_progress, the ledger says answered"},
+        Tampering{"ApplicationDeadlineMoved",
+                  "UPDATE applications SET due_at = due_at + 86400000 WHERE reference = 'REG-2'",
+                  "receipt or deadline differ"},
+        Tampering{"ApplicationDocumentSwapped",
+                  "UPDATE application_documents SET sha256 = '" + std::string(64, 'b') + "'",
+                  "application_documents"},
+        Tampering{"ApplicationDeleted", "DELETE FROM applications WHERE reference = 'REG-2'",
+                  "missing from the table"},
+        Tampering{"CalendarHolidayRemoved",
+                  "UPDATE calendar_years SET content = replace(content, '2026-03-24', '2026-03-28') "
+                  "WHERE year = 2026",
+                  "calendar_years (KZ, 2026)"},
         Tampering{"SubjectAdded",
                   "INSERT INTO subjects (id, created_at, iin_index, phone_index) "
                   "VALUES (99, 1, randomblob(32), randomblob(32))",

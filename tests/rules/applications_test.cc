@@ -1,0 +1,251 @@
+// Subjects' applications and their legal deadlines (issue 9; LAW.md §5,
+// §14; R-IV.4, R-IV.5): deadlines in Kazakhstan working days, the overdue
+// list, the state machine, documents by digest, legal representatives kept
+// sealed, bad input refused with the field named, and the ledger proving
+// every step.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "../access_world.h"
+#include "../test_util.h"
+#include "app/instance.h"
+#include "ledger/replay.h"
+
+namespace qorgau::rules {
+namespace {
+
+UnixMillis Utc(const char* text) { return ParseUtc(text, "t").value(); }
+
+const std::string kScan = std::string(64, 'a');  // a document's SHA-256, as hex
+
+class Rights : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_TRUE(app::Instance::Init(data_, qorgau::testing::KemPolicy(), clock_));
+    inst_ = app::Instance::Open(data_, clock_).value();
+    world_ = qorgau::testing::MakeAccessWorld(engine(), /*with_keys=*/false);
+  }
+  Engine& engine() { return inst_->engine(); }
+  const Caller& olga() { return world_["olga"]; }
+  std::int64_t Revision() { return inst_->index().revision(); }
+
+  ApplicationRequest Information(const char* received) {
+    ApplicationRequest r;
+    r.subject = SubjectKey::Id(1);
+    r.kind = "information";
+    r.channel = "office_written";
+    r.reference = "REG-2026-0319-7";
+    r.received_at = Utc(received);
+    r.documents = {{"SCAN-7", kScan}};
+    return r;
+  }
+
+  // What the ledger proves equals the tables.
+  void ExpectLedgerProvesTheState() {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    auto report = ledger::ReplayAndCompare(*txn, {});
+    ASSERT_TRUE(report) << report.error().ToString();
+    EXPECT_TRUE(report->ok) << report->difference;
+  }
+
+  qorgau::testing::TempDir dir_;
+  std::filesystem::path data_;
+  FixedClock clock_{Utc("2026-03-19T06:00:00Z")};  // Thursday 19 March 2026, 11:00 in Almaty
+  std::unique_ptr<app::Instance> inst_;
+  qorgau::testing::AccessWorld world_;
+};
+
+TEST_F(Rights, R_IV_4_information_on_the_Thursday_before_Nauryz_is_due_after_the_holidays) {
+  auto filed = engine().FileApplication(Information("2026-03-19T06:00:00Z"), olga());
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  EXPECT_EQ(filed->record.kind, ApplicationKind::kInformation);
+  EXPECT_EQ(filed->record.state, ApplicationState::kReceived);
+  EXPECT_EQ(filed->record.working_days, 3);
+  // Friday 20, then Nauryz and its rollovers (21-25), Thursday 26, Friday 27.
+  EXPECT_EQ(filed->record.due_at, Utc("2026-03-27T18:59:59.999Z"));
+  ASSERT_EQ(filed->documents.size(), 1u);
+  EXPECT_EQ(filed->documents[0].sha256, kScan);
+
+  // On the due day it is due, not late; the next day it is late.
+  clock_.Set(Utc("2026-03-27T12:00:00Z"));
+  auto due = engine().DueApplications(olga(), Utc("2026-03-28T19:00:00Z"));
+  ASSERT_TRUE(due) << due.error().ToString();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_FALSE((*due)[0].overdue);
+  EXPECT_EQ(engine().CountApplications(clock_.Now())->overdue.at("information"), 0);
+  clock_.Set(Utc("2026-03-27T19:00:00Z"));  // 00:00 on Saturday 28 in Almaty
+  due = engine().DueApplications(olga(), std::nullopt);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_TRUE((*due)[0].overdue);
+  EXPECT_EQ(engine().CountApplications(clock_.Now())->open.at("information"), 1);
+  EXPECT_EQ(engine().CountApplications(clock_.Now())->overdue.at("information"), 1);
+  // Listing due applications is a read about each subject listed.
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  bool trail = false;
+  ASSERT_TRUE(txn->ScanSubjectEvents(1, [&](const store::EventRecord& e) {
+    trail = trail || (e.body.find("\"type\":\"access.read\"") != std::string::npos &&
+                      e.body.find("\"what\":\"applications\"") != std::string::npos);
+  }));
+  EXPECT_TRUE(trail);
+  txn.reset();
+
+  // Answered, it is neither open nor late any more.
+  const std::int64_t id = filed->record.id;
+  ASSERT_TRUE(engine().AdvanceApplication(id, "identity_verified", olga()));
+  auto answered = engine().AnswerApplication(id, "OUT-2026-55", olga());
+  ASSERT_TRUE(answered) << answered.error().ToString();
+  EXPECT_EQ(answered->record.state, ApplicationState::kAnswered);
+  EXPECT_EQ(answered->record.outcome, "OUT-2026-55");
+  EXPECT_TRUE(engine().DueApplications(olga(), std::nullopt)->empty());
+  EXPECT_EQ(engine().CountApplications(clock_.Now())->open.at("information"), 0);
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, LAW_5_rectification_is_due_the_next_working_day) {
+  ApplicationRequest r = Information("2026-03-20T06:00:00Z");  // Friday 20 March
+  clock_.Set(Utc("2026-03-20T07:00:00Z"));
+  r.kind = "rectification";
+  auto filed = engine().FileApplication(r, olga());
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  EXPECT_EQ(filed->record.working_days, 1);
+  EXPECT_EQ(filed->record.due_at, Utc("2026-03-26T18:59:59.999Z"));  // Thursday 26
+}
+
+TEST_F(Rights, LAW_14_a_deadline_outside_the_calendars_is_refused_never_guessed) {
+  // Thursday 30 December 2027: the third working day is in 2028, which no
+  // file covers.
+  ApplicationRequest r = Information("2027-12-30T06:00:00Z");
+  clock_.Set(Utc("2027-12-30T07:00:00Z"));
+  const std::int64_t before = Revision();
+  auto filed = engine().FileApplication(r, olga());
+  ASSERT_FALSE(filed);
+  EXPECT_EQ(filed.error().reason, "calendar_missing");
+  EXPECT_EQ(filed.error().field, "calendar");
+  EXPECT_EQ(Revision(), before);
+}
+
+TEST_F(Rights, R_IV_4_an_application_moves_forward_only_and_is_answered_after_identity) {
+  const std::int64_t id = engine().FileApplication(Information("2026-03-19T06:00:00Z"), olga())->record.id;
+  auto early = engine().AnswerApplication(id, "OUT-1", olga());
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().reason, "identity_not_verified");
+  auto skipped = engine().AdvanceApplication(id, "in_progress", olga());
+  ASSERT_FALSE(skipped);
+  EXPECT_EQ(skipped.error().reason, "identity_not_verified");
+  ASSERT_TRUE(engine().AdvanceApplication(id, "identity_verified", olga()));
+  ASSERT_TRUE(engine().AdvanceApplication(id, "in_progress", olga()));
+  auto back = engine().AdvanceApplication(id, "identity_verified", olga());
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().reason, "application_state");
+  EXPECT_EQ(engine().AdvanceApplication(id, "answered", olga()).error().field, "to");
+  auto attached = engine().AttachDocument(id, {"LETTER-2", std::string(64, 'b')}, olga());
+  ASSERT_TRUE(attached) << attached.error().ToString();
+  EXPECT_EQ(attached->documents.size(), 2u);
+  EXPECT_EQ(engine().AttachDocument(id, {"LETTER-2", std::string(64, 'c')}, olga()).error().code,
+            ErrorCode::kAlreadyExists);
+  auto refused = engine().RefuseApplication(id, "identity_not_confirmed", olga());
+  ASSERT_TRUE(refused) << refused.error().ToString();
+  EXPECT_EQ(refused->record.state, ApplicationState::kRefused);
+  EXPECT_EQ(engine().AnswerApplication(id, "OUT-2", olga()).error().reason, "application_closed");
+  EXPECT_EQ(engine().AttachDocument(id, {"LATE-1", kScan}, olga()).error().reason, "application_closed");
+  EXPECT_EQ(engine().RefuseApplication(id, "Not A Code", olga()).error().field, "reason");
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, LAW_5_a_legal_representative_is_kept_sealed_and_needs_valid_authority) {
+  const auto parent = demo::SyntheticSubjects().At(7);
+  ApplicationRequest r = Information("2026-03-19T06:00:00Z");
+  r.representative = Representative{"attorney", parent.name, parent.iin, "power_of_attorney", "POA-77", ""};
+  EXPECT_EQ(engine().FileApplication(r, olga()).error().field, "representative.valid_until");
+  r.representative->valid_until = "2026-03-18";
+  EXPECT_EQ(engine().FileApplication(r, olga()).error().reason, "authority_expired");
+  r.representative->valid_until = "2026-12-31";
+  r.representative->iin = "123";
+  EXPECT_EQ(engine().FileApplication(r, olga()).error().field, "representative.iin");
+  r.representative->iin = parent.iin;
+  auto filed = engine().FileApplication(r, olga());
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  EXPECT_EQ(filed->record.requester, "attorney");
+  EXPECT_EQ(filed->record.proof_reference, "POA-77");
+  EXPECT_FALSE(filed->record.representative.empty());
+  // Neither the ledger nor the table holds the representative's name or IIN.
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  ASSERT_TRUE(txn->ScanEvents(1, [&](const store::EventRecord& e) {
+    EXPECT_EQ(e.body.find(parent.iin), std::string::npos) << e.body;
+    EXPECT_EQ(e.body.find(parent.name), std::string::npos) << e.body;
+    return true;
+  }));
+  const auto stored = txn->GetApplication(filed->record.id).value().value();
+  const std::string sealed(stored.representative.begin(), stored.representative.end());
+  EXPECT_EQ(sealed.find(parent.iin), std::string::npos);
+  txn.reset();
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, BadInputNamesTheFieldAndChangesNothing) {
+  const std::int64_t before = Revision();
+  auto bad = [&](auto edit, const std::string& field) {
+    ApplicationRequest r = Information("2026-03-19T06:00:00Z");
+    edit(r);
+    auto filed = engine().FileApplication(r, olga());
+    ASSERT_FALSE(filed) << field;
+    EXPECT_EQ(filed.error().field, field);
+  };
+  bad([](ApplicationRequest& r) { r.kind = "complaint"; }, "kind");
+  bad([](ApplicationRequest& r) { r.channel = "fax"; }, "channel");
+  bad([](ApplicationRequest& r) { r.reference = ""; }, "reference");
+  bad([&](ApplicationRequest& r) { r.reference = demo::SyntheticSubjects().At(1).iin; }, "reference");
+  bad([](ApplicationRequest& r) { r.received_at = Utc("2026-03-20T06:00:00Z"); }, "received_at");
+  bad([](ApplicationRequest& r) { r.documents = {{"SCAN-1", "not-a-digest"}}; }, "documents[0].sha256");
+  bad([](ApplicationRequest& r) { r.documents = {{"SCAN-1", kScan}, {"SCAN-1", kScan}}; }, "documents[1].reference");
+  bad([](ApplicationRequest& r) { r.purposes = {"marketing"}; }, "purposes");
+  bad([](ApplicationRequest& r) { r.kind = "withdrawal"; r.purposes = {"astrology"}; }, "purposes");
+  bad([](ApplicationRequest& r) { r.subject = SubjectKey::Id(999); }, "subject");
+  EXPECT_EQ(Revision(), before);
+  EXPECT_EQ(engine().GetApplication(4242, olga()).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(Rights, R_VIII_1_applications_need_the_applications_duty_or_the_dpo) {
+  auto refused = engine().FileApplication(Information("2026-03-19T06:00:00Z"), world_["anna"]);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "no_duty");
+  auto filed = engine().FileApplication(Information("2026-03-19T06:00:00Z"), world_["dpo"]);
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  EXPECT_EQ(engine().AdvanceApplication(filed->record.id, "in_progress", world_["crm"]).error().reason, "no_duty");
+  EXPECT_EQ(engine().GetApplication(filed->record.id, world_["anna"]).error().reason, "no_duty");
+  EXPECT_EQ(engine().FileApplication(Information("2026-03-19T06:00:00Z"), world_["admin"]).error().reason,
+            "role_not_allowed");
+}
+
+TEST_F(Rights, CalendarsAreImportedByAdminOrDpoAndProvedByTheLedger) {
+  const std::string y2026 = qorgau::testing::ReadFile(qorgau::testing::SourceDir() / "calendars/kz/2026.yaml");
+  EXPECT_EQ(engine().ImportCalendar(y2026, olga()).error().reason, "admin_only");
+  auto again = engine().ImportCalendar(y2026, world_["dpo"]);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(again->year, 2026);
+  auto bad = engine().ImportCalendar("country: KZ\nyear: 2030\nweekend: [saturday]\ndays_off:\n  - {date: 2031-01-01, "
+                                     "kind: holiday, name: x, confirmed: true}\n",
+                                     world_["admin"]);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "calendar");
+  EXPECT_EQ(engine().ListCalendars()->size(), 4u);
+  ExpectLedgerProvesTheState();
+  // A calendar changed behind the ledger's back is caught.
+  inst_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_ / "qorgau.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE calendar_years SET content = content || '#' WHERE year = 2026", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  inst_ = app::Instance::Open(data_, clock_).value();
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  auto report = ledger::ReplayAndCompare(*txn, {});
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_NE(report->difference.find("calendar_years (KZ, 2026)"), std::string::npos) << report->difference;
+}
+
+}  // namespace
+}  // namespace qorgau::rules
