@@ -826,9 +826,14 @@ HttpResponse Api::PutData(Context& ctx) {
   TRY_ASSIGN(category, ctx.Str("category", true));
   TRY_ASSIGN(value, ctx.Str("value", true));
   TRY_ASSIGN(provenance, ctx.Str("provenance", false));
+  std::optional<std::int64_t> application;
+  if (const json::value* a = ctx.body.if_contains("application"); a && !a->is_null()) {
+    if (!a->is_int64() || a->get_int64() <= 0) return Problem(Bad("application", "must be an application id"));
+    application = a->get_int64();
+  }
   TRY_ASSIGN(revision, inst_.engine().PutData(ctx.Subject(), category, value,
                                               provenance.empty() ? "subject" : provenance,
-                                              *ctx.caller));
+                                              *ctx.caller, application));
   return Json(201, json::object{{"category", category}, {"revision", revision}});
 }
 

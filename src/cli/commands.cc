@@ -165,20 +165,27 @@ void RegisterSubject(CLI::App& app, Options& opts) {
   struct PutArgs {
     SubjectArgs subject;
     std::string category, value, provenance = "subject";
+    std::int64_t application = 0;
   };
   auto put_args = std::make_shared<PutArgs>();
   auto* put = subject->add_subcommand(
-      "put", "Record a value of a category a service of the subject's contracts needs (R-IV.2)");
+      "put", "Record a value of a category a service of the subject's contracts needs (R-IV.2), or "
+             "change one on a rectification application (R-IV.5)");
   put_args->subject.Add(put);
   put->add_option("--category", put_args->category, "Category id")->required();
   put->add_option("--value", put_args->value, "The value")->required();
   put->add_option("--provenance", put_args->provenance,
                   "Source: subject, service, public_source, third_party, derived")
       ->capture_default_str();
+  put->add_option("--application", put_args->application,
+                  "Changing a recorded value: the subject's rectification application (R-IV.5)")
+      ->check(CLI::PositiveNumber);
   put->callback([&opts, put_args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto r = inst.engine().PutData(put_args->subject.Key(), put_args->category, put_args->value,
-                                     put_args->provenance, caller);
+                                     put_args->provenance, caller,
+                                     put_args->application > 0 ? std::optional<std::int64_t>(put_args->application)
+                                                               : std::nullopt);
       if (!r) return Report(r.error());
       std::cout << put_args->category << " recorded (ledger revision " << *r << ")\n";
       return 0;

@@ -111,51 +111,100 @@ Result<SubjectId> Subjects::AddSubject(const SubjectInput& input, const Caller& 
 
 Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string& category,
                                        const std::string& value, const std::string& provenance,
-                                       const Caller& actor) {
+                                       const Caller& actor, std::optional<std::int64_t> application) {
   const policy::Policy& p = *d_.policy;
   const policy::Category* c = p.FindCategory(category);
   if (!c) return Fail(ErrorCode::kNotFound, "category", "'" + category + "' is not a data category");
   QORGAU_TRY(Authorize(p, actor, Action::kDataRecord, {{}, {category}, {}}));
   QORGAU_TRY(core_.AuthorizeKey(actor, key));
-  if (c->value == ValueType::kIin || c->value == ValueType::kPhone) {
-    return Refuse("identity_key", "category",
-                  "the IIN and the phone number identify the subject and are set at registration");
-  }
   if (!IsProvenance(provenance)) {
     return Fail(ErrorCode::kInvalidArgument, "provenance",
                 "must be one of subject, service, public_source, third_party, derived");
   }
   auto normal = NormalizeValue(c->value, value, "value");
   if (!normal) return tl::unexpected(normal.error());
+  const bool identity_key = c->value == ValueType::kIin || c->value == ValueType::kPhone;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    auto id = core_.Resolve(txn, key);
-    if (!id) return tl::unexpected(id.error());
-    auto subs = txn.GetSubscriptions(*id);
-    if (!subs) return tl::unexpected(subs.error());
-    bool needed = false;
-    for (const auto& s : *subs) {
-      const policy::Service* service = s.active ? p.FindService(s.service) : nullptr;
-      if (!service) continue;
-      for (const auto& r : service->categories) needed = needed || r.id == category;
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, key));
+    QORGAU_ASSIGN_OR_RETURN(const auto held, txn.GetPersonalData(id));
+    const bool change = identity_key || std::any_of(held.begin(), held.end(), [&](const auto& d) {
+                          return d.category == category;
+                        });
+    if (change) {
+      // R-IV.5: a recorded value changes only on the subject's written
+      // application, with documents that confirm the change.
+      if (!application) {
+        return Refuse("rectification_application_required", "application",
+                      "'" + category + "' is recorded already: changing it needs the subject's "
+                      "rectification application with a supporting document (R-IV.5)");
+      }
+      QORGAU_ASSIGN_OR_RETURN(const auto app, txn.GetApplication(*application));
+      if (!app || app->subject_id != id || app->kind != ApplicationKind::kRectification) {
+        return Refuse("rectification_application_required", "application",
+                      "is not a rectification application of this subject (R-IV.5)");
+      }
+      if (IsClosed(app->state) || app->state == ApplicationState::kReceived) {
+        return Refuse("rectification_application_required", "application",
+                      std::string("the rectification application is ") + ApplicationStateName(app->state) +
+                          "; it must be open, with the applicant's identity verified (R-IV.5)");
+      }
+      QORGAU_ASSIGN_OR_RETURN(const auto documents, txn.GetApplicationDocuments(app->id));
+      if (documents.empty()) {
+        return Refuse("rectification_document_required", "application",
+                      "the rectification application holds no document confirming the change (R-IV.5)");
+      }
+    } else {
+      auto subs = txn.GetSubscriptions(id);
+      if (!subs) return tl::unexpected(subs.error());
+      bool needed = false;
+      for (const auto& s : *subs) {
+        const policy::Service* service = s.active ? p.FindService(s.service) : nullptr;
+        if (!service) continue;
+        for (const auto& r : service->categories) needed = needed || r.id == category;
+      }
+      if (!needed) {
+        return Refuse("category_not_needed", "category",
+                      "no active service of the subject's contracts needs '" + category + "' (R-IV.2)");
+      }
     }
-    if (!needed) {
-      return Refuse("category_not_needed", "category",
-                    "no active service of the subject's contracts needs '" + category + "' (R-IV.2)");
-    }
-    auto subject = txn.GetSubject(*id);
+    auto subject = txn.GetSubject(id);
     if (!subject) return tl::unexpected(subject.error());
-    auto data_key = d_.keys.UnwrapDataKey(*id, (*subject)->wrapped_key);
+    auto data_key = d_.keys.UnwrapDataKey(id, (*subject)->wrapped_key);
     if (!data_key) return tl::unexpected(data_key.error());
-    auto sealed = crypto::Seal(*data_key, *normal, crypto::PersonalDataAad(*id, category));
+    if (identity_key) {
+      // The blind indexes follow the value; the other one is recomputed
+      // from its stored value.
+      const bool iin = c->value == ValueType::kIin;
+      const policy::Category* other = p.FindCategoryByValue(iin ? ValueType::kPhone : ValueType::kIin);
+      const auto kept = std::find_if(held.begin(), held.end(), [&](const auto& d) {
+        return other && d.category == other->id;
+      });
+      if (kept == held.end()) return Fail(ErrorCode::kCorruption, "subject", "the subject's other identifier is not stored");
+      QORGAU_ASSIGN_OR_RETURN(const std::string other_value,
+                              crypto::Open(*data_key, kept->sealed, crypto::PersonalDataAad(id, other->id)));
+      QORGAU_ASSIGN_OR_RETURN(const auto new_index, d_.keys.BlindIndex(iin ? "iin" : "phone", *normal));
+      QORGAU_ASSIGN_OR_RETURN(const auto other_index, d_.keys.BlindIndex(iin ? "phone" : "iin", other_value));
+      auto set = iin ? txn.SetSubjectIndexes(id, new_index, other_index)
+                     : txn.SetSubjectIndexes(id, other_index, new_index);
+      if (!set) {
+        if (set.error().code == ErrorCode::kAlreadyExists) {
+          return Fail(ErrorCode::kAlreadyExists, "value",
+                      std::string("another subject is registered with this ") + (iin ? "IIN" : "phone number"));
+        }
+        return tl::unexpected(set.error());
+      }
+    }
+    auto sealed = crypto::Seal(*data_key, *normal, crypto::PersonalDataAad(id, category));
     if (!sealed) return tl::unexpected(sealed.error());
     const UnixMillis now = d_.clock.Now();
     const std::string sealed_hash = SealedHash(*sealed);
-    store::PersonalDataRecord rec{*id, category, std::move(*sealed), provenance, now};
+    store::PersonalDataRecord rec{id, category, std::move(*sealed), provenance, now};
     QORGAU_TRY(txn.PutPersonalData(rec));
-    ledger::EventDraft ev{"data.recorded", *id, actor.id(), {}};
+    ledger::EventDraft ev{"data.recorded", id, actor.id(), {}};
     ev.data["category"] = category;
     ev.data["sealed_hash"] = sealed_hash;
     ev.data["provenance"] = provenance;
+    if (change) ev.data["application"] = *application;  // the rectification it carries out
     QORGAU_TRY(ledger::Append(txn, now, ev));
     return std::vector<index::Delta>{};
   });

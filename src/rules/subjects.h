@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,13 +46,18 @@ class Subjects {
   Subjects& operator=(const Subjects&) = delete;
 
   Result<SubjectId> AddSubject(const SubjectInput& input, const Caller& caller);
-  // Records one value of a category for a subject (R-IV.1, R-X.1). Refused
-  // when no active service of the subject's contracts needs the category
-  // (R-IV.2: only the minimum the contracts need is collected). The IIN and
-  // phone, by which the subject is found, are set at registration.
+  // Records one value of a category for a subject (R-IV.1, R-X.1). A first
+  // value is refused when no active service of the subject's contracts
+  // needs the category (R-IV.2: only the minimum the contracts need is
+  // collected). Changing a recorded value, the IIN or the phone included
+  // (the blind index follows), is a rectification (R-IV.5): it needs
+  // `application`, the subject's open rectification application whose
+  // applicant's identity was verified and that holds at least one
+  // document; the new value replaces the old, and the data.recorded event
+  // names the application.
   Result<std::int64_t> PutData(const SubjectKey& key, const std::string& category,
                                const std::string& value, const std::string& provenance,
-                               const Caller& caller);
+                               const Caller& caller, std::optional<std::int64_t> application = std::nullopt);
   // A read of personal data for a purpose (R-II.3, R-VIII.1, R-VIII.2):
   // allowed only when the caller's duty covers the purpose and the
   // categories, an employee has signed the NDA and acknowledged liability,

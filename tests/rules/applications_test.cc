@@ -247,5 +247,86 @@ TEST_F(Rights, CalendarsAreImportedByAdminOrDpoAndProvedByTheLedger) {
   EXPECT_NE(report->difference.find("calendar_years (KZ, 2026)"), std::string::npos) << report->difference;
 }
 
+// A rectification application of subject 1 with the applicant's identity
+// verified, holding `documents`.
+std::int64_t Rectification(Engine& e, const Caller& olga, std::vector<DocumentRef> documents) {
+  ApplicationRequest r{SubjectKey::Id(1), "rectification", "office_written", "REG-R1", {}, {}, documents, {}};
+  auto filed = e.FileApplication(r, olga);
+  EXPECT_TRUE(filed) << filed.error().ToString();
+  EXPECT_TRUE(e.AdvanceApplication(filed->record.id, "identity_verified", olga));
+  return filed->record.id;
+}
+
+TEST_F(Rights, R_IV_5_a_change_of_recorded_data_without_an_application_is_refused) {
+  const Caller& onboarding = world_["onboarding"];
+  const std::int64_t before = Revision();
+  auto refused = engine().PutData(SubjectKey::Id(1), "user.identity.name", "Another Name", "subject", onboarding);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "rectification_application_required");
+  EXPECT_EQ(refused.error().field, "application");
+  EXPECT_EQ(Revision(), before);
+  // Another subject's application, or one of another kind, does not do.
+  ApplicationRequest info = Information("2026-03-19T06:00:00Z");
+  const std::int64_t information = engine().FileApplication(info, olga())->record.id;
+  EXPECT_EQ(engine().PutData(SubjectKey::Id(1), "user.identity.name", "Another Name", "subject", onboarding,
+                             information).error().reason,
+            "rectification_application_required");
+}
+
+TEST_F(Rights, R_IV_5_a_rectification_without_a_document_is_refused) {
+  const std::int64_t app = Rectification(engine(), olga(), {});
+  auto refused = engine().PutData(SubjectKey::Id(1), "user.identity.name", "Another Name", "subject",
+                                  world_["onboarding"], app);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "rectification_document_required");
+}
+
+TEST_F(Rights, R_IV_5_with_a_document_the_value_is_replaced_and_the_ledger_names_the_application) {
+  const std::int64_t app = Rectification(engine(), olga(), {{"PASSPORT-COPY-1", kScan}});
+  auto done = engine().PutData(SubjectKey::Id(1), "user.identity.name", "Another Name", "subject",
+                               world_["onboarding"], app);
+  ASSERT_TRUE(done) << done.error().ToString();
+  const auto reader = qorgau::testing::MakeActor(engine(), "reader", ActorRole::kEmployee, kAllDutyActions, true);
+  auto shown = engine().ReadPersonalData(*reader, SubjectKey::Id(1), "contract_performance", {"user.identity.name"});
+  ASSERT_TRUE(shown) << shown.error().ToString();
+  bool replaced = false;
+  for (const auto& d : shown->data) replaced = replaced || (d.category == "user.identity.name" && d.value == "Another Name");
+  EXPECT_TRUE(replaced);
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  bool linked = false;
+  ASSERT_TRUE(txn->ScanSubjectEvents(1, [&](const store::EventRecord& e) {
+    linked = linked || (e.body.find("\"type\":\"data.recorded\"") != std::string::npos &&
+                        e.body.find("\"application\":" + std::to_string(app)) != std::string::npos);
+  }));
+  EXPECT_TRUE(linked);
+  txn.reset();
+  // A closed application rectifies nothing more.
+  ASSERT_TRUE(engine().AnswerApplication(app, "OUT-R1", olga()));
+  EXPECT_EQ(engine().PutData(SubjectKey::Id(1), "user.identity.name", "Third Name", "subject", world_["onboarding"],
+                             app).error().reason,
+            "rectification_application_required");
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, R_IV_5_the_phone_and_the_IIN_are_rectified_and_the_subject_is_found_by_the_new_ones) {
+  const std::int64_t app = Rectification(engine(), olga(), {{"SIM-CONTRACT-1", kScan}});
+  const auto one = demo::SyntheticSubjects().At(1);
+  const auto fresh = demo::SyntheticSubjects().At(77);
+  const auto two = demo::SyntheticSubjects().At(2);
+  const Caller& onboarding = world_["onboarding"];
+  // Subject 2's IIN is taken.
+  auto taken = engine().PutData(SubjectKey::Id(1), "user.identity.iin", two.iin, "subject", onboarding, app);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(taken.error().field, "value");
+  ASSERT_TRUE(engine().PutData(SubjectKey::Id(1), "user.contact.phone", fresh.phone, "subject", onboarding, app));
+  ASSERT_TRUE(engine().PutData(SubjectKey::Id(1), "user.identity.iin", fresh.iin, "subject", onboarding, app));
+  EXPECT_EQ(engine().LookupSubject(olga(), SubjectKey::Phone(fresh.phone)).value(), 1);
+  EXPECT_EQ(engine().LookupSubject(olga(), SubjectKey::Iin(fresh.iin)).value(), 1);
+  EXPECT_EQ(engine().LookupSubject(olga(), SubjectKey::Phone(one.phone)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(engine().LookupSubject(olga(), SubjectKey::Iin(one.iin)).error().code, ErrorCode::kNotFound);
+  ExpectLedgerProvesTheState();
+}
+
 }  // namespace
 }  // namespace qorgau::rules

@@ -310,9 +310,10 @@ TEST_F(ConsentEngineTest, R_IV_2_a_category_no_service_of_the_subjects_contracts
   ASSERT_TRUE(engine().JoinContract({key, "sms", {"marketing_offers"}, "SMS-60"}, Staff()));
   ASSERT_TRUE(engine().PutData(key, "user.derived.marketing_profile", "segment-a", "derived", Staff()));
   EXPECT_TRUE(engine().PutData(key, "user.contact.address", "Almaty", "subject", Staff()));
-  auto iin = engine().PutData(key, "user.identity.iin", "x", "subject", Staff());
+  // The IIN is recorded at registration: changing it is a rectification.
+  auto iin = engine().PutData(key, "user.identity.iin", demo::SyntheticSubjects().At(901).iin, "subject", Staff());
   ASSERT_FALSE(iin);
-  EXPECT_EQ(iin.error().reason, "identity_key");
+  EXPECT_EQ(iin.error().reason, "rectification_application_required");
   const auto view =
       engine().ReadPersonalData(Staff(), key, "marketing", {"user.derived.marketing_profile"}).value();
   bool profile = false;
