@@ -358,6 +358,8 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/requests/{id}/advance", kKey}, &Api::AdvanceApplication},
       {{"POST", "/v1/requests/{id}/answer", kKey}, &Api::AnswerApplication},
       {{"POST", "/v1/requests/{id}/refuse", kKey}, &Api::RefuseApplication},
+      {{"POST", "/v1/requests/{id}/block", kKey}, &Api::BlockSubject},
+      {{"POST", "/v1/requests/{id}/unblock", kKey}, &Api::UnblockSubject},
       {{"GET", "/v1/subjects/{id}/requests", kKey}, &Api::ListApplications},
       {{"POST", "/v1/check", kKey}, &Api::Check},
       {{"POST", "/v1/check/batch", kKey, kHeavy}, &Api::CheckBatch},
@@ -1194,6 +1196,21 @@ HttpResponse Api::RefuseApplication(Context& ctx) {
   TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
   TRY_ASSIGN(reason, ctx.Str("reason", true));
   TRY_ASSIGN(view, inst_.engine().RefuseApplication(id, reason, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::BlockSubject(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(view, inst_.engine().BlockSubject(id, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::UnblockSubject(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(reason, ctx.Str("reason", true));
+  TRY_ASSIGN(view, inst_.engine().UnblockSubject(id, reason, *ctx.caller));
   TRY_ASSIGN(calendar, inst_.engine().Calendar());
   return Json(200, ApplicationJson(view, *calendar));
 }

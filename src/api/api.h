@@ -147,6 +147,8 @@ class Api {
   HttpResponse AdvanceApplication(Context& ctx);
   HttpResponse AnswerApplication(Context& ctx);
   HttpResponse RefuseApplication(Context& ctx);
+  HttpResponse BlockSubject(Context& ctx);
+  HttpResponse UnblockSubject(Context& ctx);
   HttpResponse Check(Context& ctx);
   HttpResponse CheckBatch(Context& ctx);
   HttpResponse Audience(Context& ctx);

@@ -253,6 +253,19 @@ void RegisterRequest(CLI::App& app, Options& opts) {
   answer->callback([run, sa] {
     run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.AnswerApplication(n, sa->reference, c); });
   });
+  auto* block = request->add_subcommand(
+      "block", "Block the subject of a blocking application (LAW.md §1, §5): no check, read or change "
+               "but the data protection officer's reads until it is lifted");
+  block->add_option("id", sa->id, "The blocking application's id")->required();
+  block->callback([run] {
+    run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.BlockSubject(n, c); });
+  });
+  auto* unblock = request->add_subcommand("unblock", "Lift the block, on the blocking or an unblocking application");
+  unblock->add_option("id", sa->id, "The application's id")->required();
+  unblock->add_option("--reason", sa->reason, "breach_not_confirmed, breach_remedied, ...")->required();
+  unblock->callback([run, sa] {
+    run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.UnblockSubject(n, sa->reason, c); });
+  });
   auto* refuse = request->add_subcommand("refuse", "Refuse an application with a reason code");
   refuse->add_option("id", sa->id, "The application's id")->required();
   refuse->add_option("--reason", sa->reason, "identity_not_confirmed, no_authority, not_the_operators_data, ...")

@@ -22,12 +22,13 @@ std::string_view ReasonCode(Reason r) {
     case Reason::kSubjectDestroyed: return "subject_destroyed";
     case Reason::kUnknownSubject: return "unknown_subject";
     case Reason::kUnknownPurpose: return "unknown_purpose";
+    case Reason::kSubjectBlocked: return "subject_blocked";
   }
   return "unknown_subject";
 }
 
 std::optional<Reason> ReasonFromCode(std::string_view code) {
-  for (int r = 0; r <= static_cast<int>(Reason::kUnknownPurpose); ++r) {
+  for (int r = 0; r <= static_cast<int>(Reason::kSubjectBlocked); ++r) {
     if (ReasonCode(static_cast<Reason>(r)) == code) return static_cast<Reason>(r);
   }
   return std::nullopt;
@@ -46,6 +47,8 @@ std::string_view ReasonText(Reason r) {
     case Reason::kSubjectDestroyed: return "the subject's data were destroyed";
     case Reason::kUnknownSubject: return "no such subject";
     case Reason::kUnknownPurpose: return "not a purpose of the policy edition";
+    case Reason::kSubjectBlocked:
+      return "the subject's data are blocked: no processing until the block is lifted";
   }
   return "";
 }
@@ -165,6 +168,8 @@ void DecisionIndex::CheckLocked(std::span<const SubjectId> subjects, int purpose
       r = Reason::kUnknownSubject;
     } else if (destroyed_.Test(i)) {
       r = Reason::kSubjectDestroyed;
+    } else if (blocked_.Test(i)) {
+      r = Reason::kSubjectBlocked;
     } else if (!categories_ok) {
       r = Reason::kCategoryNotAllowed;
     } else if (allowed_[purpose].Test(i)) {
@@ -213,7 +218,7 @@ void DecisionIndex::Grow(SubjectId subject) {
   std::uint64_t cap = std::max<std::uint64_t>(capacity_ * 2, 1024);
   while (cap < need) cap *= 2;
   capacity_ = cap;
-  for (Bits* b : {&exists_, &destroyed_, &obligated_}) b->Resize(cap);
+  for (Bits* b : {&exists_, &destroyed_, &obligated_, &blocked_}) b->Resize(cap);
   for (auto* v : {&active_, &allowed_}) {
     for (Bits& b : *v) b.Resize(cap);
   }
@@ -227,7 +232,7 @@ void DecisionIndex::Grow(SubjectId subject) {
 
 void DecisionIndex::Recompute(SubjectId subject, int p) {
   const auto i = static_cast<std::uint64_t>(subject);
-  bool on = exists_.Test(i) && !destroyed_.Test(i);
+  bool on = exists_.Test(i) && !destroyed_.Test(i) && !blocked_.Test(i);
   switch (basis_[p]) {
     case LegalBasis::kLaw: break;
     case LegalBasis::kConsent: on = on && granted_[p].Test(i); break;
@@ -259,6 +264,11 @@ void DecisionIndex::ApplyLocked(const Delta& d) {
       return;
     case Delta::Kind::kSubjectDestroyed:
       destroyed_.Set(i, true);
+      for (std::size_t p = 0; p < basis_.size(); ++p) Recompute(d.subject, static_cast<int>(p));
+      return;
+    case Delta::Kind::kSubjectBlocked:
+    case Delta::Kind::kSubjectUnblocked:
+      blocked_.Set(i, d.kind == Delta::Kind::kSubjectBlocked);
       for (std::size_t p = 0; p < basis_.size(); ++p) Recompute(d.subject, static_cast<int>(p));
       return;
     case Delta::Kind::kConsentGranted:
@@ -299,6 +309,12 @@ void DecisionIndex::Apply(std::span<const Delta> deltas, std::int64_t revision) 
   revision_ = std::max(revision_, revision);
 }
 
+bool DecisionIndex::IsBlocked(SubjectId subject) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  const auto i = static_cast<std::uint64_t>(subject);
+  return subject > 0 && i < capacity_ && blocked_.Test(i);
+}
+
 std::int64_t DecisionIndex::revision() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   return revision_;
@@ -311,7 +327,7 @@ std::size_t DecisionIndex::subjects() const {
 
 std::size_t DecisionIndex::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
-  std::size_t bytes = exists_.bytes() + destroyed_.bytes() + obligated_.bytes();
+  std::size_t bytes = exists_.bytes() + destroyed_.bytes() + obligated_.bytes() + blocked_.bytes();
   for (const auto* v : {&active_, &granted_, &withdrawn_, &allowed_}) {
     for (const Bits& b : *v) bytes += b.bytes();
   }
@@ -349,6 +365,9 @@ Result<std::unique_ptr<DecisionIndex>> DecisionIndex::Load(
     if (o >= 0) add({Delta::Kind::kServiceOn, s.subject_id, o});
   });
   if (!r3) return tl::unexpected(r3.error());
+  QORGAU_TRY((*txn)->ScanSubjectBlocks([&](const store::SubjectBlockRecord& b) {
+    add({Delta::Kind::kSubjectBlocked, b.subject_id});
+  }));
   auto r4 = (*txn)->ScanOpenObligations([&](const store::ObligationRecord& o) {
     add({Delta::Kind::kObligationOpened, o.subject_id});
   });

@@ -4,12 +4,12 @@
 //
 // Layout: the subject id is the dense ordinal (ids are SQLite rowids from 1).
 // One bit per subject in each of:
-//   exists, destroyed, has-open-obligation,
+//   exists, destroyed, has-open-obligation, blocked,
 //   active[service]                 one per service of the policy,
 //   granted[purpose], withdrawn[purpose]   consent-basis purposes only,
 //   allowed[purpose]                every purpose: the materialised answer,
 //                                   kept equal to what Check() derives.
-// With the KEM policy that is 3 + 6 + 2·4 + 11 = 28 bits, 3.5 bytes a subject
+// With the KEM policy that is 4 + 6 + 2·4 + 11 = 29 bits, 3.6 bytes a subject
 // (allocation doubles as subjects grow, so up to twice that is reserved).
 // Categories are per purpose, not per subject: a 64-bit mask per purpose.
 //
@@ -49,6 +49,7 @@ enum class Reason : std::uint8_t {
   kSubjectDestroyed = 7,   // denied: the subject's data were destroyed
   kUnknownSubject = 8,     // denied: no such subject
   kUnknownPurpose = 9,     // denied: not a purpose of the edition
+  kSubjectBlocked = 10,    // denied: the subject is blocked (LAW.md §1, §5) until the block is lifted
 };
 
 // Stable codes: "consent_in_force", "no_consent", "withdrawn", ...
@@ -78,6 +79,8 @@ struct Delta {
     kServiceOff,
     kObligationOpened,
     kObligationClosed,
+    kSubjectBlocked,
+    kSubjectUnblocked,
   };
   Kind kind;
   SubjectId subject;
@@ -108,6 +111,8 @@ class DecisionIndex {
   Result<std::uint64_t> CategoryMask(std::span<const std::string> categories) const;
 
   Decision Check(SubjectId subject, int purpose, std::uint64_t categories) const;
+  // Whether the subject is blocked (LAW.md §1, §5).
+  bool IsBlocked(SubjectId subject) const;
   // Checks many subjects for one purpose under one lock; out.size() == subjects.size().
   void CheckMany(std::span<const SubjectId> subjects, int purpose, std::uint64_t categories,
                  std::span<Decision> out) const;
@@ -155,7 +160,7 @@ class DecisionIndex {
 
   mutable std::shared_mutex mu_;
   std::uint64_t capacity_ = 0;  // bits allocated per bitset
-  Bits exists_, destroyed_, obligated_;
+  Bits exists_, destroyed_, obligated_, blocked_;
   std::vector<Bits> active_;     // by service
   std::vector<Bits> granted_;    // by purpose (used for consent purposes)
   std::vector<Bits> withdrawn_;  // by purpose (used for consent purposes)

@@ -128,6 +128,7 @@ struct Replayed {
   std::map<std::pair<std::string, int>, CalendarState> calendars;
   std::map<std::int64_t, ApplicationReplay> applications;
   std::map<std::pair<std::int64_t, std::string>, store::ApplicationDocumentRecord> documents;
+  std::map<SubjectId, store::SubjectBlockRecord> blocks;
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -371,6 +372,14 @@ Result<void> Apply(const Event& e, Replayed* s) {
       r.handler = e.actor;
     }
     r.event_seq = e.seq;
+  } else if (e.type == "subject.blocked") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t application, d.Int("application"));
+    s->blocks[id] = {id, application, e.at, e.seq};
+  } else if (e.type == "subject.unblocked") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    QORGAU_TRY(d.Text("reason"));
+    if (!s->blocks.erase(id)) return Fail(ErrorCode::kCorruption, "subject", "unblocks a subject no event blocked");
   } else if (e.type == "enrolment.created") {
     QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
     QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("token_hash"));
@@ -751,6 +760,25 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   if (!r.calendars.empty() && cmp.ok()) {
     const auto& [key, w] = *r.calendars.begin();
     cmp.Differ(w.seq, "calendar_years (" + key.first + ", " + std::to_string(key.second) + "): missing from the table");
+  }
+
+  // Blocks.
+  QORGAU_TRY(txn.ScanSubjectBlocks([&](const store::SubjectBlockRecord& b) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "subject_blocks (" + std::to_string(b.subject_id) + "): ";
+    auto it = r.blocks.find(b.subject_id);
+    if (it == r.blocks.end()) return (void)cmp.Differ(0, where + "no event blocked it, or the block was lifted");
+    const auto& w = it->second;
+    if (b.application_id != w.application_id || b.blocked_at != w.blocked_at || b.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "application, time or event differ from the ledger's");
+    }
+    r.blocks.erase(it);
+  }));
+  if (!r.blocks.empty() && cmp.ok()) {
+    cmp.Differ(r.blocks.begin()->second.event_seq,
+               "subject_blocks (" + std::to_string(r.blocks.begin()->first) + "): missing from the table: the "
+               "ledger says the subject is blocked");
   }
 
   // Applications and their documents.

@@ -437,6 +437,61 @@ Result<ApplicationView> Applications::RefuseApplication(std::int64_t id, const s
                 });
 }
 
+Result<ApplicationView> Applications::BlockSubject(std::int64_t id, const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationHandle));
+  ApplicationView view;
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(view.record, LoadApplication(txn, id));
+    const store::ApplicationRecord& r = view.record;
+    if (r.kind != ApplicationKind::kBlocking) {
+      return Refuse("blocking_application_required", "application", "is not a blocking application");
+    }
+    if (IsClosed(r.state) || r.state == ApplicationState::kReceived) {
+      return Refuse("identity_not_verified", "application",
+                    std::string("the application is ") + ApplicationStateName(r.state) +
+                        "; a subject is blocked on an open application whose applicant's identity was verified");
+    }
+    QORGAU_ASSIGN_OR_RETURN(const auto block, txn.GetSubjectBlock(r.subject_id));
+    if (block) {
+      return Fail(ErrorCode::kAlreadyExists, "subject",
+                  "the subject is blocked already, on application " + std::to_string(block->application_id));
+    }
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"subject.blocked", r.subject_id, caller.id(), {}};
+    ev.data["application"] = id;
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+    QORGAU_TRY(txn.PutSubjectBlock({r.subject_id, id, now, e.seq}));
+    QORGAU_ASSIGN_OR_RETURN(view.documents, txn.GetApplicationDocuments(id));
+    return std::vector<index::Delta>{{index::Delta::Kind::kSubjectBlocked, r.subject_id}};
+  }));
+  return view;
+}
+
+Result<ApplicationView> Applications::UnblockSubject(std::int64_t id, const std::string& reason,
+                                                     const Caller& caller) {
+  QORGAU_TRY(CheckCode(reason, "reason"));
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationHandle));
+  ApplicationView view;
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(view.record, LoadApplication(txn, id));
+    const store::ApplicationRecord& r = view.record;
+    if (r.kind != ApplicationKind::kBlocking && r.kind != ApplicationKind::kUnblocking) {
+      return Refuse("blocking_application_required", "application",
+                    "a block is lifted on the blocking application or an unblocking one");
+    }
+    QORGAU_ASSIGN_OR_RETURN(const auto block, txn.GetSubjectBlock(r.subject_id));
+    if (!block) return Refuse("subject_not_blocked", "subject", "the subject is not blocked");
+    ledger::EventDraft ev{"subject.unblocked", r.subject_id, caller.id(), {}};
+    ev.data["application"] = id;
+    ev.data["reason"] = reason;
+    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
+    QORGAU_TRY(txn.DeleteSubjectBlock(r.subject_id));
+    QORGAU_ASSIGN_OR_RETURN(view.documents, txn.GetApplicationDocuments(id));
+    return std::vector<index::Delta>{{index::Delta::Kind::kSubjectUnblocked, r.subject_id}};
+  }));
+  return view;
+}
+
 Result<ApplicationCounts> Applications::CountApplications(UnixMillis now) {
   ApplicationCounts c;
   for (auto k : AllApplicationKinds()) {

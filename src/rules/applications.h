@@ -116,6 +116,17 @@ class Applications {
   // Refused with a reason code (identity_not_confirmed, no_authority, ...).
   Result<ApplicationView> RefuseApplication(std::int64_t id, const std::string& reason, const Caller& caller);
 
+  // Blocks the subject of `id`, a blocking application whose applicant's
+  // identity was verified (LAW.md §1, §5): from then on every check and
+  // audience denies it (`subject_blocked`), reads are refused to all but
+  // the data protection officer, and nothing of it is collected, changed
+  // or used, until the block is lifted.
+  Result<ApplicationView> BlockSubject(std::int64_t id, const Caller& caller);
+  // Lifts the block of the subject of `id` (the blocking application, or an
+  // unblocking one of the same subject) with a reason code
+  // (breach_not_confirmed, breach_remedied, ...).
+  Result<ApplicationView> UnblockSubject(std::int64_t id, const std::string& reason, const Caller& caller);
+
   // Counts for /metrics at `now`; reads no personal data, records nothing.
   Result<ApplicationCounts> CountApplications(UnixMillis now);
 

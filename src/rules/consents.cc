@@ -64,7 +64,7 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
   ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
   report::ReceiptInput receipt_input;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    auto id = core_.Resolve(txn, req.subject);
+    auto id = core_.ResolveUnblocked(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto consents = txn.GetConsents(*id);
     if (!consents) return tl::unexpected(consents.error());
@@ -93,7 +93,7 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
 
 Result<std::vector<store::ConsentRecord>> Consents::ListConsents(const Caller& caller,
                                                                  const SubjectKey& key) {
-  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindUnblocked(caller, key, "consents"));
   QORGAU_TRY(core_.RecordRead(caller, id, "consents", "", {},
                         Authorize(*d_.policy, caller, Action::kConsentsRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
@@ -138,7 +138,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
   report::ReceiptInput receipt_input;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out = ContractOutcome{};
-    auto id = core_.Resolve(txn, req.subject);
+    auto id = core_.ResolveUnblocked(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto subs = txn.GetSubscriptions(*id);
     if (!subs) return tl::unexpected(subs.error());
@@ -232,7 +232,7 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& req, const 
   report::ReceiptInput receipt_input;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     out.consents_granted.clear();
-    auto id = core_.Resolve(txn, req.subject);
+    auto id = core_.ResolveUnblocked(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());
@@ -324,7 +324,7 @@ Result<ServiceOutcome> Consents::DisableService(const ServiceRequest& req, const
 
 Result<std::vector<store::SubscriptionRecord>> Consents::ListServices(const Caller& caller,
                                                                       const SubjectKey& key) {
-  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindUnblocked(caller, key, "services"));
   QORGAU_TRY(core_.RecordRead(caller, id, "services", "", {},
                         Authorize(*d_.policy, caller, Action::kServicesRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);

@@ -101,6 +101,27 @@ Result<SubjectId> EngineCore::Resolve(store::Transaction& txn, const SubjectKey&
   return Fail(ErrorCode::kInternal, "subject", "unknown key kind");
 }
 
+Result<SubjectId> EngineCore::ResolveUnblocked(store::Transaction& txn, const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, Resolve(txn, key));
+  QORGAU_ASSIGN_OR_RETURN(const auto block, txn.GetSubjectBlock(id));
+  if (block) {
+    return Refuse("subject_blocked", "subject",
+                  "the subject's data are blocked on application " + std::to_string(block->application_id) +
+                      ": nothing is collected, changed or used until the block is lifted (LAW.md §1)");
+  }
+  return id;
+}
+
+Result<SubjectId> EngineCore::FindUnblocked(const Caller& caller, const SubjectKey& key, std::string_view what) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, FindSubject(caller, key));
+  if (!d_.index.IsBlocked(id) || caller.role() == ActorRole::kDpo) return id;
+  QORGAU_TRY(RecordRead(caller, id, what, "", {},
+                        Refuse("subject_blocked", "subject",
+                               "the subject's data are blocked: only the data protection officer reads them, "
+                               "to handle the application, until the block is lifted (LAW.md §1)")));
+  return id;  // not reached: RecordRead returns the refusal
+}
+
 Result<SubjectId> EngineCore::FindSubject(const SubjectKey& key) {
   auto txn = d_.store.Begin(store::Store::Mode::kRead);
   if (!txn) return tl::unexpected(txn.error());

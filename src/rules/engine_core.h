@@ -96,6 +96,14 @@ class EngineCore {
   Result<std::int64_t> Write(const Caller& caller, const WriteBody& body);
 
   Result<SubjectId> Resolve(store::Transaction& txn, const SubjectKey& key);
+  // Resolve, for a change that processes the subject's data: refused with
+  // `subject_blocked` while the subject is blocked (LAW.md §1, §5).
+  Result<SubjectId> ResolveUnblocked(store::Transaction& txn, const SubjectKey& key);
+  // FindSubject, for a read of the subject's records: while the subject is
+  // blocked only the data protection officer reads (to handle the
+  // application); anyone else is refused with `subject_blocked`, and the
+  // attempt recorded as a read of `what`.
+  Result<SubjectId> FindUnblocked(const Caller& caller, const SubjectKey& key, std::string_view what);
   Result<SubjectId> FindSubject(const SubjectKey& key);
   // By id, or by IIN or phone as a recorded lookup (LookupSubject).
   Result<SubjectId> FindSubject(const Caller& caller, const SubjectKey& key);

@@ -280,7 +280,7 @@ Result<void> Obligations::RecordImportLookup(store::Transaction& txn, const Call
 
 Result<std::vector<store::ObligationRecord>> Obligations::ListObligations(const Caller& caller,
                                                                           const SubjectKey& key) {
-  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindSubject(caller, key));
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindUnblocked(caller, key, "obligations"));
   QORGAU_TRY(core_.RecordRead(caller, id, "obligations", "", {},
                         Authorize(*d_.policy, caller, Action::kObligationsRead)));
   auto txn = d_.store.Begin(store::Store::Mode::kRead);

@@ -125,7 +125,7 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
   if (!normal) return tl::unexpected(normal.error());
   const bool identity_key = c->value == ValueType::kIin || c->value == ValueType::kPhone;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, key));
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.ResolveUnblocked(txn, key));
     QORGAU_ASSIGN_OR_RETURN(const auto held, txn.GetPersonalData(id));
     const bool change = identity_key || std::any_of(held.begin(), held.end(), [&](const auto& d) {
                           return d.category == category;
@@ -222,7 +222,7 @@ Result<SubjectView> Subjects::ReadPersonalData(const Caller& caller, const Subje
   for (const auto& c : asked) {
     if (!p.FindCategory(c)) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a category");
   }
-  auto subject = core_.FindSubject(caller, key);
+  auto subject = core_.FindUnblocked(caller, key, "data");
   if (!subject) return tl::unexpected(subject.error());
 
   // The need-to-know rule (rules/permissions.h); the first that fails is

@@ -277,6 +277,14 @@ struct ApplicationDocumentRecord {
   std::int64_t event_seq = 0;
 };
 
+// A blocked subject (LAW.md §1, §5): no processing until it is lifted.
+struct SubjectBlockRecord {
+  SubjectId subject_id = 0;
+  std::int64_t application_id = 0;  // the blocking application
+  UnixMillis blocked_at = 0;
+  std::int64_t event_seq = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -375,6 +383,12 @@ class Transaction {
   // Working-day calendars: one row per (country, year), replaced on import.
   virtual Result<void> PutCalendarYear(const CalendarYearRecord& record) = 0;
   virtual Result<void> ScanCalendarYears(const std::function<void(const CalendarYearRecord&)>& each) = 0;
+
+  // Blocks: one row per blocked subject, deleted when the block is lifted.
+  virtual Result<void> PutSubjectBlock(const SubjectBlockRecord& record) = 0;
+  virtual Result<void> DeleteSubjectBlock(SubjectId subject) = 0;
+  virtual Result<std::optional<SubjectBlockRecord>> GetSubjectBlock(SubjectId subject) = 0;
+  virtual Result<void> ScanSubjectBlocks(const std::function<void(const SubjectBlockRecord&)>& each) = 0;
 
   // Applications. Insert fails with kAlreadyExists when the id is taken;
   // Update rewrites every field but the id.

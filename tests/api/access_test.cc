@@ -77,6 +77,19 @@ void FileApplication(rules::Engine& e, const testing::AccessWorld& w, Vars& v, b
   if (verified) ASSERT_TRUE(e.AdvanceApplication(filed->record.id, "identity_verified", w["olga"]));
 }
 void Filed(rules::Engine& e, const testing::AccessWorld& w, Vars& v) { FileApplication(e, w, v, false); }
+// A blocking application of a new subject, verified, as {app}; the subject
+// blocked on it when `block`.
+void Blocking(rules::Engine& e, const testing::AccessWorld& w, Vars& v, bool block) {
+  const auto s = demo::SyntheticSubjects().At(40);
+  auto who = e.AddSubject({s.iin, s.phone, {}, "subject"}, w["onboarding"]);
+  ASSERT_TRUE(who) << who.error().ToString();
+  rules::ApplicationRequest r{rules::SubjectKey::Id(*who), "blocking", "e_document", "ED-1", {}, {}, {}, {}};
+  auto filed = e.FileApplication(r, w["olga"]);
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  v["app"] = std::to_string(filed->record.id);
+  ASSERT_TRUE(e.AdvanceApplication(filed->record.id, "identity_verified", w["olga"]));
+  if (block) ASSERT_TRUE(e.BlockSubject(filed->record.id, w["olga"]));
+}
 void Verified(rules::Engine& e, const testing::AccessWorld& w, Vars& v) { FileApplication(e, w, v, true); }
 
 const std::vector<Row>& Rows() {
@@ -105,6 +118,13 @@ const std::vector<Row>& Rows() {
        {"anna", "POST", "/v1/requests/{app}/answer", R"({"reference":"OUT-1"})"}, "no_duty", Verified},
       {"application.handle (refuse)", {"olga", "POST", "/v1/requests/{app}/refuse", R"({"reason":"duplicate"})"},
        200, {"billing", "POST", "/v1/requests/{app}/refuse", R"({"reason":"duplicate"})"}, "no_duty", Filed},
+      {"application.handle (block)", {"olga", "POST", "/v1/requests/{app}/block", ""}, 200,
+       {"anna", "POST", "/v1/requests/{app}/block", ""}, "no_duty",
+       [](rules::Engine& e, const testing::AccessWorld& w, Vars& v) { Blocking(e, w, v, false); }},
+      {"application.handle (unblock)",
+       {"olga", "POST", "/v1/requests/{app}/unblock", R"({"reason":"breach_not_confirmed"})"}, 200,
+       {"crm", "POST", "/v1/requests/{app}/unblock", R"({"reason":"breach_not_confirmed"})"}, "no_duty",
+       [](rules::Engine& e, const testing::AccessWorld& w, Vars& v) { Blocking(e, w, v, true); }},
       {"calendar.import", {"admin", "POST", "/v1/calendars", CalendarBody()}, 201,
        {"olga", "POST", "/v1/calendars", CalendarBody()}, "admin_only"},
       {"subject.add", {"onboarding", "POST", "/v1/subjects", SubjectBody(30)}, 201,

@@ -44,6 +44,10 @@ const std::vector<Row>& Rows() {
        {"request", "answer", "{verified}", "--reference", "OUT-1"}, "no_duty"},
       {"application.handle (refuse)", "olga", {"request", "refuse", "{app}", "--reason", "duplicate"}, "billing",
        {"request", "refuse", "{app}", "--reason", "duplicate"}, "no_duty"},
+      {"application.handle (block)", "olga", {"request", "block", "{blocking}"}, "anna",
+       {"request", "block", "{blocking}"}, "no_duty"},
+      {"application.handle (unblock)", "olga", {"request", "unblock", "{blocked}", "--reason", "breach_remedied"},
+       "crm", {"request", "unblock", "{blocked}", "--reason", "breach_remedied"}, "no_duty"},
       {"calendar.import", "admin", {"calendar", "import", calendar}, "olga", {"calendar", "import", calendar},
        "admin_only"},
       {"subject.add", "onboarding", {"subject", "add", "--iin", fresh.iin, "--phone", fresh.phone},
@@ -187,6 +191,19 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
     ASSERT_TRUE(verified) << verified.error().ToString();
     verified_ = std::to_string(verified->record.id);
     ASSERT_TRUE(e.AdvanceApplication(verified->record.id, "identity_verified", world["olga"]));
+    // Blocking applications of two subjects no other row uses: the first's
+    // verified, the second's verified and the subject blocked on it.
+    for (std::uint64_t n : {40, 41}) {
+      const auto s = demo::SyntheticSubjects().At(n);
+      auto who = e.AddSubject({s.iin, s.phone, {}, "subject"}, world["onboarding"]);
+      ASSERT_TRUE(who) << who.error().ToString();
+      rules::ApplicationRequest blocking{rules::SubjectKey::Id(*who), "blocking", "e_document", "ED-1", {}, {}, {}, {}};
+      auto b = e.FileApplication(blocking, world["olga"]);
+      ASSERT_TRUE(b) << b.error().ToString();
+      ASSERT_TRUE(e.AdvanceApplication(b->record.id, "identity_verified", world["olga"]));
+      (n == 40 ? blocking_ : blocked_) = std::to_string(b->record.id);
+    }
+    ASSERT_TRUE(e.BlockSubject(std::stoll(blocked_), world["olga"]));
     csv_ = (dir_.path() / "billing.csv").string();
     testing::WriteFile(csv_, "action,iin,kind,ref,amount\nopen," + demo::SyntheticSubjects().At(1).iin +
                                  ",debt,D-3,100\n");
@@ -213,6 +230,8 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
       if (a == "{fresh}") a = fresh_;
       if (a == "{app}") a = app_;
       if (a == "{verified}") a = verified_;
+      if (a == "{blocking}") a = blocking_;
+      if (a == "{blocked}") a = blocked_;
     }
     args.insert(args.begin(), {"--data", data_.string(), "--as", as});
     return testing::RunQorgau(args);
@@ -220,7 +239,7 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
 
   testing::TempDir dir_;
   std::filesystem::path data_;
-  std::string seq_, csv_, crm_key_, used_, fresh_, app_, verified_;
+  std::string seq_, csv_, crm_key_, used_, fresh_, app_, verified_, blocking_, blocked_;
 };
 
 TEST_P(AccessCliMatrix, AllowedAndRefusedAsDocumented) {

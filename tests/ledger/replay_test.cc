@@ -49,6 +49,12 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
     application.reference = "REG-2";
     application.documents = {{"SCAN-2", std::string(64, 'a')}};
     ASSERT_TRUE(e.FileApplication(application, world_["olga"]));
+    // Subject 2 blocked on a blocking application.
+    rules::ApplicationRequest blocking{rules::SubjectKey::Id(2), "blocking", "e_document", "ED-1", {}, {}, {}, {}};
+    auto block = e.FileApplication(blocking, world_["olga"]);
+    ASSERT_TRUE(block) << block.error().ToString();
+    ASSERT_TRUE(e.AdvanceApplication(block->record.id, "identity_verified", world_["olga"]));
+    ASSERT_TRUE(e.BlockSubject(block->record.id, world_["olga"]));
     auto report = e.VerifyLedger(world_["dpo"]);
     ASSERT_TRUE(report) << report.error().ToString();
     ASSERT_TRUE(report->ok) << report->reason;
@@ -157,6 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "UPDATE calendar_years SET content = replace(content, '2026-03-24', '2026-03-28') "
                   "WHERE year = 2026",
                   "calendar_years (KZ, 2026)"},
+        Tampering{"BlockLifted", "DELETE FROM subject_blocks WHERE subject_id = 2",
+                  "the ledger says the subject is blocked"},
         Tampering{"SubjectAdded",
                   "INSERT INTO subjects (id, created_at, iin_index, phone_index) "
                   "VALUES (99, 1, randomblob(32), randomblob(32))",

@@ -328,5 +328,57 @@ TEST_F(Rights, R_IV_5_the_phone_and_the_IIN_are_rectified_and_the_subject_is_fou
   ExpectLedgerProvesTheState();
 }
 
+TEST_F(Rights, LAW_5_a_blocked_subject_is_refused_by_every_check_read_and_change_until_unblocked) {
+  const Caller& crm = world_["crm"];
+  const SubjectKey one = SubjectKey::Id(1);
+  ASSERT_TRUE(engine().Check(crm, one, "marketing", {})->allow);
+  const std::uint64_t audience = engine().SelectAudience(crm, "marketing", false, nullptr)->count;
+  ApplicationRequest r{one, "blocking", "e_document", "ED-BLOCK-1", {}, {}, {{"COMPLAINT-1", kScan}}, {}};
+  const std::int64_t app = engine().FileApplication(r, olga())->record.id;
+  // Not before the applicant's identity is verified.
+  EXPECT_EQ(engine().BlockSubject(app, olga()).error().reason, "identity_not_verified");
+  ASSERT_TRUE(engine().AdvanceApplication(app, "identity_verified", olga()));
+  EXPECT_EQ(engine().BlockSubject(app, world_["anna"]).error().reason, "no_duty");
+  auto blocked = engine().BlockSubject(app, olga());
+  ASSERT_TRUE(blocked) << blocked.error().ToString();
+  EXPECT_EQ(engine().BlockSubject(app, olga()).error().code, ErrorCode::kAlreadyExists);
+
+  // Checks and audiences.
+  auto check = engine().Check(crm, one, "marketing", {});
+  ASSERT_TRUE(check) << check.error().ToString();
+  EXPECT_FALSE(check->allow);
+  EXPECT_EQ(check->reason, index::Reason::kSubjectBlocked);
+  EXPECT_FALSE(engine().Check(world_["billing"], one, "debt_collection", {})->allow);
+  EXPECT_EQ(engine().SelectAudience(crm, "marketing", false, nullptr)->count, audience - 1);
+  // Reads, recorded as refused.
+  EXPECT_EQ(engine().ReadPersonalData(world_["anna"], one, "contract_performance", {}).error().reason,
+            "subject_blocked");
+  EXPECT_EQ(engine().ListConsents(world_["anna"], one).error().reason, "subject_blocked");
+  EXPECT_EQ(engine().ListServices(world_["anna"], one).error().reason, "subject_blocked");
+  EXPECT_EQ(engine().ListObligations(world_["billing"], one).error().reason, "subject_blocked");
+  // Changes.
+  EXPECT_EQ(engine().GrantConsent({one, "product_development", "mobile_app", "APP-9"}, crm).error().reason,
+            "subject_blocked");
+  EXPECT_EQ(engine().PutData(one, "user.contact.address", "Almaty", "subject", world_["onboarding"]).error().reason,
+            "subject_blocked");
+  // The application itself is still handled, and the other subject is not touched.
+  EXPECT_TRUE(engine().GetApplication(app, world_["dpo"]));
+  EXPECT_TRUE(engine().ListConsents(world_["anna"], SubjectKey::Id(2)));
+
+  EXPECT_EQ(engine().UnblockSubject(app, "Not a code", olga()).error().field, "reason");
+  ASSERT_TRUE(engine().UnblockSubject(app, "breach_not_confirmed", olga()));
+  EXPECT_EQ(engine().UnblockSubject(app, "breach_not_confirmed", olga()).error().reason, "subject_not_blocked");
+  EXPECT_TRUE(engine().Check(crm, one, "marketing", {})->allow);
+  EXPECT_TRUE(engine().ListConsents(world_["anna"], one));
+  EXPECT_EQ(engine().SelectAudience(crm, "marketing", false, nullptr)->count, audience);
+  ExpectLedgerProvesTheState();
+  // The block survives a restart: the index loads it.
+  ASSERT_TRUE(engine().BlockSubject(app, olga()));
+  inst_.reset();
+  inst_ = app::Instance::Open(data_, clock_).value();
+  EXPECT_EQ(inst_->engine().Check(*inst_->engine().CallerFor("crm").value(), one, "marketing", {})->reason,
+            index::Reason::kSubjectBlocked);
+}
+
 }  // namespace
 }  // namespace qorgau::rules

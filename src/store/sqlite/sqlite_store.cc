@@ -246,6 +246,12 @@ CREATE TABLE application_documents (
   event_seq      INTEGER NOT NULL,
   PRIMARY KEY (application_id, reference)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE subject_blocks (
+  subject_id     INTEGER PRIMARY KEY REFERENCES subjects(id),
+  application_id INTEGER NOT NULL,
+  blocked_at     INTEGER NOT NULL,
+  event_seq      INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 
@@ -442,6 +448,10 @@ class SqliteTransaction final : public Transaction {
                                     const std::function<void(const DecisionRecord&)>& each) override;
   Result<void> PutCalendarYear(const CalendarYearRecord& record) override;
   Result<void> ScanCalendarYears(const std::function<void(const CalendarYearRecord&)>& each) override;
+  Result<void> PutSubjectBlock(const SubjectBlockRecord& record) override;
+  Result<void> DeleteSubjectBlock(SubjectId subject) override;
+  Result<std::optional<SubjectBlockRecord>> GetSubjectBlock(SubjectId subject) override;
+  Result<void> ScanSubjectBlocks(const std::function<void(const SubjectBlockRecord&)>& each) override;
   Result<void> InsertApplication(const ApplicationRecord& record) override;
   Result<void> UpdateApplication(const ApplicationRecord& record) override;
   Result<std::optional<ApplicationRecord>> GetApplication(std::int64_t id) override;
@@ -1485,6 +1495,39 @@ Result<void> SqliteTransaction::ScanCalendarYears(
                   "scanning calendars", [&](Stmt& s) -> Result<void> {
                     each(CalendarYearRecord{s.Text(0), static_cast<int>(s.Int(1)), s.Text(2), s.Int(3),
                                             s.Int(4)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::PutSubjectBlock(const SubjectBlockRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO subject_blocks (subject_id, application_id, blocked_at, event_seq) "
+              "VALUES (?1, ?2, ?3, ?4)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.application_id);
+  s.Bind(3, r.blocked_at);
+  s.Bind(4, r.event_seq);
+  return Exec(s, "blocking a subject");
+}
+
+Result<void> SqliteTransaction::DeleteSubjectBlock(SubjectId subject) {
+  Stmt& s = S("DELETE FROM subject_blocks WHERE subject_id = ?1");
+  s.Bind(1, subject);
+  return Exec(s, "lifting a block");
+}
+
+Result<std::optional<SubjectBlockRecord>> SqliteTransaction::GetSubjectBlock(SubjectId subject) {
+  Stmt& s = S("SELECT subject_id, application_id, blocked_at, event_seq FROM subject_blocks WHERE subject_id = ?1");
+  s.Bind(1, subject);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<SubjectBlockRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a block");
+  return std::optional<SubjectBlockRecord>(SubjectBlockRecord{s.Int(0), s.Int(1), s.Int(2), s.Int(3)});
+}
+
+Result<void> SqliteTransaction::ScanSubjectBlocks(const std::function<void(const SubjectBlockRecord&)>& each) {
+  return ScanRows(store_.db(), "SELECT subject_id, application_id, blocked_at, event_seq FROM subject_blocks",
+                  "scanning blocks", [&](Stmt& s) -> Result<void> {
+                    each(SubjectBlockRecord{s.Int(0), s.Int(1), s.Int(2), s.Int(3)});
                     return {};
                   });
 }
