@@ -10,6 +10,7 @@
 #include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "policy/policy_printer.h"
+#include "report/statement.h"
 
 namespace qorgau::api {
 namespace {
@@ -361,6 +362,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/requests/{id}/block", kKey}, &Api::BlockSubject},
       {{"POST", "/v1/requests/{id}/unblock", kKey}, &Api::UnblockSubject},
       {{"GET", "/v1/subjects/{id}/requests", kKey}, &Api::ListApplications},
+      {{"GET", "/v1/subjects/{id}/statement", kKey}, &Api::Statement},
       {{"POST", "/v1/check", kKey}, &Api::Check},
       {{"POST", "/v1/check/batch", kKey, kHeavy}, &Api::CheckBatch},
       {{"POST", "/v1/audience", kKey, kHeavy}, &Api::Audience},
@@ -1198,6 +1200,27 @@ HttpResponse Api::RefuseApplication(Context& ctx) {
   TRY_ASSIGN(view, inst_.engine().RefuseApplication(id, reason, *ctx.caller));
   TRY_ASSIGN(calendar, inst_.engine().Calendar());
   return Json(200, ApplicationJson(view, *calendar));
+}
+
+HttpResponse Api::Statement(Context& ctx) {
+  auto q = [&](const char* key, const char* fallback) {
+    auto it = ctx.req.query.find(key);
+    return it == ctx.req.query.end() ? std::string(fallback) : it->second;
+  };
+  const std::string format = q("format", "json");
+  if (format != "json" && format != "html") return Problem(Bad("format", "must be json or html"));
+  const std::string full = q("full", "false");
+  if (full != "true" && full != "false") return Problem(Bad("full", "must be true or false"));
+  rules::StatementRequest req{ctx.Subject(), q("lang", "kk"), full == "true", std::nullopt};
+  if (const std::string a = q("application", ""); !a.empty()) {
+    TRY_ASSIGN(id, ApplicationId(a));
+    req.application = id;
+  }
+  TRY_ASSIGN(statement, inst_.engine().Statement(req, *ctx.caller));
+  if (format == "html") {
+    return HttpResponse{200, "text/html; charset=utf-8", report::StatementHtml(inst_.policy(), statement), {}};
+  }
+  return HttpResponse{200, "application/json", report::StatementJson(inst_.policy(), statement), {}};
 }
 
 HttpResponse Api::BlockSubject(Context& ctx) {

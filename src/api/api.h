@@ -148,6 +148,7 @@ class Api {
   HttpResponse AnswerApplication(Context& ctx);
   HttpResponse RefuseApplication(Context& ctx);
   HttpResponse BlockSubject(Context& ctx);
+  HttpResponse Statement(Context& ctx);
   HttpResponse UnblockSubject(Context& ctx);
   HttpResponse Check(Context& ctx);
   HttpResponse CheckBatch(Context& ctx);

@@ -1,6 +1,7 @@
 // Subjects' rights: the working-day calendars deadlines are counted in, and
 // applications (`calendar`, `request`; rules/applications.h).
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -275,11 +276,52 @@ void RegisterRequest(CLI::App& app, Options& opts) {
   });
 }
 
+void RegisterStatement(CLI::App& app, Options& opts) {
+  struct Args {
+    SubjectArgs subject;
+    std::string lang = "kk", format = "json", out;
+    bool full = false;
+    std::int64_t application = 0;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("statement", "A subject's information statement (R-IV.4): data, purposes, sources, "
+                                              "methods, periods, consents and applications; a recorded read");
+  a->subject.Add(cmd);
+  cmd->add_option("--lang", a->lang, "kk, ru or en")->check(CLI::IsMember({"kk", "ru", "en"}))->capture_default_str();
+  cmd->add_option("--format", a->format, "json, or html (prints on A4)")
+      ->check(CLI::IsMember({"json", "html"}))
+      ->capture_default_str();
+  cmd->add_flag("--full", a->full, "Values in full where a full-view duty of yours covers them");
+  cmd->add_option("--application", a->application, "The information application it answers")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out", a->out, "Write it to this file (default: standard output)");
+  cmd->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      rules::StatementRequest req{a->subject.Key(), a->lang, a->full,
+                                  a->application > 0 ? std::optional<std::int64_t>(a->application) : std::nullopt};
+      auto r = inst.engine().Statement(req, caller);
+      if (!r) return Report(r.error());
+      const std::string text = a->format == "html" ? report::StatementHtml(inst.policy(), *r)
+                                                   : report::StatementJson(inst.policy(), *r);
+      if (a->out.empty()) {
+        std::cout << text;
+        return 0;
+      }
+      std::ofstream file(a->out, std::ios::binary);
+      file << text;
+      if (!file) return Report(Error{ErrorCode::kIo, a->out, "cannot write the statement"});
+      std::cout << "statement " << r->reference << " written to " << a->out << "\n";
+      return 0;
+    });
+  });
+}
+
 }  // namespace
 
 void RegisterRights(CLI::App& app, Options& opts) {
   RegisterCalendar(app, opts);
   RegisterRequest(app, opts);
+  RegisterStatement(app, opts);
 }
 
 }  // namespace qorgau::cli

@@ -174,6 +174,8 @@ struct Controller {
   std::string postal_index;
   std::string country;
   std::string primary_storage_country;
+  std::string bin;          // business identification number, 12 digits; "" when not given
+  std::string dpo_contact;  // the person responsible for processing (Art. 25(3)): how to reach them; ""
 };
 
 struct Policy {

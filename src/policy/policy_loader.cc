@@ -596,6 +596,16 @@ void ReadController(Ctx& ctx, const YAML::Node& n, Policy* p) {
   ReadString(ctx, m.Get("country", true), "controller.country", &c.country);
   ReadString(ctx, m.Get("primary_storage_country", true), "controller.primary_storage_country",
              &c.primary_storage_country);
+  // The operator's BIN and its responsible person are on every information
+  // statement (R-IV.4); optional, since edition 1's text gives neither.
+  const YAML::Node bin = m.Get("bin", false);
+  if (ReadString(ctx, bin, "controller.bin", &c.bin)) {
+    const bool digits = c.bin.size() == 12 && std::all_of(c.bin.begin(), c.bin.end(), [](char ch) {
+                          return ch >= '0' && ch <= '9';
+                        });
+    if (!digits) ctx.Error(bin, "controller.bin: must be 12 digits");
+  }
+  ReadString(ctx, m.Get("dpo_contact", false), "controller.dpo_contact", &c.dpo_contact);
   m.Done();
 }
 

@@ -492,6 +492,118 @@ Result<ApplicationView> Applications::UnblockSubject(std::int64_t id, const std:
   return view;
 }
 
+Result<report::StatementInput> Applications::Statement(const StatementRequest& req, const Caller& caller) {
+  if (req.lang != "kk" && req.lang != "ru" && req.lang != "en") {
+    return Fail(ErrorCode::kInvalidArgument, "lang", "must be kk, ru or en");
+  }
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindUnblocked(caller, req.subject, "statement"));
+  const Result<void> allowed = Authorize(*d_.policy, caller, Action::kStatementRead);
+  if (!allowed) {
+    auto recorded = core_.RecordRead(caller, id, "statement", "", {}, allowed);
+    return tl::unexpected(recorded.error());
+  }
+  QORGAU_ASSIGN_OR_RETURN(auto calendar, Calendar());
+  report::StatementInput out;
+  out.subject = id;
+  out.lang = req.lang;
+  out.prepared_by = caller.id();
+  out.application = req.application;
+  out.time_zone = CountryTimeZone(d_.policy->controller.country);
+  out.blocked = d_.index.IsBlocked(id);
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    if (req.application) {
+      QORGAU_ASSIGN_OR_RETURN(const auto app, txn->GetApplication(*req.application));
+      if (!app || app->subject_id != id || app->kind != ApplicationKind::kInformation) {
+        return Fail(ErrorCode::kInvalidArgument, "application", "is not an information application of this subject");
+      }
+    }
+    QORGAU_ASSIGN_OR_RETURN(const auto subject, txn->GetSubject(id));
+    if (!subject) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+    QORGAU_ASSIGN_OR_RETURN(const SubjectView values, core_.ReadValues(*txn, *subject, /*full=*/true));
+    // The last rectification of each category, and the consent history.
+    std::map<std::string, std::int64_t> rectified;
+    std::optional<Error> bad;
+    QORGAU_TRY(txn->ScanSubjectEvents(id, [&](const store::EventRecord& e) {
+      const bool consent = e.body.find("\"type\":\"consent.") != std::string::npos;
+      const bool data = e.body.find("\"type\":\"data.recorded\"") != std::string::npos;
+      if (!consent && !data) return;
+      boost::system::error_code ec;
+      const boost::json::value v = boost::json::parse(e.body, ec);
+      const boost::json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
+      const boost::json::value* d = o ? o->if_contains("data") : nullptr;
+      if (!d || !d->is_object()) {
+        bad = Error{ErrorCode::kCorruption, "event", "event " + std::to_string(e.seq) + " cannot be read"};
+        return;
+      }
+      const auto& f = d->get_object();
+      auto str = [&](const char* k) {
+        const auto* x = f.if_contains(k);
+        return x && x->is_string() ? std::string(x->get_string()) : std::string();
+      };
+      const auto* when = o->if_contains("at");
+      const UnixMillis at = when && when->is_string() ? ParseUtc(when->get_string(), "at").value_or(0) : 0;
+      if (data) {
+        const auto* a = f.if_contains("application");
+        if (a && a->is_int64()) rectified[str("category")] = a->get_int64();
+        else rectified.erase(str("category"));
+        return;
+      }
+      const auto* edition = f.if_contains("edition");
+      out.consents.push_back({at, e.body.find("\"type\":\"consent.granted\"") != std::string::npos,
+                              str("purpose"), str("channel"), str("evidence"),
+                              edition && edition->is_int64() ? static_cast<int>(edition->get_int64()) : 0});
+    }));
+    if (bad) return tl::unexpected(*bad);
+    for (const auto& v : values.data) {
+      const policy::Category* c = d_.policy->FindCategory(v.category);
+      bool full = false;
+      for (const auto& duty : caller.duties) {
+        full = full || (req.full && duty.full_view &&
+                        std::find(duty.categories.begin(), duty.categories.end(), v.category) != duty.categories.end());
+      }
+      out.masked = out.masked && !full;
+      std::optional<std::int64_t> on;
+      if (auto it = rectified.find(v.category); it != rectified.end()) on = it->second;
+      out.data.push_back({v.category, full ? v.value : MaskValue(c ? c->value : ValueType::kText, v.value),
+                          v.provenance, v.recorded_at, on});
+    }
+    QORGAU_ASSIGN_OR_RETURN(out.contracts, txn->GetContracts(id));
+    QORGAU_ASSIGN_OR_RETURN(out.services, txn->GetSubscriptions(id));
+    QORGAU_ASSIGN_OR_RETURN(const auto open, txn->GetObligations(id, /*open_only=*/true));
+    out.open_obligations = open.size();
+    QORGAU_ASSIGN_OR_RETURN(const auto apps, txn->GetSubjectApplications(id));
+    for (const auto& a : apps) out.applications.push_back({a, FormatDate(calendar->LocalDate(a.due_at))});
+  }
+  for (const auto& pu : d_.policy->purposes) {
+    const int ordinal = d_.index.PurposeOrdinal(pu.id);
+    out.purpose_holds[pu.id] = ordinal >= 0 && d_.index.Check(id, ordinal, 0).allow;
+  }
+  // The statement is a read of everything listed: recorded first, and its
+  // event names it.
+  std::vector<std::string> categories;
+  for (const auto& v : out.data) categories.push_back(v.category);
+  out.at = d_.clock.Now();
+  QORGAU_ASSIGN_OR_RETURN(const std::int64_t seq,
+                          core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+                            ledger::EventDraft ev{"access.read", id, caller.id(), {}};
+                            ev.data["what"] = "statement";
+                            boost::json::array cats;
+                            for (const auto& c : categories) cats.emplace_back(c);
+                            ev.data["categories"] = std::move(cats);
+                            ev.data["allowed"] = true;
+                            ev.data["reason"] = "need_to_know";
+                            ev.data["lang"] = req.lang;
+                            ev.data["masked"] = out.masked;
+                            if (req.application) ev.data["application"] = *req.application;
+                            QORGAU_TRY(ledger::Append(txn, out.at, ev));
+                            return std::vector<index::Delta>{};
+                          }));
+  out.reference = "ST-" + std::to_string(id) + "-" + std::to_string(seq);
+  out.local_date = FormatDate(calendar->LocalDate(out.at));
+  return out;
+}
+
 Result<ApplicationCounts> Applications::CountApplications(UnixMillis now) {
   ApplicationCounts c;
   for (auto k : AllApplicationKinds()) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/working_calendar.h"
+#include "report/statement.h"
 #include "rules/engine_core.h"
 
 namespace qorgau::rules {
@@ -75,6 +76,16 @@ const std::vector<DeadlineRule>& DefaultDeadlines();
 Result<void> RecordCalendarYear(store::Transaction& txn, UnixMillis now, const std::string& actor,
                                 const CalendarYear& year, const std::string& content);
 
+// An information statement asked for (R-IV.4).
+struct StatementRequest {
+  SubjectKey subject;
+  std::string lang = "kk";  // kk | ru | en
+  // Values in full where a duty of the caller with the full view covers
+  // the category; masked otherwise, and always when false.
+  bool full = false;
+  std::optional<std::int64_t> application;  // the information application it answers
+};
+
 // Open and overdue applications by kind, for /metrics.
 struct ApplicationCounts {
   std::map<std::string, std::int64_t> open;     // kind -> count
@@ -126,6 +137,12 @@ class Applications {
   // unblocking one of the same subject) with a reason code
   // (breach_not_confirmed, breach_remedied, ...).
   Result<ApplicationView> UnblockSubject(std::int64_t id, const std::string& reason, const Caller& caller);
+
+  // The subject's information statement, from the store alone (R-IV.4):
+  // statement.read (the dpo, or an `applications` duty); producing it is a
+  // recorded read (`access.read`, what `statement`), whose seq is in its
+  // reference.
+  Result<report::StatementInput> Statement(const StatementRequest& request, const Caller& caller);
 
   // Counts for /metrics at `now`; reads no personal data, records nothing.
   Result<ApplicationCounts> CountApplications(UnixMillis now);

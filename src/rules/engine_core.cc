@@ -101,6 +101,19 @@ Result<SubjectId> EngineCore::Resolve(store::Transaction& txn, const SubjectKey&
   return Fail(ErrorCode::kInternal, "subject", "unknown key kind");
 }
 
+Result<SubjectView> EngineCore::ReadValues(store::Transaction& txn, const store::SubjectRecord& s, bool full) {
+  SubjectView view{s.id, s.created_at, !full, {}};
+  QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(s.id, s.wrapped_key));
+  QORGAU_ASSIGN_OR_RETURN(const auto records, txn.GetPersonalData(s.id));
+  for (const auto& r : records) {
+    QORGAU_ASSIGN_OR_RETURN(const std::string value, crypto::Open(key, r.sealed, crypto::PersonalDataAad(s.id, r.category)));
+    const policy::Category* c = d_.policy->FindCategory(r.category);
+    const ValueType type = c ? c->value : ValueType::kText;
+    view.data.push_back({r.category, full ? value : MaskValue(type, value), r.provenance, r.recorded_at});
+  }
+  return view;
+}
+
 Result<SubjectId> EngineCore::ResolveUnblocked(store::Transaction& txn, const SubjectKey& key) {
   QORGAU_ASSIGN_OR_RETURN(const SubjectId id, Resolve(txn, key));
   QORGAU_ASSIGN_OR_RETURN(const auto block, txn.GetSubjectBlock(id));

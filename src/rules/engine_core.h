@@ -68,6 +68,21 @@ struct IdempotencyClaim {
   std::int64_t revision = 0;  // the ledger revision of the write
 };
 
+// A subject's values, decrypted: masked unless the full view was asked for.
+struct DataItem {
+  std::string category;
+  std::string value;  // masked unless the full view was asked for
+  std::string provenance;
+  UnixMillis recorded_at = 0;
+};
+
+struct SubjectView {
+  SubjectId id = 0;
+  UnixMillis created_at = 0;
+  bool masked = true;
+  std::vector<DataItem> data;
+};
+
 class EngineCore {
  public:
   explicit EngineCore(EngineDeps deps);
@@ -96,6 +111,9 @@ class EngineCore {
   Result<std::int64_t> Write(const Caller& caller, const WriteBody& body);
 
   Result<SubjectId> Resolve(store::Transaction& txn, const SubjectKey& key);
+  // The subject's values, decrypted, masked unless `full`; authorizes and
+  // records nothing: the caller has.
+  Result<SubjectView> ReadValues(store::Transaction& txn, const store::SubjectRecord& s, bool full);
   // Resolve, for a change that processes the subject's data: refused with
   // `subject_blocked` while the subject is blocked (LAW.md §1, §5).
   Result<SubjectId> ResolveUnblocked(store::Transaction& txn, const SubjectKey& key);

@@ -74,6 +74,7 @@ std::string_view ActionName(Action a) {
     case Action::kApplicationFile: return "application.file";
     case Action::kApplicationsRead: return "applications.read";
     case Action::kApplicationHandle: return "application.handle";
+    case Action::kStatementRead: return "statement.read";
   }
   return "unknown";
 }
@@ -174,7 +175,7 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   // Subjects' applications (R-IV.4, R-IV.5, LAW.md §5): the data
   // protection officer, or a duty that allows 'applications'.
   if (action == Action::kApplicationFile || action == Action::kApplicationsRead ||
-      action == Action::kApplicationHandle) {
+      action == Action::kApplicationHandle || action == Action::kStatementRead) {
     if (role == ActorRole::kDpo) return {};
     for (const auto& d : caller.duties) {
       if (HasAction(d.actions, DutyAction::kApplications)) return {};

@@ -65,6 +65,7 @@ enum class Action : std::uint8_t {
   kApplicationFile,    // register a subject's application (R-IV.4, R-IV.5, LAW.md §5)
   kApplicationsRead,   // read applications: one, a subject's, those falling due
   kApplicationHandle,  // verify, progress, attach documents, answer or refuse
+  kStatementRead,      // produce a subject's information statement (R-IV.4)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -309,24 +309,7 @@ Result<SubjectView> Subjects::ShowSubject(SubjectId id, bool full) {
   if (!txn) return tl::unexpected(txn.error());
   QORGAU_ASSIGN_OR_RETURN(auto s, (*txn)->GetSubject(id));
   if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
-  return View(**txn, *s, full);
-}
-
-Result<SubjectView> Subjects::View(store::Transaction& txn, const store::SubjectRecord& s, bool full) {
-  SubjectView view{s.id, s.created_at, !full, {}};
-  auto key = d_.keys.UnwrapDataKey(s.id, s.wrapped_key);
-  if (!key) return tl::unexpected(key.error());
-  auto records = txn.GetPersonalData(s.id);
-  if (!records) return tl::unexpected(records.error());
-  for (const auto& r : *records) {
-    auto value = crypto::Open(*key, r.sealed, crypto::PersonalDataAad(s.id, r.category));
-    if (!value) return tl::unexpected(value.error());
-    const policy::Category* c = d_.policy->FindCategory(r.category);
-    const ValueType type = c ? c->value : ValueType::kText;
-    view.data.push_back({r.category, full ? *value : MaskValue(type, *value), r.provenance,
-                         r.recorded_at});
-  }
-  return view;
+  return core_.ReadValues(**txn, *s, full);
 }
 
 }  // namespace qorgau::rules

@@ -25,20 +25,6 @@ struct SubjectInput {
   std::string provenance = "subject";
 };
 
-struct DataItem {
-  std::string category;
-  std::string value;  // masked unless the full view was asked for
-  std::string provenance;
-  UnixMillis recorded_at = 0;
-};
-
-struct SubjectView {
-  SubjectId id = 0;
-  UnixMillis created_at = 0;
-  bool masked = true;
-  std::vector<DataItem> data;
-};
-
 class Subjects {
  public:
   explicit Subjects(EngineCore& core) : core_(core), d_(core.deps()) {}
@@ -70,7 +56,6 @@ class Subjects {
 
  private:
   Result<SubjectView> ShowSubject(SubjectId id, bool full);
-  Result<SubjectView> View(store::Transaction& txn, const store::SubjectRecord& s, bool full);
 
   EngineCore& core_;
   const EngineDeps& d_;

@@ -48,6 +48,8 @@ const std::vector<Row>& Rows() {
        {"request", "block", "{blocking}"}, "no_duty"},
       {"application.handle (unblock)", "olga", {"request", "unblock", "{blocked}", "--reason", "breach_remedied"},
        "crm", {"request", "unblock", "{blocked}", "--reason", "breach_remedied"}, "no_duty"},
+      {"statement.read", "dpo", {"statement", "--id", "1", "--lang", "en", "--format", "html"}, "anna",
+       {"statement", "--id", "1", "--lang", "en"}, "no_duty"},
       {"calendar.import", "admin", {"calendar", "import", calendar}, "olga", {"calendar", "import", calendar},
        "admin_only"},
       {"subject.add", "onboarding", {"subject", "add", "--iin", fresh.iin, "--phone", fresh.phone},

@@ -10,6 +10,11 @@
 #include "../test_util.h"
 #include "app/instance.h"
 #include "ledger/replay.h"
+#include "report/statement.h"
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
 
 namespace qorgau::rules {
 namespace {
@@ -378,6 +383,91 @@ TEST_F(Rights, LAW_5_a_blocked_subject_is_refused_by_every_check_read_and_change
   inst_ = app::Instance::Open(data_, clock_).value();
   EXPECT_EQ(inst_->engine().Check(*inst_->engine().CallerFor("crm").value(), one, "marketing", {})->reason,
             index::Reason::kSubjectBlocked);
+}
+
+// The statement of the Done-when: an information application answered with
+// a statement in the language asked for, listing data, purposes, sources,
+// methods and periods, the consent history and the application.
+TEST_F(Rights, R_IV_4_the_statement_answers_an_information_application_in_kk_ru_and_en) {
+  const std::int64_t app = engine().FileApplication(Information("2026-03-19T06:00:00Z"), olga())->record.id;
+  ASSERT_TRUE(engine().AdvanceApplication(app, "identity_verified", olga()));
+  const std::int64_t before = Revision();
+  std::map<std::string, boost::json::object> by_lang;
+  for (const std::string lang : {"kk", "ru", "en"}) {
+    auto st = engine().Statement({SubjectKey::Id(1), lang, false, app}, olga());
+    ASSERT_TRUE(st) << st.error().ToString();
+    EXPECT_EQ(st->reference.rfind("ST-1-", 0), 0u) << st->reference;
+    by_lang[lang] = boost::json::parse(report::StatementJson(engine().policy(), *st)).as_object();
+    const std::string html = report::StatementHtml(engine().policy(), *st);
+    EXPECT_NE(html.find("@page { size: A4;"), std::string::npos);
+    EXPECT_NE(html.find("<html lang=\"" + lang + "\">"), std::string::npos);
+  }
+  // Each statement is a recorded read.
+  EXPECT_EQ(Revision(), before + 3);
+  const auto& en = by_lang["en"];
+  EXPECT_EQ(en.at("title").as_string(), "Statement of personal data held");
+  EXPECT_EQ(by_lang["ru"].at("title").as_string(), "Сведения о персональных данных");
+  EXPECT_EQ(by_lang["kk"].at("title").as_string(), "Дербес деректер туралы мәліметтер");
+  EXPECT_EQ(en.at("application").as_int64(), app);
+  EXPECT_TRUE(en.at("masked").as_bool());
+  // Every value held, masked for olga (no full view), with its purposes,
+  // source, collection method and periods.
+  const auto& data = en.at("data").as_array();
+  std::set<std::string> categories;
+  for (const auto& d : data) {
+    const auto& o = d.as_object();
+    categories.insert(std::string(o.at("category").as_string()));
+    EXPECT_FALSE(o.at("purposes").as_array().empty());
+    EXPECT_FALSE(o.at("source_name").as_string().empty());
+    EXPECT_FALSE(o.at("collection").as_string().empty());
+    EXPECT_FALSE(o.at("storage_period").as_string().empty());
+    EXPECT_FALSE(o.at("processing_period").as_string().empty());
+  }
+  const auto one = demo::SyntheticSubjects().At(1);
+  EXPECT_TRUE(categories.count("user.identity.iin"));
+  EXPECT_TRUE(categories.count("user.contact.phone"));
+  EXPECT_EQ(report::StatementJson(engine().policy(), *engine().Statement({SubjectKey::Id(1), "en", false, app}, olga()))
+                .find(one.iin),
+            std::string::npos);
+  // The phone is kept 2 years after the relationship ends (the policy's rule).
+  for (const auto& d : data) {
+    if (d.as_object().at("category").as_string() == "user.contact.phone") {
+      EXPECT_EQ(d.as_object().at("storage_period").as_string(), "2 years after the relationship ends; subscriber_service_info");
+    }
+  }
+  // The consent history (subject 1 joined the personalised offers by SMS),
+  // the contract, and this application.
+  bool marketing = false;
+  for (const auto& c : en.at("consents").as_array()) {
+    marketing = marketing || (c.as_object().at("purpose").as_string() == "marketing" &&
+                              c.as_object().at("evidence").as_string() == "SMS-1");
+  }
+  EXPECT_TRUE(marketing);
+  EXPECT_FALSE(en.at("contracts").as_array().empty());
+  ASSERT_EQ(en.at("applications").as_array().size(), 1u);
+  EXPECT_EQ(en.at("applications").as_array()[0].as_object().at("due_date").as_string(), "2026-03-27");
+  EXPECT_TRUE(en.at("recipients").as_array().empty());
+  // Then the application is answered with the statement's reference.
+  auto st = engine().Statement({SubjectKey::Id(1), "kk", false, app}, olga());
+  ASSERT_TRUE(engine().AnswerApplication(app, st->reference, olga()));
+  // Refusals: no duty; a bad language; an application of another kind.
+  EXPECT_EQ(engine().Statement({SubjectKey::Id(1), "en", false, std::nullopt}, world_["anna"]).error().reason, "no_duty");
+  EXPECT_EQ(engine().Statement({SubjectKey::Id(1), "de", false, std::nullopt}, olga()).error().field, "lang");
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, R_IV_4_full_values_only_where_a_full_view_duty_covers_them) {
+  const auto reader = qorgau::testing::MakeActor(engine(), "reader", ActorRole::kEmployee, kAllDutyActions, true);
+  const auto one = demo::SyntheticSubjects().At(1);
+  auto full = engine().Statement({SubjectKey::Id(1), "en", true, std::nullopt}, *reader);
+  ASSERT_TRUE(full) << full.error().ToString();
+  EXPECT_FALSE(full->masked);
+  EXPECT_NE(report::StatementJson(engine().policy(), *full).find(one.iin), std::string::npos);
+  // olga's duty is masked: full asked, masked given.
+  auto masked = engine().Statement({SubjectKey::Id(1), "en", true, std::nullopt}, olga());
+  EXPECT_TRUE(masked->masked);
+  // HTML escapes what it shows.
+  EXPECT_EQ(report::StatementHtml(engine().policy(), *full).find("<script"), std::string::npos);
 }
 
 }  // namespace

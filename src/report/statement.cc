@@ -1,0 +1,388 @@
+// The information statement (report/statement.h). One model, built as JSON
+// in the language asked for; the HTML page is that JSON laid out.
+#include "report/statement.h"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+
+#include "core/clock.h"
+
+namespace qorgau::report {
+namespace {
+
+namespace json = boost::json;
+
+struct Label {
+  const char* key;
+  const char* kk;
+  const char* ru;
+  const char* en;
+};
+
+// Every fixed text of the statement, in the three languages.
+constexpr Label kLabels[] = {
+    {"title", "Дербес деректер туралы мәліметтер", "Сведения о персональных данных", "Statement of personal data held"},
+    {"reference", "Тіркеу нөмірі", "Номер", "Reference"},
+    {"date", "Күні", "Дата", "Date"},
+    {"operator", "Дербес деректер операторы", "Оператор персональных данных", "Personal data operator"},
+    {"bin", "БСН", "БИН", "BIN"},
+    {"dpo", "Дербес деректерді өңдеуді ұйымдастыруға жауапты тұлға",
+     "Лицо, ответственное за организацию обработки персональных данных",
+     "Person responsible for organising personal-data processing"},
+    {"not_stated", "саясатта көрсетілмеген", "не указано в политике", "not stated in the policy"},
+    {"edition", "Саясат редакциясы", "Редакция политики", "Policy edition"},
+    {"subject", "Дербес деректер субъектісі", "Субъект персональных данных", "Data subject"},
+    {"prepared_by", "Дайындаған", "Подготовил", "Prepared by"},
+    {"application", "Өтініш", "Заявление", "Application"},
+    {"masked", "Мәндер жасырылған", "Значения замаскированы", "Values are masked"},
+    {"blocked", "Деректер бұғатталған: оларды өңдеу тоқтатылған", "Данные заблокированы: их обработка приостановлена",
+     "The data are blocked: their processing is stopped"},
+    {"data_held", "Сақталатын дербес деректер", "Хранимые персональные данные", "Personal data held"},
+    {"category", "Санат", "Категория", "Category"},
+    {"value", "Мәні", "Значение", "Value"},
+    {"recorded_on", "Жиналған немесе өзгертілген күні", "Дата сбора или изменения", "Collected or last changed"},
+    {"source", "Көзі", "Источник", "Source"},
+    {"rectified_on", "Өзгерту өтініші", "Заявление об изменении", "Changed on application"},
+    {"purposes", "Мақсаттары және құқықтық негіздері", "Цели и правовые основания", "Purposes and legal bases"},
+    {"in_force", "қолданыста", "действует", "in force"},
+    {"not_in_force", "қолданыста емес", "не действует", "not in force"},
+    {"collection", "Жинау тәсілі", "Способ сбора", "Method of collection"},
+    {"processing_methods", "Өңдеу тәсілдері мен қорғау шаралары", "Способы обработки и меры защиты",
+     "Methods of processing and safeguards"},
+    {"processing_period", "Өңдеу мерзімі", "Срок обработки", "Processing period"},
+    {"processing_period_text", "мақсаттың құқықтық негізі сақталғанша", "пока сохраняется правовое основание цели",
+     "while the purpose's legal basis holds"},
+    {"storage_period", "Сақтау мерзімі", "Срок хранения", "Storage period"},
+    {"no_rule", "саясатта сақтау ережесі жоқ: мақсаттарға жеткенге дейін",
+     "в политике нет правила хранения: до достижения целей", "no retention rule in the policy: until the purposes are achieved"},
+    {"until", "дейін", "до", "until"},
+    {"suspended", "ашық міндеттемелер немесе заңды шектеулер жабылғанша жою тоқтатылады",
+     "уничтожение приостановлено до закрытия обязательств или правовых ограничений",
+     "destruction waits while obligations or legal holds are open"},
+    {"consents", "Келісімдер тарихы", "История согласий", "Consent history"},
+    {"granted", "берілді", "дано", "granted"},
+    {"withdrawn", "кері қайтарылды", "отозвано", "withdrawn"},
+    {"channel", "Арна", "Канал", "Channel"},
+    {"evidence", "Дәлел", "Подтверждение", "Evidence"},
+    {"contracts", "Шарттар мен қызметтер", "Договоры и услуги", "Contracts and services"},
+    {"service_on", "қосулы", "подключена", "on"},
+    {"service_off", "өшірілген", "отключена", "off"},
+    {"applications", "Өтініштер және олардың нәтижелері", "Заявления и их результаты", "Applications and their outcomes"},
+    {"received", "Қабылданды", "Принято", "Received"},
+    {"due", "Мерзімі", "Срок", "Due"},
+    {"state", "Жағдайы", "Состояние", "State"},
+    {"outcome", "Нәтижесі", "Результат", "Outcome"},
+    {"recipients", "Деректерді алушылар", "Получатели данных", "Recipients"},
+    {"no_recipients", "деректер үшінші тұлғаларға берілмеген", "передач третьим лицам не было",
+     "no transfer to a third party recorded"},
+    {"none", "жоқ", "нет", "none"},
+    // Sources (provenance).
+    {"src.subject", "субъектінің өзі", "сам субъект", "the subject"},
+    {"src.service", "қызмет көрсету барысында", "при оказании услуг", "while providing the services"},
+    {"src.public_source", "жалпыға қолжетімді көздер", "общедоступные источники", "public sources"},
+    {"src.third_party", "шарт бойынша үшінші тұлғалар", "третьи лица по договору", "third parties under contract"},
+    {"src.derived", "байыту және профильдеу", "обогащение и профилирование", "enrichment and profiling"},
+    // Collection methods, by source (R-IV.1, R-X.1).
+    {"col.subject", "шарт жасасу кезінде немесе арналар арқылы субъектінің өзі берген",
+     "предоставлены самим субъектом при заключении договора или через каналы",
+     "given by the subject when joining a contract or through a channel"},
+    {"col.service", "қызметтерді көрсету кезінде алынған", "получены при оказании услуг", "received while providing the services"},
+    {"col.public_source", "жалпыға қолжетімді әлеуметтік желі аккаунттарынан", "из общедоступных аккаунтов социальных сетей",
+     "from public social-network accounts"},
+    {"col.third_party", "шарт жасасқан үшінші тұлғалардан", "от третьих лиц по договору с оператором",
+     "from third parties under contract with the operator"},
+    {"col.derived", "басқа деректерден алынған (байыту, профильдеу)", "получены из других данных (обогащение, профилирование)",
+     "derived from other data (enrichment, profiling)"},
+    // Legal bases.
+    {"basis.consent", "келісім", "согласие", "consent"},
+    {"basis.contract", "шарт", "договор", "contract"},
+    {"basis.law", "заң", "закон", "law"},
+    // Where a retention period starts.
+    {"from.collection", "жиналған күннен бастап", "с даты сбора", "from collection"},
+    {"from.relationship_end", "қарым-қатынас аяқталғаннан кейін", "после прекращения отношений", "after the relationship ends"},
+    {"from.tax_period_end", "салық кезеңі аяқталғаннан кейін", "после окончания налогового периода", "after the end of the tax period"},
+    {"from.transaction", "операциядан кейін", "после операции", "after the transaction"},
+    // Period units.
+    {"unit.y", "жыл", "г.", "years"},
+    {"unit.m", "ай", "мес.", "months"},
+    {"unit.d", "күн", "дн.", "days"},
+    // Applications.
+    {"kind.information", "ақпарат алу", "получение сведений", "information"},
+    {"kind.rectification", "деректерді өзгерту", "изменение данных", "rectification"},
+    {"kind.blocking", "бұғаттау", "блокирование", "blocking"},
+    {"kind.unblocking", "бұғаттан шығару", "снятие блокирования", "unblocking"},
+    {"kind.withdrawal", "келісімді кері қайтару", "отзыв согласия", "withdrawal of consent"},
+    {"kind.reenabling", "қызметті қайта қосу", "повторное подключение услуги", "re-enabling a service"},
+    {"kind.destruction", "жою", "уничтожение", "destruction"},
+    {"kind.objection", "профильдеуге қарсылық", "возражение против профилирования", "objection to profiling"},
+    {"state.received", "қабылданды", "принято", "received"},
+    {"state.identity_verified", "тұлғасы расталды", "личность подтверждена", "identity verified"},
+    {"state.in_progress", "қаралуда", "на рассмотрении", "in progress"},
+    {"state.answered", "жауап берілді", "дан ответ", "answered"},
+    {"state.refused", "бас тартылды", "отказано", "refused"},
+};
+
+std::string L(std::string_view key, const std::string& lang) {
+  for (const Label& l : kLabels) {
+    if (key == l.key) return lang == "ru" ? l.ru : lang == "en" ? l.en : l.kk;
+  }
+  return std::string(key);
+}
+
+std::string Day(UnixMillis t) { return FormatUtc(t).substr(0, 10); }
+
+// `from` plus a period, as a day.
+std::string AddPeriod(UnixMillis from, const policy::Period& p) {
+  using namespace std::chrono;
+  year_month_day d{floor<days>(sys_time<milliseconds>(milliseconds(from)))};
+  if (p.unit == 'y') d = d + years(p.amount);
+  if (p.unit == 'm') d = d + months(p.amount);
+  sys_days s = sys_days(year_month_day(d.year(), d.month(), d.day() > (d.year() / d.month() / last).day()
+                                                                 ? (d.year() / d.month() / last).day()
+                                                                 : d.day()));
+  if (p.unit == 'd') s += days(p.amount);
+  return FormatDate(year_month_day(s));
+}
+
+std::string PeriodText(const policy::Period& p, const std::string& lang) {
+  return std::to_string(p.amount) + " " + L(std::string("unit.") + p.unit, lang);
+}
+
+json::value OrNull(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::object Build(const policy::Policy& p, const StatementInput& in) {
+  const std::string& lang = in.lang;
+  auto text = [&](const policy::Text& t) { return policy::InLanguage(t, lang); };
+  json::object labels;
+  for (const Label& l : kLabels) {
+    const std::string key = l.key;
+    if (key.find('.') == std::string::npos) labels[key] = L(key, lang);
+  }
+  json::object op{{"name", text(p.controller.name)},
+                  {"brand", p.controller.brand},
+                  {"address", text(p.controller.address)},
+                  {"postal_index", p.controller.postal_index},
+                  {"country", p.controller.country},
+                  {"bin", p.controller.bin.empty() ? json::value(nullptr) : json::value(p.controller.bin)},
+                  {"dpo", p.controller.dpo_contact.empty() ? json::value(nullptr)
+                                                           : json::value(p.controller.dpo_contact)}};
+  json::array data;
+  for (const auto& v : in.data) {
+    const policy::Category* c = p.FindCategory(v.category);
+    json::array purposes;
+    if (c) {
+      for (const auto& r : c->purposes) {
+        const policy::Purpose* pu = p.FindPurpose(r.id);
+        if (!pu) continue;
+        const std::string basis(policy::LegalBasisName(pu->basis));
+        auto holds = in.purpose_holds.find(r.id);
+        const bool in_force = holds != in.purpose_holds.end() && holds->second;
+        purposes.push_back(json::object{{"id", r.id},
+                                        {"name", text(pu->name)},
+                                        {"basis", basis},
+                                        {"basis_name", L("basis." + basis, lang)},
+                                        {"in_force", in_force},
+                                        {"status", L(in_force ? "in_force" : "not_in_force", lang)}});
+      }
+    }
+    std::string storage;
+    if (const policy::RetentionRule* rule = p.FindRetention(v.category)) {
+      storage = PeriodText(rule->period, lang) + " " + L("from." + rule->from, lang);
+      if (rule->from == "collection") storage += " (" + L("until", lang) + " " + AddPeriod(v.recorded_at, rule->period) + ")";
+      if (rule->minimum) storage += "; " + rule->minimum->id;
+    } else {
+      storage = L("no_rule", lang);
+    }
+    if (in.open_obligations > 0) storage += "; " + L("suspended", lang);
+    data.push_back(json::object{{"category", v.category},
+                                {"name", c ? text(c->name) : v.category},
+                                {"value", v.value},
+                                {"recorded_on", Day(v.recorded_at)},
+                                {"source", v.provenance},
+                                {"source_name", L("src." + v.provenance, lang)},
+                                {"collection", L("col." + v.provenance, lang)},
+                                {"rectified_on", OrNull(v.rectified_on)},
+                                {"purposes", std::move(purposes)},
+                                {"processing_period", L("processing_period_text", lang)},
+                                {"storage_period", storage}});
+  }
+  json::array methods;
+  for (const auto& m : p.security_measures) methods.emplace_back(text(m.name));
+  json::array consents;
+  for (const auto& c : in.consents) {
+    const policy::Purpose* pu = p.FindPurpose(c.purpose);
+    const policy::Channel* ch = p.FindChannel(c.channel);
+    const policy::ContractMethod* cm = p.FindContractMethod(c.channel);
+    consents.push_back(json::object{{"at", FormatUtc(c.at)},
+                                    {"purpose", c.purpose},
+                                    {"purpose_name", pu ? text(pu->name) : c.purpose},
+                                    {"action", c.granted ? "granted" : "withdrawn"},
+                                    {"action_name", L(c.granted ? "granted" : "withdrawn", lang)},
+                                    {"channel", c.channel},
+                                    {"channel_name", ch ? text(ch->name) : cm ? text(cm->name) : c.channel},
+                                    {"evidence", c.evidence},
+                                    {"edition", c.edition}});
+  }
+  json::array contracts, services;
+  for (const auto& c : in.contracts) {
+    const policy::ContractMethod* cm = p.FindContractMethod(c.method);
+    contracts.push_back(json::object{{"id", c.id},
+                                     {"method", c.method},
+                                     {"method_name", cm ? text(cm->name) : c.method},
+                                     {"joined_on", Day(c.joined_at)}});
+  }
+  for (const auto& s : in.services) {
+    const policy::Service* sv = p.FindService(s.service);
+    services.push_back(json::object{{"service", s.service},
+                                    {"name", sv ? text(sv->name) : s.service},
+                                    {"active", s.active},
+                                    {"status", L(s.active ? "service_on" : "service_off", lang)}});
+  }
+  json::array applications;
+  for (const auto& a : in.applications) {
+    const auto& r = a.record;
+    const std::string kind = ApplicationKindName(r.kind), state = ApplicationStateName(r.state);
+    applications.push_back(json::object{{"id", r.id},
+                                        {"kind", kind},
+                                        {"kind_name", L("kind." + kind, lang)},
+                                        {"received_on", Day(r.received_at)},
+                                        {"due_date", a.due_date},
+                                        {"state", state},
+                                        {"state_name", L("state." + state, lang)},
+                                        {"outcome", r.outcome}});
+  }
+  return json::object{{"format", "qorgau-statement/1"},
+                      {"lang", lang},
+                      {"title", L("title", lang)},
+                      {"reference", in.reference},
+                      {"date", in.local_date},
+                      {"time_zone", in.time_zone},
+                      {"produced_at", FormatUtc(in.at)},
+                      {"operator", std::move(op)},
+                      {"edition", p.edition.number},
+                      {"subject", in.subject},
+                      {"prepared_by", in.prepared_by},
+                      {"application", OrNull(in.application)},
+                      {"masked", in.masked},
+                      {"blocked", in.blocked},
+                      {"data", std::move(data)},
+                      {"processing_methods", std::move(methods)},
+                      {"consents", std::move(consents)},
+                      {"contracts", std::move(contracts)},
+                      {"services", std::move(services)},
+                      {"applications", std::move(applications)},
+                      {"recipients", json::array{}},
+                      {"labels", std::move(labels)}};
+}
+
+std::string Escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string Str(const json::value& v) {
+  if (v.is_string()) return Escape(v.get_string());
+  if (v.is_int64()) return std::to_string(v.get_int64());
+  if (v.is_null()) return "";
+  return Escape(json::serialize(v));
+}
+
+}  // namespace
+
+std::string StatementJson(const policy::Policy& policy, const StatementInput& in) {
+  return json::serialize(Build(policy, in)) + "\n";
+}
+
+std::string StatementHtml(const policy::Policy& policy, const StatementInput& in) {
+  const json::object s = Build(policy, in);
+  const json::object& l = s.at("labels").as_object();
+  const json::object& op = s.at("operator").as_object();
+  auto lab = [&](const char* key) { return Str(l.at(key)); };
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"" + Str(s.at("lang")) + "\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<title>" + Str(s.at("title")) + " " + Str(s.at("reference")) + "</title>\n";
+  h += "<style>\n@page { size: A4; margin: 18mm 16mm; }\n"
+       "body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; color: #111; max-width: 178mm; margin: 0 auto; }\n"
+       "header { border-bottom: 1.5pt solid #111; padding-bottom: 4mm; margin-bottom: 5mm; }\n"
+       "h1 { font-size: 15pt; margin: 3mm 0 1mm; } h2 { font-size: 11.5pt; margin: 6mm 0 2mm; break-after: avoid; }\n"
+       "table { width: 100%; border-collapse: collapse; margin-bottom: 3mm; }\n"
+       "th, td { border: 0.5pt solid #777; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }\n"
+       "th { background: #eee; } tr { break-inside: avoid; } .meta td { border: none; padding: 0.5mm 0; }\n"
+       ".note { font-style: italic; } ul { margin: 0; padding-left: 4mm; }\n</style>\n</head>\n<body>\n";
+  h += "<header>\n<div><strong>" + Str(op.at("name")) + "</strong> (" + Str(op.at("brand")) + ")</div>\n";
+  h += "<div>" + Str(op.at("address")) + ", " + Str(op.at("postal_index")) + "</div>\n";
+  h += "<div>" + lab("bin") + ": " + (op.at("bin").is_null() ? lab("not_stated") : Str(op.at("bin"))) + "</div>\n";
+  h += "<div>" + lab("dpo") + ": " + (op.at("dpo").is_null() ? lab("not_stated") : Str(op.at("dpo"))) + "</div>\n";
+  h += "<h1>" + Str(s.at("title")) + "</h1>\n<table class=\"meta\">\n";
+  h += "<tr><td>" + lab("reference") + ":</td><td>" + Str(s.at("reference")) + "</td></tr>\n";
+  h += "<tr><td>" + lab("date") + ":</td><td>" + Str(s.at("date")) + " (" + Str(s.at("time_zone")) + ")</td></tr>\n";
+  h += "<tr><td>" + lab("subject") + ":</td><td>" + Str(s.at("subject")) + "</td></tr>\n";
+  if (!s.at("application").is_null()) {
+    h += "<tr><td>" + lab("application") + ":</td><td>" + Str(s.at("application")) + "</td></tr>\n";
+  }
+  h += "<tr><td>" + lab("edition") + ":</td><td>" + Str(s.at("edition")) + "</td></tr>\n";
+  h += "<tr><td>" + lab("prepared_by") + ":</td><td>" + Str(s.at("prepared_by")) + "</td></tr>\n</table>\n</header>\n";
+  if (s.at("blocked").as_bool()) h += "<p class=\"note\">" + lab("blocked") + "</p>\n";
+  if (s.at("masked").as_bool()) h += "<p class=\"note\">" + lab("masked") + "</p>\n";
+
+  h += "<h2>" + lab("data_held") + "</h2>\n<table>\n<tr><th>" + lab("category") + "</th><th>" + lab("value") +
+       "</th><th>" + lab("source") + " / " + lab("collection") + "</th><th>" + lab("purposes") + "</th><th>" +
+       lab("processing_period") + " / " + lab("storage_period") + "</th></tr>\n";
+  for (const auto& item : s.at("data").as_array()) {
+    const json::object& d = item.as_object();
+    h += "<tr><td>" + Str(d.at("name")) + "<br><small>" + lab("recorded_on") + ": " + Str(d.at("recorded_on"));
+    if (!d.at("rectified_on").is_null()) h += "; " + lab("rectified_on") + " " + Str(d.at("rectified_on"));
+    h += "</small></td><td>" + Str(d.at("value")) + "</td><td>" + Str(d.at("source_name")) + "<br><small>" +
+         Str(d.at("collection")) + "</small></td><td><ul>";
+    for (const auto& pv : d.at("purposes").as_array()) {
+      const json::object& pu = pv.as_object();
+      h += "<li>" + Str(pu.at("name")) + " — " + Str(pu.at("basis_name")) + " (" + Str(pu.at("status")) + ")</li>";
+    }
+    h += "</ul></td><td>" + Str(d.at("processing_period")) + "<br>" + Str(d.at("storage_period")) + "</td></tr>\n";
+  }
+  if (s.at("data").as_array().empty()) h += "<tr><td colspan=\"5\">" + lab("none") + "</td></tr>\n";
+  h += "</table>\n<h2>" + lab("processing_methods") + "</h2>\n<ul>\n";
+  for (const auto& m : s.at("processing_methods").as_array()) h += "<li>" + Str(m) + "</li>\n";
+  h += "</ul>\n<h2>" + lab("consents") + "</h2>\n<table>\n<tr><th>" + lab("date") + "</th><th>" + lab("purposes") +
+       "</th><th>" + lab("state") + "</th><th>" + lab("channel") + "</th><th>" + lab("evidence") + "</th></tr>\n";
+  for (const auto& cv : s.at("consents").as_array()) {
+    const json::object& c = cv.as_object();
+    h += "<tr><td>" + Str(c.at("at")).substr(0, 10) + "</td><td>" + Str(c.at("purpose_name")) + "</td><td>" +
+         Str(c.at("action_name")) + "</td><td>" + Str(c.at("channel_name")) + "</td><td>" + Str(c.at("evidence")) +
+         "</td></tr>\n";
+  }
+  h += "</table>\n<h2>" + lab("contracts") + "</h2>\n<ul>\n";
+  for (const auto& cv : s.at("contracts").as_array()) {
+    const json::object& c = cv.as_object();
+    h += "<li>" + Str(c.at("id")) + ": " + Str(c.at("method_name")) + ", " + Str(c.at("joined_on")) + "</li>\n";
+  }
+  for (const auto& sv : s.at("services").as_array()) {
+    const json::object& c = sv.as_object();
+    h += "<li>" + Str(c.at("name")) + ": " + Str(c.at("status")) + "</li>\n";
+  }
+  h += "</ul>\n<h2>" + lab("applications") + "</h2>\n<table>\n<tr><th>" + lab("application") + "</th><th>" +
+       lab("received") + "</th><th>" + lab("due") + "</th><th>" + lab("state") + "</th><th>" + lab("outcome") +
+       "</th></tr>\n";
+  for (const auto& av : s.at("applications").as_array()) {
+    const json::object& a = av.as_object();
+    h += "<tr><td>" + Str(a.at("id")) + ": " + Str(a.at("kind_name")) + "</td><td>" + Str(a.at("received_on")) +
+         "</td><td>" + Str(a.at("due_date")) + "</td><td>" + Str(a.at("state_name")) + "</td><td>" +
+         Str(a.at("outcome")) + "</td></tr>\n";
+  }
+  h += "</table>\n<h2>" + lab("recipients") + "</h2>\n<p>" + lab("no_recipients") + "</p>\n</body>\n</html>\n";
+  return h;
+}
+
+}  // namespace qorgau::report

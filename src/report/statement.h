@@ -1,0 +1,66 @@
+// The information statement (R-IV.4; LAW.md §5): what the operator holds
+// about a subject, why, from where, how, for how long, and what was done
+// with the subject's consents and applications, in Kazakh, Russian or
+// English, as JSON or as a printable A4 HTML page. Built from the store
+// alone (rules::Applications::Statement gathers it); this file only
+// renders it, so it reads nothing and records nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "store/store.h"
+
+namespace qorgau::report {
+
+struct StatementInput {
+  std::string reference;   // "ST-<subject>-<seq of the statement's access.read event>"
+  UnixMillis at = 0;       // when it was produced
+  std::string local_date;  // that day in the operator's time zone, YYYY-MM-DD
+  std::string time_zone;
+  std::string lang = "kk";  // kk | ru | en
+  store::SubjectId subject = 0;
+  std::string prepared_by;  // the actor who produced it
+  std::optional<std::int64_t> application;  // the information application it answers
+  bool masked = true;
+  bool blocked = false;
+
+  struct Value {
+    std::string category;
+    std::string value;  // masked unless `masked` is false
+    std::string provenance;
+    UnixMillis recorded_at = 0;  // collected, or last changed
+    std::optional<std::int64_t> rectified_on;  // the rectification application of the last change
+  };
+  std::vector<Value> data;
+
+  struct ConsentStep {
+    UnixMillis at = 0;
+    bool granted = true;
+    std::string purpose, channel, evidence;
+    int edition = 0;
+  };
+  std::vector<ConsentStep> consents;
+
+  std::vector<store::ContractRecord> contracts;
+  std::vector<store::SubscriptionRecord> services;
+  std::size_t open_obligations = 0;  // destruction waits while any is open (R-VII.1)
+  std::map<std::string, bool> purpose_holds;  // purpose -> its legal basis holds now
+
+  struct Application {
+    store::ApplicationRecord record;
+    std::string due_date;  // local
+  };
+  std::vector<Application> applications;
+};
+
+// JSON (one object; every text in the language asked for).
+std::string StatementJson(const policy::Policy& policy, const StatementInput& in);
+// A self-contained HTML page that prints on A4.
+std::string StatementHtml(const policy::Policy& policy, const StatementInput& in);
+
+}  // namespace qorgau::report
