@@ -363,6 +363,10 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/requests/{id}/unblock", kKey}, &Api::UnblockSubject},
       {{"GET", "/v1/subjects/{id}/requests", kKey}, &Api::ListApplications},
       {{"GET", "/v1/subjects/{id}/statement", kKey}, &Api::Statement},
+      {{"POST", "/v1/breaches", kKey}, &Api::RecordBreach},
+      {{"GET", "/v1/breaches", kKey}, &Api::ListBreaches},
+      {{"POST", "/v1/breaches/{id}/notified", kKey}, &Api::BreachNotified},
+      {{"GET", "/v1/breaches/{id}/notice", kKey}, &Api::BreachNotice},
       {{"POST", "/v1/check", kKey}, &Api::Check},
       {{"POST", "/v1/check/batch", kKey, kHeavy}, &Api::CheckBatch},
       {{"POST", "/v1/audience", kKey, kHeavy}, &Api::Audience},
@@ -721,6 +725,11 @@ HttpResponse Api::MetricsText(Context&) {
                                  "Open applications past their legal deadline, by kind.", "kind",
                                  counts->overdue);
   }
+  if (auto late = inst_.engine().CountOverdueNotices(inst_.engine().clock().Now())) {
+    text += "# HELP qorgau_breach_notices_overdue Breaches whose notice to the authorised body is late.\n"
+            "# TYPE qorgau_breach_notices_overdue gauge\nqorgau_breach_notices_overdue " +
+            std::to_string(*late) + "\n";
+  }
   return HttpResponse{200, "text/plain; version=0.0.4", std::move(text), {}};
 }
 
@@ -1041,12 +1050,12 @@ json::object ApplicationJson(const rules::ApplicationView& v, const WorkingCalen
   return out;
 }
 
-Result<std::int64_t> ApplicationId(const std::string& text) {
+Result<std::int64_t> ApplicationId(const std::string& text, const char* what = "an application id") {
   std::int64_t id = 0;
   const bool ok = !text.empty() && text.size() <= 18 &&
                   std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (ok) id = std::stoll(text);
-  if (!ok || id <= 0) return tl::unexpected(Bad("id", "must be an application id (a positive number)"));
+  if (!ok || id <= 0) return tl::unexpected(Bad("id", std::string("must be ") + what + " (a positive number)"));
   return id;
 }
 
@@ -1221,6 +1230,79 @@ HttpResponse Api::Statement(Context& ctx) {
     return HttpResponse{200, "text/html; charset=utf-8", report::StatementHtml(inst_.policy(), statement), {}};
   }
   return HttpResponse{200, "application/json", report::StatementJson(inst_.policy(), statement), {}};
+}
+
+namespace {
+
+json::object BreachJson(const store::BreachRecord& b, const WorkingCalendar& calendar, UnixMillis now) {
+  json::array categories, measures, subjects;
+  for (const auto& c : b.categories) categories.emplace_back(c);
+  for (const auto& m : b.measures) measures.emplace_back(m);
+  for (auto s : b.subjects) subjects.emplace_back(s);
+  json::object out{{"id", b.id},
+                   {"detected_at", FormatUtc(b.detected_at)},
+                   {"how", b.how},
+                   {"categories", std::move(categories)},
+                   {"measures", std::move(measures)},
+                   {"subjects", std::move(subjects)},
+                   {"notify_due_at", FormatUtc(b.notify_due_at)},
+                   {"notify_due_date", FormatDate(calendar.LocalDate(b.notify_due_at))},
+                   {"overdue", !b.notified_at && b.notify_due_at < now}};
+  if (b.notified_at) {
+    out["notified_at"] = FormatUtc(*b.notified_at);
+    out["notice_reference"] = b.notice_reference;
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Api::RecordBreach(Context& ctx) {
+  rules::BreachRequest req;
+  TRY_ASSIGN(detected, ctx.Str("detected_at", false));
+  if (!detected.empty()) {
+    TRY_ASSIGN(at, ParseUtc(detected, "detected_at"));
+    req.detected_at = at;
+  }
+  TRY_ASSIGN(how, ctx.Str("how", true));
+  TRY_ASSIGN(categories, ctx.List("categories"));
+  TRY_ASSIGN(measures, ctx.List("measures"));
+  req.how = how;
+  req.categories = categories;
+  req.measures = measures;
+  if (const json::value* list = ctx.body.if_contains("subjects"); list && !list->is_null()) {
+    if (!list->is_array()) return Problem(Bad("subjects", "must be a list of subject ids"));
+    for (const auto& id : list->get_array()) {
+      if (!id.is_int64()) return Problem(Bad("subjects", "must be a list of subject ids"));
+      req.subjects.push_back(id.get_int64());
+    }
+  }
+  TRY_ASSIGN(breach, inst_.engine().RecordBreach(req, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(201, BreachJson(breach, *calendar, inst_.engine().clock().Now()));
+}
+
+HttpResponse Api::ListBreaches(Context& ctx) {
+  TRY_ASSIGN(list, inst_.engine().ListBreaches(*ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  json::array out;
+  for (const auto& b : list) out.push_back(BreachJson(b, *calendar, inst_.engine().clock().Now()));
+  return Json(200, json::object{{"breaches", std::move(out)}});
+}
+
+HttpResponse Api::BreachNotified(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id"), "a breach id"));
+  TRY_ASSIGN(reference, ctx.Str("reference", true));
+  TRY_ASSIGN(breach, inst_.engine().BreachNotified(id, reference, *ctx.caller));
+  TRY_ASSIGN(calendar, inst_.engine().Calendar());
+  return Json(200, BreachJson(breach, *calendar, inst_.engine().clock().Now()));
+}
+
+HttpResponse Api::BreachNotice(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id"), "a breach id"));
+  auto lang = ctx.req.query.find("lang");
+  TRY_ASSIGN(notice, inst_.engine().BreachNotice(id, lang == ctx.req.query.end() ? "kk" : lang->second, *ctx.caller));
+  return HttpResponse{200, "text/plain; charset=utf-8", std::move(notice), {}};
 }
 
 HttpResponse Api::BlockSubject(Context& ctx) {

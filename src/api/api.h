@@ -149,6 +149,10 @@ class Api {
   HttpResponse RefuseApplication(Context& ctx);
   HttpResponse BlockSubject(Context& ctx);
   HttpResponse Statement(Context& ctx);
+  HttpResponse RecordBreach(Context& ctx);
+  HttpResponse ListBreaches(Context& ctx);
+  HttpResponse BreachNotified(Context& ctx);
+  HttpResponse BreachNotice(Context& ctx);
   HttpResponse UnblockSubject(Context& ctx);
   HttpResponse Check(Context& ctx);
   HttpResponse CheckBatch(Context& ctx);

@@ -316,12 +316,110 @@ void RegisterStatement(CLI::App& app, Options& opts) {
   });
 }
 
+void PrintBreach(const WorkingCalendar& calendar, const store::BreachRecord& b, UnixMillis now) {
+  std::cout << "breach " << b.id << ": detected " << FormatUtc(b.detected_at) << " (" << b.how << "), "
+            << b.subjects.size() << " subject(s)\n  notice to the authorised body due "
+            << DueDay(calendar, b.notify_due_at);
+  if (b.notified_at) {
+    std::cout << ", sent " << FormatUtc(*b.notified_at) << " as " << b.notice_reference;
+  } else if (b.notify_due_at < now) {
+    std::cout << ", OVERDUE";
+  }
+  std::cout << "\n";
+}
+
+void RegisterBreach(CLI::App& app, Options& opts) {
+  auto* breach = app.add_subcommand("breach", "The breach register and the notices to the authorised body "
+                                              "(LAW.md §10; the data protection officer's)");
+  breach->require_subcommand(1);
+  struct Args {
+    std::string detected, how, id, reference, lang = "kk", out;
+    std::vector<std::string> categories, measures;
+    std::vector<std::int64_t> subjects;
+  };
+  auto a = std::make_shared<Args>();
+  auto* record = breach->add_subcommand("record", "Record a personal-data security breach");
+  record->add_option("--detected", a->detected, "When it was detected, UTC (YYYY-MM-DDTHH:MM:SSZ); default now");
+  record->add_option("--how", a->how, "How it was detected: a code (siem_alert, staff_report, ...)")->required();
+  record->add_option("--category", a->categories, "A category concerned (repeatable)")->required();
+  record->add_option("--measure", a->measures, "A measure taken: a code (repeatable)")->required();
+  record->add_option("--subject", a->subjects, "An affected subject's id (repeatable)");
+  auto with_calendar = [&opts](auto body) {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto calendar = inst.engine().Calendar();
+      if (!calendar) return Report(calendar.error());
+      return body(inst, caller, **calendar);
+    });
+  };
+  record->callback([a, with_calendar] {
+    with_calendar([&](app::Instance& inst, const rules::Caller& caller, const WorkingCalendar& cal) {
+      rules::BreachRequest req{std::nullopt, a->how, a->categories, a->measures, {}};
+      for (auto s : a->subjects) req.subjects.push_back(s);
+      if (!a->detected.empty()) {
+        auto at = ParseUtc(a->detected, "--detected");
+        if (!at) return Report(at.error());
+        req.detected_at = *at;
+      }
+      auto r = inst.engine().RecordBreach(req, caller);
+      if (!r) return Report(r.error());
+      PrintBreach(cal, *r, Clock().Now());
+      return 0;
+    });
+  });
+  auto* list = breach->add_subcommand("list", "The breach register, newest first");
+  list->callback([with_calendar] {
+    with_calendar([&](app::Instance& inst, const rules::Caller& caller, const WorkingCalendar& cal) {
+      auto r = inst.engine().ListBreaches(caller);
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no breaches recorded\n";
+      for (const auto& b : *r) PrintBreach(cal, b, Clock().Now());
+      return 0;
+    });
+  });
+  auto* notified = breach->add_subcommand("notified", "Record the notice as sent, with its registration");
+  notified->add_option("id", a->id, "The breach's id")->required();
+  notified->add_option("--reference", a->reference, "The notice's registration")->required();
+  notified->callback([a, with_calendar] {
+    with_calendar([&](app::Instance& inst, const rules::Caller& caller, const WorkingCalendar& cal) {
+      auto n = ParseId(a->id);
+      if (!n) return Report(n.error());
+      auto r = inst.engine().BreachNotified(*n, a->reference, caller);
+      if (!r) return Report(r.error());
+      PrintBreach(cal, *r, Clock().Now());
+      return 0;
+    });
+  });
+  auto* notice = breach->add_subcommand("notice", "The notice to the authorised body, with the affected subjects' "
+                                                  "name, IIN and phone (each a recorded read)");
+  notice->add_option("id", a->id, "The breach's id")->required();
+  notice->add_option("--lang", a->lang, "kk or ru")->check(CLI::IsMember({"kk", "ru"}))->capture_default_str();
+  notice->add_option("--out", a->out, "Write it to this file (default: standard output)");
+  notice->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto n = ParseId(a->id);
+      if (!n) return Report(n.error());
+      auto r = inst.engine().BreachNotice(*n, a->lang, caller);
+      if (!r) return Report(r.error());
+      if (a->out.empty()) {
+        std::cout << *r;
+        return 0;
+      }
+      std::ofstream file(a->out, std::ios::binary);
+      file << *r;
+      if (!file) return Report(Error{ErrorCode::kIo, a->out, "cannot write the notice"});
+      std::cout << "notice written to " << a->out << "\n";
+      return 0;
+    });
+  });
+}
+
 }  // namespace
 
 void RegisterRights(CLI::App& app, Options& opts) {
   RegisterCalendar(app, opts);
   RegisterRequest(app, opts);
   RegisterStatement(app, opts);
+  RegisterBreach(app, opts);
 }
 
 }  // namespace qorgau::cli

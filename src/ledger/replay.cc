@@ -1,5 +1,6 @@
 #include "ledger/replay.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <set>
@@ -129,6 +130,7 @@ struct Replayed {
   std::map<std::int64_t, ApplicationReplay> applications;
   std::map<std::pair<std::int64_t, std::string>, store::ApplicationDocumentRecord> documents;
   std::map<SubjectId, store::SubjectBlockRecord> blocks;
+  std::map<std::int64_t, store::BreachRecord> breaches;
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -372,6 +374,32 @@ Result<void> Apply(const Event& e, Replayed* s) {
       r.handler = e.actor;
     }
     r.event_seq = e.seq;
+  } else if (e.type == "breach.recorded") {
+    store::BreachRecord b;
+    b.id = e.seq;
+    b.event_seq = e.seq;
+    QORGAU_ASSIGN_OR_RETURN(const std::string detected, d.Text("detected_at"));
+    QORGAU_ASSIGN_OR_RETURN(b.detected_at, ParseUtc(detected, "detected_at"));
+    QORGAU_ASSIGN_OR_RETURN(b.how, d.Text("how"));
+    QORGAU_ASSIGN_OR_RETURN(b.categories, d.List("categories"));
+    QORGAU_ASSIGN_OR_RETURN(b.measures, d.List("measures"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string due, d.Text("notify_due_at"));
+    QORGAU_ASSIGN_OR_RETURN(b.notify_due_at, ParseUtc(due, "notify_due_at"));
+    const json::value* subjects = d.object().if_contains("subjects");
+    if (!subjects || !subjects->is_array()) return Fail(ErrorCode::kCorruption, "subjects", "missing or not a list");
+    for (const auto& id : subjects->get_array()) {
+      if (!id.is_int64()) return Fail(ErrorCode::kCorruption, "subjects", "not a list of ids");
+      b.subjects.push_back(id.get_int64());
+    }
+    std::sort(b.subjects.begin(), b.subjects.end());
+    s->breaches[e.seq] = std::move(b);
+  } else if (e.type == "breach.notified") {
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t id, d.Int("breach"));
+    auto it = s->breaches.find(id);
+    if (it == s->breaches.end()) return Fail(ErrorCode::kCorruption, "breach", "notifies a breach no event recorded");
+    QORGAU_ASSIGN_OR_RETURN(it->second.notice_reference, d.Text("reference"));
+    it->second.notified_at = e.at;
+    it->second.event_seq = e.seq;
   } else if (e.type == "subject.blocked") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     QORGAU_ASSIGN_OR_RETURN(const std::int64_t application, d.Int("application"));
@@ -760,6 +788,28 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   if (!r.calendars.empty() && cmp.ok()) {
     const auto& [key, w] = *r.calendars.begin();
     cmp.Differ(w.seq, "calendar_years (" + key.first + ", " + std::to_string(key.second) + "): missing from the table");
+  }
+
+  // The breach register.
+  QORGAU_TRY(txn.ScanBreaches([&](const store::BreachRecord& b) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "breaches (" + std::to_string(b.id) + "): ";
+    auto it = r.breaches.find(b.id);
+    if (it == r.breaches.end()) return (void)cmp.Differ(0, where + "no event recorded it");
+    const store::BreachRecord& w = it->second;
+    if (b.detected_at != w.detected_at || b.notify_due_at != w.notify_due_at) {
+      cmp.Differ(w.event_seq, where + "detection or notice deadline differ from the ledger's");
+    } else if (b.how != w.how || b.categories != w.categories || b.measures != w.measures || b.subjects != w.subjects) {
+      cmp.Differ(w.event_seq, where + "how, categories, measures or subjects differ from the ledger's");
+    } else if (b.notified_at != w.notified_at || b.notice_reference != w.notice_reference || b.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "the notice's sending differs from the ledger's");
+    }
+    r.breaches.erase(it);
+  }));
+  if (!r.breaches.empty() && cmp.ok()) {
+    cmp.Differ(r.breaches.begin()->first,
+               "breaches (" + std::to_string(r.breaches.begin()->first) + "): missing from the table");
   }
 
   // Blocks.

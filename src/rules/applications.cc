@@ -604,6 +604,160 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
   return out;
 }
 
+Result<store::BreachRecord> Applications::RecordBreach(const BreachRequest& req, const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kBreachRecord));
+  QORGAU_TRY(CheckCode(req.how, "how"));
+  if (req.measures.empty()) return Fail(ErrorCode::kInvalidArgument, "measures", "name at least one measure taken");
+  for (const auto& m : req.measures) QORGAU_TRY(CheckCode(m, "measures"));
+  if (req.categories.empty()) return Fail(ErrorCode::kInvalidArgument, "categories", "name the categories concerned");
+  for (const auto& c : req.categories) {
+    if (!d_.policy->FindCategory(c)) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a category");
+  }
+  const UnixMillis now = d_.clock.Now();
+  const UnixMillis detected = req.detected_at.value_or(now);
+  if (detected > now) return Fail(ErrorCode::kInvalidArgument, "detected_at", "is in the future");
+  QORGAU_ASSIGN_OR_RETURN(auto calendar, Calendar());
+  // One working day (LAW.md §10): to the end of the working day after the
+  // day of detection, in the operator's time zone.
+  QORGAU_ASSIGN_OR_RETURN(const UnixMillis due, calendar->Deadline(detected, 1));
+  store::BreachRecord rec;
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    rec = store::BreachRecord{0, detected, req.how, req.categories, req.measures, {}, due, {}, "", 0};
+    boost::json::array subjects;
+    std::set<SubjectId> seen;
+    for (SubjectId id : req.subjects) {
+      if (!seen.insert(id).second) continue;
+      QORGAU_ASSIGN_OR_RETURN(const auto s, txn.GetSubject(id));
+      if (!s) return Fail(ErrorCode::kNotFound, "subjects", "no subject with id " + std::to_string(id));
+      rec.subjects.push_back(id);
+      subjects.emplace_back(id);
+    }
+    ledger::EventDraft ev{"breach.recorded", std::nullopt, caller.id(), {}};
+    ev.data["detected_at"] = FormatUtc(detected);
+    ev.data["how"] = req.how;
+    boost::json::array categories, measures;
+    for (const auto& c : req.categories) categories.emplace_back(c);
+    for (const auto& m : req.measures) measures.emplace_back(m);
+    ev.data["categories"] = std::move(categories);
+    ev.data["measures"] = std::move(measures);
+    ev.data["subjects"] = std::move(subjects);
+    ev.data["notify_due_at"] = FormatUtc(due);
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+    rec.id = e.seq;
+    rec.event_seq = e.seq;
+    QORGAU_TRY(txn.InsertBreach(rec));
+    return std::vector<index::Delta>{};
+  }));
+  return rec;
+}
+
+Result<store::BreachRecord> Applications::BreachNotified(std::int64_t id, const std::string& reference,
+                                                         const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kBreachRecord));
+  QORGAU_TRY(CheckReference(reference, "reference"));
+  store::BreachRecord rec;
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(const auto found, txn.GetBreach(id));
+    if (!found) return Fail(ErrorCode::kNotFound, "breach", "no breach with this id");
+    rec = *found;
+    if (rec.notified_at) return Refuse("breach_notified", "breach", "its notice was recorded as sent already");
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"breach.notified", std::nullopt, caller.id(), {}};
+    ev.data["breach"] = id;
+    ev.data["reference"] = reference;
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+    rec.notified_at = now;
+    rec.notice_reference = reference;
+    rec.event_seq = e.seq;
+    QORGAU_TRY(txn.UpdateBreach(rec));
+    return std::vector<index::Delta>{};
+  }));
+  return rec;
+}
+
+Result<std::vector<store::BreachRecord>> Applications::ListBreaches(const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kBreachesRead));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  std::vector<store::BreachRecord> out;
+  QORGAU_TRY(txn->ScanBreaches([&](const store::BreachRecord& b) { out.push_back(b); }));
+  return out;
+}
+
+Result<std::string> Applications::BreachNotice(std::int64_t id, const std::string& lang, const Caller& caller) {
+  if (lang != "kk" && lang != "ru") return Fail(ErrorCode::kInvalidArgument, "lang", "must be kk or ru");
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kBreachesRead));
+  QORGAU_ASSIGN_OR_RETURN(auto calendar, Calendar());
+  const policy::Policy& p = *d_.policy;
+  const bool kk = lang == "kk";
+  auto local = [&](UnixMillis t) {
+    const std::string utc = FormatUtc(t);
+    return FormatDate(calendar->LocalDate(t)) + " (" + utc + ")";
+  };
+  std::string out;
+  std::vector<SubjectId> subjects;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto found, txn->GetBreach(id));
+    if (!found) return Fail(ErrorCode::kNotFound, "breach", "no breach with this id");
+    const store::BreachRecord& b = *found;
+    subjects = b.subjects;
+    out += kk ? "Дербес деректер қауіпсіздігінің бұзылуы туралы хабарлама\n"
+              : "Уведомление о нарушении безопасности персональных данных\n";
+    out += kk ? "(Дербес деректер туралы заң, 25-бап; № 481/НҚ бұйрық)\n\n"
+              : "(Закон о персональных данных, ст. 25; Приказ № 481/НҚ)\n\n";
+    out += std::string(kk ? "Оператор: " : "Оператор: ") + policy::InLanguage(p.controller.name, lang) + "\n";
+    out += std::string(kk ? "БСН: " : "БИН: ") +
+           (p.controller.bin.empty() ? std::string(kk ? "саясатта көрсетілмеген" : "не указан в политике") : p.controller.bin) + "\n";
+    out += std::string(kk ? "Мекенжай: " : "Адрес: ") + policy::InLanguage(p.controller.address, lang) + "\n";
+    out += std::string(kk ? "Жауапты тұлғаның байланыс деректері: " : "Контакты ответственного лица: ") +
+           (p.controller.dpo_contact.empty() ? std::string(kk ? "саясатта көрсетілмеген" : "не указаны в политике")
+                                             : p.controller.dpo_contact) +
+           "\n\n";
+    out += std::string(kk ? "Тіркеу нөмірі: " : "Номер: ") + "BR-" + std::to_string(b.id) + "\n";
+    out += std::string(kk ? "Анықталған уақыты: " : "Обнаружено: ") + local(b.detected_at) + "\n";
+    out += std::string(kk ? "Анықталу тәсілі: " : "Способ обнаружения: ") + b.how + "\n";
+    out += std::string(kk ? "Хабарлау мерзімі: " : "Срок уведомления: ") + local(b.notify_due_at) + "\n";
+    out += kk ? "Қамтылған дербес деректер санаттары:\n" : "Затронутые категории персональных данных:\n";
+    for (const auto& c : b.categories) {
+      const policy::Category* cat = p.FindCategory(c);
+      out += "  - " + (cat ? policy::InLanguage(cat->name, lang) : c) + "\n";
+    }
+    out += kk ? "Қабылданған шаралар:\n" : "Принятые меры:\n";
+    for (const auto& m : b.measures) out += "  - " + m + "\n";
+    out += std::string(kk ? "Субъектілер саны: " : "Число субъектов: ") + std::to_string(b.subjects.size()) + "\n";
+    out += kk ? "Субъектілер (аты-жөні, ЖСН, абоненттік нөмір):\n" : "Субъекты (ФИО, ИИН, абонентский номер):\n";
+    for (SubjectId sid : b.subjects) {
+      QORGAU_ASSIGN_OR_RETURN(const auto s, txn->GetSubject(sid));
+      if (!s) continue;
+      QORGAU_ASSIGN_OR_RETURN(const SubjectView v, core_.ReadValues(*txn, *s, /*full=*/true));
+      std::string name, iin, phone;
+      for (const auto& d : v.data) {
+        const policy::Category* c = p.FindCategory(d.category);
+        if (!c) continue;
+        if (c->value == ValueType::kIin) iin = d.value;
+        if (c->value == ValueType::kPhone) phone = d.value;
+        if (c->value == ValueType::kName) name = d.value;
+      }
+      out += "  " + std::to_string(sid) + ": " + (name.empty() ? "-" : name) + "; " + (iin.empty() ? "-" : iin) +
+             "; " + (phone.empty() ? "-" : phone) + "\n";
+    }
+  }
+  // The notice shows each subject's identifiers: a read of each.
+  for (SubjectId sid : subjects) {
+    QORGAU_TRY(core_.RecordRead(caller, sid, "breach_notice", "", {}, Result<void>{}));
+  }
+  return out;
+}
+
+Result<std::int64_t> Applications::CountOverdueNotices(UnixMillis now) {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  std::int64_t n = 0;
+  QORGAU_TRY(txn->ScanBreaches([&](const store::BreachRecord& b) {
+    if (!b.notified_at && b.notify_due_at < now) ++n;
+  }));
+  return n;
+}
+
 Result<ApplicationCounts> Applications::CountApplications(UnixMillis now) {
   ApplicationCounts c;
   for (auto k : AllApplicationKinds()) {

@@ -86,6 +86,15 @@ struct StatementRequest {
   std::optional<std::int64_t> application;  // the information application it answers
 };
 
+// A personal-data security breach to record (LAW.md §1, §10).
+struct BreachRequest {
+  std::optional<UnixMillis> detected_at;  // default now; never in the future
+  std::string how;                        // how it was detected: a code
+  std::vector<std::string> categories;    // categories of the policy concerned
+  std::vector<std::string> measures;      // measures taken: codes
+  std::vector<SubjectId> subjects;        // the subjects affected
+};
+
 // Open and overdue applications by kind, for /metrics.
 struct ApplicationCounts {
   std::map<std::string, std::int64_t> open;     // kind -> count
@@ -143,6 +152,19 @@ class Applications {
   // recorded read (`access.read`, what `statement`), whose seq is in its
   // reference.
   Result<report::StatementInput> Statement(const StatementRequest& request, const Caller& caller);
+
+  // The breach register (LAW.md §10), the data protection officer's:
+  // a breach's notice to the authorised body is due at the end of the
+  // working day after its detection (one working day, Order 481/НҚ).
+  Result<store::BreachRecord> RecordBreach(const BreachRequest& request, const Caller& caller);
+  Result<store::BreachRecord> BreachNotified(std::int64_t id, const std::string& reference, const Caller& caller);
+  Result<std::vector<store::BreachRecord>> ListBreaches(const Caller& caller);
+  // The notice, in kk or ru: the operator and its responsible person, the
+  // breach, the measures, and each affected subject's name, IIN and phone
+  // (so the authority can notify them), each a recorded read.
+  Result<std::string> BreachNotice(std::int64_t id, const std::string& lang, const Caller& caller);
+  // Breaches whose notice is due before `now` and not sent, for /metrics.
+  Result<std::int64_t> CountOverdueNotices(UnixMillis now);
 
   // Counts for /metrics at `now`; reads no personal data, records nothing.
   Result<ApplicationCounts> CountApplications(UnixMillis now);

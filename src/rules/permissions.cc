@@ -75,6 +75,8 @@ std::string_view ActionName(Action a) {
     case Action::kApplicationsRead: return "applications.read";
     case Action::kApplicationHandle: return "application.handle";
     case Action::kStatementRead: return "statement.read";
+    case Action::kBreachRecord: return "breach.record";
+    case Action::kBreachesRead: return "breaches.read";
   }
   return "unknown";
 }
@@ -121,6 +123,10 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (action == Action::kAccessTrailRead) {
     if (role == ActorRole::kDpo) return {};
     return Deny("dpo_only", "actor", "only the data protection officer reads the access trail");
+  }
+  if (action == Action::kBreachRecord || action == Action::kBreachesRead) {
+    if (role == ActorRole::kDpo) return {};
+    return Deny("dpo_only", "actor", "only the data protection officer keeps the breach register (LAW.md §10)");
   }
   // People: the NDA (R-II.3) and the liability warning (R-VIII.2), for
   // every action on a subject, reads and writes alike.

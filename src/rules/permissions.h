@@ -66,6 +66,8 @@ enum class Action : std::uint8_t {
   kApplicationsRead,   // read applications: one, a subject's, those falling due
   kApplicationHandle,  // verify, progress, attach documents, answer or refuse
   kStatementRead,      // produce a subject's information statement (R-IV.4)
+  kBreachRecord,       // record a security breach, or its notice sent (LAW.md §10)
+  kBreachesRead,       // the breach register, and a breach's notice with the subjects' identifiers
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -285,6 +285,21 @@ struct SubjectBlockRecord {
   std::int64_t event_seq = 0;
 };
 
+// A personal-data security breach (LAW.md §1, §10): its id is the seq of
+// its `breach.recorded` event.
+struct BreachRecord {
+  std::int64_t id = 0;
+  UnixMillis detected_at = 0;
+  std::string how;                      // how it was detected: a code
+  std::vector<std::string> categories;  // the categories concerned
+  std::vector<std::string> measures;    // the measures taken: codes
+  std::vector<SubjectId> subjects;      // the subjects affected
+  UnixMillis notify_due_at = 0;         // the notice to the authorised body is due
+  std::optional<UnixMillis> notified_at = {};
+  std::string notice_reference;         // the notice's registration, once sent
+  std::int64_t event_seq = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -383,6 +398,13 @@ class Transaction {
   // Working-day calendars: one row per (country, year), replaced on import.
   virtual Result<void> PutCalendarYear(const CalendarYearRecord& record) = 0;
   virtual Result<void> ScanCalendarYears(const std::function<void(const CalendarYearRecord&)>& each) = 0;
+
+  // The breach register; Insert fails with kAlreadyExists for a taken id.
+  virtual Result<void> InsertBreach(const BreachRecord& record) = 0;
+  virtual Result<void> UpdateBreach(const BreachRecord& record) = 0;
+  virtual Result<std::optional<BreachRecord>> GetBreach(std::int64_t id) = 0;
+  // Every breach, newest first.
+  virtual Result<void> ScanBreaches(const std::function<void(const BreachRecord&)>& each) = 0;
 
   // Blocks: one row per blocked subject, deleted when the block is lifted.
   virtual Result<void> PutSubjectBlock(const SubjectBlockRecord& record) = 0;

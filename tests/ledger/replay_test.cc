@@ -55,6 +55,11 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
     ASSERT_TRUE(block) << block.error().ToString();
     ASSERT_TRUE(e.AdvanceApplication(block->record.id, "identity_verified", world_["olga"]));
     ASSERT_TRUE(e.BlockSubject(block->record.id, world_["olga"]));
+    // A breach of subjects 1 and 2, notified.
+    auto breach = e.RecordBreach({std::nullopt, "siem_alert", {"user.contact.phone"}, {"access_revoked"}, {1, 2}},
+                                 world_["dpo"]);
+    ASSERT_TRUE(breach) << breach.error().ToString();
+    ASSERT_TRUE(e.BreachNotified(breach->id, "N-1", world_["dpo"]));
     auto report = e.VerifyLedger(world_["dpo"]);
     ASSERT_TRUE(report) << report.error().ToString();
     ASSERT_TRUE(report->ok) << report->reason;
@@ -165,6 +170,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "calendar_years (KZ, 2026)"},
         Tampering{"BlockLifted", "DELETE FROM subject_blocks WHERE subject_id = 2",
                   "the ledger says the subject is blocked"},
+        Tampering{"BreachSubjectHidden", "DELETE FROM breach_subjects WHERE subject_id = 2",
+                  "how, categories, measures or subjects differ"},
+        Tampering{"BreachNoticeMarkedUnsent", "UPDATE breaches SET notified_at = NULL, notice_reference = ''",
+                  "the notice's sending differs"},
         Tampering{"SubjectAdded",
                   "INSERT INTO subjects (id, created_at, iin_index, phone_index) "
                   "VALUES (99, 1, randomblob(32), randomblob(32))",

@@ -470,5 +470,46 @@ TEST_F(Rights, R_IV_4_full_values_only_where_a_full_view_duty_covers_them) {
   EXPECT_EQ(report::StatementHtml(engine().policy(), *full).find("<script"), std::string::npos);
 }
 
+TEST_F(Rights, LAW_10_a_breach_found_on_a_Friday_afternoon_is_notified_by_the_end_of_Monday) {
+  // Friday 20 November 2026, 15:30 in Almaty (10:30 UTC).
+  clock_.Set(Utc("2026-11-20T10:30:00Z"));
+  BreachRequest req{Utc("2026-11-20T10:30:00Z"), "siem_alert", {"user.contact.phone", "user.identity.iin"},
+                    {"access_revoked", "passwords_rotated"}, {1, 2}};
+  EXPECT_EQ(engine().RecordBreach(req, olga()).error().reason, "dpo_only");
+  auto breach = engine().RecordBreach(req, world_["dpo"]);
+  ASSERT_TRUE(breach) << breach.error().ToString();
+  EXPECT_EQ(breach->notify_due_at, Utc("2026-11-23T18:59:59.999Z"));  // Monday 23, end of day in Almaty
+  EXPECT_EQ(breach->subjects, (std::vector<SubjectId>{1, 2}));
+  // Late on Tuesday, counted until the notice is recorded as sent.
+  clock_.Set(Utc("2026-11-24T04:00:00Z"));
+  EXPECT_EQ(engine().CountOverdueNotices(clock_.Now()).value(), 1);
+  // The notice names the operator, the measures and each subject's identifiers.
+  const std::int64_t before = Revision();
+  auto notice = engine().BreachNotice(breach->id, "ru", world_["dpo"]);
+  ASSERT_TRUE(notice) << notice.error().ToString();
+  EXPECT_NE(notice->find("Уведомление о нарушении безопасности персональных данных"), std::string::npos);
+  EXPECT_NE(notice->find("passwords_rotated"), std::string::npos);
+  EXPECT_NE(notice->find(demo::SyntheticSubjects().At(1).iin), std::string::npos);
+  EXPECT_NE(notice->find(demo::SyntheticSubjects().At(2).phone.substr(0, 2)), std::string::npos);
+  EXPECT_EQ(Revision(), before + 2);  // a recorded read of each subject
+  ASSERT_TRUE(engine().BreachNotice(breach->id, "kk", world_["dpo"]));
+  EXPECT_EQ(engine().BreachNotice(breach->id, "en", world_["dpo"]).error().field, "lang");
+  ASSERT_TRUE(engine().BreachNotified(breach->id, "MCRIAP-2026-11-24-1", world_["dpo"]));
+  EXPECT_EQ(engine().CountOverdueNotices(clock_.Now()).value(), 0);
+  EXPECT_EQ(engine().BreachNotified(breach->id, "AGAIN", world_["dpo"]).error().reason, "breach_notified");
+  // Bad input names the field.
+  BreachRequest bad = req;
+  bad.subjects = {999};
+  EXPECT_EQ(engine().RecordBreach(bad, world_["dpo"]).error().field, "subjects");
+  bad = req;
+  bad.measures = {};
+  EXPECT_EQ(engine().RecordBreach(bad, world_["dpo"]).error().field, "measures");
+  bad = req;
+  bad.detected_at = Utc("2026-12-01T00:00:00Z");
+  EXPECT_EQ(engine().RecordBreach(bad, world_["dpo"]).error().field, "detected_at");
+  ASSERT_EQ(engine().ListBreaches(world_["dpo"])->size(), 1u);
+  ExpectLedgerProvesTheState();
+}
+
 }  // namespace
 }  // namespace qorgau::rules

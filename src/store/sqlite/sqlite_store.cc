@@ -246,6 +246,22 @@ CREATE TABLE application_documents (
   event_seq      INTEGER NOT NULL,
   PRIMARY KEY (application_id, reference)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE breaches (
+  id               INTEGER PRIMARY KEY,
+  detected_at      INTEGER NOT NULL,
+  how              TEXT NOT NULL,
+  categories       TEXT NOT NULL,
+  measures         TEXT NOT NULL,
+  notify_due_at    INTEGER NOT NULL,
+  notified_at      INTEGER,
+  notice_reference TEXT NOT NULL,
+  event_seq        INTEGER NOT NULL
+) STRICT;
+CREATE TABLE breach_subjects (
+  breach_id  INTEGER NOT NULL REFERENCES breaches(id),
+  subject_id INTEGER NOT NULL,
+  PRIMARY KEY (breach_id, subject_id)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE subject_blocks (
   subject_id     INTEGER PRIMARY KEY REFERENCES subjects(id),
   application_id INTEGER NOT NULL,
@@ -448,6 +464,10 @@ class SqliteTransaction final : public Transaction {
                                     const std::function<void(const DecisionRecord&)>& each) override;
   Result<void> PutCalendarYear(const CalendarYearRecord& record) override;
   Result<void> ScanCalendarYears(const std::function<void(const CalendarYearRecord&)>& each) override;
+  Result<void> InsertBreach(const BreachRecord& record) override;
+  Result<void> UpdateBreach(const BreachRecord& record) override;
+  Result<std::optional<BreachRecord>> GetBreach(std::int64_t id) override;
+  Result<void> ScanBreaches(const std::function<void(const BreachRecord&)>& each) override;
   Result<void> PutSubjectBlock(const SubjectBlockRecord& record) override;
   Result<void> DeleteSubjectBlock(SubjectId subject) override;
   Result<std::optional<SubjectBlockRecord>> GetSubjectBlock(SubjectId subject) override;
@@ -1497,6 +1517,93 @@ Result<void> SqliteTransaction::ScanCalendarYears(
                                             s.Int(4)});
                     return {};
                   });
+}
+
+Result<void> SqliteTransaction::InsertBreach(const BreachRecord& r) {
+  Stmt& s = S("INSERT INTO breaches (id, detected_at, how, categories, measures, notify_due_at, notified_at, "
+              "notice_reference, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  s.Bind(1, r.id);
+  s.Bind(2, r.detected_at);
+  s.Bind(3, r.how);
+  s.Bind(4, JoinList(r.categories));
+  s.Bind(5, JoinList(r.measures));
+  s.Bind(6, r.notify_due_at);
+  if (r.notified_at) s.Bind(7, *r.notified_at);
+  s.Bind(8, r.notice_reference);
+  s.Bind(9, r.event_seq);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "breach", "a breach with this id exists");
+    }
+    return DbError(store_.db(), "writing a breach");
+  }
+  for (SubjectId subject : r.subjects) {
+    Stmt& b = S("INSERT OR IGNORE INTO breach_subjects (breach_id, subject_id) VALUES (?1, ?2)");
+    b.Bind(1, r.id);
+    b.Bind(2, subject);
+    QORGAU_TRY(Exec(b, "writing a breach's subjects"));
+  }
+  return {};
+}
+
+Result<void> SqliteTransaction::UpdateBreach(const BreachRecord& r) {
+  Stmt& s = S("UPDATE breaches SET notified_at = ?2, notice_reference = ?3, event_seq = ?4 WHERE id = ?1");
+  s.Bind(1, r.id);
+  if (r.notified_at) s.Bind(2, *r.notified_at);
+  s.Bind(3, r.notice_reference);
+  s.Bind(4, r.event_seq);
+  QORGAU_TRY(Exec(s, "updating a breach"));
+  if (sqlite3_changes(store_.db()) != 1) return Fail(ErrorCode::kNotFound, "breach", "no breach with this id");
+  return {};
+}
+
+namespace {
+
+Result<BreachRecord> ReadBreach(Stmt& s) {
+  BreachRecord r;
+  r.id = s.Int(0);
+  r.detected_at = s.Int(1);
+  r.how = s.Text(2);
+  r.categories = SplitList(s.Text(3));
+  r.measures = SplitList(s.Text(4));
+  r.notify_due_at = s.Int(5);
+  if (sqlite3_column_type(s.get(), 6) != SQLITE_NULL) r.notified_at = s.Int(6);
+  r.notice_reference = s.Text(7);
+  r.event_seq = s.Int(8);
+  return r;
+}
+
+}  // namespace
+
+Result<std::optional<BreachRecord>> SqliteTransaction::GetBreach(std::int64_t id) {
+  Stmt& s = S("SELECT id, detected_at, how, categories, measures, notify_due_at, notified_at, notice_reference, "
+              "event_seq FROM breaches WHERE id = ?1");
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<BreachRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a breach");
+  QORGAU_ASSIGN_OR_RETURN(BreachRecord r, ReadBreach(s));
+  s.Reset();
+  Stmt& b = S("SELECT subject_id FROM breach_subjects WHERE breach_id = ?1 ORDER BY subject_id");
+  b.Bind(1, id);
+  int brc;
+  while ((brc = b.Step()) == SQLITE_ROW) r.subjects.push_back(b.Int(0));
+  if (brc != SQLITE_DONE) return DbError(store_.db(), "reading a breach's subjects");
+  return std::optional<BreachRecord>(std::move(r));
+}
+
+Result<void> SqliteTransaction::ScanBreaches(const std::function<void(const BreachRecord&)>& each) {
+  std::vector<std::int64_t> ids;
+  QORGAU_TRY(ScanRows(store_.db(), "SELECT id FROM breaches ORDER BY id DESC", "scanning breaches",
+                      [&](Stmt& s) -> Result<void> {
+                        ids.push_back(s.Int(0));
+                        return {};
+                      }));
+  for (std::int64_t id : ids) {
+    QORGAU_ASSIGN_OR_RETURN(const auto r, GetBreach(id));
+    if (r) each(*r);
+  }
+  return {};
 }
 
 Result<void> SqliteTransaction::PutSubjectBlock(const SubjectBlockRecord& r) {
