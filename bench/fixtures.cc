@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "demo/synthetic.h"
@@ -73,6 +74,7 @@ std::map<std::uint64_t, std::unique_ptr<QorgauStore>> g_stores;
 std::unique_ptr<DurableFixture> g_durable;
 std::unique_ptr<NaiveDurableFixture> g_naive_durable;
 std::unique_ptr<FloorFixture> g_floor;
+std::unique_ptr<StatementFixture> g_statement;
 std::shared_ptr<const policy::Policy> g_policy;
 SystemClock g_clock;
 
@@ -439,11 +441,122 @@ CREATE TABLE merkle_nodes (
   return *g_floor;
 }
 
+StatementFixture& StatementData() {
+  auto policy = Policy();
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_statement) return *g_statement;
+  const fs::path dir = WorkDir() / "statement";
+  Progress("creating a subject with ~1 000 events for the statement in " + dir.string());
+  auto f = std::make_unique<StatementFixture>();
+  if (auto r = app::Instance::Init(dir, g_config.policy, g_clock); !r) Die("Instance::Init", r.error());
+  auto inst = app::Instance::Open(dir, g_clock);
+  if (!inst) Die("Instance::Open", inst.error());
+  f->instance = std::move(*inst);
+  rules::Engine& e = f->instance->engine();
+  const policy::Policy& p = e.policy();
+  auto check = [](const auto& r, const char* what) {
+    if (!r) Die(what, r.error());
+  };
+  auto console = e.CallerFor(std::string(rules::kConsoleActor));
+  check(console, "console");
+  check(e.PutActor({"office", ActorRole::kEmployee, "Office", "2024-01-01", "2024-01-01", {}}, **console), "PutActor");
+  for (const auto& pu : p.purposes) {
+    store::DutyRecord d{"office", pu.id, {}, false, kAllDutyActions};
+    for (const auto& c : p.categories) {
+      if (p.CategoryAllowsPurpose(c.id, pu.id)) d.categories.push_back(c.id);
+    }
+    if (!d.categories.empty()) check(e.GrantDuty(d, **console), "GrantDuty");
+  }
+  auto office = e.CallerFor("office");
+  check(office, "CallerFor");
+  f->office = *office;
+  const auto s = demo::SyntheticSubjects(g_config.seed).At(1);
+  auto id = e.AddSubject({s.iin, s.phone, {{"user.identity.name", s.name}, {"user.contact.email", s.email}}, "subject"},
+                         *f->office);
+  check(id, "AddSubject");
+  f->subject = *id;
+  const auto key = rules::SubjectKey::Id(*id);
+  check(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, *f->office), "JoinContract");
+  check(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, *f->office), "JoinContract");
+  // A value of every other category the subject's services need.
+  std::set<std::string> needed;
+  {
+    auto txn = f->instance->store().Begin(store::Store::Mode::kRead);
+    check(txn, "Begin");
+    auto subs = (*txn)->GetSubscriptions(*id);
+    check(subs, "GetSubscriptions");
+    for (const auto& sub : *subs) {
+      if (const policy::Service* sv = p.FindService(sub.service)) {
+        for (const auto& c : sv->categories) needed.insert(c.id);
+      }
+    }
+  }
+  for (const auto& c : needed) {
+    const policy::Category* cat = p.FindCategory(c);
+    if (!cat || cat->value != ValueType::kText) continue;
+    check(e.PutData(key, c, "value of " + c, "service", *f->office), "PutData");
+  }
+  // 500 changes of the marketing consent: ~1 000 events with the receipts.
+  for (int k = 0; k < 500; ++k) {
+    const rules::ConsentRequest change{key, "marketing", k % 2 == 0 ? "app_support_chat" : "mobile_app",
+                                       "EV-" + std::to_string(k)};
+    if (k % 2 == 0) {
+      check(e.WithdrawConsent(change, *f->office), "WithdrawConsent");
+    } else {
+      check(e.GrantConsent(change, *f->office), "GrantConsent");
+    }
+  }
+  {
+    auto txn = f->instance->store().Begin(store::Store::Mode::kRead);
+    check(txn, "Begin");
+    check((*txn)->ScanSubjectEvents(*id, [&](const store::EventRecord&) { ++f->events; }), "ScanSubjectEvents");
+    auto held = (*txn)->GetPersonalData(*id);
+    check(held, "GetPersonalData");
+    f->categories = held->size();
+  }
+  // The naive rows: the same values in clear and the consent history.
+  auto db = SqliteDb::Open(WorkDir() / "naive_statement.db", /*create=*/true);
+  check(db, "naive statement");
+  f->naive = std::move(*db);
+  SqliteDb& d = *f->naive;
+  check(d.Exec("CREATE TABLE personal_data (subject_id INTEGER, category TEXT, value TEXT, provenance TEXT, "
+               "recorded_at INTEGER, PRIMARY KEY (subject_id, category));"
+               "CREATE TABLE consent_audit (id INTEGER PRIMARY KEY, subject_id INTEGER, purpose TEXT, state INTEGER, "
+               "channel TEXT, evidence TEXT, at INTEGER);"
+               "CREATE INDEX consent_audit_by_subject ON consent_audit (subject_id); BEGIN"),
+        "naive schema");
+  for (std::size_t c = 0; c < f->categories; ++c) {
+    check(d.Exec("INSERT INTO personal_data VALUES (1, 'category-" + std::to_string(c) +
+                 "', 'a value of twenty chars', 'subject', 1764150000000)"),
+          "naive data");
+  }
+  for (std::int64_t k = 0; k < f->events; ++k) {
+    check(d.Exec("INSERT INTO consent_audit (subject_id, purpose, state, channel, evidence, at) VALUES (1, "
+                 "'marketing', " + std::to_string(k % 2) + ", 'mobile_app', 'EV-" + std::to_string(k) +
+                 "', 1764150000000)"),
+          "naive history");
+  }
+  check(d.Exec("COMMIT"), "naive commit");
+  auto prepare = [&](const char* sql) {
+    auto st = d.Prepare(sql);
+    if (!st) Die("naive statement", st.error());
+    return Stmt(*st);
+  };
+  f->naive_data = prepare("SELECT category, value, provenance, recorded_at FROM personal_data WHERE subject_id = ?1");
+  f->naive_history =
+      prepare("SELECT purpose, state, channel, evidence, at FROM consent_audit WHERE subject_id = ?1 ORDER BY id");
+  Progress("  subject " + std::to_string(f->subject) + ": " + std::to_string(f->events) + " events, " +
+           std::to_string(f->categories) + " categories held");
+  g_statement = std::move(f);
+  return *g_statement;
+}
+
 void ReleaseFixtures() {
   std::lock_guard<std::mutex> lock(g_mu);
   g_durable.reset();
   g_naive_durable.reset();
   g_floor.reset();
+  g_statement.reset();
   g_stores.clear();
   g_naive.clear();
   g_indexes.clear();

@@ -120,6 +120,22 @@ struct FloorFixture {
 };
 FloorFixture& Floor();
 
+// The information statement (R-IV.4): an Instance with one subject holding a
+// value of every category its services need and about 1 000 ledger events
+// (500 consent changes, each with its receipt), an office employee who
+// produces statements, and the naive alternative: the same values and
+// consent history as plain SQLite rows (personal_data, consent_audit).
+struct StatementFixture {
+  std::unique_ptr<app::Instance> instance;
+  std::shared_ptr<const rules::Caller> office;
+  SubjectId subject = 0;
+  std::int64_t events = 0;      // ledger events about the subject
+  std::size_t categories = 0;   // values held
+  std::unique_ptr<SqliteDb> naive;
+  Stmt naive_data, naive_history;
+};
+StatementFixture& StatementData();
+
 // "1M", "25M", "2000", "1.5M": short subject counts for benchmark names.
 std::string Short(std::uint64_t n);
 

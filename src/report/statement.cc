@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <unordered_map>
 
 #include "core/clock.h"
 
@@ -107,6 +108,12 @@ constexpr Label kLabels[] = {
     {"unit.y", "жыл", "г.", "years"},
     {"unit.m", "ай", "мес.", "months"},
     {"unit.d", "күн", "дн.", "days"},
+    // Who applied (LAW.md §5, §12).
+    {"req.subject", "субъектінің өзі", "сам субъект", "the subject"},
+    {"req.parent", "ата-анасы (заңды өкілі)", "родитель (законный представитель)", "a parent (legal representative)"},
+    {"req.guardian", "қамқоршысы (заңды өкілі)", "опекун (законный представитель)", "a guardian (legal representative)"},
+    {"req.attorney", "сенімхат бойынша өкілі", "представитель по доверенности", "a holder of a power of attorney"},
+    {"requester", "Өтініш берген", "Заявитель", "Filed by"},
     // Applications.
     {"kind.information", "ақпарат алу", "получение сведений", "information"},
     {"kind.rectification", "деректерді өзгерту", "изменение данных", "rectification"},
@@ -124,10 +131,14 @@ constexpr Label kLabels[] = {
 };
 
 std::string L(std::string_view key, const std::string& lang) {
-  for (const Label& l : kLabels) {
-    if (key == l.key) return lang == "ru" ? l.ru : lang == "en" ? l.en : l.kk;
-  }
-  return std::string(key);
+  static const std::unordered_map<std::string_view, const Label*> index = [] {
+    std::unordered_map<std::string_view, const Label*> m;
+    for (const Label& l : kLabels) m.emplace(l.key, &l);
+    return m;
+  }();
+  const auto it = index.find(key);
+  if (it == index.end()) return std::string(key);
+  return lang == "ru" ? it->second->ru : lang == "en" ? it->second->en : it->second->kk;
 }
 
 std::string Day(UnixMillis t) { return FormatUtc(t).substr(0, 10); }
@@ -209,18 +220,25 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
   }
   json::array methods;
   for (const auto& m : p.security_measures) methods.emplace_back(text(m.name));
+  // A long-standing subscriber has a thousand consent steps: each names
+  // its purpose and channel by id, and their names are given once.
   json::array consents;
+  json::object purpose_names, channel_names;
+  consents.reserve(in.consents.size());
   for (const auto& c : in.consents) {
-    const policy::Purpose* pu = p.FindPurpose(c.purpose);
-    const policy::Channel* ch = p.FindChannel(c.channel);
-    const policy::ContractMethod* cm = p.FindContractMethod(c.channel);
+    if (!purpose_names.contains(c.purpose)) {
+      const policy::Purpose* pu = p.FindPurpose(c.purpose);
+      purpose_names[c.purpose] = pu ? text(pu->name) : c.purpose;
+    }
+    if (!channel_names.contains(c.channel)) {
+      const policy::Channel* ch = p.FindChannel(c.channel);
+      const policy::ContractMethod* cm = p.FindContractMethod(c.channel);
+      channel_names[c.channel] = ch ? text(ch->name) : cm ? text(cm->name) : c.channel;
+    }
     consents.push_back(json::object{{"at", FormatUtc(c.at)},
                                     {"purpose", c.purpose},
-                                    {"purpose_name", pu ? text(pu->name) : c.purpose},
                                     {"action", c.granted ? "granted" : "withdrawn"},
-                                    {"action_name", L(c.granted ? "granted" : "withdrawn", lang)},
                                     {"channel", c.channel},
-                                    {"channel_name", ch ? text(ch->name) : cm ? text(cm->name) : c.channel},
                                     {"evidence", c.evidence},
                                     {"edition", c.edition}});
   }
@@ -250,6 +268,8 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                         {"due_date", a.due_date},
                                         {"state", state},
                                         {"state_name", L("state." + state, lang)},
+                                        {"requester", r.requester},
+                                        {"requester_name", L("req." + r.requester, lang)},
                                         {"outcome", r.outcome}});
   }
   return json::object{{"format", "qorgau-statement/1"},
@@ -269,6 +289,10 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                       {"data", std::move(data)},
                       {"processing_methods", std::move(methods)},
                       {"consents", std::move(consents)},
+                      {"names", json::object{{"purposes", std::move(purpose_names)},
+                                             {"channels", std::move(channel_names)},
+                                             {"granted", L("granted", lang)},
+                                             {"withdrawn", L("withdrawn", lang)}}},
                       {"contracts", std::move(contracts)},
                       {"services", std::move(services)},
                       {"applications", std::move(applications)},
@@ -357,10 +381,13 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
   for (const auto& m : s.at("processing_methods").as_array()) h += "<li>" + Str(m) + "</li>\n";
   h += "</ul>\n<h2>" + lab("consents") + "</h2>\n<table>\n<tr><th>" + lab("date") + "</th><th>" + lab("purposes") +
        "</th><th>" + lab("state") + "</th><th>" + lab("channel") + "</th><th>" + lab("evidence") + "</th></tr>\n";
+  const json::object& names = s.at("names").as_object();
   for (const auto& cv : s.at("consents").as_array()) {
     const json::object& c = cv.as_object();
-    h += "<tr><td>" + Str(c.at("at")).substr(0, 10) + "</td><td>" + Str(c.at("purpose_name")) + "</td><td>" +
-         Str(c.at("action_name")) + "</td><td>" + Str(c.at("channel_name")) + "</td><td>" + Str(c.at("evidence")) +
+    h += "<tr><td>" + Str(c.at("at")).substr(0, 10) + "</td><td>" +
+         Str(names.at("purposes").as_object().at(c.at("purpose").as_string())) + "</td><td>" +
+         Str(names.at(c.at("action").as_string())) + "</td><td>" +
+         Str(names.at("channels").as_object().at(c.at("channel").as_string())) + "</td><td>" + Str(c.at("evidence")) +
          "</td></tr>\n";
   }
   h += "</table>\n<h2>" + lab("contracts") + "</h2>\n<ul>\n";
@@ -373,11 +400,12 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
     h += "<li>" + Str(c.at("name")) + ": " + Str(c.at("status")) + "</li>\n";
   }
   h += "</ul>\n<h2>" + lab("applications") + "</h2>\n<table>\n<tr><th>" + lab("application") + "</th><th>" +
-       lab("received") + "</th><th>" + lab("due") + "</th><th>" + lab("state") + "</th><th>" + lab("outcome") +
-       "</th></tr>\n";
+       lab("requester") + "</th><th>" + lab("received") + "</th><th>" + lab("due") + "</th><th>" + lab("state") +
+       "</th><th>" + lab("outcome") + "</th></tr>\n";
   for (const auto& av : s.at("applications").as_array()) {
     const json::object& a = av.as_object();
-    h += "<tr><td>" + Str(a.at("id")) + ": " + Str(a.at("kind_name")) + "</td><td>" + Str(a.at("received_on")) +
+    h += "<tr><td>" + Str(a.at("id")) + ": " + Str(a.at("kind_name")) + "</td><td>" + Str(a.at("requester_name")) +
+         "</td><td>" + Str(a.at("received_on")) +
          "</td><td>" + Str(a.at("due_date")) + "</td><td>" + Str(a.at("state_name")) + "</td><td>" +
          Str(a.at("outcome")) + "</td></tr>\n";
   }

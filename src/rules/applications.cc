@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/iin.h"
 #include "core/personal_value.h"
 #include "core/utf8.h"
 #include "ledger/ledger.h"
@@ -227,6 +228,28 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
   QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     docs.clear();
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, req.subject));
+    // A minor (under 18 on the day received, by the IIN's birth date,
+    // LAW.md §12) applies only through a legal representative.
+    if (!req.representative) {
+      QORGAU_ASSIGN_OR_RETURN(const auto subject, txn.GetSubject(id));
+      if (!subject) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+      QORGAU_ASSIGN_OR_RETURN(const SubjectView values, core_.ReadValues(txn, *subject, /*full=*/true));
+      for (const auto& v : values.data) {
+        const policy::Category* c = d_.policy->FindCategory(v.category);
+        if (!c || c->value != ValueType::kIin) continue;
+        auto iin = Iin::Parse(v.value);
+        if (!iin) continue;
+        using namespace std::chrono;
+        const year_month_day born = iin->birth_date();
+        const year_month_day adult{born.year() + years(18), born.month(),
+                                   born.month() == February && born.day() == day(29) ? day(28) : born.day()};
+        if (sys_days(adult) > floor<std::chrono::days>(sys_time<milliseconds>(milliseconds(received)))) {
+          return Refuse("representative_required", "representative",
+                        "the subject is under 18: a minor's application is filed by a parent, guardian or "
+                        "holder of a power of attorney, with proof of authority (LAW.md §12)");
+        }
+      }
+    }
     rec = store::ApplicationRecord{};
     rec.subject_id = id;
     rec.kind = kind;
@@ -525,11 +548,20 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
     std::map<std::string, std::int64_t> rectified;
     std::optional<Error> bad;
     QORGAU_TRY(txn->ScanSubjectEvents(id, [&](const store::EventRecord& e) {
-      const bool consent = e.body.find("\"type\":\"consent.") != std::string::npos;
-      const bool data = e.body.find("\"type\":\"data.recorded\"") != std::string::npos;
+      // Canonical bodies end with the type (keys sorted): find it once.
+      const std::size_t at_type = e.body.rfind("\"type\":\"");
+      if (at_type == std::string::npos) return;
+      const std::string_view type = std::string_view(e.body).substr(at_type + 8);
+      const bool granted = type.starts_with("consent.granted\"");
+      const bool consent = granted || type.starts_with("consent.withdrawn\"");
+      const bool data = type.starts_with("data.recorded\"");
       if (!consent && !data) return;
+      // Parsed in a buffer on the stack: ~1 000 of these for a
+      // long-standing subscriber, no heap allocation for each.
+      unsigned char buffer[4096];
+      boost::json::monotonic_resource arena(buffer, sizeof buffer);
       boost::system::error_code ec;
-      const boost::json::value v = boost::json::parse(e.body, ec);
+      const boost::json::value v = boost::json::parse(e.body, ec, &arena);
       const boost::json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
       const boost::json::value* d = o ? o->if_contains("data") : nullptr;
       if (!d || !d->is_object()) {
@@ -550,8 +582,7 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
         return;
       }
       const auto* edition = f.if_contains("edition");
-      out.consents.push_back({at, e.body.find("\"type\":\"consent.granted\"") != std::string::npos,
-                              str("purpose"), str("channel"), str("evidence"),
+      out.consents.push_back({at, granted, str("purpose"), str("channel"), str("evidence"),
                               edition && edition->is_int64() ? static_cast<int>(edition->get_int64()) : 0});
     }));
     if (bad) return tl::unexpected(*bad);

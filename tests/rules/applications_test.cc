@@ -9,6 +9,7 @@
 #include "../access_world.h"
 #include "../test_util.h"
 #include "app/instance.h"
+#include "core/iin.h"
 #include "ledger/replay.h"
 #include "report/statement.h"
 
@@ -509,6 +510,32 @@ TEST_F(Rights, LAW_10_a_breach_found_on_a_Friday_afternoon_is_notified_by_the_en
   EXPECT_EQ(engine().RecordBreach(bad, world_["dpo"]).error().field, "detected_at");
   ASSERT_EQ(engine().ListBreaches(world_["dpo"])->size(), 1u);
   ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, LAW_12_a_minor_applies_only_through_a_legal_representative) {
+  using namespace std::chrono;
+  // Born 10 May 2012: 13 on 19 March 2026.
+  const std::string minor_iin = Iin::Make(year{2012} / 5 / 10, Sex::kFemale, 77).value().digits();
+  auto minor = engine().AddSubject({minor_iin, demo::SyntheticSubjects().At(50).phone, {}, "subject"},
+                                   world_["onboarding"]);
+  ASSERT_TRUE(minor) << minor.error().ToString();
+  ApplicationRequest r = Information("2026-03-19T06:00:00Z");
+  r.subject = SubjectKey::Id(*minor);
+  auto alone = engine().FileApplication(r, olga());
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(alone.error().reason, "representative_required");
+  const auto parent = demo::SyntheticSubjects().At(51);
+  r.representative = Representative{"parent", parent.name, parent.iin, "birth_certificate", "BC-2012-77", ""};
+  auto filed = engine().FileApplication(r, olga());
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  EXPECT_EQ(filed->record.requester, "parent");
+  // The statement says who acted.
+  auto st = engine().Statement({SubjectKey::Id(*minor), "en", false, std::nullopt}, olga());
+  ASSERT_TRUE(st) << st.error().ToString();
+  const auto json = boost::json::parse(report::StatementJson(engine().policy(), *st));
+  EXPECT_EQ(json.at("applications").as_array()[0].at("requester_name").as_string(), "a parent (legal representative)");
+  // An adult applies alone (subject 1).
+  EXPECT_TRUE(engine().FileApplication(Information("2026-03-19T06:00:00Z"), olga()));
 }
 
 }  // namespace
