@@ -144,7 +144,13 @@ void RegisterRequest(CLI::App& app, Options& opts) {
         if (!doc) return Report(doc.error());
         req.documents.push_back(*doc);
       }
-      if (!fa->rep.kind.empty()) req.representative = fa->rep;
+      if (!fa->rep.kind.empty()) {
+        req.representative = fa->rep;
+      } else if (!fa->rep.name.empty() || !fa->rep.iin.empty() || !fa->rep.proof_kind.empty() ||
+                 !fa->rep.proof_reference.empty() || !fa->rep.valid_until.empty()) {
+        return Report(Error{ErrorCode::kInvalidArgument, "--representative",
+                            "name the representative's kind (parent, guardian or attorney) with their details"});
+      }
       auto r = inst.engine().FileApplication(req, caller);
       if (!r) return Report(r.error());
       auto calendar = inst.engine().Calendar();

@@ -50,6 +50,10 @@ enum class DutyAction : std::uint8_t {
 };
 using DutyActions = std::uint8_t;
 inline constexpr DutyActions kAllDutyActions = 63;
+// The actions that process a purpose's data (all but `applications`): a
+// duty for a purpose with one of them lets its holder check and select
+// audiences for the purpose and read its receipts.
+inline constexpr DutyActions kProcessingDutyActions = 31;
 const char* DutyActionName(DutyAction a);
 // "read,record"; every action named once, in the enum's order.
 std::string DutyActionsText(DutyActions actions);

@@ -141,6 +141,7 @@ std::string L(std::string_view key, const std::string& lang) {
   return lang == "ru" ? it->second->ru : lang == "en" ? it->second->en : it->second->kk;
 }
 
+// A UTC day, where the engine gave no local one.
 std::string Day(UnixMillis t) { return FormatUtc(t).substr(0, 10); }
 
 // `from` plus a period, as a day.
@@ -209,7 +210,7 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
     data.push_back(json::object{{"category", v.category},
                                 {"name", c ? text(c->name) : v.category},
                                 {"value", v.value},
-                                {"recorded_on", Day(v.recorded_at)},
+                                {"recorded_on", v.recorded_day.empty() ? Day(v.recorded_at) : v.recorded_day},
                                 {"source", v.provenance},
                                 {"source_name", L("src." + v.provenance, lang)},
                                 {"collection", L("col." + v.provenance, lang)},
@@ -236,6 +237,7 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
       channel_names[c.channel] = ch ? text(ch->name) : cm ? text(cm->name) : c.channel;
     }
     consents.push_back(json::object{{"at", FormatUtc(c.at)},
+                                    {"day", c.day.empty() ? Day(c.at) : c.day},
                                     {"purpose", c.purpose},
                                     {"action", c.granted ? "granted" : "withdrawn"},
                                     {"channel", c.channel},
@@ -243,12 +245,13 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                     {"edition", c.edition}});
   }
   json::array contracts, services;
-  for (const auto& c : in.contracts) {
+  for (std::size_t k = 0; k < in.contracts.size(); ++k) {
+    const auto& c = in.contracts[k];
     const policy::ContractMethod* cm = p.FindContractMethod(c.method);
     contracts.push_back(json::object{{"id", c.id},
                                      {"method", c.method},
                                      {"method_name", cm ? text(cm->name) : c.method},
-                                     {"joined_on", Day(c.joined_at)}});
+                                     {"joined_on", k < in.contract_days.size() ? in.contract_days[k] : Day(c.joined_at)}});
   }
   for (const auto& s : in.services) {
     const policy::Service* sv = p.FindService(s.service);
@@ -264,7 +267,7 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
     applications.push_back(json::object{{"id", r.id},
                                         {"kind", kind},
                                         {"kind_name", L("kind." + kind, lang)},
-                                        {"received_on", Day(r.received_at)},
+                                        {"received_on", a.received_date.empty() ? Day(r.received_at) : a.received_date},
                                         {"due_date", a.due_date},
                                         {"state", state},
                                         {"state_name", L("state." + state, lang)},
@@ -384,7 +387,7 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
   const json::object& names = s.at("names").as_object();
   for (const auto& cv : s.at("consents").as_array()) {
     const json::object& c = cv.as_object();
-    h += "<tr><td>" + Str(c.at("at")).substr(0, 10) + "</td><td>" +
+    h += "<tr><td>" + Str(c.at("day")) + "</td><td>" +
          Str(names.at("purposes").as_object().at(c.at("purpose").as_string())) + "</td><td>" +
          Str(names.at(c.at("action").as_string())) + "</td><td>" +
          Str(names.at("channels").as_object().at(c.at("channel").as_string())) + "</td><td>" + Str(c.at("evidence")) +

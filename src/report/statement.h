@@ -35,6 +35,7 @@ struct StatementInput {
     std::string provenance;
     UnixMillis recorded_at = 0;  // collected, or last changed
     std::optional<std::int64_t> rectified_on;  // the rectification application of the last change
+    std::string recorded_day;  // recorded_at's day in the operator's time zone
   };
   std::vector<Value> data;
 
@@ -43,17 +44,20 @@ struct StatementInput {
     bool granted = true;
     std::string purpose, channel, evidence;
     int edition = 0;
+    std::string day;  // `at`'s day in the operator's time zone
   };
   std::vector<ConsentStep> consents;
 
   std::vector<store::ContractRecord> contracts;
+  std::vector<std::string> contract_days;  // each contract's day joined, local
   std::vector<store::SubscriptionRecord> services;
   std::size_t open_obligations = 0;  // destruction waits while any is open (R-VII.1)
   std::map<std::string, bool> purpose_holds;  // purpose -> its legal basis holds now
 
   struct Application {
     store::ApplicationRecord record;
-    std::string due_date;  // local
+    std::string due_date;       // local
+    std::string received_date;  // local
   };
   std::vector<Application> applications;
 };

@@ -47,6 +47,10 @@ Result<void> CheckCode(std::string_view code, std::string_view field) {
     return Fail(ErrorCode::kInvalidArgument, std::string(field),
                 "must be a code of lower-case letters, digits and '_' (at most 64)");
   }
+  if (ContainsPersonalDataShape(code)) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(field),
+                "must be a code, not personal data (it contains an IIN or phone number)");
+  }
   return {};
 }
 
@@ -128,6 +132,9 @@ Result<CalendarYear> Applications::ImportCalendar(const std::string& content, co
                 "the calendar is for '" + year.country + "'; the operator's country is '" +
                     d_.policy->controller.country + "'");
   }
+  // One import at a time, from the snapshot to the swap: two imports must
+  // not each keep a cache without the other's year.
+  std::lock_guard<std::mutex> importing(import_mu_);
   // The year must fit with the others before anything is written.
   QORGAU_ASSIGN_OR_RETURN(auto current, Calendar());
   std::vector<CalendarYear> years{year};
@@ -212,7 +219,8 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
     }
     if (!rep->valid_until.empty()) {
       QORGAU_ASSIGN_OR_RETURN(const auto until, ParseDate(rep->valid_until, "representative.valid_until"));
-      if (StartOfDayUtc(until) + 86'400'000 <= received) {
+      QORGAU_ASSIGN_OR_RETURN(auto cal, Calendar());
+      if (cal->EndOfLocalDay(until) < received) {
         return Refuse("authority_expired", "representative.valid_until",
                       "the proof of authority had lapsed when the application was received");
       }
@@ -243,7 +251,7 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
         const year_month_day born = iin->birth_date();
         const year_month_day adult{born.year() + years(18), born.month(),
                                    born.month() == February && born.day() == day(29) ? day(28) : born.day()};
-        if (sys_days(adult) > floor<std::chrono::days>(sys_time<milliseconds>(milliseconds(received)))) {
+        if (sys_days(adult) > sys_days(calendar->LocalDate(received))) {
           return Refuse("representative_required", "representative",
                         "the subject is under 18: a minor's application is filed by a parent, guardian or "
                         "holder of a power of attorney, with proof of authority (LAW.md §12)");
@@ -504,6 +512,18 @@ Result<ApplicationView> Applications::UnblockSubject(std::int64_t id, const std:
     }
     QORGAU_ASSIGN_OR_RETURN(const auto block, txn.GetSubjectBlock(r.subject_id));
     if (!block) return Refuse("subject_not_blocked", "subject", "the subject is not blocked");
+    // Lifted on the application the block rests on, or on an unblocking
+    // application whose applicant's identity was verified.
+    if (r.kind == ApplicationKind::kBlocking && r.id != block->application_id) {
+      return Refuse("blocking_application_required", "application",
+                    "the block rests on application " + std::to_string(block->application_id));
+    }
+    if (r.kind == ApplicationKind::kUnblocking &&
+        (IsClosed(r.state) || r.state == ApplicationState::kReceived)) {
+      return Refuse("identity_not_verified", "application",
+                    std::string("the unblocking application is ") + ApplicationStateName(r.state) +
+                        "; a block is lifted on an open one whose applicant's identity was verified");
+    }
     ledger::EventDraft ev{"subject.unblocked", r.subject_id, caller.id(), {}};
     ev.data["application"] = id;
     ev.data["reason"] = reason;
@@ -583,7 +603,8 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
       }
       const auto* edition = f.if_contains("edition");
       out.consents.push_back({at, granted, str("purpose"), str("channel"), str("evidence"),
-                              edition && edition->is_int64() ? static_cast<int>(edition->get_int64()) : 0});
+                              edition && edition->is_int64() ? static_cast<int>(edition->get_int64()) : 0,
+                              FormatDate(calendar->LocalDate(at))});
     }));
     if (bad) return tl::unexpected(*bad);
     for (const auto& v : values.data) {
@@ -597,14 +618,18 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
       std::optional<std::int64_t> on;
       if (auto it = rectified.find(v.category); it != rectified.end()) on = it->second;
       out.data.push_back({v.category, full ? v.value : MaskValue(c ? c->value : ValueType::kText, v.value),
-                          v.provenance, v.recorded_at, on});
+                          v.provenance, v.recorded_at, on, FormatDate(calendar->LocalDate(v.recorded_at))});
     }
     QORGAU_ASSIGN_OR_RETURN(out.contracts, txn->GetContracts(id));
+    for (const auto& c : out.contracts) out.contract_days.push_back(FormatDate(calendar->LocalDate(c.joined_at)));
     QORGAU_ASSIGN_OR_RETURN(out.services, txn->GetSubscriptions(id));
     QORGAU_ASSIGN_OR_RETURN(const auto open, txn->GetObligations(id, /*open_only=*/true));
     out.open_obligations = open.size();
     QORGAU_ASSIGN_OR_RETURN(const auto apps, txn->GetSubjectApplications(id));
-    for (const auto& a : apps) out.applications.push_back({a, FormatDate(calendar->LocalDate(a.due_at))});
+    for (const auto& a : apps) {
+      out.applications.push_back(
+          {a, FormatDate(calendar->LocalDate(a.due_at)), FormatDate(calendar->LocalDate(a.received_at))});
+    }
   }
   for (const auto& pu : d_.policy->purposes) {
     const int ordinal = d_.index.PurposeOrdinal(pu.id);
@@ -774,8 +799,12 @@ Result<std::string> Applications::BreachNotice(std::int64_t id, const std::strin
     }
   }
   // The notice shows each subject's identifiers: a read of each.
+  std::vector<std::string> shown;
+  for (ValueType t : {ValueType::kName, ValueType::kIin, ValueType::kPhone}) {
+    if (const policy::Category* c = p.FindCategoryByValue(t)) shown.push_back(c->id);
+  }
   for (SubjectId sid : subjects) {
-    QORGAU_TRY(core_.RecordRead(caller, sid, "breach_notice", "", {}, Result<void>{}));
+    QORGAU_TRY(core_.RecordRead(caller, sid, "breach_notice", "", shown, Result<void>{}));
   }
   return out;
 }

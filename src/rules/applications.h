@@ -179,6 +179,7 @@ class Applications {
   EngineCore& core_;
   const EngineDeps& d_;
   std::mutex calendar_mu_;
+  std::mutex import_mu_;  // one calendar import at a time
   std::shared_ptr<const WorkingCalendar> calendar_;  // null until loaded
 };
 

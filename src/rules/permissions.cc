@@ -28,7 +28,7 @@ DutyActions PurposeAction(Action a) {
     case Action::kWithdrawalPreview: return Bit(DutyAction::kWithdraw);
     case Action::kCheck:
     case Action::kAudience:
-    case Action::kReceiptRead: return kAllDutyActions;
+    case Action::kReceiptRead: return kProcessingDutyActions;
     default: return 0;
   }
 }
@@ -201,7 +201,7 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
       if (action == Action::kReceiptRead && role == ActorRole::kDpo) break;
       if (!duty || (duty->actions & needed) == 0) {
         const std::string what =
-            needed == kAllDutyActions ? std::string("") : " allows '" + DutyActionsText(needed) + "' and";
+            needed == kProcessingDutyActions ? std::string("") : " allows '" + DutyActionsText(needed) + "' and";
         return Deny("no_duty", "purpose",
                     "no duty of the caller" + what + " covers purpose '" + p + "' (R-VIII.1)");
       }

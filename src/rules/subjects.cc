@@ -123,7 +123,11 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
   }
   auto normal = NormalizeValue(c->value, value, "value");
   if (!normal) return tl::unexpected(normal.error());
-  const bool identity_key = c->value == ValueType::kIin || c->value == ValueType::kPhone;
+  // The categories the subject is found by (their blind indexes), not any
+  // category whose values look like an IIN or a phone number.
+  const policy::Category* by_iin = p.FindCategoryByValue(ValueType::kIin);
+  const policy::Category* by_phone = p.FindCategoryByValue(ValueType::kPhone);
+  const bool identity_key = c == by_iin || c == by_phone;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.ResolveUnblocked(txn, key));
     QORGAU_ASSIGN_OR_RETURN(const auto held, txn.GetPersonalData(id));
@@ -174,8 +178,8 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
     if (identity_key) {
       // The blind indexes follow the value; the other one is recomputed
       // from its stored value.
-      const bool iin = c->value == ValueType::kIin;
-      const policy::Category* other = p.FindCategoryByValue(iin ? ValueType::kPhone : ValueType::kIin);
+      const bool iin = c == by_iin;
+      const policy::Category* other = iin ? by_phone : by_iin;
       const auto kept = std::find_if(held.begin(), held.end(), [&](const auto& d) {
         return other && d.category == other->id;
       });

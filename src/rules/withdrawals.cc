@@ -168,8 +168,13 @@ Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& req, const
       return Plan(**txn, id, req);
     }();
     if (id == 0) return planned;  // no such subject: nothing was read
-    // A preview reads the subject's consents, services and obligations.
+    // A preview reads the subject's consents, services and obligations:
+    // of a blocked subject, the data protection officer alone.
     Result<void> allowed = planned ? authorize_plan(*planned) : Result<void>();
+    if (allowed && d_.index.IsBlocked(id) && actor.role() != ActorRole::kDpo) {
+      allowed = Refuse("subject_blocked", "subject",
+                       "the subject's data are blocked: only the data protection officer reads them (LAW.md §1)");
+    }
     QORGAU_TRY(core_.RecordRead(actor, id, "withdrawal_preview", "", {}, allowed));
     return planned;
   }

@@ -212,6 +212,18 @@ TEST_F(Rights, BadInputNamesTheFieldAndChangesNothing) {
   EXPECT_EQ(engine().GetApplication(4242, olga()).error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(Rights, R_VIII_1_an_applications_duty_alone_does_not_allow_checks_or_audiences) {
+  const auto console = engine().CallerFor(std::string(kConsoleActor)).value();
+  ASSERT_TRUE(engine().PutActor({"clerk", ActorRole::kEmployee, "Clerk", "2024-01-01", "2024-01-01", {}}, *console));
+  ASSERT_TRUE(engine().GrantDuty({"clerk", "marketing", {"user.contact.phone"}, false,
+                                  static_cast<DutyActions>(DutyAction::kApplications)},
+                                 *console));
+  const auto clerk = engine().CallerFor("clerk").value();
+  EXPECT_EQ(engine().Check(*clerk, SubjectKey::Id(1), "marketing", {}).error().reason, "no_duty");
+  EXPECT_EQ(engine().SelectAudience(*clerk, "marketing", false, nullptr).error().reason, "no_duty");
+  EXPECT_TRUE(engine().FileApplication(Information("2026-03-19T06:00:00Z"), *clerk));
+}
+
 TEST_F(Rights, R_VIII_1_applications_need_the_applications_duty_or_the_dpo) {
   auto refused = engine().FileApplication(Information("2026-03-19T06:00:00Z"), world_["anna"]);
   ASSERT_FALSE(refused);
@@ -371,7 +383,19 @@ TEST_F(Rights, LAW_5_a_blocked_subject_is_refused_by_every_check_read_and_change
   EXPECT_TRUE(engine().GetApplication(app, world_["dpo"]));
   EXPECT_TRUE(engine().ListConsents(world_["anna"], SubjectKey::Id(2)));
 
+  // The preview of a withdrawal reads the subject's records: refused too.
+  EXPECT_EQ(engine().Withdraw({one, "app_support_chat", "CHAT-9", {"marketing_offers"}, {}, true}, crm).error().reason,
+            "subject_blocked");
+  // Lifted only on the application the block rests on, or a verified unblocking one.
+  ApplicationRequest other{one, "blocking", "e_document", "ED-BLOCK-2", {}, {}, {}, {}};
+  const std::int64_t second = engine().FileApplication(other, olga())->record.id;
+  ASSERT_TRUE(engine().AdvanceApplication(second, "identity_verified", olga()));
+  EXPECT_EQ(engine().UnblockSubject(second, "breach_remedied", olga()).error().reason, "blocking_application_required");
+  ApplicationRequest unblocking{one, "unblocking", "e_document", "ED-UNBLOCK-1", {}, {}, {}, {}};
+  const std::int64_t lift = engine().FileApplication(unblocking, olga())->record.id;
+  EXPECT_EQ(engine().UnblockSubject(lift, "breach_remedied", olga()).error().reason, "identity_not_verified");
   EXPECT_EQ(engine().UnblockSubject(app, "Not a code", olga()).error().field, "reason");
+  EXPECT_EQ(engine().UnblockSubject(app, demo::SyntheticSubjects().At(3).iin, olga()).error().field, "reason");
   ASSERT_TRUE(engine().UnblockSubject(app, "breach_not_confirmed", olga()));
   EXPECT_EQ(engine().UnblockSubject(app, "breach_not_confirmed", olga()).error().reason, "subject_not_blocked");
   EXPECT_TRUE(engine().Check(crm, one, "marketing", {})->allow);
@@ -455,6 +479,17 @@ TEST_F(Rights, R_IV_4_the_statement_answers_an_information_application_in_kk_ru_
   EXPECT_EQ(engine().Statement({SubjectKey::Id(1), "en", false, std::nullopt}, world_["anna"]).error().reason, "no_duty");
   EXPECT_EQ(engine().Statement({SubjectKey::Id(1), "de", false, std::nullopt}, olga()).error().field, "lang");
   ExpectLedgerProvesTheState();
+}
+
+TEST_F(Rights, LAW_14_the_statement_gives_days_in_the_operators_time_zone) {
+  // 00:30 on Friday 20 March in Almaty is still Thursday 19 in UTC.
+  clock_.Set(Utc("2026-03-19T19:45:00Z"));
+  ASSERT_TRUE(engine().FileApplication(Information("2026-03-19T19:30:00Z"), olga()));
+  auto st = engine().Statement({SubjectKey::Id(1), "en", false, std::nullopt}, olga());
+  ASSERT_TRUE(st) << st.error().ToString();
+  const auto json = boost::json::parse(report::StatementJson(engine().policy(), *st));
+  EXPECT_EQ(json.at("applications").as_array()[0].at("received_on").as_string(), "2026-03-20");
+  EXPECT_EQ(json.at("date").as_string(), "2026-03-20");
 }
 
 TEST_F(Rights, R_IV_4_full_values_only_where_a_full_view_duty_covers_them) {
