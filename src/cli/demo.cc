@@ -16,6 +16,7 @@
 #include "app/instance.h"
 #include "cli/commands.h"
 #include "demo/synthetic.h"
+#include "report/statement.h"
 
 namespace qorgau::cli {
 namespace {
@@ -401,6 +402,35 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
          " more subscribers with contracts, concurrently (group commit)");
     if (int rc = AddPopulation(engine, gen, kStory, args.subjects, onboarding, billing); rc != 0) {
       return rc;
+    }
+  }
+
+  Step("subjects' rights (R-IV.4, LAW.md §5): an information application at the office, answered "
+       "with a statement in kk, ru and en");
+  {
+    rules::ApplicationRequest req{rules::SubjectKey::Id(1), "information", "office_written", "REG-DEMO-1", {}, {}, {}, {}};
+    auto filed = engine.FileApplication(req, dpo);
+    if (!filed && filed.error().reason == "calendar_missing") {
+      std::cout << "  skipped: " << filed.error().message << "\n";
+    } else {
+      if (!filed) return Fail(filed.error());
+      auto calendar = engine.Calendar();
+      if (!calendar) return Fail(calendar.error());
+      std::cout << "  application " << filed->record.id << " due "
+                << FormatDate((*calendar)->LocalDate(filed->record.due_at)) << " (3 working days, "
+                << (*calendar)->zone() << ")\n";
+      if (auto r = engine.AdvanceApplication(filed->record.id, "identity_verified", dpo); !r) return Fail(r.error());
+      std::string reference;
+      for (const std::string lang : {"kk", "ru", "en"}) {
+        auto st = engine.Statement({rules::SubjectKey::Id(1), lang, false, filed->record.id}, dpo);
+        if (!st) return Fail(st.error());
+        const auto path = std::filesystem::path(opts.data_dir) / ("statement-" + lang + ".html");
+        std::ofstream(path, std::ios::binary) << report::StatementHtml(engine.policy(), *st);
+        std::cout << "  statement " << st->reference << " (" << lang << ") written to " << path.string() << "\n";
+        reference = st->reference;
+      }
+      if (auto r = engine.AnswerApplication(filed->record.id, reference, dpo); !r) return Fail(r.error());
+      std::cout << "  answered with " << reference << "\n";
     }
   }
 

@@ -58,6 +58,7 @@ constexpr Label kLabels[] = {
     {"no_rule", "саясатта сақтау ережесі жоқ: мақсаттарға жеткенге дейін",
      "в политике нет правила хранения: до достижения целей", "no retention rule in the policy: until the purposes are achieved"},
     {"until", "дейін", "до", "until"},
+    {"statutory_minimum", "заң бойынша ең аз мерзімі", "минимальный срок по закону", "statutory minimum"},
     {"suspended", "ашық міндеттемелер немесе заңды шектеулер жабылғанша жою тоқтатылады",
      "уничтожение приостановлено до закрытия обязательств или правовых ограничений",
      "destruction waits while obligations or legal holds are open"},
@@ -202,7 +203,11 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
     if (const policy::RetentionRule* rule = p.FindRetention(v.category)) {
       storage = PeriodText(rule->period, lang) + " " + L("from." + rule->from, lang);
       if (rule->from == "collection") storage += " (" + L("until", lang) + " " + AddPeriod(v.recorded_at, rule->period) + ")";
-      if (rule->minimum) storage += "; " + rule->minimum->id;
+      if (rule->minimum) {
+        for (const auto& st : p.statutes) {
+          if (st.id == rule->minimum->id) storage += "; " + L("statutory_minimum", lang) + " " + PeriodText(st.period, lang);
+        }
+      }
     } else {
       storage = L("no_rule", lang);
     }
@@ -344,8 +349,10 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
        "body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; color: #111; max-width: 178mm; margin: 0 auto; }\n"
        "header { border-bottom: 1.5pt solid #111; padding-bottom: 4mm; margin-bottom: 5mm; }\n"
        "h1 { font-size: 15pt; margin: 3mm 0 1mm; } h2 { font-size: 11.5pt; margin: 6mm 0 2mm; break-after: avoid; }\n"
-       "table { width: 100%; border-collapse: collapse; margin-bottom: 3mm; }\n"
-       "th, td { border: 0.5pt solid #777; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }\n"
+       "table { width: 100%; border-collapse: collapse; margin-bottom: 3mm; table-layout: fixed; }\n"
+       "th, td { border: 0.5pt solid #777; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; "
+       "overflow-wrap: anywhere; }\n"
+       ".day { white-space: nowrap; }\n"
        "th { background: #eee; } tr { break-inside: avoid; } .meta td { border: none; padding: 0.5mm 0; }\n"
        ".note { font-style: italic; } ul { margin: 0; padding-left: 4mm; }\n</style>\n</head>\n<body>\n";
   h += "<header>\n<div><strong>" + Str(op.at("name")) + "</strong> (" + Str(op.at("brand")) + ")</div>\n";
@@ -364,12 +371,15 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
   if (s.at("blocked").as_bool()) h += "<p class=\"note\">" + lab("blocked") + "</p>\n";
   if (s.at("masked").as_bool()) h += "<p class=\"note\">" + lab("masked") + "</p>\n";
 
-  h += "<h2>" + lab("data_held") + "</h2>\n<table>\n<tr><th>" + lab("category") + "</th><th>" + lab("value") +
+  h += "<h2>" + lab("data_held") + "</h2>\n<table>\n<colgroup><col style=\"width:17%\"><col style=\"width:13%\">"
+       "<col style=\"width:17%\"><col style=\"width:33%\"><col style=\"width:20%\"></colgroup>\n<tr><th>" +
+       lab("category") + "</th><th>" + lab("value") +
        "</th><th>" + lab("source") + " / " + lab("collection") + "</th><th>" + lab("purposes") + "</th><th>" +
        lab("processing_period") + " / " + lab("storage_period") + "</th></tr>\n";
   for (const auto& item : s.at("data").as_array()) {
     const json::object& d = item.as_object();
-    h += "<tr><td>" + Str(d.at("name")) + "<br><small>" + lab("recorded_on") + ": " + Str(d.at("recorded_on"));
+    h += "<tr><td>" + Str(d.at("name")) + "<br><small>" + lab("recorded_on") + ": <span class=\"day\">" +
+         Str(d.at("recorded_on")) + "</span>";
     if (!d.at("rectified_on").is_null()) h += "; " + lab("rectified_on") + " " + Str(d.at("rectified_on"));
     h += "</small></td><td>" + Str(d.at("value")) + "</td><td>" + Str(d.at("source_name")) + "<br><small>" +
          Str(d.at("collection")) + "</small></td><td><ul>";
@@ -387,7 +397,7 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
   const json::object& names = s.at("names").as_object();
   for (const auto& cv : s.at("consents").as_array()) {
     const json::object& c = cv.as_object();
-    h += "<tr><td>" + Str(c.at("day")) + "</td><td>" +
+    h += "<tr><td class=\"day\">" + Str(c.at("day")) + "</td><td>" +
          Str(names.at("purposes").as_object().at(c.at("purpose").as_string())) + "</td><td>" +
          Str(names.at(c.at("action").as_string())) + "</td><td>" +
          Str(names.at("channels").as_object().at(c.at("channel").as_string())) + "</td><td>" + Str(c.at("evidence")) +
@@ -408,8 +418,8 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
   for (const auto& av : s.at("applications").as_array()) {
     const json::object& a = av.as_object();
     h += "<tr><td>" + Str(a.at("id")) + ": " + Str(a.at("kind_name")) + "</td><td>" + Str(a.at("requester_name")) +
-         "</td><td>" + Str(a.at("received_on")) +
-         "</td><td>" + Str(a.at("due_date")) + "</td><td>" + Str(a.at("state_name")) + "</td><td>" +
+         "</td><td class=\"day\">" + Str(a.at("received_on")) +
+         "</td><td class=\"day\">" + Str(a.at("due_date")) + "</td><td>" + Str(a.at("state_name")) + "</td><td>" +
          Str(a.at("outcome")) + "</td></tr>\n";
   }
   h += "</table>\n<h2>" + lab("recipients") + "</h2>\n<p>" + lab("no_recipients") + "</p>\n</body>\n</html>\n";

@@ -457,7 +457,8 @@ TEST_F(Rights, R_IV_4_the_statement_answers_an_information_application_in_kk_ru_
   // The phone is kept 2 years after the relationship ends (the policy's rule).
   for (const auto& d : data) {
     if (d.as_object().at("category").as_string() == "user.contact.phone") {
-      EXPECT_EQ(d.as_object().at("storage_period").as_string(), "2 years after the relationship ends; subscriber_service_info");
+      EXPECT_EQ(d.as_object().at("storage_period").as_string(),
+                "2 years after the relationship ends; statutory minimum 2 years");
     }
   }
   // The consent history (subject 1 joined the personalised offers by SMS),
