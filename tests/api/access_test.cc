@@ -277,6 +277,13 @@ TEST(AccessMd, EveryActionHasItsRowAndItsTest) {
     const bool http = name != "keys.rotate_master" && name != "keys.rotate_signing" && name != "calendars.read";
     if (http) EXPECT_TRUE(tested.count(name)) << name << " has no case in this matrix";
   }
+  // And every route that takes a credential is named, method and path, in
+  // some row.
+  for (const auto& r : Api::Routes()) {
+    if (r.credential == Credential::kNone) continue;
+    EXPECT_NE(doc.find(r.method + " " + r.pattern), std::string::npos)
+        << r.method << " " << r.pattern << " is in no row of docs/access.md";
+  }
 }
 
 class AccessMatrix : public ApiTest, public ::testing::WithParamInterface<Row> {
