@@ -294,6 +294,14 @@ struct Api::Context {
     return out;
   }
 
+  // An optional id of a record (an application): a positive integer.
+  Result<std::optional<std::int64_t>> Id(const char* key, const char* what) const {
+    const json::value* v = body.if_contains(key);
+    if (!v || v->is_null()) return std::optional<std::int64_t>{};
+    if (!v->is_int64() || v->get_int64() <= 0) return tl::unexpected(Bad(key, std::string("must be ") + what));
+    return std::optional<std::int64_t>{v->get_int64()};
+  }
+
   Result<bool> Bool(const char* key) const {
     const json::value* v = body.if_contains(key);
     if (!v || v->is_null()) return false;
@@ -839,11 +847,7 @@ HttpResponse Api::PutData(Context& ctx) {
   TRY_ASSIGN(category, ctx.Str("category", true));
   TRY_ASSIGN(value, ctx.Str("value", true));
   TRY_ASSIGN(provenance, ctx.Str("provenance", false));
-  std::optional<std::int64_t> application;
-  if (const json::value* a = ctx.body.if_contains("application"); a && !a->is_null()) {
-    if (!a->is_int64() || a->get_int64() <= 0) return Problem(Bad("application", "must be an application id"));
-    application = a->get_int64();
-  }
+  TRY_ASSIGN(application, ctx.Id("application", "an application id"));
   TRY_ASSIGN(revision, inst_.engine().PutData(ctx.Subject(), category, value,
                                               provenance.empty() ? "subject" : provenance,
                                               *ctx.caller, application));
@@ -878,8 +882,9 @@ HttpResponse Api::EnableService(Context& ctx) {
   TRY_ASSIGN(application, ctx.Str("application", false));
   TRY_ASSIGN(channel, ctx.Str("channel", false));
   TRY_ASSIGN(evidence, ctx.Str("evidence", false));
+  TRY_ASSIGN(application_id, ctx.Id("application_id", "an application id"));
   TRY_ASSIGN(r, inst_.engine().EnableService(
-                    {ctx.Subject(), ctx.params.at("service"), application, channel, evidence},
+                    {ctx.Subject(), ctx.params.at("service"), application, channel, evidence, application_id},
                     *ctx.caller));
   json::object out{{"subject", r.subject}, {"service", r.service}, {"active", r.active},
                    {"consents_granted", Strings(r.consents_granted)}, {"revision", r.revision}};
@@ -942,21 +947,24 @@ json::object PlanJson(const rules::WithdrawalPlan& p) {
 }  // namespace
 
 HttpResponse Api::PreviewWithdrawal(Context& ctx) {
-  TRY_ASSIGN(channel, ctx.Str("channel", true));
+  TRY_ASSIGN(application, ctx.Id("application", "an application id"));
+  TRY_ASSIGN(channel, ctx.Str("channel", !application));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
-  TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, "", services, purposes, true},
+  TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, "", services, purposes, true, application},
                                            *ctx.caller));
   return Json(200, PlanJson(plan));
 }
 
 HttpResponse Api::ConfirmWithdrawal(Context& ctx) {
-  TRY_ASSIGN(channel, ctx.Str("channel", true));
-  TRY_ASSIGN(evidence, ctx.Str("evidence", true));
+  // On a withdrawal application, its channel, reference and purposes.
+  TRY_ASSIGN(application, ctx.Id("application", "an application id"));
+  TRY_ASSIGN(channel, ctx.Str("channel", !application));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", !application));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
-  TRY_ASSIGN(plan, inst_.engine().Withdraw({ctx.Subject(), channel, evidence, services, purposes, false},
-                                           *ctx.caller));
+  TRY_ASSIGN(plan, inst_.engine().Withdraw(
+                       {ctx.Subject(), channel, evidence, services, purposes, false, application}, *ctx.caller));
   return Json(200, PlanJson(plan));
 }
 

@@ -62,6 +62,7 @@ void RegisterService(CLI::App& app, Options& opts) {
     struct Args {
       SubjectArgs subject;
       std::string service, application, channel, evidence, receipt;
+      std::optional<std::int64_t> application_id;
     };
     auto args = std::make_shared<Args>();
     auto* cmd = service->add_subcommand(
@@ -73,6 +74,9 @@ void RegisterService(CLI::App& app, Options& opts) {
     cmd->add_option("--service", args->service, "Service id")->required();
     if (enable) {
       cmd->add_option("--application", args->application, "Written application reference");
+      cmd->add_option("--application-id", args->application_id,
+                      "The re-enabling application (request file --kind reenabling) this carries out; "
+                      "its channel and reference are the new consent's, and it is answered or refused");
       cmd->add_option("--channel", args->channel, "Channel of the new consent");
       cmd->add_option("--evidence", args->evidence, "Evidence of the new consent");
       cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
@@ -80,7 +84,7 @@ void RegisterService(CLI::App& app, Options& opts) {
     cmd->callback([&opts, args, enable] {
       WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
         rules::ServiceRequest req{args->subject.Key(), args->service, args->application,
-                                  args->channel, args->evidence};
+                                  args->channel, args->evidence, args->application_id};
         auto r = enable ? inst.engine().EnableService(req, caller)
                         : inst.engine().DisableService(req, caller);
         if (!r) return Report(r.error());
@@ -195,14 +199,19 @@ void RegisterWithdraw(CLI::App& app, Options& opts) {
     std::string channel, evidence, receipt;
     std::vector<std::string> services, purposes;
     bool preview = false;
+    std::optional<std::int64_t> application;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "withdraw", "Withdraw consent (R-VI): everything withdrawable, or the data of chosen "
                   "additional services; --preview shows what would happen");
   args->subject.Add(cmd);
-  cmd->add_option("--channel", args->channel, "Channel of the request, e.g. app_support_chat")
-      ->required();
+  auto* channel = cmd->add_option("--channel", args->channel, "Channel of the request, e.g. app_support_chat");
+  auto* application = cmd->add_option(
+      "--application", args->application,
+      "The withdrawal application (request file --kind withdrawal) this carries out: its channel, "
+      "reference and purposes are the withdrawal's, and it is answered, or refused by R-VI's rules");
+  channel->excludes(application);
   cmd->add_option("--evidence", args->evidence, "Reference of the request (required to confirm)");
   cmd->add_option("--service", args->services, "An additional service whose data to withdraw "
                                                "(repeatable)");
@@ -211,8 +220,11 @@ void RegisterWithdraw(CLI::App& app, Options& opts) {
   cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
   cmd->callback([&opts, args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      if (args->channel.empty() && !args->application) {
+        return Report(Error{ErrorCode::kInvalidArgument, "--channel", "is required without --application"});
+      }
       auto r = inst.engine().Withdraw({args->subject.Key(), args->channel, args->evidence,
-                                       args->services, args->purposes, args->preview},
+                                       args->services, args->purposes, args->preview, args->application},
                                       caller);
       if (!r) return Report(r.error());
       std::cout << (r->preview ? "PREVIEW - nothing changed\n" : "withdrawal confirmed\n")

@@ -126,7 +126,7 @@ Result<std::string> ReceiptWriter::Build(const ReceiptInput& in, const ReceiptPr
   const policy::Policy& p = *policy_;
   ledger::CanonicalObject r;
   r.String("version", kReceiptFormat);
-  r.String("receipt_id", "receipt-" + std::to_string(in.receipt_seq != 0 ? in.receipt_seq : in.event_seq));
+  r.String("receipt_id", ReceiptId(in.receipt_seq != 0 ? in.receipt_seq : in.event_seq));
   r.String("issued_at", FormatUtc(in.at));
   r.String("jurisdiction", p.controller.country);
   r.Raw("controller", controller_).Raw("policy", edition_);
@@ -156,6 +156,8 @@ Result<std::string> ReceiptWriter::Content(const ReceiptInput& in) const { retur
 Result<std::string> ReceiptWriter::WithProof(const ReceiptInput& in, const ReceiptProof& proof) const {
   return Build(in, &proof);
 }
+
+std::string ReceiptId(std::int64_t receipt_seq) { return "receipt-" + std::to_string(receipt_seq); }
 
 std::string ReceiptDigest(std::string_view content) { return crypto::ToHex(crypto::Sha256(content)); }
 

@@ -51,6 +51,9 @@ struct ReceiptInput {
   std::string leaf = {};                    // the receipt.issued event's body, once written
 };
 
+// A receipt's id: `receipt-<seq of its receipt.issued event>`.
+std::string ReceiptId(std::int64_t receipt_seq);
+
 // Hex SHA-256 of a receipt's content (ReceiptWriter::Content).
 std::string ReceiptDigest(std::string_view content);
 

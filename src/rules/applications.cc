@@ -446,6 +446,18 @@ Result<ApplicationView> Applications::AnswerApplication(std::int64_t id, const s
                     return Refuse("identity_not_verified", "application",
                                   "verify the applicant's identity (and authority) before answering");
                   }
+                  // These are answered by the change itself, as R-VI's
+                  // rules decide it (or refused by them).
+                  if (r.kind == ApplicationKind::kWithdrawal) {
+                    return Refuse("answered_by_carrying_out", "application",
+                                  "a withdrawal application is answered by the withdrawal: "
+                                  "withdraw --application " + std::to_string(id) + " (R-VI)");
+                  }
+                  if (r.kind == ApplicationKind::kReenabling) {
+                    return Refuse("answered_by_carrying_out", "application",
+                                  "a re-enabling application is answered by switching its services on: "
+                                  "service enable --application-id " + std::to_string(id) + " (R-VI.5)");
+                  }
                   r.state = ApplicationState::kAnswered;
                   r.closed_at = now;
                   r.outcome = reference;

@@ -208,7 +208,47 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
   return out;
 }
 
-Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& req, const Caller& actor) {
+Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& request, const Caller& actor) {
+  if (!request.application_id) return Enable(request, actor);
+  // On a re-enabling application (R-VI.5, LAW.md §5): its channel and
+  // reference are the new consent's. Who carries it out answers it, so
+  // handles applications.
+  if (!request.application.empty() || !request.channel.empty() || !request.evidence.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "application_id",
+                "the written application, channel and evidence of a re-enabling on an application are the "
+                "application's; give none of them with it");
+  }
+  const policy::Policy& p = *d_.policy;
+  QORGAU_TRY(Authorize(p, actor, Action::kApplicationHandle));
+  QORGAU_TRY(core_.AuthorizeKey(actor, request.subject));
+  ServiceRequest req = request;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(*txn, req.subject));
+    QORGAU_ASSIGN_OR_RETURN(const auto app, txn->GetApplication(*req.application_id));
+    if (!app || app->subject_id != id || app->kind != ApplicationKind::kReenabling) {
+      return Refuse("reenabling_application_required", "application_id",
+                    "is not a re-enabling application of this subject");
+    }
+    if (!app->purposes.empty() &&
+        std::find(app->purposes.begin(), app->purposes.end(), req.service) == app->purposes.end()) {
+      return Refuse("reenabling_application_required", "service",
+                    "application " + std::to_string(app->id) + " does not ask for '" + req.service + "'");
+    }
+    if (p.FindChannel(app->channel)) req.channel = app->channel;
+    req.evidence = app->reference;
+    // A written application: at the office, or an electronic document.
+    if (app->channel == "office_written" || app->channel == "e_document") req.application = app->reference;
+  }
+  auto out = Enable(req, actor);
+  if (out) return out;
+  // Refused by a rule (R-III.2, R-VI.5): that is the application's answer.
+  return tl::unexpected(core_.RefuseApplicationOnRule(
+      *req.application_id, out.error(),
+      {"no_active_contract", "written_application_required", "new_consent_required", "consent_required"}, actor));
+}
+
+Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   const policy::Service* service = p.FindService(req.service);
   if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
@@ -234,6 +274,11 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& req, const 
     out.consents_granted.clear();
     auto id = core_.ResolveUnblocked(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
+    std::optional<store::ApplicationRecord> app;
+    if (req.application_id) {
+      QORGAU_ASSIGN_OR_RETURN(app, core_.VerifiedApplication(txn, *req.application_id, *id, ApplicationKind::kReenabling,
+                                                             "reenabling_application_required", "application_id"));
+    }
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());
     if (contracts->empty()) {
@@ -285,6 +330,20 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& req, const 
                                           {req.service}, {}, channel, evidence});
       if (!receipt) return tl::unexpected(receipt.error());
       receipt_input = std::move(*receipt);
+    }
+    if (app) {
+      // Answered once every service it names is on again: by the receipt,
+      // or by the ledger event that switched the last one on.
+      const bool all_on = std::all_of(app->purposes.begin(), app->purposes.end(), [&](const std::string& sid) {
+        return sid == req.service || std::any_of(subs->begin(), subs->end(), [&](const store::SubscriptionRecord& s) {
+                 return s.service == sid && s.active;
+               });
+      });
+      if (all_on) {
+        const std::string answer = receipt_input.receipt_seq != 0 ? report::ReceiptId(receipt_input.receipt_seq)
+                                                                  : "event-" + std::to_string(*seq);
+        QORGAU_TRY(core_.CloseApplication(txn, *app, true, answer, actor));
+      }
     }
     return deltas;
   });

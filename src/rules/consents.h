@@ -6,6 +6,7 @@
 // Part of rules::Engine (rules/engine.h); implemented in consents.cc.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,12 @@ struct ServiceRequest {
   std::string application;  // written application reference (R-VI.5)
   std::string channel;      // for the new consent; default office_written with an application
   std::string evidence;     // for the new consent; default the application
+  // The subject's re-enabling application this carries out (R-VI.5, LAW.md
+  // §5): its channel and reference are the new consent's (and, written,
+  // the written application), it must name the service, and switching on
+  // the last service it names answers it; refused by a rule of R-VI.5 or
+  // R-III.2, it is refused with that rule's reason.
+  std::optional<std::int64_t> application_id = std::nullopt;
 };
 
 struct ServiceOutcome {
@@ -85,6 +92,7 @@ class Consents {
                                                               const SubjectKey& key);
 
  private:
+  Result<ServiceOutcome> Enable(const ServiceRequest& request, const Caller& caller);
   EngineCore& core_;
   const EngineDeps& d_;
 };

@@ -1,6 +1,7 @@
 // What the aggregates of rules::Engine share (rules/engine_core.h).
 #include "rules/engine_core.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "core/personal_value.h"
@@ -283,6 +284,56 @@ Result<std::int64_t> EngineCore::PutService(store::Transaction& txn, SubjectId s
   deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
                      subject, d_.index.ServiceOrdinal(service)});
   return event->seq;
+}
+
+Result<store::ApplicationRecord> EngineCore::VerifiedApplication(store::Transaction& txn, std::int64_t id,
+                                                                 SubjectId subject, ApplicationKind kind,
+                                                                 const std::string& code,
+                                                                 const std::string& field) {
+  QORGAU_ASSIGN_OR_RETURN(const auto app, txn.GetApplication(id));
+  const std::string what = std::string(ApplicationKindName(kind));
+  if (!app || app->subject_id != subject || app->kind != kind) {
+    return Refuse(code, field, "is not a " + what + " application of this subject");
+  }
+  if (IsClosed(app->state) || app->state == ApplicationState::kReceived) {
+    return Refuse(code, field,
+                  "the " + what + " application is " + ApplicationStateName(app->state) +
+                      "; it must be open, with the applicant's identity verified");
+  }
+  return *app;
+}
+
+Result<void> EngineCore::CloseApplication(store::Transaction& txn, store::ApplicationRecord& app,
+                                          bool answered, const std::string& outcome, const Caller& caller) {
+  const UnixMillis now = d_.clock.Now();
+  ledger::EventDraft ev{answered ? "application.answered" : "application.refused", app.subject_id,
+                        caller.id(), {}};
+  ev.data["application"] = app.id;
+  ev.data[answered ? "reference" : "reason"] = outcome;
+  QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+  app.state = answered ? ApplicationState::kAnswered : ApplicationState::kRefused;
+  app.closed_at = now;
+  app.outcome = outcome;
+  app.handler = caller.id();
+  app.event_seq = e.seq;
+  return txn.UpdateApplication(app);
+}
+
+Error EngineCore::RefuseApplicationOnRule(std::int64_t id, Error refusal,
+                                          std::initializer_list<std::string_view> answers,
+                                          const Caller& caller) {
+  if (std::find(answers.begin(), answers.end(), refusal.reason) == answers.end()) return refusal;
+  // Without the caller's idempotency claim: the request was refused, and
+  // its retry finds the application closed.
+  auto refused = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(auto app, txn.GetApplication(id));
+    if (!app || IsClosed(app->state)) return std::vector<index::Delta>{};
+    QORGAU_TRY(CloseApplication(txn, *app, false, refusal.reason, caller));
+    return std::vector<index::Delta>{};
+  });
+  if (!refused) return refused.error();
+  refusal.message += "; application " + std::to_string(id) + " is refused with this reason";
+  return refusal;
 }
 
 Result<report::ReceiptInput> EngineCore::PrepareReceipt(store::Transaction& txn,

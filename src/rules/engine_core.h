@@ -156,6 +156,25 @@ class EngineCore {
                                   std::int64_t contract_id, const std::string& why,
                                   const Caller& actor, std::vector<index::Delta>* deltas);
 
+  // The subject's open application `id` of `kind`, whose applicant's
+  // identity was verified: what a change carried out on an application
+  // rests on (rectification, withdrawal, re-enabling). Anything else is
+  // refused with `code`, naming the field `field`.
+  Result<store::ApplicationRecord> VerifiedApplication(store::Transaction& txn, std::int64_t id,
+                                                       SubjectId subject, ApplicationKind kind,
+                                                       const std::string& code, const std::string& field);
+  // Closes the open application `app` in `txn`: answered with `outcome`
+  // (the answer's reference) or refused with `outcome` (a reason code),
+  // as an `application.answered` or `application.refused` event by `caller`.
+  Result<void> CloseApplication(store::Transaction& txn, store::ApplicationRecord& app, bool answered,
+                                const std::string& outcome, const Caller& caller);
+  // When a change carried out on application `id` was refused by a rule of
+  // the policy (`refusal.reason` one of `answers`), the refusal is the
+  // application's answer: it is refused with that reason in a write of its
+  // own. Returns the refusal, saying so.
+  Error RefuseApplicationOnRule(std::int64_t id, Error refusal, std::initializer_list<std::string_view> answers,
+                                const Caller& caller);
+
   // A receipt in two steps. PrepareReceipt, inside the change's
   // transaction, stamps the input with the change's last ledger event,
   // appends the content's digest as a `receipt.issued` event and stores the

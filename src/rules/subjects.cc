@@ -142,17 +142,10 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
                       "'" + category + "' is recorded already: changing it needs the subject's "
                       "rectification application with a supporting document (R-IV.5)");
       }
-      QORGAU_ASSIGN_OR_RETURN(const auto app, txn.GetApplication(*application));
-      if (!app || app->subject_id != id || app->kind != ApplicationKind::kRectification) {
-        return Refuse("rectification_application_required", "application",
-                      "is not a rectification application of this subject (R-IV.5)");
-      }
-      if (IsClosed(app->state) || app->state == ApplicationState::kReceived) {
-        return Refuse("rectification_application_required", "application",
-                      std::string("the rectification application is ") + ApplicationStateName(app->state) +
-                          "; it must be open, with the applicant's identity verified (R-IV.5)");
-      }
-      QORGAU_ASSIGN_OR_RETURN(const auto documents, txn.GetApplicationDocuments(app->id));
+      QORGAU_ASSIGN_OR_RETURN(const auto app,
+                              core_.VerifiedApplication(txn, *application, id, ApplicationKind::kRectification,
+                                                        "rectification_application_required", "application"));
+      QORGAU_ASSIGN_OR_RETURN(const auto documents, txn.GetApplicationDocuments(app.id));
       if (documents.empty()) {
         return Refuse("rectification_document_required", "application",
                       "the rectification application holds no document confirming the change (R-IV.5)");

@@ -121,7 +121,43 @@ Result<WithdrawalPlan> Withdrawals::Plan(store::Transaction& txn, SubjectId subj
   return plan;
 }
 
-Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& req, const Caller& actor) {
+Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& request, const Caller& actor) {
+  if (!request.application) return Apply(request, actor);
+  // On a withdrawal application (LAW.md §5): it says through which channel
+  // and what is withdrawn, and its registration is the evidence. Who
+  // carries it out answers it, so handles applications.
+  if (!request.channel.empty() || !request.evidence.empty() || !request.services.empty() ||
+      !request.purposes.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "application",
+                "the channel, evidence and purposes of a withdrawal on an application are the "
+                "application's; give none of them with it");
+  }
+  QORGAU_TRY(Authorize(*d_.policy, actor, Action::kApplicationHandle));
+  QORGAU_TRY(core_.AuthorizeKey(actor, request.subject));
+  WithdrawalRequest req = request;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(*txn, req.subject));
+    QORGAU_ASSIGN_OR_RETURN(const auto app, txn->GetApplication(*req.application));
+    if (!app || app->subject_id != id || app->kind != ApplicationKind::kWithdrawal) {
+      return Refuse("withdrawal_application_required", "application",
+                    "is not a withdrawal application of this subject");
+    }
+    req.channel = app->channel;
+    req.evidence = app->reference;
+    req.purposes = app->purposes;
+  }
+  auto plan = Apply(req, actor);
+  if (plan || req.preview) return plan;
+  // Refused by a rule of R-VI: that is the application's answer.
+  return tl::unexpected(core_.RefuseApplicationOnRule(
+      *req.application, plan.error(),
+      {"channel_not_accepted", "withdrawal_blocked_by_obligation", "withdrawal_blocked_by_legal_hold",
+       "nothing_to_withdraw", "no_consent_in_force"},
+      actor));
+}
+
+Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a channel");
@@ -184,6 +220,11 @@ Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& req, const
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = core_.Resolve(txn, req.subject);
     if (!id) return tl::unexpected(id.error());
+    std::optional<store::ApplicationRecord> app;
+    if (req.application) {
+      QORGAU_ASSIGN_OR_RETURN(app, core_.VerifiedApplication(txn, *req.application, *id, ApplicationKind::kWithdrawal,
+                                                             "withdrawal_application_required", "application"));
+    }
     auto planned = Plan(txn, *id, req);
     if (!planned) return tl::unexpected(planned.error());
     QORGAU_TRY(authorize_plan(*planned));
@@ -208,6 +249,8 @@ Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& req, const
                                         plan.services_off, req.channel, req.evidence});
     if (!receipt) return tl::unexpected(receipt.error());
     receipt_input = std::move(*receipt);
+    // The application is answered by the withdrawal's receipt.
+    if (app) QORGAU_TRY(core_.CloseApplication(txn, *app, true, report::ReceiptId(receipt_input.receipt_seq), actor));
     return deltas;
   });
   if (!written) return tl::unexpected(written.error());

@@ -4,6 +4,7 @@
 // withdrawals.cc.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct WithdrawalRequest {
   std::vector<std::string> services;
   std::vector<std::string> purposes;
   bool preview = false;  // a dry run: say what would happen, change nothing
+  // The subject's withdrawal application this carries out (R-VI, LAW.md
+  // §5): its channel, reference and purposes are the withdrawal's, and the
+  // withdrawal answers it; refused by a rule of R-VI, it is refused with
+  // that rule's reason. Open, with the applicant's identity verified.
+  std::optional<std::int64_t> application = std::nullopt;
 };
 
 struct NotWithdrawable {
@@ -51,6 +57,7 @@ class Withdrawals {
   Result<ConsentOutcome> WithdrawConsent(const ConsentRequest& request, const Caller& caller);
 
  private:
+  Result<WithdrawalPlan> Apply(const WithdrawalRequest& request, const Caller& caller);
   Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
                               const WithdrawalRequest& request);
 

@@ -425,5 +425,44 @@ TEST_F(ApiTest, R_IV_4_applications_fall_due_over_http_and_in_the_metrics) {
             "invalid_argument");
 }
 
+// A withdrawal application carried out over HTTP (R-VI, LAW.md §5): the
+// withdrawal takes the application's channel, reference and purposes and
+// answers it; a re-enabling application switches the service back on.
+TEST_F(ApiTest, R_VI_withdrawal_and_reenabling_applications_are_carried_out_over_http) {
+  store::DutyRecord duty{"olga", "marketing", {"user.contact.phone"}, false,
+                         static_cast<DutyActions>(static_cast<int>(DutyAction::kConsent) |
+                                                  static_cast<int>(DutyAction::kWithdraw))};
+  ASSERT_TRUE(inst_->engine().GrantDuty(duty, *testing::Console(inst_->engine())));
+  auto file = [&](const std::string& kind, const std::string& reference, const std::string& what) {
+    HttpResult filed = Post("/v1/requests",
+                            R"({"subject":1,"kind":")" + kind + R"(","channel":"office_written","reference":")" +
+                                reference + R"(","purposes":[")" + what + R"("]})",
+                            "olga");
+    EXPECT_EQ(filed.status, 201) << filed.body;
+    const std::string id = std::to_string(boost::json::parse(filed.body).at("id").as_int64());
+    EXPECT_EQ(Post("/v1/requests/" + id + "/advance", R"({"to":"identity_verified"})", "olga").status, 200);
+    return id;
+  };
+  const std::string w = file("withdrawal", "REG-W-21", "marketing");
+  HttpResult bad = Post("/v1/subjects/1/withdrawals", R"({"application":"first"})", "olga");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Parse(bad).at("field").as_string(), "application");
+  EXPECT_EQ(Code(Post("/v1/requests/" + w + "/answer", R"({"reference":"OUT-21"})", "olga")),
+            "answered_by_carrying_out");
+  HttpResult done = Post("/v1/subjects/1/withdrawals", R"({"application":)" + w + "}", "olga");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(boost::json::parse(done.body).at("services_off").as_array().at(0).as_string(), "marketing_offers");
+  HttpResult app = Get("/v1/requests/" + w, "olga");
+  EXPECT_EQ(boost::json::parse(app.body).at("state").as_string(), "answered") << app.body;
+  EXPECT_EQ(boost::json::parse(app.body).at("answer_reference").as_string().subview(0, 8), "receipt-");
+
+  const std::string r = file("reenabling", "REG-R-21", "marketing_offers");
+  HttpResult on = Post("/v1/subjects/1/services/marketing_offers/enable", R"({"application_id":)" + r + "}", "olga");
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_TRUE(boost::json::parse(on.body).at("active").as_bool());
+  app = Get("/v1/requests/" + r, "olga");
+  EXPECT_EQ(boost::json::parse(app.body).at("state").as_string(), "answered") << app.body;
+}
+
 }  // namespace
 }  // namespace qorgau::api

@@ -574,5 +574,138 @@ TEST_F(Rights, LAW_12_a_minor_applies_only_through_a_legal_representative) {
   EXPECT_TRUE(engine().FileApplication(Information("2026-03-19T06:00:00Z"), olga()));
 }
 
+// The office employee who carries out withdrawal and re-enabling
+// applications: olga, with a duty to record and withdraw marketing consent.
+class RviApplications : public Rights {
+ protected:
+  void SetUp() override {
+    Rights::SetUp();
+    store::DutyRecord duty{"olga", "marketing", {"user.contact.phone"}, false,
+                           static_cast<DutyActions>(static_cast<int>(DutyAction::kConsent) |
+                                                    static_cast<int>(DutyAction::kWithdraw))};
+    ASSERT_TRUE(engine().GrantDuty(duty, *qorgau::testing::Console(engine())));
+    world_.callers["olga"] = engine().CallerFor("olga").value();
+  }
+  std::int64_t File(const char* kind, const char* channel, const char* reference,
+                    std::vector<std::string> purposes, bool verify = true) {
+    ApplicationRequest r{SubjectKey::Id(1), kind, channel, reference, {}, {}, {}, std::move(purposes)};
+    auto filed = engine().FileApplication(r, olga());
+    EXPECT_TRUE(filed) << filed.error().ToString();
+    if (verify) {
+      EXPECT_TRUE(engine().AdvanceApplication(filed->record.id, "identity_verified", olga()));
+    }
+    return filed->record.id;
+  }
+  store::ApplicationRecord Load(std::int64_t id) { return engine().GetApplication(id, olga())->record; }
+  bool ServiceOn(const char* service) {
+    const auto services = engine().ListServices(olga(), SubjectKey::Id(1)).value();
+    for (const auto& s : services) {
+      if (s.service == service) return s.active;
+    }
+    return false;
+  }
+};
+
+TEST_F(RviApplications, R_VI_3_a_withdrawal_application_is_refused_while_a_debt_is_open) {
+  const SubjectKey one = SubjectKey::Id(1);
+  ASSERT_TRUE(engine().OpenObligation({one, store::ObligationKind::kDebt, "DEBT-2026-3", "4200"}, world_["billing"]));
+  const std::int64_t id = File("withdrawal", "office_written", "REG-W-1", {"marketing"});
+  auto refused = engine().Withdraw({one, "", "", {}, {}, false, id}, olga());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "withdrawal_blocked_by_obligation");
+  // The rule's refusal is the application's answer, in the ledger.
+  const auto app = Load(id);
+  EXPECT_EQ(app.state, ApplicationState::kRefused);
+  EXPECT_EQ(app.outcome, "withdrawal_blocked_by_obligation");
+  EXPECT_TRUE(ServiceOn("marketing_offers"));
+  EXPECT_TRUE(engine().Check(world_["crm"], one, "marketing", {})->allow);
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(RviApplications, R_VI_4_a_withdrawal_application_switches_off_only_the_services_that_need_the_data) {
+  const SubjectKey one = SubjectKey::Id(1);
+  const std::int64_t id = File("withdrawal", "office_written", "REG-W-2", {"marketing"});
+  // It is answered by the withdrawal, never by a letter alone.
+  EXPECT_EQ(engine().AnswerApplication(id, "OUT-1", olga()).error().reason, "answered_by_carrying_out");
+  auto plan = engine().Withdraw({one, "", "", {}, {}, false, id}, olga());
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->consents_end, std::vector<std::string>{"marketing"});
+  EXPECT_EQ(plan->services_off, std::vector<std::string>{"marketing_offers"});
+  EXPECT_FALSE(ServiceOn("marketing_offers"));
+  EXPECT_TRUE(ServiceOn("mobile_base"));
+  EXPECT_FALSE(engine().Check(world_["crm"], one, "marketing", {})->allow);
+  // The application is answered by the withdrawal's receipt, whose channel
+  // and evidence are the application's.
+  const auto app = Load(id);
+  EXPECT_EQ(app.state, ApplicationState::kAnswered);
+  ASSERT_EQ(app.outcome.rfind("receipt-", 0), 0u) << app.outcome;
+  const auto receipt = boost::json::parse(*engine().Receipt(world_["dpo"], std::stoll(app.outcome.substr(8))));
+  EXPECT_EQ(receipt.at("channel").as_string(), "office_written");
+  EXPECT_EQ(receipt.at("evidence").as_string(), "REG-W-2");
+  // Carried out once only.
+  EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, id}, olga()).error().reason,
+            "withdrawal_application_required");
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(RviApplications, R_VI_2_a_withdrawal_application_follows_the_channels_and_rules_of_R_VI) {
+  const SubjectKey one = SubjectKey::Id(1);
+  // Not verified yet: nothing happens, and it stays open.
+  const std::int64_t unverified = File("withdrawal", "office_written", "REG-W-3", {"marketing"}, false);
+  EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, unverified}, olga()).error().reason,
+            "withdrawal_application_required");
+  EXPECT_EQ(Load(unverified).state, ApplicationState::kReceived);
+  // The application names what is withdrawn: nothing else may be given.
+  EXPECT_EQ(engine().Withdraw({one, "office_written", "", {}, {}, false, unverified}, olga()).error().field,
+            "application");
+  // Another kind, or another subject's.
+  const std::int64_t info = File("information", "office_written", "REG-I-1", {});
+  EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, info}, olga()).error().reason,
+            "withdrawal_application_required");
+  EXPECT_EQ(engine().Withdraw({SubjectKey::Id(2), "", "", {}, {}, false, unverified}, olga()).error().reason,
+            "withdrawal_application_required");
+  // Whoever carries it out handles applications: crm withdraws marketing
+  // consent, but handles no application.
+  EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, unverified}, world_["crm"]).error().code,
+            ErrorCode::kPermissionDenied);
+  // R-VI.2: an electronic document is not a channel the policy takes
+  // withdrawals from; the application is refused with that rule.
+  const std::int64_t e_doc = File("withdrawal", "e_document", "ED-W-1", {"marketing"});
+  EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, e_doc}, olga()).error().reason, "channel_not_accepted");
+  EXPECT_EQ(Load(e_doc).outcome, "channel_not_accepted");
+  EXPECT_TRUE(ServiceOn("marketing_offers"));
+  ExpectLedgerProvesTheState();
+}
+
+TEST_F(RviApplications, R_VI_5_a_reenabling_application_switches_the_service_back_on_with_a_new_consent) {
+  const SubjectKey one = SubjectKey::Id(1);
+  ASSERT_TRUE(engine().Withdraw({one, "", "", {}, {}, false, File("withdrawal", "office_written", "REG-W-4", {})},
+                                olga()));
+  ASSERT_FALSE(ServiceOn("marketing_offers"));
+  // Through the chat: not written, and marketing_offers comes back only on a
+  // written application (R-VI.5); the rule refuses the application.
+  const std::int64_t chat = File("reenabling", "app_support_chat", "CHAT-R-1", {"marketing_offers"});
+  EXPECT_EQ(engine().AnswerApplication(chat, "OUT-2", olga()).error().reason, "answered_by_carrying_out");
+  ServiceRequest by_chat{one, "marketing_offers", "", "", "", chat};
+  EXPECT_EQ(engine().EnableService(by_chat, olga()).error().reason, "written_application_required");
+  EXPECT_EQ(Load(chat).state, ApplicationState::kRefused);
+  // A service it does not name.
+  const std::int64_t written = File("reenabling", "office_written", "REG-R-1", {"marketing_offers"});
+  EXPECT_EQ(engine().EnableService({one, "contests", "", "", "", written}, olga()).error().reason,
+            "reenabling_application_required");
+  // At the office, in writing: on again, with a new consent whose evidence
+  // is the application, and the application answered by its receipt.
+  auto on = engine().EnableService({one, "marketing_offers", "", "", "", written}, olga());
+  ASSERT_TRUE(on) << on.error().ToString();
+  EXPECT_EQ(on->consents_granted, std::vector<std::string>{"marketing"});
+  EXPECT_TRUE(ServiceOn("marketing_offers"));
+  EXPECT_TRUE(engine().Check(world_["crm"], one, "marketing", {})->allow);
+  const auto app = Load(written);
+  EXPECT_EQ(app.state, ApplicationState::kAnswered);
+  const auto receipt = boost::json::parse(*engine().Receipt(world_["dpo"], std::stoll(app.outcome.substr(8))));
+  EXPECT_EQ(receipt.at("evidence").as_string(), "REG-R-1");
+  ExpectLedgerProvesTheState();
+}
+
 }  // namespace
 }  // namespace qorgau::rules
