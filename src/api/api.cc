@@ -302,6 +302,30 @@ struct Api::Context {
     return std::optional<std::int64_t>{v->get_int64()};
   }
 
+  // A legal representative acting for the subject (`representative`).
+  Result<std::optional<rules::Representative>> Representative() const {
+    const json::value* rep = body.if_contains("representative");
+    if (!rep || rep->is_null()) return std::optional<rules::Representative>{};
+    if (!rep->is_object()) return tl::unexpected(Bad("representative", "must be an object"));
+    rules::Representative r;
+    const std::pair<const char*, std::string*> fields[] = {
+        {"kind", &r.kind},
+        {"name", &r.name},
+        {"iin", &r.iin},
+        {"proof_kind", &r.proof_kind},
+        {"proof_reference", &r.proof_reference},
+        {"valid_until", &r.valid_until}};
+    for (const auto& [key, out] : fields) {
+      const json::value* v = rep->get_object().if_contains(key);
+      if (!v || v->is_null()) continue;
+      if (!v->is_string() || v->get_string().size() > limits.max_string) {
+        return tl::unexpected(Bad(std::string("representative.") + key, "must be a string"));
+      }
+      *out = std::string(v->get_string());
+    }
+    return std::optional<rules::Representative>{std::move(r)};
+  }
+
   Result<bool> Bool(const char* key) const {
     const json::value* v = body.if_contains(key);
     if (!v || v->is_null()) return false;
@@ -858,7 +882,9 @@ HttpResponse Api::JoinContract(Context& ctx) {
   TRY_ASSIGN(method, ctx.Str("method", true));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(evidence, ctx.Str("evidence", false));
-  TRY_ASSIGN(r, inst_.engine().JoinContract({ctx.Subject(), method, services, evidence}, *ctx.caller));
+  TRY_ASSIGN(representative, ctx.Representative());
+  TRY_ASSIGN(r, inst_.engine().JoinContract({ctx.Subject(), method, services, evidence, representative},
+                                            *ctx.caller));
   return Json(201, json::object{{"subject", r.subject},
                                 {"contract", r.contract_id},
                                 {"services", Strings(r.services)},
@@ -883,9 +909,10 @@ HttpResponse Api::EnableService(Context& ctx) {
   TRY_ASSIGN(channel, ctx.Str("channel", false));
   TRY_ASSIGN(evidence, ctx.Str("evidence", false));
   TRY_ASSIGN(application_id, ctx.Id("application_id", "an application id"));
-  TRY_ASSIGN(r, inst_.engine().EnableService(
-                    {ctx.Subject(), ctx.params.at("service"), application, channel, evidence, application_id},
-                    *ctx.caller));
+  TRY_ASSIGN(representative, ctx.Representative());
+  TRY_ASSIGN(r, inst_.engine().EnableService({ctx.Subject(), ctx.params.at("service"), application, channel,
+                                              evidence, application_id, representative},
+                                             *ctx.caller));
   json::object out{{"subject", r.subject}, {"service", r.service}, {"active", r.active},
                    {"consents_granted", Strings(r.consents_granted)}, {"revision", r.revision}};
   if (!r.receipt.empty()) out["receipt"] = ReceiptJson(r.receipt);
@@ -904,7 +931,9 @@ HttpResponse Api::GrantConsent(Context& ctx) {
   TRY_ASSIGN(purpose, ctx.Str("purpose", true));
   TRY_ASSIGN(channel, ctx.Str("channel", true));
   TRY_ASSIGN(evidence, ctx.Str("evidence", true));
-  TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence}, *ctx.caller));
+  TRY_ASSIGN(representative, ctx.Representative());
+  TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence, representative},
+                                            *ctx.caller));
   return Json(201, json::object{{"subject", r.subject}, {"purpose", r.purpose}, {"state", "granted"},
                                 {"edition", r.edition}, {"revision", r.revision},
                                 {"receipt", ReceiptJson(r.receipt)}});
@@ -1132,26 +1161,8 @@ HttpResponse Api::FileApplication(Context& ctx) {
       req.documents.push_back({std::string(ref->get_string()), std::string(sha->get_string())});
     }
   }
-  if (const json::value* rep = ctx.body.if_contains("representative"); rep && !rep->is_null()) {
-    if (!rep->is_object()) return Problem(Bad("representative", "must be an object"));
-    rules::Representative r;
-    const std::pair<const char*, std::string*> fields[] = {
-        {"kind", &r.kind},
-        {"name", &r.name},
-        {"iin", &r.iin},
-        {"proof_kind", &r.proof_kind},
-        {"proof_reference", &r.proof_reference},
-        {"valid_until", &r.valid_until}};
-    for (const auto& [key, out] : fields) {
-      const json::value* v = rep->get_object().if_contains(key);
-      if (!v || v->is_null()) continue;
-      if (!v->is_string() || v->get_string().size() > ctx.limits.max_string) {
-        return Problem(Bad(std::string("representative.") + key, "must be a string"));
-      }
-      *out = std::string(v->get_string());
-    }
-    req.representative = r;
-  }
+  TRY_ASSIGN(representative, ctx.Representative());
+  req.representative = representative;
   TRY_ASSIGN(view, inst_.engine().FileApplication(req, *ctx.caller));
   TRY_ASSIGN(calendar, inst_.engine().Calendar());
   return Json(201, ApplicationJson(view, *calendar));

@@ -58,6 +58,32 @@ struct SubjectArgs {
   }
 };
 
+// A legal representative acting for the subject (LAW.md §5, §12): the
+// same options wherever one may act.
+struct RepresentativeArgs {
+  rules::Representative rep;
+
+  void Add(CLI::App* cmd, const char* what) {
+    auto* g = cmd->add_option_group("representative", what);
+    g->add_option("--representative", rep.kind, "parent, guardian or attorney");
+    g->add_option("--representative-name", rep.name, "Their name (kept sealed)");
+    g->add_option("--representative-iin", rep.iin, "Their IIN (kept sealed)");
+    g->add_option("--proof", rep.proof_kind, "birth_certificate, guardianship_decision or power_of_attorney");
+    g->add_option("--proof-reference", rep.proof_reference, "The proof's number");
+    g->add_option("--proof-valid-until", rep.valid_until, "Its last valid day, YYYY-MM-DD");
+  }
+  // The representative, none, or an error when details come without a kind.
+  Result<std::optional<rules::Representative>> Get() const {
+    if (!rep.kind.empty()) return std::optional<rules::Representative>(rep);
+    if (!rep.name.empty() || !rep.iin.empty() || !rep.proof_kind.empty() || !rep.proof_reference.empty() ||
+        !rep.valid_until.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "--representative",
+                  "name the representative's kind (parent, guardian or attorney) with their details");
+    }
+    return std::optional<rules::Representative>();
+  }
+};
+
 // Runs `body` with the instance of the data directory open.
 template <typename F>
 inline void WithInstance(Options& opts, F body) {

@@ -223,6 +223,7 @@ void RegisterConsent(CLI::App& app, Options& opts) {
   struct ChangeArgs {
     SubjectArgs subject;
     std::string purpose, channel, evidence, receipt;
+    RepresentativeArgs rep;
   };
   for (const bool grant : {true, false}) {
     auto args = std::make_shared<ChangeArgs>();
@@ -236,10 +237,13 @@ void RegisterConsent(CLI::App& app, Options& opts) {
                     "Evidence reference: document, message or call-recording id, signature")
         ->required();
     cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+    if (grant) args->rep.Add(cmd, "A legal representative consenting for a minor (LAW.md §12)");
     cmd->callback([&opts, args, grant] {
       WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
-        rules::ConsentRequest req{args->subject.Key(), args->purpose, args->channel,
-                                  args->evidence};
+        auto representative = args->rep.Get();
+        if (!representative) return Report(representative.error());
+        rules::ConsentRequest req{args->subject.Key(), args->purpose, args->channel, args->evidence,
+                                  *representative};
         auto r = grant ? inst.engine().GrantConsent(req, caller)
                        : inst.engine().WithdrawConsent(req, caller);
         if (!r) return Report(r.error());

@@ -28,6 +28,7 @@ void RegisterContract(CLI::App& app, Options& opts) {
     SubjectArgs subject;
     std::string method, evidence, receipt;
     std::vector<std::string> services;
+    RepresentativeArgs rep;
   };
   auto args = std::make_shared<Args>();
   auto* join = contract->add_subcommand("join", "Join a contract for services; joining gives "
@@ -40,10 +41,13 @@ void RegisterContract(CLI::App& app, Options& opts) {
       ->delimiter(',');
   join->add_option("--evidence", args->evidence, "The form, application or SMS reference");
   join->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+  args->rep.Add(join, "A legal representative joining for a minor (LAW.md §12)");
   join->callback([&opts, args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto representative = args->rep.Get();
+      if (!representative) return Report(representative.error());
       auto r = inst.engine().JoinContract(
-          {args->subject.Key(), args->method, args->services, args->evidence}, caller);
+          {args->subject.Key(), args->method, args->services, args->evidence, *representative}, caller);
       if (!r) return Report(r.error());
       std::cout << "subject " << r->subject << ": contract " << r->contract_id << " joined\n"
                 << "  services on: " << Join(r->services) << "\n"
@@ -63,6 +67,7 @@ void RegisterService(CLI::App& app, Options& opts) {
       SubjectArgs subject;
       std::string service, application, channel, evidence, receipt;
       std::optional<std::int64_t> application_id;
+      RepresentativeArgs rep;
     };
     auto args = std::make_shared<Args>();
     auto* cmd = service->add_subcommand(
@@ -80,11 +85,15 @@ void RegisterService(CLI::App& app, Options& opts) {
       cmd->add_option("--channel", args->channel, "Channel of the new consent");
       cmd->add_option("--evidence", args->evidence, "Evidence of the new consent");
       cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+      args->rep.Add(cmd, "A legal representative acting for a minor (LAW.md §12)");
     }
     cmd->callback([&opts, args, enable] {
       WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
-        rules::ServiceRequest req{args->subject.Key(), args->service, args->application,
-                                  args->channel, args->evidence, args->application_id};
+        auto representative = args->rep.Get();
+        if (!representative) return Report(representative.error());
+        rules::ServiceRequest req{args->subject.Key(), args->service,        args->application,
+                                  args->channel,       args->evidence,       args->application_id,
+                                  *representative};
         auto r = enable ? inst.engine().EnableService(req, caller)
                         : inst.engine().DisableService(req, caller);
         if (!r) return Report(r.error());

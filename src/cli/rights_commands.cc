@@ -102,7 +102,7 @@ void RegisterRequest(CLI::App& app, Options& opts) {
     SubjectArgs subject;
     std::string kind, channel, reference, received;
     std::vector<std::string> documents, purposes;
-    rules::Representative rep;
+    RepresentativeArgs rep;
   };
   auto fa = std::make_shared<FileArgs>();
   auto* file = request->add_subcommand("file", "Register an application as received");
@@ -119,13 +119,7 @@ void RegisterRequest(CLI::App& app, Options& opts) {
   file->add_option("--document", fa->documents, "An attached document, REFERENCE:SHA256 (repeatable)");
   file->add_option("--purpose", fa->purposes,
                    "Withdrawal: a purpose; re-enabling: a service (repeatable)");
-  auto* rep = file->add_option_group("representative", "A legal representative filing for the subject");
-  rep->add_option("--representative", fa->rep.kind, "parent, guardian or attorney");
-  rep->add_option("--representative-name", fa->rep.name, "Their name (kept sealed)");
-  rep->add_option("--representative-iin", fa->rep.iin, "Their IIN (kept sealed)");
-  rep->add_option("--proof", fa->rep.proof_kind, "birth_certificate, guardianship_decision or power_of_attorney");
-  rep->add_option("--proof-reference", fa->rep.proof_reference, "The proof's number");
-  rep->add_option("--proof-valid-until", fa->rep.valid_until, "Its last valid day, YYYY-MM-DD");
+  fa->rep.Add(file, "A legal representative filing for the subject");
   file->callback([&opts, fa] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       rules::ApplicationRequest req;
@@ -144,13 +138,9 @@ void RegisterRequest(CLI::App& app, Options& opts) {
         if (!doc) return Report(doc.error());
         req.documents.push_back(*doc);
       }
-      if (!fa->rep.kind.empty()) {
-        req.representative = fa->rep;
-      } else if (!fa->rep.name.empty() || !fa->rep.iin.empty() || !fa->rep.proof_kind.empty() ||
-                 !fa->rep.proof_reference.empty() || !fa->rep.valid_until.empty()) {
-        return Report(Error{ErrorCode::kInvalidArgument, "--representative",
-                            "name the representative's kind (parent, guardian or attorney) with their details"});
-      }
+      auto representative = fa->rep.Get();
+      if (!representative) return Report(representative.error());
+      req.representative = *representative;
       auto r = inst.engine().FileApplication(req, caller);
       if (!r) return Report(r.error());
       auto calendar = inst.engine().Calendar();

@@ -78,4 +78,11 @@ Result<Iin> Iin::Make(std::chrono::year_month_day birth, Sex sex, int serial) {
 
 std::string Iin::Masked() const { return digits_.substr(0, 4) + "******" + digits_.substr(10, 2); }
 
+bool Iin::MinorOn(std::chrono::year_month_day on) const {
+  using namespace std::chrono;
+  const year_month_day adult{birth_.year() + years(18), birth_.month(),
+                             birth_.month() == February && birth_.day() == day(29) ? day(28) : birth_.day()};
+  return sys_days(adult) > sys_days(on);
+}
+
 }  // namespace qorgau

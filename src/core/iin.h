@@ -25,6 +25,9 @@ class Iin {
 
   const std::string& digits() const { return digits_; }
   std::chrono::year_month_day birth_date() const { return birth_; }
+  // Under 18 on the local date `on` (LAW.md §12); born on 29 February,
+  // of age on 28 February.
+  bool MinorOn(std::chrono::year_month_day on) const;
   Sex sex() const { return sex_; }
 
   // For display: the first four and last two digits, "9001******23".

@@ -108,22 +108,41 @@ Result<bool> WorkingCalendar::IsWorkingDay(year_month_day d) const {
   return !weekend->second.count(std::chrono::weekday(sys_days(d)).c_encoding());
 }
 
-year_month_day WorkingCalendar::LocalDate(UnixMillis t) const {
+namespace {
+
+year_month_day LocalDateOf(const date::time_zone* zone, UnixMillis t) {
   const date::sys_time<std::chrono::milliseconds> sys{std::chrono::milliseconds(t)};
-  if (!d_->zone) return year_month_day(std::chrono::floor<std::chrono::days>(sys));
-  const auto local = d_->zone->to_local(sys);
+  if (!zone) return year_month_day(std::chrono::floor<std::chrono::days>(sys));
+  const auto local = zone->to_local(sys);
   return year_month_day(sys_days(std::chrono::floor<std::chrono::days>(local).time_since_epoch()));
 }
 
-UnixMillis WorkingCalendar::EndOfLocalDay(year_month_day d) const {
+UnixMillis EndOfLocalDayOf(const date::time_zone* zone, year_month_day d) {
   const sys_days next = sys_days(d) + std::chrono::days(1);
-  if (!d_->zone) return StartOfDayUtc(year_month_day(next)) - 1;
+  if (!zone) return StartOfDayUtc(year_month_day(next)) - 1;
   const date::local_days local{date::days(next.time_since_epoch().count())};
   // The zone's midnight is unambiguous for KZ; `latest` settles any zone
   // whose clocks went back across midnight.
-  const auto sys = d_->zone->to_sys(local, date::choose::latest);
+  const auto sys = zone->to_sys(local, date::choose::latest);
   return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count() - 1;
 }
+
+const date::time_zone* FindZone(const std::string& zone) {
+  if (zone.empty()) return nullptr;
+  try {
+    return date::locate_zone(zone);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+year_month_day LocalDateIn(const std::string& zone, UnixMillis t) { return LocalDateOf(FindZone(zone), t); }
+UnixMillis EndOfLocalDayIn(const std::string& zone, year_month_day d) { return EndOfLocalDayOf(FindZone(zone), d); }
+
+year_month_day WorkingCalendar::LocalDate(UnixMillis t) const { return LocalDateOf(d_->zone, t); }
+UnixMillis WorkingCalendar::EndOfLocalDay(year_month_day d) const { return EndOfLocalDayOf(d_->zone, d); }
 
 Result<UnixMillis> WorkingCalendar::Deadline(UnixMillis received, int working_days) const {
   if (working_days < 1) {

@@ -45,6 +45,12 @@ struct CalendarYear {
 // "" when qorgau knows none.
 std::string CountryTimeZone(const std::string& country);
 
+// The local date of `t` in the IANA zone `zone` (UTC for "" or a zone the
+// database does not know), and the last millisecond of a local date: what
+// a day means for a person, without a calendar of working days.
+std::chrono::year_month_day LocalDateIn(const std::string& zone, UnixMillis t);
+UnixMillis EndOfLocalDayIn(const std::string& zone, std::chrono::year_month_day d);
+
 class WorkingCalendar {
  public:
   // An empty calendar: every day is outside it.

@@ -101,6 +101,13 @@ struct CalendarState {
   std::int64_t seq = 0;
 };
 
+// A representative who acted in a change (a minor's consent): the row
+// the event describes, with the digest of its sealed identity.
+struct RepresentationReplay {
+  store::RepresentationRecord record;  // sealed left empty
+  std::string sealed_hash;
+};
+
 struct ApplicationReplay {
   store::ApplicationRecord record;  // representative left empty
   std::string representative_hash;  // "" for the subject
@@ -131,6 +138,7 @@ struct Replayed {
   std::map<std::pair<std::int64_t, std::string>, store::ApplicationDocumentRecord> documents;
   std::map<SubjectId, store::SubjectBlockRecord> blocks;
   std::map<std::int64_t, store::BreachRecord> breaches;
+  std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -138,6 +146,20 @@ Result<void> Apply(const Event& e, Replayed* s) {
   auto need_subject = [&]() -> Result<SubjectId> {
     if (!e.subject) return Fail(ErrorCode::kCorruption, "subject", "missing");
     return *e.subject;
+  };
+  // A change a legal representative made for the subject (LAW.md §12).
+  auto note_representative = [&](SubjectId id) -> Result<void> {
+    if (!d.Has("representative_hash")) return {};
+    RepresentationReplay r;
+    r.record.event_seq = e.seq;
+    r.record.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(r.record.requester, d.Text("requester"));
+    QORGAU_ASSIGN_OR_RETURN(r.record.proof_kind, d.Text("proof_kind"));
+    QORGAU_ASSIGN_OR_RETURN(r.record.proof_reference, d.Text("proof_reference"));
+    QORGAU_ASSIGN_OR_RETURN(r.record.proof_valid_until, d.Text("proof_valid_until"));
+    QORGAU_ASSIGN_OR_RETURN(r.sealed_hash, d.Text("representative_hash"));
+    s->representations[e.seq] = std::move(r);
+    return {};
   };
   if (e.type == "subject.added") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
@@ -176,6 +198,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
     c.changed_at = e.at;
     c.event_seq = e.seq;
     s->consents[{id, c.purpose}] = c;
+    QORGAU_TRY(note_representative(id));
   } else if (e.type == "contract.joined") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::ContractRecord c;
@@ -188,6 +211,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
     c.evidence = evidence == "contract:" + std::to_string(c.id) ? "" : evidence;
     c.joined_at = e.at;
     s->contracts[c.id] = {c, e.seq};
+    QORGAU_TRY(note_representative(id));
   } else if (e.type == "service.enabled" || e.type == "service.disabled") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::SubscriptionRecord sub;
@@ -829,6 +853,28 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     cmp.Differ(r.blocks.begin()->second.event_seq,
                "subject_blocks (" + std::to_string(r.blocks.begin()->first) + "): missing from the table: the "
                "ledger says the subject is blocked");
+  }
+
+  // Representatives of changes.
+  QORGAU_TRY(txn.ScanRepresentations([&](const store::RepresentationRecord& x) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "representations (" + std::to_string(x.event_seq) + "): ";
+    auto it = r.representations.find(x.event_seq);
+    if (it == r.representations.end()) return (void)cmp.Differ(0, where + "no event names a representative");
+    const auto& w = it->second;
+    if (x.subject_id != w.record.subject_id || x.requester != w.record.requester ||
+        x.proof_kind != w.record.proof_kind || x.proof_reference != w.record.proof_reference ||
+        x.proof_valid_until != w.record.proof_valid_until ||
+        crypto::ToHex(crypto::Sha256(x.sealed)) != w.sealed_hash) {
+      cmp.Differ(w.record.event_seq, where + "the subject, representative or proof differ from the ledger's");
+    }
+    r.representations.erase(it);
+  }));
+  if (!r.representations.empty() && cmp.ok()) {
+    cmp.Differ(r.representations.begin()->first,
+               "representations (" + std::to_string(r.representations.begin()->first) +
+                   "): missing from the table: the ledger says a representative acted");
   }
 
   // Applications and their documents.

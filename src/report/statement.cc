@@ -247,7 +247,8 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                     {"action", c.granted ? "granted" : "withdrawn"},
                                     {"channel", c.channel},
                                     {"evidence", c.evidence},
-                                    {"edition", c.edition}});
+                                    {"edition", c.edition},
+                                    {"requester", c.requester}});
   }
   json::array contracts, services;
   for (std::size_t k = 0; k < in.contracts.size(); ++k) {
@@ -401,6 +402,8 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
          Str(names.at("purposes").as_object().at(c.at("purpose").as_string())) + "</td><td>" +
          Str(names.at(c.at("action").as_string())) + "</td><td>" +
          Str(names.at("channels").as_object().at(c.at("channel").as_string())) + "</td><td>" + Str(c.at("evidence")) +
+         (c.at("requester").as_string() == "subject" ? std::string()
+                                                     : "<br>" + Str(json::value(L("req." + std::string(c.at("requester").as_string()), in.lang)))) +
          "</td></tr>\n";
   }
   h += "</table>\n<h2>" + lab("contracts") + "</h2>\n<ul>\n";

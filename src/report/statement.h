@@ -45,6 +45,7 @@ struct StatementInput {
     std::string purpose, channel, evidence;
     int edition = 0;
     std::string day;  // `at`'s day in the operator's time zone
+    std::string requester = "subject";  // or the legal representative who acted: parent, guardian, attorney
   };
   std::vector<ConsentStep> consents;
 

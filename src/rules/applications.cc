@@ -197,35 +197,10 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
                       " of the policy");
     }
   }
-  std::string representative_json;
-  if (const auto& rep = req.representative) {
-    static const std::set<std::string> kinds{"parent", "guardian", "attorney"};
-    static const std::set<std::string> proofs{"birth_certificate", "guardianship_decision", "power_of_attorney"};
-    if (!kinds.count(rep->kind)) {
-      return Fail(ErrorCode::kInvalidArgument, "representative.kind", "must be parent, guardian or attorney");
-    }
-    if (!proofs.count(rep->proof_kind)) {
-      return Fail(ErrorCode::kInvalidArgument, "representative.proof_kind",
-                  "must be birth_certificate, guardianship_decision or power_of_attorney");
-    }
-    QORGAU_TRY(CheckReference(rep->proof_reference, "representative.proof_reference"));
-    if (rep->name.empty() || rep->name.size() > 200 || !IsValidUtf8(rep->name)) {
-      return Fail(ErrorCode::kInvalidArgument, "representative.name", "must be 1-200 bytes of UTF-8");
-    }
-    QORGAU_ASSIGN_OR_RETURN(const std::string iin, NormalizeValue(ValueType::kIin, rep->iin, "representative.iin"));
-    if (rep->kind == "attorney" && rep->valid_until.empty()) {
-      return Fail(ErrorCode::kInvalidArgument, "representative.valid_until",
-                  "a power of attorney needs its last valid day");
-    }
-    if (!rep->valid_until.empty()) {
-      QORGAU_ASSIGN_OR_RETURN(const auto until, ParseDate(rep->valid_until, "representative.valid_until"));
-      QORGAU_ASSIGN_OR_RETURN(auto cal, Calendar());
-      if (cal->EndOfLocalDay(until) < received) {
-        return Refuse("authority_expired", "representative.valid_until",
-                      "the proof of authority had lapsed when the application was received");
-      }
-    }
-    representative_json = boost::json::serialize(boost::json::object{{"name", rep->name}, {"iin", iin}});
+  const std::string zone = CountryTimeZone(d_.policy->controller.country);
+  std::string identity;  // the representative's, to seal
+  if (req.representative) {
+    QORGAU_ASSIGN_OR_RETURN(identity, CheckRepresentative(*req.representative, received, zone));
   }
   QORGAU_ASSIGN_OR_RETURN(auto calendar, Calendar());
   const int days = DeadlineDays(kind);
@@ -236,28 +211,8 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
   QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     docs.clear();
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, req.subject));
-    // A minor (under 18 on the day received, by the IIN's birth date,
-    // LAW.md §12) applies only through a legal representative.
-    if (!req.representative) {
-      QORGAU_ASSIGN_OR_RETURN(const auto subject, txn.GetSubject(id));
-      if (!subject) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
-      QORGAU_ASSIGN_OR_RETURN(const SubjectView values, core_.ReadValues(txn, *subject, /*full=*/true));
-      for (const auto& v : values.data) {
-        const policy::Category* c = d_.policy->FindCategory(v.category);
-        if (!c || c->value != ValueType::kIin) continue;
-        auto iin = Iin::Parse(v.value);
-        if (!iin) continue;
-        using namespace std::chrono;
-        const year_month_day born = iin->birth_date();
-        const year_month_day adult{born.year() + years(18), born.month(),
-                                   born.month() == February && born.day() == day(29) ? day(28) : born.day()};
-        if (sys_days(adult) > sys_days(calendar->LocalDate(received))) {
-          return Refuse("representative_required", "representative",
-                        "the subject is under 18: a minor's application is filed by a parent, guardian or "
-                        "holder of a power of attorney, with proof of authority (LAW.md §12)");
-        }
-      }
-    }
+    // A minor applies only through a legal representative (LAW.md §12).
+    QORGAU_TRY(core_.RequireRepresentativeOfMinor(txn, id, received, req.representative.has_value()));
     rec = store::ApplicationRecord{};
     rec.subject_id = id;
     rec.kind = kind;
@@ -278,21 +233,14 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
     boost::json::array purposes;
     for (const auto& p : rec.purposes) purposes.emplace_back(p);
     ev.data["purposes"] = std::move(purposes);
-    if (const auto& rep = req.representative) {
-      QORGAU_ASSIGN_OR_RETURN(auto subject, txn.GetSubject(id));
-      if (!subject) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
-      QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(id, subject->wrapped_key));
-      QORGAU_ASSIGN_OR_RETURN(rec.representative,
-                              crypto::Seal(key, representative_json,
-                                           crypto::PersonalDataAad(id, "application.representative")));
-      rec.requester = rep->kind;
-      rec.proof_kind = rep->proof_kind;
-      rec.proof_reference = rep->proof_reference;
-      rec.proof_valid_until = rep->valid_until;
-      ev.data["representative_hash"] = crypto::ToHex(crypto::Sha256(rec.representative));
-      ev.data["proof_kind"] = rec.proof_kind;
-      ev.data["proof_reference"] = rec.proof_reference;
-      ev.data["proof_valid_until"] = rec.proof_valid_until;
+    if (req.representative) {
+      QORGAU_ASSIGN_OR_RETURN(const auto sealed, core_.SealRepresentation(txn, id, *req.representative, identity));
+      rec.representative = sealed.sealed;
+      rec.requester = sealed.requester;
+      rec.proof_kind = sealed.proof_kind;
+      rec.proof_reference = sealed.proof_reference;
+      rec.proof_valid_until = sealed.proof_valid_until;
+      EngineCore::RepresentationData(sealed, ev.data);
     }
     ev.data["requester"] = rec.requester;
     boost::json::array documents;
@@ -614,9 +562,10 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
         return;
       }
       const auto* edition = f.if_contains("edition");
+      const std::string requester = str("requester");
       out.consents.push_back({at, granted, str("purpose"), str("channel"), str("evidence"),
                               edition && edition->is_int64() ? static_cast<int>(edition->get_int64()) : 0,
-                              FormatDate(calendar->LocalDate(at))});
+                              FormatDate(calendar->LocalDate(at)), requester.empty() ? "subject" : requester});
     }));
     if (bad) return tl::unexpected(*bad);
     for (const auto& v : values.data) {

@@ -32,16 +32,6 @@ struct DocumentRef {
   std::string sha256;  // 64 hex digits
 };
 
-// A legal representative filing for the subject (LAW.md §5, §12).
-struct Representative {
-  std::string kind;             // parent | guardian | attorney
-  std::string name;             // personal data: sealed under the subject's key
-  std::string iin;              // personal data: sealed likewise
-  std::string proof_kind;       // birth_certificate | guardianship_decision | power_of_attorney
-  std::string proof_reference;  // the document's number
-  std::string valid_until;      // YYYY-MM-DD; required for a power of attorney
-};
-
 struct ApplicationRequest {
   SubjectKey subject;
   std::string kind;       // information, rectification, ... (ApplicationKindName)

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "core/working_calendar.h"
 #include "rules/checks.h"
 #include "rules/consents.h"
 
@@ -43,6 +44,14 @@ std::string MethodId(const std::string& method) {
   return method;
 }
 
+// The identity of a representative acting now, checked, to seal ("" for
+// none).
+Result<std::string> RepresentativeIdentity(const policy::Policy& p, const std::optional<Representative>& rep,
+                                           UnixMillis now) {
+  if (!rep) return std::string();
+  return CheckRepresentative(*rep, now, CountryTimeZone(p.controller.country));
+}
+
 bool Granted(const std::vector<store::ConsentRecord>& consents, const std::string& purpose) {
   return std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
     return c.purpose == purpose && c.state == ConsentState::kGranted;
@@ -60,6 +69,7 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a consent channel");
   }
   QORGAU_TRY(CheckReference(req.evidence, "evidence"));
+  QORGAU_ASSIGN_OR_RETURN(const std::string identity, RepresentativeIdentity(p, req.representative, d_.clock.Now()));
 
   ConsentOutcome out{0, req.purpose, ConsentState::kGranted, p.edition.number, 0};
   report::ReceiptInput receipt_input;
@@ -74,9 +84,10 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
                     "consent to '" + req.purpose + "' is already granted");
       }
     }
+    QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
     std::vector<index::Delta> deltas;
     auto seq = core_.PutConsent(txn, *id, req.purpose, ConsentState::kGranted, req.channel,
-                          req.evidence, actor, &deltas);
+                          req.evidence, actor, &deltas, by ? &*by : nullptr);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
     auto receipt = core_.PrepareReceipt(txn, {*id, "consent.granted", {req.purpose}, {}, {}, req.channel,
@@ -133,6 +144,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
     QORGAU_TRY(Authorize(p, actor, Action::kContractJoin, scope));
     QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   }
+  QORGAU_ASSIGN_OR_RETURN(const std::string identity, RepresentativeIdentity(p, req.representative, d_.clock.Now()));
 
   ContractOutcome out;
   report::ReceiptInput receipt_input;
@@ -156,6 +168,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
     auto consents = txn.GetConsents(*id);
     if (!consents) return tl::unexpected(consents.error());
     const UnixMillis now = d_.clock.Now();
+    QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, now, req.representative, identity));
     auto contract = txn.InsertContract({0, *id, method, req.evidence, now, 0});
     if (!contract) return tl::unexpected(contract.error());
     const std::string evidence = req.evidence.empty() ? "contract:" + std::to_string(*contract)
@@ -177,12 +190,19 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
     for (const auto& pu : contract_purposes) given.emplace_back(pu);
     ev.data["services"] = std::move(services);
     ev.data["consent_by_joining"] = std::move(given);  // R-III.3
-    QORGAU_TRY(ledger::Append(txn, now, ev));
+    if (by) EngineCore::RepresentationData(*by, ev.data);
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord joined, ledger::Append(txn, now, ev));
+    if (by) {
+      store::RepresentationRecord r = *by;
+      r.event_seq = joined.seq;
+      QORGAU_TRY(txn.InsertRepresentation(r));
+    }
 
     std::vector<index::Delta> deltas;
     for (const auto& pu : consent_purposes) {
       if (Granted(*consents, pu)) continue;
-      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas);
+      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas,
+                                  by ? &*by : nullptr);
       if (!seq) return tl::unexpected(seq.error());
       out.consents_granted.push_back(pu);
     }
@@ -267,6 +287,7 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
   if (!evidence.empty()) {
     QORGAU_TRY(CheckReference(evidence, "evidence"));
   }
+  QORGAU_ASSIGN_OR_RETURN(const std::string identity, RepresentativeIdentity(p, req.representative, d_.clock.Now()));
 
   ServiceOutcome out{0, req.service, true, {}, 0};
   report::ReceiptInput receipt_input;
@@ -279,6 +300,7 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
       QORGAU_ASSIGN_OR_RETURN(app, core_.VerifiedApplication(txn, *req.application_id, *id, ApplicationKind::kReenabling,
                                                              "reenabling_application_required", "application_id"));
     }
+    QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());
     if (contracts->empty()) {
@@ -317,7 +339,8 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
     }
     std::vector<index::Delta> deltas;
     for (const auto& pu : need) {
-      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, channel, evidence, actor, &deltas);
+      auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, channel, evidence, actor, &deltas,
+                                  by ? &*by : nullptr);
       if (!seq) return tl::unexpected(seq.error());
       out.consents_granted.push_back(pu);
     }

@@ -19,6 +19,8 @@ struct ConsentRequest {
   std::string purpose;
   std::string channel;
   std::string evidence;  // document id, message id, call recording id, signature
+  // Who gives it for the subject: required for a minor (LAW.md §12).
+  std::optional<Representative> representative = std::nullopt;
 };
 
 struct ConsentOutcome {
@@ -35,6 +37,8 @@ struct ContractRequest {
   std::string method;                 // registration_form | signed_application | sms (or form, application)
   std::vector<std::string> services;  // service ids of the policy
   std::string evidence;               // the form, application or SMS reference; optional
+  // Who joins for the subject: required for a minor (LAW.md §12).
+  std::optional<Representative> representative = std::nullopt;
 };
 
 struct ContractOutcome {
@@ -59,6 +63,8 @@ struct ServiceRequest {
   // the last service it names answers it; refused by a rule of R-VI.5 or
   // R-III.2, it is refused with that rule's reason.
   std::optional<std::int64_t> application_id = std::nullopt;
+  // Who gives the new consent for the subject: required for a minor.
+  std::optional<Representative> representative = std::nullopt;
 };
 
 struct ServiceOutcome {

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "core/iin.h"
 #include "core/personal_value.h"
+#include "core/working_calendar.h"
 #include "ledger/audit.h"
 #include "rules/checks.h"
 #include "rules/decision_recorder.h"
@@ -246,7 +248,8 @@ Result<index::Decision> EngineCore::Decide(SubjectId id, const std::string& purp
 Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId subject,
                                             const std::string& purpose, ConsentState to,
                                             const std::string& channel, const std::string& evidence,
-                                            const Caller& actor, std::vector<index::Delta>* deltas) {
+                                            const Caller& actor, std::vector<index::Delta>* deltas,
+                                            const store::RepresentationRecord* representative) {
   const policy::Policy& p = *d_.policy;
   const policy::Purpose* pu = p.FindPurpose(purpose);
   const UnixMillis now = d_.clock.Now();
@@ -257,8 +260,14 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
   ev.data["edition"] = p.edition.number;
   ev.data["channel"] = channel;
   ev.data["evidence"] = evidence;
+  if (representative) RepresentationData(*representative, ev.data);
   auto event = ledger::Append(txn, now, ev);
   if (!event) return tl::unexpected(event.error());
+  if (representative) {
+    store::RepresentationRecord r = *representative;
+    r.event_seq = event->seq;
+    QORGAU_TRY(txn.InsertRepresentation(r));
+  }
   store::ConsentRecord rec{subject, purpose, to, p.edition.number, channel, evidence, now,
                            event->seq};
   QORGAU_TRY(txn.PutConsent(rec));
@@ -284,6 +293,60 @@ Result<std::int64_t> EngineCore::PutService(store::Transaction& txn, SubjectId s
   deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
                      subject, d_.index.ServiceOrdinal(service)});
   return event->seq;
+}
+
+Result<void> EngineCore::RequireRepresentativeOfMinor(store::Transaction& txn, SubjectId subject, UnixMillis at,
+                                                      bool represented) {
+  if (represented) return {};
+  const policy::Category* by_iin = nullptr;
+  for (const auto& c : d_.policy->categories) {
+    if (c.value == ValueType::kIin) by_iin = &c;
+  }
+  if (!by_iin) return {};
+  QORGAU_ASSIGN_OR_RETURN(const auto s, txn.GetSubject(subject));
+  if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+  QORGAU_ASSIGN_OR_RETURN(const auto records, txn.GetPersonalData(subject));
+  for (const auto& r : records) {
+    if (r.category != by_iin->id) continue;
+    QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(subject, s->wrapped_key));
+    QORGAU_ASSIGN_OR_RETURN(const std::string value,
+                            crypto::Open(key, r.sealed, crypto::PersonalDataAad(subject, r.category)));
+    auto iin = Iin::Parse(value);
+    if (iin && iin->MinorOn(LocalDateIn(CountryTimeZone(d_.policy->controller.country), at))) {
+      return Refuse("representative_required", "representative",
+                    "the subject is under 18: a minor acts only through a parent, guardian or holder of a "
+                    "power of attorney, with proof of authority (LAW.md §12)");
+    }
+  }
+  return {};
+}
+
+Result<store::RepresentationRecord> EngineCore::SealRepresentation(store::Transaction& txn, SubjectId subject,
+                                                                   const Representative& rep,
+                                                                   const std::string& identity) {
+  QORGAU_ASSIGN_OR_RETURN(const auto s, txn.GetSubject(subject));
+  if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+  QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(subject, s->wrapped_key));
+  store::RepresentationRecord r{0, subject, rep.kind, rep.proof_kind, rep.proof_reference, rep.valid_until, {}};
+  QORGAU_ASSIGN_OR_RETURN(r.sealed, crypto::Seal(key, identity, crypto::PersonalDataAad(subject, "representative")));
+  return r;
+}
+
+void EngineCore::RepresentationData(const store::RepresentationRecord& r, boost::json::object& data) {
+  data["requester"] = r.requester;
+  data["representative_hash"] = crypto::ToHex(crypto::Sha256(r.sealed));
+  data["proof_kind"] = r.proof_kind;
+  data["proof_reference"] = r.proof_reference;
+  data["proof_valid_until"] = r.proof_valid_until;
+}
+
+Result<std::optional<store::RepresentationRecord>> EngineCore::Represent(
+    store::Transaction& txn, SubjectId subject, UnixMillis at, const std::optional<Representative>& rep,
+    const std::string& identity) {
+  QORGAU_TRY(RequireRepresentativeOfMinor(txn, subject, at, rep.has_value()));
+  if (!rep) return std::optional<store::RepresentationRecord>();
+  QORGAU_ASSIGN_OR_RETURN(auto sealed, SealRepresentation(txn, subject, *rep, identity));
+  return std::optional<store::RepresentationRecord>(std::move(sealed));
 }
 
 Result<store::ApplicationRecord> EngineCore::VerifiedApplication(store::Transaction& txn, std::int64_t id,

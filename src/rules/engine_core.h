@@ -54,6 +54,17 @@ struct SubjectKey {
   static SubjectKey Phone(std::string phone) { return {Kind::kPhone, std::move(phone)}; }
 };
 
+// A legal representative acting for the subject: filing an application,
+// giving a minor's consent (LAW.md §5, §12).
+struct Representative {
+  std::string kind;             // parent | guardian | attorney
+  std::string name;             // personal data: sealed under the subject's key
+  std::string iin;              // personal data: sealed likewise
+  std::string proof_kind;       // birth_certificate | guardianship_decision | power_of_attorney
+  std::string proof_reference;  // the document's number
+  std::string valid_until;      // YYYY-MM-DD; required for a power of attorney
+};
+
 // A request's Idempotency-Key (docs/api.md), carried by its Caller. The
 // request's first write records it as a pending idempotency record in the
 // write's own transaction: the change and its key are durable together, and
@@ -149,12 +160,31 @@ class EngineCore {
   Result<std::int64_t> PutConsent(store::Transaction& txn, SubjectId subject,
                                   const std::string& purpose, store::ConsentState to,
                                   const std::string& channel, const std::string& evidence,
-                                  const Caller& actor, std::vector<index::Delta>* deltas);
+                                  const Caller& actor, std::vector<index::Delta>* deltas,
+                                  const store::RepresentationRecord* representative = nullptr);
   // Records one service switched on or off and its event; likewise.
   Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
                                   const std::string& service, bool active,
                                   std::int64_t contract_id, const std::string& why,
                                   const Caller& actor, std::vector<index::Delta>* deltas);
+
+  // A subject under 18 on the local day of `at` (by the IIN's birth date,
+  // LAW.md §12) acts only through a legal representative: refused with
+  // `representative_required` when none acts.
+  Result<void> RequireRepresentativeOfMinor(store::Transaction& txn, SubjectId subject, UnixMillis at,
+                                            bool represented);
+  // The representative of a change, sealed under the subject's key, with
+  // its proof; `identity` is what CheckRepresentative returned. The
+  // caller puts it in the change's event (RepresentationData) and stores
+  // it under that event's seq.
+  Result<store::RepresentationRecord> SealRepresentation(store::Transaction& txn, SubjectId subject,
+                                                         const Representative& rep, const std::string& identity);
+  static void RepresentationData(const store::RepresentationRecord& r, boost::json::object& data);
+  // Both, for a change by `rep` (or by the subject, when none): refused for
+  // a minor acting alone; the sealed representative otherwise.
+  Result<std::optional<store::RepresentationRecord>> Represent(store::Transaction& txn, SubjectId subject,
+                                                               UnixMillis at, const std::optional<Representative>& rep,
+                                                               const std::string& identity);
 
   // The subject's open application `id` of `kind`, whose applicant's
   // identity was verified: what a change carried out on an application

@@ -285,6 +285,20 @@ struct SubjectBlockRecord {
   std::int64_t event_seq = 0;
 };
 
+// A legal representative who acted for a subject in a change other than
+// an application (a minor's consent, LAW.md §12), under the seq of the
+// change's event, which names the requester and proof and holds the
+// SHA-256 of `sealed`.
+struct RepresentationRecord {
+  std::int64_t event_seq = 0;
+  SubjectId subject_id = 0;
+  std::string requester;          // parent | guardian | attorney
+  std::string proof_kind;         // birth_certificate | guardianship_decision | power_of_attorney
+  std::string proof_reference;
+  std::string proof_valid_until;  // YYYY-MM-DD, or empty
+  Bytes sealed;                   // name and IIN, sealed under the subject's key
+};
+
 // A personal-data security breach (LAW.md §1, §10): its id is the seq of
 // its `breach.recorded` event.
 struct BreachRecord {
@@ -405,6 +419,10 @@ class Transaction {
   virtual Result<std::optional<BreachRecord>> GetBreach(std::int64_t id) = 0;
   // Every breach, newest first.
   virtual Result<void> ScanBreaches(const std::function<void(const BreachRecord&)>& each) = 0;
+
+  // Representatives who acted in changes; one per event.
+  virtual Result<void> InsertRepresentation(const RepresentationRecord& record) = 0;
+  virtual Result<void> ScanRepresentations(const std::function<void(const RepresentationRecord&)>& each) = 0;
 
   // Blocks: one row per blocked subject, deleted when the block is lifted.
   virtual Result<void> PutSubjectBlock(const SubjectBlockRecord& record) = 0;

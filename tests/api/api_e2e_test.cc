@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "api/server.h"
 #include "app/instance.h"
+#include "core/iin.h"
 #include "demo/synthetic.h"
 #include "api_fixture.h"
 #include "http_client.h"
@@ -462,6 +463,28 @@ TEST_F(ApiTest, R_VI_withdrawal_and_reenabling_applications_are_carried_out_over
   EXPECT_TRUE(boost::json::parse(on.body).at("active").as_bool());
   app = Get("/v1/requests/" + r, "olga");
   EXPECT_EQ(boost::json::parse(app.body).at("state").as_string(), "answered") << app.body;
+}
+
+// LAW.md §12 over HTTP: a minor's consent comes with its representative.
+TEST_F(ApiTest, LAW_12_a_minors_consent_over_http_needs_a_legal_representative) {
+  using namespace std::chrono;
+  const std::string iin = Iin::Make(year{2012} / 1 / 15, Sex::kFemale, 40).value().digits();
+  auto minor = inst_->engine().AddSubject({iin, demo::SyntheticSubjects().At(70).phone, {}, "subject"},
+                                          *callers_.at("onboarding"));
+  ASSERT_TRUE(minor) << minor.error().ToString();
+  const std::string path = "/v1/subjects/" + std::to_string(*minor) + "/contracts";
+  const std::string body = R"({"method":"sms","services":["marketing_offers"],"evidence":"SMS-70")";
+  EXPECT_EQ(Code(Post(path, body + "}", "onboarding")), "representative_required");
+  HttpResult bad = Post(path, body + R"(,"representative":"mother"})", "onboarding");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Parse(bad).at("field").as_string(), "representative");
+  const auto parent = demo::SyntheticSubjects().At(71);
+  HttpResult joined = Post(path,
+                           body + R"(,"representative":{"kind":"guardian","name":")" + parent.name + R"(","iin":")" +
+                               parent.iin + R"(","proof_kind":"guardianship_decision","proof_reference":"GD-70"}})",
+                           "onboarding");
+  ASSERT_EQ(joined.status, 201) << joined.body;
+  EXPECT_EQ(joined.body.find(parent.iin), std::string::npos);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "../access_world.h"
 #include "../test_util.h"
 #include "app/instance.h"
+#include "core/iin.h"
 #include "ledger/replay.h"
 
 namespace qorgau {
@@ -60,6 +61,16 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
                                  world_["dpo"]);
     ASSERT_TRUE(breach) << breach.error().ToString();
     ASSERT_TRUE(e.BreachNotified(breach->id, "N-1", world_["dpo"]));
+    // A minor (subject 3) whose parent joins a contract for them.
+    using namespace std::chrono;
+    const std::string minor_iin = Iin::Make(year{2013} / 4 / 2, Sex::kMale, 31).value().digits();
+    auto minor = e.AddSubject({minor_iin, demo::SyntheticSubjects().At(60).phone, {}, "subject"}, world_["onboarding"]);
+    ASSERT_TRUE(minor) << minor.error().ToString();
+    const auto parent = demo::SyntheticSubjects().At(61);
+    const rules::Representative by_parent{"parent", parent.name, parent.iin, "birth_certificate", "BC-2013-31", ""};
+    auto joined = e.JoinContract({rules::SubjectKey::Id(*minor), "sms", {"marketing_offers"}, "SMS-3", by_parent},
+                                 world_["onboarding"]);
+    ASSERT_TRUE(joined) << joined.error().ToString();
     auto report = e.VerifyLedger(world_["dpo"]);
     ASSERT_TRUE(report) << report.error().ToString();
     ASSERT_TRUE(report->ok) << report->reason;
@@ -174,6 +185,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "how, categories, measures or subjects differ"},
         Tampering{"BreachNoticeMarkedUnsent", "UPDATE breaches SET notified_at = NULL, notice_reference = ''",
                   "the notice's sending differs"},
+        Tampering{"RepresentativeProofSwapped", "UPDATE representations SET proof_reference = 'BC-FORGED'",
+                  "representations ("},
+        Tampering{"RepresentativeDeleted", "DELETE FROM representations",
+                  "the ledger says a representative acted"},
         Tampering{"SubjectAdded",
                   "INSERT INTO subjects (id, created_at, iin_index, phone_index) "
                   "VALUES (99, 1, randomblob(32), randomblob(32))",

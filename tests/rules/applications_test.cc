@@ -707,5 +707,79 @@ TEST_F(RviApplications, R_VI_5_a_reenabling_application_switches_the_service_bac
   ExpectLedgerProvesTheState();
 }
 
+// LAW.md §12: a minor's consent (directly, by joining a contract, or with
+// a service switched on) is given by a legal representative with proof of
+// authority; the ledger names who acted, keeps their identity sealed, and
+// the statement says who acted.
+TEST_F(Rights, LAW_12_a_minors_consent_is_given_only_by_a_legal_representative) {
+  using namespace std::chrono;
+  const std::string minor_iin = Iin::Make(year{2011} / 8 / 30, Sex::kMale, 12).value().digits();
+  const Caller& onboarding = world_["onboarding"];
+  auto minor = engine().AddSubject({minor_iin, demo::SyntheticSubjects().At(52).phone, {}, "subject"}, onboarding);
+  ASSERT_TRUE(minor) << minor.error().ToString();
+  const SubjectKey key = SubjectKey::Id(*minor);
+  const std::int64_t before = Revision();
+  // Alone: refused, and nothing changes.
+  auto join = engine().JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-52"}, onboarding);
+  ASSERT_FALSE(join);
+  EXPECT_EQ(join.error().reason, "representative_required");
+  EXPECT_EQ(engine().GrantConsent({key, "marketing", "office_written", "REG-52"}, onboarding).error().reason,
+            "representative_required");
+  EXPECT_EQ(Revision(), before);
+  // A power of attorney that had lapsed is no authority.
+  const auto parent = demo::SyntheticSubjects().At(53);
+  Representative lapsed{"attorney", parent.name, parent.iin, "power_of_attorney", "POA-2025-9", "2026-03-18"};
+  auto refused = engine().JoinContract({key, "form", {"mobile_base"}, "FORM-52", lapsed}, onboarding);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "authority_expired");
+  EXPECT_EQ(refused.error().field, "representative.valid_until");
+  Representative bad_iin = lapsed;
+  bad_iin.iin = "123";
+  EXPECT_EQ(engine().JoinContract({key, "form", {"mobile_base"}, "FORM-52", bad_iin}, onboarding).error().field,
+            "representative.iin");
+  EXPECT_EQ(Revision(), before);
+  // The parent, with the birth certificate: joined, and the consent given.
+  const Representative by_parent{"parent", parent.name, parent.iin, "birth_certificate", "BC-2011-12", ""};
+  auto joined = engine().JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-52", by_parent}, onboarding);
+  ASSERT_TRUE(joined) << joined.error().ToString();
+  auto granted = engine().GrantConsent({key, "marketing", "office_written", "REG-52", by_parent}, onboarding);
+  ASSERT_TRUE(granted) << granted.error().ToString();
+  // The events name the parent and the proof, never their name or IIN; the
+  // identity is kept sealed under the subject's key.
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  int represented = 0;
+  ASSERT_TRUE(txn->ScanSubjectEvents(*minor, [&](const store::EventRecord& e) {
+    EXPECT_EQ(e.body.find(parent.iin), std::string::npos);
+    EXPECT_EQ(e.body.find(parent.name), std::string::npos);
+    if (e.body.find("\"requester\":\"parent\"") != std::string::npos &&
+        e.body.find("\"proof_reference\":\"BC-2011-12\"") != std::string::npos) {
+      ++represented;
+    }
+  }));
+  EXPECT_EQ(represented, 2);  // contract.joined, consent.granted
+  int rows = 0;
+  ASSERT_TRUE(txn->ScanRepresentations([&](const store::RepresentationRecord& r) {
+    ++rows;
+    EXPECT_EQ(r.subject_id, *minor);
+    const std::string sealed(r.sealed.begin(), r.sealed.end());
+    EXPECT_EQ(sealed.find(parent.iin), std::string::npos);
+  }));
+  EXPECT_EQ(rows, 2);
+  txn.reset();
+  // The statement says who acted.
+  auto st = engine().Statement({key, "ru", false, std::nullopt}, olga());
+  ASSERT_TRUE(st) << st.error().ToString();
+  const auto json = boost::json::parse(report::StatementJson(engine().policy(), *st));
+  bool by_a_parent = false;
+  for (const auto& c : json.at("consents").as_array()) {
+    if (c.at("purpose").as_string() == "marketing") by_a_parent = c.at("requester").as_string() == "parent";
+  }
+  EXPECT_TRUE(by_a_parent);
+  EXPECT_NE(report::StatementHtml(engine().policy(), *st).find("родитель (законный представитель)"), std::string::npos);
+  ExpectLedgerProvesTheState();
+  // An adult consents alone (subject 2).
+  EXPECT_TRUE(engine().GrantConsent({SubjectKey::Id(2), "marketing", "office_written", "REG-2"}, onboarding));
+}
+
 }  // namespace
 }  // namespace qorgau::rules

@@ -269,6 +269,18 @@ CREATE TABLE subject_blocks (
   event_seq      INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 10: legal representatives of changes other than applications.
+    R"sql(
+CREATE TABLE representations (
+  event_seq         INTEGER PRIMARY KEY,
+  subject_id        INTEGER NOT NULL REFERENCES subjects(id),
+  requester         TEXT NOT NULL,
+  proof_kind        TEXT NOT NULL,
+  proof_reference   TEXT NOT NULL,
+  proof_valid_until TEXT NOT NULL,
+  sealed            BLOB NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -468,6 +480,8 @@ class SqliteTransaction final : public Transaction {
   Result<void> UpdateBreach(const BreachRecord& record) override;
   Result<std::optional<BreachRecord>> GetBreach(std::int64_t id) override;
   Result<void> ScanBreaches(const std::function<void(const BreachRecord&)>& each) override;
+  Result<void> InsertRepresentation(const RepresentationRecord& record) override;
+  Result<void> ScanRepresentations(const std::function<void(const RepresentationRecord&)>& each) override;
   Result<void> PutSubjectBlock(const SubjectBlockRecord& record) override;
   Result<void> DeleteSubjectBlock(SubjectId subject) override;
   Result<std::optional<SubjectBlockRecord>> GetSubjectBlock(SubjectId subject) override;
@@ -1604,6 +1618,30 @@ Result<void> SqliteTransaction::ScanBreaches(const std::function<void(const Brea
     if (r) each(*r);
   }
   return {};
+}
+
+Result<void> SqliteTransaction::InsertRepresentation(const RepresentationRecord& r) {
+  Stmt& s = S("INSERT INTO representations (event_seq, subject_id, requester, proof_kind, proof_reference, "
+              "proof_valid_until, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, r.event_seq);
+  s.Bind(2, r.subject_id);
+  s.Bind(3, r.requester);
+  s.Bind(4, r.proof_kind);
+  s.Bind(5, r.proof_reference);
+  s.Bind(6, r.proof_valid_until);
+  s.Bind(7, r.sealed);
+  return Exec(s, "recording a representative");
+}
+
+Result<void> SqliteTransaction::ScanRepresentations(const std::function<void(const RepresentationRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT event_seq, subject_id, requester, proof_kind, proof_reference, proof_valid_until, sealed "
+                  "FROM representations ORDER BY event_seq",
+                  "scanning representatives", [&](Stmt& s) -> Result<void> {
+                    each(RepresentationRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5),
+                                              s.Blob(6)});
+                    return {};
+                  });
 }
 
 Result<void> SqliteTransaction::PutSubjectBlock(const SubjectBlockRecord& r) {
