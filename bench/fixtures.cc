@@ -476,7 +476,7 @@ StatementFixture& StatementData() {
   check(id, "AddSubject");
   f->subject = *id;
   const auto key = rules::SubjectKey::Id(*id);
-  check(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, *f->office), "JoinContract");
+  check(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-1"}, *f->office), "JoinContract");
   check(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, *f->office), "JoinContract");
   // A value of every other category the subject's services need.
   std::set<std::string> needed;

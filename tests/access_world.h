@@ -112,7 +112,7 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
     EXPECT_TRUE(id) << id.error().ToString();
     EXPECT_EQ(*id, static_cast<store::SubjectId>(i));
     const auto key = rules::SubjectKey::Id(*id);
-    EXPECT_TRUE(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, onboarding));
+    EXPECT_TRUE(e.JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-" + std::to_string(i)}, onboarding));
     if (i == 1) {
       EXPECT_TRUE(e.JoinContract({key, "sms", {"marketing_offers"}, "SMS-1"}, onboarding));
     }

@@ -881,7 +881,7 @@ HttpResponse Api::PutData(Context& ctx) {
 HttpResponse Api::JoinContract(Context& ctx) {
   TRY_ASSIGN(method, ctx.Str("method", true));
   TRY_ASSIGN(services, ctx.List("services"));
-  TRY_ASSIGN(evidence, ctx.Str("evidence", false));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", true));
   TRY_ASSIGN(representative, ctx.Representative());
   TRY_ASSIGN(r, inst_.engine().JoinContract({ctx.Subject(), method, services, evidence, representative},
                                             *ctx.caller));
@@ -1425,7 +1425,19 @@ HttpResponse Api::Receipt(Context& ctx) {
   char* end = nullptr;
   const long long seq = std::strtoll(ctx.params.at("seq").c_str(), &end, 10);
   if (*end != '\0' || seq <= 0) return Problem(Bad("seq", "must be a ledger event number"));
+  auto q = [&](const char* key, const char* fallback) {
+    auto it = ctx.req.query.find(key);
+    return it == ctx.req.query.end() ? std::string(fallback) : it->second;
+  };
+  const std::string format = q("format", "qorgau");
+  if (format != "qorgau" && format != "kantara") return Problem(Bad("format", "must be qorgau or kantara"));
+  const std::string lang = q("lang", "kk");
+  if (lang != "kk" && lang != "ru" && lang != "en") return Problem(Bad("lang", "must be kk, ru or en"));
   TRY_ASSIGN(body, inst_.engine().Receipt(*ctx.caller, seq));
+  if (format == "kantara") {
+    TRY_ASSIGN(kantara, report::KantaraReceipt(inst_.engine().policy(), body, lang));
+    return HttpResponse{200, "application/json", kantara, {}};
+  }
   return HttpResponse{200, "application/json", body, {}};
 }
 

@@ -60,7 +60,7 @@ int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int
           continue;
         }
         const auto key = rules::SubjectKey::Id(*id);
-        bool ok = engine.JoinContract({key, "form", {"mobile_base", "simply_app"}, ""}, actor).has_value();
+        bool ok = engine.JoinContract({key, "form", {"mobile_base", "simply_app"}, "FORM-" + std::to_string(i)}, actor).has_value();
         if (i % 2 == 0) {
           ok = ok && engine.JoinContract({key, "sms", {"marketing_offers"}, "SMS-" + std::to_string(i)}, actor).has_value();
         }
@@ -274,7 +274,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
 
   Step("join contracts (R-III.2, R-III.3): everyone the base service by form, half the offers by SMS");
   for (size_t i = 0; i < keys.size(); ++i) {
-    auto base = engine.JoinContract({keys[i], "form", {"mobile_base", "simply_app"}, ""}, actor);
+    auto base = engine.JoinContract({keys[i], "form", {"mobile_base", "simply_app"}, "FORM-" + std::to_string(i)}, actor);
     if (!base) return Fail(base.error());
     if (i % 2 == 0) {
       auto offers = engine.JoinContract(

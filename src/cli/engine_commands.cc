@@ -39,7 +39,9 @@ void RegisterContract(CLI::App& app, Options& opts) {
   join->add_option("--services", args->services, "Service ids, comma-separated")
       ->required()
       ->delimiter(',');
-  join->add_option("--evidence", args->evidence, "The form, application or SMS reference");
+  join->add_option("--evidence", args->evidence,
+                   "The form, application or SMS reference: the evidence of the consent joining gives (Art. 8)")
+      ->required();
   join->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
   args->rep.Add(join, "A legal representative joining for a minor (LAW.md §12)");
   join->callback([&opts, args] {
@@ -355,6 +357,35 @@ void RegisterReceipt(CLI::App& app, Options& opts) {
       return;
     }
     std::cout << args->file << ": valid receipt " << c.receipt_id << " (key " << c.key_id << ")\n";
+  });
+
+  struct ExportArgs {
+    std::int64_t seq = 0;
+    std::string format = "kantara", lang = "kk", out;
+  };
+  auto ex = std::make_shared<ExportArgs>();
+  auto* exp = receipt->add_subcommand(
+      "export", "A stored receipt in another standard form: the Kantara Consent Receipt v1.1 JSON");
+  exp->add_option("seq", ex->seq, "The receipt's ledger event number (receipt-N)")->required();
+  exp->add_option("--format", ex->format, "kantara")->check(CLI::IsMember({"kantara"}));
+  exp->add_option("--lang", ex->lang, "Names in kk, ru or en (default kk)")->check(CLI::IsMember({"kk", "ru", "en"}));
+  exp->add_option("--out", ex->out, "Write it to this file instead of standard output");
+  exp->callback([&opts, ex] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().Receipt(caller, ex->seq);
+      if (!r) return Report(r.error());
+      auto kantara = report::KantaraReceipt(inst.engine().policy(), *r, ex->lang);
+      if (!kantara) return Report(kantara.error());
+      if (ex->out.empty()) {
+        std::cout << *kantara;
+        return 0;
+      }
+      std::ofstream out(ex->out, std::ios::binary | std::ios::trunc);
+      out << *kantara;
+      if (!out) return Report(Error{ErrorCode::kIo, "--out", "cannot write the file"});
+      std::cout << "receipt-" << ex->seq << " written to " << ex->out << " (Kantara CR v1.1)\n";
+      return 0;
+    });
   });
 
   auto seq = std::make_shared<std::int64_t>(0);

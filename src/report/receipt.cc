@@ -39,6 +39,21 @@ Result<std::string> ProofJson(const ReceiptProof& proof) {
 
 }  // namespace
 
+namespace {
+
+// The term of a consent under the policy (R-VII.1, R-VI): data are kept,
+// and the consent lasts, until the purposes of processing are achieved,
+// unless it is withdrawn first.
+boost::json::object TermJson() {
+  return {{"until", "purposes_achieved_or_withdrawn"},
+          {"text", boost::json::object{
+                       {"kk", "өңдеу мақсаттарына қол жеткізілгенге дейін немесе келісім кері қайтарылғанға дейін"},
+                       {"ru", "до достижения целей обработки или до отзыва согласия"},
+                       {"en", "until the purposes of processing are achieved, or until the consent is withdrawn"}}}};
+}
+
+}  // namespace
+
 struct ReceiptWriter::PurposeParts {
   std::string purposes, categories, recipients;
   bool third_party = false;
@@ -53,6 +68,7 @@ ReceiptWriter::ReceiptWriter(std::shared_ptr<const policy::Policy> policy) : pol
   controller["address"] = TextJson(p.controller.address);
   controller["postal_index"] = p.controller.postal_index;
   controller["country"] = p.controller.country;
+  if (!p.controller.bin.empty()) controller["bin"] = p.controller.bin;  // Art. 8: the operator's BIN
   boost::json::object edition;
   edition["edition"] = p.edition.number;
   edition["effective_date"] = FormatDate(p.edition.effective_date);
@@ -63,13 +79,15 @@ ReceiptWriter::ReceiptWriter(std::shared_ptr<const policy::Policy> policy) : pol
   auto c = ledger::CanonicalJson(controller);
   auto e = ledger::CanonicalJson(edition);
   auto h = ledger::CanonicalJson(how);
-  if (!c || !e || !h) {
-    error_ = !c ? c.error() : !e ? e.error() : h.error();
+  auto t = ledger::CanonicalJson(TermJson());
+  if (!c || !e || !h || !t) {
+    error_ = !c ? c.error() : !e ? e.error() : !h ? h.error() : t.error();
     return;
   }
   controller_ = std::move(*c);
   edition_ = std::move(*e);
   how_to_withdraw_ = std::move(*h);
+  term_ = std::move(*t);
 }
 
 ReceiptWriter::~ReceiptWriter() = default;
@@ -138,6 +156,9 @@ Result<std::string> ReceiptWriter::Build(const ReceiptInput& in, const ReceiptPr
   r.Raw("services_switched_on", StringArray(in.services_on));
   r.Raw("services_switched_off", StringArray(in.services_off));
   r.String("channel", in.channel).String("evidence", in.evidence);
+  // Art. 8: the term of the consent, and whether the data are published in
+  // public sources (no operation of qorgau publishes personal data).
+  r.Raw("term", term_).Bool("public_sources", false);
   r.Raw("how_to_withdraw", how_to_withdraw_);
   ledger::CanonicalObject ledger;
   ledger.Int("seq", in.event_seq).String("hash", in.event_hash);
@@ -155,6 +176,150 @@ Result<std::string> ReceiptWriter::Content(const ReceiptInput& in) const { retur
 
 Result<std::string> ReceiptWriter::WithProof(const ReceiptInput& in, const ReceiptProof& proof) const {
   return Build(in, &proof);
+}
+
+namespace {
+
+std::string Str(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// A text of the receipt ({"kk":..,"ru":..,"en":..}) in `lang`, falling back
+// to Kazakh, the policy's required language.
+std::string InLang(const boost::json::value* text, std::string_view lang) {
+  if (!text || !text->is_object()) return "";
+  const auto& o = text->get_object();
+  if (const auto* v = o.if_contains(lang); v && v->is_string()) return std::string(v->get_string());
+  return Str(o, "kk");
+}
+
+}  // namespace
+
+Result<std::string> KantaraReceipt(const policy::Policy& p, std::string_view receipt, std::string_view lang) {
+  namespace json = boost::json;
+  if (lang != "kk" && lang != "ru" && lang != "en") {
+    return Fail(ErrorCode::kInvalidArgument, "lang", "must be kk, ru or en");
+  }
+  json::error_code ec;
+  json::value parsed = json::parse(receipt, ec);
+  if (ec || !parsed.is_object()) return Fail(ErrorCode::kCorruption, "receipt", "is not a JSON object");
+  const json::object& r = parsed.get_object();
+  const auto* controller = r.if_contains("controller");
+  const auto* policy = r.if_contains("policy");
+  const auto* subject = r.if_contains("subject");
+  if (!controller || !controller->is_object() || !policy || !policy->is_object() || !subject ||
+      !subject->is_object() || !subject->get_object().if_contains("id")) {
+    return Fail(ErrorCode::kCorruption, "receipt", "lacks its controller, policy or subject");
+  }
+  const json::object& c = controller->get_object();
+  QORGAU_ASSIGN_OR_RETURN(const UnixMillis issued, ParseUtc(Str(r, "issued_at"), "issued_at"));
+  const auto* edition = policy->get_object().if_contains("edition");
+  const bool same_edition = edition && edition->is_int64() && edition->get_int64() == p.edition.number;
+
+  // How consent was collected: the channel (or the contract's method) by
+  // name, and the evidence kept.
+  const std::string channel = Str(r, "channel");
+  std::string method = channel;
+  if (const policy::Channel* ch = p.FindChannel(channel)) method = policy::InLanguage(ch->name, std::string(lang));
+  if (const policy::ContractMethod* cm = p.FindContractMethod(channel)) {
+    method = policy::InLanguage(cm->name, std::string(lang));
+  }
+  method += " (" + Str(r, "evidence") + ")";
+
+  json::object address{{"streetAddress", InLang(c.if_contains("address"), lang)},
+                       {"postalCode", Str(c, "postal_index")},
+                       {"addressCountry", Str(c, "country")}};
+  json::object pii_controller{{"piiController", InLang(c.if_contains("name"), lang)},
+                              {"onBehalf", false},
+                              {"contact", p.controller.dpo_contact},
+                              {"address", std::move(address)},
+                              {"email", ""},
+                              {"phone", ""}};
+
+  // Categories and recipients: per purpose from the edition that issued
+  // the receipt, else the receipt's own lists for every purpose.
+  json::array all_categories;
+  if (const auto* cats = r.if_contains("categories"); cats && cats->is_array()) all_categories = cats->get_array();
+  std::string all_recipients;
+  if (const auto* recs = r.if_contains("recipients"); recs && recs->is_array()) {
+    for (const auto& x : recs->get_array()) {
+      if (!x.is_object()) continue;
+      all_recipients += (all_recipients.empty() ? "" : ", ") + Str(x.get_object(), "id");
+    }
+  }
+  const auto* stated_term = r.if_contains("term");
+  const std::string term = InLang(stated_term && stated_term->is_object()
+                                      ? stated_term->get_object().if_contains("text")
+                                      : nullptr,
+                                  lang);
+  const json::object fallback_term = TermJson();
+  json::array purposes;
+  if (const auto* list = r.if_contains("purposes"); list && list->is_array()) {
+    for (const auto& x : list->get_array()) {
+      if (!x.is_object()) continue;
+      const json::object& pu = x.get_object();
+      const std::string id = Str(pu, "id");
+      const std::string basis = Str(pu, "legal_basis");
+      json::array categories;
+      std::string recipients;
+      if (same_edition) {
+        for (const auto& cat : p.categories) {
+          if (p.CategoryAllowsPurpose(cat.id, id)) categories.emplace_back(cat.id);
+        }
+        for (const auto& rec : p.recipients) {
+          for (const auto& rp : rec.purposes) {
+            if (rp.id == id) recipients += (recipients.empty() ? "" : ", ") + rec.id;
+          }
+        }
+      } else {
+        categories = all_categories;
+        recipients = all_recipients;
+      }
+      json::object o{{"purpose", InLang(pu.if_contains("name"), lang)},
+                     {"purposeCategory", json::array{json::value(id)}},
+                     // Consent-basis purposes are consented to explicitly;
+                     // contract-basis ones by joining the contract (R-III.3).
+                     {"consentType", basis == "consent" ? "EXPLICIT" : "IMPLICIT"},
+                     {"piiCategory", std::move(categories)},
+                     {"primaryPurpose", basis == "contract"},
+                     {"termination", term.empty() ? InLang(&fallback_term.at("text"), lang) : term},
+                     {"thirdPartyDisclosure", !recipients.empty()}};
+      if (!recipients.empty()) o["thirdPartyName"] = recipients;
+      purposes.push_back(std::move(o));
+    }
+  }
+  // The services the change switched on or off, by name; a consent on its
+  // own is to the operator's service as a whole, its brand.
+  std::string service;
+  for (const char* key : {"services_switched_on", "services_switched_off"}) {
+    const auto* list = r.if_contains(key);
+    if (!list || !list->is_array()) continue;
+    for (const auto& sid : list->get_array()) {
+      if (!sid.is_string()) continue;
+      const policy::Service* sv = p.FindService(std::string(sid.get_string()));
+      service += (service.empty() ? "" : ", ") +
+                 (sv ? policy::InLanguage(sv->name, std::string(lang)) : std::string(sid.get_string()));
+    }
+  }
+  if (service.empty()) service = Str(c, "brand");
+
+  json::object out{
+      {"version", "KI-CR-v1.1.0"},
+      {"jurisdiction", Str(r, "jurisdiction")},
+      {"consentTimestamp", issued / 1000},
+      {"collectionMethod", method},
+      {"consentReceiptID", Str(r, "receipt_id")},
+      {"language", std::string(lang)},
+      {"piiPrincipalId", "subject-" + json::serialize(subject->get_object().at("id"))},
+      {"piiControllers", json::array{std::move(pii_controller)}},
+      {"policyUrl", "urn:qorgau:policy:" + Str(c, "country") + ":edition:" +
+                        (edition ? json::serialize(*edition) : std::string("0"))},
+      {"services", json::array{json::object{{"service", service}, {"purposes", std::move(purposes)}}}},
+      // The policy names no special categories of data.
+      {"sensitive", false},
+      {"spiCat", json::array{}}};
+  return json::serialize(out) + "\n";
 }
 
 std::string ReceiptId(std::int64_t receipt_seq) { return "receipt-" + std::to_string(receipt_seq); }

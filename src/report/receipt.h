@@ -5,7 +5,11 @@
 // identity and address (R-I.1), the subject reference, the purposes with
 // their legal basis, the data categories, the channel and evidence, the
 // policy edition, the time, the recipients and whether data cross borders,
-// how to withdraw - and the ledger event that recorded the change.
+// the term of the consent, whether data are published, how to withdraw -
+// and the ledger event that recorded the change. That is the content Art. 8
+// of the law asks of a consent (the operator's name and BIN, the subject,
+// the data, the term, transfers), and KantaraReceipt gives it in the
+// Kantara Consent Receipt v1.1 form.
 //
 // The receipt's content is written to the ledger itself, as the digest in a
 // `receipt.issued` event of the change's own transaction; the receipt
@@ -51,6 +55,14 @@ struct ReceiptInput {
   std::string leaf = {};                    // the receipt.issued event's body, once written
 };
 
+// The receipt `receipt` (as stored, format 1 or 2) in the JSON form of the
+// Kantara Initiative Consent Receipt Specification v1.1 (KI-CR-v1.1.0),
+// with names in `lang` (kk, ru or en) and the subject by reference only
+// (`subject-<id>`, never an IIN or phone). The per-purpose categories and
+// recipients come from `policy` when it is the receipt's edition, else the
+// receipt's own lists serve every purpose. docs/receipts.md maps the fields.
+Result<std::string> KantaraReceipt(const policy::Policy& policy, std::string_view receipt, std::string_view lang);
+
 // A receipt's id: `receipt-<seq of its receipt.issued event>`.
 std::string ReceiptId(std::int64_t receipt_seq);
 
@@ -93,7 +105,7 @@ class ReceiptWriter {
 
   std::shared_ptr<const policy::Policy> policy_;
   std::optional<Error> error_;  // when the policy's parts did not encode
-  std::string controller_, edition_, how_to_withdraw_;
+  std::string controller_, edition_, how_to_withdraw_, term_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, std::shared_ptr<const PurposeParts>> parts_;
 };

@@ -5,7 +5,8 @@
 // on the services taken. By R-III.3 it gives the consent that the
 // services' contract-basis purposes rest on; for an additional service that
 // needs consent-basis purposes, the join records that consent too, with the
-// contract method as its channel and the join's reference as evidence. Switching a service back on after it was switched
+// contract method as its channel and the form, application or SMS reference
+// as evidence (Art. 8 of the law: never a made-up reference). Switching a service back on after it was switched
 // off may need a written application and a new consent (R-VI.5), as the
 // policy says for that service.
 #include <algorithm>
@@ -133,9 +134,9 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
                     "service '" + id + "' is not joined by '" + method + "' (R-III.2)");
     }
   }
-  if (!req.evidence.empty()) {
-    QORGAU_TRY(CheckReference(req.evidence, "evidence"));
-  }
+  // Art. 8: the consent joining gives rests on the form, application or
+  // SMS it was given by; its reference is the evidence, never one made up.
+  QORGAU_TRY(CheckReference(req.evidence, "evidence"));
   // Joining gives consent to every purpose of the services joined (R-III.3):
   // the caller must be one who records consent for each of them.
   {
@@ -171,8 +172,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
     QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, now, req.representative, identity));
     auto contract = txn.InsertContract({0, *id, method, req.evidence, now, 0});
     if (!contract) return tl::unexpected(contract.error());
-    const std::string evidence = req.evidence.empty() ? "contract:" + std::to_string(*contract)
-                                                      : req.evidence;
+    const std::string& evidence = req.evidence;
     std::set<std::string> contract_purposes, consent_purposes;
     for (const auto& sid : req.services) {
       for (const auto& r : p.FindService(sid)->purposes) {

@@ -36,7 +36,7 @@ struct ContractRequest {
   SubjectKey subject;
   std::string method;                 // registration_form | signed_application | sms (or form, application)
   std::vector<std::string> services;  // service ids of the policy
-  std::string evidence;               // the form, application or SMS reference; optional
+  std::string evidence;               // the form, application or SMS reference (required)
   // Who joins for the subject: required for a minor (LAW.md §12).
   std::optional<Representative> representative = std::nullopt;
 };

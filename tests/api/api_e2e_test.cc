@@ -14,6 +14,7 @@
 #include "app/instance.h"
 #include "core/iin.h"
 #include "demo/synthetic.h"
+#include "../kantara_schema.h"
 #include "api_fixture.h"
 #include "http_client.h"
 
@@ -144,6 +145,12 @@ TEST_F(ApiTest, ConsentWithdrawalAndReceiptThroughTheApi) {
   HttpResult receipt = Get("/v1/receipts/" + std::to_string(seq), "crm");
   ASSERT_EQ(receipt.status, 200);
   EXPECT_NE(receipt.body.find("\"action\":\"consent.granted\""), std::string::npos);
+  HttpResult kantara = Get("/v1/receipts/" + std::to_string(seq) + "?format=kantara&lang=ru", "crm");
+  ASSERT_EQ(kantara.status, 200) << kantara.body;
+  EXPECT_EQ(testing::KantaraSchemaErrors(kantara.body), "");
+  EXPECT_EQ(Parse(kantara).at("language").as_string(), "ru");
+  EXPECT_EQ(Parse(Get("/v1/receipts/" + std::to_string(seq) + "?format=pdf", "crm")).at("field").as_string(), "format");
+  EXPECT_EQ(Get("/v1/receipts/" + std::to_string(seq) + "?format=kantara", "anna").status, 403);
 
   ASSERT_TRUE(inst_->engine().OpenObligation({rules::SubjectKey::Id(1), store::ObligationKind::kDebt, "D-77", "100"}, *callers_.at("billing")));
   HttpResult blocked = Post("/v1/subjects/1/withdrawals/preview", R"({"channel":"app_support_chat"})", "crm");

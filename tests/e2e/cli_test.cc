@@ -3,6 +3,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <boost/json.hpp>
+
+#include "../kantara_schema.h"
 #include "../test_util.h"
 #include "app/instance.h"
 #include "demo/synthetic.h"
@@ -279,7 +282,7 @@ TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {
 
 TEST_F(CliTest, R_VI_3_withdraw_refused_for_a_debt_prints_the_reason_code_and_exits_non_zero) {
   ASSERT_EQ(AddSubject(1).exit_code, 0);
-  ASSERT_EQ(Run({"contract", "join", "--id", "1", "--method", "form", "--services", "mobile_base"}).exit_code, 0);
+  ASSERT_EQ(Run({"contract", "join", "--id", "1", "--method", "form", "--services", "mobile_base", "--evidence", "FORM-1"}).exit_code, 0);
   auto offers = Run({"contract", "join", "--id", "1", "--method", "sms", "--services",
                      "marketing_offers,contests", "--evidence", "SMS-77"});
   ASSERT_EQ(offers.exit_code, 0) << offers.err;
@@ -305,6 +308,16 @@ TEST_F(CliTest, R_VI_3_withdraw_refused_for_a_debt_prints_the_reason_code_and_ex
 
   auto ok = RunQorgau({"receipt", "verify", receipt, "--public-key", data_ + "/receipt.pub"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  // The same receipt in the Kantara Consent Receipt v1.1 form (Art. 8),
+  // valid against the published schema.
+  const std::string id(boost::json::parse(testing::ReadFile(receipt)).at("receipt_id").as_string());
+  const std::string kantara = (dir_.path() / "kantara.json").string();
+  auto exported = Run({"receipt", "export", id.substr(8), "--format", "kantara", "--lang", "en", "--out", kantara});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(testing::KantaraSchemaErrors(testing::ReadFile(kantara)), "");
+  EXPECT_NE(testing::ReadFile(kantara).find("Contact us"), std::string::npos)
+      << testing::ReadFile(kantara);
+  EXPECT_NE(Run({"receipt", "export", id.substr(8), "--format", "xml"}).exit_code, 0);
   std::string text = testing::ReadFile(receipt);
   text[text.find("CHAT-2") + 5] = '3';
   testing::WriteFile(receipt, text);

@@ -92,11 +92,11 @@ TEST_F(ConsentEngineTest, R_III_2_contract_is_joined_only_by_a_method_its_servic
   const auto s = demo::SyntheticSubjects().At(1);
   const SubjectId id = engine().AddSubject({s.iin, s.phone, {}, "subject"}, Staff()).value();
   // mobile_base is joined by form or signed application, not by SMS.
-  auto sms = engine().JoinContract({SubjectKey::Id(id), "sms", {"mobile_base"}, ""}, Staff());
+  auto sms = engine().JoinContract({SubjectKey::Id(id), "sms", {"mobile_base"}, "SMS-1"}, Staff());
   ASSERT_FALSE(sms);
   EXPECT_EQ(sms.error().reason, "method_not_allowed_for_service");
   EXPECT_FALSE(ServiceOn(SubjectKey::Id(id), "mobile_base"));
-  auto form = engine().JoinContract({SubjectKey::Id(id), "application", {"mobile_base"}, ""}, Staff());
+  auto form = engine().JoinContract({SubjectKey::Id(id), "application", {"mobile_base"}, "APP-1"}, Staff());
   ASSERT_TRUE(form) << form.error().ToString();
   EXPECT_TRUE(ServiceOn(SubjectKey::Id(id), "mobile_base"));
 }
