@@ -1077,8 +1077,7 @@ json::object ApplicationJson(const rules::ApplicationView& v, const WorkingCalen
                    {"overdue", v.overdue},
                    {"documents", std::move(documents)}};
   if (r.requester != "subject") {
-    out["proof"] = json::object{{"kind", r.proof_kind}, {"reference", r.proof_reference},
-                                {"valid_until", r.proof_valid_until}};
+    out["proof"] = json::object{{"kind", r.proof_kind}, {"valid_until", r.proof_valid_until}};
   }
   if (r.closed_at) {
     out["closed_at"] = FormatUtc(*r.closed_at);

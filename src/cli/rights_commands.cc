@@ -23,7 +23,7 @@ void PrintApplication(const WorkingCalendar& calendar, const rules::ApplicationV
   if (status) std::cout << ", " << status;
   std::cout << "\n  received " << FormatUtc(r.received_at) << " by " << r.channel << " " << r.reference
             << (r.requester == "subject" ? "" : ", from a legal representative (" + r.requester + ", " +
-                                                    r.proof_kind + " " + r.proof_reference + ")")
+                                                    r.proof_kind + ")")
             << "\n  due " << DueDay(calendar, r.due_at) << ", " << r.working_days << " working day"
             << (r.working_days == 1 ? "" : "s") << (v.overdue && !status ? ", OVERDUE" : "")
             << "\n  handler " << r.handler;

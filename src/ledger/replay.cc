@@ -155,7 +155,6 @@ Result<void> Apply(const Event& e, Replayed* s) {
     r.record.subject_id = id;
     QORGAU_ASSIGN_OR_RETURN(r.record.requester, d.Text("requester"));
     QORGAU_ASSIGN_OR_RETURN(r.record.proof_kind, d.Text("proof_kind"));
-    QORGAU_ASSIGN_OR_RETURN(r.record.proof_reference, d.Text("proof_reference"));
     QORGAU_ASSIGN_OR_RETURN(r.record.proof_valid_until, d.Text("proof_valid_until"));
     QORGAU_ASSIGN_OR_RETURN(r.sealed_hash, d.Text("representative_hash"));
     s->representations[e.seq] = std::move(r);
@@ -355,7 +354,11 @@ Result<void> Apply(const Event& e, Replayed* s) {
     if (d.Has("representative_hash")) {
       QORGAU_ASSIGN_OR_RETURN(a.representative_hash, d.Text("representative_hash"));
       QORGAU_ASSIGN_OR_RETURN(r.proof_kind, d.Text("proof_kind"));
-      QORGAU_ASSIGN_OR_RETURN(r.proof_reference, d.Text("proof_reference"));
+      // Sealed with the representative since it was found to identify a
+      // document; events before that carry it in clear.
+      if (d.Has("proof_reference")) {
+        QORGAU_ASSIGN_OR_RETURN(r.proof_reference, d.Text("proof_reference"));
+      }
       const json::value* until = d.object().if_contains("proof_valid_until");
       if (!until || !until->is_string()) return Fail(ErrorCode::kCorruption, "proof_valid_until", "missing");
       r.proof_valid_until = std::string(until->get_string());
@@ -864,8 +867,7 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     if (it == r.representations.end()) return (void)cmp.Differ(0, where + "no event names a representative");
     const auto& w = it->second;
     if (x.subject_id != w.record.subject_id || x.requester != w.record.requester ||
-        x.proof_kind != w.record.proof_kind || x.proof_reference != w.record.proof_reference ||
-        x.proof_valid_until != w.record.proof_valid_until ||
+        x.proof_kind != w.record.proof_kind || x.proof_valid_until != w.record.proof_valid_until ||
         crypto::ToHex(crypto::Sha256(x.sealed)) != w.sealed_hash) {
       cmp.Differ(w.record.event_seq, where + "the subject, representative or proof differ from the ledger's");
     }

@@ -238,7 +238,6 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
       rec.representative = sealed.sealed;
       rec.requester = sealed.requester;
       rec.proof_kind = sealed.proof_kind;
-      rec.proof_reference = sealed.proof_reference;
       rec.proof_valid_until = sealed.proof_valid_until;
       EngineCore::RepresentationData(sealed, ev.data);
     }

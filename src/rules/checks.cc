@@ -90,7 +90,10 @@ Result<std::string> CheckRepresentative(const Representative& rep, UnixMillis at
       return Refuse("authority_expired", "representative.valid_until", "the proof of authority had lapsed by then");
     }
   }
-  return boost::json::serialize(boost::json::object{{"name", rep.name}, {"iin", iin}});
+  // The proof's number (a birth certificate's, say) identifies a person's
+  // document: it is sealed with the identity, never kept in clear.
+  return boost::json::serialize(
+      boost::json::object{{"name", rep.name}, {"iin", iin}, {"proof_reference", rep.proof_reference}});
 }
 
 }  // namespace qorgau::rules

@@ -327,7 +327,7 @@ Result<store::RepresentationRecord> EngineCore::SealRepresentation(store::Transa
   QORGAU_ASSIGN_OR_RETURN(const auto s, txn.GetSubject(subject));
   if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
   QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(subject, s->wrapped_key));
-  store::RepresentationRecord r{0, subject, rep.kind, rep.proof_kind, rep.proof_reference, rep.valid_until, {}};
+  store::RepresentationRecord r{0, subject, rep.kind, rep.proof_kind, rep.valid_until, {}};
   QORGAU_ASSIGN_OR_RETURN(r.sealed, crypto::Seal(key, identity, crypto::PersonalDataAad(subject, "representative")));
   return r;
 }
@@ -336,7 +336,6 @@ void EngineCore::RepresentationData(const store::RepresentationRecord& r, boost:
   data["requester"] = r.requester;
   data["representative_hash"] = crypto::ToHex(crypto::Sha256(r.sealed));
   data["proof_kind"] = r.proof_kind;
-  data["proof_reference"] = r.proof_reference;
   data["proof_valid_until"] = r.proof_valid_until;
 }
 

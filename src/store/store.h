@@ -254,7 +254,7 @@ struct ApplicationRecord {
   std::string requester = "subject";
   Bytes representative;  // the representative's identity, sealed under the subject's key
   std::string proof_kind;         // the document proving the authority
-  std::string proof_reference;
+  std::string proof_reference;    // its number: "" since it is sealed with the representative (kept for old rows)
   std::string proof_valid_until;  // YYYY-MM-DD, or empty when it does not lapse
   std::vector<std::string> purposes;  // withdrawal, re-enabling: the purposes or services named
   ApplicationState state = ApplicationState::kReceived;
@@ -294,9 +294,8 @@ struct RepresentationRecord {
   SubjectId subject_id = 0;
   std::string requester;          // parent | guardian | attorney
   std::string proof_kind;         // birth_certificate | guardianship_decision | power_of_attorney
-  std::string proof_reference;
   std::string proof_valid_until;  // YYYY-MM-DD, or empty
-  Bytes sealed;                   // name and IIN, sealed under the subject's key
+  Bytes sealed;                   // name, IIN and the proof's number, sealed under the subject's key
 };
 
 // A personal-data security breach (LAW.md §1, §10): its id is the seq of

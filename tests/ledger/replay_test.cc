@@ -185,7 +185,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "how, categories, measures or subjects differ"},
         Tampering{"BreachNoticeMarkedUnsent", "UPDATE breaches SET notified_at = NULL, notice_reference = ''",
                   "the notice's sending differs"},
-        Tampering{"RepresentativeProofSwapped", "UPDATE representations SET proof_reference = 'BC-FORGED'",
+        Tampering{"RepresentativeProofSwapped", "UPDATE representations SET proof_kind = 'power_of_attorney'",
                   "representations ("},
         Tampering{"RepresentativeDeleted", "DELETE FROM representations",
                   "the ledger says a representative acted"},

@@ -173,13 +173,15 @@ TEST_F(Rights, LAW_5_a_legal_representative_is_kept_sealed_and_needs_valid_autho
   auto filed = engine().FileApplication(r, olga());
   ASSERT_TRUE(filed) << filed.error().ToString();
   EXPECT_EQ(filed->record.requester, "attorney");
-  EXPECT_EQ(filed->record.proof_reference, "POA-77");
+  EXPECT_EQ(filed->record.proof_kind, "power_of_attorney");
+  EXPECT_EQ(filed->record.proof_reference, "");  // sealed with the representative
   EXPECT_FALSE(filed->record.representative.empty());
   // Neither the ledger nor the table holds the representative's name or IIN.
   auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
   ASSERT_TRUE(txn->ScanEvents(1, [&](const store::EventRecord& e) {
     EXPECT_EQ(e.body.find(parent.iin), std::string::npos) << e.body;
     EXPECT_EQ(e.body.find(parent.name), std::string::npos) << e.body;
+    EXPECT_EQ(e.body.find("POA-77"), std::string::npos) << e.body;
     return true;
   }));
   const auto stored = txn->GetApplication(filed->record.id).value().value();
@@ -752,7 +754,8 @@ TEST_F(Rights, LAW_12_a_minors_consent_is_given_only_by_a_legal_representative) 
     EXPECT_EQ(e.body.find(parent.iin), std::string::npos);
     EXPECT_EQ(e.body.find(parent.name), std::string::npos);
     if (e.body.find("\"requester\":\"parent\"") != std::string::npos &&
-        e.body.find("\"proof_reference\":\"BC-2011-12\"") != std::string::npos) {
+        e.body.find("\"proof_kind\":\"birth_certificate\"") != std::string::npos) {
+      EXPECT_EQ(e.body.find("BC-2011-12"), std::string::npos);
       ++represented;
     }
   }));

@@ -276,7 +276,6 @@ CREATE TABLE representations (
   subject_id        INTEGER NOT NULL REFERENCES subjects(id),
   requester         TEXT NOT NULL,
   proof_kind        TEXT NOT NULL,
-  proof_reference   TEXT NOT NULL,
   proof_valid_until TEXT NOT NULL,
   sealed            BLOB NOT NULL
 ) STRICT;
@@ -1621,25 +1620,23 @@ Result<void> SqliteTransaction::ScanBreaches(const std::function<void(const Brea
 }
 
 Result<void> SqliteTransaction::InsertRepresentation(const RepresentationRecord& r) {
-  Stmt& s = S("INSERT INTO representations (event_seq, subject_id, requester, proof_kind, proof_reference, "
-              "proof_valid_until, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  Stmt& s = S("INSERT INTO representations (event_seq, subject_id, requester, proof_kind, proof_valid_until, "
+              "sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   s.Bind(1, r.event_seq);
   s.Bind(2, r.subject_id);
   s.Bind(3, r.requester);
   s.Bind(4, r.proof_kind);
-  s.Bind(5, r.proof_reference);
-  s.Bind(6, r.proof_valid_until);
-  s.Bind(7, r.sealed);
+  s.Bind(5, r.proof_valid_until);
+  s.Bind(6, r.sealed);
   return Exec(s, "recording a representative");
 }
 
 Result<void> SqliteTransaction::ScanRepresentations(const std::function<void(const RepresentationRecord&)>& each) {
   return ScanRows(store_.db(),
-                  "SELECT event_seq, subject_id, requester, proof_kind, proof_reference, proof_valid_until, sealed "
+                  "SELECT event_seq, subject_id, requester, proof_kind, proof_valid_until, sealed "
                   "FROM representations ORDER BY event_seq",
                   "scanning representatives", [&](Stmt& s) -> Result<void> {
-                    each(RepresentationRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5),
-                                              s.Blob(6)});
+                    each(RepresentationRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Blob(5)});
                     return {};
                   });
 }
