@@ -992,8 +992,10 @@ HttpResponse Api::ConfirmWithdrawal(Context& ctx) {
   TRY_ASSIGN(evidence, ctx.Str("evidence", !application));
   TRY_ASSIGN(services, ctx.List("services"));
   TRY_ASSIGN(purposes, ctx.List("purposes"));
+  TRY_ASSIGN(representative, ctx.Representative());
   TRY_ASSIGN(plan, inst_.engine().Withdraw(
-                       {ctx.Subject(), channel, evidence, services, purposes, false, application}, *ctx.caller));
+                       {ctx.Subject(), channel, evidence, services, purposes, false, application, representative},
+                       *ctx.caller));
   return Json(200, PlanJson(plan));
 }
 

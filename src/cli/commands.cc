@@ -237,7 +237,7 @@ void RegisterConsent(CLI::App& app, Options& opts) {
                     "Evidence reference: document, message or call-recording id, signature")
         ->required();
     cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
-    if (grant) args->rep.Add(cmd, "A legal representative consenting for a minor (LAW.md §12)");
+    args->rep.Add(cmd, "A legal representative acting for a minor (LAW.md §12)");
     cmd->callback([&opts, args, grant] {
       WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
         auto representative = args->rep.Get();

@@ -211,6 +211,7 @@ void RegisterWithdraw(CLI::App& app, Options& opts) {
     std::vector<std::string> services, purposes;
     bool preview = false;
     std::optional<std::int64_t> application;
+    RepresentativeArgs rep;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -229,13 +230,17 @@ void RegisterWithdraw(CLI::App& app, Options& opts) {
   cmd->add_option("--purpose", args->purposes, "A purpose to withdraw (repeatable)");
   cmd->add_flag("--preview", args->preview, "Dry run: show what would happen, change nothing");
   cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
+  args->rep.Add(cmd, "A legal representative withdrawing for a minor (LAW.md §12)");
   cmd->callback([&opts, args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto representative = args->rep.Get();
+      if (!representative) return Report(representative.error());
       if (args->channel.empty() && !args->application) {
         return Report(Error{ErrorCode::kInvalidArgument, "--channel", "is required without --application"});
       }
       auto r = inst.engine().Withdraw({args->subject.Key(), args->channel, args->evidence,
-                                       args->services, args->purposes, args->preview, args->application},
+                                       args->services, args->purposes, args->preview, args->application,
+                                       *representative},
                                       caller);
       if (!r) return Report(r.error());
       std::cout << (r->preview ? "PREVIEW - nothing changed\n" : "withdrawal confirmed\n")

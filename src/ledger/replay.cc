@@ -221,6 +221,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
     sub.changed_at = e.at;
     sub.event_seq = e.seq;
     s->subscriptions[{id, sub.service}] = sub;
+    QORGAU_TRY(note_representative(id));
   } else if (e.type == "obligation.opened") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::ObligationRecord o;

@@ -212,6 +212,13 @@ Result<std::string> KantaraReceipt(const policy::Policy& p, std::string_view rec
       !subject->is_object() || !subject->get_object().if_contains("id")) {
     return Fail(ErrorCode::kCorruption, "receipt", "lacks its controller, policy or subject");
   }
+  // A Kantara receipt records consent given; a withdrawal's receipt
+  // records its end.
+  if (Str(r, "action") == "consent.withdrawn") {
+    return Refuse("receipt_not_a_consent", "seq",
+                  "this receipt records a withdrawal, not a consent given: the Kantara form is for consents; "
+                  "the receipt itself is the record of the withdrawal");
+  }
   const json::object& c = controller->get_object();
   QORGAU_ASSIGN_OR_RETURN(const UnixMillis issued, ParseUtc(Str(r, "issued_at"), "issued_at"));
   const auto* edition = policy->get_object().if_contains("edition");

@@ -61,6 +61,7 @@ struct ReceiptInput {
 // (`subject-<id>`, never an IIN or phone). The per-purpose categories and
 // recipients come from `policy` when it is the receipt's edition, else the
 // receipt's own lists serve every purpose. docs/receipts.md maps the fields.
+// A withdrawal's receipt has no Kantara form (`receipt_not_a_consent`).
 Result<std::string> KantaraReceipt(const policy::Policy& policy, std::string_view receipt, std::string_view lang);
 
 // A receipt's id: `receipt-<seq of its receipt.issued event>`.

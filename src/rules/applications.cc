@@ -196,6 +196,9 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
                   "'" + p + "' is not a " + (kind == ApplicationKind::kWithdrawal ? "purpose" : "service") +
                       " of the policy");
     }
+    // Only consent is withdrawn by a withdrawal (R-VI): a purpose resting
+    // on the contract or the law is refused now, not at the answer.
+    if (kind == ApplicationKind::kWithdrawal) QORGAU_TRY(CheckConsentPurpose(*d_.policy, p));
   }
   const std::string zone = CountryTimeZone(d_.policy->controller.country);
   std::string identity;  // the representative's, to seal
@@ -212,7 +215,7 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
     docs.clear();
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, req.subject));
     // A minor applies only through a legal representative (LAW.md §12).
-    QORGAU_TRY(core_.RequireRepresentativeOfMinor(txn, id, received, req.representative.has_value()));
+    QORGAU_TRY(core_.CheckRepresentation(txn, id, received, req.representative ? &*req.representative : nullptr));
     rec = store::ApplicationRecord{};
     rec.subject_id = id;
     rec.kind = kind;

@@ -75,6 +75,14 @@ Result<std::string> CheckRepresentative(const Representative& rep, UnixMillis at
     return Fail(ErrorCode::kInvalidArgument, "representative.proof_kind",
                 "must be birth_certificate, guardianship_decision or power_of_attorney");
   }
+  // Each kind of representative proves its authority by its own document.
+  const std::string proof_of_kind = rep.kind == "parent"     ? "birth_certificate"
+                                    : rep.kind == "guardian" ? "guardianship_decision"
+                                                             : "power_of_attorney";
+  if (rep.proof_kind != proof_of_kind) {
+    return Fail(ErrorCode::kInvalidArgument, "representative.proof_kind",
+                "a " + rep.kind + "'s authority is proved by a " + proof_of_kind);
+  }
   QORGAU_TRY(CheckReference(rep.proof_reference, "representative.proof_reference"));
   if (rep.name.empty() || rep.name.size() > 200 || !IsValidUtf8(rep.name)) {
     return Fail(ErrorCode::kInvalidArgument, "representative.name", "must be 1-200 bytes of UTF-8");

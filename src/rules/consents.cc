@@ -229,38 +229,41 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
 }
 
 Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& request, const Caller& actor) {
-  if (!request.application_id) return Enable(request, actor);
+  if (!request.application_id) return Enable(request, actor, std::nullopt);
   // On a re-enabling application (R-VI.5, LAW.md §5): its channel and
   // reference are the new consent's. Who carries it out answers it, so
   // handles applications.
-  if (!request.application.empty() || !request.channel.empty() || !request.evidence.empty()) {
+  if (!request.application.empty() || !request.channel.empty() || !request.evidence.empty() ||
+      request.representative) {
     return Fail(ErrorCode::kInvalidArgument, "application_id",
-                "the written application, channel and evidence of a re-enabling on an application are the "
-                "application's; give none of them with it");
+                "the written application, channel, evidence and representative of a re-enabling on an "
+                "application are the application's; give none of them with it");
   }
   const policy::Policy& p = *d_.policy;
   QORGAU_TRY(Authorize(p, actor, Action::kApplicationHandle));
   QORGAU_TRY(core_.AuthorizeKey(actor, request.subject));
   ServiceRequest req = request;
+  std::optional<store::RepresentationRecord> filed_by;
   {
+    // Open and verified before anything is decided on it (Enable checks it
+    // again in its write).
     QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(*txn, req.subject));
-    QORGAU_ASSIGN_OR_RETURN(const auto app, txn->GetApplication(*req.application_id));
-    if (!app || app->subject_id != id || app->kind != ApplicationKind::kReenabling) {
-      return Refuse("reenabling_application_required", "application_id",
-                    "is not a re-enabling application of this subject");
-    }
-    if (!app->purposes.empty() &&
-        std::find(app->purposes.begin(), app->purposes.end(), req.service) == app->purposes.end()) {
+    QORGAU_ASSIGN_OR_RETURN(const auto app,
+                            core_.VerifiedApplication(*txn, *req.application_id, id, ApplicationKind::kReenabling,
+                                                      "reenabling_application_required", "application_id"));
+    if (!app.purposes.empty() &&
+        std::find(app.purposes.begin(), app.purposes.end(), req.service) == app.purposes.end()) {
       return Refuse("reenabling_application_required", "service",
-                    "application " + std::to_string(app->id) + " does not ask for '" + req.service + "'");
+                    "application " + std::to_string(app.id) + " does not ask for '" + req.service + "'");
     }
-    if (p.FindChannel(app->channel)) req.channel = app->channel;
-    req.evidence = app->reference;
+    if (p.FindChannel(app.channel)) req.channel = app.channel;
+    req.evidence = app.reference;
     // A written application: at the office, or an electronic document.
-    if (app->channel == "office_written" || app->channel == "e_document") req.application = app->reference;
+    if (app.channel == "office_written" || app.channel == "e_document") req.application = app.reference;
+    filed_by = EngineCore::RepresentationOf(app);
   }
-  auto out = Enable(req, actor);
+  auto out = Enable(req, actor, filed_by);
   if (out) return out;
   // Refused by a rule (R-III.2, R-VI.5): that is the application's answer.
   return tl::unexpected(core_.RefuseApplicationOnRule(
@@ -268,7 +271,8 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& request, co
       {"no_active_contract", "written_application_required", "new_consent_required", "consent_required"}, actor));
 }
 
-Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller& actor) {
+Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller& actor,
+                                        const std::optional<store::RepresentationRecord>& filed_by) {
   const policy::Policy& p = *d_.policy;
   const policy::Service* service = p.FindService(req.service);
   if (!service) return Fail(ErrorCode::kNotFound, "service", "'" + req.service + "' is not a service");
@@ -300,7 +304,10 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
       QORGAU_ASSIGN_OR_RETURN(app, core_.VerifiedApplication(txn, *req.application_id, *id, ApplicationKind::kReenabling,
                                                              "reenabling_application_required", "application_id"));
     }
-    QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
+    std::optional<store::RepresentationRecord> by = filed_by;
+    if (!by) {
+      QORGAU_ASSIGN_OR_RETURN(by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
+    }
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());
     if (contracts->empty()) {
@@ -345,7 +352,7 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
       out.consents_granted.push_back(pu);
     }
     auto seq = core_.PutService(txn, *id, req.service, true, contracts->back().id,
-                          was_off ? "re-enabled" : "enabled", actor, &deltas);
+                          was_off ? "re-enabled" : "enabled", actor, &deltas, by ? &*by : nullptr);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
     if (!out.consents_granted.empty()) {

@@ -98,7 +98,10 @@ class Consents {
                                                               const SubjectKey& key);
 
  private:
-  Result<ServiceOutcome> Enable(const ServiceRequest& request, const Caller& caller);
+  // `filed_by`: the representative who filed the re-enabling application
+  // it carries out, when one did.
+  Result<ServiceOutcome> Enable(const ServiceRequest& request, const Caller& caller,
+                                const std::optional<store::RepresentationRecord>& filed_by);
   EngineCore& core_;
   const EngineDeps& d_;
 };

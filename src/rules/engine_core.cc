@@ -280,14 +280,21 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
 Result<std::int64_t> EngineCore::PutService(store::Transaction& txn, SubjectId subject,
                                             const std::string& service, bool active,
                                             std::int64_t contract_id, const std::string& why,
-                                            const Caller& actor, std::vector<index::Delta>* deltas) {
+                                            const Caller& actor, std::vector<index::Delta>* deltas,
+                                            const store::RepresentationRecord* representative) {
   const UnixMillis now = d_.clock.Now();
   ledger::EventDraft ev{active ? "service.enabled" : "service.disabled", subject, actor.id(), {}};
   ev.data["service"] = service;
   ev.data["contract"] = contract_id;
   ev.data["why"] = why;
+  if (representative) RepresentationData(*representative, ev.data);
   auto event = ledger::Append(txn, now, ev);
   if (!event) return tl::unexpected(event.error());
+  if (representative) {
+    store::RepresentationRecord r = *representative;
+    r.event_seq = event->seq;
+    QORGAU_TRY(txn.InsertRepresentation(r));
+  }
   store::SubscriptionRecord rec{subject, service, active, contract_id, now, event->seq};
   QORGAU_TRY(txn.PutSubscription(rec));
   deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
@@ -295,28 +302,48 @@ Result<std::int64_t> EngineCore::PutService(store::Transaction& txn, SubjectId s
   return event->seq;
 }
 
-Result<void> EngineCore::RequireRepresentativeOfMinor(store::Transaction& txn, SubjectId subject, UnixMillis at,
-                                                      bool represented) {
-  if (represented) return {};
+Result<void> EngineCore::CheckRepresentation(store::Transaction& txn, SubjectId subject, UnixMillis at,
+                                             const Representative* rep) {
+  // The subject's own IIN, which carries the birth date.
+  std::optional<Iin> own;
   const policy::Category* by_iin = nullptr;
   for (const auto& c : d_.policy->categories) {
-    if (c.value == ValueType::kIin) by_iin = &c;
+    if (c.value == ValueType::kIin && !by_iin) by_iin = &c;
   }
-  if (!by_iin) return {};
-  QORGAU_ASSIGN_OR_RETURN(const auto s, txn.GetSubject(subject));
-  if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
-  QORGAU_ASSIGN_OR_RETURN(const auto records, txn.GetPersonalData(subject));
-  for (const auto& r : records) {
-    if (r.category != by_iin->id) continue;
-    QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(subject, s->wrapped_key));
-    QORGAU_ASSIGN_OR_RETURN(const std::string value,
-                            crypto::Open(key, r.sealed, crypto::PersonalDataAad(subject, r.category)));
-    auto iin = Iin::Parse(value);
-    if (iin && iin->MinorOn(LocalDateIn(CountryTimeZone(d_.policy->controller.country), at))) {
-      return Refuse("representative_required", "representative",
-                    "the subject is under 18: a minor acts only through a parent, guardian or holder of a "
-                    "power of attorney, with proof of authority (LAW.md §12)");
+  if (by_iin) {
+    QORGAU_ASSIGN_OR_RETURN(const auto s, txn.GetSubject(subject));
+    if (!s) return Fail(ErrorCode::kNotFound, "subject", "no subject with this id");
+    QORGAU_ASSIGN_OR_RETURN(const auto records, txn.GetPersonalData(subject));
+    for (const auto& r : records) {
+      if (r.category != by_iin->id) continue;
+      QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(subject, s->wrapped_key));
+      QORGAU_ASSIGN_OR_RETURN(const std::string value,
+                              crypto::Open(key, r.sealed, crypto::PersonalDataAad(subject, r.category)));
+      if (auto iin = Iin::Parse(value)) own = *iin;
     }
+  }
+  const auto today = LocalDateIn(CountryTimeZone(d_.policy->controller.country), at);
+  const bool minor = own && own->MinorOn(today);
+  if (!rep) {
+    if (!minor) return {};
+    return Refuse("representative_required", "representative",
+                  "the subject is under 18: a minor acts only through a parent, guardian or holder of a "
+                  "power of attorney, with proof of authority (LAW.md §12)");
+  }
+  // CheckRepresentative validated the representative's IIN.
+  QORGAU_ASSIGN_OR_RETURN(const std::string digits, NormalizeValue(ValueType::kIin, rep->iin, "representative.iin"));
+  QORGAU_ASSIGN_OR_RETURN(const Iin theirs, Iin::Parse(digits));
+  if (own && own->digits() == theirs.digits()) {
+    return Refuse("representative_is_the_subject", "representative.iin",
+                  "a subject does not represent themselves");
+  }
+  if (theirs.MinorOn(today)) {
+    return Refuse("representative_is_a_minor", "representative.iin", "a legal representative is 18 or older");
+  }
+  if (rep->kind == "parent" && !minor) {
+    return Refuse("parent_of_an_adult", "representative.kind",
+                  "a parent represents a child under 18; an adult acts alone, through a guardian or by a power "
+                  "of attorney");
   }
   return {};
 }
@@ -332,6 +359,12 @@ Result<store::RepresentationRecord> EngineCore::SealRepresentation(store::Transa
   return r;
 }
 
+std::optional<store::RepresentationRecord> EngineCore::RepresentationOf(const store::ApplicationRecord& app) {
+  if (app.requester == "subject" || app.representative.empty()) return std::nullopt;
+  return store::RepresentationRecord{0, app.subject_id, app.requester, app.proof_kind, app.proof_valid_until,
+                                     app.representative};
+}
+
 void EngineCore::RepresentationData(const store::RepresentationRecord& r, boost::json::object& data) {
   data["requester"] = r.requester;
   data["representative_hash"] = crypto::ToHex(crypto::Sha256(r.sealed));
@@ -342,7 +375,7 @@ void EngineCore::RepresentationData(const store::RepresentationRecord& r, boost:
 Result<std::optional<store::RepresentationRecord>> EngineCore::Represent(
     store::Transaction& txn, SubjectId subject, UnixMillis at, const std::optional<Representative>& rep,
     const std::string& identity) {
-  QORGAU_TRY(RequireRepresentativeOfMinor(txn, subject, at, rep.has_value()));
+  QORGAU_TRY(CheckRepresentation(txn, subject, at, rep ? &*rep : nullptr));
   if (!rep) return std::optional<store::RepresentationRecord>();
   QORGAU_ASSIGN_OR_RETURN(auto sealed, SealRepresentation(txn, subject, *rep, identity));
   return std::optional<store::RepresentationRecord>(std::move(sealed));
@@ -386,15 +419,19 @@ Error EngineCore::RefuseApplicationOnRule(std::int64_t id, Error refusal,
                                           const Caller& caller) {
   if (std::find(answers.begin(), answers.end(), refusal.reason) == answers.end()) return refusal;
   // Without the caller's idempotency claim: the request was refused, and
-  // its retry finds the application closed.
+  // its retry finds the application closed. The rule decided on the
+  // state the refused write read; the refusal records that decision.
+  bool closed = false;
   auto refused = Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    closed = false;
     QORGAU_ASSIGN_OR_RETURN(auto app, txn.GetApplication(id));
     if (!app || IsClosed(app->state)) return std::vector<index::Delta>{};
     QORGAU_TRY(CloseApplication(txn, *app, false, refusal.reason, caller));
+    closed = true;
     return std::vector<index::Delta>{};
   });
-  if (!refused) return refused.error();
-  refusal.message += "; application " + std::to_string(id) + " is refused with this reason";
+  if (!refused) return refused.error();  // the application is still open: say why
+  if (closed) refusal.message += "; application " + std::to_string(id) + " is refused with this reason";
   return refusal;
 }
 

@@ -166,13 +166,18 @@ class EngineCore {
   Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
                                   const std::string& service, bool active,
                                   std::int64_t contract_id, const std::string& why,
-                                  const Caller& actor, std::vector<index::Delta>* deltas);
+                                  const Caller& actor, std::vector<index::Delta>* deltas,
+                                  const store::RepresentationRecord* representative = nullptr);
 
-  // A subject under 18 on the local day of `at` (by the IIN's birth date,
-  // LAW.md §12) acts only through a legal representative: refused with
-  // `representative_required` when none acts.
-  Result<void> RequireRepresentativeOfMinor(store::Transaction& txn, SubjectId subject, UnixMillis at,
-                                            bool represented);
+  // Who may act for the subject on the local day of `at` (LAW.md §12): a
+  // subject under 18 (by the IIN's birth date) only through a legal
+  // representative (`representative_required`); a representative is not
+  // the subject, is 18 or older, and is a parent only of a minor.
+  Result<void> CheckRepresentation(store::Transaction& txn, SubjectId subject, UnixMillis at,
+                                   const Representative* rep);
+  // The representative an application was filed by, as the representation
+  // of a change carried out on it; none when the subject filed it.
+  static std::optional<store::RepresentationRecord> RepresentationOf(const store::ApplicationRecord& app);
   // The representative of a change, sealed under the subject's key, with
   // its proof; `identity` is what CheckRepresentative returned. The
   // caller puts it in the change's event (RepresentationData) and stores

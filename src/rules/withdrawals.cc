@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "core/working_calendar.h"
 #include "rules/checks.h"
 #include "rules/withdrawals.h"
 
@@ -122,32 +123,34 @@ Result<WithdrawalPlan> Withdrawals::Plan(store::Transaction& txn, SubjectId subj
 }
 
 Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& request, const Caller& actor) {
-  if (!request.application) return Apply(request, actor);
+  if (!request.application) return Apply(request, actor, std::nullopt);
   // On a withdrawal application (LAW.md §5): it says through which channel
   // and what is withdrawn, and its registration is the evidence. Who
   // carries it out answers it, so handles applications.
   if (!request.channel.empty() || !request.evidence.empty() || !request.services.empty() ||
-      !request.purposes.empty()) {
+      !request.purposes.empty() || request.representative) {
     return Fail(ErrorCode::kInvalidArgument, "application",
-                "the channel, evidence and purposes of a withdrawal on an application are the "
-                "application's; give none of them with it");
+                "the channel, evidence, purposes and representative of a withdrawal on an application are "
+                "the application's; give none of them with it");
   }
   QORGAU_TRY(Authorize(*d_.policy, actor, Action::kApplicationHandle));
   QORGAU_TRY(core_.AuthorizeKey(actor, request.subject));
   WithdrawalRequest req = request;
+  std::optional<store::RepresentationRecord> filed_by;
   {
+    // Open and verified before anything is decided on it (Apply checks it
+    // again in its write).
     QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(*txn, req.subject));
-    QORGAU_ASSIGN_OR_RETURN(const auto app, txn->GetApplication(*req.application));
-    if (!app || app->subject_id != id || app->kind != ApplicationKind::kWithdrawal) {
-      return Refuse("withdrawal_application_required", "application",
-                    "is not a withdrawal application of this subject");
-    }
-    req.channel = app->channel;
-    req.evidence = app->reference;
-    req.purposes = app->purposes;
+    QORGAU_ASSIGN_OR_RETURN(const auto app,
+                            core_.VerifiedApplication(*txn, *req.application, id, ApplicationKind::kWithdrawal,
+                                                      "withdrawal_application_required", "application"));
+    req.channel = app.channel;
+    req.evidence = app.reference;
+    req.purposes = app.purposes;
+    filed_by = EngineCore::RepresentationOf(app);
   }
-  auto plan = Apply(req, actor);
+  auto plan = Apply(req, actor, filed_by);
   if (plan || req.preview) return plan;
   // Refused by a rule of R-VI: that is the application's answer.
   return tl::unexpected(core_.RefuseApplicationOnRule(
@@ -157,7 +160,8 @@ Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& request, c
       actor));
 }
 
-Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Caller& actor) {
+Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Caller& actor,
+                                          const std::optional<store::RepresentationRecord>& filed_by) {
   const policy::Policy& p = *d_.policy;
   if (!p.FindChannel(req.channel)) {
     return Fail(ErrorCode::kNotFound, "channel", "'" + req.channel + "' is not a channel");
@@ -168,8 +172,13 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
     return Refuse("channel_not_accepted", "channel",
                   "withdrawal is not accepted through '" + req.channel + "' (R-VI.2)");
   }
+  std::string identity;  // the representative's, to seal
   if (!req.preview) {
     QORGAU_TRY(CheckReference(req.evidence, "evidence"));
+    if (req.representative) {
+      QORGAU_ASSIGN_OR_RETURN(identity, CheckRepresentative(*req.representative, d_.clock.Now(),
+                                                            CountryTimeZone(p.controller.country)));
+    }
   }
   // What the caller asked to withdraw must be theirs to withdraw; what the
   // plan then ends is checked again below (an "everything" withdrawal ends
@@ -225,6 +234,12 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
       QORGAU_ASSIGN_OR_RETURN(app, core_.VerifiedApplication(txn, *req.application, *id, ApplicationKind::kWithdrawal,
                                                              "withdrawal_application_required", "application"));
     }
+    // A minor withdraws through a legal representative (LAW.md §12): the
+    // one who filed the application, or the one named.
+    std::optional<store::RepresentationRecord> by = filed_by;
+    if (!by) {
+      QORGAU_ASSIGN_OR_RETURN(by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
+    }
     auto planned = Plan(txn, *id, req);
     if (!planned) return tl::unexpected(planned.error());
     QORGAU_TRY(authorize_plan(*planned));
@@ -232,7 +247,7 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
     std::vector<index::Delta> deltas;
     for (const auto& purpose : plan.consents_end) {
       auto seq = core_.PutConsent(txn, *id, purpose, ConsentState::kWithdrawn, req.channel, req.evidence,
-                            actor, &deltas);
+                            actor, &deltas, by ? &*by : nullptr);
       if (!seq) return tl::unexpected(seq.error());
     }
     auto subs = txn.GetSubscriptions(*id);
@@ -242,7 +257,8 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
       for (const auto& s : *subs) {
         if (s.service == service) contract = s.contract_id;
       }
-      auto seq = core_.PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas);
+      auto seq = core_.PutService(txn, *id, service, false, contract, "withdrawal", actor, &deltas,
+                                  by ? &*by : nullptr);
       if (!seq) return tl::unexpected(seq.error());
     }
     auto receipt = core_.PrepareReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
@@ -261,6 +277,7 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
 
 Result<ConsentOutcome> Withdrawals::WithdrawConsent(const ConsentRequest& req, const Caller& actor) {
   WithdrawalRequest w{req.subject, req.channel, req.evidence, {}, {req.purpose}, false};
+  w.representative = req.representative;
   auto plan = Withdraw(w, actor);
   if (!plan) return tl::unexpected(plan.error());
   return ConsentOutcome{plan->subject, req.purpose, ConsentState::kWithdrawn,

@@ -27,6 +27,9 @@ struct WithdrawalRequest {
   // withdrawal answers it; refused by a rule of R-VI, it is refused with
   // that rule's reason. Open, with the applicant's identity verified.
   std::optional<std::int64_t> application = std::nullopt;
+  // Who withdraws for the subject: required for a minor (LAW.md §12); on
+  // an application, its representative.
+  std::optional<Representative> representative = std::nullopt;
 };
 
 struct NotWithdrawable {
@@ -57,7 +60,10 @@ class Withdrawals {
   Result<ConsentOutcome> WithdrawConsent(const ConsentRequest& request, const Caller& caller);
 
  private:
-  Result<WithdrawalPlan> Apply(const WithdrawalRequest& request, const Caller& caller);
+  // `filed_by`: the representative who filed the application it carries
+  // out, when one did.
+  Result<WithdrawalPlan> Apply(const WithdrawalRequest& request, const Caller& caller,
+                               const std::optional<store::RepresentationRecord>& filed_by);
   Result<WithdrawalPlan> Plan(store::Transaction& txn, SubjectId subject,
                               const WithdrawalRequest& request);
 

@@ -283,8 +283,9 @@ TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {
 TEST_F(CliTest, R_VI_3_withdraw_refused_for_a_debt_prints_the_reason_code_and_exits_non_zero) {
   ASSERT_EQ(AddSubject(1).exit_code, 0);
   ASSERT_EQ(Run({"contract", "join", "--id", "1", "--method", "form", "--services", "mobile_base", "--evidence", "FORM-1"}).exit_code, 0);
+  const std::string joined = (dir_.path() / "joined.json").string();
   auto offers = Run({"contract", "join", "--id", "1", "--method", "sms", "--services",
-                     "marketing_offers,contests", "--evidence", "SMS-77"});
+                     "marketing_offers,contests", "--evidence", "SMS-77", "--receipt", joined});
   ASSERT_EQ(offers.exit_code, 0) << offers.err;
   EXPECT_NE(offers.out.find("consents granted: contests_campaigns, marketing"), std::string::npos) << offers.out;
   ASSERT_EQ(Run({"obligation", "open", "--id", "1", "--kind", "debt", "--ref", "DEBT-9", "--amount", "500"}).exit_code, 0);
@@ -308,16 +309,19 @@ TEST_F(CliTest, R_VI_3_withdraw_refused_for_a_debt_prints_the_reason_code_and_ex
 
   auto ok = RunQorgau({"receipt", "verify", receipt, "--public-key", data_ + "/receipt.pub"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  // The same receipt in the Kantara Consent Receipt v1.1 form (Art. 8),
-  // valid against the published schema.
-  const std::string id(boost::json::parse(testing::ReadFile(receipt)).at("receipt_id").as_string());
+  // The joining's receipt in the Kantara Consent Receipt v1.1 form (Art.
+  // 8), valid against the published schema; a withdrawal's has none.
+  const std::string id(boost::json::parse(testing::ReadFile(joined)).at("receipt_id").as_string());
   const std::string kantara = (dir_.path() / "kantara.json").string();
   auto exported = Run({"receipt", "export", id.substr(8), "--format", "kantara", "--lang", "en", "--out", kantara});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_EQ(testing::KantaraSchemaErrors(testing::ReadFile(kantara)), "");
-  EXPECT_NE(testing::ReadFile(kantara).find("Contact us"), std::string::npos)
-      << testing::ReadFile(kantara);
+  EXPECT_NE(testing::ReadFile(kantara).find("Short text message (SMS) (SMS-77)"), std::string::npos) << testing::ReadFile(kantara);
   EXPECT_NE(Run({"receipt", "export", id.substr(8), "--format", "xml"}).exit_code, 0);
+  const std::string withdrawal(boost::json::parse(testing::ReadFile(receipt)).at("receipt_id").as_string());
+  auto not_a_consent = Run({"receipt", "export", withdrawal.substr(8), "--format", "kantara"});
+  EXPECT_NE(not_a_consent.exit_code, 0);
+  EXPECT_NE(not_a_consent.err.find("receipt_not_a_consent"), std::string::npos) << not_a_consent.err;
   std::string text = testing::ReadFile(receipt);
   text[text.find("CHAT-2") + 5] = '3';
   testing::WriteFile(receipt, text);

@@ -10,6 +10,7 @@
 #include "../test_util.h"
 #include "app/instance.h"
 #include "core/iin.h"
+#include "crypto/crypto.h"
 #include "ledger/replay.h"
 #include "report/statement.h"
 
@@ -660,6 +661,10 @@ TEST_F(RviApplications, R_VI_2_a_withdrawal_application_follows_the_channels_and
   // The application names what is withdrawn: nothing else may be given.
   EXPECT_EQ(engine().Withdraw({one, "office_written", "", {}, {}, false, unverified}, olga()).error().field,
             "application");
+  // Only consent is withdrawn: a purpose resting on the contract is refused
+  // when the application is filed.
+  ApplicationRequest contract_purpose{one, "withdrawal", "office_written", "REG-W-9", {}, {}, {}, {"contract_performance"}};
+  EXPECT_EQ(engine().FileApplication(contract_purpose, olga()).error().reason, "basis_is_contract");
   // Another kind, or another subject's.
   const std::int64_t info = File("information", "office_written", "REG-I-1", {});
   EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, info}, olga()).error().reason,
@@ -672,6 +677,11 @@ TEST_F(RviApplications, R_VI_2_a_withdrawal_application_follows_the_channels_and
             ErrorCode::kPermissionDenied);
   // R-VI.2: an electronic document is not a channel the policy takes
   // withdrawals from; the application is refused with that rule.
+  // Not before the applicant's identity is verified, though.
+  const std::int64_t early = File("withdrawal", "e_document", "ED-W-0", {"marketing"}, false);
+  EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, early}, olga()).error().reason,
+            "withdrawal_application_required");
+  EXPECT_EQ(Load(early).state, ApplicationState::kReceived);
   const std::int64_t e_doc = File("withdrawal", "e_document", "ED-W-1", {"marketing"});
   EXPECT_EQ(engine().Withdraw({one, "", "", {}, {}, false, e_doc}, olga()).error().reason, "channel_not_accepted");
   EXPECT_EQ(Load(e_doc).outcome, "channel_not_accepted");
@@ -782,6 +792,103 @@ TEST_F(Rights, LAW_12_a_minors_consent_is_given_only_by_a_legal_representative) 
   ExpectLedgerProvesTheState();
   // An adult consents alone (subject 2).
   EXPECT_TRUE(engine().GrantConsent({SubjectKey::Id(2), "marketing", "office_written", "REG-2"}, onboarding));
+}
+
+// LAW.md §12: who may act for whom. A representative is not the subject,
+// is of age, proves their authority by the document of their kind, and a
+// parent represents only a child.
+TEST_F(Rights, LAW_12_a_representative_is_an_adult_other_than_the_subject_with_the_proof_of_their_kind) {
+  using namespace std::chrono;
+  const Caller& onboarding = world_["onboarding"];
+  const std::string minor_iin = Iin::Make(year{2012} / 2 / 3, Sex::kFemale, 55).value().digits();
+  const SubjectKey minor =
+      SubjectKey::Id(engine().AddSubject({minor_iin, demo::SyntheticSubjects().At(55).phone, {}, "subject"}, onboarding).value());
+  const auto parent = demo::SyntheticSubjects().At(56);
+  const std::int64_t before = Revision();
+  auto join = [&](const Representative& rep) {
+    return engine().JoinContract({minor, "form", {"mobile_base"}, "FORM-55", rep}, onboarding);
+  };
+  // The minor as their own representative.
+  EXPECT_EQ(join({"parent", "Name", minor_iin, "birth_certificate", "BC-55", ""}).error().reason,
+            "representative_is_the_subject");
+  // Another minor.
+  const std::string sibling = Iin::Make(year{2010} / 6 / 1, Sex::kMale, 57).value().digits();
+  EXPECT_EQ(join({"guardian", "Name", sibling, "guardianship_decision", "GD-55", ""}).error().reason,
+            "representative_is_a_minor");
+  // A proof not of the representative's kind.
+  EXPECT_EQ(join({"parent", parent.name, parent.iin, "power_of_attorney", "POA-55", "2027-01-01"}).error().field,
+            "representative.proof_kind");
+  EXPECT_EQ(Revision(), before);
+  // A parent of an adult is no representative; a holder of their power of
+  // attorney is.
+  const SubjectKey adult = SubjectKey::Id(2);
+  EXPECT_EQ(engine().GrantConsent({adult, "marketing", "office_written", "REG-56",
+                                   Representative{"parent", parent.name, parent.iin, "birth_certificate", "BC-56", ""}},
+                                  onboarding)
+                .error()
+                .reason,
+            "parent_of_an_adult");
+  EXPECT_TRUE(engine().GrantConsent(
+      {adult, "marketing", "office_written", "REG-56",
+       Representative{"attorney", parent.name, parent.iin, "power_of_attorney", "POA-56", "2026-12-31"}},
+      onboarding));
+  ExpectLedgerProvesTheState();
+}
+
+// LAW.md §12 for every change of a minor's consents: a service switched on
+// and a withdrawal need the representative too; a withdrawal carried out on
+// a representative's application names them; the sealed identity holds
+// the name, the IIN and the proof's number.
+TEST_F(RviApplications, LAW_12_a_minors_services_and_withdrawals_go_through_the_representative) {
+  using namespace std::chrono;
+  const Caller& onboarding = world_["onboarding"];
+  const std::string minor_iin = Iin::Make(year{2011} / 11 / 11, Sex::kMale, 58).value().digits();
+  const SubjectId id = engine().AddSubject({minor_iin, demo::SyntheticSubjects().At(58).phone, {}, "subject"}, onboarding).value();
+  const SubjectKey minor = SubjectKey::Id(id);
+  const auto parent = demo::SyntheticSubjects().At(59);
+  const Representative by_parent{"parent", parent.name, parent.iin, "birth_certificate", "BC-2011-58", ""};
+  ASSERT_TRUE(engine().JoinContract({minor, "form", {"mobile_base"}, "FORM-58", by_parent}, onboarding));
+  // A service switched on: alone, refused; with the parent, on.
+  ServiceRequest enable{minor, "marketing_offers", "", "office_written", "REG-58"};
+  EXPECT_EQ(engine().EnableService(enable, olga()).error().reason, "representative_required");
+  enable.representative = by_parent;
+  ASSERT_TRUE(engine().EnableService(enable, olga()));
+  // A withdrawal alone is refused; on the parent's application it is done,
+  // and the ledger names the parent.
+  EXPECT_EQ(engine().Withdraw({minor, "office_written", "REG-59", {}, {"marketing"}, false}, olga()).error().reason,
+            "representative_required");
+  ApplicationRequest r{minor, "withdrawal", "office_written", "REG-W-58", {}, by_parent, {}, {"marketing"}};
+  const std::int64_t app = engine().FileApplication(r, olga()).value().record.id;
+  ASSERT_TRUE(engine().AdvanceApplication(app, "identity_verified", olga()));
+  auto done = engine().Withdraw({minor, "", "", {}, {}, false, app}, olga());
+  ASSERT_TRUE(done) << done.error().ToString();
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  int withdrawn_by_parent = 0;
+  ASSERT_TRUE(txn->ScanSubjectEvents(id, [&](const store::EventRecord& e) {
+    if (e.body.find("\"type\":\"consent.withdrawn\"") != std::string::npos &&
+        e.body.find("\"requester\":\"parent\"") != std::string::npos) {
+      ++withdrawn_by_parent;
+    }
+  }));
+  EXPECT_EQ(withdrawn_by_parent, 1);
+  // The sealed identity opens under the subject's key to the name, IIN and
+  // the proof's number.
+  const auto subject = txn->GetSubject(id).value().value();
+  const auto key = inst_->keys().UnwrapDataKey(id, subject.wrapped_key).value();
+  int opened = 0;
+  ASSERT_TRUE(txn->ScanRepresentations([&](const store::RepresentationRecord& rec) {
+    if (rec.subject_id != id) return;
+    const auto identity = crypto::Open(key, rec.sealed, crypto::PersonalDataAad(id, "representative"));
+    ASSERT_TRUE(identity) << identity.error().ToString();
+    const auto o = boost::json::parse(*identity).as_object();
+    EXPECT_EQ(o.at("iin").as_string(), parent.iin);
+    EXPECT_EQ(o.at("name").as_string(), parent.name);
+    EXPECT_EQ(o.at("proof_reference").as_string(), "BC-2011-58");
+    ++opened;
+  }));
+  EXPECT_GE(opened, 4);  // contract.joined, service.enabled, the withdrawn consent, the service switched off
+  txn.reset();
+  ExpectLedgerProvesTheState();
 }
 
 }  // namespace
