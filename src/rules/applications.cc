@@ -215,7 +215,7 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
     docs.clear();
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, req.subject));
     // A minor applies only through a legal representative (LAW.md §12).
-    QORGAU_TRY(core_.CheckRepresentation(txn, id, received, req.representative ? &*req.representative : nullptr));
+    QORGAU_TRY(CheckRepresentation(d_, txn, id, received, req.representative ? &*req.representative : nullptr));
     rec = store::ApplicationRecord{};
     rec.subject_id = id;
     rec.kind = kind;
@@ -237,12 +237,12 @@ Result<ApplicationView> Applications::FileApplication(const ApplicationRequest& 
     for (const auto& p : rec.purposes) purposes.emplace_back(p);
     ev.data["purposes"] = std::move(purposes);
     if (req.representative) {
-      QORGAU_ASSIGN_OR_RETURN(const auto sealed, core_.SealRepresentation(txn, id, *req.representative, identity));
+      QORGAU_ASSIGN_OR_RETURN(const auto sealed, SealRepresentation(d_, txn, id, *req.representative, identity));
       rec.representative = sealed.sealed;
       rec.requester = sealed.requester;
       rec.proof_kind = sealed.proof_kind;
       rec.proof_valid_until = sealed.proof_valid_until;
-      EngineCore::RepresentationData(sealed, ev.data);
+      RepresentationData(sealed, ev.data);
     }
     ev.data["requester"] = rec.requester;
     boost::json::array documents;

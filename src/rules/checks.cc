@@ -1,12 +1,5 @@
 #include "rules/checks.h"
 
-#include <boost/json.hpp>
-#include <set>
-
-#include "core/utf8.h"
-#include "core/working_calendar.h"
-#include "rules/engine_core.h"
-
 #include "core/personal_value.h"
 
 namespace qorgau::rules {
@@ -63,45 +56,6 @@ Result<const policy::Purpose*> CheckConsentPurpose(const policy::Policy& p,
                   "purpose", "'" + purpose + "' " + NotWithdrawableWhy(*pu));
   }
   return pu;
-}
-
-Result<std::string> CheckRepresentative(const Representative& rep, UnixMillis at, const std::string& zone) {
-  static const std::set<std::string> kinds{"parent", "guardian", "attorney"};
-  static const std::set<std::string> proofs{"birth_certificate", "guardianship_decision", "power_of_attorney"};
-  if (!kinds.count(rep.kind)) {
-    return Fail(ErrorCode::kInvalidArgument, "representative.kind", "must be parent, guardian or attorney");
-  }
-  if (!proofs.count(rep.proof_kind)) {
-    return Fail(ErrorCode::kInvalidArgument, "representative.proof_kind",
-                "must be birth_certificate, guardianship_decision or power_of_attorney");
-  }
-  // Each kind of representative proves its authority by its own document.
-  const std::string proof_of_kind = rep.kind == "parent"     ? "birth_certificate"
-                                    : rep.kind == "guardian" ? "guardianship_decision"
-                                                             : "power_of_attorney";
-  if (rep.proof_kind != proof_of_kind) {
-    return Fail(ErrorCode::kInvalidArgument, "representative.proof_kind",
-                "a " + rep.kind + "'s authority is proved by a " + proof_of_kind);
-  }
-  QORGAU_TRY(CheckReference(rep.proof_reference, "representative.proof_reference"));
-  if (rep.name.empty() || rep.name.size() > 200 || !IsValidUtf8(rep.name)) {
-    return Fail(ErrorCode::kInvalidArgument, "representative.name", "must be 1-200 bytes of UTF-8");
-  }
-  QORGAU_ASSIGN_OR_RETURN(const std::string iin, NormalizeValue(ValueType::kIin, rep.iin, "representative.iin"));
-  if (rep.kind == "attorney" && rep.valid_until.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, "representative.valid_until",
-                "a power of attorney needs its last valid day");
-  }
-  if (!rep.valid_until.empty()) {
-    QORGAU_ASSIGN_OR_RETURN(const auto until, ParseDate(rep.valid_until, "representative.valid_until"));
-    if (EndOfLocalDayIn(zone, until) < at) {
-      return Refuse("authority_expired", "representative.valid_until", "the proof of authority had lapsed by then");
-    }
-  }
-  // The proof's number (a birth certificate's, say) identifies a person's
-  // document: it is sealed with the identity, never kept in clear.
-  return boost::json::serialize(
-      boost::json::object{{"name", rep.name}, {"iin", iin}, {"proof_reference", rep.proof_reference}});
 }
 
 }  // namespace qorgau::rules

@@ -22,14 +22,6 @@ Result<const policy::Purpose*> CheckConsentPurpose(const policy::Policy& p,
 // A subject id as given by a caller: 1-18 digits.
 Result<store::SubjectId> ParseSubjectId(std::string_view text);
 
-// A legal representative acting at `at` (LAW.md §5, §12): a known kind
-// and proof, a name, a valid IIN, and a proof of authority valid on that
-// day in `zone` (a power of attorney names its last valid day). Returns
-// the identity to seal under the subject's key, {"name","iin",
-// "proof_reference"} as JSON (a proof's number identifies a document).
-struct Representative;
-Result<std::string> CheckRepresentative(const Representative& rep, UnixMillis at, const std::string& zone);
-
 // Why a purpose of this basis is not withdrawable by consent.
 std::string NotWithdrawableWhy(const policy::Purpose& purpose);
 

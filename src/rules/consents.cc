@@ -85,7 +85,7 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
                     "consent to '" + req.purpose + "' is already granted");
       }
     }
-    QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
+    QORGAU_ASSIGN_OR_RETURN(const auto by, Represent(d_, txn, *id, d_.clock.Now(), req.representative, identity));
     std::vector<index::Delta> deltas;
     auto seq = core_.PutConsent(txn, *id, req.purpose, ConsentState::kGranted, req.channel,
                           req.evidence, actor, &deltas, by ? &*by : nullptr);
@@ -169,7 +169,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
     auto consents = txn.GetConsents(*id);
     if (!consents) return tl::unexpected(consents.error());
     const UnixMillis now = d_.clock.Now();
-    QORGAU_ASSIGN_OR_RETURN(const auto by, core_.Represent(txn, *id, now, req.representative, identity));
+    QORGAU_ASSIGN_OR_RETURN(const auto by, Represent(d_, txn, *id, now, req.representative, identity));
     auto contract = txn.InsertContract({0, *id, method, req.evidence, now, 0});
     if (!contract) return tl::unexpected(contract.error());
     const std::string& evidence = req.evidence;
@@ -190,7 +190,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
     for (const auto& pu : contract_purposes) given.emplace_back(pu);
     ev.data["services"] = std::move(services);
     ev.data["consent_by_joining"] = std::move(given);  // R-III.3
-    if (by) EngineCore::RepresentationData(*by, ev.data);
+    if (by) RepresentationData(*by, ev.data);
     QORGAU_ASSIGN_OR_RETURN(const store::EventRecord joined, ledger::Append(txn, now, ev));
     if (by) {
       store::RepresentationRecord r = *by;
@@ -261,7 +261,7 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& request, co
     req.evidence = app.reference;
     // A written application: at the office, or an electronic document.
     if (app.channel == "office_written" || app.channel == "e_document") req.application = app.reference;
-    filed_by = EngineCore::RepresentationOf(app);
+    filed_by = RepresentationOf(app);
   }
   auto out = Enable(req, actor, filed_by);
   if (out) return out;
@@ -306,7 +306,7 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
     }
     std::optional<store::RepresentationRecord> by = filed_by;
     if (!by) {
-      QORGAU_ASSIGN_OR_RETURN(by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
+      QORGAU_ASSIGN_OR_RETURN(by, Represent(d_, txn, *id, d_.clock.Now(), req.representative, identity));
     }
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());

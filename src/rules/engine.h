@@ -29,7 +29,10 @@
 //   Decisions    decisions.h, .cc     checks, audiences, the decision log
 //   Access       access.h, .cc        actors, duties, keys, authentication
 //   Audit        audit.h, .cc         access trails, ledger verification, tree heads, receipts
+//   Applications applications.h, .cc subjects' applications, deadlines, the statement, breaches
 //   EngineCore   engine_core.h, .cc   what they share
+// representation.h, .cc: legal representatives, for applications and
+// consents alike (functions over the core's deps).
 // engine.cc builds the Engine and publishes policy editions.
 #pragma once
 

@@ -25,6 +25,7 @@
 #include "policy/policy.h"
 #include "report/receipt.h"
 #include "rules/permissions.h"
+#include "rules/representation.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -52,17 +53,6 @@ struct SubjectKey {
   static SubjectKey Id(SubjectId id) { return {Kind::kId, std::to_string(id)}; }
   static SubjectKey Iin(std::string iin) { return {Kind::kIin, std::move(iin)}; }
   static SubjectKey Phone(std::string phone) { return {Kind::kPhone, std::move(phone)}; }
-};
-
-// A legal representative acting for the subject: filing an application,
-// giving a minor's consent (LAW.md §5, §12).
-struct Representative {
-  std::string kind;             // parent | guardian | attorney
-  std::string name;             // personal data: sealed under the subject's key
-  std::string iin;              // personal data: sealed likewise
-  std::string proof_kind;       // birth_certificate | guardianship_decision | power_of_attorney
-  std::string proof_reference;  // the document's number
-  std::string valid_until;      // YYYY-MM-DD; required for a power of attorney
 };
 
 // A request's Idempotency-Key (docs/api.md), carried by its Caller. The
@@ -168,28 +158,6 @@ class EngineCore {
                                   std::int64_t contract_id, const std::string& why,
                                   const Caller& actor, std::vector<index::Delta>* deltas,
                                   const store::RepresentationRecord* representative = nullptr);
-
-  // Who may act for the subject on the local day of `at` (LAW.md §12): a
-  // subject under 18 (by the IIN's birth date) only through a legal
-  // representative (`representative_required`); a representative is not
-  // the subject, is 18 or older, and is a parent only of a minor.
-  Result<void> CheckRepresentation(store::Transaction& txn, SubjectId subject, UnixMillis at,
-                                   const Representative* rep);
-  // The representative an application was filed by, as the representation
-  // of a change carried out on it; none when the subject filed it.
-  static std::optional<store::RepresentationRecord> RepresentationOf(const store::ApplicationRecord& app);
-  // The representative of a change, sealed under the subject's key, with
-  // its proof; `identity` is what CheckRepresentative returned. The
-  // caller puts it in the change's event (RepresentationData) and stores
-  // it under that event's seq.
-  Result<store::RepresentationRecord> SealRepresentation(store::Transaction& txn, SubjectId subject,
-                                                         const Representative& rep, const std::string& identity);
-  static void RepresentationData(const store::RepresentationRecord& r, boost::json::object& data);
-  // Both, for a change by `rep` (or by the subject, when none): refused for
-  // a minor acting alone; the sealed representative otherwise.
-  Result<std::optional<store::RepresentationRecord>> Represent(store::Transaction& txn, SubjectId subject,
-                                                               UnixMillis at, const std::optional<Representative>& rep,
-                                                               const std::string& identity);
 
   // The subject's open application `id` of `kind`, whose applicant's
   // identity was verified: what a change carried out on an application

@@ -148,7 +148,7 @@ Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& request, c
     req.channel = app.channel;
     req.evidence = app.reference;
     req.purposes = app.purposes;
-    filed_by = EngineCore::RepresentationOf(app);
+    filed_by = RepresentationOf(app);
   }
   auto plan = Apply(req, actor, filed_by);
   if (plan || req.preview) return plan;
@@ -238,7 +238,7 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
     // one who filed the application, or the one named.
     std::optional<store::RepresentationRecord> by = filed_by;
     if (!by) {
-      QORGAU_ASSIGN_OR_RETURN(by, core_.Represent(txn, *id, d_.clock.Now(), req.representative, identity));
+      QORGAU_ASSIGN_OR_RETURN(by, Represent(d_, txn, *id, d_.clock.Now(), req.representative, identity));
     }
     auto planned = Plan(txn, *id, req);
     if (!planned) return tl::unexpected(planned.error());
