@@ -265,10 +265,15 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& request, co
   }
   auto out = Enable(req, actor, filed_by);
   if (out) return out;
+  Error refusal = out.error();
+  // Asked to switch on what is on: nothing to carry out, and the
+  // application is closed with that reason rather than left open.
+  if (refusal.code == ErrorCode::kAlreadyExists && refusal.field == "service") refusal.reason = "service_already_on";
   // Refused by a rule (R-III.2, R-VI.5): that is the application's answer.
-  return tl::unexpected(core_.RefuseApplicationOnRule(
-      *req.application_id, out.error(),
-      {"no_active_contract", "written_application_required", "new_consent_required", "consent_required"}, actor));
+  return tl::unexpected(core_.RefuseApplicationOnRule(*req.application_id, std::move(refusal),
+                                                      {"no_active_contract", "written_application_required",
+                                                       "new_consent_required", "consent_required", "service_already_on"},
+                                                      actor));
 }
 
 Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller& actor,

@@ -716,6 +716,13 @@ TEST_F(RviApplications, R_VI_5_a_reenabling_application_switches_the_service_bac
   EXPECT_EQ(app.state, ApplicationState::kAnswered);
   const auto receipt = boost::json::parse(*engine().Receipt(world_["dpo"], std::stoll(app.outcome.substr(8))));
   EXPECT_EQ(receipt.at("evidence").as_string(), "REG-R-1");
+  // Asked again for a service that is on: closed with that reason, not
+  // left open to fall overdue.
+  const std::int64_t again = File("reenabling", "office_written", "REG-R-2", {"marketing_offers"});
+  EXPECT_EQ(engine().EnableService({one, "marketing_offers", "", "", "", again}, olga()).error().reason,
+            "service_already_on");
+  EXPECT_EQ(Load(again).state, ApplicationState::kRefused);
+  EXPECT_EQ(Load(again).outcome, "service_already_on");
   ExpectLedgerProvesTheState();
 }
 
