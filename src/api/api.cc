@@ -326,6 +326,12 @@ struct Api::Context {
     return std::optional<rules::Representative>{std::move(r)};
   }
 
+  // A query parameter, or `fallback` when absent.
+  std::string Query(const char* key, const char* fallback) const {
+    auto it = req.query.find(key);
+    return it == req.query.end() ? std::string(fallback) : it->second;
+  }
+
   Result<bool> Bool(const char* key) const {
     const json::value* v = body.if_contains(key);
     if (!v || v->is_null()) return false;
@@ -1232,16 +1238,12 @@ HttpResponse Api::RefuseApplication(Context& ctx) {
 }
 
 HttpResponse Api::Statement(Context& ctx) {
-  auto q = [&](const char* key, const char* fallback) {
-    auto it = ctx.req.query.find(key);
-    return it == ctx.req.query.end() ? std::string(fallback) : it->second;
-  };
-  const std::string format = q("format", "json");
+  const std::string format = ctx.Query("format", "json");
   if (format != "json" && format != "html") return Problem(Bad("format", "must be json or html"));
-  const std::string full = q("full", "false");
+  const std::string full = ctx.Query("full", "false");
   if (full != "true" && full != "false") return Problem(Bad("full", "must be true or false"));
-  rules::StatementRequest req{ctx.Subject(), q("lang", "kk"), full == "true", std::nullopt};
-  if (const std::string a = q("application", ""); !a.empty()) {
+  rules::StatementRequest req{ctx.Subject(), ctx.Query("lang", "kk"), full == "true", std::nullopt};
+  if (const std::string a = ctx.Query("application", ""); !a.empty()) {
     TRY_ASSIGN(id, ApplicationId(a));
     req.application = id;
   }
@@ -1426,17 +1428,12 @@ HttpResponse Api::Receipt(Context& ctx) {
   char* end = nullptr;
   const long long seq = std::strtoll(ctx.params.at("seq").c_str(), &end, 10);
   if (*end != '\0' || seq <= 0) return Problem(Bad("seq", "must be a ledger event number"));
-  auto q = [&](const char* key, const char* fallback) {
-    auto it = ctx.req.query.find(key);
-    return it == ctx.req.query.end() ? std::string(fallback) : it->second;
-  };
-  const std::string format = q("format", "qorgau");
+  const std::string format = ctx.Query("format", "qorgau");
   if (format != "qorgau" && format != "kantara") return Problem(Bad("format", "must be qorgau or kantara"));
-  const std::string lang = q("lang", "kk");
-  if (lang != "kk" && lang != "ru" && lang != "en") return Problem(Bad("lang", "must be kk, ru or en"));
   TRY_ASSIGN(body, inst_.engine().Receipt(*ctx.caller, seq));
   if (format == "kantara") {
-    TRY_ASSIGN(kantara, report::KantaraReceipt(inst_.engine().policy(), body, lang));
+    // KantaraReceipt names `lang` when it is not kk, ru or en.
+    TRY_ASSIGN(kantara, report::KantaraReceipt(inst_.engine().policy(), body, ctx.Query("lang", "kk")));
     return HttpResponse{200, "application/json", kantara, {}};
   }
   return HttpResponse{200, "application/json", body, {}};

@@ -239,31 +239,21 @@ Result<ServiceOutcome> Consents::EnableService(const ServiceRequest& request, co
                 "the written application, channel, evidence and representative of a re-enabling on an "
                 "application are the application's; give none of them with it");
   }
-  const policy::Policy& p = *d_.policy;
-  QORGAU_TRY(Authorize(p, actor, Action::kApplicationHandle));
-  QORGAU_TRY(core_.AuthorizeKey(actor, request.subject));
-  ServiceRequest req = request;
-  std::optional<store::RepresentationRecord> filed_by;
-  {
-    // Open and verified before anything is decided on it (Enable checks it
-    // again in its write).
-    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
-    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(*txn, req.subject));
-    QORGAU_ASSIGN_OR_RETURN(const auto app,
-                            core_.VerifiedApplication(*txn, *req.application_id, id, ApplicationKind::kReenabling,
-                                                      "reenabling_application_required", "application_id"));
-    if (!app.purposes.empty() &&
-        std::find(app.purposes.begin(), app.purposes.end(), req.service) == app.purposes.end()) {
-      return Refuse("reenabling_application_required", "service",
-                    "application " + std::to_string(app.id) + " does not ask for '" + req.service + "'");
-    }
-    if (p.FindChannel(app.channel)) req.channel = app.channel;
-    req.evidence = app.reference;
-    // A written application: at the office, or an electronic document.
-    if (app.channel == "office_written" || app.channel == "e_document") req.application = app.reference;
-    filed_by = RepresentationOf(app);
+  QORGAU_ASSIGN_OR_RETURN(const auto app, core_.ApplicationToCarryOut(actor, request.subject, *request.application_id,
+                                                                     ApplicationKind::kReenabling,
+                                                                     "reenabling_application_required",
+                                                                     "application_id"));
+  if (!app.purposes.empty() &&
+      std::find(app.purposes.begin(), app.purposes.end(), request.service) == app.purposes.end()) {
+    return Refuse("reenabling_application_required", "service",
+                  "application " + std::to_string(app.id) + " does not ask for '" + request.service + "'");
   }
-  auto out = Enable(req, actor, filed_by);
+  ServiceRequest req = request;
+  if (d_.policy->FindChannel(app.channel)) req.channel = app.channel;
+  req.evidence = app.reference;
+  // A written application: at the office, or an electronic document.
+  if (app.channel == "office_written" || app.channel == "e_document") req.application = app.reference;
+  auto out = Enable(req, actor, RepresentationOf(app));
   if (out) return out;
   Error refusal = out.error();
   // Asked to switch on what is on: nothing to carry out, and the

@@ -319,6 +319,16 @@ Result<store::ApplicationRecord> EngineCore::VerifiedApplication(store::Transact
   return *app;
 }
 
+Result<store::ApplicationRecord> EngineCore::ApplicationToCarryOut(const Caller& caller, const SubjectKey& key,
+                                                                   std::int64_t id, ApplicationKind kind,
+                                                                   const std::string& code, const std::string& field) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationHandle));
+  QORGAU_TRY(AuthorizeKey(caller, key));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId subject, Resolve(*txn, key));
+  return VerifiedApplication(*txn, id, subject, kind, code, field);
+}
+
 Result<void> EngineCore::CloseApplication(store::Transaction& txn, store::ApplicationRecord& app,
                                           bool answered, const std::string& outcome, const Caller& caller) {
   const UnixMillis now = d_.clock.Now();

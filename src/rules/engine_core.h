@@ -166,6 +166,14 @@ class EngineCore {
   Result<store::ApplicationRecord> VerifiedApplication(store::Transaction& txn, std::int64_t id,
                                                        SubjectId subject, ApplicationKind kind,
                                                        const std::string& code, const std::string& field);
+  // The application `id` of `kind` that a change is about to carry out for
+  // the subject `key` names: authorized (`application.handle`, since the
+  // change answers it, and naming the subject), and open and verified
+  // (VerifiedApplication) before any rule decides on it. The change checks
+  // it again in its own write.
+  Result<store::ApplicationRecord> ApplicationToCarryOut(const Caller& caller, const SubjectKey& key,
+                                                         std::int64_t id, ApplicationKind kind,
+                                                         const std::string& code, const std::string& field);
   // Closes the open application `app` in `txn`: answered with `outcome`
   // (the answer's reference) or refused with `outcome` (a reason code),
   // as an `application.answered` or `application.refused` event by `caller`.

@@ -133,24 +133,14 @@ Result<WithdrawalPlan> Withdrawals::Withdraw(const WithdrawalRequest& request, c
                 "the channel, evidence, purposes and representative of a withdrawal on an application are "
                 "the application's; give none of them with it");
   }
-  QORGAU_TRY(Authorize(*d_.policy, actor, Action::kApplicationHandle));
-  QORGAU_TRY(core_.AuthorizeKey(actor, request.subject));
+  QORGAU_ASSIGN_OR_RETURN(const auto app, core_.ApplicationToCarryOut(actor, request.subject, *request.application,
+                                                                     ApplicationKind::kWithdrawal,
+                                                                     "withdrawal_application_required", "application"));
   WithdrawalRequest req = request;
-  std::optional<store::RepresentationRecord> filed_by;
-  {
-    // Open and verified before anything is decided on it (Apply checks it
-    // again in its write).
-    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
-    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(*txn, req.subject));
-    QORGAU_ASSIGN_OR_RETURN(const auto app,
-                            core_.VerifiedApplication(*txn, *req.application, id, ApplicationKind::kWithdrawal,
-                                                      "withdrawal_application_required", "application"));
-    req.channel = app.channel;
-    req.evidence = app.reference;
-    req.purposes = app.purposes;
-    filed_by = RepresentationOf(app);
-  }
-  auto plan = Apply(req, actor, filed_by);
+  req.channel = app.channel;
+  req.evidence = app.reference;
+  req.purposes = app.purposes;
+  auto plan = Apply(req, actor, RepresentationOf(app));
   if (plan || req.preview) return plan;
   // Refused by a rule of R-VI: that is the application's answer.
   return tl::unexpected(core_.RefuseApplicationOnRule(
