@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -377,6 +378,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/subjects/{id}", kKey}, &Api::ReadSubject},
       {{"POST", "/v1/subjects/{id}/data", kKey}, &Api::PutData},
       {{"POST", "/v1/subjects/{id}/contracts", kKey}, &Api::JoinContract},
+      {{"POST", "/v1/subjects/{id}/contracts/{contract}/end", kKey}, &Api::EndContract},
       {{"GET", "/v1/subjects/{id}/services", kKey}, &Api::ListServices},
       {{"POST", "/v1/subjects/{id}/services/{service}/enable", kKey}, &Api::EnableService},
       {{"POST", "/v1/subjects/{id}/services/{service}/disable", kKey}, &Api::DisableService},
@@ -403,6 +405,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/subjects/{id}/statement", kKey}, &Api::Statement},
       {{"POST", "/v1/breaches", kKey}, &Api::RecordBreach},
       {{"GET", "/v1/breaches", kKey}, &Api::ListBreaches},
+      {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
       {{"POST", "/v1/breaches/{id}/notified", kKey}, &Api::BreachNotified},
       {{"GET", "/v1/breaches/{id}/notice", kKey}, &Api::BreachNotice},
       {{"POST", "/v1/check", kKey}, &Api::Check},
@@ -900,6 +903,22 @@ HttpResponse Api::JoinContract(Context& ctx) {
                                 {"receipt", ReceiptJson(r.receipt)}});
 }
 
+HttpResponse Api::EndContract(Context& ctx) {
+  TRY_ASSIGN(evidence, ctx.Str("evidence", true));
+  std::int64_t contract = 0;
+  const std::string& text = ctx.params.at("contract");
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), contract);
+  if (ec != std::errc() || end != text.data() + text.size() || contract <= 0) {
+    return Problem(Bad("contract", "must be a contract id"));
+  }
+  TRY_ASSIGN(r, inst_.engine().EndContract({ctx.Subject(), contract, evidence}, *ctx.caller));
+  return Json(200, json::object{{"subject", r.subject},
+                                {"contract", r.contract},
+                                {"services_off", Strings(r.services_off)},
+                                {"relationship_ended", r.relationship_ended},
+                                {"revision", r.revision}});
+}
+
 HttpResponse Api::ListServices(Context& ctx) {
   TRY_ASSIGN(subs, inst_.engine().ListServices(*ctx.caller, ctx.Subject()));
   json::array out;
@@ -1014,6 +1033,8 @@ json::object ObligationJson(const store::ObligationRecord& o) {
                    {"open", !o.closed_at.has_value()},
                    {"opened_at", FormatUtc(o.opened_at)}};
   if (o.amount_minor) out["amount_tiyn"] = *o.amount_minor;
+  if (o.closed_at) out["closed_at"] = FormatUtc(*o.closed_at);
+  out["keeps"] = o.categories.empty() ? json::value("everything") : json::value(Strings(o.categories));
   return out;
 }
 
@@ -1025,12 +1046,13 @@ HttpResponse Api::OpenObligation(Context& ctx) {
   TRY_ASSIGN(kind, ctx.Str("kind", true));
   TRY_ASSIGN(ref, ctx.Str("ref", true));
   TRY_ASSIGN(amount, ctx.Str("amount", false));
+  TRY_ASSIGN(categories, ctx.List("categories"));
   store::ObligationKind k;
   if (!store::ParseObligationKind(kind, &k)) {
     return Problem(Bad("kind", "must be debt, instalment or legal_hold"));
   }
   TRY_ASSIGN(o, inst_.engine().OpenObligation(
-                    {SubjectKey::Id(subject->get_int64()), k, ref, amount}, *ctx.caller));
+                    {SubjectKey::Id(subject->get_int64()), k, ref, amount, categories}, *ctx.caller));
   return Json(201, ObligationJson(o));
 }
 
@@ -1187,6 +1209,19 @@ HttpResponse Api::DueApplications(Context& ctx) {
   json::array out;
   for (const auto& v : list) out.push_back(ApplicationJson(v, *calendar));
   return Json(200, json::object{{"applications", std::move(out)}});
+}
+
+HttpResponse Api::RetentionPlan(Context& ctx) {
+  rules::RetentionPlanRequest req;
+  if (auto it = ctx.req.query.find("as_of"); it != ctx.req.query.end()) {
+    TRY_ASSIGN(day, ParseDate(it->second, "as_of"));
+    TRY_ASSIGN(calendar, inst_.engine().Calendar());
+    req.as_of = calendar->EndOfLocalDay(std::chrono::sys_days(day));
+  }
+  TRY_ASSIGN(plan, inst_.engine().PlanDestruction(req, *ctx.caller));
+  HttpResponse r = Json(200, json::object{});
+  r.body = rules::RetentionPlanJson(plan);
+  return r;
 }
 
 HttpResponse Api::GetApplication(Context& ctx) {

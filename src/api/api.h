@@ -126,6 +126,7 @@ class Api {
   HttpResponse ReadSubject(Context& ctx);
   HttpResponse PutData(Context& ctx);
   HttpResponse JoinContract(Context& ctx);
+  HttpResponse EndContract(Context& ctx);
   HttpResponse ListServices(Context& ctx);
   HttpResponse EnableService(Context& ctx);
   HttpResponse DisableService(Context& ctx);
@@ -151,6 +152,7 @@ class Api {
   HttpResponse Statement(Context& ctx);
   HttpResponse RecordBreach(Context& ctx);
   HttpResponse ListBreaches(Context& ctx);
+  HttpResponse RetentionPlan(Context& ctx);
   HttpResponse BreachNotified(Context& ctx);
   HttpResponse BreachNotice(Context& ctx);
   HttpResponse UnblockSubject(Context& ctx);

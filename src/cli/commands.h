@@ -31,6 +31,9 @@ void RegisterEngine(CLI::App& app, Options& opts);
 // (cli/rights_commands.cc).
 void RegisterRights(CLI::App& app, Options& opts);
 
+// retention: plans (cli/retention_commands.cc).
+void RegisterRetention(CLI::App& app, Options& opts);
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   int threads = 0;

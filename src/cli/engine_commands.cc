@@ -22,7 +22,7 @@ std::string Join(const std::vector<std::string>& items) {
 }
 
 void RegisterContract(CLI::App& app, Options& opts) {
-  auto* contract = app.add_subcommand("contract", "Join contracts (R-III.2)");
+  auto* contract = app.add_subcommand("contract", "Join and end contracts (R-III.2, R-VII)");
   contract->require_subcommand(1);
   struct Args {
     SubjectArgs subject;
@@ -57,6 +57,31 @@ void RegisterContract(CLI::App& app, Options& opts) {
                 << "  consents granted: " << Join(r->consents_granted) << "\n"
                 << "  ledger revision " << r->revision << "\n";
       return WriteReceipt(args->receipt, r->receipt);
+    });
+  });
+
+  struct EndArgs {
+    SubjectArgs subject;
+    std::int64_t contract = 0;
+    std::string evidence;
+  };
+  auto end_args = std::make_shared<EndArgs>();
+  auto* end = contract->add_subcommand("end", "End a contract; its services go off, and retention periods "
+                                              "that count from the relationship's end start (R-VII)");
+  end_args->subject.Add(end);
+  end->add_option("--contract", end_args->contract, "The contract's id (as 'contract join' printed it)")->required();
+  end->add_option("--evidence", end_args->evidence,
+                  "The termination's reference: the subject's application or the operator's notice")
+      ->required();
+  end->callback([&opts, end_args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().EndContract({end_args->subject.Key(), end_args->contract, end_args->evidence}, caller);
+      if (!r) return Report(r.error());
+      std::cout << "subject " << r->subject << ": contract " << r->contract << " ended\n"
+                << "  services off: " << Join(r->services_off) << "\n"
+                << "  relationship: " << (r->relationship_ended ? "ended (no contract in force)" : "goes on")
+                << "\n  ledger revision " << r->revision << "\n";
+      return 0;
     });
   });
 }
@@ -133,6 +158,7 @@ void RegisterObligation(CLI::App& app, Options& opts) {
   struct OpenArgs {
     SubjectArgs subject;
     std::string kind, ref, amount;
+    std::vector<std::string> categories;
   };
   auto open_args = std::make_shared<OpenArgs>();
   auto* open = obligation->add_subcommand("open", "Open an obligation");
@@ -142,12 +168,16 @@ void RegisterObligation(CLI::App& app, Options& opts) {
       ->check(CLI::IsMember({"debt", "instalment", "legal_hold"}));
   open->add_option("--ref", open_args->ref, "Billing's reference")->required();
   open->add_option("--amount", open_args->amount, "Amount in tenge, e.g. 12500.50");
+  open->add_option("--categories", open_args->categories,
+                   "The data categories it keeps from destruction while open, comma-separated "
+                   "(default: everything of the subject)")
+      ->delimiter(',');
   open->callback([&opts, open_args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       store::ObligationKind kind = store::ObligationKind::kDebt;
       store::ParseObligationKind(open_args->kind, &kind);  // checked by IsMember above
       auto r = inst.engine().OpenObligation(
-          {open_args->subject.Key(), kind, open_args->ref, open_args->amount}, caller);
+          {open_args->subject.Key(), kind, open_args->ref, open_args->amount, open_args->categories}, caller);
       if (!r) return Report(r.error());
       std::cout << "obligation " << r->ref << " (" << store::ObligationKindName(r->kind) << ") open for subject "
                 << r->subject_id << "\n";
@@ -689,6 +719,7 @@ void RegisterActors(CLI::App& app, Options& opts) {
 void RegisterEngine(CLI::App& app, Options& opts) {
   RegisterActors(app, opts);
   RegisterRights(app, opts);
+  RegisterRetention(app, opts);
   RegisterContract(app, opts);
   RegisterService(app, opts);
   RegisterObligation(app, opts);

@@ -119,6 +119,7 @@ struct Replayed {
   std::map<std::pair<SubjectId, std::string>, PersonalData> data;
   std::map<std::pair<SubjectId, std::string>, store::ConsentRecord> consents;
   std::map<std::int64_t, std::pair<store::ContractRecord, std::int64_t>> contracts;
+  std::map<std::int64_t, std::int64_t> contract_ended_by;  // contract -> its contract.ended event
   std::map<std::pair<SubjectId, std::string>, store::SubscriptionRecord> subscriptions;
   std::map<std::string, store::ObligationRecord> obligations;
   std::map<std::string, std::int64_t> obligation_closed_by;
@@ -211,6 +212,16 @@ Result<void> Apply(const Event& e, Replayed* s) {
     c.joined_at = e.at;
     s->contracts[c.id] = {c, e.seq};
     QORGAU_TRY(note_representative(id));
+  } else if (e.type == "contract.ended") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t contract, d.Int("contract"));
+    auto it = s->contracts.find(contract);
+    if (it == s->contracts.end() || it->second.first.subject_id != id) {
+      return Fail(ErrorCode::kCorruption, "contract", "ends a contract the subject did not join");
+    }
+    if (it->second.first.ended_at) return Fail(ErrorCode::kCorruption, "contract", "ends a contract twice");
+    it->second.first.ended_at = e.at;
+    s->contract_ended_by[contract] = e.seq;
   } else if (e.type == "service.enabled" || e.type == "service.disabled") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::SubscriptionRecord sub;
@@ -231,6 +242,9 @@ Result<void> Apply(const Event& e, Replayed* s) {
     if (!ParseObligationKind(kind, &o.kind)) return Fail(ErrorCode::kCorruption, "kind", "unknown");
     if (d.Has("amount_tiyn")) {
       QORGAU_ASSIGN_OR_RETURN(o.amount_minor, d.Int("amount_tiyn"));
+    }
+    if (d.Has("categories")) {
+      QORGAU_ASSIGN_OR_RETURN(o.categories, d.List("categories"));
     }
     o.opened_at = e.at;
     o.event_seq = e.seq;
@@ -607,6 +621,11 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     if (c.subject_id != w.subject_id || c.method != w.method || c.evidence != w.evidence ||
         c.joined_at != w.joined_at) {
       cmp.Differ(seq, where + "subject, method, evidence or time differ from the ledger's");
+    } else if (c.ended_at != w.ended_at) {
+      const auto ended = r.contract_ended_by.find(c.id);
+      cmp.Differ(ended == r.contract_ended_by.end() ? seq : ended->second,
+                 where + (c.ended_at ? "ended" : "in force") + ", the ledger says " +
+                     (w.ended_at ? (c.ended_at ? "ended at another time" : "ended") : "in force"));
     }
     r.contracts.erase(it);
   }));
@@ -651,6 +670,8 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
                           (w.closed_at ? "closed" : "open"));
     } else if (o.subject_id != w.subject_id || o.kind != w.kind || o.amount_minor != w.amount_minor) {
       cmp.Differ(seq, where + "subject, kind or amount differ from the ledger's");
+    } else if (o.categories != w.categories) {
+      cmp.Differ(w.event_seq, where + "the categories it keeps differ from the ledger's");
     } else if (o.opened_at != w.opened_at || o.closed_at != w.closed_at || o.event_seq != w.event_seq) {
       cmp.Differ(seq, where + "times or event differ from the ledger's");
     }

@@ -39,6 +39,18 @@ double Period::Days() const {
   }
 }
 
+UnixMillis Period::After(UnixMillis from) const {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds{from}};
+  const sys_days day = floor<days>(t);
+  const milliseconds time_of_day = t - day;
+  if (unit == 'd') return (t + days{amount}).time_since_epoch().count();
+  year_month_day ymd{day};
+  ymd += unit == 'y' ? months{12 * amount} : months{amount};
+  if (!ymd.ok()) ymd = ymd.year() / ymd.month() / last;
+  return (sys_days{ymd} + time_of_day).time_since_epoch().count();
+}
+
 std::string Period::ToString() const { return std::to_string(amount) + unit; }
 
 const Purpose* Policy::FindPurpose(std::string_view id) const { return FindById(purposes, id); }
@@ -50,11 +62,12 @@ const ContractMethod* Policy::FindContractMethod(std::string_view id) const {
 const Service* Policy::FindService(std::string_view id) const { return FindById(services, id); }
 const Statute* Policy::FindStatute(std::string_view id) const { return FindById(statutes, id); }
 
-const RetentionRule* Policy::FindRetention(std::string_view category) const {
+std::vector<const RetentionRule*> Policy::RetentionRules(std::string_view subject) const {
+  std::vector<const RetentionRule*> out;
   for (const auto& r : retention) {
-    if (r.category.id == category) return &r;
+    if (r.Subject() == subject) out.push_back(&r);
   }
-  return nullptr;
+  return out;
 }
 
 const Category* Policy::FindCategoryByValue(ValueType type) const {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/personal_value.h"
 #include "core/vocabulary.h"
 
@@ -63,6 +64,9 @@ struct Period {
   char unit = 'd';  // 'y', 'm' or 'd'
   // Approximate length in days, for comparing periods of different units.
   double Days() const;
+  // `from` plus the period, by the calendar: months and years keep the day
+  // of the month (the last day when the month is shorter) and the time.
+  UnixMillis After(UnixMillis from) const;
   std::string ToString() const;
 };
 
@@ -110,14 +114,52 @@ struct Service {
   SourcePos pos;
 };
 
+// The events a retention period can count from: each is recorded by
+// qorgau (docs/policy.md section 12 says when each happens).
+inline constexpr std::string_view kRetentionStarts[] = {
+    "collection",            // the value was recorded (subject.added, data.recorded)
+    "relationship_end",      // no contract in force and no consent in force (contract.ended, consent.withdrawn)
+    "tax_period_end",        // the end of the calendar year of the later of collection and relationship end
+    "service_end",           // every service of the subject that needs the category is off
+    "consent_end",           // every consent the rule covers is withdrawn
+    "application_answered",  // the application was answered or refused
+    "obligation_closed",     // the obligation was closed
+};
+
+// The records qorgau itself keeps, which retention rules may name instead
+// of a category, each with the event its period counts from.
+struct RecordKind {
+  std::string_view id;
+  std::string_view from;
+};
+inline constexpr RecordKind kRecordKinds[] = {
+    {"contracts", "relationship_end"},
+    {"consents", "consent_end"},
+    {"obligations", "obligation_closed"},
+    {"applications", "application_answered"},
+};
+
+// R-VII.1: how long data of a category (or a record qorgau keeps) stay,
+// and from when. A category may have several rules (one a purpose needs,
+// another a statute sets); the longest applicable one wins.
 struct RetentionRule {
-  Ref category;
-  Period period;
-  std::string from;  // collection | relationship_end | tax_period_end | transaction
+  Ref category;        // a data category, or
+  std::string record;  // a record kind of kRecordKinds
+  // Applies only to subjects whose data serve this purpose (a consent to
+  // it, a contract for a contract purpose; a purpose of law always).
+  std::optional<Ref> purpose;
+  // consent_end: only consents given through channels keeping this kind of
+  // evidence (call_recording: an oral consent); "" for every consent.
+  std::string evidence;
+  Period period;       // may be 0d: at once
+  std::string from;    // one of kRetentionStarts
   std::optional<Ref> minimum;  // a statute id of the law table
   std::string ground;
   SourcePos pos;
   SourcePos period_pos;
+  SourcePos from_pos;
+  // What the rule is about: the category id, or "record:" and the kind.
+  std::string Subject() const { return record.empty() ? category.id : "record:" + record; }
 };
 
 struct Recipient {
@@ -206,7 +248,8 @@ struct Policy {
   const ContractMethod* FindContractMethod(std::string_view id) const;
   const Service* FindService(std::string_view id) const;
   const Statute* FindStatute(std::string_view id) const;
-  const RetentionRule* FindRetention(std::string_view category) const;
+  // The retention rules of a category (or, "record:KIND", of a record).
+  std::vector<const RetentionRule*> RetentionRules(std::string_view subject) const;
   // The first category holding values of `type`; nullptr when none.
   const Category* FindCategoryByValue(ValueType type) const;
 

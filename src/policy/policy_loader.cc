@@ -469,15 +469,17 @@ bool ReadDate(Ctx& ctx, const YAML::Node& n, const std::string& path,
   return true;
 }
 
-bool ReadPeriod(Ctx& ctx, const YAML::Node& n, const std::string& path, Period* out) {
+bool ReadPeriod(Ctx& ctx, const YAML::Node& n, const std::string& path, Period* out,
+                bool allow_zero = false) {
   std::string v;
   if (!ReadString(ctx, n, path, &v)) return false;
   const char unit = v.back();
   const std::string digits = v.substr(0, v.size() - 1);
   bool ok = (unit == 'y' || unit == 'm' || unit == 'd') && !digits.empty() && digits.size() <= 5;
   for (char c : digits) ok = ok && c >= '0' && c <= '9';
-  if (!ok || std::stoi(digits) <= 0) {
-    ctx.Error(n, path + ": '" + v + "' is not a period (a positive number and y, m or d: 5y, 6m, 30d)");
+  if (!ok || std::stoi(digits) < (allow_zero ? 0 : 1)) {
+    ctx.Error(n, path + ": '" + v + "' is not a period (a " + (allow_zero ? "whole" : "positive") +
+                     " number and y, m or d: 5y, 6m, 30d" + (allow_zero ? ", 0d" : "") + ")");
     return false;
   }
   *out = Period{std::stoi(digits), unit};
@@ -879,17 +881,39 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     if (!m.ok()) return;
     RetentionRule r;
     r.pos = m.pos();
-    YAML::Node cat = m.Get("category", true);
+    // A rule is about a data category or about a record qorgau keeps.
+    YAML::Node cat = m.Get("category", false);
+    YAML::Node record = m.Get("record", false);
+    if (cat.IsDefined() == record.IsDefined()) {
+      ctx.Error(item, path + ": give either 'category' (a data category) or 'record' (" +
+                          [] {
+                            std::string list;
+                            for (const RecordKind& k : kRecordKinds) list += (list.empty() ? "" : ", ") + std::string(k.id);
+                            return list;
+                          }() + "), not " + (cat.IsDefined() ? "both" : "neither"));
+    }
     // Set only when valid: a refused id is reported here, once, and the
     // validator then has no reference without a position to report again.
-    if (std::string id; ReadId(ctx, cat, path + ".category", true, &id)) {
+    if (std::string id; cat.IsDefined() && ReadId(ctx, cat, path + ".category", true, &id)) {
       r.category = {id, ctx.Pos(cat)};
     }
+    if (record.IsDefined()) ReadId(ctx, record, path + ".record", false, &r.record);
+    YAML::Node purpose = m.Get("purpose", false);
+    if (std::string id; purpose.IsDefined() && ReadId(ctx, purpose, path + ".purpose", false, &id)) {
+      r.purpose = Ref{id, ctx.Pos(purpose)};
+    }
+    YAML::Node evidence = m.Get("evidence", false);
+    if (evidence.IsDefined()) {
+      ReadEnum(ctx, evidence, path + ".evidence",
+               {"e_document", "e_message", "signature", "call_recording", "paper_document"}, &r.evidence);
+    }
     YAML::Node period = m.Get("period", true);
-    ReadPeriod(ctx, period, path + ".period", &r.period);
+    ReadPeriod(ctx, period, path + ".period", &r.period, /*allow_zero=*/true);
     r.period_pos = ctx.Pos(period);
-    ReadEnum(ctx, m.Get("from", true), path + ".from",
-             {"collection", "relationship_end", "tax_period_end", "transaction"}, &r.from);
+    // Any id here: the validator names the start events qorgau records.
+    YAML::Node from = m.Get("from", true);
+    ReadId(ctx, from, path + ".from", false, &r.from);
+    r.from_pos = ctx.Pos(from);
     YAML::Node min = m.Get("minimum", false);
     Ref min_ref;
     if (ReadId(ctx, min, path + ".minimum", false, &min_ref.id)) {

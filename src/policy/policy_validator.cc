@@ -151,15 +151,45 @@ class Checker {
     }
   }
 
-  // R-VII.1: every category has one retention rule, never shorter than the
-  // statutory minimum it cites.
+  // R-VII.1: every category has a retention rule; a category may have
+  // several (the longest applicable wins), none shorter than the statutory
+  // minimum it cites, each counting from an event qorgau records.
   void Retention() {
     std::map<std::string, int> rules;
+    std::set<std::string> for_everyone;  // categories with a rule every subject's clock can reach
     for (const RetentionRule& r : p_.retention) {
-      if (r.category.id.empty()) continue;
-      CategoryRef(r.category, "retention");
-      if (++rules[r.category.id] == 2) {
-        Error(r.pos, "retention: a second rule for category '" + r.category.id + "'");
+      const std::string what = r.Subject();
+      if (!r.category.id.empty()) {
+        CategoryRef(r.category, "retention");
+        ++rules[r.category.id];
+        if (!r.purpose && (r.from == "collection" || r.from == "relationship_end" || r.from == "tax_period_end" ||
+                           r.from == "service_end")) {
+          for_everyone.insert(r.category.id);
+        }
+      }
+      if (!r.record.empty()) RecordRule(r);
+      if (r.purpose) {
+        PurposeRef(*r.purpose, "retention");
+        if (!r.category.id.empty() && p_.FindPurpose(r.purpose->id) &&
+            !p_.CategoryAllowsPurpose(r.category.id, r.purpose->id)) {
+          Error(r.purpose->pos, "retention for '" + what + "': purpose '" + r.purpose->id +
+                                    "' does not use this category");
+        }
+      }
+      if (!r.from.empty() &&
+          std::find(std::begin(kRetentionStarts), std::end(kRetentionStarts), r.from) == std::end(kRetentionStarts)) {
+        std::string list;
+        for (auto s : kRetentionStarts) list += (list.empty() ? "" : ", ") + std::string(s);
+        Error(r.from_pos, "retention for '" + what + "': qorgau records no event '" + r.from +
+                              "' for a period to count from; use one of " + list);
+      }
+      if (!r.evidence.empty() && r.from != "consent_end") {
+        Error(r.pos, "retention for '" + what + "': 'evidence' narrows the consents of 'from: consent_end' only");
+      }
+      if (r.from == "consent_end" && r.purpose && p_.FindPurpose(r.purpose->id) &&
+          p_.FindPurpose(r.purpose->id)->basis != LegalBasis::kConsent) {
+        Error(r.purpose->pos, "retention for '" + what + "': purpose '" + r.purpose->id +
+                                  "' rests on no consent, so 'consent_end' never comes");
       }
       if (!r.minimum) continue;
       const Statute* st = p_.FindStatute(r.minimum->id);
@@ -167,14 +197,43 @@ class Checker {
         Error(r.minimum->pos, "retention: unknown statute '" + r.minimum->id + "' in the law table");
         continue;
       }
-      if (r.period.amount > 0 && st->period.amount > 0 && r.period.Days() < st->period.Days()) {
-        Error(r.period_pos, "retention for '" + r.category.id + "': period " +
-                                r.period.ToString() + " is shorter than the statutory minimum " +
-                                st->period.ToString() + " of '" + st->id + "'");
+      if (st->period.amount > 0 && r.period.Days() < st->period.Days()) {
+        Error(r.period_pos, "retention for '" + what + "': period " + r.period.ToString() +
+                                " is shorter than the statutory minimum " + st->period.ToString() + " of '" +
+                                st->id + "'");
       }
     }
     for (const Category& c : p_.categories) {
-      if (!rules.count(c.id)) Error(c.pos, "category '" + c.id + "': has no retention rule");
+      if (!rules.count(c.id)) {
+        Error(c.pos, "category '" + c.id + "': has no retention rule");
+      } else if (!for_everyone.count(c.id)) {
+        // Otherwise a subject none of the rules concerns keeps the data
+        // for ever.
+        Error(c.pos, "category '" + c.id + "': needs a retention rule that applies to every subject "
+                                           "(no 'purpose'; from collection, relationship_end, tax_period_end "
+                                           "or service_end)");
+      }
+    }
+  }
+
+  // A rule for a record qorgau keeps counts from that record's own event.
+  void RecordRule(const RetentionRule& r) {
+    const RecordKind* kind = nullptr;
+    for (const RecordKind& k : kRecordKinds) {
+      if (k.id == r.record) kind = &k;
+    }
+    if (!kind) {
+      std::string list;
+      for (const RecordKind& k : kRecordKinds) list += (list.empty() ? "" : ", ") + std::string(k.id);
+      Error(r.pos, "retention: '" + r.record + "' is not a record qorgau keeps; one of " + list);
+      return;
+    }
+    if (!r.from.empty() && r.from != kind->from) {
+      Error(r.from_pos, "retention for records of '" + r.record + "': they count from '" + std::string(kind->from) +
+                            "', not '" + r.from + "'");
+    }
+    if (r.purpose || !r.evidence.empty()) {
+      Error(r.pos, "retention for records of '" + r.record + "': 'purpose' and 'evidence' are for data categories");
     }
   }
 

@@ -62,6 +62,12 @@ constexpr Label kLabels[] = {
     {"suspended", "ашық міндеттемелер немесе заңды шектеулер жабылғанша жою тоқтатылады",
      "уничтожение приостановлено до закрытия обязательств или правовых ограничений",
      "destruction waits while obligations or legal holds are open"},
+    {"not_started", "мерзім әлі басталған жоқ", "срок ещё не начался", "the period has not started yet"},
+    {"ended_on", "мерзімі аяқталды", "срок истёк", "the period ended on"},
+    {"to_destroy", "деректер жойылуға жатады", "данные подлежат уничтожению", "the data are to be destroyed"},
+    {"kept_by.debt", "берешек", "задолженность", "a debt"},
+    {"kept_by.instalment", "бөліп төлеу", "рассрочка", "an instalment"},
+    {"kept_by.legal_hold", "заңды шектеу", "правовое ограничение", "a legal hold"},
     {"consents", "Келісімдер тарихы", "История согласий", "Consent history"},
     {"granted", "берілді", "дано", "granted"},
     {"withdrawn", "кері қайтарылды", "отозвано", "withdrawn"},
@@ -104,7 +110,13 @@ constexpr Label kLabels[] = {
     {"from.collection", "жиналған күннен бастап", "с даты сбора", "from collection"},
     {"from.relationship_end", "қарым-қатынас аяқталғаннан кейін", "после прекращения отношений", "after the relationship ends"},
     {"from.tax_period_end", "салық кезеңі аяқталғаннан кейін", "после окончания налогового периода", "after the end of the tax period"},
-    {"from.transaction", "операциядан кейін", "после операции", "after the transaction"},
+    {"from.service_end", "оны қажет ететін қызметтер өшірілгеннен кейін", "после отключения услуг, которым они нужны",
+     "after the services that need them are switched off"},
+    {"from.consent_end", "келісім кері қайтарылғаннан кейін", "после отзыва согласия", "after the consent is withdrawn"},
+    {"from.application_answered", "өтінішке жауап берілгеннен кейін", "после ответа на заявление",
+     "after the application is answered"},
+    {"from.obligation_closed", "міндеттеме жабылғаннан кейін", "после закрытия обязательства",
+     "after the obligation is closed"},
     // Period units.
     {"unit.y", "жыл", "г.", "years"},
     {"unit.m", "ай", "мес.", "months"},
@@ -144,19 +156,6 @@ std::string L(std::string_view key, const std::string& lang) {
 
 // A UTC day, where the engine gave no local one.
 std::string Day(UnixMillis t) { return FormatUtc(t).substr(0, 10); }
-
-// `from` plus a period, as a day.
-std::string AddPeriod(UnixMillis from, const policy::Period& p) {
-  using namespace std::chrono;
-  year_month_day d{floor<days>(sys_time<milliseconds>(milliseconds(from)))};
-  if (p.unit == 'y') d = d + years(p.amount);
-  if (p.unit == 'm') d = d + months(p.amount);
-  sys_days s = sys_days(year_month_day(d.year(), d.month(), d.day() > (d.year() / d.month() / last).day()
-                                                                 ? (d.year() / d.month() / last).day()
-                                                                 : d.day()));
-  if (p.unit == 'd') s += days(p.amount);
-  return FormatDate(year_month_day(s));
-}
 
 std::string PeriodText(const policy::Period& p, const std::string& lang) {
   return std::to_string(p.amount) + " " + L(std::string("unit.") + p.unit, lang);
@@ -200,18 +199,31 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
       }
     }
     std::string storage;
-    if (const policy::RetentionRule* rule = p.FindRetention(v.category)) {
+    json::object kept{{"status", v.storage.status}};
+    if (const policy::RetentionRule* rule = v.storage.rule) {
       storage = PeriodText(rule->period, lang) + " " + L("from." + rule->from, lang);
-      if (rule->from == "collection") storage += " (" + L("until", lang) + " " + AddPeriod(v.recorded_at, rule->period) + ")";
-      if (rule->minimum) {
-        for (const auto& st : p.statutes) {
-          if (st.id == rule->minimum->id) storage += "; " + L("statutory_minimum", lang) + " " + PeriodText(st.period, lang);
-        }
+      const policy::Statute* st = rule->minimum ? p.FindStatute(rule->minimum->id) : nullptr;
+      if (st) storage += "; " + L("statutory_minimum", lang) + " " + PeriodText(st->period, lang) + " (" + st->cite + ")";
+      if (v.storage.status == "running") {
+        storage += "; " + L("until", lang) + " " + v.storage.due_day;
+      } else if (v.storage.status == "waiting") {
+        storage += "; " + L("not_started", lang);
+      } else {
+        storage += "; " + L("ended_on", lang) + " " + v.storage.due_day + ": " +
+                   L(v.storage.status == "due" ? "to_destroy" : "suspended", lang);
+        for (const auto& k : v.storage.kept_by) storage += " (" + L("kept_by." + k, lang) + ")";
       }
+      kept["period"] = rule->period.ToString();
+      kept["from"] = rule->from;
+      kept["ground"] = rule->ground;
+      kept["statute"] = st ? json::value(st->id) : json::value(nullptr);
+      kept["due_on"] = v.storage.due_day.empty() ? json::value(nullptr) : json::value(v.storage.due_day);
+      json::array by;
+      for (const auto& k : v.storage.kept_by) by.emplace_back(k);
+      kept["kept_by"] = std::move(by);
     } else {
       storage = L("no_rule", lang);
     }
-    if (in.open_obligations > 0) storage += "; " + L("suspended", lang);
     data.push_back(json::object{{"category", v.category},
                                 {"name", c ? text(c->name) : v.category},
                                 {"value", v.value},
@@ -222,7 +234,8 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                 {"rectified_on", OrNull(v.rectified_on)},
                                 {"purposes", std::move(purposes)},
                                 {"processing_period", L("processing_period_text", lang)},
-                                {"storage_period", storage}});
+                                {"storage_period", storage},
+                                {"storage", std::move(kept)}});
   }
   json::array methods;
   for (const auto& m : p.security_measures) methods.emplace_back(text(m.name));

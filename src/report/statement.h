@@ -36,6 +36,14 @@ struct StatementInput {
     UnixMillis recorded_at = 0;  // collected, or last changed
     std::optional<std::int64_t> rectified_on;  // the rectification application of the last change
     std::string recorded_day;  // recorded_at's day in the operator's time zone
+    // How long it is kept (R-VII.1), from the retention plan
+    // (rules/retention.h) on the statement's day.
+    struct Storage {
+      const policy::RetentionRule* rule = nullptr;  // the rule that decides; none: no rule applies
+      std::string status = "waiting";               // due | held | running | waiting
+      std::string due_day;                          // local day its period ends; "" while waiting
+      std::vector<std::string> kept_by;             // held: the kinds of obligation keeping it
+    } storage = {};
   };
   std::vector<Value> data;
 

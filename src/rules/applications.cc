@@ -1,5 +1,6 @@
 // Subjects' applications and their deadlines (rules/applications.h).
 #include "rules/applications.h"
+#include "rules/retention.h"
 
 #include <boost/json.hpp>
 
@@ -586,9 +587,34 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
     QORGAU_ASSIGN_OR_RETURN(out.contracts, txn->GetContracts(id));
     for (const auto& c : out.contracts) out.contract_days.push_back(FormatDate(calendar->LocalDate(c.joined_at)));
     QORGAU_ASSIGN_OR_RETURN(out.services, txn->GetSubscriptions(id));
-    QORGAU_ASSIGN_OR_RETURN(const auto open, txn->GetObligations(id, /*open_only=*/true));
-    out.open_obligations = open.size();
     QORGAU_ASSIGN_OR_RETURN(const auto apps, txn->GetSubjectApplications(id));
+    // The storage period of each value: the retention plan on this day.
+    {
+      QORGAU_ASSIGN_OR_RETURN(const auto subject, txn->GetSubject(id));
+      if (!subject) return Fail(ErrorCode::kNotFound, "subject", "no such subject");
+      QORGAU_ASSIGN_OR_RETURN(const RetentionFacts facts, ReadRetentionFacts(*txn, *subject));
+      out.open_obligations = static_cast<std::size_t>(std::count_if(
+          facts.obligations.begin(), facts.obligations.end(),
+          [](const store::ObligationRecord& o) { return !o.closed_at.has_value(); }));
+      const auto items = PlanRetention(*d_.policy, facts, d_.clock.Now());
+      for (auto& v : out.data) {
+        const auto item = std::find_if(items.begin(), items.end(),
+                                       [&](const RetentionItem& i) { return i.what == v.category; });
+        if (item == items.end()) continue;
+        v.storage.rule = item->rule;
+        v.storage.status = std::string(RetentionStatusName(item->status));
+        if (item->due_at) v.storage.due_day = FormatDate(calendar->LocalDate(*item->due_at));
+        for (const auto& ref : item->held_by) {
+          for (const auto& o : facts.obligations) {
+            if (o.ref != ref) continue;
+            const std::string kind(store::ObligationKindName(o.kind));
+            if (std::find(v.storage.kept_by.begin(), v.storage.kept_by.end(), kind) == v.storage.kept_by.end()) {
+              v.storage.kept_by.push_back(kind);
+            }
+          }
+        }
+      }
+    }
     for (const auto& a : apps) {
       out.applications.push_back(
           {a, FormatDate(calendar->LocalDate(a.due_at)), FormatDate(calendar->LocalDate(a.received_at))});

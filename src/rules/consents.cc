@@ -406,6 +406,62 @@ Result<ServiceOutcome> Consents::DisableService(const ServiceRequest& req, const
   return out;
 }
 
+Result<ContractEndOutcome> Consents::EndContract(const ContractEndRequest& req, const Caller& actor) {
+  if (req.contract <= 0) return Fail(ErrorCode::kInvalidArgument, "contract", "must be a contract id");
+  QORGAU_TRY(CheckReference(req.evidence, "evidence"));
+  QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
+  const policy::Policy& p = *d_.policy;
+  ContractEndOutcome out;
+  auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    out = ContractEndOutcome{};
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.Resolve(txn, req.subject));
+    QORGAU_ASSIGN_OR_RETURN(const auto contracts, txn.GetContracts(id));
+    const auto contract = std::find_if(contracts.begin(), contracts.end(),
+                                       [&](const store::ContractRecord& c) { return c.id == req.contract; });
+    if (contract == contracts.end()) {
+      return Fail(ErrorCode::kNotFound, "contract", "the subject has no contract " + std::to_string(req.contract));
+    }
+    QORGAU_ASSIGN_OR_RETURN(const auto subs, txn.GetSubscriptions(id));
+    // Ending the contract switches its services off: the caller must be
+    // one who may switch off each service joined under it.
+    Scope scope;
+    std::vector<std::string> going_off;
+    for (const auto& sub : subs) {
+      if (sub.contract_id != req.contract) continue;
+      if (const policy::Service* s = p.FindService(sub.service)) AddServiceScope(p, *s, &scope);
+      if (sub.active) going_off.push_back(sub.service);
+    }
+    if (scope.purposes.empty()) {
+      return Fail(ErrorCode::kInternal, "contract", "the contract has no service of the policy");
+    }
+    QORGAU_TRY(Authorize(p, actor, Action::kContractEnd, scope));
+    if (contract->ended_at) return Refuse("contract_ended", "contract", "the contract has ended already");
+    const UnixMillis now = d_.clock.Now();
+    ledger::EventDraft ev{"contract.ended", id, actor.id(), {}};
+    ev.data["contract"] = req.contract;
+    ev.data["evidence"] = req.evidence;
+    boost::json::array off;
+    for (const auto& s : going_off) off.emplace_back(s);
+    ev.data["services"] = std::move(off);
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    QORGAU_TRY(txn.EndContract(req.contract, now));
+    std::vector<index::Delta> deltas;
+    for (const auto& service : going_off) {
+      QORGAU_TRY(core_.PutService(txn, id, service, false, req.contract, "contract_end", actor, &deltas));
+    }
+    out.subject = id;
+    out.contract = req.contract;
+    out.services_off = going_off;
+    out.relationship_ended = std::none_of(contracts.begin(), contracts.end(), [&](const store::ContractRecord& c) {
+      return c.id != req.contract && !c.ended_at;
+    });
+    return deltas;
+  });
+  if (!written) return tl::unexpected(written.error());
+  out.revision = *written;
+  return out;
+}
+
 Result<std::vector<store::SubscriptionRecord>> Consents::ListServices(const Caller& caller,
                                                                       const SubjectKey& key) {
   QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindUnblocked(caller, key, "services"));

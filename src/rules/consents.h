@@ -51,6 +51,22 @@ struct ContractOutcome {
   std::string receipt;
 };
 
+// The end of a contract (R-VII: the relationship's end starts retention
+// periods): its services go off with it.
+struct ContractEndRequest {
+  SubjectKey subject;
+  std::int64_t contract = 0;
+  std::string evidence;  // the termination's reference: the subject's application, the operator's notice
+};
+
+struct ContractEndOutcome {
+  SubjectId subject = 0;
+  std::int64_t contract = 0;
+  std::vector<std::string> services_off;  // switched off by the end
+  bool relationship_ended = false;        // no contract of the subject is in force any more
+  std::int64_t revision = 0;
+};
+
 struct ServiceRequest {
   SubjectKey subject;
   std::string service;
@@ -91,6 +107,10 @@ class Consents {
 
   // Contracts and services. R-III.2, R-III.3, R-VI.5.
   Result<ContractOutcome> JoinContract(const ContractRequest& request, const Caller& caller);
+  // Ends a contract in force: a contract.ended event, and every service on
+  // under it switched off (service.disabled, why contract_end). Needs the
+  // 'withdraw' duty for each purpose of those services.
+  Result<ContractEndOutcome> EndContract(const ContractEndRequest& request, const Caller& caller);
   Result<ServiceOutcome> EnableService(const ServiceRequest& request, const Caller& caller);
   Result<ServiceOutcome> DisableService(const ServiceRequest& request, const Caller& caller);
   // The services one of whose purposes the caller's duties cover.

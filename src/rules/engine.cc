@@ -28,7 +28,8 @@ Engine::Engine(EngineDeps deps)
       Decisions(static_cast<EngineCore&>(*this)),
       Access(static_cast<EngineCore&>(*this)),
       Audit(static_cast<EngineCore&>(*this)),
-      Applications(static_cast<EngineCore&>(*this)) {}
+      Applications(static_cast<EngineCore&>(*this)),
+      Retention(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

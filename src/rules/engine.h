@@ -30,6 +30,7 @@
 //   Access       access.h, .cc        actors, duties, keys, authentication
 //   Audit        audit.h, .cc         access trails, ledger verification, tree heads, receipts
 //   Applications applications.h, .cc subjects' applications, deadlines, the statement, breaches
+//   Retention    retention.h, .cc    when data fall due for destruction (R-VII)
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -46,6 +47,7 @@
 #include "rules/decisions.h"
 #include "rules/engine_core.h"
 #include "rules/obligations.h"
+#include "rules/retention.h"
 #include "rules/subjects.h"
 #include "rules/withdrawals.h"
 
@@ -67,7 +69,8 @@ class Engine : private EngineCore,
                public Decisions,
                public Access,
                public Audit,
-               public Applications {
+               public Applications,
+               public Retention {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

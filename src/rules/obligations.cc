@@ -64,6 +64,13 @@ Result<store::ObligationRecord> Obligations::OpenObligation(const ObligationRequ
   QORGAU_TRY(core_.AuthorizeKey(actor, req.subject));
   auto amount = CheckRequest(req);
   if (!amount) return tl::unexpected(amount.error());
+  std::set<std::string> seen;
+  for (const auto& c : req.categories) {
+    if (!d_.policy->FindCategory(c)) {
+      return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a data category of the policy");
+    }
+    if (!seen.insert(c).second) return Fail(ErrorCode::kInvalidArgument, "categories", "'" + c + "' given twice");
+  }
   store::ObligationRecord rec;
   auto written = core_.Write(actor, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     auto id = core_.Resolve(txn, req.subject);
@@ -73,9 +80,14 @@ Result<store::ObligationRecord> Obligations::OpenObligation(const ObligationRequ
     ev.data["ref"] = req.ref;
     ev.data["kind"] = store::ObligationKindName(req.kind);
     if (*amount) ev.data["amount_tiyn"] = **amount;
+    if (!req.categories.empty()) {
+      boost::json::array cats;
+      for (const auto& c : req.categories) cats.emplace_back(c);
+      ev.data["categories"] = std::move(cats);
+    }
     auto event = ledger::Append(txn, now, ev);
     if (!event) return tl::unexpected(event.error());
-    rec = store::ObligationRecord{req.ref, *id, req.kind, *amount, now, std::nullopt, event->seq};
+    rec = store::ObligationRecord{req.ref, *id, req.kind, *amount, now, std::nullopt, event->seq, req.categories};
     QORGAU_TRY(txn.InsertObligation(rec));
     return std::vector<index::Delta>{{index::Delta::Kind::kObligationOpened, *id}};
   });

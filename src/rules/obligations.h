@@ -17,6 +17,9 @@ struct ObligationRequest {
   store::ObligationKind kind = store::ObligationKind::kDebt;
   std::string ref;
   std::string amount;  // tenge, "12500" or "12500.50"; empty for none
+  // What it keeps from destruction while open (R-VII.1): categories of the
+  // policy; none, every datum and record of the subject.
+  std::vector<std::string> categories = {};
 };
 
 struct ImportReport {

@@ -24,6 +24,7 @@ DutyActions PurposeAction(Action a) {
     case Action::kServiceEnable:
     case Action::kConsentGrant: return Bit(DutyAction::kConsent);
     case Action::kServiceDisable:
+    case Action::kContractEnd:
     case Action::kConsentWithdraw:
     case Action::kWithdrawalPreview: return Bit(DutyAction::kWithdraw);
     case Action::kCheck:
@@ -48,6 +49,7 @@ std::string_view ActionName(Action a) {
     case Action::kDataRecord: return "data.record";
     case Action::kDataRead: return "data.read";
     case Action::kContractJoin: return "contract.join";
+    case Action::kContractEnd: return "contract.end";
     case Action::kServiceEnable: return "service.enable";
     case Action::kServiceDisable: return "service.disable";
     case Action::kServicesRead: return "services.read";
@@ -77,6 +79,7 @@ std::string_view ActionName(Action a) {
     case Action::kStatementRead: return "statement.read";
     case Action::kBreachRecord: return "breach.record";
     case Action::kBreachesRead: return "breaches.read";
+    case Action::kRetentionPlan: return "retention.plan";
   }
   return "unknown";
 }
@@ -127,6 +130,12 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (action == Action::kBreachRecord || action == Action::kBreachesRead) {
     if (role == ActorRole::kDpo) return {};
     return Deny("dpo_only", "actor", "only the data protection officer keeps the breach register (LAW.md §10)");
+  }
+  // Retention (R-VII) is the data protection officer's: the plan shows
+  // counts and dates, never a value.
+  if (action == Action::kRetentionPlan) {
+    if (role == ActorRole::kDpo) return {};
+    return Deny("dpo_only", "actor", "only the data protection officer plans and runs destruction (R-VII)");
   }
   // People: the NDA (R-II.3) and the liability warning (R-VIII.2), for
   // every action on a subject, reads and writes alike.

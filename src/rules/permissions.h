@@ -39,6 +39,7 @@ enum class Action : std::uint8_t {
   kDataRecord,         // record a value of a category
   kDataRead,           // read values of categories for a purpose
   kContractJoin,       // join a contract (consent by joining, R-III.3)
+  kContractEnd,        // end a contract, switching its services off (starts retention periods)
   kServiceEnable,      // switch a service on (R-VI.5)
   kServiceDisable,     // switch a service off
   kServicesRead,       // list a subject's services
@@ -68,6 +69,7 @@ enum class Action : std::uint8_t {
   kStatementRead,      // produce a subject's information statement (R-IV.4)
   kBreachRecord,       // record a security breach, or its notice sent (LAW.md §10)
   kBreachesRead,       // the breach register, and a breach's notice with the subjects' identifiers
+  kRetentionPlan,      // what falls due for destruction, by category and ground (R-VII)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

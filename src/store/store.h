@@ -51,6 +51,7 @@ struct SubjectRecord {
   SubjectId id = 0;
   UnixMillis created_at = 0;
   Bytes wrapped_key;  // the subject's data key, wrapped by the KEK
+  std::optional<UnixMillis> destroyed_at = {};  // its data destroyed (R-VII.2)
 };
 
 // One stored value of a data category for a subject.
@@ -102,7 +103,8 @@ struct ContractRecord {
   std::string method;    // a contract method id of the policy
   std::string evidence;  // the form, application or SMS reference
   UnixMillis joined_at = 0;
-  std::int64_t event_seq = 0;
+  std::int64_t event_seq = 0;  // the contract.joined event
+  std::optional<UnixMillis> ended_at = {};  // set by its contract.ended event
 };
 
 // Whether a subject's service is on; one row per (subject, service).
@@ -124,6 +126,9 @@ struct ObligationRecord {
   UnixMillis opened_at = 0;
   std::optional<UnixMillis> closed_at;
   std::int64_t event_seq = 0;
+  // What it keeps from destruction while open (R-VII.1): these categories,
+  // or, when empty, every datum and record of the subject.
+  std::vector<std::string> categories = {};
 };
 
 // An employee or a system that calls qorgau (R-II.3, R-VIII).
@@ -346,6 +351,8 @@ class Transaction {
 
   virtual Result<std::int64_t> InsertContract(const ContractRecord& record) = 0;
   virtual Result<std::vector<ContractRecord>> GetContracts(SubjectId subject) = 0;
+  // Sets the contract's end, once.
+  virtual Result<void> EndContract(std::int64_t id, UnixMillis at) = 0;
   virtual Result<void> PutSubscription(const SubscriptionRecord& record) = 0;
   virtual Result<std::vector<SubscriptionRecord>> GetSubscriptions(SubjectId subject) = 0;
 

@@ -39,6 +39,10 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
     ASSERT_TRUE(e.OpenObligation({one, ObligationKind::kDebt, "D-1", "100"}, world_["billing"]));
     ASSERT_TRUE(e.CloseObligation("D-1", world_["billing"]));
     ASSERT_TRUE(e.OpenObligation({one, ObligationKind::kLegalHold, "H-1", ""}, world_["dpo"]));
+    // A hold of one category, and subject 1's second contract ended.
+    ASSERT_TRUE(e.OpenObligation({one, ObligationKind::kLegalHold, "H-2", "", {"user.contact.phone"}}, world_["dpo"]));
+    auto ended = e.EndContract({one, 2, "TERM-1"}, world_["crm"]);
+    ASSERT_TRUE(ended) << ended.error().ToString();
     ASSERT_TRUE(e.ReadPersonalData(world_["anna"], one, "contract_performance", {}));
     ASSERT_TRUE(e.Check(world_["crm"], one, "marketing", {}));
     // An information application answered, and one still open with a document.
@@ -189,6 +193,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "representations ("},
         Tampering{"RepresentativeDeleted", "DELETE FROM representations",
                   "the ledger says a representative acted"},
+        Tampering{"ContractEndErased", "UPDATE contracts SET ended_at = NULL WHERE ended_at IS NOT NULL",
+                  "in force, the ledger says ended"},
+        Tampering{"ContractEndedEarlier", "UPDATE contracts SET ended_at = 1 WHERE ended_at IS NOT NULL",
+                  "the ledger says ended at another time"},
+        Tampering{"LegalHoldNarrowed", "UPDATE obligations SET categories = 'user.contact.email' WHERE ref = 'H-2'",
+                  "the categories it keeps differ"},
         Tampering{"SubjectAdded",
                   "INSERT INTO subjects (id, created_at, iin_index, phone_index) "
                   "VALUES (99, 1, randomblob(32), randomblob(32))",

@@ -461,7 +461,11 @@ TEST_F(Rights, R_IV_4_the_statement_answers_an_information_application_in_kk_ru_
   for (const auto& d : data) {
     if (d.as_object().at("category").as_string() == "user.contact.phone") {
       EXPECT_EQ(d.as_object().at("storage_period").as_string(),
-                "2 years after the relationship ends; statutory minimum 2 years");
+                "2 years after the relationship ends; statutory minimum 2 years (" +
+                    engine().policy().FindStatute("subscriber_service_info")->cite +
+                    "); the period has not started yet");
+      EXPECT_EQ(d.as_object().at("storage").at("status").as_string(), "waiting");
+      EXPECT_EQ(d.as_object().at("storage").at("statute").as_string(), "subscriber_service_info");
     }
   }
   // The consent history (subject 1 joined the personalised offers by SMS),

@@ -280,6 +280,11 @@ CREATE TABLE representations (
   sealed            BLOB NOT NULL
 ) STRICT;
 )sql",
+    // 11: retention's clocks: a contract's end; what an obligation covers.
+    R"sql(
+ALTER TABLE contracts ADD COLUMN ended_at INTEGER;
+ALTER TABLE obligations ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -352,6 +357,30 @@ class Stmt {
 };
 
 
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+SubjectRecord ReadSubject(Stmt& s) {
+  SubjectRecord r{s.Int(0), s.Int(1), s.Blob(2)};
+  if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) r.destroyed_at = s.Int(3);
+  return r;
+}
+
 ConsentRecord ReadConsent(Stmt& s) {
   return {s.Int(0), s.Text(1), static_cast<ConsentState>(s.Int(2) == 1 ? 1 : 0),
           static_cast<int>(s.Int(3)), s.Text(4), s.Text(5), s.Int(6), s.Int(7)};
@@ -370,28 +399,16 @@ ObligationRecord ReadObligation(Stmt& s) {
   r.opened_at = s.Int(4);
   if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) r.closed_at = s.Int(5);
   r.event_seq = s.Int(6);
+  r.categories = SplitList(s.Text(7));
   return r;
 }
 
-
-
-std::string JoinList(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
-  return out;
+ContractRecord ReadContract(Stmt& s) {
+  ContractRecord r{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)};
+  if (sqlite3_column_type(s.get(), 6) != SQLITE_NULL) r.ended_at = s.Int(6);
+  return r;
 }
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 // An actor row; a role outside the enum is corruption, never a guess.
 Result<ActorRecord> ReadActor(Stmt& s) {
@@ -436,6 +453,7 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<ConsentRecord>> GetConsents(SubjectId subject) override;
   Result<std::int64_t> InsertContract(const ContractRecord& record) override;
   Result<std::vector<ContractRecord>> GetContracts(SubjectId subject) override;
+  Result<void> EndContract(std::int64_t id, UnixMillis at) override;
   Result<void> PutSubscription(const SubscriptionRecord& record) override;
   Result<std::vector<SubscriptionRecord>> GetSubscriptions(SubjectId subject) override;
   Result<void> InsertObligation(const ObligationRecord& record) override;
@@ -764,21 +782,21 @@ Result<std::optional<SubjectId>> SqliteTransaction::FindSubject(IndexKind kind,
 }
 
 Result<std::optional<SubjectRecord>> SqliteTransaction::GetSubject(SubjectId id) {
-  Stmt& s = S("SELECT id, created_at, wrapped_key FROM subjects WHERE id = ?1");
+  Stmt& s = S("SELECT id, created_at, wrapped_key, destroyed_at FROM subjects WHERE id = ?1");
   s.Bind(1, id);
   const int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<SubjectRecord>();
   if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a subject");
-  return std::optional<SubjectRecord>(SubjectRecord{s.Int(0), s.Int(1), s.Blob(2)});
+  return std::optional<SubjectRecord>(ReadSubject(s));
 }
 
 Result<std::vector<SubjectRecord>> SqliteTransaction::ListSubjects(SubjectId after, size_t limit) {
-  Stmt& s = S("SELECT id, created_at, wrapped_key FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
+  Stmt& s = S("SELECT id, created_at, wrapped_key, destroyed_at FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
   s.Bind(1, after);
   s.Bind(2, static_cast<std::int64_t>(limit));
   std::vector<SubjectRecord> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Int(0), s.Int(1), s.Blob(2)});
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadSubject(s));
   if (rc != SQLITE_DONE) return DbError(store_.db(), "listing subjects");
   return out;
 }
@@ -850,15 +868,20 @@ Result<std::int64_t> SqliteTransaction::InsertContract(const ContractRecord& r) 
   return sqlite3_last_insert_rowid(store_.db());
 }
 
+Result<void> SqliteTransaction::EndContract(std::int64_t id, UnixMillis at) {
+  Stmt& s = S("UPDATE contracts SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL");
+  s.Bind(1, id);
+  s.Bind(2, at);
+  return Exec(s, "ending a contract");
+}
+
 Result<std::vector<ContractRecord>> SqliteTransaction::GetContracts(SubjectId subject) {
-  Stmt& s = S("SELECT id, subject_id, method, evidence, joined_at, event_seq FROM contracts "
+  Stmt& s = S("SELECT id, subject_id, method, evidence, joined_at, event_seq, ended_at FROM contracts "
               "WHERE subject_id = ?1 ORDER BY id");
   s.Bind(1, subject);
   std::vector<ContractRecord> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)});
-  }
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadContract(s));
   if (rc != SQLITE_DONE) return DbError(store_.db(), "reading contracts");
   return out;
 }
@@ -888,13 +911,14 @@ Result<std::vector<SubscriptionRecord>> SqliteTransaction::GetSubscriptions(Subj
 
 Result<void> SqliteTransaction::InsertObligation(const ObligationRecord& r) {
   Stmt& s = S("INSERT INTO obligations (ref, subject_id, kind, amount_minor, opened_at, "
-              "closed_at, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)");
+              "closed_at, event_seq, categories) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)");
   s.Bind(1, r.ref);
   s.Bind(2, r.subject_id);
   s.Bind(3, static_cast<std::int64_t>(r.kind));
   if (r.amount_minor) s.Bind(4, *r.amount_minor);
   s.Bind(5, r.opened_at);
   s.Bind(6, r.event_seq);
+  s.Bind(7, JoinList(r.categories));
   if (s.Step() != SQLITE_DONE) {
     if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
       return Fail(ErrorCode::kAlreadyExists, "ref", "an obligation with this reference exists");
@@ -912,7 +936,7 @@ Result<void> SqliteTransaction::CloseObligation(std::string_view ref, UnixMillis
 }
 
 Result<std::optional<ObligationRecord>> SqliteTransaction::GetObligation(std::string_view ref) {
-  Stmt& s = S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+  Stmt& s = S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq, categories "
               "FROM obligations WHERE ref = ?1");
   s.Bind(1, ref);
   const int rc = s.Step();
@@ -924,9 +948,9 @@ Result<std::optional<ObligationRecord>> SqliteTransaction::GetObligation(std::st
 Result<std::vector<ObligationRecord>> SqliteTransaction::GetObligations(SubjectId subject,
                                                                         bool open_only) {
   Stmt& s = open_only
-                ? S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+                ? S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq, categories "
                     "FROM obligations WHERE subject_id = ?1 AND closed_at IS NULL ORDER BY ref")
-                : S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+                : S("SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq, categories "
                     "FROM obligations WHERE subject_id = ?1 ORDER BY ref");
   s.Bind(1, subject);
   std::vector<ObligationRecord> out;
@@ -1368,7 +1392,7 @@ Result<void> SqliteTransaction::ScanSubscriptions(
 Result<void> SqliteTransaction::ScanOpenObligations(
     const std::function<void(const ObligationRecord&)>& each) {
   Stmt s(store_.db(), "SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, "
-                      "event_seq FROM obligations WHERE closed_at IS NULL ORDER BY subject_id");
+                      "event_seq, categories FROM obligations WHERE closed_at IS NULL ORDER BY subject_id");
   if (!s.ok()) return DbError(store_.db(), "scanning obligations");
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) each(ReadObligation(s));
@@ -1452,7 +1476,7 @@ Result<void> SqliteTransaction::ScanAllSubscriptions(
 Result<void> SqliteTransaction::ScanAllObligations(
     const std::function<void(const ObligationRecord&)>& each) {
   return ScanRows(store_.db(),
-                  "SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq "
+                  "SELECT ref, subject_id, kind, amount_minor, opened_at, closed_at, event_seq, categories "
                   "FROM obligations",
                   "scanning obligations", [&](Stmt& s) -> Result<void> {
                     const std::int64_t kind = s.Int(2);
@@ -1467,9 +1491,9 @@ Result<void> SqliteTransaction::ScanAllObligations(
 
 Result<void> SqliteTransaction::ScanContracts(const std::function<void(const ContractRecord&)>& each) {
   return ScanRows(store_.db(),
-                  "SELECT id, subject_id, method, evidence, joined_at, event_seq FROM contracts",
+                  "SELECT id, subject_id, method, evidence, joined_at, event_seq, ended_at FROM contracts",
                   "scanning contracts", [&](Stmt& s) -> Result<void> {
-                    each(ContractRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)});
+                    each(ReadContract(s));
                     return {};
                   });
 }

@@ -1,0 +1,350 @@
+// The retention plan (R-VII, rules/retention.h) as a pure function of the
+// KEM policy and one subject's records: each start event, the longest
+// applicable period, and what an open obligation or legal hold keeps.
+#include "rules/retention.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "../access_world.h"
+#include "../test_util.h"
+#include "app/instance.h"
+#include "policy/policy_loader.h"
+
+namespace qorgau::rules {
+namespace {
+
+using store::ConsentState;
+
+UnixMillis Day(int y, unsigned m, unsigned d) {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(sys_days{year{y} / month{m} / day{d}}.time_since_epoch()).count();
+}
+
+const policy::Policy& Kem() {
+  static const policy::Policy* p = [] {
+    auto r = policy::LoadPolicyFile(testing::KemPolicy());
+    if (!r.policy) std::abort();
+    return new policy::Policy(*r.policy);
+  }();
+  return *p;
+}
+
+// A subscriber who joined on 2024-01-10 (mobile_base, simply_app) and gave
+// name, phone and email then.
+RetentionFacts Subscriber() {
+  RetentionFacts f;
+  f.subject = 7;
+  f.created_at = Day(2024, 1, 10);
+  for (const char* c : {"user.identity.name", "user.contact.phone", "user.contact.email"}) {
+    f.values.push_back({c, Day(2024, 1, 10)});
+  }
+  f.contracts.push_back({1, 7, "registration_form", "FORM-1", Day(2024, 1, 10), 10});
+  f.services.push_back({7, "mobile_base", true, 1, Day(2024, 1, 10), 11});
+  f.services.push_back({7, "simply_app", true, 1, Day(2024, 1, 10), 12});
+  return f;
+}
+
+void EndRelationship(RetentionFacts* f, UnixMillis at) {
+  for (auto& c : f->contracts) c.ended_at = at;
+  for (auto& s : f->services) {
+    s.active = false;
+    s.changed_at = at;
+  }
+}
+
+const RetentionItem& Item(const std::vector<RetentionItem>& items, std::string_view what, std::string_view key = "") {
+  for (const auto& i : items) {
+    if (i.what == what && i.key == key) return i;
+  }
+  ADD_FAILURE() << "no plan item for " << what << " " << key;
+  static const RetentionItem none;
+  return none;
+}
+
+TEST(RetentionPlan, R_VII_1_relationship_end_clock_waits_while_a_contract_is_in_force) {
+  RetentionFacts f = Subscriber();
+  auto items = PlanRetention(Kem(), f, Day(2040, 1, 1));
+  EXPECT_EQ(Item(items, "user.contact.phone").status, RetentionStatus::kWaiting);
+  EXPECT_EQ(Item(items, "record:contracts", "1").status, RetentionStatus::kWaiting);
+
+  EndRelationship(&f, Day(2026, 3, 10));
+  items = PlanRetention(Kem(), f, Day(2026, 12, 1));
+  // email: 6 months after the end; phone: the 2-year statutory minimum.
+  const RetentionItem& email = Item(items, "user.contact.email");
+  EXPECT_EQ(email.status, RetentionStatus::kDue);
+  EXPECT_EQ(*email.due_at, Day(2026, 9, 10));
+  const RetentionItem& phone = Item(items, "user.contact.phone");
+  EXPECT_EQ(phone.status, RetentionStatus::kRunning);
+  EXPECT_EQ(*phone.due_at, Day(2028, 3, 10));
+  EXPECT_EQ(phone.rule->minimum->id, "subscriber_service_info");
+  EXPECT_EQ(*phone.started_at, Day(2026, 3, 10));
+}
+
+TEST(RetentionPlan, R_VII_1_a_subject_without_a_contract_is_related_through_consents) {
+  RetentionFacts f;
+  f.subject = 9;
+  f.created_at = Day(2025, 5, 1);
+  f.values.push_back({"user.contact.email", Day(2025, 5, 1)});
+  f.consents.push_back({9, "marketing", ConsentState::kGranted, 1, "website", "WEB-1", Day(2025, 5, 1), 3});
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2030, 1, 1)), "user.contact.email").status, RetentionStatus::kWaiting);
+  f.consents[0].state = ConsentState::kWithdrawn;
+  f.consents[0].changed_at = Day(2025, 7, 1);
+  const auto items = PlanRetention(Kem(), f, Day(2026, 1, 2));
+  EXPECT_EQ(Item(items, "user.contact.email").status, RetentionStatus::kDue);
+  EXPECT_EQ(*Item(items, "user.contact.email").due_at, Day(2026, 1, 1));
+}
+
+TEST(RetentionPlan, R_VII_1_tax_period_counts_from_the_end_of_the_year_the_relationship_ended) {
+  RetentionFacts f = Subscriber();
+  f.values.push_back({"user.financial.billing", Day(2026, 2, 1)});
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2040, 1, 1)), "user.financial.billing").status,
+            RetentionStatus::kWaiting);
+  EndRelationship(&f, Day(2026, 3, 10));
+  const auto items = PlanRetention(Kem(), f, Day(2031, 12, 31));
+  const RetentionItem& billing = Item(items, "user.financial.billing");
+  EXPECT_EQ(*billing.started_at, Day(2027, 1, 1));
+  EXPECT_EQ(*billing.due_at, Day(2032, 1, 1));
+  EXPECT_EQ(billing.status, RetentionStatus::kRunning);
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2032, 1, 1)), "user.financial.billing").status, RetentionStatus::kDue);
+}
+
+TEST(RetentionPlan, R_VII_1_collection_clock_runs_from_the_value_recorded) {
+  RetentionFacts f = Subscriber();
+  f.values.push_back({"user.telecom.location", Day(2025, 6, 30)});
+  const auto items = PlanRetention(Kem(), f, Day(2027, 6, 30));
+  EXPECT_EQ(Item(items, "user.telecom.location").status, RetentionStatus::kDue);
+  EXPECT_EQ(*Item(items, "user.telecom.location").due_at, Day(2027, 6, 30));
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2027, 6, 29)), "user.telecom.location").status,
+            RetentionStatus::kRunning);
+}
+
+// R-VI.4: the marketing profile only the offers and contests need goes at
+// once when the last of them is switched off.
+TEST(RetentionPlan, R_VI_4_data_only_switched_off_services_needed_fall_due_at_their_end) {
+  RetentionFacts f = Subscriber();
+  f.values.push_back({"user.derived.marketing_profile", Day(2025, 1, 1)});
+  f.services.push_back({7, "marketing_offers", true, 2, Day(2024, 2, 1), 20});
+  f.services.push_back({7, "contests", true, 2, Day(2024, 2, 1), 21});
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2026, 1, 1)), "user.derived.marketing_profile").status,
+            RetentionStatus::kWaiting);
+  f.services[2].active = false;
+  f.services[2].changed_at = Day(2025, 11, 1);
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2026, 1, 1)), "user.derived.marketing_profile").status,
+            RetentionStatus::kWaiting)
+      << "contests still needs it";
+  f.services[3].active = false;
+  f.services[3].changed_at = Day(2025, 12, 1);
+  const auto items = PlanRetention(Kem(), f, Day(2025, 12, 1));
+  EXPECT_EQ(Item(items, "user.derived.marketing_profile").status, RetentionStatus::kDue);
+  EXPECT_EQ(*Item(items, "user.derived.marketing_profile").due_at, Day(2025, 12, 1));
+  // The phone the base services still need is not touched.
+  EXPECT_EQ(Item(items, "user.contact.phone").status, RetentionStatus::kWaiting);
+}
+
+// A call recording that proves an oral consent is kept while that consent
+// lasts and three years after: longer than the one year of quality review.
+TEST(RetentionPlan, R_VII_1_the_longest_applicable_period_wins) {
+  RetentionFacts f = Subscriber();
+  f.values.push_back({"user.support.call_records", Day(2025, 1, 15)});
+  // A consent given in writing: only the year of quality review applies.
+  f.consents.push_back({7, "marketing", ConsentState::kWithdrawn, 1, "website", "W-1", Day(2025, 3, 1), 30});
+  auto items = PlanRetention(Kem(), f, Day(2026, 1, 15));
+  EXPECT_EQ(Item(items, "user.support.call_records").status, RetentionStatus::kDue);
+  EXPECT_EQ(Item(items, "user.support.call_records").rule->from, "collection");
+
+  // Given orally, through the call centre: kept while it is in force...
+  f.consents.push_back({7, "convergent_services", ConsentState::kGranted, 1, "call_centre", "CALL-1",
+                        Day(2025, 1, 15), 31});
+  items = PlanRetention(Kem(), f, Day(2026, 1, 15));
+  EXPECT_EQ(Item(items, "user.support.call_records").status, RetentionStatus::kWaiting);
+  EXPECT_EQ(Item(items, "user.support.call_records").rule->from, "consent_end");
+  // ...and for the civil limitation period after its withdrawal.
+  f.consents[1].state = ConsentState::kWithdrawn;
+  f.consents[1].changed_at = Day(2025, 6, 1);
+  items = PlanRetention(Kem(), f, Day(2026, 1, 15));
+  const RetentionItem& rec = Item(items, "user.support.call_records");
+  EXPECT_EQ(rec.status, RetentionStatus::kRunning);
+  EXPECT_EQ(*rec.due_at, Day(2028, 6, 1));
+  EXPECT_EQ(rec.rule->minimum->id, "civil_limitation");
+}
+
+// A rule for a purpose applies only to subjects whose data serve it: the
+// AML minimum (made longer here) for the partner bank's services.
+TEST(RetentionPlan, R_VII_1_a_purpose_rule_applies_only_to_subjects_whose_data_serve_it) {
+  testing::TempDir dir;
+  const auto file = testing::CopyKemPolicy(dir.path());
+  testing::WriteFile(file, testing::ReplaceOnce(testing::ReadFile(file),
+                                                "    period: 5y\n    from: relationship_end\n    minimum: aml_kyc",
+                                                "    period: 7y\n    from: relationship_end\n    minimum: aml_kyc"));
+  auto loaded = policy::LoadPolicyFile(file);
+  ASSERT_TRUE(loaded.policy) << loaded.problems.front().ToString();
+  RetentionFacts f = Subscriber();
+  EndRelationship(&f, Day(2026, 3, 10));
+  EXPECT_EQ(*Item(PlanRetention(*loaded.policy, f, Day(2027, 1, 1)), "user.identity.name").due_at, Day(2031, 3, 10));
+  f.consents.push_back({7, "convergent_services", ConsentState::kWithdrawn, 1, "website", "W-2", Day(2025, 1, 1), 40});
+  const auto items = PlanRetention(*loaded.policy, f, Day(2027, 1, 1));
+  EXPECT_EQ(*Item(items, "user.identity.name").due_at, Day(2033, 3, 10));
+  EXPECT_EQ(Item(items, "user.identity.name").rule->minimum->id, "aml_kyc");
+}
+
+TEST(RetentionPlan, R_VII_1_a_legal_hold_keeps_exactly_what_it_covers) {
+  RetentionFacts f = Subscriber();
+  EndRelationship(&f, Day(2022, 1, 10));
+  // Past every period: name (5y) is not, phone (2y) and email (6m) are.
+  f.obligations.push_back({"HOLD-1", 7, store::ObligationKind::kLegalHold, std::nullopt, Day(2023, 1, 1), std::nullopt, 50,
+                           {"user.contact.email"}});
+  const auto items = PlanRetention(Kem(), f, Day(2026, 12, 1));
+  const RetentionItem& email = Item(items, "user.contact.email");
+  EXPECT_EQ(email.status, RetentionStatus::kHeld);
+  EXPECT_EQ(email.held_by, std::vector<std::string>{"HOLD-1"});
+  EXPECT_EQ(Item(items, "user.contact.phone").status, RetentionStatus::kDue);
+  EXPECT_EQ(Item(items, "record:contracts", "1").status, RetentionStatus::kDue) << "the hold names no record";
+  EXPECT_EQ(Item(items, "user.identity.name").status, RetentionStatus::kRunning);
+
+  // Closed, it keeps nothing more.
+  f.obligations[0].closed_at = Day(2026, 6, 1);
+  EXPECT_EQ(Item(PlanRetention(Kem(), f, Day(2026, 12, 1)), "user.contact.email").status, RetentionStatus::kDue);
+}
+
+TEST(RetentionPlan, R_VII_1_an_open_debt_that_names_no_category_keeps_everything) {
+  RetentionFacts f = Subscriber();
+  EndRelationship(&f, Day(2022, 1, 10));
+  f.obligations.push_back({"DEBT-1", 7, store::ObligationKind::kDebt, 150000, Day(2021, 12, 1), std::nullopt, 51, {}});
+  const auto items = PlanRetention(Kem(), f, Day(2026, 12, 1));
+  for (const char* what : {"user.contact.email", "user.contact.phone", "record:contracts"}) {
+    const RetentionItem& i = Item(items, what, std::string_view(what) == "record:contracts" ? "1" : "");
+    EXPECT_EQ(i.status, RetentionStatus::kHeld) << what;
+    EXPECT_EQ(i.held_by, std::vector<std::string>{"DEBT-1"}) << what;
+  }
+  EXPECT_EQ(Item(items, "record:obligations", "DEBT-1").status, RetentionStatus::kWaiting);
+}
+
+TEST(RetentionPlan, R_VII_1_records_count_from_their_own_events) {
+  RetentionFacts f = Subscriber();
+  store::ApplicationRecord open, answered;
+  open.id = 100;
+  answered.id = 101;
+  answered.closed_at = Day(2023, 2, 1);
+  f.applications = {open, answered};
+  f.obligations.push_back({"DEBT-2", 7, store::ObligationKind::kDebt, 100, Day(2020, 1, 1), Day(2021, 1, 1), 52, {}});
+  f.consents.push_back({7, "marketing", ConsentState::kWithdrawn, 1, "website", "W-3", Day(2023, 1, 1), 53});
+  const auto items = PlanRetention(Kem(), f, Day(2026, 2, 1));
+  EXPECT_EQ(Item(items, "record:applications", "100").status, RetentionStatus::kWaiting);
+  EXPECT_EQ(Item(items, "record:applications", "101").status, RetentionStatus::kDue);  // 3y after the answer
+  EXPECT_EQ(*Item(items, "record:obligations", "DEBT-2").due_at, Day(2026, 1, 1));       // 5y after closing
+  EXPECT_EQ(Item(items, "record:obligations", "DEBT-2").status, RetentionStatus::kDue);
+  EXPECT_EQ(*Item(items, "record:consents", "marketing").due_at, Day(2026, 1, 1));       // 3y after withdrawal
+}
+
+// The engine: a contract's end is an event that starts the relationship's
+// clock, and the plan over the store sees it.
+class RetentionEngine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(app::Instance::Init(dir_.path() / "data", testing::KemPolicy(), clock_));
+    inst_ = app::Instance::Open(dir_.path() / "data", clock_).value();
+    world_ = testing::MakeAccessWorld(engine(), /*with_keys=*/false);
+  }
+  Engine& engine() { return inst_->engine(); }
+  const RetentionPlan::Line* LineOf(const RetentionPlan& plan, std::string_view what, RetentionStatus status) {
+    for (const auto& l : plan.lines) {
+      if (l.what == what && l.status == status) return &l;
+    }
+    return nullptr;
+  }
+
+  testing::TempDir dir_;
+  FixedClock clock_{Day(2026, 3, 10)};
+  std::unique_ptr<app::Instance> inst_;
+  testing::AccessWorld world_;
+};
+
+TEST_F(RetentionEngine, R_VII_1_ending_the_last_contract_starts_the_relationship_clock) {
+  const auto two = SubjectKey::Id(2);  // one contract: mobile_base and simply_app
+  auto plan = engine().PlanDestruction({Day(2030, 1, 1)}, world_["dpo"]);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->subjects, 2);
+  ASSERT_TRUE(LineOf(*plan, "user.contact.email", RetentionStatus::kWaiting));
+  EXPECT_EQ(LineOf(*plan, "user.contact.email", RetentionStatus::kWaiting)->count, 2);
+
+  auto before = engine().Check(world_["onboarding"], two, "contract_performance", {});
+  ASSERT_TRUE(before) << before.error().ToString();
+  EXPECT_TRUE(before->allow);
+  // onboarding records consents; it does not switch services off.
+  EXPECT_EQ(engine().EndContract({two, 3, "TERM-1"}, world_["onboarding"]).error().reason, "no_duty");
+  Caller ops = world_["onboarding"];
+  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  auto ended = engine().EndContract({two, 3, "TERM-1"}, ops);
+  ASSERT_TRUE(ended) << ended.error().ToString();
+  EXPECT_EQ(ended->services_off, (std::vector<std::string>{"mobile_base", "simply_app"}));
+  EXPECT_TRUE(ended->relationship_ended);
+  EXPECT_EQ(engine().EndContract({two, 3, "TERM-1"}, ops).error().reason, "contract_ended");
+  EXPECT_EQ(engine().EndContract({two, 1, "TERM-1"}, ops).error().code, ErrorCode::kNotFound)
+      << "contract 1 is subject 1's";
+  EXPECT_EQ(engine().EndContract({two, 3, ""}, ops).error().field, "evidence");
+  // Its services are off: the contract's purposes no longer hold.
+  auto check = engine().Check(world_["onboarding"], two, "contract_performance", {});
+  ASSERT_TRUE(check) << check.error().ToString();
+  EXPECT_FALSE(check->allow);
+
+  // Six months on, subject 2's e-mail is due; subject 1's still waits.
+  plan = engine().PlanDestruction({Day(2026, 9, 10)}, world_["dpo"]);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_TRUE(LineOf(*plan, "user.contact.email", RetentionStatus::kDue));
+  EXPECT_EQ(LineOf(*plan, "user.contact.email", RetentionStatus::kDue)->count, 1);
+  EXPECT_EQ(LineOf(*plan, "user.contact.email", RetentionStatus::kWaiting)->count, 1);
+  ASSERT_TRUE(LineOf(*plan, "user.contact.phone", RetentionStatus::kRunning));
+  EXPECT_EQ(*LineOf(*plan, "user.contact.phone", RetentionStatus::kRunning)->next_due, Day(2028, 3, 10));
+  // The ledger proves the end.
+  auto verified = engine().VerifyLedger(world_["dpo"]);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
+  // The plan is the data protection officer's.
+  EXPECT_EQ(engine().PlanDestruction({}, world_["olga"]).error().reason, "dpo_only");
+}
+
+TEST_F(RetentionEngine, R_VII_1_the_plan_says_which_obligation_holds_what) {
+  const auto two = SubjectKey::Id(2);
+  ASSERT_TRUE(engine().OpenObligation({two, ObligationKind::kLegalHold, "HOLD-9", "", {"user.contact.email"}},
+                                      world_["dpo"]));
+  EXPECT_EQ(engine()
+                .OpenObligation({two, ObligationKind::kLegalHold, "HOLD-10", "", {"user.contact.fax"}}, world_["dpo"])
+                .error()
+                .field,
+            "categories");
+  Caller ops = world_["onboarding"];
+  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  ASSERT_TRUE(engine().EndContract({two, 3, "TERM-2"}, ops));
+  auto plan = engine().PlanDestruction({Day(2029, 1, 1)}, world_["dpo"]);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const auto* held = LineOf(*plan, "user.contact.email", RetentionStatus::kHeld);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->count, 1);
+  EXPECT_EQ(held->held_by_kind.at("legal_hold"), 1);
+  ASSERT_TRUE(LineOf(*plan, "user.contact.phone", RetentionStatus::kDue)) << "the hold names the e-mail only";
+  // The statement gives the e-mail's storage as held by a legal hold.
+  clock_.Set(Day(2029, 1, 1));
+  auto st = engine().Statement({two, "en", false, std::nullopt}, world_["dpo"]);
+  ASSERT_TRUE(st) << st.error().ToString();
+  bool seen = false;
+  for (const auto& v : st->data) {
+    if (v.category != "user.contact.email") continue;
+    seen = true;
+    EXPECT_EQ(v.storage.status, "held");
+    EXPECT_EQ(v.storage.kept_by, std::vector<std::string>{"legal_hold"});
+    EXPECT_EQ(v.storage.due_day, "2026-09-10");
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST(RetentionPeriod, CalendarArithmeticKeepsTheDayOrTakesTheMonthsLast) {
+  EXPECT_EQ((policy::Period{1, 'm'}.After(Day(2025, 1, 31))), Day(2025, 2, 28));
+  EXPECT_EQ((policy::Period{5, 'y'}.After(Day(2024, 2, 29))), Day(2029, 2, 28));
+  EXPECT_EQ((policy::Period{30, 'd'}.After(Day(2025, 1, 31) + 3600000)), Day(2025, 3, 2) + 3600000);
+  EXPECT_EQ((policy::Period{0, 'd'}.After(Day(2025, 1, 31))), Day(2025, 1, 31));
+}
+
+}  // namespace
+}  // namespace qorgau::rules
