@@ -11,6 +11,7 @@
 #include "core/utf8.h"
 #include "crypto/crypto.h"
 #include "policy/policy_printer.h"
+#include "report/retention_act.h"
 #include "report/statement.h"
 
 namespace qorgau::api {
@@ -406,6 +407,9 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/breaches", kKey}, &Api::RecordBreach},
       {{"GET", "/v1/breaches", kKey}, &Api::ListBreaches},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
+      {{"POST", "/v1/retention/runs", kKey}, &Api::RetentionRun},
+      {{"GET", "/v1/retention/acts", kKey}, &Api::RetentionActs},
+      {{"GET", "/v1/retention/acts/{run}", kKey}, &Api::RetentionAct},
       {{"POST", "/v1/breaches/{id}/notified", kKey}, &Api::BreachNotified},
       {{"GET", "/v1/breaches/{id}/notice", kKey}, &Api::BreachNotice},
       {{"POST", "/v1/check", kKey}, &Api::Check},
@@ -916,6 +920,7 @@ HttpResponse Api::EndContract(Context& ctx) {
                                 {"contract", r.contract},
                                 {"services_off", Strings(r.services_off)},
                                 {"relationship_ended", r.relationship_ended},
+                                {"destroyed", Strings(r.destroyed)},
                                 {"revision", r.revision}});
 }
 
@@ -948,7 +953,8 @@ HttpResponse Api::DisableService(Context& ctx) {
   TRY_ASSIGN(r, inst_.engine().DisableService({ctx.Subject(), ctx.params.at("service"), "", "", ""},
                                               *ctx.caller));
   return Json(200, json::object{{"subject", r.subject}, {"service", r.service},
-                                {"active", r.active}, {"revision", r.revision}});
+                                {"active", r.active}, {"revision", r.revision},
+                                {"destroyed", Strings(r.destroyed)}});
 }
 
 HttpResponse Api::GrantConsent(Context& ctx) {
@@ -989,6 +995,7 @@ json::object PlanJson(const rules::WithdrawalPlan& p) {
                    {"preview", p.preview},
                    {"consents_end", Strings(p.consents_end)},
                    {"services_off", Strings(p.services_off)},
+                   {"destroyed", Strings(p.destroyed)},
                    {"not_withdrawable", std::move(nw)},
                    {"warning", TextJson(p.warning)}};
   if (!p.preview) {
@@ -1221,6 +1228,76 @@ HttpResponse Api::RetentionPlan(Context& ctx) {
   TRY_ASSIGN(plan, inst_.engine().PlanDestruction(req, *ctx.caller));
   HttpResponse r = Json(200, json::object{});
   r.body = rules::RetentionPlanJson(plan);
+  return r;
+}
+
+namespace {
+
+json::object RunJson(const store::RetentionRunRecord& r) {
+  json::object o{{"run", r.run},
+                 {"number", "DA-" + std::to_string(r.run)},
+                 {"as_of", FormatUtc(r.as_of)},
+                 {"started_at", FormatUtc(r.started_at)},
+                 {"actor", r.actor},
+                 {"edition", r.edition},
+                 {"finished", r.finished_at.has_value()}};
+  if (r.finished_at) {
+    o["finished_at"] = FormatUtc(*r.finished_at);
+    o["act"] = json::parse(r.act);
+  }
+  return o;
+}
+
+}  // namespace
+
+HttpResponse Api::RetentionRun(Context& ctx) {
+  rules::RetentionRunRequest req;
+  TRY_ASSIGN(as_of, ctx.Str("as_of", false));
+  if (!as_of.empty()) {
+    TRY_ASSIGN(day, ParseDate(as_of, "as_of"));
+    TRY_ASSIGN(calendar, inst_.engine().Calendar());
+    req.as_of = std::min(calendar->EndOfLocalDay(std::chrono::sys_days(day)), inst_.engine().clock().Now());
+  }
+  TRY_ASSIGN(r, inst_.engine().RunDestruction(req, *ctx.caller));
+  json::object out = RunJson(r.run);
+  out["resumed"] = r.resumed;
+  return Json(200, std::move(out));
+}
+
+HttpResponse Api::RetentionActs(Context& ctx) {
+  TRY_ASSIGN(runs, inst_.engine().RetentionRuns(*ctx.caller));
+  json::array out;
+  for (const auto& r : runs) out.push_back(RunJson(r));
+  return Json(200, json::object{{"runs", std::move(out)}});
+}
+
+HttpResponse Api::RetentionAct(Context& ctx) {
+  std::int64_t run = 0;
+  const std::string& text = ctx.params.at("run");
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), run);
+  if (ec != std::errc() || end != text.data() + text.size() || run <= 0) {
+    return Problem(Bad("run", "must be a run number"));
+  }
+  const auto query = [&](const char* key, const char* fallback) {
+    const auto it = ctx.req.query.find(key);
+    return it == ctx.req.query.end() ? std::string(fallback) : it->second;
+  };
+  const std::string lang = query("lang", "kk");
+  const std::string format = query("format", "json");
+  if (format != "json" && format != "html") return Problem(Bad("format", "must be json or html"));
+  TRY_ASSIGN(runs, inst_.engine().RetentionRuns(*ctx.caller));
+  const auto it = std::find_if(runs.begin(), runs.end(), [&](const store::RetentionRunRecord& r) { return r.run == run; });
+  if (it == runs.end()) return Problem(Error{ErrorCode::kNotFound, "run", "no destruction run " + text});
+  if (format == "html") {
+    TRY_ASSIGN(html, report::RetentionActHtml(inst_.engine().policy(), *it, lang));
+    HttpResponse r = Json(200, json::object{});
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::move(html);
+    return r;
+  }
+  TRY_ASSIGN(doc, report::RetentionActJson(inst_.engine().policy(), *it, lang));
+  HttpResponse r = Json(200, json::object{});
+  r.body = std::move(doc);
   return r;
 }
 

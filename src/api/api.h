@@ -153,6 +153,9 @@ class Api {
   HttpResponse RecordBreach(Context& ctx);
   HttpResponse ListBreaches(Context& ctx);
   HttpResponse RetentionPlan(Context& ctx);
+  HttpResponse RetentionRun(Context& ctx);
+  HttpResponse RetentionActs(Context& ctx);
+  HttpResponse RetentionAct(Context& ctx);
   HttpResponse BreachNotified(Context& ctx);
   HttpResponse BreachNotice(Context& ctx);
   HttpResponse UnblockSubject(Context& ctx);

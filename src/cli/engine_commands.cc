@@ -79,6 +79,7 @@ void RegisterContract(CLI::App& app, Options& opts) {
       if (!r) return Report(r.error());
       std::cout << "subject " << r->subject << ": contract " << r->contract << " ended\n"
                 << "  services off: " << Join(r->services_off) << "\n"
+                << "  destroyed at once (R-VI.4): " << Join(r->destroyed) << "\n"
                 << "  relationship: " << (r->relationship_ended ? "ended (no contract in force)" : "goes on")
                 << "\n  ledger revision " << r->revision << "\n";
       return 0;
@@ -277,6 +278,7 @@ void RegisterWithdraw(CLI::App& app, Options& opts) {
                 << "  " << policy::InLanguage(r->warning, "en") << "\n"
                 << "  consents that end: " << Join(r->consents_end) << "\n"
                 << "  services switched off: " << Join(r->services_off) << "\n";
+      if (!r->destroyed.empty()) std::cout << "  destroyed at once (R-VI.4): " << Join(r->destroyed) << "\n";
       for (const auto& n : r->not_withdrawable) {
         std::cout << "  not withdrawable: " << n.purpose << " - " << n.why << "\n";
       }

@@ -1,9 +1,15 @@
-// Retention (R-VII): `retention plan` (rules/retention.h).
+// Retention (R-VII): `retention plan`, `run`, `acts` (rules/retention.h,
+// report/retention_act.h).
+#include <boost/json.hpp>
+
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/cli_util.h"
+#include "report/retention_act.h"
 
 namespace qorgau::cli {
 namespace {
@@ -73,12 +79,115 @@ void RegisterPlan(CLI::App* retention, Options& opts) {
   });
 }
 
+void RegisterRun(CLI::App* retention, Options& opts) {
+  struct Args {
+    std::string as_of;
+    std::size_t batch = 64;
+    bool quiet = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* run = retention->add_subcommand(
+      "run", "Destroy what is due and write the destruction act; a run killed in the middle is carried on");
+  run->add_option("--as-of", args->as_of,
+                  "Destroy what was due by the end of this day (YYYY-MM-DD, the operator's time zone, not in the "
+                  "future); default now");
+  run->add_option("--batch", args->batch, "Subjects destroyed per transaction")->check(CLI::Range(1, 10000));
+  run->add_flag("--quiet", args->quiet, "No progress on stderr");
+  run->callback([&opts, args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      rules::RetentionRunRequest req;
+      req.batch = args->batch;
+      if (!args->as_of.empty()) {
+        auto day = ParseDate(args->as_of, "--as-of");
+        if (!day) return Report(day.error());
+        auto calendar = inst.engine().Calendar();
+        if (!calendar) return Report(calendar.error());
+        req.as_of = std::min((*calendar)->EndOfLocalDay(std::chrono::sys_days(*day)), inst.engine().clock().Now());
+      }
+      if (!args->quiet) {
+        req.progress = [](std::int64_t seen, std::int64_t destroyed) {
+          std::fprintf(stderr, "retention run: %lld subjects looked at, %lld with data destroyed\n",
+                       static_cast<long long>(seen), static_cast<long long>(destroyed));
+        };
+      }
+      auto r = inst.engine().RunDestruction(req, caller);
+      if (!r) return Report(r.error());
+      if (r->resumed) {
+        std::cout << "carried on run " << r->run.run << ", started " << FormatUtc(r->run.started_at)
+                  << " and not finished\n";
+      }
+      auto act = report::RetentionActJson(inst.engine().policy(), r->run, "en");
+      if (!act) return Report(act.error());
+      const auto parsed = boost::json::parse(r->run.act).as_object();
+      std::cout << "destruction act DA-" << r->run.run << " (as of " << FormatUtc(r->run.as_of) << "): "
+                << parsed.at("subjects").as_int64() << " subjects, " << parsed.at("subjects_destroyed").as_int64()
+                << " of them entirely\n";
+      for (const auto& v : parsed.at("lines").as_array()) {
+        const auto& l = v.as_object();
+        std::printf("  %-34s %9lld  %s\n", std::string(l.at("what").as_string()).c_str(),
+                    static_cast<long long>(l.at("count").as_int64()),
+                    l.contains("ground") ? std::string(l.at("ground").as_string()).c_str() : "");
+      }
+      std::cout << "print it: qorgau retention acts --run " << r->run.run << " --lang kk --format html\n";
+      return 0;
+    });
+  });
+}
+
+void RegisterActs(CLI::App* retention, Options& opts) {
+  struct Args {
+    std::optional<std::int64_t> run;
+    std::string lang = "kk";
+    std::string format = "text";
+    std::string out;
+  };
+  auto args = std::make_shared<Args>();
+  auto* acts = retention->add_subcommand("acts", "The destruction runs and their acts (kk, ru, en; JSON or HTML)");
+  acts->add_option("--run", args->run, "One run's act");
+  acts->add_option("--lang", args->lang, "kk, ru or en")->check(CLI::IsMember({"kk", "ru", "en"}));
+  acts->add_option("--format", args->format, "text, json or html (html and json need --run)")
+      ->check(CLI::IsMember({"text", "json", "html"}));
+  acts->add_option("--out", args->out, "Write the act to this file");
+  acts->callback([&opts, args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto runs = inst.engine().RetentionRuns(caller);
+      if (!runs) return Report(runs.error());
+      if (!args->run) {
+        if (args->format != "text") return Report(Error{ErrorCode::kInvalidArgument, "--run", "name the run to print"});
+        if (runs->empty()) std::cout << "no destruction run yet\n";
+        for (const auto& r : *runs) {
+          std::cout << "DA-" << r.run << "  as of " << FormatUtc(r.as_of) << "  by " << r.actor << "  "
+                    << (r.finished_at ? "finished " + FormatUtc(*r.finished_at) : std::string("NOT FINISHED")) << "\n";
+        }
+        return 0;
+      }
+      const auto it = std::find_if(runs->begin(), runs->end(),
+                                   [&](const store::RetentionRunRecord& r) { return r.run == *args->run; });
+      if (it == runs->end()) return Report(Error{ErrorCode::kNotFound, "--run", "no destruction run " + std::to_string(*args->run)});
+      auto doc = args->format == "html" ? report::RetentionActHtml(inst.engine().policy(), *it, args->lang)
+                                        : report::RetentionActJson(inst.engine().policy(), *it, args->lang);
+      if (!doc) return Report(doc.error());
+      if (args->out.empty()) {
+        std::cout << *doc;
+        return 0;
+      }
+      std::ofstream f(args->out, std::ios::binary | std::ios::trunc);
+      f << *doc;
+      if (!f.flush()) return Report(Error{ErrorCode::kIo, "--out", "cannot write " + args->out});
+      std::cout << "act DA-" << it->run << " written to " << args->out << "\n";
+      return 0;
+    });
+  });
+}
+
 }  // namespace
 
 void RegisterRetention(CLI::App& app, Options& opts) {
   auto* retention = app.add_subcommand("retention", "Retention and destruction (R-VII)");
   retention->require_subcommand(1);
   RegisterPlan(retention, opts);
+  RegisterRun(retention, opts);
+  RegisterActs(retention, opts);
 }
 
 }  // namespace qorgau::cli

@@ -10,6 +10,7 @@
 #include "core/vocabulary.h"
 #include "crypto/crypto.h"
 #include "crypto/key_ring.h"
+#include "ledger/canonical_json.h"
 #include "ledger/tree_head.h"
 
 namespace qorgau::ledger {
@@ -140,6 +141,8 @@ struct Replayed {
   std::map<SubjectId, store::SubjectBlockRecord> blocks;
   std::map<std::int64_t, store::BreachRecord> breaches;
   std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
+  std::map<SubjectId, std::int64_t> destroyed;  // subject -> its retention.destroyed event
+  std::map<std::int64_t, std::pair<store::RetentionRunRecord, std::int64_t>> runs;  // run -> record, last event
 };
 
 Result<void> Apply(const Event& e, Replayed* s) {
@@ -456,6 +459,65 @@ Result<void> Apply(const Event& e, Replayed* s) {
     QORGAU_ASSIGN_OR_RETURN(const std::string until, d.Text("expires_at"));
     QORGAU_ASSIGN_OR_RETURN(const UnixMillis expires, ParseUtc(until, "expires_at"));
     s->enrolments[hash] = {actor, e.at, expires, {}, e.seq};
+  } else if (e.type == "retention.destroyed") {
+    // R-VII.2: what the destruction deleted is gone from the state.
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    const json::value* items = d.object().if_contains("items");
+    if (!items || !items->is_array()) return Fail(ErrorCode::kCorruption, "items", "not a list");
+    for (const auto& item : items->get_array()) {
+      if (!item.is_object()) return Fail(ErrorCode::kCorruption, "items", "not a list of objects");
+      const Fields f(item.get_object());
+      QORGAU_ASSIGN_OR_RETURN(const std::string what, f.Text("what"));
+      std::string key;
+      if (f.Has("key")) {
+        QORGAU_ASSIGN_OR_RETURN(key, f.Text("key"));
+      }
+      if (what.rfind("record:", 0) != 0) {
+        s->data.erase({id, what});
+      } else if (what == "record:contracts") {
+        const std::int64_t contract = std::stoll(key);
+        s->contracts.erase(contract);
+        std::erase_if(s->subscriptions, [&](const auto& kv) { return kv.second.contract_id == contract; });
+      } else if (what == "record:consents") {
+        s->consents.erase({id, key});
+      } else if (what == "record:obligations") {
+        s->obligations.erase(key);
+      } else if (what == "record:applications") {
+        const std::int64_t app = std::stoll(key);
+        s->applications.erase(app);
+        std::erase_if(s->documents, [&](const auto& kv) { return kv.first.first == app; });
+      } else {
+        return Fail(ErrorCode::kCorruption, "items", "no record kind '" + what + "'");
+      }
+    }
+    QORGAU_ASSIGN_OR_RETURN(const bool whole, d.Bool("subject_destroyed"));
+    if (whole) {
+      s->destroyed[id] = e.seq;
+      std::erase_if(s->data, [&](const auto& kv) { return kv.first.first == id; });
+      std::erase_if(s->subscriptions, [&](const auto& kv) { return kv.first.first == id; });
+      std::erase_if(s->receipts, [&](const auto& kv) { return kv.second.first == id; });
+      std::erase_if(s->representations, [&](const auto& kv) { return kv.second.record.subject_id == id; });
+    }
+  } else if (e.type == "retention.run_started") {
+    store::RetentionRunRecord run;
+    run.run = e.seq;
+    run.started_at = e.at;
+    run.actor = e.actor;
+    QORGAU_ASSIGN_OR_RETURN(const std::string as_of, d.Text("as_of"));
+    QORGAU_ASSIGN_OR_RETURN(run.as_of, ParseUtc(as_of, "as_of"));
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t edition, d.Int("edition"));
+    run.edition = static_cast<int>(edition);
+    s->runs[e.seq] = {run, e.seq};
+  } else if (e.type == "retention.act") {
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t run, d.Int("run"));
+    auto it = s->runs.find(run);
+    if (it == s->runs.end()) return Fail(ErrorCode::kCorruption, "run", "an act of a run that never started");
+    const json::value* act = d.object().if_contains("act");
+    if (!act) return Fail(ErrorCode::kCorruption, "act", "missing");
+    QORGAU_ASSIGN_OR_RETURN(it->second.first.act, CanonicalJson(*act));
+    it->second.first.finished_at = e.at;
+    it->second.first.act_seq = e.seq;
+    it->second.second = e.seq;
   } else if (e.type == "enrolment.redeemed") {
     QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("token_hash"));
     auto it = s->enrolments.find(hash);
@@ -551,9 +613,15 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   const auto at = [](UnixMillis t) { return FormatUtc(t); };
 
   // Subjects and their sealed values.
-  QORGAU_TRY(txn.ScanSubjectIds([&](SubjectId id, bool) {
+  QORGAU_TRY(txn.ScanSubjectIds([&](SubjectId id, bool destroyed) {
     cmp.Row();
-    if (!r.subjects.erase(id)) cmp.Differ(0, "subjects (" + std::to_string(id) + "): no event added it");
+    if (!r.subjects.erase(id)) return (void)cmp.Differ(0, "subjects (" + std::to_string(id) + "): no event added it");
+    const auto by = r.destroyed.find(id);
+    if (destroyed != (by != r.destroyed.end())) {
+      cmp.Differ(by == r.destroyed.end() ? 0 : by->second,
+                 "subjects (" + std::to_string(id) + "): " + (destroyed ? "destroyed" : "not destroyed") +
+                     ", the ledger says " + (destroyed ? "it was not" : "it was"));
+    }
   }));
   if (!r.subjects.empty() && cmp.ok()) {
     cmp.Differ(r.subjects.begin()->second,
@@ -946,6 +1014,26 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     const auto& [key, w] = *r.documents.begin();
     cmp.Differ(w.event_seq, "application_documents (" + std::to_string(key.first) + ", " + key.second +
                                 "): missing from the table");
+  }
+
+  // Destruction runs and their acts.
+  QORGAU_TRY(txn.ScanRetentionRuns([&](const store::RetentionRunRecord& run) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "retention_runs (" + std::to_string(run.run) + "): ";
+    auto it = r.runs.find(run.run);
+    if (it == r.runs.end()) return (void)cmp.Differ(0, where + "no event started it");
+    const auto& [w, seq] = it->second;
+    if (run.as_of != w.as_of || run.started_at != w.started_at || run.actor != w.actor || run.edition != w.edition) {
+      cmp.Differ(seq, where + "as_of, start, actor or edition differ from the ledger's");
+    } else if (run.finished_at != w.finished_at || run.act != w.act || run.act_seq != w.act_seq) {
+      cmp.Differ(seq, where + "its act is not the one the ledger recorded");
+    }
+    r.runs.erase(it);
+  }));
+  if (!r.runs.empty() && cmp.ok()) {
+    cmp.Differ(r.runs.begin()->second.second,
+               "retention_runs (" + std::to_string(r.runs.begin()->first) + "): missing from the table");
   }
 
   // The keys in force: after a rotation, the meta rows it wrote. Before

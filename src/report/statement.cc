@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "report/html.h"
 
 namespace qorgau::report {
 namespace {
@@ -320,29 +321,6 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                       {"applications", std::move(applications)},
                       {"recipients", json::array{}},
                       {"labels", std::move(labels)}};
-}
-
-std::string Escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string Str(const json::value& v) {
-  if (v.is_string()) return Escape(v.get_string());
-  if (v.is_int64()) return std::to_string(v.get_int64());
-  if (v.is_null()) return "";
-  return Escape(json::serialize(v));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "core/working_calendar.h"
 #include "rules/checks.h"
 #include "rules/consents.h"
+#include "rules/retention.h"
 
 namespace qorgau::rules {
 namespace {
@@ -398,6 +399,7 @@ Result<ServiceOutcome> Consents::DisableService(const ServiceRequest& req, const
     std::vector<index::Delta> deltas;
     auto seq = core_.PutService(txn, *id, req.service, false, it->contract_id, "request", actor, &deltas);
     if (!seq) return tl::unexpected(seq.error());
+    QORGAU_ASSIGN_OR_RETURN(out.destroyed, DestroyAtOnce(d_, txn, actor, *id, "service_off", &deltas));
     out.subject = *id;
     return deltas;
   });
@@ -449,6 +451,7 @@ Result<ContractEndOutcome> Consents::EndContract(const ContractEndRequest& req, 
     for (const auto& service : going_off) {
       QORGAU_TRY(core_.PutService(txn, id, service, false, req.contract, "contract_end", actor, &deltas));
     }
+    QORGAU_ASSIGN_OR_RETURN(out.destroyed, DestroyAtOnce(d_, txn, actor, id, "contract_end", &deltas));
     out.subject = id;
     out.contract = req.contract;
     out.services_off = going_off;

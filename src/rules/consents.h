@@ -64,6 +64,7 @@ struct ContractEndOutcome {
   std::int64_t contract = 0;
   std::vector<std::string> services_off;  // switched off by the end
   bool relationship_ended = false;        // no contract of the subject is in force any more
+  std::vector<std::string> destroyed;     // destroyed at once (a retention rule of period 0)
   std::int64_t revision = 0;
 };
 
@@ -90,6 +91,7 @@ struct ServiceOutcome {
   std::vector<std::string> consents_granted;
   std::int64_t revision = 0;
   std::string receipt = {};  // when consents were granted
+  std::vector<std::string> destroyed = {};  // switched off: destroyed at once (a retention rule of period 0)
 };
 
 class Consents {

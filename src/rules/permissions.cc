@@ -80,6 +80,8 @@ std::string_view ActionName(Action a) {
     case Action::kBreachRecord: return "breach.record";
     case Action::kBreachesRead: return "breaches.read";
     case Action::kRetentionPlan: return "retention.plan";
+    case Action::kRetentionRun: return "retention.run";
+    case Action::kRetentionActs: return "retention.acts";
   }
   return "unknown";
 }
@@ -133,7 +135,7 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   }
   // Retention (R-VII) is the data protection officer's: the plan shows
   // counts and dates, never a value.
-  if (action == Action::kRetentionPlan) {
+  if (action == Action::kRetentionPlan || action == Action::kRetentionRun || action == Action::kRetentionActs) {
     if (role == ActorRole::kDpo) return {};
     return Deny("dpo_only", "actor", "only the data protection officer plans and runs destruction (R-VII)");
   }

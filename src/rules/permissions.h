@@ -70,6 +70,8 @@ enum class Action : std::uint8_t {
   kBreachRecord,       // record a security breach, or its notice sent (LAW.md §10)
   kBreachesRead,       // the breach register, and a breach's notice with the subjects' identifiers
   kRetentionPlan,      // what falls due for destruction, by category and ground (R-VII)
+  kRetentionRun,       // destroy what is due, with its act (R-VII.2)
+  kRetentionActs,      // the destruction runs and their acts
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

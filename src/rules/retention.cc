@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <tuple>
+
+#include "ledger/canonical_json.h"
+#include "ledger/ledger.h"
 
 namespace qorgau::rules {
 namespace {
@@ -146,6 +150,7 @@ Clock CategoryClock(const policy::Policy& p, const RetentionRule& r, const Reten
 // name it, and those that name nothing (they keep everything).
 std::vector<std::string> HeldBy(const RetentionFacts& f, std::string_view category) {
   std::vector<std::string> out;
+  if (f.blocked) out.emplace_back(kBlockedHold);
   for (const auto& o : f.obligations) {
     if (o.closed_at) continue;
     if (o.categories.empty() ||
@@ -230,6 +235,8 @@ Result<RetentionFacts> ReadRetentionFacts(store::Transaction& txn, const store::
   QORGAU_ASSIGN_OR_RETURN(f.consents, txn.GetConsents(subject.id));
   QORGAU_ASSIGN_OR_RETURN(f.obligations, txn.GetObligations(subject.id, false));
   QORGAU_ASSIGN_OR_RETURN(f.applications, txn.GetSubjectApplications(subject.id));
+  QORGAU_ASSIGN_OR_RETURN(const auto block, txn.GetSubjectBlock(subject.id));
+  f.blocked = block.has_value();
   return f;
 }
 
@@ -337,6 +344,7 @@ Result<RetentionPlan> Retention::PlanDestruction(const RetentionPlanRequest& req
           line.next_due = item.due_at;
         }
         for (const auto& ref : item.held_by) {
+          if (ref == kBlockedHold) ++line.held_by_kind["block"];
           for (const auto& o : facts.obligations) {
             if (o.ref == ref) ++line.held_by_kind[std::string(store::ObligationKindName(o.kind))];
           }
@@ -348,6 +356,255 @@ Result<RetentionPlan> Retention::PlanDestruction(const RetentionPlanRequest& req
   }
   for (auto& [key, line] : lines) plan.lines.push_back(std::move(line));
   return plan;
+}
+
+namespace {
+
+// The rule's place in the edition's retention list, which events name.
+std::int64_t RuleIndex(const policy::Policy& p, const RetentionRule* r) {
+  return r ? static_cast<std::int64_t>(r - p.retention.data()) : -1;
+}
+
+Result<void> DeleteItem(store::Transaction& txn, SubjectId subject, const RetentionItem& item) {
+  if (item.what.rfind("record:", 0) != 0) return txn.DeletePersonalData(subject, item.what);
+  const std::string_view kind = std::string_view(item.what).substr(7);
+  if (kind == "contracts") return txn.DeleteContract(std::stoll(item.key));
+  if (kind == "consents") return txn.DeleteConsent(subject, item.key);
+  if (kind == "obligations") return txn.DeleteObligation(item.key);
+  if (kind == "applications") return txn.DeleteApplication(std::stoll(item.key));
+  return Fail(ErrorCode::kInternal, "record", "no record kind '" + std::string(kind) + "'");
+}
+
+}  // namespace
+
+Result<std::optional<Destruction>> DestroyDue(const EngineDeps& d, store::Transaction& txn, const Caller& actor,
+                                              SubjectId id, UnixMillis as_of, std::int64_t run, std::string_view why,
+                                              const std::function<bool(const RetentionItem&)>& only,
+                                              std::vector<index::Delta>* deltas) {
+  const policy::Policy& p = *d.policy;
+  QORGAU_ASSIGN_OR_RETURN(const auto subject, txn.GetSubject(id));
+  if (!subject || subject->destroyed_at) return std::optional<Destruction>();
+  QORGAU_ASSIGN_OR_RETURN(const RetentionFacts facts, ReadRetentionFacts(txn, *subject));
+  const auto items = PlanRetention(p, facts, as_of);
+  Destruction out;
+  out.subject = id;
+  bool everything = true;
+  for (const auto& item : items) {
+    if (item.status == RetentionStatus::kDue && (!only || only(item))) {
+      out.items.push_back(item);
+    } else {
+      everything = false;
+    }
+  }
+  if (out.items.empty()) return std::optional<Destruction>();
+  for (const auto& item : out.items) QORGAU_TRY(DeleteItem(txn, id, item));
+  out.subject_destroyed = everything;
+  const UnixMillis now = d.clock.Now();
+  ledger::EventDraft ev{"retention.destroyed", id, actor.id(), {}};
+  if (run != 0) ev.data["run"] = run;
+  ev.data["why"] = std::string(why);
+  ev.data["as_of"] = FormatUtc(as_of);
+  ev.data["edition"] = p.edition.number;
+  boost::json::array list;
+  for (const auto& item : out.items) {
+    boost::json::object o{{"what", item.what}, {"rule", RuleIndex(p, item.rule)}};
+    if (!item.key.empty()) o["key"] = item.key;
+    list.push_back(std::move(o));
+  }
+  ev.data["items"] = std::move(list);
+  ev.data["subject_destroyed"] = everything;
+  QORGAU_ASSIGN_OR_RETURN(const store::EventRecord event, ledger::Append(txn, now, ev));
+  out.event = event.seq;
+  if (everything) {
+    QORGAU_TRY(txn.DestroySubject(id, now));
+    deltas->push_back({index::Delta::Kind::kSubjectDestroyed, id});
+  }
+  return std::optional<Destruction>(std::move(out));
+}
+
+Result<std::vector<std::string>> DestroyAtOnce(const EngineDeps& d, store::Transaction& txn, const Caller& actor,
+                                               SubjectId subject, std::string_view why,
+                                               std::vector<index::Delta>* deltas) {
+  QORGAU_ASSIGN_OR_RETURN(
+      const auto done, DestroyDue(d, txn, actor, subject, d.clock.Now(), 0, why,
+                                  [](const RetentionItem& i) { return i.rule && i.rule->period.amount == 0; }, deltas));
+  std::vector<std::string> out;
+  if (done) {
+    for (const auto& i : done->items) out.push_back(i.key.empty() ? i.what : i.what + ":" + i.key);
+  }
+  return out;
+}
+
+namespace {
+
+// The act of a run (R-VII.2, LAW.md §9): what its retention.destroyed
+// events took, by category or record and rule, never a value: counts, the
+// grounds, and the events' range, which stand for the subjects.
+Result<std::string> BuildAct(const policy::Policy& p, store::Store& store, const store::RetentionRunRecord& run,
+                             UnixMillis finished_at) {
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> counts;  // (what, rule) -> count
+  std::int64_t subjects = 0, destroyed = 0, first = 0, last = 0;
+  std::optional<Error> bad;
+  QORGAU_ASSIGN_OR_RETURN(auto txn, store.Begin(store::Store::Mode::kRead));
+  QORGAU_TRY(txn->ScanEvents(run.run, [&](const store::EventRecord& e) {
+    if (e.body.find("\"retention.destroyed\"") == std::string::npos) return true;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(e.body, ec);
+    const auto* o = !ec && v.is_object() ? &v.get_object() : nullptr;
+    const auto* type = o ? o->if_contains("type") : nullptr;
+    if (!type || !type->is_string() || type->get_string() != "retention.destroyed") return true;
+    const auto* data = o->if_contains("data");
+    const auto* r = data && data->is_object() ? data->get_object().if_contains("run") : nullptr;
+    if (!r || !r->is_int64() || r->get_int64() != run.run) return true;
+    const auto* items = data->get_object().if_contains("items");
+    if (!items || !items->is_array()) {
+      bad = Error{ErrorCode::kCorruption, "event", "event " + std::to_string(e.seq) + " has no items"};
+      return false;
+    }
+    for (const auto& item : items->get_array()) {
+      const auto* what = item.is_object() ? item.get_object().if_contains("what") : nullptr;
+      const auto* rule = item.is_object() ? item.get_object().if_contains("rule") : nullptr;
+      if (!what || !what->is_string() || !rule || !rule->is_int64()) continue;
+      ++counts[{std::string(what->get_string()), rule->get_int64()}];
+    }
+    const auto* whole = data->get_object().if_contains("subject_destroyed");
+    if (whole && whole->is_bool() && whole->get_bool()) ++destroyed;
+    ++subjects;
+    if (first == 0) first = e.seq;
+    last = e.seq;
+    return true;
+  }));
+  if (bad) return tl::unexpected(*bad);
+  boost::json::array lines;
+  for (const auto& [key, n] : counts) {
+    const auto& [what, rule] = key;
+    boost::json::object line{{"what", what}, {"count", n}, {"rule", rule}};
+    if (rule >= 0 && rule < static_cast<std::int64_t>(p.retention.size())) {
+      const RetentionRule& r = p.retention[static_cast<std::size_t>(rule)];
+      line["period"] = r.period.ToString();
+      line["from"] = r.from;
+      line["ground"] = r.ground;
+      if (r.minimum) line["statute"] = r.minimum->id;
+    }
+    lines.push_back(std::move(line));
+  }
+  boost::json::object act{{"format", "qorgau-destruction-act/1"},
+                          {"run", run.run},
+                          {"as_of", FormatUtc(run.as_of)},
+                          {"started_at", FormatUtc(run.started_at)},
+                          {"finished_at", FormatUtc(finished_at)},
+                          {"actor", run.actor},
+                          {"edition", run.edition},
+                          {"subjects", subjects},
+                          {"subjects_destroyed", destroyed},
+                          {"method", "deletion of the rows; for a subject with nothing left, destruction of its data "
+                                     "key and blind indexes (crypto-shredding)"},
+                          {"lines", std::move(lines)}};
+  act["events"] = subjects == 0 ? boost::json::value(nullptr)
+                                : boost::json::value(boost::json::object{{"first", first}, {"last", last}});
+  return ledger::CanonicalJson(act);
+}
+
+}  // namespace
+
+Result<RetentionRunOutcome> Retention::RunDestruction(const RetentionRunRequest& req, const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kRetentionRun));
+  const policy::Policy& p = *d_.policy;
+  if (req.batch == 0) return Fail(ErrorCode::kInvalidArgument, "batch", "must be at least 1");
+  RetentionRunOutcome out;
+  // A run killed in the middle is carried on, with its own as_of.
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_TRY(txn->ScanRetentionRuns([&](const store::RetentionRunRecord& r) {
+      if (!r.finished_at && !out.resumed) {
+        out.run = r;
+        out.resumed = true;
+      }
+    }));
+  }
+  if (!out.resumed) {
+    const UnixMillis now = d_.clock.Now();
+    const UnixMillis as_of = req.as_of.value_or(now);
+    if (as_of > now) return Fail(ErrorCode::kInvalidArgument, "as_of", "is in the future: nothing is destroyed ahead of time");
+    QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+      ledger::EventDraft ev{"retention.run_started", std::nullopt, caller.id(), {}};
+      ev.data["as_of"] = FormatUtc(as_of);
+      ev.data["edition"] = p.edition.number;
+      QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, now, ev));
+      out.run = store::RetentionRunRecord{};
+      out.run.run = e.seq;
+      out.run.started_at = now;
+      out.run.as_of = as_of;
+      out.run.actor = caller.id();
+      out.run.edition = p.edition.number;
+      QORGAU_TRY(txn.PutRetentionRun(out.run));
+      return std::vector<index::Delta>{};
+    }));
+  }
+  const std::int64_t run = out.run.run;
+  const UnixMillis as_of = out.run.as_of;
+  std::int64_t seen = 0, destroyed = 0;
+  SubjectId after = 0;
+  for (;;) {
+    std::vector<SubjectId> due;
+    std::size_t listed = 0;
+    {
+      QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+      QORGAU_ASSIGN_OR_RETURN(const auto subjects, txn->ListSubjects(after, 512));
+      listed = subjects.size();
+      for (const auto& s : subjects) {
+        after = s.id;
+        ++seen;
+        if (s.destroyed_at) continue;
+        QORGAU_ASSIGN_OR_RETURN(const RetentionFacts facts, ReadRetentionFacts(*txn, s));
+        const auto items = PlanRetention(p, facts, as_of);
+        if (std::any_of(items.begin(), items.end(),
+                        [](const RetentionItem& i) { return i.status == RetentionStatus::kDue; })) {
+          due.push_back(s.id);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < due.size(); i += req.batch) {
+      const std::size_t end = std::min(due.size(), i + req.batch);
+      std::int64_t done = 0;
+      QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+        done = 0;
+        std::vector<index::Delta> deltas;
+        for (std::size_t k = i; k < end; ++k) {
+          QORGAU_ASSIGN_OR_RETURN(const auto d, DestroyDue(d_, txn, caller, due[k], as_of, run, "retention", nullptr, &deltas));
+          if (d) ++done;
+        }
+        return deltas;
+      }));
+      destroyed += done;
+      if (req.progress) req.progress(seen, destroyed);
+    }
+    if (listed < 512) break;
+  }
+  const UnixMillis finished = d_.clock.Now();
+  QORGAU_ASSIGN_OR_RETURN(const std::string act, BuildAct(p, d_.store, out.run, finished));
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    ledger::EventDraft ev{"retention.act", std::nullopt, caller.id(), {}};
+    ev.data["run"] = run;
+    ev.data["act"] = boost::json::parse(act);
+    QORGAU_ASSIGN_OR_RETURN(const store::EventRecord e, ledger::Append(txn, finished, ev));
+    out.run.finished_at = finished;
+    out.run.act = act;
+    out.run.act_seq = e.seq;
+    QORGAU_TRY(txn.PutRetentionRun(out.run));
+    return std::vector<index::Delta>{};
+  }));
+  // What the deleted rows left in the files goes too.
+  QORGAU_TRY(d_.store.ForgetDeleted());
+  return out;
+}
+
+Result<std::vector<store::RetentionRunRecord>> Retention::RetentionRuns(const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kRetentionActs));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  std::vector<store::RetentionRunRecord> out;
+  QORGAU_TRY(txn->ScanRetentionRuns([&](const store::RetentionRunRecord& r) { out.push_back(r); }));
+  return out;
 }
 
 }  // namespace qorgau::rules

@@ -44,6 +44,7 @@ struct RetentionFacts {
   std::vector<store::ConsentRecord> consents;
   std::vector<store::ObligationRecord> obligations;  // open and closed
   std::vector<store::ApplicationRecord> applications;
+  bool blocked = false;  // a block stops destruction too (LAW.md §1)
 };
 
 Result<RetentionFacts> ReadRetentionFacts(store::Transaction& txn, const store::SubjectRecord& subject);
@@ -63,8 +64,11 @@ struct RetentionItem {
   const policy::RetentionRule* rule = nullptr;  // the rule that decides
   std::optional<UnixMillis> started_at;         // when its clock started
   std::optional<UnixMillis> due_at;             // when the deciding period ends
-  std::vector<std::string> held_by;             // the open obligations that keep it
+  std::vector<std::string> held_by;             // the open obligations that keep it; kBlockedHold for a block
 };
+
+// What held_by says of a subject's block.
+inline constexpr std::string_view kBlockedHold = "blocked";
 
 // Every category the subject holds a value of, and every record qorgau keeps
 // about it that a rule covers, with its status on `as_of`.
@@ -98,6 +102,48 @@ struct RetentionPlanRequest {
   std::function<void(std::int64_t done)> progress = nullptr;
 };
 
+// What one destruction took from one subject: its retention.destroyed
+// event.
+struct Destruction {
+  SubjectId subject = 0;
+  std::vector<RetentionItem> items;
+  bool subject_destroyed = false;  // nothing was left: the data key went too
+  std::int64_t event = 0;
+};
+
+// Destroys, in `txn`, what of the subject is due on `as_of` and passes
+// `only` (all when null): deletes the values and records, and when nothing
+// of the subject is kept any more destroys its data key and blind indexes;
+// records one retention.destroyed event (`run`: the run it belongs to, 0
+// for none; `why`: retention, withdrawal, application). nullopt when
+// nothing is due. The deltas say a destroyed subject to the index.
+Result<std::optional<Destruction>> DestroyDue(const EngineDeps& d, store::Transaction& txn, const Caller& actor,
+                                              SubjectId subject, UnixMillis as_of, std::int64_t run,
+                                              std::string_view why,
+                                              const std::function<bool(const RetentionItem&)>& only,
+                                              std::vector<index::Delta>* deltas);
+
+// R-VI.4: right after a change that switched services off or ended a
+// consent, in its transaction: what a rule of period 0 makes due at once
+// (the data only the switched-off services needed) is destroyed now, with
+// `why` (withdrawal, service_off, contract_end). The categories and records
+// destroyed.
+Result<std::vector<std::string>> DestroyAtOnce(const EngineDeps& d, store::Transaction& txn, const Caller& actor,
+                                               SubjectId subject, std::string_view why,
+                                               std::vector<index::Delta>* deltas);
+
+struct RetentionRunRequest {
+  std::optional<UnixMillis> as_of;  // default now; an unfinished run keeps its own
+  std::size_t batch = 64;           // subjects destroyed per transaction
+  // Called after each batch: subjects looked at, subjects with something destroyed.
+  std::function<void(std::int64_t seen, std::int64_t destroyed)> progress = nullptr;
+};
+
+struct RetentionRunOutcome {
+  store::RetentionRunRecord run;  // finished, with its act
+  bool resumed = false;           // an unfinished run (killed) was carried on
+};
+
 class Retention {
  public:
   explicit Retention(EngineCore& core) : core_(core), d_(core.deps()) {}
@@ -107,6 +153,14 @@ class Retention {
   // R-VII: what falls due by category, status and ground; changes nothing.
   // The data protection officer's (retention.plan).
   Result<RetentionPlan> PlanDestruction(const RetentionPlanRequest& request, const Caller& caller);
+  // R-VII.2: destroys what is due, subject by subject, and writes the act.
+  // Idempotent and resumable: a run killed in the middle is carried on by
+  // the next call, with its own as_of, and ends as an uninterrupted run
+  // would; what was destroyed is never destroyed twice. The data protection
+  // officer's (retention.run).
+  Result<RetentionRunOutcome> RunDestruction(const RetentionRunRequest& request, const Caller& caller);
+  // Destruction runs, newest first, with their acts (retention.acts).
+  Result<std::vector<store::RetentionRunRecord>> RetentionRuns(const Caller& caller);
 
  private:
   EngineCore& core_;

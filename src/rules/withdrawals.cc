@@ -16,6 +16,7 @@
 #include "core/working_calendar.h"
 #include "rules/checks.h"
 #include "rules/withdrawals.h"
+#include "rules/retention.h"
 
 namespace qorgau::rules {
 namespace {
@@ -251,6 +252,7 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
                                   by ? &*by : nullptr);
       if (!seq) return tl::unexpected(seq.error());
     }
+    QORGAU_ASSIGN_OR_RETURN(plan.destroyed, DestroyAtOnce(d_, txn, actor, *id, "withdrawal", &deltas));
     auto receipt = core_.PrepareReceipt(txn, {*id, "consent.withdrawn", plan.consents_end, {},
                                         plan.services_off, req.channel, req.evidence});
     if (!receipt) return tl::unexpected(receipt.error());

@@ -43,6 +43,9 @@ struct WithdrawalPlan {
   bool preview = false;
   std::vector<std::string> consents_end;  // purposes whose consent ends
   std::vector<std::string> services_off;  // services switched off (R-VI.4)
+  // Destroyed at once: the data only the switched-off services needed,
+  // where the policy's rule says so (a period of 0, R-VI.4, R-VII.2).
+  std::vector<std::string> destroyed;
   std::vector<NotWithdrawable> not_withdrawable;
   policy::Text warning;                   // R-VI.1
   std::int64_t revision = 0;              // after the change; 0 for a preview

@@ -318,6 +318,19 @@ struct BreachRecord {
   std::int64_t event_seq = 0;
 };
 
+// A destruction run (R-VII.2): its id is the seq of its
+// `retention.run_started` event; `act` is set when it finishes.
+struct RetentionRunRecord {
+  std::int64_t run = 0;
+  UnixMillis started_at = 0;
+  UnixMillis as_of = 0;  // what was due on this instant is destroyed
+  std::string actor;
+  int edition = 0;       // the policy edition whose rules it applies
+  std::optional<UnixMillis> finished_at = {};
+  std::string act;       // the act (canonical JSON, as its retention.act event holds it)
+  std::int64_t act_seq = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -453,6 +466,28 @@ class Transaction {
   virtual Result<void> ScanAllApplicationDocuments(
       const std::function<void(const ApplicationDocumentRecord&)>& each) = 0;
 
+  // Destruction (R-VII.2): rows deleted for good. A store keeps deleted
+  // rows unreadable in its files (SQLite: secure_delete, and
+  // Store::ForgetDeleted for the log).
+  virtual Result<void> DeletePersonalData(SubjectId subject, std::string_view category) = 0;
+  virtual Result<void> DeleteConsent(SubjectId subject, std::string_view purpose) = 0;
+  // The contract and the subscriptions joined under it.
+  virtual Result<void> DeleteContract(std::int64_t id) = 0;
+  virtual Result<void> DeleteObligation(std::string_view ref) = 0;
+  // The application and its documents.
+  virtual Result<void> DeleteApplication(std::int64_t id) = 0;
+  // The subject's data key and blind indexes are destroyed (crypto-
+  // shredding: no copy of its sealed values can be opened, and nobody can
+  // be found by IIN or phone); its receipts and its representatives' sealed
+  // identities are deleted. The row stays, marked, so ids are never reused.
+  virtual Result<void> DestroySubject(SubjectId subject, UnixMillis at) = 0;
+
+  // Destruction runs: one row each, replaced as it finishes.
+  virtual Result<void> PutRetentionRun(const RetentionRunRecord& record) = 0;
+  virtual Result<std::optional<RetentionRunRecord>> GetRetentionRun(std::int64_t run) = 0;
+  // Every run, newest first.
+  virtual Result<void> ScanRetentionRuns(const std::function<void(const RetentionRunRecord&)>& each) = 0;
+
   virtual Result<void> PutReceipt(const ReceiptRecord& record) = 0;
   virtual Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) = 0;
 
@@ -511,6 +546,10 @@ class Store {
   enum class Mode { kRead, kWrite };
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Transaction>> Begin(Mode mode) = 0;
+  // After a destruction: what deleted rows left in the store's files (a
+  // log, free pages) is made unreadable. SQLite: a TRUNCATE checkpoint of
+  // the WAL (deleted cells are zeroed by secure_delete).
+  virtual Result<void> ForgetDeleted() = 0;
   // The schema version of the open database.
   virtual int SchemaVersion() const = 0;
 };

@@ -60,6 +60,8 @@ const std::vector<Row>& Rows() {
       {"breaches.read", "dpo", {"breach", "list"}, "anna", {"breach", "list"}, "dpo_only"},
       {"retention.plan", "dpo", {"retention", "plan", "--as-of", "2030-01-01"}, "olga", {"retention", "plan"},
        "dpo_only"},
+      {"retention.run", "dpo", {"retention", "run", "--quiet"}, "olga", {"retention", "run"}, "dpo_only"},
+      {"retention.acts", "dpo", {"retention", "acts"}, "anna", {"retention", "acts"}, "dpo_only"},
       {"contract.end", "crm", {"contract", "end", "--id", "1", "--contract", "2", "--evidence", "NOTICE-1"}, "anna",
        {"contract", "end", "--id", "1", "--contract", "2", "--evidence", "NOTICE-1"}, "no_duty"},
       {"calendar.import", "admin", {"calendar", "import", calendar}, "olga", {"calendar", "import", calendar},

@@ -34,8 +34,15 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
     // A consent given and withdrawn, a debt opened and closed, a hold, reads.
     ASSERT_TRUE(e.GrantConsent({rules::SubjectKey::Id(2), "product_development", "mobile_app", "APP-1"},
                                world_["crm"]));
-    ASSERT_TRUE(e.Withdraw({one, "app_support_chat", "CHAT-1", {"marketing_offers"}, {}, false},
-                           world_["crm"]));
+    // A marketing profile, destroyed at once when the offers go off (R-VI.4).
+    store::DutyRecord profiling{"crm", "marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
+                                kAllDutyActions};
+    ASSERT_TRUE(e.GrantDuty(profiling, *testing::Console(e)));
+    const auto crm = e.CallerFor("crm").value();
+    ASSERT_TRUE(e.PutData(one, "user.derived.marketing_profile", "segment:a", "derived", *crm));
+    auto withdrawn = e.Withdraw({one, "app_support_chat", "CHAT-1", {"marketing_offers"}, {}, false}, *crm);
+    ASSERT_TRUE(withdrawn) << withdrawn.error().ToString();
+    ASSERT_EQ(withdrawn->destroyed, std::vector<std::string>{"user.derived.marketing_profile"});
     ASSERT_TRUE(e.OpenObligation({one, ObligationKind::kDebt, "D-1", "100"}, world_["billing"]));
     ASSERT_TRUE(e.CloseObligation("D-1", world_["billing"]));
     ASSERT_TRUE(e.OpenObligation({one, ObligationKind::kLegalHold, "H-1", ""}, world_["dpo"]));
@@ -75,6 +82,9 @@ class LedgerProvesTheState : public ::testing::TestWithParam<Tampering> {
     auto joined = e.JoinContract({rules::SubjectKey::Id(*minor), "sms", {"marketing_offers"}, "SMS-3", by_parent},
                                  world_["onboarding"]);
     ASSERT_TRUE(joined) << joined.error().ToString();
+    // A destruction run (nothing due yet) and its act.
+    auto run = e.RunDestruction({}, world_["dpo"]);
+    ASSERT_TRUE(run) << run.error().ToString();
     auto report = e.VerifyLedger(world_["dpo"]);
     ASSERT_TRUE(report) << report.error().ToString();
     ASSERT_TRUE(report->ok) << report->reason;
@@ -197,6 +207,16 @@ INSTANTIATE_TEST_SUITE_P(
                   "in force, the ledger says ended"},
         Tampering{"ContractEndedEarlier", "UPDATE contracts SET ended_at = 1 WHERE ended_at IS NOT NULL",
                   "the ledger says ended at another time"},
+        Tampering{"DestroyedValueRestored",
+                  "INSERT INTO personal_data (subject_id, category, sealed, provenance, recorded_at) "
+                  "SELECT subject_id, 'user.derived.marketing_profile', sealed, 'derived', recorded_at "
+                  "FROM personal_data WHERE subject_id = 1 LIMIT 1",
+                  "user.derived.marketing_profile): no event recorded it"},
+        Tampering{"ActEdited", "UPDATE retention_runs SET act = replace(act, '\"subjects\":0', '\"subjects\":7')",
+                  "its act is not the one the ledger recorded"},
+        Tampering{"RunDeleted", "DELETE FROM retention_runs", "retention_runs"},
+        Tampering{"SubjectMarkedDestroyed", "UPDATE subjects SET destroyed_at = 1, wrapped_key = NULL WHERE id = 2",
+                  "subjects (2): destroyed, the ledger says it was not"},
         Tampering{"LegalHoldNarrowed", "UPDATE obligations SET categories = 'user.contact.email' WHERE ref = 'H-2'",
                   "the categories it keeps differ"},
         Tampering{"SubjectAdded",

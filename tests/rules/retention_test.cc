@@ -11,6 +11,10 @@
 #include "../test_util.h"
 #include "app/instance.h"
 #include "policy/policy_loader.h"
+#include "report/retention_act.h"
+
+#include <boost/json.hpp>
+#include <set>
 
 namespace qorgau::rules {
 namespace {
@@ -337,6 +341,157 @@ TEST_F(RetentionEngine, R_VII_1_the_plan_says_which_obligation_holds_what) {
     EXPECT_EQ(v.storage.due_day, "2026-09-10");
   }
   EXPECT_TRUE(seen);
+}
+
+// Whether `needle` occurs in a file's bytes.
+bool FileHolds(const std::filesystem::path& file, const crypto::Bytes& needle) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return false;
+  const std::string bytes = testing::ReadFile(file);
+  return bytes.find(std::string(needle.begin(), needle.end())) != std::string::npos;
+}
+
+TEST_F(RetentionEngine, R_VII_2_a_run_destroys_what_is_due_and_its_act_says_what) {
+  const auto two = SubjectKey::Id(2);
+  Caller ops = world_["onboarding"];
+  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, ops));
+  // What subject 2's sealed values are, to look for them in the files later.
+  std::vector<crypto::Bytes> sealed;
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    const auto values = txn->GetPersonalData(2).value();
+    for (const auto& v : values) sealed.push_back(v.sealed);
+  }
+  ASSERT_FALSE(sealed.empty());
+  const std::string iin = demo::SyntheticSubjects().At(2).iin;
+
+  // Past the longest period (the IIN's and the name's five years).
+  clock_.Set(Day(2031, 3, 11));
+  EXPECT_EQ(engine().RunDestruction({}, world_["olga"]).error().reason, "dpo_only");
+  auto run = engine().RunDestruction({}, world_["dpo"]);
+  ASSERT_TRUE(run) << run.error().ToString();
+  EXPECT_FALSE(run->resumed);
+  ASSERT_TRUE(run->run.finished_at);
+  const auto act = boost::json::parse(run->run.act).as_object();
+  EXPECT_EQ(act.at("subjects").as_int64(), 1);
+  EXPECT_EQ(act.at("subjects_destroyed").as_int64(), 1);
+  std::set<std::string> lines;
+  for (const auto& l : act.at("lines").as_array()) lines.insert(std::string(l.at("what").as_string()));
+  EXPECT_EQ(lines, (std::set<std::string>{"record:contracts", "user.contact.email", "user.contact.phone",
+                                          "user.identity.iin", "user.identity.name"}));
+  EXPECT_EQ(run->run.act.find(iin), std::string::npos);
+
+  // Crypto-shredded: no key, no blind index, every later check says so.
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    const auto subject = txn->GetSubject(2).value();
+    ASSERT_TRUE(subject);
+    EXPECT_TRUE(subject->destroyed_at);
+    EXPECT_TRUE(subject->wrapped_key.empty());
+    EXPECT_TRUE(txn->GetPersonalData(2).value().empty());
+    EXPECT_TRUE(txn->GetContracts(2).value().empty());
+    EXPECT_FALSE(txn->GetPersonalData(1).value().empty()) << "subject 1 keeps everything";
+  }
+  auto check = engine().Check(world_["onboarding"], two, "contract_performance", {});
+  ASSERT_TRUE(check) << check.error().ToString();
+  EXPECT_EQ(index::ReasonCode(check->reason), "subject_destroyed");
+  EXPECT_EQ(engine().ReadPersonalData(world_["olga"], SubjectKey::Iin(iin), "contract_performance", {}).error().code,
+            ErrorCode::kNotFound)
+      << "nobody is found by the IIN any more";
+  // Nothing of the sealed values is left in the database's files, where
+  // subject 1's still are.
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    const auto kept = txn->GetPersonalData(1).value();
+    ASSERT_FALSE(kept.empty());
+    EXPECT_TRUE(FileHolds(dir_.path() / "data/qorgau.db", kept.front().sealed) ||
+                FileHolds(dir_.path() / "data/qorgau.db-wal", kept.front().sealed));
+  }
+  for (const auto& b : sealed) {
+    EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db", b));
+    EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db-wal", b));
+  }
+  // The ledger proves the state after it.
+  auto verified = engine().VerifyLedger(world_["dpo"]);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
+
+  // Again: nothing more is due, and that is an act too.
+  auto again = engine().RunDestruction({}, world_["dpo"]);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(boost::json::parse(again->run.act).at("subjects").as_int64(), 0);
+  auto runs = engine().RetentionRuns(world_["dpo"]);
+  ASSERT_TRUE(runs);
+  EXPECT_EQ(runs->size(), 2u);
+  EXPECT_EQ(runs->front().run, again->run.run) << "newest first";
+  // The act prints in the three languages, naming no value.
+  for (const char* lang : {"kk", "ru", "en"}) {
+    auto html = report::RetentionActHtml(engine().policy(), run->run, lang);
+    ASSERT_TRUE(html) << html.error().ToString();
+    EXPECT_NE(html->find("DA-" + std::to_string(run->run.run)), std::string::npos);
+    EXPECT_EQ(html->find(iin), std::string::npos);
+    auto json = report::RetentionActJson(engine().policy(), run->run, lang);
+    ASSERT_TRUE(json);
+    EXPECT_EQ(boost::json::parse(*json).at("lang").as_string(), lang);
+  }
+  EXPECT_NE(report::RetentionActHtml(engine().policy(), run->run, "ru")->find("Акт об уничтожении"), std::string::npos);
+  EXPECT_EQ(report::RetentionActJson(engine().policy(), run->run, "de").error().field, "lang");
+}
+
+TEST_F(RetentionEngine, R_VII_1_a_legal_hold_keeps_exactly_what_it_covers_through_a_run) {
+  const auto two = SubjectKey::Id(2);
+  Caller ops = world_["onboarding"];
+  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, ops));
+  ASSERT_TRUE(engine().OpenObligation({two, ObligationKind::kLegalHold, "HOLD-3", "", {"user.contact.email"}},
+                                      world_["dpo"]));
+  clock_.Set(Day(2031, 3, 11));
+  auto run = engine().RunDestruction({}, world_["dpo"]);
+  ASSERT_TRUE(run) << run.error().ToString();
+  EXPECT_EQ(boost::json::parse(run->run.act).at("subjects_destroyed").as_int64(), 0);
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  const auto values = txn->GetPersonalData(2).value();
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].category, "user.contact.email");
+  EXPECT_FALSE(txn->GetSubject(2).value()->destroyed_at);
+  txn.reset();
+  auto plan = engine().PlanDestruction({}, world_["dpo"]);
+  ASSERT_TRUE(plan);
+  const auto* held = LineOf(*plan, "user.contact.email", RetentionStatus::kHeld);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->held_by_kind.at("legal_hold"), 1);
+  // Closed, the hold keeps nothing: the next run takes the rest.
+  ASSERT_TRUE(engine().CloseObligation("HOLD-3", world_["dpo"]));
+  auto next = engine().RunDestruction({}, world_["dpo"]);
+  ASSERT_TRUE(next) << next.error().ToString();
+  EXPECT_EQ(boost::json::parse(next->run.act).at("subjects_destroyed").as_int64(), 0)
+      << "the closed hold is a record kept 5 years";
+  auto verified = engine().VerifyLedger(world_["dpo"]);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
+}
+
+TEST_F(RetentionEngine, R_VI_4_withdrawal_destroys_at_once_what_only_the_switched_off_services_needed) {
+  const auto one = SubjectKey::Id(1);  // has the personalised offers (marketing)
+  store::DutyRecord profiling{"crm", "marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
+                              static_cast<DutyActions>(DutyAction::kRead) | static_cast<DutyActions>(DutyAction::kRecord) |
+                                  static_cast<DutyActions>(DutyAction::kConsent) |
+                                  static_cast<DutyActions>(DutyAction::kWithdraw)};
+  ASSERT_TRUE(engine().GrantDuty(profiling, *testing::Console(engine())));
+  const Caller crm = *engine().CallerFor("crm").value();
+  auto put = engine().PutData(one, "user.derived.marketing_profile", "segment:young-urban", "derived", crm);
+  ASSERT_TRUE(put) << put.error().ToString();
+  auto done = engine().Withdraw({one, "app_support_chat", "CHAT-9", {"marketing_offers"}, {}, false}, crm);
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_EQ(done->destroyed, std::vector<std::string>{"user.derived.marketing_profile"});
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  const auto values = txn->GetPersonalData(1).value();
+  for (const auto& v : values) EXPECT_NE(v.category, "user.derived.marketing_profile");
+  txn.reset();
+  auto verified = engine().VerifyLedger(world_["dpo"]);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
 }
 
 TEST(RetentionPeriod, CalendarArithmeticKeepsTheDayOrTakesTheMonthsLast) {

@@ -285,6 +285,19 @@ CREATE TABLE representations (
 ALTER TABLE contracts ADD COLUMN ended_at INTEGER;
 ALTER TABLE obligations ADD COLUMN categories TEXT NOT NULL DEFAULT '';
 )sql",
+    // 12: destruction runs and their acts.
+    R"sql(
+CREATE TABLE retention_runs (
+  run         INTEGER PRIMARY KEY,
+  started_at  INTEGER NOT NULL,
+  as_of       INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  edition     INTEGER NOT NULL,
+  finished_at INTEGER,
+  act         TEXT NOT NULL,
+  act_seq     INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -513,6 +526,15 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<ApplicationDocumentRecord>> GetApplicationDocuments(std::int64_t application) override;
   Result<void> ScanAllApplicationDocuments(
       const std::function<void(const ApplicationDocumentRecord&)>& each) override;
+  Result<void> DeletePersonalData(SubjectId subject, std::string_view category) override;
+  Result<void> DeleteConsent(SubjectId subject, std::string_view purpose) override;
+  Result<void> DeleteContract(std::int64_t id) override;
+  Result<void> DeleteObligation(std::string_view ref) override;
+  Result<void> DeleteApplication(std::int64_t id) override;
+  Result<void> DestroySubject(SubjectId subject, UnixMillis at) override;
+  Result<void> PutRetentionRun(const RetentionRunRecord& record) override;
+  Result<std::optional<RetentionRunRecord>> GetRetentionRun(std::int64_t run) override;
+  Result<void> ScanRetentionRuns(const std::function<void(const RetentionRunRecord&)>& each) override;
   Result<void> PutReceipt(const ReceiptRecord& record) override;
   Result<std::optional<ReceiptRecord>> GetReceipt(std::int64_t event_seq) override;
   Result<void> ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) override;
@@ -622,6 +644,15 @@ class SqliteStore final : public Store {
   }
 
   int SchemaVersion() const override { return version_; }
+
+  Result<void> ForgetDeleted() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK) {
+      return DbError(db_, "checkpointing the log after a destruction");
+    }
+    return {};
+  }
 
   sqlite3* db() { return db_; }
 
@@ -1498,6 +1529,117 @@ Result<void> SqliteTransaction::ScanContracts(const std::function<void(const Con
                   });
 }
 
+Result<void> SqliteTransaction::DeletePersonalData(SubjectId subject, std::string_view category) {
+  Stmt& s = S("DELETE FROM personal_data WHERE subject_id = ?1 AND category = ?2");
+  s.Bind(1, subject);
+  s.Bind(2, category);
+  return Exec(s, "destroying a value");
+}
+
+Result<void> SqliteTransaction::DeleteConsent(SubjectId subject, std::string_view purpose) {
+  Stmt& s = S("DELETE FROM consents WHERE subject_id = ?1 AND purpose = ?2");
+  s.Bind(1, subject);
+  s.Bind(2, purpose);
+  return Exec(s, "destroying a consent record");
+}
+
+Result<void> SqliteTransaction::DeleteContract(std::int64_t id) {
+  Stmt& subs = S("DELETE FROM subscriptions WHERE contract_id = ?1");
+  subs.Bind(1, id);
+  QORGAU_TRY(Exec(subs, "destroying a contract's services"));
+  Stmt& s = S("DELETE FROM contracts WHERE id = ?1");
+  s.Bind(1, id);
+  return Exec(s, "destroying a contract");
+}
+
+Result<void> SqliteTransaction::DeleteObligation(std::string_view ref) {
+  Stmt& s = S("DELETE FROM obligations WHERE ref = ?1");
+  s.Bind(1, ref);
+  return Exec(s, "destroying an obligation");
+}
+
+Result<void> SqliteTransaction::DeleteApplication(std::int64_t id) {
+  Stmt& docs = S("DELETE FROM application_documents WHERE application_id = ?1");
+  docs.Bind(1, id);
+  QORGAU_TRY(Exec(docs, "destroying an application's documents"));
+  Stmt& s = S("DELETE FROM applications WHERE id = ?1");
+  s.Bind(1, id);
+  return Exec(s, "destroying an application");
+}
+
+Result<void> SqliteTransaction::DestroySubject(SubjectId subject, UnixMillis at) {
+  // The blind indexes are UNIQUE and NOT NULL: each becomes a value no
+  // HMAC of an IIN or phone can equal (a different length).
+  const std::string tag = "destroyed:" + std::to_string(subject);
+  const Bytes gone(tag.begin(), tag.end());
+  Stmt& s = S("UPDATE subjects SET wrapped_key = NULL, destroyed_at = ?2, iin_index = ?3, phone_index = ?4 "
+              "WHERE id = ?1 AND destroyed_at IS NULL");
+  s.Bind(1, subject);
+  s.Bind(2, at);
+  Bytes iin = gone, phone = gone;
+  iin.push_back('i');
+  phone.push_back('p');
+  s.Bind(3, iin);
+  s.Bind(4, phone);
+  QORGAU_TRY(Exec(s, "destroying a subject's key"));
+  for (const char* sql : {"DELETE FROM receipts WHERE subject_id = ?1", "DELETE FROM representations WHERE subject_id = ?1",
+                          "DELETE FROM personal_data WHERE subject_id = ?1", "DELETE FROM subscriptions WHERE subject_id = ?1"}) {
+    Stmt& d = S(sql);
+    d.Bind(1, subject);
+    QORGAU_TRY(Exec(d, "destroying a subject's records"));
+  }
+  return {};
+}
+
+Result<void> SqliteTransaction::PutRetentionRun(const RetentionRunRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO retention_runs (run, started_at, as_of, actor, edition, finished_at, act, act_seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  s.Bind(1, r.run);
+  s.Bind(2, r.started_at);
+  s.Bind(3, r.as_of);
+  s.Bind(4, r.actor);
+  s.Bind(5, static_cast<std::int64_t>(r.edition));
+  if (r.finished_at) s.Bind(6, *r.finished_at);
+  s.Bind(7, r.act);
+  s.Bind(8, r.act_seq);
+  return Exec(s, "writing a destruction run");
+}
+
+namespace {
+RetentionRunRecord ReadRun(Stmt& s) {
+  RetentionRunRecord r;
+  r.run = s.Int(0);
+  r.started_at = s.Int(1);
+  r.as_of = s.Int(2);
+  r.actor = s.Text(3);
+  r.edition = static_cast<int>(s.Int(4));
+  if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL) r.finished_at = s.Int(5);
+  r.act = s.Text(6);
+  r.act_seq = s.Int(7);
+  return r;
+}
+}  // namespace
+
+Result<std::optional<RetentionRunRecord>> SqliteTransaction::GetRetentionRun(std::int64_t run) {
+  Stmt& s = S("SELECT run, started_at, as_of, actor, edition, finished_at, act, act_seq FROM retention_runs "
+              "WHERE run = ?1");
+  s.Bind(1, run);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<RetentionRunRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a destruction run");
+  return std::optional<RetentionRunRecord>(ReadRun(s));
+}
+
+Result<void> SqliteTransaction::ScanRetentionRuns(const std::function<void(const RetentionRunRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT run, started_at, as_of, actor, edition, finished_at, act, act_seq FROM retention_runs "
+                  "ORDER BY run DESC",
+                  "scanning destruction runs", [&](Stmt& s) -> Result<void> {
+                    each(ReadRun(s));
+                    return {};
+                  });
+}
+
 Result<void> SqliteTransaction::ScanDuties(const std::function<void(const DutyRecord&)>& each) {
   return ScanRows(store_.db(),
                   "SELECT actor_id, purpose, categories, full_view, actions FROM duties",
@@ -1999,7 +2141,10 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& file
   auto store = std::make_unique<SqliteStore>(db);
   sqlite3_busy_timeout(db, 10000);
   const char* pragmas =
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+      // Destruction (R-VII.2): a deleted row's bytes are overwritten, not
+      // left in the page or the free list.
+      "PRAGMA secure_delete = ON;";
   if (sqlite3_exec(db, pragmas, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return DbError(db, "configuring the database");
   }

@@ -1,0 +1,25 @@
+// The destruction act (R-VII.2, LAW.md §9): what a retention run destroyed,
+// by category or record and ground, when, by whom, and how; never a value,
+// and no subject but through the ledger events that stand for them. In
+// Kazakh, Russian or English, as JSON or a printable A4 HTML page, built
+// from the act a finished run keeps (rules/retention.h). Renders only: it
+// reads nothing and records nothing.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+namespace qorgau::report {
+
+// kInvalidArgument (field "lang") for a language other than kk, ru, en;
+// kFailedPrecondition (field "run") for a run that has not finished.
+Result<std::string> RetentionActJson(const policy::Policy& policy, const store::RetentionRunRecord& run,
+                                     std::string_view lang);
+Result<std::string> RetentionActHtml(const policy::Policy& policy, const store::RetentionRunRecord& run,
+                                     std::string_view lang);
+
+}  // namespace qorgau::report
