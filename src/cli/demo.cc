@@ -16,7 +16,10 @@
 #include "app/instance.h"
 #include "cli/commands.h"
 #include "demo/synthetic.h"
+#include "report/retention_act.h"
 #include "report/statement.h"
+
+#include <boost/json.hpp>
 
 namespace qorgau::cli {
 namespace {
@@ -27,7 +30,22 @@ struct DemoArgs {
   std::string serve;  // ADDRESS:PORT: serve the API afterwards
 };
 
-constexpr int kStory = 8;  // the subscribers the printed story is about
+constexpr int kStory = 8;    // the subscribers the printed story is about
+constexpr int kHistory = 10; // subscribers since 2020, whose periods have run (R-VII)
+
+// The demo's clock: the system's, set back while the earlier years of the
+// history are played, then on time.
+class DemoClock final : public Clock {
+ public:
+  UnixMillis Now() const override { return system_.Now() - back_.load(); }
+  void SetBack(UnixMillis by) { back_.store(by); }
+
+ private:
+  SystemClock system_;
+  std::atomic<UnixMillis> back_{0};
+};
+
+constexpr UnixMillis kDay = 86400000;
 
 void Step(const std::string& title) { std::cout << "\n== " << title << "\n"; }
 
@@ -115,12 +133,15 @@ const std::vector<Person>& People() {
        {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}}},
        "employee WITHOUT a signed NDA"},
       {{"office-olga", R::kEmployee, "Office clerk", "2024-02-15", "2024-02-15", {}},
-       {{"contract_performance", {"user.identity.iin", "user.contact.phone"}, false, {"read"}},
+       {{"contract_performance", {"user.identity.iin", "user.contact.phone"}, false, {"read", "withdraw"}},
+        {"service_quality", {"user.contact.phone"}, false, {"withdraw"}},
+        {"service_notices", {"user.contact.phone"}, false, {"withdraw"}},
+        {"debt_collection", {"user.contact.phone"}, false, {"withdraw"}},
         {"marketing", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"contests_campaigns", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"convergent_services", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
-       "office: written applications, services switched on and off (R-VI.5)"},
+       "office: written applications, contracts ended, services switched on and off (R-VI.5)"},
       {{"analyst-dana", R::kEmployee, "Marketing analyst", "2024-03-01", "2024-03-01", {}},
        {{"marketing", {"user.contact.phone", "user.contact.email"}, true, {"read"}}},
        "marketing analyst: phone and e-mail, full view"},
@@ -144,10 +165,11 @@ const std::vector<Person>& People() {
        "system: debts and instalments, by IIN (R-VI.3)"},
       {{"crm", R::kSystem, "CRM and campaign system", "", "",
         {"marketing", "contract_performance", "service_notices", "product_development"}},
-       {{"marketing", {"user.contact.phone"}, true, {"read", "consent", "withdraw"}},
+       {{"marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
+         {"read", "record", "consent", "withdraw"}},
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
        "system: decisions for marketing, contract_performance, service_notices, "
-       "product_development; marketing consents"},
+       "product_development; marketing consents and profiles"},
   };
   return people;
 }
@@ -197,7 +219,8 @@ int AddActors(rules::Engine& engine, const std::string& keys_file,
   return 0;
 }
 
-void PrintCurlExamples(const std::string& data_dir, const std::string& host, std::uint16_t port) {
+void PrintCurlExamples(const std::string& data_dir, const std::string& host, std::uint16_t port,
+                       const std::string& one) {
   const std::string base = "http://" + host + ":" + std::to_string(port);
   const std::string key = "$(awk '/^%s /{print $2}' " + data_dir + "/keys.txt)";
   auto k = [&](const char* who) {
@@ -208,18 +231,118 @@ void PrintCurlExamples(const std::string& data_dir, const std::string& host, std
   std::cout << "\nqorgau is serving " << base << " (Ctrl-C stops it gracefully). Try:\n"
             << "  curl -s '" << base << "/v1/policy?lang=en'\n"
             << "  curl -s -H \"Authorization: Bearer " << k("crm") << "\" -H 'Content-Type: application/json' \\\n"
-            << "       -d '{\"subject\":1,\"purpose\":\"marketing\"}' " << base << "/v1/check\n"
+            << "       -d '{\"subject\":" << one << ",\"purpose\":\"marketing\"}' " << base << "/v1/check\n"
             << "  curl -s -H \"Authorization: Bearer " << k("agent-anna") << "\" \\\n"
-            << "       '" << base << "/v1/subjects/1?purpose=contract_performance'\n"
+            << "       '" << base << "/v1/subjects/" << one << "?purpose=contract_performance'\n"
             << "  curl -s -H \"Authorization: Bearer " << k("agent-bek") << "\" \\\n"
-            << "       '" << base << "/v1/subjects/1?purpose=contract_performance'   # 403 nda_not_signed\n"
+            << "       '" << base << "/v1/subjects/" << one << "?purpose=contract_performance'   # 403 nda_not_signed\n"
             << "  The README has the full tour (consents, withdrawals, access trail).\n"
             << std::flush;
 }
 
+// Ten subscribers since six years ago: all join the base services; two
+// also the offers, with a marketing profile; four leave five and a half
+// years ago, two three years ago; the data protection officer put a legal
+// hold on one's e-mail a year ago. Ids 1..kHistory.
+int PlayHistory(rules::Engine& engine, DemoClock& clock, const std::map<std::string, std::shared_ptr<const rules::Caller>>& callers,
+                std::vector<rules::SubjectKey>* keys) {
+  const rules::Caller& onboarding = *callers.at("onboarding");
+  const rules::Caller& olga = *callers.at("office-olga");
+  const rules::Caller& crm = *callers.at("crm");
+  const rules::Caller& dpo = *callers.at("dpo");
+  demo::SyntheticSubjects gen;
+  clock.SetBack(6 * 365 * kDay);
+  std::vector<std::int64_t> contracts;
+  for (int h = 0; h < kHistory; ++h) {
+    const demo::SyntheticSubject s = gen.At(static_cast<std::uint64_t>(200000 + h));
+    auto id = engine.AddSubject({s.iin, s.phone, {{"user.identity.name", s.name}, {"user.contact.email", s.email}}, "subject"},
+                                onboarding);
+    if (!id) return Fail(id.error());
+    keys->push_back(rules::SubjectKey::Id(*id));
+    auto c = engine.JoinContract({keys->back(), "form", {"mobile_base", "simply_app"}, "FORM-2020-" + std::to_string(h)},
+                                 onboarding);
+    if (!c) return Fail(c.error());
+    contracts.push_back(c->contract_id);
+    if (h == 6 || h == 7) {
+      auto offers = engine.JoinContract({keys->back(), "sms", {"marketing_offers", "contests"}, "SMS-2020-" + std::to_string(h)},
+                                        onboarding);
+      if (!offers) return Fail(offers.error());
+      auto profile = engine.PutData(keys->back(), "user.derived.marketing_profile", "segment:streaming-heavy", "derived", crm);
+      if (!profile) return Fail(profile.error());
+    }
+  }
+  std::cout << "  " << kHistory << " subscribers joined six years ago (subjects 1-" << kHistory << ")\n";
+  auto end = [&](int from, int to, UnixMillis back) -> int {
+    clock.SetBack(back);
+    for (int h = from; h < to; ++h) {
+      auto r = engine.EndContract({(*keys)[h], contracts[h], "TERM-" + std::to_string(h)}, olga);
+      if (!r) return Fail(r.error());
+    }
+    return 0;
+  };
+  if (int rc = end(0, 4, 5 * 365 * kDay + 180 * kDay); rc != 0) return rc;
+  std::cout << "  subjects 1-4 ended their contracts five and a half years ago\n";
+  if (int rc = end(4, 6, 3 * 365 * kDay + 30 * kDay); rc != 0) return rc;
+  std::cout << "  subjects 5-6 ended theirs three years ago\n";
+  clock.SetBack(365 * kDay);
+  auto hold = engine.OpenObligation({(*keys)[3], store::ObligationKind::kLegalHold, "HOLD-2025-CASE-12", "",
+                                     {"user.contact.email"}},
+                                    dpo);
+  if (!hold) return Fail(hold.error());
+  std::cout << "  a year ago the data protection officer put a legal hold on subject 4's e-mail (a court case)\n";
+  clock.SetBack(0);
+  return 0;
+}
+
+// Today: subject 7 withdraws the offers, and the profile only they needed
+// goes at once (R-VI.4); the plan; the run, its act in three languages; a
+// check of a destroyed subject.
+int ShowRetention(rules::Engine& engine, const std::map<std::string, std::shared_ptr<const rules::Caller>>& callers,
+                  const std::vector<rules::SubjectKey>& history, const std::string& data_dir) {
+  const rules::Caller& olga = *callers.at("office-olga");
+  const rules::Caller& dpo = *callers.at("dpo");
+  const rules::Caller& crm = *callers.at("crm");
+  auto withdrawn = engine.Withdraw({history[6], "office_written", "APP-2026-0777", {"marketing_offers", "contests"}, {}, false},
+                                   olga);
+  if (!withdrawn) return Fail(withdrawn.error());
+  std::cout << "  subject " << history[6].value << " withdrew the offers and contests; destroyed at once:";
+  for (const auto& d : withdrawn->destroyed) std::cout << " " << d;
+  std::cout << "\n";
+  auto plan = engine.PlanDestruction({}, dpo);
+  if (!plan) return Fail(plan.error());
+  std::cout << "  plan for today over " << plan->subjects << " subjects:\n";
+  for (const auto& l : plan->lines) {
+    if (l.status != rules::RetentionStatus::kDue && l.status != rules::RetentionStatus::kHeld) continue;
+    std::cout << "    " << rules::RetentionStatusName(l.status) << " " << l.count << " x " << l.what;
+    if (l.rule) std::cout << " (" << l.rule->period.ToString() << " from " << l.rule->from << ")";
+    for (const auto& [kind, n] : l.held_by_kind) std::cout << ", kept by " << kind;
+    std::cout << "\n";
+  }
+  auto run = engine.RunDestruction({}, dpo);
+  if (!run) return Fail(run.error());
+  const auto act = boost::json::parse(run->run.act).as_object();
+  std::cout << "  destruction run DA-" << run->run.run << ": " << act.at("subjects").as_int64() << " subjects, "
+            << act.at("subjects_destroyed").as_int64() << " destroyed entirely (their data keys too)\n";
+  for (const std::string lang : {"kk", "ru", "en"}) {
+    auto html = report::RetentionActHtml(engine.policy(), run->run, lang);
+    if (!html) return Fail(html.error());
+    const auto path = std::filesystem::path(data_dir) / ("act-DA-" + std::to_string(run->run.run) + "-" + lang + ".html");
+    std::ofstream(path, std::ios::binary) << *html;
+    std::cout << "  act (" << lang << ") written to " << path.string() << "\n";
+  }
+  auto check = engine.Check(crm, history[0], "contract_performance", {});
+  if (!check) return Fail(check.error());
+  std::cout << "  check of subject " << history[0].value << " for contract_performance: "
+            << (check->allow ? "ALLOW " : "DENY ") << index::ReasonCode(check->reason) << "\n";
+  return 0;
+}
+
 int RunDemo(const Options& opts, const DemoArgs& args) {
-  SystemClock clock;
-  Step("init " + opts.data_dir + " with " + args.policy);
+  // The story begins six years ago, so that retention periods have run by
+  // today (PlayHistory); everything after it happens now.
+  DemoClock clock;
+  clock.SetBack(6 * 365 * kDay);
+  Step("init " + opts.data_dir + " with " + args.policy + " (six years ago, on the demo's clock)");
   auto init = app::Instance::Init(opts.data_dir, args.policy, clock);
   if (!init) {
     std::cerr << "qorgau: " << init.error().ToString() << "\n";
@@ -255,7 +378,11 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   const rules::Caller& dpo = *callers.at("dpo");
   const rules::Caller& actor = onboarding;
 
-  Step("add " + std::to_string(kStory) + " synthetic subscribers (values encrypted)");
+  Step("history: " + std::to_string(kHistory) + " subscribers since six years ago, some long gone (R-VII)");
+  std::vector<rules::SubjectKey> history;
+  if (int rc = PlayHistory(engine, clock, callers, &history); rc != 0) return rc;
+
+  Step("add " + std::to_string(kStory) + " synthetic subscribers (values encrypted), today");
   demo::SyntheticSubjects gen;
   std::vector<rules::SubjectKey> keys;
   for (int i = 0; i < kStory; ++i) {
@@ -369,7 +496,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     for (size_t i : {size_t{0}, size_t{1}}) {
       auto d = engine.Check(crm, keys[i], purpose, {});
       if (!d) return Fail(d.error());
-      std::cout << "  subject " << i + 1 << " " << purpose << ": " << (d->allow ? "ALLOW " : "DENY  ")
+      std::cout << "  subject " << keys[i].value << " " << purpose << ": " << (d->allow ? "ALLOW " : "DENY  ")
                 << index::ReasonCode(d->reason) << " (basis " << policy::LegalBasisName(d->basis)
                 << ", revision " << d->revision << ")\n";
     }
@@ -408,7 +535,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   Step("subjects' rights (R-IV.4, LAW.md §5): an information application at the office, answered "
        "with a statement in kk, ru and en");
   {
-    rules::ApplicationRequest req{rules::SubjectKey::Id(1), "information", "office_written", "REG-DEMO-1", {}, {}, {}, {}};
+    rules::ApplicationRequest req{keys[0], "information", "office_written", "REG-DEMO-1", {}, {}, {}, {}};
     auto filed = engine.FileApplication(req, dpo);
     if (!filed && filed.error().reason == "calendar_missing") {
       std::cout << "  skipped: " << filed.error().message << "\n";
@@ -422,7 +549,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
       if (auto r = engine.AdvanceApplication(filed->record.id, "identity_verified", dpo); !r) return Fail(r.error());
       std::string reference;
       for (const std::string lang : {"kk", "ru", "en"}) {
-        auto st = engine.Statement({rules::SubjectKey::Id(1), lang, false, filed->record.id}, dpo);
+        auto st = engine.Statement({keys[0], lang, false, filed->record.id}, dpo);
         if (!st) return Fail(st.error());
         const auto path = std::filesystem::path(opts.data_dir) / ("statement-" + lang + ".html");
         std::ofstream(path, std::ios::binary) << report::StatementHtml(engine.policy(), *st);
@@ -433,6 +560,9 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
       std::cout << "  answered with " << reference << "\n";
     }
   }
+
+  Step("retention (R-VII): R-VI.4 at once, the plan, a destruction run and its act in kk, ru and en");
+  if (int rc = ShowRetention(engine, callers, history, opts.data_dir); rc != 0) return rc;
 
   Step("ledger verification, by the data protection officer");
   auto report = engine.VerifyLedger(dpo);
@@ -447,17 +577,18 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     ServeOptions so;
     so.listen = args.serve;
     return Serve(**inst, so, [&](std::uint16_t port) {
-      PrintCurlExamples(opts.data_dir, args.serve.substr(0, args.serve.rfind(':')), port);
+      PrintCurlExamples(opts.data_dir, args.serve.substr(0, args.serve.rfind(':')), port, keys[0].value);
     });
   }
   const std::string q = "build/qorgau --data " + opts.data_dir;
   std::cout << "\nTry (each command acts as the actor of --as; docs/access.md):\n  " << q
-            << " --as agent-anna subject show --id 1 --purpose contract_performance\n  " << q
-            << " --as agent-anna consent list --id 5\n  " << q
-            << " --as crm check --id 3 --purpose marketing --category user.contact.phone\n  " << q
-            << " --as agent-anna withdraw --id 3 --channel app_support_chat --preview\n  " << q
+            << " --as agent-anna subject show --id " << keys[0].value << " --purpose contract_performance\n  " << q
+            << " --as agent-anna consent list --id " << keys[4].value << "\n  " << q
+            << " --as crm check --id " << keys[2].value << " --purpose marketing --category user.contact.phone\n  " << q
+            << " --as agent-anna withdraw --id " << keys[2].value << " --channel app_support_chat --preview\n  " << q
             << " receipt verify " << opts.data_dir << "/receipt-withdrawal.json\n  " << q
-            << " --as dpo audit verify\n  " << q << " policy show --lang en\n";
+            << " --as dpo audit verify\n  " << q << " --as dpo retention plan --as-of 2031-01-01\n  " << q
+            << " --as dpo retention acts\n  " << q << " policy show --lang en\n";
   return 0;
 }
 
