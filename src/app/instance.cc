@@ -310,6 +310,82 @@ Result<std::unique_ptr<store::Store>> OpenForAudit(const fs::path& data_dir, con
 
 }  // namespace
 
+Result<BackupReport> BackupDataDirectory(const fs::path& data_dir, const fs::path& to_dir, const std::string& actor,
+                                         const Clock& clock) {
+  QORGAU_ASSIGN_OR_RETURN(auto store, OpenForAudit(data_dir, actor, rules::Action::kStoreBackup));
+  std::error_code ec;
+  fs::create_directories(to_dir, ec);
+  if (ec) return Fail(ErrorCode::kIo, to_dir.string(), "cannot create the directory: " + ec.message());
+  BackupReport report;
+  report.file = to_dir / kDatabase;
+  report.made_at = clock.Now();
+  QORGAU_TRY(store->BackupTo(report.file));
+  // What the copy holds, read from the copy itself.
+  QORGAU_ASSIGN_OR_RETURN(auto copy, store::OpenSqliteStoreReadOnly(report.file));
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, copy->Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto last, txn->LastEvent());
+    if (last) {
+      report.events = last->seq;
+      report.head = crypto::ToHex(last->hash);
+    }
+  }
+  const std::string manifest = "{\"format\":\"qorgau-backup/1\",\"made_at\":\"" + FormatUtc(report.made_at) +
+                               "\",\"events\":" + std::to_string(report.events) + ",\"head\":\"" + report.head +
+                               "\",\"schema\":" + std::to_string(copy->SchemaVersion()) +
+                               ",\"keys\":\"not included: the data keys stay with the live key store\"}\n";
+  QORGAU_TRY(WriteNewFile(to_dir / "backup.json", manifest, 0600));
+  return report;
+}
+
+Result<RestoreReport> RestoreDataDirectory(const fs::path& data_dir, const fs::path& from_dir, const std::string& actor,
+                                           const Clock& clock) {
+  const fs::path backup = from_dir / kDatabase;
+  std::error_code ec;
+  if (!fs::exists(backup, ec)) return Fail(ErrorCode::kNotFound, backup.string(), "no backup here ('qorgau backup' makes one)");
+  if (!fs::exists(data_dir / kDatabase, ec)) {
+    return Fail(ErrorCode::kNotFound, (data_dir / kDatabase).string(),
+                "no data directory to restore into: its keys (keys.db, the master key) are needed");
+  }
+  // Authorized by the backup's own actors: the live database may be what
+  // failed.
+  RestoreReport report;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto copy, OpenForAudit(from_dir, actor, rules::Action::kStoreRestore));
+    QORGAU_ASSIGN_OR_RETURN(auto txn, copy->Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto last, txn->LastEvent());
+    report.backup_events = last ? last->seq : 0;
+  }
+  {
+    // The directory to ourselves while the files change.
+    const fs::path lock_path = data_dir / "qorgau.lock";
+    const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) return Fail(ErrorCode::kIo, lock_path.string(), "cannot open the lock file");
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock_fd);
+      return Fail(ErrorCode::kFailedPrecondition, data_dir.string(),
+                  "is in use by another qorgau process (a running server?); stop it to restore");
+    }
+    report.replaced = data_dir / (std::string(kDatabase) + ".before-restore-" + std::to_string(clock.Now()));
+    fs::rename(data_dir / kDatabase, report.replaced, ec);
+    if (!ec) {
+      for (const char* side : {"-wal", "-shm"}) {
+        fs::remove(data_dir / (std::string(kDatabase) + side), ec);
+      }
+      ec.clear();
+      fs::copy_file(backup, data_dir / kDatabase, ec);
+      if (!ec) ::chmod((data_dir / kDatabase).c_str(), 0600);
+    }
+    ::close(lock_fd);
+    if (ec) return Fail(ErrorCode::kIo, data_dir.string(), "cannot put the backup in place: " + ec.message());
+  }
+  QORGAU_ASSIGN_OR_RETURN(auto inst, Instance::Open(data_dir, clock));
+  QORGAU_ASSIGN_OR_RETURN(const auto caller, inst->engine().CallerFor(actor));
+  QORGAU_ASSIGN_OR_RETURN(report.subjects_forgotten_again,
+                          inst->engine().ForgetAgain(report.backup_events, *caller));
+  return report;
+}
+
 fs::path ReceiptKeysDirectory(const fs::path& data_dir) { return data_dir / "receipt-keys"; }
 
 Result<crypto::PublicKeys> DataDirectoryPublicKeys(const fs::path& data_dir) {

@@ -4,6 +4,8 @@
 //
 // Data directory layout:
 //   <dir>/qorgau.db     SQLite database (0600), WAL beside it
+//   <dir>/keys.db       the subjects' wrapped data keys and the journal of
+//                       destructions (0600): never in a backup
 //   <dir>.master.key    beside it, not in it: the master key, 64 hex digits
 //                       (0600), unless QORGAU_MASTER_KEY, QORGAU_MASTER_KEY_FILE
 //                       or systemd's credential supplies it (crypto/key_ring.h)
@@ -127,6 +129,37 @@ struct AuditRequest {
 };
 Result<ledger::VerifyReport> AuditDataDirectory(const std::filesystem::path& data_dir,
                                                const AuditRequest& request);
+// Backups that forget (docs/architecture.md): `backup` copies the database,
+// consistently, while a server may be writing (the SQLite backup API), into
+// `<to_dir>/qorgau.db` with `backup.json` beside it; never the data keys
+// (keys.db), the master key or the signing key. Read-only on the data
+// directory; `actor` is authorized from its store (store.backup, an
+// administrator's). `to_dir` must not hold a backup yet.
+struct BackupReport {
+  std::filesystem::path file;
+  UnixMillis made_at = 0;
+  std::int64_t events = 0;  // the ledger's size in the copy
+  std::string head;         // its last event's hash, hex
+};
+Result<BackupReport> BackupDataDirectory(const std::filesystem::path& data_dir, const std::filesystem::path& to_dir,
+                                         const std::string& actor, const Clock& clock);
+
+// Puts the backup of `from_dir` in place of the data directory's database
+// (which is kept beside as qorgau.db.before-restore-<time>), with the live
+// key store: a subject whose key was destroyed after the backup stays
+// unreadable. Then it destroys again what the key store remembers as
+// destroyed (ScanForgotten), with retention.destroyed events (why
+// `restore`), and records `store.restored`. The server must be stopped (the
+// directory's lock); `actor` must be an administrator in the backup
+// (store.restore).
+struct RestoreReport {
+  std::filesystem::path replaced;  // where the database it replaced was put
+  std::int64_t backup_events = 0;
+  std::int64_t subjects_forgotten_again = 0;
+};
+Result<RestoreReport> RestoreDataDirectory(const std::filesystem::path& data_dir, const std::filesystem::path& from_dir,
+                                           const std::string& actor, const Clock& clock);
+
 // The latest signed tree head, for an outside witness (audit.checkpoint).
 Result<ledger::TreeHead> LatestCheckpoint(const std::filesystem::path& data_dir,
                                           const std::string& actor);

@@ -180,6 +180,41 @@ void RegisterActs(CLI::App* retention, Options& opts) {
   });
 }
 
+// `backup DIR`, `restore DIR`: backups that forget (docs/architecture.md).
+void RegisterBackup(CLI::App& app, Options& opts) {
+  auto dir = std::make_shared<std::string>();
+  auto* backup = app.add_subcommand(
+      "backup", "Copy the database, consistently, even while the server runs; never the data keys (keys.db), "
+                "so a subject destroyed later cannot be read from it (an administrator's)");
+  backup->add_option("dir", *dir, "A new directory for the backup")->required();
+  backup->callback([&opts, dir] {
+    auto r = app::BackupDataDirectory(opts.data_dir, *dir, opts.as, Clock());
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    std::cout << "backup " << r->file.string() << ": " << r->events << " events, head " << r->head << "\n"
+              << "  not in it: the data keys (keys.db), the master key, the signing key; keep those apart\n";
+  });
+
+  auto from = std::make_shared<std::string>();
+  auto* restore = app.add_subcommand(
+      "restore", "Put a backup in place of the database (the server stopped); what was destroyed since the "
+                 "backup is destroyed again (an administrator's)");
+  restore->add_option("dir", *from, "The backup's directory")->required();
+  restore->callback([&opts, from] {
+    auto r = app::RestoreDataDirectory(opts.data_dir, *from, opts.as, Clock());
+    if (!r) {
+      opts.exit_code = Report(r.error());
+      return;
+    }
+    std::cout << "restored " << r->backup_events << " events from " << *from << "\n"
+              << "  subjects whose destruction since the backup was applied again: " << r->subjects_forgotten_again
+              << "\n  the database it replaced: " << r->replaced.string() << " (delete it when you no longer need it)\n"
+              << "  signed checkpoints exported after the backup no longer match: the ledger went back to the backup\n";
+  });
+}
+
 }  // namespace
 
 void RegisterRetention(CLI::App& app, Options& opts) {
@@ -188,6 +223,7 @@ void RegisterRetention(CLI::App& app, Options& opts) {
   RegisterPlan(retention, opts);
   RegisterRun(retention, opts);
   RegisterActs(retention, opts);
+  RegisterBackup(app, opts);
 }
 
 }  // namespace qorgau::cli

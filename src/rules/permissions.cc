@@ -37,7 +37,8 @@ DutyActions PurposeAction(Action a) {
 bool AdminAction(Action a) {
   return a == Action::kActorsManage || a == Action::kActorsRead || a == Action::kAuditVerify ||
          a == Action::kAuditCheckpoint || a == Action::kKeysRotateMaster ||
-         a == Action::kKeysRotateSigning || a == Action::kCalendarImport;
+         a == Action::kKeysRotateSigning || a == Action::kCalendarImport || a == Action::kStoreBackup ||
+         a == Action::kStoreRestore;
 }
 
 }  // namespace
@@ -82,6 +83,8 @@ std::string_view ActionName(Action a) {
     case Action::kRetentionPlan: return "retention.plan";
     case Action::kRetentionRun: return "retention.run";
     case Action::kRetentionActs: return "retention.acts";
+    case Action::kStoreBackup: return "store.backup";
+    case Action::kStoreRestore: return "store.restore";
   }
   return "unknown";
 }

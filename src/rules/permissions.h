@@ -72,6 +72,8 @@ enum class Action : std::uint8_t {
   kRetentionPlan,      // what falls due for destruction, by category and ground (R-VII)
   kRetentionRun,       // destroy what is due, with its act (R-VII.2)
   kRetentionActs,      // the destruction runs and their acts
+  kStoreBackup,        // copy the database, without its data keys (CLI only)
+  kStoreRestore,       // put a backup in place, and destroy again what was destroyed since (CLI only)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

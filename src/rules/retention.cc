@@ -365,13 +365,13 @@ std::int64_t RuleIndex(const policy::Policy& p, const RetentionRule* r) {
   return r ? static_cast<std::int64_t>(r - p.retention.data()) : -1;
 }
 
-Result<void> DeleteItem(store::Transaction& txn, SubjectId subject, const RetentionItem& item) {
-  if (item.what.rfind("record:", 0) != 0) return txn.DeletePersonalData(subject, item.what);
+Result<void> DeleteItem(store::Transaction& txn, SubjectId subject, const RetentionItem& item, UnixMillis at) {
+  if (item.what.rfind("record:", 0) != 0) return txn.DeletePersonalData(subject, item.what, at);
   const std::string_view kind = std::string_view(item.what).substr(7);
-  if (kind == "contracts") return txn.DeleteContract(std::stoll(item.key));
-  if (kind == "consents") return txn.DeleteConsent(subject, item.key);
-  if (kind == "obligations") return txn.DeleteObligation(item.key);
-  if (kind == "applications") return txn.DeleteApplication(std::stoll(item.key));
+  if (kind == "contracts") return txn.DeleteContract(std::stoll(item.key), at);
+  if (kind == "consents") return txn.DeleteConsent(subject, item.key, at);
+  if (kind == "obligations") return txn.DeleteObligation(item.key, at);
+  if (kind == "applications") return txn.DeleteApplication(std::stoll(item.key), at);
   return Fail(ErrorCode::kInternal, "record", "no record kind '" + std::string(kind) + "'");
 }
 
@@ -397,9 +397,9 @@ Result<std::optional<Destruction>> DestroyDue(const EngineDeps& d, store::Transa
     }
   }
   if (out.items.empty()) return std::optional<Destruction>();
-  for (const auto& item : out.items) QORGAU_TRY(DeleteItem(txn, id, item));
-  out.subject_destroyed = everything;
   const UnixMillis now = d.clock.Now();
+  for (const auto& item : out.items) QORGAU_TRY(DeleteItem(txn, id, item, now));
+  out.subject_destroyed = everything;
   ledger::EventDraft ev{"retention.destroyed", id, actor.id(), {}};
   if (run != 0) ev.data["run"] = run;
   ev.data["why"] = std::string(why);
@@ -597,6 +597,92 @@ Result<RetentionRunOutcome> Retention::RunDestruction(const RetentionRunRequest&
   // What the deleted rows left in the files goes too.
   QORGAU_TRY(d_.store.ForgetDeleted());
   return out;
+}
+
+Result<std::int64_t> Retention::ForgetAgain(std::int64_t backup_events, const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kStoreRestore));
+  std::map<SubjectId, std::vector<store::ForgottenRecord>> by_subject;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_TRY(txn->ScanForgotten([&](const store::ForgottenRecord& f) { by_subject[f.subject_id].push_back(f); }));
+  }
+  std::int64_t touched = 0;
+  for (const auto& [id, forgotten] : by_subject) {
+    bool changed = false;
+    QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+      changed = false;
+      std::vector<index::Delta> deltas;
+      QORGAU_ASSIGN_OR_RETURN(const auto subject, txn.GetSubject(id));
+      if (!subject) return deltas;  // made after the backup: not in it
+      QORGAU_ASSIGN_OR_RETURN(const auto values, txn.GetPersonalData(id));
+      QORGAU_ASSIGN_OR_RETURN(const auto contracts, txn.GetContracts(id));
+      QORGAU_ASSIGN_OR_RETURN(const auto consents, txn.GetConsents(id));
+      QORGAU_ASSIGN_OR_RETURN(const auto apps, txn.GetSubjectApplications(id));
+      const UnixMillis now = d_.clock.Now();
+      boost::json::array items;
+      bool whole = false;
+      std::set<std::pair<std::string, std::string>> done;
+      for (const auto& f : forgotten) {
+        if (!done.insert({f.what, f.key}).second) continue;
+        bool present = false;
+        if (f.what == "subject") {
+          whole = !subject->destroyed_at;
+          continue;
+        } else if (f.what == "record:contracts") {
+          present = std::any_of(contracts.begin(), contracts.end(),
+                                [&](const store::ContractRecord& c) { return std::to_string(c.id) == f.key; });
+          if (present) QORGAU_TRY(txn.DeleteContract(std::stoll(f.key), now));
+        } else if (f.what == "record:consents") {
+          present = std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
+            return c.purpose == f.key && c.changed_at <= f.at;
+          });
+          if (present) QORGAU_TRY(txn.DeleteConsent(id, f.key, now));
+        } else if (f.what == "record:obligations") {
+          QORGAU_ASSIGN_OR_RETURN(const auto o, txn.GetObligation(f.key));
+          present = o && o->subject_id == id;
+          if (present) QORGAU_TRY(txn.DeleteObligation(f.key, now));
+        } else if (f.what == "record:applications") {
+          present = std::any_of(apps.begin(), apps.end(),
+                                [&](const store::ApplicationRecord& a) { return std::to_string(a.id) == f.key; });
+          if (present) QORGAU_TRY(txn.DeleteApplication(std::stoll(f.key), now));
+        } else {
+          // A value recorded again after its destruction is a new one.
+          present = std::any_of(values.begin(), values.end(), [&](const store::PersonalDataRecord& v) {
+            return v.category == f.what && v.recorded_at <= f.at;
+          });
+          if (present) QORGAU_TRY(txn.DeletePersonalData(id, f.what, now));
+        }
+        if (!present) continue;
+        boost::json::object o{{"what", f.what}, {"rule", -1}};
+        if (!f.key.empty()) o["key"] = f.key;
+        items.push_back(std::move(o));
+      }
+      if (items.empty() && !whole) return deltas;
+      ledger::EventDraft ev{"retention.destroyed", id, caller.id(), {}};
+      ev.data["why"] = "restore";
+      ev.data["as_of"] = FormatUtc(now);
+      ev.data["edition"] = d_.policy->edition.number;
+      ev.data["items"] = std::move(items);
+      ev.data["subject_destroyed"] = whole;
+      QORGAU_TRY(ledger::Append(txn, now, ev));
+      if (whole) {
+        QORGAU_TRY(txn.DestroySubject(id, now));
+        deltas.push_back({index::Delta::Kind::kSubjectDestroyed, id});
+      }
+      changed = true;
+      return deltas;
+    }));
+    if (changed) ++touched;
+  }
+  QORGAU_TRY(core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    ledger::EventDraft ev{"store.restored", std::nullopt, caller.id(), {}};
+    ev.data["backup_events"] = backup_events;
+    ev.data["subjects_forgotten_again"] = touched;
+    QORGAU_TRY(ledger::Append(txn, d_.clock.Now(), ev));
+    return std::vector<index::Delta>{};
+  }));
+  QORGAU_TRY(d_.store.ForgetDeleted());
+  return touched;
 }
 
 Result<std::vector<store::RetentionRunRecord>> Retention::RetentionRuns(const Caller& caller) {

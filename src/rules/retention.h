@@ -159,6 +159,12 @@ class Retention {
   // would; what was destroyed is never destroyed twice. The data protection
   // officer's (retention.run).
   Result<RetentionRunOutcome> RunDestruction(const RetentionRunRequest& request, const Caller& caller);
+  // After a restore of an older backup (app::RestoreDataDirectory): what
+  // the key store remembers as destroyed and the restored data still hold
+  // is destroyed again, a retention.destroyed event (why `restore`) a
+  // subject; then a store.restored event. Returns the subjects touched.
+  // An administrator's (store.restore).
+  Result<std::int64_t> ForgetAgain(std::int64_t backup_events, const Caller& caller);
   // Destruction runs, newest first, with their acts (retention.acts).
   Result<std::vector<store::RetentionRunRecord>> RetentionRuns(const Caller& caller);
 

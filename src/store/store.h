@@ -1,6 +1,11 @@
 // The Store: where qorgau keeps its state and its ledger.
 //
 // Contract:
+// - Subjects' data keys are kept apart from the data (SQLite: keys.db
+//   beside qorgau.db), which a backup does not carry: a key destroyed
+//   after a backup was taken makes that backup's copy of the subject
+//   unreadable too. A write transaction's key changes are durable before
+//   its data: a committed subject always has its key.
 // - All reads and writes go through a Transaction. A write transaction is
 //   atomic: either Commit() succeeds and every change in it is durable, or
 //   nothing of it is visible. Destroying an uncommitted Transaction rolls it
@@ -331,6 +336,15 @@ struct RetentionRunRecord {
   std::int64_t act_seq = 0;
 };
 
+// A destruction, remembered where the data keys are kept (not in a
+// backup): what a restore of an older backup must destroy again.
+struct ForgottenRecord {
+  SubjectId subject_id = 0;
+  std::string what;  // a category, "record:KIND", or "subject" (its key and indexes)
+  std::string key;   // the record's key; "" for a category or the subject
+  UnixMillis at = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -466,21 +480,26 @@ class Transaction {
   virtual Result<void> ScanAllApplicationDocuments(
       const std::function<void(const ApplicationDocumentRecord&)>& each) = 0;
 
-  // Destruction (R-VII.2): rows deleted for good. A store keeps deleted
-  // rows unreadable in its files (SQLite: secure_delete, and
-  // Store::ForgetDeleted for the log).
-  virtual Result<void> DeletePersonalData(SubjectId subject, std::string_view category) = 0;
-  virtual Result<void> DeleteConsent(SubjectId subject, std::string_view purpose) = 0;
+  // Destruction (R-VII.2): rows deleted for good, at `at`. A store keeps
+  // deleted rows unreadable in its files (SQLite: secure_delete, and
+  // Store::ForgetDeleted for the log), and remembers each destruction with
+  // the data keys, apart from the data (ScanForgotten): a restore of an
+  // older backup destroys it again.
+  virtual Result<void> DeletePersonalData(SubjectId subject, std::string_view category, UnixMillis at) = 0;
+  virtual Result<void> DeleteConsent(SubjectId subject, std::string_view purpose, UnixMillis at) = 0;
   // The contract and the subscriptions joined under it.
-  virtual Result<void> DeleteContract(std::int64_t id) = 0;
-  virtual Result<void> DeleteObligation(std::string_view ref) = 0;
+  virtual Result<void> DeleteContract(std::int64_t id, UnixMillis at) = 0;
+  virtual Result<void> DeleteObligation(std::string_view ref, UnixMillis at) = 0;
   // The application and its documents.
-  virtual Result<void> DeleteApplication(std::int64_t id) = 0;
+  virtual Result<void> DeleteApplication(std::int64_t id, UnixMillis at) = 0;
   // The subject's data key and blind indexes are destroyed (crypto-
   // shredding: no copy of its sealed values can be opened, and nobody can
   // be found by IIN or phone); its receipts and its representatives' sealed
   // identities are deleted. The row stays, marked, so ids are never reused.
   virtual Result<void> DestroySubject(SubjectId subject, UnixMillis at) = 0;
+
+  // Every destruction remembered with the keys, oldest first.
+  virtual Result<void> ScanForgotten(const std::function<void(const ForgottenRecord&)>& each) = 0;
 
   // Destruction runs: one row each, replaced as it finishes.
   virtual Result<void> PutRetentionRun(const RetentionRunRecord& record) = 0;
@@ -546,6 +565,10 @@ class Store {
   enum class Mode { kRead, kWrite };
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Transaction>> Begin(Mode mode) = 0;
+  // A consistent copy of the data, taken while others write, into the new
+  // file `file`: everything but the data keys (docs/architecture.md,
+  // "Backups that forget"). kAlreadyExists when the file exists.
+  virtual Result<void> BackupTo(const std::filesystem::path& file) = 0;
   // After a destruction: what deleted rows left in the store's files (a
   // log, free pages) is made unreadable. SQLite: a TRUNCATE checkpoint of
   // the WAL (deleted cells are zeroed by secure_delete).

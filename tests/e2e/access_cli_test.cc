@@ -165,6 +165,8 @@ const std::vector<Row>& Rows() {
        "admin_only"},
       {"keys.rotate_signing", "admin", {"key", "rotate-signing"}, "dpo", {"key", "rotate-signing"},
        "admin_only"},
+      {"store.backup", "admin", {"backup", "{out}"}, "dpo", {"backup", "{out}"}, "admin_only"},
+      {"store.restore", "admin", {"restore", "{backup}"}, "dpo", {"restore", "{backup}"}, "admin_only"},
       // The token is the credential; --as plays no part.
       {"key.redeem", "anna", {"key", "redeem", "{fresh}"}, "anna", {"key", "redeem", "{used}"},
        "enrolment_invalid"},
@@ -225,6 +227,10 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
                                  ",debt,D-3,100\n");
     inst->reset();
     const auto& args = GetParam().refused;
+    if (std::find(args.begin(), args.end(), "{backup}") != args.end()) {
+      auto made = app::BackupDataDirectory(data_, dir_.path() / "backup", "admin", clock);
+      ASSERT_TRUE(made) << made.error().ToString();
+    }
     if (std::find(args.begin(), args.end(), "{used}") == args.end()) return;
     // Enrolment tokens by the binary, on the clock the binary redeems them by.
     auto enrol = [&] {
@@ -248,6 +254,7 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
       if (a == "{verified}") a = verified_;
       if (a == "{blocking}") a = blocking_;
       if (a == "{blocked}") a = blocked_;
+      if (a == "{backup}") a = (dir_.path() / "backup").string();
     }
     args.insert(args.begin(), {"--data", data_.string(), "--as", as});
     return testing::RunQorgau(args);

@@ -494,6 +494,82 @@ TEST_F(RetentionEngine, R_VI_4_withdrawal_destroys_at_once_what_only_the_switche
   EXPECT_TRUE(verified->ok) << verified->reason;
 }
 
+// Backups that forget (issue 10, part 5): a backup taken before a
+// destruction and restored after it holds no readable value of what was
+// destroyed, and checks answer subject_destroyed.
+TEST_F(RetentionEngine, R_VII_2_a_backup_from_before_a_destruction_restored_after_it_reads_nothing_destroyed) {
+  const auto one = SubjectKey::Id(1);
+  const auto two = SubjectKey::Id(2);
+  Caller ops = world_["onboarding"];
+  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, ops));
+  store::DutyRecord profiling{"crm", "marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
+                              kAllDutyActions};
+  ASSERT_TRUE(engine().GrantDuty(profiling, *testing::Console(engine())));
+  const Caller crm = *engine().CallerFor("crm").value();
+  ASSERT_TRUE(engine().PutData(one, "user.derived.marketing_profile", "segment:night-owl", "derived", crm));
+  std::vector<crypto::Bytes> sealed;  // subject 2's values and subject 1's profile
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    for (store::SubjectId id : {1, 2}) {
+      const auto values = txn->GetPersonalData(id).value();
+      for (const auto& v : values) {
+        if (id == 2 || v.category == "user.derived.marketing_profile") sealed.push_back(v.sealed);
+      }
+    }
+  }
+  ASSERT_EQ(sealed.size(), 5u);  // IIN, phone, name, e-mail; the profile
+
+  // The backup, while the engine is open; then the destructions.
+  const auto backup = dir_.path() / "backup";
+  auto made = app::BackupDataDirectory(dir_.path() / "data", backup, "admin", clock_);
+  ASSERT_TRUE(made) << made.error().ToString();
+  EXPECT_FALSE(std::filesystem::exists(backup / "keys.db"));
+  EXPECT_EQ(app::BackupDataDirectory(dir_.path() / "data", backup, "admin", clock_).error().code,
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(app::BackupDataDirectory(dir_.path() / "data", dir_.path() / "b2", "dpo", clock_).error().reason,
+            "admin_only");
+  for (const auto& b : sealed) EXPECT_TRUE(FileHolds(backup / "qorgau.db", b)) << "the backup holds them sealed";
+  ASSERT_TRUE(engine().Withdraw({one, "app_support_chat", "CHAT-9", {"marketing_offers"}, {}, false}, crm));
+  clock_.Set(Day(2031, 3, 11));
+  ASSERT_TRUE(engine().RunDestruction({}, world_["dpo"]));
+
+  // Restored after: the live key store has no key for subject 2, and what
+  // was destroyed since the backup is destroyed again.
+  inst_.reset();
+  EXPECT_EQ(app::RestoreDataDirectory(dir_.path() / "data", backup, "dpo", clock_).error().reason, "admin_only");
+  auto restored = app::RestoreDataDirectory(dir_.path() / "data", backup, "admin", clock_);
+  ASSERT_TRUE(restored) << restored.error().ToString();
+  EXPECT_EQ(restored->subjects_forgotten_again, 2);
+  std::filesystem::remove(restored->replaced);
+  inst_ = app::Instance::Open(dir_.path() / "data", clock_).value();
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    const auto subject = txn->GetSubject(2).value();
+    ASSERT_TRUE(subject);
+    EXPECT_TRUE(subject->destroyed_at);
+    EXPECT_TRUE(subject->wrapped_key.empty());
+    EXPECT_TRUE(txn->GetPersonalData(2).value().empty());
+    const auto values = txn->GetPersonalData(1).value();
+    EXPECT_FALSE(values.empty());
+    for (const auto& v : values) EXPECT_NE(v.category, "user.derived.marketing_profile");
+  }
+  auto check = engine().Check(world_["onboarding"], two, "contract_performance", {});
+  ASSERT_TRUE(check) << check.error().ToString();
+  EXPECT_EQ(index::ReasonCode(check->reason), "subject_destroyed");
+  for (const auto& b : sealed) {
+    EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db", b));
+    EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db-wal", b));
+  }
+  auto verified = engine().VerifyLedger(world_["dpo"]);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
+  // The statement of subject 1 no longer lists the profile.
+  auto st = engine().Statement({one, "en", false, std::nullopt}, world_["dpo"]);
+  ASSERT_TRUE(st) << st.error().ToString();
+  for (const auto& v : st->data) EXPECT_NE(v.category, "user.derived.marketing_profile");
+}
+
 TEST(RetentionPeriod, CalendarArithmeticKeepsTheDayOrTakesTheMonthsLast) {
   EXPECT_EQ((policy::Period{1, 'm'}.After(Day(2025, 1, 31))), Day(2025, 2, 28));
   EXPECT_EQ((policy::Period{5, 'y'}.After(Day(2024, 2, 29))), Day(2029, 2, 28));

@@ -24,6 +24,50 @@ TEST(SqliteStore, CreatesTheLatestSchemaAndReopens) {
   EXPECT_EQ((*again)->SchemaVersion(), LatestSchemaVersion());
 }
 
+// Data keys live in keys.db, apart from the data; a database of an older
+// schema, whose keys are in subjects.wrapped_key, has them moved there on
+// open (docs/architecture.md, "Backups that forget").
+TEST(SqliteStore, DataKeysLiveApartAndOlderDatabasesHaveThemMovedOut) {
+  TempDir dir;
+  const auto file = dir.path() / "q.db";
+  const Bytes key = {1, 2, 3, 4};
+  SubjectId id = 0;
+  {
+    auto s = OpenSqliteStore(file, true).value();
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    id = txn->InsertSubject(1, Bytes{9}, Bytes{8}).value();
+    ASSERT_TRUE(txn->SetSubjectKey(id, key));
+    EXPECT_EQ(txn->GetSubject(id).value()->wrapped_key, key) << "seen within its transaction";
+    ASSERT_TRUE(txn->Commit());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM subjects WHERE wrapped_key IS NOT NULL", -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0) << "no key in the data's file";
+  sqlite3_finalize(st);
+  // As an older schema kept it: in the subjects table, no key store.
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE subjects SET wrapped_key = x'01020304'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  std::filesystem::remove(dir.path() / "keys.db");
+  std::filesystem::remove(dir.path() / "keys.db-wal");
+  {
+    auto s = OpenSqliteStore(file, false).value();
+    auto txn = s->Begin(Store::Mode::kRead).value();
+    EXPECT_EQ(txn->GetSubject(id).value()->wrapped_key, key);
+  }
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM subjects WHERE wrapped_key IS NOT NULL", -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0) << "moved out";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "keys.db"));
+}
+
 TEST(SqliteStore, MissingDatabaseIsNotCreatedWithoutAsking) {
   TempDir dir;
   auto s = OpenSqliteStore(dir.path() / "absent.db", false);

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <mutex>
@@ -526,11 +527,11 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<ApplicationDocumentRecord>> GetApplicationDocuments(std::int64_t application) override;
   Result<void> ScanAllApplicationDocuments(
       const std::function<void(const ApplicationDocumentRecord&)>& each) override;
-  Result<void> DeletePersonalData(SubjectId subject, std::string_view category) override;
-  Result<void> DeleteConsent(SubjectId subject, std::string_view purpose) override;
-  Result<void> DeleteContract(std::int64_t id) override;
-  Result<void> DeleteObligation(std::string_view ref) override;
-  Result<void> DeleteApplication(std::int64_t id) override;
+  Result<void> DeletePersonalData(SubjectId subject, std::string_view category, UnixMillis at) override;
+  Result<void> DeleteConsent(SubjectId subject, std::string_view purpose, UnixMillis at) override;
+  Result<void> DeleteContract(std::int64_t id, UnixMillis at) override;
+  Result<void> DeleteObligation(std::string_view ref, UnixMillis at) override;
+  Result<void> DeleteApplication(std::int64_t id, UnixMillis at) override;
   Result<void> DestroySubject(SubjectId subject, UnixMillis at) override;
   Result<void> PutRetentionRun(const RetentionRunRecord& record) override;
   Result<std::optional<RetentionRunRecord>> GetRetentionRun(std::int64_t run) override;
@@ -565,15 +566,30 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanEvents(std::int64_t from,
                           const std::function<bool(const EventRecord&)>& each) override;
   Result<void> Commit() override;
+  Result<void> ScanForgotten(const std::function<void(const ForgottenRecord&)>& each) override;
 
  private:
   // Runs a statement that returns no rows.
   Result<void> Exec(Stmt& s, std::string_view what);
   Stmt& S(const char* sql);
+  // The subject's wrapped data key: this transaction's pending change, or
+  // the key store's; empty when destroyed or never made.
+  Result<Bytes> KeyOf(SubjectId subject);
+  // Remembered in the key store for a restore to forget again.
+  void Forget(SubjectId subject, std::string what, std::string key, UnixMillis at);
+  // Writes the pending key changes and tombstones to the key store and
+  // commits it: before the main database, so that no committed subject
+  // lacks its key (docs/architecture.md, "Backups that forget").
+  Result<void> CommitKeys();
 
   SqliteStore& store_;
   std::unique_lock<std::mutex> lock_;
   bool open_ = true;
+  // Data keys live in their own file (keys.db), which backups do not
+  // carry; changes wait here until the commit. nullopt: destroyed.
+  std::vector<std::pair<SubjectId, std::optional<Bytes>>> key_ops_;
+  std::vector<ForgottenRecord> forgotten_;
+  std::size_t key_mark_ = 0, forgotten_mark_ = 0;  // at the savepoint
   // The last event, once read or appended in this transaction: every
   // append needs it, and only this transaction writes while it is open.
   // Forgotten on a rollback to the savepoint.
@@ -581,12 +597,103 @@ class SqliteTransaction final : public Transaction {
   bool scanning_ = false;  // ScanEvents holds the cached statement
 };
 
+// The key store's schema (keys.db): the subjects' wrapped data keys, and
+// what was destroyed, for a restore of an older backup to destroy again.
+constexpr const char* kKeySchema = R"sql(
+CREATE TABLE IF NOT EXISTS data_keys (
+  subject_id INTEGER PRIMARY KEY,
+  wrapped    BLOB NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS forgotten (
+  id         INTEGER PRIMARY KEY,
+  subject_id INTEGER NOT NULL,
+  what       TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  at         INTEGER NOT NULL
+) STRICT;
+)sql";
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   ~SqliteStore() override {
     stmts_.clear();
+    key_stmts_.clear();
     sqlite3_close(db_);
+    if (keys_) sqlite3_close(keys_);
+  }
+
+  // Opens (creating it unless read-only) the key store beside the
+  // database, and moves into it the keys an older schema kept in
+  // subjects.wrapped_key. Read-only and missing: no keys (every subject
+  // reads as without its key).
+  Result<void> OpenKeys(const std::filesystem::path& file, bool read_only) {
+    std::error_code ec;
+    if (read_only && !std::filesystem::exists(file, ec)) return {};
+    const int flags = read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(file.c_str(), &keys_, flags, nullptr) != SQLITE_OK) {
+      auto err = Fail(ErrorCode::kIo, file.string(), std::string("cannot open the key store: ") + sqlite3_errmsg(keys_));
+      sqlite3_close(keys_);
+      keys_ = nullptr;
+      return err;
+    }
+    sqlite3_busy_timeout(keys_, 10000);
+    if (read_only) {
+      if (sqlite3_exec(keys_, "PRAGMA query_only = ON;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return DbError(keys_, "configuring the key store");
+      }
+      return {};
+    }
+    const std::string setup = std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                                          "PRAGMA secure_delete = ON;") + kKeySchema;
+    if (sqlite3_exec(keys_, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return DbError(keys_, "creating the key store");
+    }
+    ::chmod(file.c_str(), 0600);
+    // Keys an older schema kept with the data: copied and committed to the
+    // key store first, then cleared from the database (a crash between
+    // the two copies them again).
+    std::vector<std::pair<SubjectId, Bytes>> old;
+    {
+      Stmt q(db_, "SELECT id, wrapped_key FROM subjects WHERE wrapped_key IS NOT NULL");
+      if (!q.ok()) return DbError(db_, "reading the keys to move");
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) old.emplace_back(q.Int(0), q.Blob(1));
+      if (rc != SQLITE_DONE) return DbError(db_, "reading the keys to move");
+    }
+    if (old.empty()) return {};
+    if (sqlite3_exec(keys_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return DbError(keys_, "moving the keys");
+    }
+    {
+      Stmt put(keys_, "INSERT OR REPLACE INTO data_keys (subject_id, wrapped) VALUES (?1, ?2)");
+      for (const auto& [id, wrapped] : old) {
+        put.Reset();
+        put.Bind(1, id);
+        put.Bind(2, wrapped);
+        if (put.Step() != SQLITE_DONE) {
+          auto err = DbError(keys_, "moving the keys");
+          put.Reset();
+          sqlite3_exec(keys_, "ROLLBACK", nullptr, nullptr, nullptr);
+          return err;
+        }
+      }
+    }
+    if (sqlite3_exec(keys_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return DbError(keys_, "moving the keys");
+    if (sqlite3_exec(db_, "UPDATE subjects SET wrapped_key = NULL WHERE wrapped_key IS NOT NULL", nullptr, nullptr,
+                     nullptr) != SQLITE_OK) {
+      return DbError(db_, "clearing the moved keys");
+    }
+    return {};
+  }
+
+  sqlite3* keys() { return keys_; }
+  Stmt& KeyStatement(const char* sql) {
+    auto it = key_stmts_.find(sql);
+    if (it == key_stmts_.end()) it = key_stmts_.emplace(sql, std::make_unique<Stmt>(keys_, sql)).first;
+    it->second->Reset();
+    return *it->second;
   }
 
   // For a read-only store: the schema must be this binary's.
@@ -647,11 +754,42 @@ class SqliteStore final : public Store {
 
   Result<void> ForgetDeleted() override {
     std::unique_lock<std::mutex> lock(mu_);
-    int log = 0, done = 0;
-    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK) {
-      return DbError(db_, "checkpointing the log after a destruction");
+    for (sqlite3* db : {db_, keys_}) {
+      if (!db) continue;
+      int log = 0, done = 0;
+      if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK) {
+        return DbError(db, "checkpointing the log after a destruction");
+      }
     }
     return {};
+  }
+
+  Result<void> BackupTo(const std::filesystem::path& file) override {
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) {
+      return Fail(ErrorCode::kAlreadyExists, file.string(), "exists already; a backup never overwrites one");
+    }
+    sqlite3* to = nullptr;
+    if (sqlite3_open_v2(file.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+      auto err = Fail(ErrorCode::kIo, file.string(), std::string("cannot create the backup: ") + sqlite3_errmsg(to));
+      sqlite3_close(to);
+      return err;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    // One step for the whole database: a consistent snapshot, however the
+    // server writes meanwhile (the source is read in one read transaction).
+    sqlite3_backup* b = sqlite3_backup_init(to, "main", db_, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+    if (b) sqlite3_backup_finish(b);
+    Result<void> out;
+    if (rc != SQLITE_DONE) out = DbError(to, "copying the database");
+    if (out && sqlite3_exec(to, "PRAGMA journal_mode = DELETE;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      out = DbError(to, "finishing the backup");
+    }
+    sqlite3_close(to);
+    if (!out) std::filesystem::remove(file, ec);
+    else ::chmod(file.c_str(), 0600);
+    return out;
   }
 
   sqlite3* db() { return db_; }
@@ -659,6 +797,7 @@ class SqliteStore final : public Store {
   // Before COMMIT or ROLLBACK: no statement may stay mid-result.
   void ResetAll() {
     for (auto& [sql, stmt] : stmts_) stmt->Reset();
+    for (auto& [sql, stmt] : key_stmts_) stmt->Reset();
   }
 
   Stmt& Statement(const char* sql) {
@@ -675,6 +814,8 @@ class SqliteStore final : public Store {
   // Keyed by the address of the SQL literal: each call site's text is a
   // distinct static string.
   std::unordered_map<const char*, std::unique_ptr<Stmt>> stmts_;
+  sqlite3* keys_ = nullptr;  // keys.db: the data keys, apart from the data
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> key_stmts_;
 };
 
 SqliteTransaction::SqliteTransaction(SqliteStore& store, std::unique_lock<std::mutex> lock)
@@ -776,10 +917,83 @@ Result<SubjectId> SqliteTransaction::InsertSubject(UnixMillis created_at, const 
 }
 
 Result<void> SqliteTransaction::SetSubjectKey(SubjectId id, const Bytes& wrapped_key) {
-  Stmt& s = S("UPDATE subjects SET wrapped_key = ?2 WHERE id = ?1");
-  s.Bind(1, id);
-  s.Bind(2, wrapped_key);
-  return Exec(s, "writing the subject key");
+  if (!store_.keys()) return Fail(ErrorCode::kFailedPrecondition, "keys", "the key store is not open for writing");
+  key_ops_.emplace_back(id, wrapped_key);
+  return {};
+}
+
+Result<Bytes> SqliteTransaction::KeyOf(SubjectId subject) {
+  for (auto it = key_ops_.rbegin(); it != key_ops_.rend(); ++it) {
+    if (it->first == subject) return it->second.value_or(Bytes());
+  }
+  if (!store_.keys()) return Bytes();
+  Stmt& s = store_.KeyStatement("SELECT wrapped FROM data_keys WHERE subject_id = ?1");
+  s.Bind(1, subject);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return Bytes();
+  if (rc != SQLITE_ROW) return DbError(store_.keys(), "reading a data key");
+  Bytes out = s.Blob(0);
+  s.Reset();
+  return out;
+}
+
+void SqliteTransaction::Forget(SubjectId subject, std::string what, std::string key, UnixMillis at) {
+  ForgottenRecord r;
+  r.subject_id = subject;
+  r.what = std::move(what);
+  r.key = std::move(key);
+  r.at = at;
+  forgotten_.push_back(std::move(r));
+}
+
+Result<void> SqliteTransaction::CommitKeys() {
+  if (key_ops_.empty() && forgotten_.empty()) return {};
+  sqlite3* keys = store_.keys();
+  if (!keys) return Fail(ErrorCode::kFailedPrecondition, "keys", "the key store is not open for writing");
+  if (sqlite3_exec(keys, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(keys, "starting the key store's transaction");
+  }
+  auto fail = [&](const char* what) {
+    auto err = DbError(keys, what);
+    store_.ResetAll();
+    sqlite3_exec(keys, "ROLLBACK", nullptr, nullptr, nullptr);
+    return err;
+  };
+  for (const auto& [subject, wrapped] : key_ops_) {
+    Stmt& st = wrapped ? store_.KeyStatement("INSERT OR REPLACE INTO data_keys (subject_id, wrapped) VALUES (?1, ?2)")
+                       : store_.KeyStatement("DELETE FROM data_keys WHERE subject_id = ?1");
+    st.Bind(1, subject);
+    if (wrapped) st.Bind(2, *wrapped);
+    if (st.Step() != SQLITE_DONE) return fail("writing a data key");
+  }
+  for (const auto& f : forgotten_) {
+    Stmt& st = store_.KeyStatement("INSERT INTO forgotten (subject_id, what, key, at) VALUES (?1, ?2, ?3, ?4)");
+    st.Bind(1, f.subject_id);
+    st.Bind(2, f.what);
+    st.Bind(3, f.key);
+    st.Bind(4, f.at);
+    if (st.Step() != SQLITE_DONE) return fail("remembering a destruction");
+  }
+  store_.ResetAll();
+  if (sqlite3_exec(keys, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("committing the key store");
+  return {};
+}
+
+Result<void> SqliteTransaction::ScanForgotten(const std::function<void(const ForgottenRecord&)>& each) {
+  if (!store_.keys()) return {};
+  Stmt s(store_.keys(), "SELECT subject_id, what, key, at FROM forgotten ORDER BY id");
+  if (!s.ok()) return DbError(store_.keys(), "reading what was destroyed");
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    ForgottenRecord r;
+    r.subject_id = s.Int(0);
+    r.what = s.Text(1);
+    r.key = s.Text(2);
+    r.at = s.Int(3);
+    each(r);
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.keys(), "reading what was destroyed");
+  return {};
 }
 
 Result<void> SqliteTransaction::SetSubjectIndexes(SubjectId id, const Bytes& iin_index,
@@ -818,7 +1032,10 @@ Result<std::optional<SubjectRecord>> SqliteTransaction::GetSubject(SubjectId id)
   const int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<SubjectRecord>();
   if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a subject");
-  return std::optional<SubjectRecord>(ReadSubject(s));
+  SubjectRecord r = ReadSubject(s);
+  s.Reset();
+  QORGAU_ASSIGN_OR_RETURN(r.wrapped_key, KeyOf(id));
+  return std::optional<SubjectRecord>(std::move(r));
 }
 
 Result<std::vector<SubjectRecord>> SqliteTransaction::ListSubjects(SubjectId after, size_t limit) {
@@ -829,6 +1046,10 @@ Result<std::vector<SubjectRecord>> SqliteTransaction::ListSubjects(SubjectId aft
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadSubject(s));
   if (rc != SQLITE_DONE) return DbError(store_.db(), "listing subjects");
+  s.Reset();
+  for (auto& r : out) {
+    QORGAU_ASSIGN_OR_RETURN(r.wrapped_key, KeyOf(r.id));
+  }
   return out;
 }
 
@@ -1529,21 +1750,29 @@ Result<void> SqliteTransaction::ScanContracts(const std::function<void(const Con
                   });
 }
 
-Result<void> SqliteTransaction::DeletePersonalData(SubjectId subject, std::string_view category) {
+Result<void> SqliteTransaction::DeletePersonalData(SubjectId subject, std::string_view category, UnixMillis at) {
   Stmt& s = S("DELETE FROM personal_data WHERE subject_id = ?1 AND category = ?2");
   s.Bind(1, subject);
   s.Bind(2, category);
+  Forget(subject, std::string(category), "", at);
   return Exec(s, "destroying a value");
 }
 
-Result<void> SqliteTransaction::DeleteConsent(SubjectId subject, std::string_view purpose) {
+Result<void> SqliteTransaction::DeleteConsent(SubjectId subject, std::string_view purpose, UnixMillis at) {
   Stmt& s = S("DELETE FROM consents WHERE subject_id = ?1 AND purpose = ?2");
   s.Bind(1, subject);
   s.Bind(2, purpose);
+  Forget(subject, "record:consents", std::string(purpose), at);
   return Exec(s, "destroying a consent record");
 }
 
-Result<void> SqliteTransaction::DeleteContract(std::int64_t id) {
+Result<void> SqliteTransaction::DeleteContract(std::int64_t id, UnixMillis at) {
+  {
+    Stmt& who = S("SELECT subject_id FROM contracts WHERE id = ?1");
+    who.Bind(1, id);
+    if (who.Step() == SQLITE_ROW) Forget(who.Int(0), "record:contracts", std::to_string(id), at);
+    who.Reset();
+  }
   Stmt& subs = S("DELETE FROM subscriptions WHERE contract_id = ?1");
   subs.Bind(1, id);
   QORGAU_TRY(Exec(subs, "destroying a contract's services"));
@@ -1552,13 +1781,25 @@ Result<void> SqliteTransaction::DeleteContract(std::int64_t id) {
   return Exec(s, "destroying a contract");
 }
 
-Result<void> SqliteTransaction::DeleteObligation(std::string_view ref) {
+Result<void> SqliteTransaction::DeleteObligation(std::string_view ref, UnixMillis at) {
+  {
+    Stmt& who = S("SELECT subject_id FROM obligations WHERE ref = ?1");
+    who.Bind(1, ref);
+    if (who.Step() == SQLITE_ROW) Forget(who.Int(0), "record:obligations", std::string(ref), at);
+    who.Reset();
+  }
   Stmt& s = S("DELETE FROM obligations WHERE ref = ?1");
   s.Bind(1, ref);
   return Exec(s, "destroying an obligation");
 }
 
-Result<void> SqliteTransaction::DeleteApplication(std::int64_t id) {
+Result<void> SqliteTransaction::DeleteApplication(std::int64_t id, UnixMillis at) {
+  {
+    Stmt& who = S("SELECT subject_id FROM applications WHERE id = ?1");
+    who.Bind(1, id);
+    if (who.Step() == SQLITE_ROW) Forget(who.Int(0), "record:applications", std::to_string(id), at);
+    who.Reset();
+  }
   Stmt& docs = S("DELETE FROM application_documents WHERE application_id = ?1");
   docs.Bind(1, id);
   QORGAU_TRY(Exec(docs, "destroying an application's documents"));
@@ -1582,6 +1823,8 @@ Result<void> SqliteTransaction::DestroySubject(SubjectId subject, UnixMillis at)
   s.Bind(3, iin);
   s.Bind(4, phone);
   QORGAU_TRY(Exec(s, "destroying a subject's key"));
+  key_ops_.emplace_back(subject, std::nullopt);
+  Forget(subject, "subject", "", at);
   for (const char* sql : {"DELETE FROM receipts WHERE subject_id = ?1", "DELETE FROM representations WHERE subject_id = ?1",
                           "DELETE FROM personal_data WHERE subject_id = ?1", "DELETE FROM subscriptions WHERE subject_id = ?1"}) {
     Stmt& d = S(sql);
@@ -2037,10 +2280,16 @@ Result<void> SqliteTransaction::ScanPersonalData(
 
 // Savepoints run once per command of a group-commit batch: prepared once,
 // like every other statement, rather than parsed by sqlite3_exec each time.
-Result<void> SqliteTransaction::Savepoint() { return Exec(S("SAVEPOINT cmd"), "setting a savepoint"); }
+Result<void> SqliteTransaction::Savepoint() {
+  key_mark_ = key_ops_.size();
+  forgotten_mark_ = forgotten_.size();
+  return Exec(S("SAVEPOINT cmd"), "setting a savepoint");
+}
 
 Result<void> SqliteTransaction::RollbackToSavepoint() {
   last_event_.reset();
+  key_ops_.resize(key_mark_);
+  forgotten_.resize(forgotten_mark_);
   store_.ResetAll();
   QORGAU_TRY(Exec(S("ROLLBACK TO cmd"), "rolling back to the savepoint"));
   return Exec(S("RELEASE cmd"), "releasing the savepoint");
@@ -2113,6 +2362,9 @@ Result<void> SqliteTransaction::ScanEvents(std::int64_t from,
 
 Result<void> SqliteTransaction::Commit() {
   store_.ResetAll();
+  // The key store first: a crash after it leaves at worst a key no subject
+  // uses yet, or a destroyed key whose subject the next run finishes.
+  QORGAU_TRY(CommitKeys());
   if (sqlite3_exec(store_.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return DbError(store_.db(), "committing");
   }
@@ -2149,6 +2401,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& file
     return DbError(db, "configuring the database");
   }
   QORGAU_TRY(store->Migrate());
+  QORGAU_TRY(store->OpenKeys(file.parent_path() / "keys.db", /*read_only=*/false));
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -2171,6 +2424,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreReadOnly(const std::filesystem::pa
     return DbError(db, "configuring the database");
   }
   QORGAU_TRY(store->CheckVersion());
+  QORGAU_TRY(store->OpenKeys(file.parent_path() / "keys.db", /*read_only=*/true));
   return std::unique_ptr<Store>(std::move(store));
 }
 
