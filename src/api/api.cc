@@ -401,6 +401,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/requests/{id}/answer", kKey}, &Api::AnswerApplication},
       {{"POST", "/v1/requests/{id}/refuse", kKey}, &Api::RefuseApplication},
       {{"POST", "/v1/requests/{id}/block", kKey}, &Api::BlockSubject},
+      {{"POST", "/v1/requests/{id}/destroy", kKey}, &Api::DestroyOnApplication},
       {{"POST", "/v1/requests/{id}/unblock", kKey}, &Api::UnblockSubject},
       {{"GET", "/v1/subjects/{id}/requests", kKey}, &Api::ListApplications},
       {{"GET", "/v1/subjects/{id}/statement", kKey}, &Api::Statement},
@@ -1437,6 +1438,34 @@ HttpResponse Api::BreachNotice(Context& ctx) {
   auto lang = ctx.req.query.find("lang");
   TRY_ASSIGN(notice, inst_.engine().BreachNotice(id, lang == ctx.req.query.end() ? "kk" : lang->second, *ctx.caller));
   return HttpResponse{200, "text/plain; charset=utf-8", std::move(notice), {}};
+}
+
+HttpResponse Api::DestroyOnApplication(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id")));
+  TRY_ASSIGN(r, inst_.engine().DestroyOnApplication(id, *ctx.caller));
+  json::array kept;
+  for (const auto& k : r.kept) {
+    json::object o{{"what", k.what}, {"status", rules::RetentionStatusName(k.status)}};
+    if (!k.key.empty()) o["key"] = k.key;
+    if (k.rule) {
+      o["ground"] = k.rule->ground;
+      o["statute"] = k.rule->minimum ? json::value(k.rule->minimum->id) : json::value(nullptr);
+      o["period"] = k.rule->period.ToString();
+      o["from"] = k.rule->from;
+    }
+    o["until"] = k.due_at ? json::value(FormatUtc(*k.due_at)) : json::value(nullptr);
+    json::array by;
+    for (const auto& h : k.held_by) by.emplace_back(h);
+    o["held_by"] = std::move(by);
+    kept.push_back(std::move(o));
+  }
+  return Json(200, json::object{{"application", r.application},
+                                {"subject", r.subject},
+                                {"answer", r.answer},
+                                {"destroyed", Strings(r.destroyed)},
+                                {"subject_destroyed", r.subject_destroyed},
+                                {"kept", std::move(kept)},
+                                {"revision", r.revision}});
 }
 
 HttpResponse Api::BlockSubject(Context& ctx) {

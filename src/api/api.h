@@ -153,6 +153,7 @@ class Api {
   HttpResponse RecordBreach(Context& ctx);
   HttpResponse ListBreaches(Context& ctx);
   HttpResponse RetentionPlan(Context& ctx);
+  HttpResponse DestroyOnApplication(Context& ctx);
   HttpResponse RetentionRun(Context& ctx);
   HttpResponse RetentionActs(Context& ctx);
   HttpResponse RetentionAct(Context& ctx);

@@ -257,6 +257,32 @@ void RegisterRequest(CLI::App& app, Options& opts) {
   block->callback([run] {
     run([&](rules::Engine& e, std::int64_t n, const rules::Caller& c) { return e.BlockSubject(n, c); });
   });
+  auto destroy_id = std::make_shared<std::int64_t>(0);
+  auto* destroy = request->add_subcommand(
+      "destroy", "Carry out a destruction application (LAW.md §5): destroy at once all that no statutory minimum "
+                 "or obligation keeps, and answer it saying what stays");
+  destroy->add_option("id", *destroy_id, "The destruction application's id")->required();
+  destroy->callback([&opts, destroy_id] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().DestroyOnApplication(*destroy_id, caller);
+      if (!r) return Report(r.error());
+      std::cout << "application " << r->application << " of subject " << r->subject << " answered: " << r->answer << "\n";
+      for (const auto& d : r->destroyed) std::cout << "  destroyed " << d << "\n";
+      if (r->subject_destroyed) std::cout << "  nothing was left: the subject's data key is destroyed\n";
+      for (const auto& k : r->kept) {
+        std::cout << "  kept " << k.what << (k.key.empty() ? "" : ":" + k.key) << ": ";
+        if (!k.held_by.empty()) {
+          std::cout << "held by " << k.held_by.front();
+        } else if (k.rule) {
+          std::cout << k.rule->period.ToString() << " from " << k.rule->from << " ("
+                    << (k.rule->minimum ? k.rule->minimum->id : "") << ")";
+        }
+        std::cout << (k.due_at ? ", until " + FormatUtc(*k.due_at).substr(0, 10) : std::string(", its period has not started"))
+                  << "\n";
+      }
+      return 0;
+    });
+  });
   auto* unblock = request->add_subcommand("unblock", "Lift the block, on the blocking or an unblocking application");
   unblock->add_option("id", sa->id, "The application's id")->required();
   unblock->add_option("--reason", sa->reason, "breach_not_confirmed, breach_remedied, ...")->required();

@@ -409,6 +409,11 @@ Result<ApplicationView> Applications::AnswerApplication(std::int64_t id, const s
                                   "a re-enabling application is answered by switching its services on: "
                                   "service enable --application-id " + std::to_string(id) + " (R-VI.5)");
                   }
+                  if (r.kind == ApplicationKind::kDestruction) {
+                    return Refuse("answered_by_carrying_out", "application",
+                                  "a destruction application is answered by the destruction: "
+                                  "request destroy " + std::to_string(id) + " (R-VII.2, LAW.md §5)");
+                  }
                   r.state = ApplicationState::kAnswered;
                   r.closed_at = now;
                   r.outcome = reference;

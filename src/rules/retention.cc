@@ -164,7 +164,7 @@ std::vector<std::string> HeldBy(const RetentionFacts& f, std::string_view catego
 // The longest of the clocks that apply decides; one not started keeps the
 // item waiting.
 void Decide(RetentionItem* item, const std::vector<std::pair<const RetentionRule*, Clock>>& clocks,
-            const RetentionFacts& f, std::string_view category, UnixMillis as_of) {
+            const RetentionFacts& f, std::string_view category, UnixMillis as_of, bool statutory_only = false) {
   for (const auto& [rule, clock] : clocks) {
     if (clock.applies && !clock.at) {
       item->status = RetentionStatus::kWaiting;
@@ -181,8 +181,13 @@ void Decide(RetentionItem* item, const std::vector<std::pair<const RetentionRule
       item->rule = rule;
     }
   }
-  if (!item->rule) {  // no rule applies: kept, never destroyed by guess
-    item->status = RetentionStatus::kWaiting;
+  if (!item->rule) {
+    if (statutory_only) {  // on a destruction application: no statute keeps it
+      item->held_by = HeldBy(f, category);
+      item->status = item->held_by.empty() ? RetentionStatus::kDue : RetentionStatus::kHeld;
+      return;
+    }
+    item->status = RetentionStatus::kWaiting;  // no rule applies: kept, never destroyed by guess
     return;
   }
   if (*item->due_at > as_of) {
@@ -197,9 +202,10 @@ void Decide(RetentionItem* item, const std::vector<std::pair<const RetentionRule
 template <typename T, typename KeyOf, typename ClockOf>
 void PlanRecords(const policy::Policy& p, std::string_view kind, const std::vector<T>& records,
                  KeyOf key_of, ClockOf clock_of, const RetentionFacts& f, UnixMillis as_of,
-                 std::vector<RetentionItem>* out) {
-  const auto rules = p.RetentionRules("record:" + std::string(kind));
+                 std::vector<RetentionItem>* out, bool statutory_only) {
+  auto rules = p.RetentionRules("record:" + std::string(kind));
   if (rules.empty()) return;  // no rule: kept with the ledger
+  if (statutory_only) std::erase_if(rules, [](const RetentionRule* r) { return !r->minimum; });
   for (const T& record : records) {
     RetentionItem item;
     item.what = "record:" + std::string(kind);
@@ -207,7 +213,7 @@ void PlanRecords(const policy::Policy& p, std::string_view kind, const std::vect
     std::vector<std::pair<const RetentionRule*, Clock>> clocks;
     const Clock c = clock_of(record);
     for (const RetentionRule* r : rules) clocks.emplace_back(r, c);
-    Decide(&item, clocks, f, "", as_of);
+    Decide(&item, clocks, f, "", as_of, statutory_only);
     out->push_back(std::move(item));
   }
 }
@@ -240,37 +246,38 @@ Result<RetentionFacts> ReadRetentionFacts(store::Transaction& txn, const store::
   return f;
 }
 
-std::vector<RetentionItem> PlanRetention(const policy::Policy& p, const RetentionFacts& f, UnixMillis as_of) {
+std::vector<RetentionItem> PlanRetention(const policy::Policy& p, const RetentionFacts& f, UnixMillis as_of,
+                                         bool statutory_only) {
   std::vector<RetentionItem> out;
   for (const auto& v : f.values) {
     RetentionItem item;
     item.what = v.category;
     std::vector<std::pair<const RetentionRule*, Clock>> clocks;
     for (const RetentionRule* r : p.RetentionRules(v.category)) {
-      if (!PurposeConcerns(p, *r, f)) continue;
+      if (!PurposeConcerns(p, *r, f) || (statutory_only && !r->minimum)) continue;
       clocks.emplace_back(r, CategoryClock(p, *r, f, v.recorded_at));
     }
-    Decide(&item, clocks, f, v.category, as_of);
+    Decide(&item, clocks, f, v.category, as_of, statutory_only);
     out.push_back(std::move(item));
   }
   const Clock relationship = RelationshipEnd(f);
   PlanRecords(
       p, "contracts", f.contracts, [](const store::ContractRecord& c) { return std::to_string(c.id); },
-      [&](const store::ContractRecord&) { return relationship; }, f, as_of, &out);
+      [&](const store::ContractRecord&) { return relationship; }, f, as_of, &out, statutory_only);
   PlanRecords(
       p, "consents", f.consents, [](const store::ConsentRecord& c) { return c.purpose; },
       [](const store::ConsentRecord& c) {
         return c.state == ConsentState::kGranted ? NotYet() : Started(c.changed_at);
       },
-      f, as_of, &out);
+      f, as_of, &out, statutory_only);
   PlanRecords(
       p, "obligations", f.obligations, [](const store::ObligationRecord& o) { return o.ref; },
       [](const store::ObligationRecord& o) { return o.closed_at ? Started(*o.closed_at) : NotYet(); }, f, as_of,
-      &out);
+      &out, statutory_only);
   PlanRecords(
       p, "applications", f.applications, [](const store::ApplicationRecord& a) { return std::to_string(a.id); },
       [](const store::ApplicationRecord& a) { return a.closed_at ? Started(*a.closed_at) : NotYet(); }, f, as_of,
-      &out);
+      &out, statutory_only);
   return out;
 }
 
@@ -380,12 +387,12 @@ Result<void> DeleteItem(store::Transaction& txn, SubjectId subject, const Retent
 Result<std::optional<Destruction>> DestroyDue(const EngineDeps& d, store::Transaction& txn, const Caller& actor,
                                               SubjectId id, UnixMillis as_of, std::int64_t run, std::string_view why,
                                               const std::function<bool(const RetentionItem&)>& only,
-                                              std::vector<index::Delta>* deltas) {
+                                              std::vector<index::Delta>* deltas, bool statutory_only) {
   const policy::Policy& p = *d.policy;
   QORGAU_ASSIGN_OR_RETURN(const auto subject, txn.GetSubject(id));
   if (!subject || subject->destroyed_at) return std::optional<Destruction>();
   QORGAU_ASSIGN_OR_RETURN(const RetentionFacts facts, ReadRetentionFacts(txn, *subject));
-  const auto items = PlanRetention(p, facts, as_of);
+  const auto items = PlanRetention(p, facts, as_of, statutory_only);
   Destruction out;
   out.subject = id;
   bool everything = true;
@@ -683,6 +690,42 @@ Result<std::int64_t> Retention::ForgetAgain(std::int64_t backup_events, const Ca
   }));
   QORGAU_TRY(d_.store.ForgetDeleted());
   return touched;
+}
+
+Result<DestructionOnApplication> Retention::DestroyOnApplication(std::int64_t application, const Caller& caller) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kApplicationHandle));
+  DestructionOnApplication out;
+  out.application = application;
+  QORGAU_ASSIGN_OR_RETURN(
+      out.revision, core_.Write(caller, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+        QORGAU_ASSIGN_OR_RETURN(const auto found, txn.GetApplication(application));
+        if (!found) return Fail(ErrorCode::kNotFound, "application", "no application " + std::to_string(application));
+        QORGAU_ASSIGN_OR_RETURN(auto app, core_.VerifiedApplication(txn, application, found->subject_id,
+                                                                    ApplicationKind::kDestruction,
+                                                                    "destruction_application_required", "application"));
+        out.subject = app.subject_id;
+        std::vector<index::Delta> deltas;
+        const UnixMillis now = d_.clock.Now();
+        QORGAU_ASSIGN_OR_RETURN(const auto done, DestroyDue(d_, txn, caller, app.subject_id, now, 0, "application",
+                                                            nullptr, &deltas, /*statutory_only=*/true));
+        if (done) {
+          for (const auto& i : done->items) out.destroyed.push_back(i.key.empty() ? i.what : i.what + ":" + i.key);
+          out.subject_destroyed = done->subject_destroyed;
+        }
+        if (!out.subject_destroyed) {
+          QORGAU_ASSIGN_OR_RETURN(const auto subject, txn.GetSubject(app.subject_id));
+          QORGAU_ASSIGN_OR_RETURN(const RetentionFacts facts, ReadRetentionFacts(txn, *subject));
+          for (auto& item : PlanRetention(*d_.policy, facts, now, /*statutory_only=*/true)) {
+            if (item.status != RetentionStatus::kDue) out.kept.push_back(std::move(item));
+          }
+        }
+        out.answer = "destroyed " + std::to_string(out.destroyed.size()) + (out.subject_destroyed ? ", all" : "") +
+                     "; kept " + std::to_string(out.kept.size()) +
+                     (out.kept.empty() ? "" : " by statutory minimums or obligations, listed with their grounds");
+        QORGAU_TRY(core_.CloseApplication(txn, app, true, out.answer, caller));
+        return deltas;
+      }));
+  return out;
 }
 
 Result<std::vector<store::RetentionRunRecord>> Retention::RetentionRuns(const Caller& caller) {

@@ -71,9 +71,12 @@ struct RetentionItem {
 inline constexpr std::string_view kBlockedHold = "blocked";
 
 // Every category the subject holds a value of, and every record qorgau keeps
-// about it that a rule covers, with its status on `as_of`.
+// about it that a rule covers, with its status on `as_of`. With
+// `statutory_only` (a destruction application, LAW.md §5) only the rules
+// that cite a statutory minimum keep anything: an item no such rule covers
+// is due at once.
 std::vector<RetentionItem> PlanRetention(const policy::Policy& policy, const RetentionFacts& facts,
-                                         UnixMillis as_of);
+                                         UnixMillis as_of, bool statutory_only = false);
 
 // The plan over every subject: counts by what, status and rule.
 struct RetentionPlan {
@@ -121,7 +124,19 @@ Result<std::optional<Destruction>> DestroyDue(const EngineDeps& d, store::Transa
                                               SubjectId subject, UnixMillis as_of, std::int64_t run,
                                               std::string_view why,
                                               const std::function<bool(const RetentionItem&)>& only,
-                                              std::vector<index::Delta>* deltas);
+                                              std::vector<index::Delta>* deltas, bool statutory_only = false);
+
+// What a destruction application did (LAW.md §5, R-VII.2): what went at
+// once, and what must stay, with its ground and until when.
+struct DestructionOnApplication {
+  std::int64_t application = 0;
+  SubjectId subject = 0;
+  std::vector<std::string> destroyed;  // categories, or record:KIND:KEY
+  std::vector<RetentionItem> kept;     // rule (statute) or held_by says why; due_at until when
+  bool subject_destroyed = false;
+  std::string answer;                  // the application's outcome
+  std::int64_t revision = 0;
+};
 
 // R-VI.4: right after a change that switched services off or ended a
 // consent, in its transaction: what a rule of period 0 makes due at once
@@ -165,6 +180,13 @@ class Retention {
   // subject; then a store.restored event. Returns the subjects touched.
   // An administrator's (store.restore).
   Result<std::int64_t> ForgetAgain(std::int64_t backup_events, const Caller& caller);
+  // Carries out a destruction application (LAW.md §5) whose applicant's
+  // identity was verified: everything no statutory minimum and no open
+  // obligation keeps is destroyed at once (the data key too when nothing is
+  // left); what must stay is listed with its ground and date, and the
+  // application is answered saying so, in the same transaction.
+  // application.handle.
+  Result<DestructionOnApplication> DestroyOnApplication(std::int64_t application, const Caller& caller);
   // Destruction runs, newest first, with their acts (retention.acts).
   Result<std::vector<store::RetentionRunRecord>> RetentionRuns(const Caller& caller);
 

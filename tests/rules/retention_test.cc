@@ -570,6 +570,59 @@ TEST_F(RetentionEngine, R_VII_2_a_backup_from_before_a_destruction_restored_afte
   for (const auto& v : st->data) EXPECT_NE(v.category, "user.derived.marketing_profile");
 }
 
+// LAW.md §5: on a destruction application everything no statutory minimum
+// or obligation keeps goes at once; the answer says what stays and why.
+TEST_F(RetentionEngine, R_VII_2_a_destruction_application_destroys_at_once_all_no_statute_keeps) {
+  const auto one = SubjectKey::Id(1);
+  ApplicationRequest req{one, "destruction", "office_written", "REG-D-1", {}, {}, {}, {}};
+  auto filed = engine().FileApplication(req, world_["olga"]);
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  const std::int64_t id = filed->record.id;
+  EXPECT_EQ(engine().DestroyOnApplication(id, world_["olga"]).error().reason, "destruction_application_required")
+      << "the applicant's identity is verified first";
+  ASSERT_TRUE(engine().AdvanceApplication(id, "identity_verified", world_["olga"]));
+  EXPECT_EQ(engine().AnswerApplication(id, "OUT-1", world_["olga"]).error().reason, "answered_by_carrying_out");
+  EXPECT_EQ(engine().DestroyOnApplication(id, world_["anna"]).error().reason, "no_duty");
+  ASSERT_TRUE(engine().OpenObligation({one, ObligationKind::kLegalHold, "HOLD-7", "", {"user.contact.email"}},
+                                      world_["dpo"]));
+  ASSERT_TRUE(engine().PutData(one, "user.contact.address", "Almaty, Abay 1", "subject", world_["onboarding"]));
+
+  auto done = engine().DestroyOnApplication(id, world_["olga"]);
+  ASSERT_TRUE(done) << done.error().ToString();
+  // Every KEM category subject 1 holds cites a statute (the address the
+  // civil limitation period) but the e-mail, which the hold keeps.
+  std::map<std::string, const RetentionItem*> kept;
+  for (const auto& k : done->kept) kept[k.what] = &k;
+  ASSERT_TRUE(kept.count("user.contact.email"));
+  EXPECT_EQ(kept["user.contact.email"]->held_by, std::vector<std::string>{"HOLD-7"});
+  ASSERT_TRUE(kept.count("user.identity.iin"));
+  EXPECT_EQ(kept["user.identity.iin"]->rule->minimum->id, "tax_records");
+  EXPECT_EQ(kept["user.identity.iin"]->status, RetentionStatus::kWaiting) << "the relationship lasts";
+  EXPECT_FALSE(done->subject_destroyed);
+  auto app = engine().GetApplication(id, world_["olga"]);
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->record.state, ApplicationState::kAnswered);
+  EXPECT_EQ(app->record.outcome, done->answer);
+  EXPECT_NE(done->answer.find("kept"), std::string::npos);
+
+  // Without the hold, the e-mail goes on a second application.
+  ASSERT_TRUE(engine().CloseObligation("HOLD-7", world_["dpo"]));
+  req.reference = "REG-D-2";
+  auto second = engine().FileApplication(req, world_["olga"]);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(engine().AdvanceApplication(second->record.id, "identity_verified", world_["olga"]));
+  auto again = engine().DestroyOnApplication(second->record.id, world_["olga"]);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(again->destroyed, std::vector<std::string>{"user.contact.email"});
+  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+  const auto values = txn->GetPersonalData(1).value();
+  for (const auto& v : values) EXPECT_NE(v.category, "user.contact.email");
+  txn.reset();
+  auto verified = engine().VerifyLedger(world_["dpo"]);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
+}
+
 TEST(RetentionPeriod, CalendarArithmeticKeepsTheDayOrTakesTheMonthsLast) {
   EXPECT_EQ((policy::Period{1, 'm'}.After(Day(2025, 1, 31))), Day(2025, 2, 28));
   EXPECT_EQ((policy::Period{5, 'y'}.After(Day(2024, 2, 29))), Day(2029, 2, 28));
