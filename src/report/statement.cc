@@ -83,6 +83,19 @@ constexpr Label kLabels[] = {
     {"state", "Жағдайы", "Состояние", "State"},
     {"outcome", "Нәтижесі", "Результат", "Outcome"},
     {"recipients", "Деректерді алушылар", "Получатели данных", "Recipients"},
+    {"destroyed", "Жойылған деректер", "Уничтоженные данные", "Data destroyed"},
+    {"why", "Негізі", "Основание", "Why"},
+    {"why.retention", "сақтау мерзімі өтті", "истёк срок хранения", "the storage period ended"},
+    {"why.withdrawal", "келісім кері қайтарылды", "отзыв согласия", "consent withdrawn"},
+    {"why.service_off", "қызмет өшірілді", "услуга отключена", "the service was switched off"},
+    {"why.contract_end", "шарт аяқталды", "договор прекращён", "the contract ended"},
+    {"why.application", "субъектінің өтініші бойынша", "по заявлению субъекта", "on the subject's application"},
+    {"why.restore", "сақтық көшірмеден қалпына келтірілгенде қайта жойылды", "повторно при восстановлении из резервной копии",
+     "again, when a backup was restored"},
+    {"record:contracts", "шарттар мен қызметтер", "договоры и услуги", "contracts and their services"},
+    {"record:consents", "келісім жазбалары", "записи о согласиях", "consent records"},
+    {"record:obligations", "міндеттемелер", "обязательства", "obligations"},
+    {"record:applications", "өтініштер", "заявления", "applications"},
     {"no_recipients", "деректер үшінші тұлғаларға берілмеген", "передач третьим лицам не было",
      "no transfer to a third party recorded"},
     {"none", "жоқ", "нет", "none"},
@@ -280,6 +293,20 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                     {"active", s.active},
                                     {"status", L(s.active ? "service_on" : "service_off", lang)}});
   }
+  // What was destroyed (R-VII.2), by day and why; never a value.
+  json::array destroyed;
+  for (const auto& d : in.destroyed) {
+    json::array what;
+    for (const auto& w : d.what) {
+      const policy::Category* c = p.FindCategory(w);
+      what.push_back(json::object{{"what", w}, {"name", c ? json::value(text(c->name)) : json::value(L(w, lang))}});
+    }
+    destroyed.push_back(json::object{{"at", FormatUtc(d.at)},
+                                     {"day", d.day.empty() ? Day(d.at) : d.day},
+                                     {"why", d.why},
+                                     {"why_name", L("why." + d.why, lang)},
+                                     {"what", std::move(what)}});
+  }
   json::array applications;
   for (const auto& a : in.applications) {
     const auto& r = a.record;
@@ -319,6 +346,7 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                       {"contracts", std::move(contracts)},
                       {"services", std::move(services)},
                       {"applications", std::move(applications)},
+                      {"destroyed", std::move(destroyed)},
                       {"recipients", json::array{}},
                       {"labels", std::move(labels)}};
 }
@@ -416,7 +444,18 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
          "</td><td class=\"day\">" + Str(a.at("due_date")) + "</td><td>" + Str(a.at("state_name")) + "</td><td>" +
          Str(a.at("outcome")) + "</td></tr>\n";
   }
-  h += "</table>\n<h2>" + lab("recipients") + "</h2>\n<p>" + lab("no_recipients") + "</p>\n</body>\n</html>\n";
+  h += "</table>\n<h2>" + lab("destroyed") + "</h2>\n";
+  if (s.at("destroyed").as_array().empty()) h += "<p>" + lab("none") + "</p>\n";
+  else h += "<table>\n<tr><th>" + lab("date") + "</th><th>" + lab("why") + "</th><th>" + lab("category") + "</th></tr>\n";
+  for (const auto& dv : s.at("destroyed").as_array()) {
+    const json::object& d = dv.as_object();
+    std::string names;
+    for (const auto& w : d.at("what").as_array()) names += (names.empty() ? "" : ", ") + Str(w.at("name"));
+    h += "<tr><td class=\"day\">" + Str(d.at("day")) + "</td><td>" + Str(d.at("why_name")) + "</td><td>" + names +
+         "</td></tr>\n";
+  }
+  if (!s.at("destroyed").as_array().empty()) h += "</table>\n";
+  h += "<h2>" + lab("recipients") + "</h2>\n<p>" + lab("no_recipients") + "</p>\n</body>\n</html>\n";
   return h;
 }
 

@@ -57,6 +57,16 @@ struct StatementInput {
   };
   std::vector<ConsentStep> consents;
 
+  // What was destroyed of the subject's data and records (R-VII.2):
+  // retention.destroyed events, oldest first.
+  struct Destroyed {
+    UnixMillis at = 0;
+    std::string day;  // local
+    std::string why;  // retention, withdrawal, service_off, contract_end, application, restore
+    std::vector<std::string> what;  // categories, or record:KIND
+  };
+  std::vector<Destroyed> destroyed;
+
   std::vector<store::ContractRecord> contracts;
   std::vector<std::string> contract_days;  // each contract's day joined, local
   std::vector<store::SubscriptionRecord> services;

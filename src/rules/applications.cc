@@ -543,7 +543,8 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
       const bool granted = type.starts_with("consent.granted\"");
       const bool consent = granted || type.starts_with("consent.withdrawn\"");
       const bool data = type.starts_with("data.recorded\"");
-      if (!consent && !data) return;
+      const bool destroyed = type.starts_with("retention.destroyed\"");
+      if (!consent && !data && !destroyed) return;
       // Parsed in a buffer on the stack: ~1 000 of these for a
       // long-standing subscriber, no heap allocation for each.
       unsigned char buffer[4096];
@@ -563,6 +564,20 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
       };
       const auto* when = o->if_contains("at");
       const UnixMillis at = when && when->is_string() ? ParseUtc(when->get_string(), "at").value_or(0) : 0;
+      if (destroyed) {
+        // R-VII.2: what was destroyed, and when; a value recorded again
+        // afterwards is a new one.
+        report::StatementInput::Destroyed step{at, FormatDate(calendar->LocalDate(at)), str("why"), {}};
+        const auto* items = f.if_contains("items");
+        if (items && items->is_array()) {
+          for (const auto& item : items->get_array()) {
+            const auto* what = item.is_object() ? item.get_object().if_contains("what") : nullptr;
+            if (what && what->is_string()) step.what.emplace_back(what->get_string());
+          }
+        }
+        out.destroyed.push_back(std::move(step));
+        return;
+      }
       if (data) {
         const auto* a = f.if_contains("application");
         if (a && a->is_int64()) rectified[str("category")] = a->get_int64();

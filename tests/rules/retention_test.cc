@@ -12,6 +12,7 @@
 #include "app/instance.h"
 #include "policy/policy_loader.h"
 #include "report/retention_act.h"
+#include "report/statement.h"
 
 #include <boost/json.hpp>
 #include <set>
@@ -492,6 +493,17 @@ TEST_F(RetentionEngine, R_VI_4_withdrawal_destroys_at_once_what_only_the_switche
   auto verified = engine().VerifyLedger(world_["dpo"]);
   ASSERT_TRUE(verified);
   EXPECT_TRUE(verified->ok) << verified->reason;
+  // The statement says what was destroyed, when and why.
+  auto st = engine().Statement({one, "en", false, std::nullopt}, world_["dpo"]);
+  ASSERT_TRUE(st) << st.error().ToString();
+  ASSERT_EQ(st->destroyed.size(), 1u);
+  EXPECT_EQ(st->destroyed[0].why, "withdrawal");
+  EXPECT_EQ(st->destroyed[0].what, std::vector<std::string>{"user.derived.marketing_profile"});
+  EXPECT_EQ(st->destroyed[0].day, "2026-03-10");
+  const std::string html = report::StatementHtml(engine().policy(), *st);
+  EXPECT_NE(html.find("Data destroyed"), std::string::npos);
+  EXPECT_NE(html.find("consent withdrawn"), std::string::npos);
+  EXPECT_EQ(html.find("segment:young-urban"), std::string::npos);
 }
 
 // Backups that forget (issue 10, part 5): a backup taken before a
