@@ -50,6 +50,11 @@ struct ServeOptions {
   int auth_max_failures = 10;
   int auth_window_seconds = 60;
   int auth_lockout_seconds = 60;
+  // The daily destruction run (R-VII.2): at this local time of the
+  // operator's zone, as this actor (a data protection officer); off when
+  // no actor is named.
+  std::string retention_at = "02:30";
+  std::string retention_as;
 };
 
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;

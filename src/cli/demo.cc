@@ -576,6 +576,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   if (!args.serve.empty()) {
     ServeOptions so;
     so.listen = args.serve;
+    so.retention_as = "dpo";  // the daily destruction run, as the data protection officer
     return Serve(**inst, so, [&](std::uint16_t port) {
       PrintCurlExamples(opts.data_dir, args.serve.substr(0, args.serve.rfind(':')), port, keys[0].value);
     });

@@ -2,12 +2,18 @@
 // SIGINT; then a graceful shutdown that answers the requests in flight.
 #include <signal.h>
 
+#include <condition_variable>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "api/api.h"
 #include "api/server.h"
 #include "cli/cli_util.h"
+#include "core/working_calendar.h"
+
+#include <boost/json.hpp>
 
 namespace qorgau::cli {
 
@@ -26,11 +32,84 @@ Result<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& lis
   return std::make_pair(listen.substr(0, colon), static_cast<std::uint16_t>(port));
 }
 
+// "02:30" -> 150.
+Result<int> ParseTimeOfDay(const std::string& text) {
+  int h = 0, m = 0;
+  char tail = 0;
+  if (text.size() != 5 || std::sscanf(text.c_str(), "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 ||
+      m > 59) {
+    return Fail(ErrorCode::kInvalidArgument, "retention-at", "must be HH:MM, 00:00 to 23:59");
+  }
+  return h * 60 + m;
+}
+
+// The daily destruction run inside the server: sleeps until the next
+// run's time, runs (carrying on a run a crash left unfinished), logs one
+// JSON line, and again the next day; stops with the server.
+class DailyRetention {
+ public:
+  DailyRetention(app::Instance& inst, std::shared_ptr<const rules::Caller> caller, int minute)
+      : inst_(inst), caller_(std::move(caller)), minute_(minute), thread_([this] { Loop(); }) {}
+  ~DailyRetention() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    const std::string zone = CountryTimeZone(inst_.policy().controller.country);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      const UnixMillis now = inst_.engine().clock().Now();
+      const UnixMillis next = rules::NextDailyRun(zone, minute_, now);
+      std::cerr << "{\"event\":\"retention_scheduled\",\"at\":\"" << FormatUtc(next) << "\"}" << std::endl;
+      if (wake_.wait_for(lock, std::chrono::milliseconds(next - now), [&] { return stop_; })) break;
+      lock.unlock();
+      auto r = inst_.engine().RunDestruction({}, *caller_);
+      if (r) {
+        const auto act = boost::json::parse(r->run.act).as_object();
+        std::cerr << "{\"event\":\"retention_run\",\"run\":" << r->run.run
+                  << ",\"resumed\":" << (r->resumed ? "true" : "false")
+                  << ",\"subjects\":" << act.at("subjects").as_int64()
+                  << ",\"subjects_destroyed\":" << act.at("subjects_destroyed").as_int64() << "}" << std::endl;
+      } else {
+        std::cerr << "{\"event\":\"retention_failed\",\"code\":\"" << ErrorCodeName(r.error().code)
+                  << "\",\"field\":\"" << r.error().field << "\"}" << std::endl;
+      }
+      lock.lock();
+    }
+  }
+
+  app::Instance& inst_;
+  std::shared_ptr<const rules::Caller> caller_;
+  int minute_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(std::uint16_t)>& ready) {
   auto listen = ParseListen(o.listen);
   if (!listen) return Report(listen.error());
+  auto minute = ParseTimeOfDay(o.retention_at);
+  if (!minute) return Report(minute.error());
+  std::shared_ptr<const rules::Caller> retention_caller;
+  if (!o.retention_as.empty()) {
+    auto caller = inst.engine().CallerFor(o.retention_as);
+    if (!caller) return Report(caller.error());
+    // Refused now, not at 02:30: the actor must be one who may run it.
+    if (auto allowed = rules::Authorize(inst.policy(), **caller, rules::Action::kRetentionRun); !allowed) {
+      return Report(allowed.error());
+    }
+    retention_caller = *caller;
+  }
   // The stop signals are blocked (BlockStopSignals, before any thread
   // started); this thread waits for them.
   sigset_t signals;
@@ -65,9 +144,16 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
             << ",\"tls\":" << (so.tls_cert_file.empty() ? "false" : "true")
             << ",\"revision\":" << inst.index().revision() << "}" << std::endl;
   if (ready) ready(*port);
+  std::unique_ptr<DailyRetention> daily;
+  if (retention_caller) {
+    daily = std::make_unique<DailyRetention>(inst, retention_caller, *minute);
+  } else {
+    std::cerr << "{\"event\":\"retention_off\",\"why\":\"no --retention-as actor\"}" << std::endl;
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   std::cerr << "{\"event\":\"stopping\",\"signal\":" << sig << "}" << std::endl;
+  daily.reset();
   handler.SetReady(false);
   server.Stop();
   server.Wait();
@@ -110,6 +196,11 @@ void RegisterServe(CLI::App& app, Options& opts) {
                   "Seconds an address stays locked out after too many failed authentications")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  cmd->add_option("--retention-at", o->retention_at,
+                  "The daily destruction run's local time, HH:MM in the operator's time zone")
+      ->capture_default_str();
+  cmd->add_option("--retention-as", o->retention_as,
+                  "Run retention daily as this actor (a data protection officer); off when not given");
   cmd->add_option("--tls-cert", o->tls_cert, "Serve HTTPS: PEM certificate chain (with --tls-key)");
   cmd->add_option("--tls-key", o->tls_key, "Serve HTTPS: PEM private key of --tls-cert");
   cmd->add_flag("--insecure", o->insecure,

@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/working_calendar.h"
 #include "ledger/canonical_json.h"
 #include "ledger/ledger.h"
 
@@ -604,6 +605,15 @@ Result<RetentionRunOutcome> Retention::RunDestruction(const RetentionRunRequest&
   // What the deleted rows left in the files goes too.
   QORGAU_TRY(d_.store.ForgetDeleted());
   return out;
+}
+
+UnixMillis NextDailyRun(const std::string& zone, int minute_of_day, UnixMillis now) {
+  const auto today = LocalDateIn(zone, now);
+  const UnixMillis offset = static_cast<UnixMillis>(minute_of_day) * 60000;
+  // The local day starts just after the previous one ends.
+  const UnixMillis start_today = EndOfLocalDayIn(zone, std::chrono::sys_days(today) - std::chrono::days(1)) + 1;
+  if (start_today + offset > now) return start_today + offset;
+  return EndOfLocalDayIn(zone, today) + 1 + offset;
 }
 
 Result<std::int64_t> Retention::ForgetAgain(std::int64_t backup_events, const Caller& caller) {

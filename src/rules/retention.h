@@ -147,6 +147,10 @@ Result<std::vector<std::string>> DestroyAtOnce(const EngineDeps& d, store::Trans
                                                SubjectId subject, std::string_view why,
                                                std::vector<index::Delta>* deltas);
 
+// The daily run inside `serve`: the first instant after `now` that is
+// `minute_of_day` (0-1439) on a local day of `zone`.
+UnixMillis NextDailyRun(const std::string& zone, int minute_of_day, UnixMillis now);
+
 struct RetentionRunRequest {
   std::optional<UnixMillis> as_of;  // default now; an unfinished run keeps its own
   std::size_t batch = 64;           // subjects destroyed per transaction

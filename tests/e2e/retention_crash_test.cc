@@ -151,5 +151,52 @@ TEST(RetentionCrash, R_VII_2_a_run_killed_in_the_middle_ends_as_an_uninterrupted
   EXPECT_EQ(b.runs, 1);
 }
 
+// `serve --retention-as` runs the destruction daily as a data protection
+// officer; anybody else is refused when the server starts, not at night.
+TEST(RetentionServe, R_VII_2_serve_schedules_the_daily_run_as_a_dpo_only) {
+  testing::TempDir dir;
+  const auto data = dir.path() / "data";
+  {
+    FixedClock clock(1764150000000);
+    ASSERT_TRUE(app::Instance::Init(data, testing::KemPolicy(), clock));
+    auto inst = app::Instance::Open(data, clock).value();
+    testing::MakeAccessWorld(inst->engine(), /*with_keys=*/false);
+  }
+  auto refused = testing::RunQorgau({"--data", data.string(), "serve", "--listen", "127.0.0.1:0", "--retention-as", "olga"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("dpo_only"), std::string::npos) << refused.err;
+  auto bad_time = testing::RunQorgau(
+      {"--data", data.string(), "serve", "--listen", "127.0.0.1:0", "--retention-as", "dpo", "--retention-at", "25:00"});
+  EXPECT_EQ(bad_time.exit_code, 1);
+  EXPECT_NE(bad_time.err.find("retention-at"), std::string::npos) << bad_time.err;
+
+  const auto log = dir.path() / "serve.log";
+  const std::vector<std::string> args = {QORGAU_BIN, "--data", data.string(), "serve", "--listen", "127.0.0.1:0",
+                                         "--retention-as", "dpo", "--retention-at", "03:15"};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, QORGAU_BIN, &files, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&files);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (testing::ReadFile(log).find("retention_scheduled") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string text = testing::ReadFile(log);
+  EXPECT_NE(text.find("\"event\":\"retention_scheduled\""), std::string::npos) << text;
+  // 03:15 in Almaty is 22:15 UTC.
+  EXPECT_NE(text.find("T22:15:00.000Z"), std::string::npos) << text;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+}
+
 }  // namespace
 }  // namespace qorgau

@@ -635,6 +635,17 @@ TEST_F(RetentionEngine, R_VII_2_a_destruction_application_destroys_at_once_all_n
   EXPECT_TRUE(verified->ok) << verified->reason;
 }
 
+// The daily run inside serve: 02:30 in Almaty (UTC+5) is 21:30 UTC the
+// day before.
+TEST(RetentionSchedule, R_VII_2_the_daily_run_comes_at_the_local_time_asked) {
+  const UnixMillis hour = 3600000;
+  EXPECT_EQ(NextDailyRun("Asia/Almaty", 150, Day(2026, 3, 10)), Day(2026, 3, 10) + 21 * hour + 30 * 60000);
+  EXPECT_EQ(NextDailyRun("Asia/Almaty", 150, Day(2026, 3, 9) + 20 * hour), Day(2026, 3, 9) + 21 * hour + 30 * 60000);
+  EXPECT_EQ(NextDailyRun("Asia/Almaty", 150, Day(2026, 3, 9) + 21 * hour + 30 * 60000),
+            Day(2026, 3, 10) + 21 * hour + 30 * 60000)
+      << "at the very instant, the next is tomorrow's";
+}
+
 TEST(RetentionPeriod, CalendarArithmeticKeepsTheDayOrTakesTheMonthsLast) {
   EXPECT_EQ((policy::Period{1, 'm'}.After(Day(2025, 1, 31))), Day(2025, 2, 28));
   EXPECT_EQ((policy::Period{5, 'y'}.After(Day(2024, 2, 29))), Day(2029, 2, 28));
