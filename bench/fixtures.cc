@@ -137,6 +137,7 @@ bool ParseConfig(int* argc, char** argv, Config* c) {
   env_count("QORGAU_BENCH_LARGE", &c->large);
   env_count("QORGAU_BENCH_NAIVE_LARGE", &c->naive_large);
   env_count("QORGAU_BENCH_DURABLE_SUBJECTS", &c->durable_subjects);
+  env_count("QORGAU_BENCH_RETENTION_SUBJECTS", &c->retention_subjects);
   env_count("QORGAU_BENCH_SEED", &c->seed);
   if (const char* v = std::getenv("QORGAU_BENCH_DIR"); v && *v) {
     c->dir = v;
@@ -161,6 +162,8 @@ bool ParseConfig(int* argc, char** argv, Config* c) {
       ok = ParseCount(v, &c->naive_large);
     } else if (const char* v = value("durable_subjects")) {
       ok = ParseCount(v, &c->durable_subjects);
+    } else if (const char* v = value("retention_subjects")) {
+      ok = ParseCount(v, &c->retention_subjects);
     } else if (const char* v = value("seed")) {
       ok = ParseCount(v, &c->seed);
     } else if (const char* v = value("dir")) {
@@ -440,6 +443,9 @@ CREATE TABLE merkle_nodes (
   g_floor = std::move(f);
   return *g_floor;
 }
+
+const fs::path& BenchWorkDir() { return WorkDir(); }
+void BenchProgress(const std::string& what) { Progress(what); }
 
 StatementFixture& StatementData() {
   auto policy = Policy();

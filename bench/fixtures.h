@@ -9,6 +9,8 @@
 //   QORGAU_BENCH_NAIVE_LARGE       --naive_large=N  the larger naive SQL audience, 0 to skip
 //                                                   (5 000 000)
 //   QORGAU_BENCH_DURABLE_SUBJECTS  --durable_subjects=N  subjects of the durable benchmark (2 000)
+//   QORGAU_BENCH_RETENTION_SUBJECTS --retention_subjects=N  subjects of the retention benchmark,
+//                                                   0 to skip (100 000)
 //   QORGAU_BENCH_SEED              --seed=N         population seed (2024)
 //   QORGAU_BENCH_DIR               --dir=PATH       where databases go: a fresh directory
 //                                                   qorgau-bench-XXXXXX is made inside it
@@ -35,6 +37,7 @@ struct Config {
   std::uint64_t large = 25'000'000;
   std::uint64_t naive_large = 5'000'000;
   std::uint64_t durable_subjects = 2'000;
+  std::uint64_t retention_subjects = 100'000;
   std::uint64_t seed = 2024;
   std::filesystem::path dir;
   bool dir_given = false;
@@ -142,5 +145,11 @@ std::string Short(std::uint64_t n);
 // Aborts the run with a message: fixtures that cannot be built make every
 // figure meaningless.
 [[noreturn]] void Die(const std::string& what, const Error& e);
+
+// The run's work directory (made on first use, removed at exit unless
+// kept), and a progress line on stderr, for fixtures kept beside their
+// benchmarks.
+const std::filesystem::path& BenchWorkDir();
+void BenchProgress(const std::string& what);
 
 }  // namespace qorgau::bench

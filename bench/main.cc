@@ -24,6 +24,7 @@ namespace qorgau::bench {
 void RegisterIndexBenchmarks(const Config& c);
 void RegisterDurableBenchmarks(const Config& c);
 void RegisterStatementBenchmarks(const Config& c);
+void RegisterRetentionBenchmarks(const Config& c);
 
 namespace {
 
@@ -371,6 +372,7 @@ int main(int argc, char** argv) {
   RegisterIndexBenchmarks(config);
   RegisterDurableBenchmarks(config);
   RegisterStatementBenchmarks(config);
+  RegisterRetentionBenchmarks(config);
 
   const bool color = ::isatty(STDOUT_FILENO) != 0;
   CollectingReporter reporter(color ? benchmark::ConsoleReporter::OO_Color

@@ -298,6 +298,10 @@ CREATE TABLE retention_runs (
   act         TEXT NOT NULL,
   act_seq     INTEGER NOT NULL
 ) STRICT;
+-- A subject's destruction deletes by subject: without these, each would
+-- read the whole table.
+CREATE INDEX receipts_by_subject ON receipts (subject_id);
+CREATE INDEX representations_by_subject ON representations (subject_id);
 )sql",
 };
 
@@ -1773,7 +1777,9 @@ Result<void> SqliteTransaction::DeleteContract(std::int64_t id, UnixMillis at) {
     if (who.Step() == SQLITE_ROW) Forget(who.Int(0), "record:contracts", std::to_string(id), at);
     who.Reset();
   }
-  Stmt& subs = S("DELETE FROM subscriptions WHERE contract_id = ?1");
+  // By the subject's key (subscriptions are keyed by subject, service).
+  Stmt& subs = S("DELETE FROM subscriptions WHERE subject_id = (SELECT subject_id FROM contracts WHERE id = ?1) "
+                 "AND contract_id = ?1");
   subs.Bind(1, id);
   QORGAU_TRY(Exec(subs, "destroying a contract's services"));
   Stmt& s = S("DELETE FROM contracts WHERE id = ?1");
