@@ -28,6 +28,20 @@ namespace fs = std::filesystem;
 constexpr const char* kDatabase = "qorgau.db";
 
 // Writes `content` to a new file with `mode`; fails if it exists.
+// The data directory's exclusive lock (an open descriptor holding a flock),
+// or kFailedPrecondition when another process holds it.
+Result<int> LockDataDirectory(const fs::path& data_dir) {
+  const fs::path lock_path = data_dir / "qorgau.lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return Fail(ErrorCode::kIo, lock_path.string(), "cannot open the lock file");
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return Fail(ErrorCode::kFailedPrecondition, data_dir.string(),
+                "is in use by another qorgau process (a running server?); use the API, or stop it");
+  }
+  return lock_fd;
+}
+
 Result<void> WriteNewFile(const fs::path& file, const std::string& content, mode_t mode) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
   if (fd < 0) return Fail(ErrorCode::kIo, file.string(), "cannot create");
@@ -222,14 +236,7 @@ Result<std::unique_ptr<Instance>> Instance::Open(const fs::path& data_dir, const
     return Fail(ErrorCode::kNotFound, (data_dir / kDatabase).string(),
                 "no database (run 'qorgau init' first)");
   }
-  const fs::path lock_path = data_dir / "qorgau.lock";
-  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0) return Fail(ErrorCode::kIo, lock_path.string(), "cannot open the lock file");
-  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock_fd);
-    return Fail(ErrorCode::kFailedPrecondition, data_dir.string(),
-                "is in use by another qorgau process (a running server?); use the API, or stop it");
-  }
+  QORGAU_ASSIGN_OR_RETURN(const int lock_fd, LockDataDirectory(data_dir));
   auto opened = OpenLocked(data_dir, clock);
   if (!opened) {
     ::close(lock_fd);
@@ -358,31 +365,54 @@ Result<RestoreReport> RestoreDataDirectory(const fs::path& data_dir, const fs::p
   }
   {
     // The directory to ourselves while the files change.
-    const fs::path lock_path = data_dir / "qorgau.lock";
-    const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd < 0) return Fail(ErrorCode::kIo, lock_path.string(), "cannot open the lock file");
-    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(lock_fd);
-      return Fail(ErrorCode::kFailedPrecondition, data_dir.string(),
-                  "is in use by another qorgau process (a running server?); stop it to restore");
-    }
+    QORGAU_ASSIGN_OR_RETURN(const int lock_fd, LockDataDirectory(data_dir));
     report.replaced = data_dir / (std::string(kDatabase) + ".before-restore-" + std::to_string(clock.Now()));
+    // The database it replaces is set aside whole, with its log.
     fs::rename(data_dir / kDatabase, report.replaced, ec);
     if (!ec) {
       for (const char* side : {"-wal", "-shm"}) {
-        fs::remove(data_dir / (std::string(kDatabase) + side), ec);
+        std::error_code side_ec;
+        const fs::path from = data_dir / (std::string(kDatabase) + side);
+        if (fs::exists(from, side_ec)) fs::rename(from, report.replaced.string() + side, side_ec);
       }
-      ec.clear();
       fs::copy_file(backup, data_dir / kDatabase, ec);
       if (!ec) ::chmod((data_dir / kDatabase).c_str(), 0600);
     }
     ::close(lock_fd);
     if (ec) return Fail(ErrorCode::kIo, data_dir.string(), "cannot put the backup in place: " + ec.message());
   }
-  QORGAU_ASSIGN_OR_RETURN(auto inst, Instance::Open(data_dir, clock));
-  QORGAU_ASSIGN_OR_RETURN(const auto caller, inst->engine().CallerFor(actor));
-  QORGAU_ASSIGN_OR_RETURN(report.subjects_forgotten_again,
-                          inst->engine().ForgetAgain(report.backup_events, *caller));
+  // Opened and forgotten again, or put back as it was: a restore that cannot
+  // finish (a backup made under another master key, say) leaves the live
+  // database in place.
+  auto put_back = [&](const Error& why) -> Error {
+    std::error_code back_ec;
+    fs::remove(data_dir / kDatabase, back_ec);
+    for (const char* side : {"-wal", "-shm"}) fs::remove(data_dir / (std::string(kDatabase) + side), back_ec);
+    fs::rename(report.replaced, data_dir / kDatabase, back_ec);
+    for (const char* side : {"-wal", "-shm"}) {
+      if (fs::exists(report.replaced.string() + side, back_ec)) {
+        fs::rename(report.replaced.string() + side, data_dir / (std::string(kDatabase) + side), back_ec);
+      }
+    }
+    Error e = why;
+    e.message += back_ec ? "; putting the replaced database back failed too: it is " + report.replaced.string()
+                         : "; the database in use before was put back";
+    return e;
+  };
+  auto opened = Instance::Open(data_dir, clock);
+  if (!opened) return tl::unexpected(put_back(opened.error()));
+  auto inst = std::move(*opened);
+  auto restorer = inst->engine().CallerFor(actor);
+  if (!restorer) {
+    inst.reset();
+    return tl::unexpected(put_back(restorer.error()));
+  }
+  auto again = inst->engine().ForgetAgain(report.backup_events, **restorer);
+  if (!again) {
+    inst.reset();
+    return tl::unexpected(put_back(again.error()));
+  }
+  report.subjects_forgotten_again = *again;
   return report;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "app/instance.h"
@@ -110,6 +111,14 @@ Result<std::pair<std::int64_t, std::int64_t>> RewrapSubjects(store::Transaction&
                 "the policy has no category with value 'iin' or 'phone'");
   }
   std::int64_t rewrapped = 0, without_key = 0;
+  // The IIN and phone values destroyed while their subject lives (the key
+  // store's journal).
+  std::set<std::pair<store::SubjectId, store::IndexKind>> destroyed;
+  QORGAU_TRY(txn.ScanForgotten([&](const store::ForgottenRecord& f) {
+    if (f.what == iin_cat->id) destroyed.insert({f.subject_id, store::IndexKind::kIin});
+    if (f.what == phone_cat->id) destroyed.insert({f.subject_id, store::IndexKind::kPhone});
+  }));
+  auto destroyed_categories = [&](store::SubjectId id, store::IndexKind k) { return destroyed.count({id, k}) > 0; };
   store::SubjectId after = std::numeric_limits<store::SubjectId>::min();
   for (;;) {
     QORGAU_ASSIGN_OR_RETURN(const auto page, txn.ListSubjects(after, kPage));
@@ -130,12 +139,16 @@ Result<std::pair<std::int64_t, std::int64_t>> RewrapSubjects(store::Transaction&
       auto iin = OpenValue(records, s.id, iin_cat->id, *data_key);
       auto phone = OpenValue(records, s.id, phone_cat->id, *data_key);
       crypto::Wipe(*data_key);
-      Result<crypto::Bytes> iin_index = Fail(ErrorCode::kCorruption, "", "");
-      Result<crypto::Bytes> phone_index = iin_index;
-      if (iin && phone && !iin->empty() && !phone->empty()) {
-        iin_index = to.BlindIndex("iin", *iin);
-        phone_index = to.BlindIndex("phone", *phone);
-      }
+      // A destroyed IIN or phone (R-VII.2) keeps the index that stands
+      // for it; a missing one that was never destroyed is corruption.
+      auto index_of = [&](const Result<std::string>& value, const char* kind,
+                          store::IndexKind k) -> Result<crypto::Bytes> {
+        if (value && !value->empty()) return to.BlindIndex(kind, *value);
+        if (value && destroyed_categories(s.id, k)) return store::DestroyedIndex(s.id, k);
+        return Fail(ErrorCode::kCorruption, "", "");
+      };
+      Result<crypto::Bytes> iin_index = index_of(iin, "iin", store::IndexKind::kIin);
+      Result<crypto::Bytes> phone_index = index_of(phone, "phone", store::IndexKind::kPhone);
       if (iin) WipeString(*iin);
       if (phone) WipeString(*phone);
       if (!rewrapped_key) return tl::unexpected(rewrapped_key.error());

@@ -48,8 +48,8 @@ Result<int> ParseTimeOfDay(const std::string& text) {
 // JSON line, and again the next day; stops with the server.
 class DailyRetention {
  public:
-  DailyRetention(app::Instance& inst, std::shared_ptr<const rules::Caller> caller, int minute)
-      : inst_(inst), caller_(std::move(caller)), minute_(minute), thread_([this] { Loop(); }) {}
+  DailyRetention(app::Instance& inst, std::string actor, int minute)
+      : inst_(inst), actor_(std::move(actor)), minute_(minute), thread_([this] { Loop(); }) {}
   ~DailyRetention() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -69,7 +69,10 @@ class DailyRetention {
       std::cerr << "{\"event\":\"retention_scheduled\",\"at\":\"" << FormatUtc(next) << "\"}" << std::endl;
       if (wake_.wait_for(lock, std::chrono::milliseconds(next - now), [&] { return stop_; })) break;
       lock.unlock();
-      auto r = inst_.engine().RunDestruction({}, *caller_);
+      // The actor as it is now: disabled, or no longer a DPO, it is refused.
+      auto caller = inst_.engine().CallerFor(actor_);
+      auto r = caller ? inst_.engine().RunDestruction({}, **caller)
+                      : Result<rules::RetentionRunOutcome>(tl::unexpected(caller.error()));
       if (r) {
         const auto act = boost::json::parse(r->run.act).as_object();
         std::cerr << "{\"event\":\"retention_run\",\"run\":" << r->run.run
@@ -85,7 +88,7 @@ class DailyRetention {
   }
 
   app::Instance& inst_;
-  std::shared_ptr<const rules::Caller> caller_;
+  std::string actor_;
   int minute_;
   std::mutex mu_;
   std::condition_variable wake_;
@@ -146,7 +149,7 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   if (ready) ready(*port);
   std::unique_ptr<DailyRetention> daily;
   if (retention_caller) {
-    daily = std::make_unique<DailyRetention>(inst, retention_caller, *minute);
+    daily = std::make_unique<DailyRetention>(inst, o.retention_as, *minute);
   } else {
     std::cerr << "{\"event\":\"retention_off\",\"why\":\"no --retention-as actor\"}" << std::endl;
   }

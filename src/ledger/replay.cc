@@ -1,6 +1,7 @@
 #include "ledger/replay.h"
 
 #include <algorithm>
+#include <charconv>
 #include <boost/json.hpp>
 #include <map>
 #include <set>
@@ -472,10 +473,19 @@ Result<void> Apply(const Event& e, Replayed* s) {
       if (f.Has("key")) {
         QORGAU_ASSIGN_OR_RETURN(key, f.Text("key"));
       }
+      // A record's key, as the id it names.
+      auto key_id = [&]() -> Result<std::int64_t> {
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), v);
+        if (ec != std::errc() || end != key.data() + key.size()) {
+          return Fail(ErrorCode::kCorruption, "items", "'" + key + "' is not a record id");
+        }
+        return v;
+      };
       if (what.rfind("record:", 0) != 0) {
         s->data.erase({id, what});
       } else if (what == "record:contracts") {
-        const std::int64_t contract = std::stoll(key);
+        QORGAU_ASSIGN_OR_RETURN(const std::int64_t contract, key_id());
         s->contracts.erase(contract);
         std::erase_if(s->subscriptions, [&](const auto& kv) { return kv.second.contract_id == contract; });
       } else if (what == "record:consents") {
@@ -483,7 +493,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
       } else if (what == "record:obligations") {
         s->obligations.erase(key);
       } else if (what == "record:applications") {
-        const std::int64_t app = std::stoll(key);
+        QORGAU_ASSIGN_OR_RETURN(const std::int64_t app, key_id());
         s->applications.erase(app);
         std::erase_if(s->documents, [&](const auto& kv) { return kv.first.first == app; });
       } else {

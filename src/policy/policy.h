@@ -118,7 +118,8 @@ struct Service {
 // qorgau (docs/policy.md section 12 says when each happens).
 inline constexpr std::string_view kRetentionStarts[] = {
     "collection",            // the value was recorded (subject.added, data.recorded)
-    "relationship_end",      // no contract in force and no consent in force (contract.ended, consent.withdrawn)
+    "relationship_end",      // the last contract ended (contract.ended); without any contract, the last consent
+                             // withdrawn; without either, the subject's registration
     "tax_period_end",        // the end of the calendar year of the later of collection and relationship end
     "service_end",           // every service of the subject that needs the category is off
     "consent_end",           // every consent the rule covers is withdrawn

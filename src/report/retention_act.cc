@@ -73,12 +73,18 @@ const std::map<std::string, Label, std::less<>>& Labels() {
   return labels;
 }
 
-std::string L(std::string_view key, std::string_view lang) {
+std::string L(std::string_view key, std::string_view lang) { return RetentionText(key, lang); }
+
+}  // namespace
+
+std::string RetentionText(std::string_view key, std::string_view lang) {
   const auto& labels = Labels();
   const auto it = labels.find(key);
   if (it == labels.end()) return std::string(key);
   return lang == "ru" ? it->second.ru : lang == "en" ? it->second.en : it->second.kk;
 }
+
+namespace {
 
 Result<json::object> Build(const policy::Policy& p, const store::RetentionRunRecord& run, std::string_view lang) {
   if (lang != "kk" && lang != "ru" && lang != "en") {

@@ -15,6 +15,11 @@
 
 namespace qorgau::report {
 
+// The words of retention the statement shares with the act, in kk, ru or
+// en: where a period starts ("from.relationship_end", ...) and the records
+// ("record:contracts", ...); the key itself when there is none.
+std::string RetentionText(std::string_view key, std::string_view lang);
+
 // kInvalidArgument (field "lang") for a language other than kk, ru, en;
 // kFailedPrecondition (field "run") for a run that has not finished.
 Result<std::string> RetentionActJson(const policy::Policy& policy, const store::RetentionRunRecord& run,

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "report/html.h"
+#include "report/retention_act.h"
 
 namespace qorgau::report {
 namespace {
@@ -92,10 +93,6 @@ constexpr Label kLabels[] = {
     {"why.application", "субъектінің өтініші бойынша", "по заявлению субъекта", "on the subject's application"},
     {"why.restore", "сақтық көшірмеден қалпына келтірілгенде қайта жойылды", "повторно при восстановлении из резервной копии",
      "again, when a backup was restored"},
-    {"record:contracts", "шарттар мен қызметтер", "договоры и услуги", "contracts and their services"},
-    {"record:consents", "келісім жазбалары", "записи о согласиях", "consent records"},
-    {"record:obligations", "міндеттемелер", "обязательства", "obligations"},
-    {"record:applications", "өтініштер", "заявления", "applications"},
     {"no_recipients", "деректер үшінші тұлғаларға берілмеген", "передач третьим лицам не было",
      "no transfer to a third party recorded"},
     {"none", "жоқ", "нет", "none"},
@@ -120,17 +117,6 @@ constexpr Label kLabels[] = {
     {"basis.consent", "келісім", "согласие", "consent"},
     {"basis.contract", "шарт", "договор", "contract"},
     {"basis.law", "заң", "закон", "law"},
-    // Where a retention period starts.
-    {"from.collection", "жиналған күннен бастап", "с даты сбора", "from collection"},
-    {"from.relationship_end", "қарым-қатынас аяқталғаннан кейін", "после прекращения отношений", "after the relationship ends"},
-    {"from.tax_period_end", "салық кезеңі аяқталғаннан кейін", "после окончания налогового периода", "after the end of the tax period"},
-    {"from.service_end", "оны қажет ететін қызметтер өшірілгеннен кейін", "после отключения услуг, которым они нужны",
-     "after the services that need them are switched off"},
-    {"from.consent_end", "келісім кері қайтарылғаннан кейін", "после отзыва согласия", "after the consent is withdrawn"},
-    {"from.application_answered", "өтінішке жауап берілгеннен кейін", "после ответа на заявление",
-     "after the application is answered"},
-    {"from.obligation_closed", "міндеттеме жабылғаннан кейін", "после закрытия обязательства",
-     "after the obligation is closed"},
     // Period units.
     {"unit.y", "жыл", "г.", "years"},
     {"unit.m", "ай", "мес.", "months"},
@@ -164,7 +150,8 @@ std::string L(std::string_view key, const std::string& lang) {
     return m;
   }();
   const auto it = index.find(key);
-  if (it == index.end()) return std::string(key);
+  // Where a period starts, and the records: the act's words too.
+  if (it == index.end()) return RetentionText(key, lang);
   return lang == "ru" ? it->second->ru : lang == "en" ? it->second->en : it->second->kk;
 }
 

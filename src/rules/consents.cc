@@ -306,9 +306,11 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
     }
     auto contracts = txn.GetContracts(*id);
     if (!contracts) return tl::unexpected(contracts.error());
+    // Only a contract in force: an ended one's clocks are running (R-VII).
+    std::erase_if(*contracts, [](const store::ContractRecord& c) { return c.ended_at.has_value(); });
     if (contracts->empty()) {
       return Refuse("no_active_contract", "subject",
-                    "the subject has no contract: services are provided only under a contract "
+                    "the subject has no contract in force: services are provided only under a contract "
                     "(R-III.2)");
     }
     auto subs = txn.GetSubscriptions(*id);
@@ -405,6 +407,7 @@ Result<ServiceOutcome> Consents::DisableService(const ServiceRequest& req, const
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
+  if (!out.destroyed.empty()) (void)d_.store.ForgetDeleted();
   return out;
 }
 
@@ -462,6 +465,7 @@ Result<ContractEndOutcome> Consents::EndContract(const ContractEndRequest& req, 
   });
   if (!written) return tl::unexpected(written.error());
   out.revision = *written;
+  if (!out.destroyed.empty()) (void)d_.store.ForgetDeleted();
   return out;
 }
 

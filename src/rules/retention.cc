@@ -207,6 +207,25 @@ void PlanRecords(const policy::Policy& p, std::string_view kind, const std::vect
   auto rules = p.RetentionRules("record:" + std::string(kind));
   if (rules.empty()) return;  // no rule: kept with the ledger
   if (statutory_only) std::erase_if(rules, [](const RetentionRule* r) { return !r->minimum; });
+  if (statutory_only && rules.empty()) {
+    // On a destruction application with no statute for these records: a
+    // record goes once its own event has come (a contract in force, an
+    // open application or obligation, a consent in force stay).
+    for (const T& record : records) {
+      RetentionItem item;
+      item.what = "record:" + std::string(kind);
+      item.key = key_of(record);
+      const Clock c = clock_of(record);
+      if (!c.at) {
+        item.status = RetentionStatus::kWaiting;
+      } else {
+        item.held_by = HeldBy(f, "");
+        item.status = item.held_by.empty() ? RetentionStatus::kDue : RetentionStatus::kHeld;
+      }
+      out->push_back(std::move(item));
+    }
+    return;
+  }
   for (const T& record : records) {
     RetentionItem item;
     item.what = "record:" + std::string(kind);
@@ -373,10 +392,20 @@ std::int64_t RuleIndex(const policy::Policy& p, const RetentionRule* r) {
   return r ? static_cast<std::int64_t>(r - p.retention.data()) : -1;
 }
 
+// An IIN or phone destroyed while its subject lives: nobody is found by it
+// any more, and the number can be someone else's.
+Result<void> ForgetIndexOf(const policy::Policy& p, store::Transaction& txn, SubjectId subject, std::string_view what) {
+  const policy::Category* c = p.FindCategory(what);
+  if (!c) return {};
+  if (c->value == ValueType::kIin) return txn.ForgetSubjectIndex(subject, store::IndexKind::kIin);
+  if (c->value == ValueType::kPhone) return txn.ForgetSubjectIndex(subject, store::IndexKind::kPhone);
+  return {};
+}
+
 Result<void> DeleteItem(store::Transaction& txn, SubjectId subject, const RetentionItem& item, UnixMillis at) {
   if (item.what.rfind("record:", 0) != 0) return txn.DeletePersonalData(subject, item.what, at);
   const std::string_view kind = std::string_view(item.what).substr(7);
-  if (kind == "contracts") return txn.DeleteContract(std::stoll(item.key), at);
+  if (kind == "contracts") return txn.DeleteContract(std::stoll(item.key), at);  // keys made by PlanRetention
   if (kind == "consents") return txn.DeleteConsent(subject, item.key, at);
   if (kind == "obligations") return txn.DeleteObligation(item.key, at);
   if (kind == "applications") return txn.DeleteApplication(std::stoll(item.key), at);
@@ -406,7 +435,10 @@ Result<std::optional<Destruction>> DestroyDue(const EngineDeps& d, store::Transa
   }
   if (out.items.empty()) return std::optional<Destruction>();
   const UnixMillis now = d.clock.Now();
-  for (const auto& item : out.items) QORGAU_TRY(DeleteItem(txn, id, item, now));
+  for (const auto& item : out.items) {
+    QORGAU_TRY(DeleteItem(txn, id, item, now));
+    QORGAU_TRY(ForgetIndexOf(p, txn, id, item.what));
+  }
   out.subject_destroyed = everything;
   ledger::EventDraft ev{"retention.destroyed", id, actor.id(), {}};
   if (run != 0) ev.data["run"] = run;
@@ -519,6 +551,12 @@ Result<RetentionRunOutcome> Retention::RunDestruction(const RetentionRunRequest&
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kRetentionRun));
   const policy::Policy& p = *d_.policy;
   if (req.batch == 0) return Fail(ErrorCode::kInvalidArgument, "batch", "must be at least 1");
+  // The daily run and a run asked for over the API would both carry on the
+  // same run: one at a time.
+  std::unique_lock<std::mutex> one(run_mu_, std::try_to_lock);
+  if (!one.owns_lock()) {
+    return Refuse("retention_run_in_progress", "run", "a destruction run is in progress; its act follows when it ends");
+  }
   RetentionRunOutcome out;
   // A run killed in the middle is carried on, with its own as_of.
   {
@@ -643,12 +681,15 @@ Result<std::int64_t> Retention::ForgetAgain(std::int64_t backup_events, const Ca
         if (!done.insert({f.what, f.key}).second) continue;
         bool present = false;
         if (f.what == "subject") {
-          whole = !subject->destroyed_at;
+          // Ids can come back after a restore: only the subject that was
+          // there when it was destroyed.
+          whole = !subject->destroyed_at && subject->created_at <= f.at;
           continue;
         } else if (f.what == "record:contracts") {
-          present = std::any_of(contracts.begin(), contracts.end(),
-                                [&](const store::ContractRecord& c) { return std::to_string(c.id) == f.key; });
-          if (present) QORGAU_TRY(txn.DeleteContract(std::stoll(f.key), now));
+          present = std::any_of(contracts.begin(), contracts.end(), [&](const store::ContractRecord& c) {
+            return std::to_string(c.id) == f.key && c.joined_at <= f.at;
+          });
+          if (present) QORGAU_TRY(txn.DeleteContract(std::stoll(f.key), now));  // present: a contract's id
         } else if (f.what == "record:consents") {
           present = std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
             return c.purpose == f.key && c.changed_at <= f.at;
@@ -656,18 +697,22 @@ Result<std::int64_t> Retention::ForgetAgain(std::int64_t backup_events, const Ca
           if (present) QORGAU_TRY(txn.DeleteConsent(id, f.key, now));
         } else if (f.what == "record:obligations") {
           QORGAU_ASSIGN_OR_RETURN(const auto o, txn.GetObligation(f.key));
-          present = o && o->subject_id == id;
+          present = o && o->subject_id == id && o->opened_at <= f.at;
           if (present) QORGAU_TRY(txn.DeleteObligation(f.key, now));
         } else if (f.what == "record:applications") {
-          present = std::any_of(apps.begin(), apps.end(),
-                                [&](const store::ApplicationRecord& a) { return std::to_string(a.id) == f.key; });
-          if (present) QORGAU_TRY(txn.DeleteApplication(std::stoll(f.key), now));
+          present = std::any_of(apps.begin(), apps.end(), [&](const store::ApplicationRecord& a) {
+            return std::to_string(a.id) == f.key && a.received_at <= f.at;
+          });
+          if (present) QORGAU_TRY(txn.DeleteApplication(std::stoll(f.key), now));  // present: an application's id
         } else {
           // A value recorded again after its destruction is a new one.
           present = std::any_of(values.begin(), values.end(), [&](const store::PersonalDataRecord& v) {
             return v.category == f.what && v.recorded_at <= f.at;
           });
-          if (present) QORGAU_TRY(txn.DeletePersonalData(id, f.what, now));
+          if (present) {
+            QORGAU_TRY(txn.DeletePersonalData(id, f.what, now));
+            QORGAU_TRY(ForgetIndexOf(*d_.policy, txn, id, f.what));
+          }
         }
         if (!present) continue;
         boost::json::object o{{"what", f.what}, {"rule", -1}};
@@ -735,6 +780,7 @@ Result<DestructionOnApplication> Retention::DestroyOnApplication(std::int64_t ap
         QORGAU_TRY(core_.CloseApplication(txn, app, true, out.answer, caller));
         return deltas;
       }));
+  if (!out.destroyed.empty()) QORGAU_TRY(d_.store.ForgetDeleted());
   return out;
 }
 

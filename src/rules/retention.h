@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -197,6 +198,7 @@ class Retention {
  private:
   EngineCore& core_;
   const EngineDeps& d_;
+  std::mutex run_mu_;  // one destruction run at a time in a process
 };
 
 }  // namespace qorgau::rules

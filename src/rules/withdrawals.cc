@@ -264,6 +264,9 @@ Result<WithdrawalPlan> Withdrawals::Apply(const WithdrawalRequest& req, const Ca
   if (!written) return tl::unexpected(written.error());
   plan.revision = *written;
   plan.receipt = core_.SignReceipt(receipt_input);
+  // What the destroyed rows left in the log goes too; the withdrawal is
+  // done either way.
+  if (!plan.destroyed.empty()) (void)d_.store.ForgetDeleted();
   return plan;
 }
 

@@ -101,6 +101,14 @@ struct EditionRecord {
 
 enum class IndexKind : std::uint8_t { kIin = 0, kPhone = 1 };
 
+// What stands in a blind index once its value is destroyed: unique per
+// subject and kind, and of another length than any HMAC, so nobody is found
+// by the destroyed IIN or phone, and the number can be given to someone else.
+inline Bytes DestroyedIndex(SubjectId subject, IndexKind kind) {
+  const std::string tag = "destroyed:" + std::to_string(subject) + (kind == IndexKind::kIin ? "i" : "p");
+  return Bytes(tag.begin(), tag.end());
+}
+
 // A contract the subject joined (R-III.2).
 struct ContractRecord {
   std::int64_t id = 0;
@@ -497,6 +505,9 @@ class Transaction {
   // be found by IIN or phone); its receipts and its representatives' sealed
   // identities are deleted. The row stays, marked, so ids are never reused.
   virtual Result<void> DestroySubject(SubjectId subject, UnixMillis at) = 0;
+  // The IIN or phone value of a living subject was destroyed: its blind
+  // index becomes DestroyedIndex.
+  virtual Result<void> ForgetSubjectIndex(SubjectId subject, IndexKind kind) = 0;
 
   // Every destruction remembered with the keys, oldest first.
   virtual Result<void> ScanForgotten(const std::function<void(const ForgottenRecord&)>& each) = 0;

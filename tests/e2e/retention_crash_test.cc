@@ -91,6 +91,21 @@ Outcome Read(const std::filesystem::path& data) {
   return o;
 }
 
+// The binary as a child process, stderr to `log`.
+pid_t Spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, QORGAU_BIN, &files, nullptr, argv.data(), environ) != 0) pid = 0;
+  posix_spawn_file_actions_destroy(&files);
+  return pid;
+}
+
 int CountLines(const std::string& text, const std::string& needle) {
   int n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -106,18 +121,8 @@ TEST(RetentionCrash, R_VII_2_a_run_killed_in_the_middle_ends_as_an_uninterrupted
 
   // The run, one subject a transaction, killed once ten are destroyed.
   const auto log = dir.path() / "run.log";
-  const std::vector<std::string> args = {QORGAU_BIN, "--data", killed.string(), "--as", "dpo", "retention", "run",
-                                         "--batch", "1"};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, QORGAU_BIN, &files, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&files);
+  const pid_t pid = Spawn({QORGAU_BIN, "--data", killed.string(), "--as", "dpo", "retention", "run", "--batch", "1"}, log);
+  ASSERT_GT(pid, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (CountLines(testing::ReadFile(log), "with data destroyed") < 10 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -171,18 +176,10 @@ TEST(RetentionServe, R_VII_2_serve_schedules_the_daily_run_as_a_dpo_only) {
   EXPECT_NE(bad_time.err.find("retention-at"), std::string::npos) << bad_time.err;
 
   const auto log = dir.path() / "serve.log";
-  const std::vector<std::string> args = {QORGAU_BIN, "--data", data.string(), "serve", "--listen", "127.0.0.1:0",
-                                         "--retention-as", "dpo", "--retention-at", "03:15"};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, QORGAU_BIN, &files, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&files);
+  const pid_t pid = Spawn({QORGAU_BIN, "--data", data.string(), "serve", "--listen", "127.0.0.1:0", "--retention-as",
+                           "dpo", "--retention-at", "03:15"},
+                          log);
+  ASSERT_GT(pid, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (testing::ReadFile(log).find("retention_scheduled") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {

@@ -253,6 +253,29 @@ class RetentionEngine : public ::testing::Test {
     world_ = testing::MakeAccessWorld(engine(), /*with_keys=*/false);
   }
   Engine& engine() { return inst_->engine(); }
+  // onboarding, allowed to switch services off too (contract.end).
+  Caller Ender() {
+    Caller ops = world_["onboarding"];
+    for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+    return ops;
+  }
+  // crm, also recording the marketing profile (a derived category).
+  Caller Profiler() {
+    store::DutyRecord profiling{"crm", "marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
+                                kAllDutyActions};
+    EXPECT_TRUE(engine().GrantDuty(profiling, *testing::Console(engine())));
+    return *engine().CallerFor("crm").value();
+  }
+  bool Holds(store::SubjectId subject, std::string_view category) {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    const auto values = txn->GetPersonalData(subject).value();
+    return std::any_of(values.begin(), values.end(), [&](const auto& v) { return v.category == category; });
+  }
+  void ExpectLedgerVerifies() {
+    auto verified = engine().VerifyLedger(world_["dpo"]);
+    ASSERT_TRUE(verified) << verified.error().ToString();
+    EXPECT_TRUE(verified->ok) << verified->reason;
+  }
   const RetentionPlan::Line* LineOf(const RetentionPlan& plan, std::string_view what, RetentionStatus status) {
     for (const auto& l : plan.lines) {
       if (l.what == what && l.status == status) return &l;
@@ -279,8 +302,7 @@ TEST_F(RetentionEngine, R_VII_1_ending_the_last_contract_starts_the_relationship
   EXPECT_TRUE(before->allow);
   // onboarding records consents; it does not switch services off.
   EXPECT_EQ(engine().EndContract({two, 3, "TERM-1"}, world_["onboarding"]).error().reason, "no_duty");
-  Caller ops = world_["onboarding"];
-  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  const Caller ops = Ender();
   auto ended = engine().EndContract({two, 3, "TERM-1"}, ops);
   ASSERT_TRUE(ended) << ended.error().ToString();
   EXPECT_EQ(ended->services_off, (std::vector<std::string>{"mobile_base", "simply_app"}));
@@ -303,9 +325,7 @@ TEST_F(RetentionEngine, R_VII_1_ending_the_last_contract_starts_the_relationship
   ASSERT_TRUE(LineOf(*plan, "user.contact.phone", RetentionStatus::kRunning));
   EXPECT_EQ(*LineOf(*plan, "user.contact.phone", RetentionStatus::kRunning)->next_due, Day(2028, 3, 10));
   // The ledger proves the end.
-  auto verified = engine().VerifyLedger(world_["dpo"]);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->reason;
+  ExpectLedgerVerifies();
   // The plan is the data protection officer's.
   EXPECT_EQ(engine().PlanDestruction({}, world_["olga"]).error().reason, "dpo_only");
 }
@@ -319,8 +339,7 @@ TEST_F(RetentionEngine, R_VII_1_the_plan_says_which_obligation_holds_what) {
                 .error()
                 .field,
             "categories");
-  Caller ops = world_["onboarding"];
-  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  const Caller ops = Ender();
   ASSERT_TRUE(engine().EndContract({two, 3, "TERM-2"}, ops));
   auto plan = engine().PlanDestruction({Day(2029, 1, 1)}, world_["dpo"]);
   ASSERT_TRUE(plan) << plan.error().ToString();
@@ -354,8 +373,7 @@ bool FileHolds(const std::filesystem::path& file, const crypto::Bytes& needle) {
 
 TEST_F(RetentionEngine, R_VII_2_a_run_destroys_what_is_due_and_its_act_says_what) {
   const auto two = SubjectKey::Id(2);
-  Caller ops = world_["onboarding"];
-  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  const Caller ops = Ender();
   ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, ops));
   // What subject 2's sealed values are, to look for them in the files later.
   std::vector<crypto::Bytes> sealed;
@@ -414,9 +432,7 @@ TEST_F(RetentionEngine, R_VII_2_a_run_destroys_what_is_due_and_its_act_says_what
     EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db-wal", b));
   }
   // The ledger proves the state after it.
-  auto verified = engine().VerifyLedger(world_["dpo"]);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->reason;
+  ExpectLedgerVerifies();
 
   // Again: nothing more is due, and that is an act too.
   auto again = engine().RunDestruction({}, world_["dpo"]);
@@ -442,8 +458,7 @@ TEST_F(RetentionEngine, R_VII_2_a_run_destroys_what_is_due_and_its_act_says_what
 
 TEST_F(RetentionEngine, R_VII_1_a_legal_hold_keeps_exactly_what_it_covers_through_a_run) {
   const auto two = SubjectKey::Id(2);
-  Caller ops = world_["onboarding"];
-  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  const Caller ops = Ender();
   ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, ops));
   ASSERT_TRUE(engine().OpenObligation({two, ObligationKind::kLegalHold, "HOLD-3", "", {"user.contact.email"}},
                                       world_["dpo"]));
@@ -468,31 +483,45 @@ TEST_F(RetentionEngine, R_VII_1_a_legal_hold_keeps_exactly_what_it_covers_throug
   ASSERT_TRUE(next) << next.error().ToString();
   EXPECT_EQ(boost::json::parse(next->run.act).at("subjects_destroyed").as_int64(), 0)
       << "the closed hold is a record kept 5 years";
-  auto verified = engine().VerifyLedger(world_["dpo"]);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->reason;
+  ExpectLedgerVerifies();
+}
+
+// A phone destroyed while its subject lives (2 years, the name and IIN 5)
+// takes its blind index along: nobody is found by it, and the recycled
+// number can be a new subscriber's.
+TEST_F(RetentionEngine, R_VII_2_a_destroyed_phone_finds_nobody_and_can_be_given_again) {
+  const auto two = SubjectKey::Id(2);
+  ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, Ender()));
+  clock_.Set(Day(2028, 3, 11));
+  ASSERT_TRUE(engine().RunDestruction({}, world_["dpo"]));
+  EXPECT_FALSE(Holds(2, "user.contact.phone"));
+  EXPECT_TRUE(Holds(2, "user.identity.iin"));
+  const auto old = demo::SyntheticSubjects().At(2);
+  EXPECT_EQ(engine().ReadPersonalData(world_["olga"], SubjectKey::Phone(old.phone), "contract_performance", {})
+                .error()
+                .code,
+            ErrorCode::kNotFound);
+  // The IIN still finds the subject (whose contract purposes ended with it).
+  auto by_iin = engine().ReadPersonalData(world_["olga"], SubjectKey::Iin(old.iin), "contract_performance", {});
+  ASSERT_FALSE(by_iin);
+  EXPECT_NE(by_iin.error().code, ErrorCode::kNotFound) << by_iin.error().ToString();
+  EXPECT_EQ(by_iin.error().field, "purpose") << by_iin.error().ToString();
+  const auto fresh = demo::SyntheticSubjects().At(90);
+  auto added = engine().AddSubject({fresh.iin, old.phone, {}, "subject"}, world_["onboarding"]);
+  ASSERT_TRUE(added) << added.error().ToString();
+  ExpectLedgerVerifies();
 }
 
 TEST_F(RetentionEngine, R_VI_4_withdrawal_destroys_at_once_what_only_the_switched_off_services_needed) {
   const auto one = SubjectKey::Id(1);  // has the personalised offers (marketing)
-  store::DutyRecord profiling{"crm", "marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
-                              static_cast<DutyActions>(DutyAction::kRead) | static_cast<DutyActions>(DutyAction::kRecord) |
-                                  static_cast<DutyActions>(DutyAction::kConsent) |
-                                  static_cast<DutyActions>(DutyAction::kWithdraw)};
-  ASSERT_TRUE(engine().GrantDuty(profiling, *testing::Console(engine())));
-  const Caller crm = *engine().CallerFor("crm").value();
+  const Caller crm = Profiler();
   auto put = engine().PutData(one, "user.derived.marketing_profile", "segment:young-urban", "derived", crm);
   ASSERT_TRUE(put) << put.error().ToString();
   auto done = engine().Withdraw({one, "app_support_chat", "CHAT-9", {"marketing_offers"}, {}, false}, crm);
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_EQ(done->destroyed, std::vector<std::string>{"user.derived.marketing_profile"});
-  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
-  const auto values = txn->GetPersonalData(1).value();
-  for (const auto& v : values) EXPECT_NE(v.category, "user.derived.marketing_profile");
-  txn.reset();
-  auto verified = engine().VerifyLedger(world_["dpo"]);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->reason;
+  EXPECT_FALSE(Holds(1, "user.derived.marketing_profile"));
+  ExpectLedgerVerifies();
   // The statement says what was destroyed, when and why.
   auto st = engine().Statement({one, "en", false, std::nullopt}, world_["dpo"]);
   ASSERT_TRUE(st) << st.error().ToString();
@@ -512,13 +541,9 @@ TEST_F(RetentionEngine, R_VI_4_withdrawal_destroys_at_once_what_only_the_switche
 TEST_F(RetentionEngine, R_VII_2_a_backup_from_before_a_destruction_restored_after_it_reads_nothing_destroyed) {
   const auto one = SubjectKey::Id(1);
   const auto two = SubjectKey::Id(2);
-  Caller ops = world_["onboarding"];
-  for (auto& d : ops.duties) d.actions |= static_cast<DutyActions>(DutyAction::kWithdraw);
+  const Caller ops = Ender();
   ASSERT_TRUE(engine().EndContract({two, 3, "TERM-1"}, ops));
-  store::DutyRecord profiling{"crm", "marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
-                              kAllDutyActions};
-  ASSERT_TRUE(engine().GrantDuty(profiling, *testing::Console(engine())));
-  const Caller crm = *engine().CallerFor("crm").value();
+  const Caller crm = Profiler();
   ASSERT_TRUE(engine().PutData(one, "user.derived.marketing_profile", "segment:night-owl", "derived", crm));
   std::vector<crypto::Bytes> sealed;  // subject 2's values and subject 1's profile
   {
@@ -573,9 +598,7 @@ TEST_F(RetentionEngine, R_VII_2_a_backup_from_before_a_destruction_restored_afte
     EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db", b));
     EXPECT_FALSE(FileHolds(dir_.path() / "data/qorgau.db-wal", b));
   }
-  auto verified = engine().VerifyLedger(world_["dpo"]);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->reason;
+  ExpectLedgerVerifies();
   // The statement of subject 1 no longer lists the profile.
   auto st = engine().Statement({one, "en", false, std::nullopt}, world_["dpo"]);
   ASSERT_TRUE(st) << st.error().ToString();
@@ -626,13 +649,8 @@ TEST_F(RetentionEngine, R_VII_2_a_destruction_application_destroys_at_once_all_n
   auto again = engine().DestroyOnApplication(second->record.id, world_["olga"]);
   ASSERT_TRUE(again) << again.error().ToString();
   EXPECT_EQ(again->destroyed, std::vector<std::string>{"user.contact.email"});
-  auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
-  const auto values = txn->GetPersonalData(1).value();
-  for (const auto& v : values) EXPECT_NE(v.category, "user.contact.email");
-  txn.reset();
-  auto verified = engine().VerifyLedger(world_["dpo"]);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->reason;
+  EXPECT_FALSE(Holds(1, "user.contact.email"));
+  ExpectLedgerVerifies();
 }
 
 // The daily run inside serve: 02:30 in Almaty (UTC+5) is 21:30 UTC the

@@ -68,6 +68,37 @@ TEST(SqliteStore, DataKeysLiveApartAndOlderDatabasesHaveThemMovedOut) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "keys.db"));
 }
 
+// A crash between the key store's commits and the database's leaves keys
+// marked doomed by a transaction's last event; the next open settles them by
+// what the database holds: a transaction past its ledger never committed.
+TEST(SqliteStore, DoomedKeysAreSettledByWhatTheDatabaseCommitted) {
+  TempDir dir;
+  const auto file = dir.path() / "q.db";
+  const Bytes key = {7, 7, 7};
+  SubjectId kept = 0, gone = 0;
+  {
+    auto s = OpenSqliteStore(file, true).value();
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    kept = txn->InsertSubject(1, Bytes{1}, Bytes{2}).value();
+    gone = txn->InsertSubject(1, Bytes{3}, Bytes{4}).value();
+    ASSERT_TRUE(txn->SetSubjectKey(kept, key));
+    ASSERT_TRUE(txn->SetSubjectKey(gone, key));
+    ASSERT_TRUE(txn->Commit());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "keys.db").c_str(), &db), SQLITE_OK);
+  // The database's ledger is empty (seq 0): a mark of 0 was committed, a
+  // mark of 5 was not.
+  const std::string sql = "UPDATE data_keys SET doomed = 5 WHERE subject_id = " + std::to_string(kept) +
+                          "; UPDATE data_keys SET doomed = 0 WHERE subject_id = " + std::to_string(gone) + ";";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenSqliteStore(file, false).value();
+  auto txn = s->Begin(Store::Mode::kRead).value();
+  EXPECT_EQ(txn->GetSubject(kept).value()->wrapped_key, key) << "its destruction never committed";
+  EXPECT_TRUE(txn->GetSubject(gone).value()->wrapped_key.empty()) << "its destruction committed";
+}
+
 TEST(SqliteStore, MissingDatabaseIsNotCreatedWithoutAsking) {
   TempDir dir;
   auto s = OpenSqliteStore(dir.path() / "absent.db", false);

@@ -1,7 +1,9 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <mutex>
@@ -537,6 +539,7 @@ class SqliteTransaction final : public Transaction {
   Result<void> DeleteObligation(std::string_view ref, UnixMillis at) override;
   Result<void> DeleteApplication(std::int64_t id, UnixMillis at) override;
   Result<void> DestroySubject(SubjectId subject, UnixMillis at) override;
+  Result<void> ForgetSubjectIndex(SubjectId subject, IndexKind kind) override;
   Result<void> PutRetentionRun(const RetentionRunRecord& record) override;
   Result<std::optional<RetentionRunRecord>> GetRetentionRun(std::int64_t run) override;
   Result<void> ScanRetentionRuns(const std::function<void(const RetentionRunRecord&)>& each) override;
@@ -584,7 +587,8 @@ class SqliteTransaction final : public Transaction {
   // Writes the pending key changes and tombstones to the key store and
   // commits it: before the main database, so that no committed subject
   // lacks its key (docs/architecture.md, "Backups that forget").
-  Result<void> CommitKeys();
+  Result<void> CommitKeys(std::int64_t seq);
+  void SettleKeys(std::int64_t seq, bool committed);
 
   SqliteStore& store_;
   std::unique_lock<std::mutex> lock_;
@@ -606,14 +610,17 @@ class SqliteTransaction final : public Transaction {
 constexpr const char* kKeySchema = R"sql(
 CREATE TABLE IF NOT EXISTS data_keys (
   subject_id INTEGER PRIMARY KEY,
-  wrapped    BLOB NOT NULL
+  wrapped    BLOB NOT NULL,
+  doomed     INTEGER  -- destroyed by the main transaction ending with this event seq, once it commits
 ) STRICT;
 CREATE TABLE IF NOT EXISTS forgotten (
   id         INTEGER PRIMARY KEY,
   subject_id INTEGER NOT NULL,
   what       TEXT NOT NULL,
   key        TEXT NOT NULL,
-  at         INTEGER NOT NULL
+  at         INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,  -- the main transaction's last event
+  pending    INTEGER NOT NULL   -- 1 until that transaction is known to have committed
 ) STRICT;
 )sql";
 
@@ -655,6 +662,7 @@ class SqliteStore final : public Store {
       return DbError(keys_, "creating the key store");
     }
     ::chmod(file.c_str(), 0600);
+    QORGAU_TRY(Reconcile());
     // Keys an older schema kept with the data: copied and committed to the
     // key store first, then cleared from the database (a crash between
     // the two copies them again).
@@ -688,6 +696,30 @@ class SqliteStore final : public Store {
     if (sqlite3_exec(db_, "UPDATE subjects SET wrapped_key = NULL WHERE wrapped_key IS NOT NULL", nullptr, nullptr,
                      nullptr) != SQLITE_OK) {
       return DbError(db_, "clearing the moved keys");
+    }
+    return {};
+  }
+
+  // A crash between the key store's two commits and the database's: what
+  // the database committed (its last event seq) decides. Keys doomed by a
+  // committed transaction go; others come back. Journal entries of a
+  // transaction that never committed go.
+  Result<void> Reconcile() {
+    std::int64_t last = 0;
+    {
+      Stmt q(db_, "SELECT coalesce(max(seq), 0) FROM events");
+      if (!q.ok() || q.Step() != SQLITE_ROW) return DbError(db_, "reading the ledger's size");
+      last = q.Int(0);
+    }
+    const std::string sql = "BEGIN IMMEDIATE; DELETE FROM data_keys WHERE doomed IS NOT NULL AND doomed <= " +
+                            std::to_string(last) + "; UPDATE data_keys SET doomed = NULL WHERE doomed > " +
+                            std::to_string(last) + "; UPDATE forgotten SET pending = 0 WHERE pending = 1 AND seq <= " +
+                            std::to_string(last) + "; DELETE FROM forgotten WHERE pending = 1 AND seq > " +
+                            std::to_string(last) + "; COMMIT;";
+    if (sqlite3_exec(keys_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      auto err = DbError(keys_, "reconciling the key store with the database");
+      sqlite3_exec(keys_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return err;
     }
     return {};
   }
@@ -773,6 +805,10 @@ class SqliteStore final : public Store {
     if (std::filesystem::exists(file, ec)) {
       return Fail(ErrorCode::kAlreadyExists, file.string(), "exists already; a backup never overwrites one");
     }
+    // Made 0600 before a byte is copied into it.
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Fail(ErrorCode::kIo, file.string(), "cannot create the backup file");
+    ::close(fd);
     sqlite3* to = nullptr;
     if (sqlite3_open_v2(file.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
       auto err = Fail(ErrorCode::kIo, file.string(), std::string("cannot create the backup: ") + sqlite3_errmsg(to));
@@ -792,7 +828,6 @@ class SqliteStore final : public Store {
     }
     sqlite3_close(to);
     if (!out) std::filesystem::remove(file, ec);
-    else ::chmod(file.c_str(), 0600);
     return out;
   }
 
@@ -931,7 +966,7 @@ Result<Bytes> SqliteTransaction::KeyOf(SubjectId subject) {
     if (it->first == subject) return it->second.value_or(Bytes());
   }
   if (!store_.keys()) return Bytes();
-  Stmt& s = store_.KeyStatement("SELECT wrapped FROM data_keys WHERE subject_id = ?1");
+  Stmt& s = store_.KeyStatement("SELECT wrapped FROM data_keys WHERE subject_id = ?1 AND doomed IS NULL");
   s.Bind(1, subject);
   const int rc = s.Step();
   if (rc == SQLITE_DONE) return Bytes();
@@ -950,7 +985,7 @@ void SqliteTransaction::Forget(SubjectId subject, std::string what, std::string 
   forgotten_.push_back(std::move(r));
 }
 
-Result<void> SqliteTransaction::CommitKeys() {
+Result<void> SqliteTransaction::CommitKeys(std::int64_t seq) {
   if (key_ops_.empty() && forgotten_.empty()) return {};
   sqlite3* keys = store_.keys();
   if (!keys) return Fail(ErrorCode::kFailedPrecondition, "keys", "the key store is not open for writing");
@@ -964,18 +999,23 @@ Result<void> SqliteTransaction::CommitKeys() {
     return err;
   };
   for (const auto& [subject, wrapped] : key_ops_) {
-    Stmt& st = wrapped ? store_.KeyStatement("INSERT OR REPLACE INTO data_keys (subject_id, wrapped) VALUES (?1, ?2)")
-                       : store_.KeyStatement("DELETE FROM data_keys WHERE subject_id = ?1");
+    // A destroyed key is doomed, not deleted, until the database commits.
+    Stmt& st = wrapped ? store_.KeyStatement(
+                             "INSERT OR REPLACE INTO data_keys (subject_id, wrapped, doomed) VALUES (?1, ?2, NULL)")
+                       : store_.KeyStatement("UPDATE data_keys SET doomed = ?2 WHERE subject_id = ?1");
     st.Bind(1, subject);
     if (wrapped) st.Bind(2, *wrapped);
+    else st.Bind(2, seq);
     if (st.Step() != SQLITE_DONE) return fail("writing a data key");
   }
   for (const auto& f : forgotten_) {
-    Stmt& st = store_.KeyStatement("INSERT INTO forgotten (subject_id, what, key, at) VALUES (?1, ?2, ?3, ?4)");
+    Stmt& st = store_.KeyStatement(
+        "INSERT INTO forgotten (subject_id, what, key, at, seq, pending) VALUES (?1, ?2, ?3, ?4, ?5, 1)");
     st.Bind(1, f.subject_id);
     st.Bind(2, f.what);
     st.Bind(3, f.key);
     st.Bind(4, f.at);
+    st.Bind(5, seq);
     if (st.Step() != SQLITE_DONE) return fail("remembering a destruction");
   }
   store_.ResetAll();
@@ -983,9 +1023,32 @@ Result<void> SqliteTransaction::CommitKeys() {
   return {};
 }
 
+void SqliteTransaction::SettleKeys(std::int64_t seq, bool committed) {
+  sqlite3* keys = store_.keys();
+  if (!keys || (key_ops_.empty() && forgotten_.empty())) return;
+  // Best effort: when this fails, Reconcile settles it at the next open.
+  if (sqlite3_exec(keys, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return;
+  for (const auto& [subject, wrapped] : key_ops_) {
+    if (wrapped) continue;
+    Stmt& st = committed ? store_.KeyStatement("DELETE FROM data_keys WHERE subject_id = ?1 AND doomed = ?2")
+                         : store_.KeyStatement("UPDATE data_keys SET doomed = NULL WHERE subject_id = ?1 AND doomed = ?2");
+    st.Bind(1, subject);
+    st.Bind(2, seq);
+    st.Step();
+  }
+  Stmt& f = committed ? store_.KeyStatement("UPDATE forgotten SET pending = 0 WHERE pending = 1 AND seq = ?1")
+                      : store_.KeyStatement("DELETE FROM forgotten WHERE pending = 1 AND seq = ?1");
+  f.Bind(1, seq);
+  f.Step();
+  store_.ResetAll();
+  if (sqlite3_exec(keys, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    sqlite3_exec(keys, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
 Result<void> SqliteTransaction::ScanForgotten(const std::function<void(const ForgottenRecord&)>& each) {
   if (!store_.keys()) return {};
-  Stmt s(store_.keys(), "SELECT subject_id, what, key, at FROM forgotten ORDER BY id");
+  Stmt s(store_.keys(), "SELECT subject_id, what, key, at FROM forgotten WHERE pending = 0 ORDER BY id");
   if (!s.ok()) return DbError(store_.keys(), "reading what was destroyed");
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
@@ -1817,17 +1880,12 @@ Result<void> SqliteTransaction::DeleteApplication(std::int64_t id, UnixMillis at
 Result<void> SqliteTransaction::DestroySubject(SubjectId subject, UnixMillis at) {
   // The blind indexes are UNIQUE and NOT NULL: each becomes a value no
   // HMAC of an IIN or phone can equal (a different length).
-  const std::string tag = "destroyed:" + std::to_string(subject);
-  const Bytes gone(tag.begin(), tag.end());
   Stmt& s = S("UPDATE subjects SET wrapped_key = NULL, destroyed_at = ?2, iin_index = ?3, phone_index = ?4 "
               "WHERE id = ?1 AND destroyed_at IS NULL");
   s.Bind(1, subject);
   s.Bind(2, at);
-  Bytes iin = gone, phone = gone;
-  iin.push_back('i');
-  phone.push_back('p');
-  s.Bind(3, iin);
-  s.Bind(4, phone);
+  s.Bind(3, DestroyedIndex(subject, IndexKind::kIin));
+  s.Bind(4, DestroyedIndex(subject, IndexKind::kPhone));
   QORGAU_TRY(Exec(s, "destroying a subject's key"));
   key_ops_.emplace_back(subject, std::nullopt);
   Forget(subject, "subject", "", at);
@@ -1838,6 +1896,14 @@ Result<void> SqliteTransaction::DestroySubject(SubjectId subject, UnixMillis at)
     QORGAU_TRY(Exec(d, "destroying a subject's records"));
   }
   return {};
+}
+
+Result<void> SqliteTransaction::ForgetSubjectIndex(SubjectId subject, IndexKind kind) {
+  Stmt& s = kind == IndexKind::kIin ? S("UPDATE subjects SET iin_index = ?2 WHERE id = ?1")
+                                    : S("UPDATE subjects SET phone_index = ?2 WHERE id = ?1");
+  s.Bind(1, subject);
+  s.Bind(2, DestroyedIndex(subject, kind));
+  return Exec(s, "forgetting a blind index");
 }
 
 Result<void> SqliteTransaction::PutRetentionRun(const RetentionRunRecord& r) {
@@ -2367,14 +2433,25 @@ Result<void> SqliteTransaction::ScanEvents(std::int64_t from,
 }
 
 Result<void> SqliteTransaction::Commit() {
+  // The key store in two steps around the database's commit: new keys are
+  // durable before it (no committed subject lacks its key); destroyed keys
+  // and the journal are marked with this transaction's last event and
+  // settled after it (kept, or undone, as the database decided; Reconcile
+  // settles what a crash left marked).
+  std::int64_t seq = 0;
+  if (!key_ops_.empty() || !forgotten_.empty()) {
+    QORGAU_ASSIGN_OR_RETURN(const auto last, LastEvent());
+    seq = last ? last->seq : 0;
+  }
   store_.ResetAll();
-  // The key store first: a crash after it leaves at worst a key no subject
-  // uses yet, or a destroyed key whose subject the next run finishes.
-  QORGAU_TRY(CommitKeys());
+  QORGAU_TRY(CommitKeys(seq));
   if (sqlite3_exec(store_.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return DbError(store_.db(), "committing");
+    auto err = DbError(store_.db(), "committing");
+    SettleKeys(seq, /*committed=*/false);
+    return err;
   }
   open_ = false;
+  SettleKeys(seq, /*committed=*/true);
   lock_.unlock();  // the next transaction may start even while this object lives
   return {};
 }
