@@ -4,8 +4,11 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <map>
 
+#include "core/working_calendar.h"
 #include "report/html.h"
 
 namespace qorgau::report {
@@ -59,6 +62,9 @@ const std::map<std::string, Label, std::less<>>& Labels() {
       {"record:consents", {"келісім жазбалары", "записи о согласиях", "consent records"}},
       {"record:obligations", {"міндеттемелер", "обязательства", "obligations"}},
       {"record:applications", {"өтініштер мен құжаттары", "заявления и их документы", "applications and their documents"}},
+      {"unit.y", {"жыл", "г.", "years"}},
+      {"unit.m", {"ай", "мес.", "months"}},
+      {"unit.d", {"күн", "дн.", "days"}},
       {"from.collection", {"жиналған күннен бастап", "с даты сбора", "from collection"}},
       {"from.relationship_end", {"қарым-қатынас аяқталғаннан кейін", "после прекращения отношений", "after the relationship ends"}},
       {"from.tax_period_end", {"салық кезеңі аяқталғаннан кейін", "после окончания налогового периода",
@@ -86,6 +92,26 @@ std::string RetentionText(std::string_view key, std::string_view lang) {
 
 namespace {
 
+// "5y" -> "5 г." in the language asked.
+std::string PeriodWords(std::string_view period, std::string_view lang) {
+  if (period.size() < 2) return std::string(period);
+  return std::string(period.substr(0, period.size() - 1)) + " " +
+         RetentionText("unit." + std::string(1, period.back()), lang);
+}
+
+// An instant as the operator's local date and time: "2026-12-02 11:37
+// (Asia/Almaty)".
+std::string LocalTime(const std::string& zone, std::string_view utc) {
+  const auto t = ParseUtc(utc, "at");
+  if (!t) return std::string(utc);
+  const auto day = LocalDateIn(zone, *t);
+  const UnixMillis start = EndOfLocalDayIn(zone, std::chrono::sys_days(day) - std::chrono::days(1)) + 1;
+  const std::int64_t minutes = (*t - start) / 60000;
+  char hm[8];
+  std::snprintf(hm, sizeof hm, "%02d:%02d", static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
+  return FormatDate(day) + " " + hm + " (" + zone + ")";
+}
+
 Result<json::object> Build(const policy::Policy& p, const store::RetentionRunRecord& run, std::string_view lang) {
   if (lang != "kk" && lang != "ru" && lang != "en") {
     return Fail(ErrorCode::kInvalidArgument, "lang", "must be kk, ru or en");
@@ -111,7 +137,7 @@ Result<json::object> Build(const policy::Policy& p, const store::RetentionRunRec
     }
     const auto* period = in.if_contains("period");
     const auto* from = in.if_contains("from");
-    line["period"] = period ? *period : json::value(nullptr);
+    line["period"] = period ? json::value(PeriodWords(period->as_string(), lang)) : json::value(nullptr);
     line["from"] = from ? json::value(L("from." + std::string(from->as_string()), lang)) : json::value(nullptr);
     line["ground"] = in.if_contains("ground") ? in.at("ground") : json::value(nullptr);
     const auto* statute = in.if_contains("statute");
@@ -121,6 +147,8 @@ Result<json::object> Build(const policy::Policy& p, const store::RetentionRunRec
   }
   json::object labels;
   for (const auto& [key, l] : Labels()) labels[key] = L(key, lang);
+  const std::string zone = CountryTimeZone(p.controller.country);
+  auto local = [&](const char* key) { return json::value(LocalTime(zone, act.at(key).as_string())); };
   return json::object{
       {"format", "qorgau-destruction-act/1"},
       {"lang", lang},
@@ -134,6 +162,9 @@ Result<json::object> Build(const policy::Policy& p, const store::RetentionRunRec
       {"as_of", act.at("as_of")},
       {"started_at", act.at("started_at")},
       {"finished_at", act.at("finished_at")},
+      {"as_of_local", local("as_of")},
+      {"started_local", local("started_at")},
+      {"finished_local", local("finished_at")},
       {"actor", act.at("actor")},
       {"edition", act.at("edition")},
       {"method", L("method_text", lang)},
@@ -175,9 +206,9 @@ Result<std::string> RetentionActHtml(const policy::Policy& policy, const store::
   auto row = [&](const char* key, const std::string& value) {
     h += "<tr><td>" + lab(key) + ":</td><td>" + value + "</td></tr>\n";
   };
-  row("as_of", Str(a.at("as_of")));
-  row("started", Str(a.at("started_at")));
-  row("finished", Str(a.at("finished_at")));
+  row("as_of", Str(a.at("as_of_local")));
+  row("started", Str(a.at("started_local")));
+  row("finished", Str(a.at("finished_local")));
   row("actor", Str(a.at("actor")));
   row("edition", Str(a.at("edition")));
   row("method", Str(a.at("method")));

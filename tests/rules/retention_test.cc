@@ -452,7 +452,10 @@ TEST_F(RetentionEngine, R_VII_2_a_run_destroys_what_is_due_and_its_act_says_what
     ASSERT_TRUE(json);
     EXPECT_EQ(boost::json::parse(*json).at("lang").as_string(), lang);
   }
-  EXPECT_NE(report::RetentionActHtml(engine().policy(), run->run, "ru")->find("Акт об уничтожении"), std::string::npos);
+  const std::string ru = report::RetentionActHtml(engine().policy(), run->run, "ru").value();
+  EXPECT_NE(ru.find("Акт об уничтожении"), std::string::npos);
+  EXPECT_NE(ru.find("5 г. после прекращения отношений"), std::string::npos) << "periods in words";
+  EXPECT_NE(ru.find("2031-03-11 05:00 (Asia/Almaty)"), std::string::npos) << "times on the operator's clock";
   EXPECT_EQ(report::RetentionActJson(engine().policy(), run->run, "de").error().field, "lang");
 }
 
