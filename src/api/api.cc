@@ -1244,7 +1244,11 @@ json::object RunJson(const store::RetentionRunRecord& r) {
                  {"finished", r.finished_at.has_value()}};
   if (r.finished_at) {
     o["finished_at"] = FormatUtc(*r.finished_at);
-    o["act"] = json::parse(r.act);
+    // Stored canonical; a damaged row says so rather than failing the list
+    // (audit verify names it).
+    boost::system::error_code ec;
+    json::value act = json::parse(r.act, ec);
+    o["act"] = ec ? json::value(nullptr) : std::move(act);
   }
   return o;
 }

@@ -118,7 +118,7 @@ void RegisterRun(CLI::App* retention, Options& opts) {
       }
       auto act = report::RetentionActJson(inst.engine().policy(), r->run, "en");
       if (!act) return Report(act.error());
-      const auto parsed = boost::json::parse(r->run.act).as_object();
+      const auto parsed = boost::json::parse(r->run.act).as_object();  // readable: RetentionActJson read it
       std::cout << "destruction act DA-" << r->run.run << " (as of " << FormatUtc(r->run.as_of) << "): "
                 << parsed.at("subjects").as_int64() << " subjects, " << parsed.at("subjects_destroyed").as_int64()
                 << " of them entirely\n";

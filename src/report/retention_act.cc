@@ -112,7 +112,20 @@ std::string LocalTime(const std::string& zone, std::string_view utc) {
   return FormatDate(day) + " " + hm + " (" + zone + ")";
 }
 
+Result<json::object> BuildUnchecked(const policy::Policy& p, const store::RetentionRunRecord& run,
+                                    std::string_view lang);
+
+// A damaged act (a row edited by hand) is reported, never thrown.
 Result<json::object> Build(const policy::Policy& p, const store::RetentionRunRecord& run, std::string_view lang) {
+  try {
+    return BuildUnchecked(p, run, lang);
+  } catch (const std::exception&) {
+    return Fail(ErrorCode::kCorruption, "act", "the act of run " + std::to_string(run.run) + " cannot be read");
+  }
+}
+
+Result<json::object> BuildUnchecked(const policy::Policy& p, const store::RetentionRunRecord& run,
+                                    std::string_view lang) {
   if (lang != "kk" && lang != "ru" && lang != "en") {
     return Fail(ErrorCode::kInvalidArgument, "lang", "must be kk, ru or en");
   }

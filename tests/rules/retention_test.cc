@@ -457,6 +457,10 @@ TEST_F(RetentionEngine, R_VII_2_a_run_destroys_what_is_due_and_its_act_says_what
   EXPECT_NE(ru.find("5 г. после прекращения отношений"), std::string::npos) << "periods in words";
   EXPECT_NE(ru.find("2031-03-11 05:00 (Asia/Almaty)"), std::string::npos) << "times on the operator's clock";
   EXPECT_EQ(report::RetentionActJson(engine().policy(), run->run, "de").error().field, "lang");
+  // A damaged act is reported, not thrown.
+  store::RetentionRunRecord damaged = run->run;
+  damaged.act = R"({"lines":7})";
+  EXPECT_EQ(report::RetentionActHtml(engine().policy(), damaged, "kk").error().code, ErrorCode::kCorruption);
 }
 
 TEST_F(RetentionEngine, R_VII_1_a_legal_hold_keeps_exactly_what_it_covers_through_a_run) {
