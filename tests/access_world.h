@@ -44,6 +44,7 @@ inline DutyActions Acts(std::initializer_list<DutyAction> list) {
 // | onboarding | system   | contract_performance record+consent; consent for the base purposes and marketing |
 // | billing    | system   | debt_collection obligations (IIN, billing)                    |
 // | olga       | employee | contract_performance read+applications (name, IIN, phone)     |
+// | sales      | system   | convergent_services consent+transfer (name, IIN, phone), full view |
 // The shipped working-day calendars (calendars/kz) are imported by init.
 inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
   using A = DutyAction;
@@ -102,6 +103,10 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
   add({"olga", R::kEmployee, "Office", "2024-02-15", "2024-02-15", {}},
       {{"", "contract_performance", {"user.identity.name", "user.identity.iin", "user.contact.phone"}, false,
         Acts({A::kRead, A::kApplications})}});
+
+  add({"sales", R::kSystem, "Convergent sales", "", "", {"convergent_services"}},
+      {{"", "convergent_services", {"user.identity.name", "user.identity.iin", "user.contact.phone"}, true,
+        Acts({A::kConsent, A::kTransfer})}});
 
   const rules::Caller& onboarding = w["onboarding"];
   for (std::uint64_t i = 1; i <= 2; ++i) {

@@ -66,6 +66,51 @@ inline std::string ReplaceOnce(std::string text, const std::string& from, const 
   return text.replace(at, from.size(), to);
 }
 
+// The KEM policy copied into `dir` with its example recipients identified
+// (a BIN, a registration abroad: fixtures, not the operator's partners)
+// and three more that a transfer must refuse: an expired agreement, one
+// without the non-disclosure clause, and a partner with no BIN. Returns the
+// copied policy's path.
+// The shipped working-day calendars come along, as `init` finds them
+// beside the policy.
+inline std::filesystem::path KemPolicyWithPartners(const std::filesystem::path& dir) {
+  const std::filesystem::path path = CopyKemPolicy(dir);
+  std::filesystem::copy(SourceDir() / "calendars", dir / "calendars", std::filesystem::copy_options::recursive);
+  std::string text = ReadFile(path);
+  text = ReplaceOnce(text, "    country: KZ\n    agreement: \"AGR-2024-001\"\n    nda_signed: 2024-02-01\n",
+                     "    bin: \"990140000017\"\n    country: KZ\n"
+                     "    agreement: {number: \"AGR-2024-001\", signed: 2024-02-01, expires: 2030-12-31, "
+                     "nondisclosure_clause: true}\n");
+  text = ReplaceOnce(text, "    country: DE\n    agreement: \"AGR-2024-002\"\n    nda_signed: 2024-03-15\n",
+                     "    registration: \"HRB 100001 (Amtsgericht Berlin)\"\n    country: DE\n"
+                     "    agreement: {number: \"AGR-2024-002\", signed: 2024-03-15, nondisclosure_clause: true}\n");
+  text = ReplaceOnce(text, "\nwithdrawal:", R"(
+  - id: expired_partner
+    name: {kk: "Мерзімі өткен серіктес", en: "Expired partner"}
+    bin: "990140000028"
+    country: KZ
+    agreement: {number: "AGR-2020-009", signed: 2020-01-01, expires: 2024-12-31, nondisclosure_clause: true}
+    purposes: [convergent_services]
+    categories: [user.identity.name, user.contact.phone]
+  - id: open_partner
+    name: {kk: "Құпиялылық талабы жоқ серіктес", en: "Partner without the clause"}
+    bin: "990140000039"
+    country: KZ
+    agreement: {number: "AGR-2025-010", signed: 2025-01-01, nondisclosure_clause: false}
+    purposes: [convergent_services]
+    categories: [user.identity.name, user.contact.phone]
+  - id: unknown_partner
+    name: {kk: "Анықталмаған серіктес", en: "Unidentified partner"}
+    country: KZ
+    agreement: {number: "AGR-2025-011", signed: 2025-01-01, nondisclosure_clause: true}
+    purposes: [convergent_services]
+    categories: [user.identity.name, user.contact.phone]
+
+withdrawal:)");
+  WriteFile(path, text);
+  return path;
+}
+
 // 1-based line of the first occurrence of `needle` in `text`, 0 if absent.
 inline int LineOf(const std::string& text, const std::string& needle) {
   const size_t at = text.find(needle);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <utility>
 
 #include "core/utf8.h"
@@ -407,6 +408,9 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/subjects/{id}/statement", kKey}, &Api::Statement},
       {{"POST", "/v1/breaches", kKey}, &Api::RecordBreach},
       {{"GET", "/v1/breaches", kKey}, &Api::ListBreaches},
+      {{"POST", "/v1/transfers", kKey, kHeavy}, &Api::MakeTransfer},
+      {{"GET", "/v1/transfers", kKey}, &Api::ListTransfers},
+      {{"GET", "/v1/transfers/{id}", kKey}, &Api::GetTransfer},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
       {{"POST", "/v1/retention/runs", kKey}, &Api::RetentionRun},
       {{"GET", "/v1/retention/acts", kKey}, &Api::RetentionActs},
@@ -964,10 +968,11 @@ HttpResponse Api::GrantConsent(Context& ctx) {
   TRY_ASSIGN(channel, ctx.Str("channel", true));
   TRY_ASSIGN(evidence, ctx.Str("evidence", true));
   TRY_ASSIGN(representative, ctx.Representative());
-  TRY_ASSIGN(r, inst_.engine().GrantConsent({ctx.Subject(), purpose, channel, evidence, representative},
-                                            *ctx.caller));
+  TRY_ASSIGN(cross_border, ctx.Bool("cross_border"));
+  TRY_ASSIGN(r, inst_.engine().GrantConsent(
+                    {ctx.Subject(), purpose, channel, evidence, representative, cross_border}, *ctx.caller));
   return Json(201, json::object{{"subject", r.subject}, {"purpose", r.purpose}, {"state", "granted"},
-                                {"edition", r.edition}, {"revision", r.revision},
+                                {"cross_border", cross_border}, {"edition", r.edition}, {"revision", r.revision},
                                 {"receipt", ReceiptJson(r.receipt)}});
 }
 
@@ -979,7 +984,7 @@ HttpResponse Api::ListConsents(Context& ctx) {
         {"purpose", c.purpose},
         {"state", c.state == store::ConsentState::kGranted ? "granted" : "withdrawn"},
         {"edition", c.edition}, {"channel", c.channel}, {"evidence", c.evidence},
-        {"changed_at", FormatUtc(c.changed_at)}, {"event", c.event_seq}});
+        {"cross_border", c.cross_border}, {"changed_at", FormatUtc(c.changed_at)}, {"event", c.event_seq}});
   }
   return Json(200, json::object{{"consents", std::move(out)}});
 }
@@ -1427,6 +1432,73 @@ HttpResponse Api::ListBreaches(Context& ctx) {
   json::array out;
   for (const auto& b : list) out.push_back(BreachJson(b, *calendar, inst_.engine().clock().Now()));
   return Json(200, json::object{{"breaches", std::move(out)}});
+}
+
+namespace {
+
+json::object TransferJson(const store::TransferRecord& t) {
+  json::object refused;
+  for (const auto& [reason, n] : t.refused) refused[reason] = n;
+  return json::object{{"id", t.id},
+                      {"at", FormatUtc(t.at)},
+                      {"actor", t.actor},
+                      {"recipient", t.recipient},
+                      {"country", t.country},
+                      {"agreement", t.agreement},
+                      {"purpose", t.purpose},
+                      {"categories", json::array(t.categories.begin(), t.categories.end())},
+                      {"edition", t.edition},
+                      {"format", t.format},
+                      {"sent", t.sent},
+                      {"refused", std::move(refused)}};
+}
+
+}  // namespace
+
+// The export is the answer's body; what was sent and refused is in the
+// headers, and in GET /v1/transfers/{id}.
+HttpResponse Api::MakeTransfer(Context& ctx) {
+  rules::TransferRequest req;
+  TRY_ASSIGN(recipient, ctx.Str("recipient", true));
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY_ASSIGN(categories, ctx.List("categories"));
+  TRY_ASSIGN(format, ctx.Str("format", false));
+  req.recipient = recipient;
+  req.purpose = purpose;
+  req.categories = categories;
+  if (!format.empty()) req.format = format;
+  const json::value* list = ctx.body.if_contains("subjects");
+  if (!list || !list->is_array()) return Problem(Bad("subjects", "must be a list of subject ids"));
+  for (const auto& id : list->get_array()) {
+    if (!id.is_int64() || id.get_int64() <= 0) return Problem(Bad("subjects", "must be a list of subject ids"));
+    req.subjects.push_back(id.get_int64());
+  }
+  std::ostringstream out;
+  TRY_ASSIGN(r, inst_.engine().Transfer(req, *ctx.caller, out));
+  std::string refused;
+  for (const auto& [reason, n] : r.record.refused) {
+    refused += (refused.empty() ? "" : ",") + reason + "=" + std::to_string(n);
+  }
+  return HttpResponse{201,
+                      req.format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+                      std::move(out).str(),
+                      {{"Location", "/v1/transfers/" + std::to_string(r.record.id)},
+                       {"Qorgau-Transfer", std::to_string(r.record.id)},
+                       {"Qorgau-Sent", std::to_string(r.record.sent)},
+                       {"Qorgau-Refused", refused}}};
+}
+
+HttpResponse Api::ListTransfers(Context& ctx) {
+  TRY_ASSIGN(list, inst_.engine().ListTransfers(*ctx.caller));
+  json::array out;
+  for (const auto& t : list) out.push_back(TransferJson(t));
+  return Json(200, json::object{{"transfers", std::move(out)}});
+}
+
+HttpResponse Api::GetTransfer(Context& ctx) {
+  TRY_ASSIGN(id, ApplicationId(ctx.params.at("id"), "a transfer id"));
+  TRY_ASSIGN(t, inst_.engine().GetTransfer(id, *ctx.caller));
+  return Json(200, TransferJson(t));
 }
 
 HttpResponse Api::BreachNotified(Context& ctx) {

@@ -152,6 +152,9 @@ class Api {
   HttpResponse Statement(Context& ctx);
   HttpResponse RecordBreach(Context& ctx);
   HttpResponse ListBreaches(Context& ctx);
+  HttpResponse MakeTransfer(Context& ctx);
+  HttpResponse ListTransfers(Context& ctx);
+  HttpResponse GetTransfer(Context& ctx);
   HttpResponse RetentionPlan(Context& ctx);
   HttpResponse DestroyOnApplication(Context& ctx);
   HttpResponse RetentionRun(Context& ctx);

@@ -224,6 +224,7 @@ void RegisterConsent(CLI::App& app, Options& opts) {
     SubjectArgs subject;
     std::string purpose, channel, evidence, receipt;
     RepresentativeArgs rep;
+    bool cross_border = false;
   };
   for (const bool grant : {true, false}) {
     auto args = std::make_shared<ChangeArgs>();
@@ -238,12 +239,17 @@ void RegisterConsent(CLI::App& app, Options& opts) {
         ->required();
     cmd->add_option("--receipt", args->receipt, "Write the signed receipt to this file");
     args->rep.Add(cmd, "A legal representative acting for a minor (LAW.md §12)");
+    if (grant) {
+      cmd->add_flag("--cross-border", args->cross_border,
+                    "The consent covers transfer abroad, to a country that does not ensure the protection of "
+                    "personal data (LAW.md §8)");
+    }
     cmd->callback([&opts, args, grant] {
       WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
         auto representative = args->rep.Get();
         if (!representative) return Report(representative.error());
         rules::ConsentRequest req{args->subject.Key(), args->purpose, args->channel, args->evidence,
-                                  *representative};
+                                  *representative, args->cross_border};
         auto r = grant ? inst.engine().GrantConsent(req, caller)
                        : inst.engine().WithdrawConsent(req, caller);
         if (!r) return Report(r.error());
@@ -264,10 +270,10 @@ void RegisterConsent(CLI::App& app, Options& opts) {
       if (!r) return Report(r.error());
       if (r->empty()) std::cout << "no consents recorded\n";
       for (const auto& c : *r) {
-        std::printf("  %-22s %-9s edition %d via %-18s evidence %-20s %s (event %lld)\n",
+        std::printf("  %-22s %-9s edition %d via %-18s evidence %-20s %s (event %lld)%s\n",
                     c.purpose.c_str(), StateName(c.state), c.edition, c.channel.c_str(),
                     c.evidence.c_str(), FormatUtc(c.changed_at).c_str(),
-                    static_cast<long long>(c.event_seq));
+                    static_cast<long long>(c.event_seq), c.cross_border ? " cross-border" : "");
       }
       return 0;
     });

@@ -33,6 +33,8 @@ void RegisterRights(CLI::App& app, Options& opts);
 
 // retention: plans (cli/retention_commands.cc).
 void RegisterRetention(CLI::App& app, Options& opts);
+// transfer make|list|show (R-IX): transfer_commands.cc.
+void RegisterTransfers(CLI::App& app, Options& opts);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";

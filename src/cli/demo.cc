@@ -10,6 +10,7 @@
 #include <thread>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <map>
 #include <memory>
 
@@ -170,6 +171,13 @@ const std::vector<Person>& People() {
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
        "system: decisions for marketing, contract_performance, service_notices, "
        "product_development; marketing consents and profiles"},
+      {{"sales", R::kSystem, "Partner gateway", "", "", {"convergent_services", "product_development"}},
+       {{"convergent_services",
+         {"user.identity.name", "user.identity.iin", "user.contact.phone", "user.financial.billing"},
+         true,
+         {"consent", "transfer"}},
+        {"product_development", {"user.contact.phone", "user.telecom.usage"}, true, {"consent", "transfer"}}},
+       "system: hands data to the policy's partners (R-IX), each subject decided on its own"},
   };
   return people;
 }
@@ -463,6 +471,15 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     auto r = engine.Withdraw({keys[2], "app_support_chat", "CHAT-7001", {}, {}, false}, anna);
     if (r) return 1;
     Refusal("withdrawal while a debt is open (R-VI.3)", r.error());
+  }
+  {
+    // The policy's recipients are examples without a BIN: nothing leaves
+    // for a partner the policy does not identify (R-IX.3).
+    const rules::Caller& sales = *callers.at("sales");
+    std::ostringstream out;
+    auto r = engine.Transfer({"partner_bank_kz", "convergent_services", {"user.identity.name"}, {1}}, sales, out);
+    if (r) return 1;
+    Refusal("a transfer to a partner with no BIN in the policy (R-IX.3)", r.error());
   }
 
   Step("withdraw the data of one additional service (R-VI.4): preview, then confirm");

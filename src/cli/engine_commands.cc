@@ -722,6 +722,7 @@ void RegisterEngine(CLI::App& app, Options& opts) {
   RegisterActors(app, opts);
   RegisterRights(app, opts);
   RegisterRetention(app, opts);
+  RegisterTransfers(app, opts);
   RegisterContract(app, opts);
   RegisterService(app, opts);
   RegisterObligation(app, opts);

@@ -23,7 +23,7 @@ constexpr ActorRole kRoles[] = {ActorRole::kAdmin, ActorRole::kEmployee, ActorRo
                                 ActorRole::kDpo};
 constexpr DutyAction kActions[] = {DutyAction::kRead, DutyAction::kRecord, DutyAction::kConsent,
                                    DutyAction::kWithdraw, DutyAction::kObligations,
-                                   DutyAction::kApplications};
+                                   DutyAction::kApplications, DutyAction::kTransfer};
 constexpr ApplicationKind kApplicationKinds[] = {
     ApplicationKind::kInformation, ApplicationKind::kRectification, ApplicationKind::kBlocking,
     ApplicationKind::kUnblocking,  ApplicationKind::kWithdrawal,    ApplicationKind::kReenabling,
@@ -74,6 +74,7 @@ const char* DutyActionName(DutyAction a) {
     case DutyAction::kWithdraw: return "withdraw";
     case DutyAction::kObligations: return "obligations";
     case DutyAction::kApplications: return "applications";
+    case DutyAction::kTransfer: return "transfer";
   }
   return "read";
 }

@@ -47,13 +47,14 @@ enum class DutyAction : std::uint8_t {
   kWithdraw = 8,     // record withdrawals for the purpose, switch its services off
   kObligations = 16, // open, close and read debts and instalments
   kApplications = 32, // register and handle subjects' applications (R-IV.4, R-IV.5)
+  kTransfer = 64,     // hand values of the categories to a recipient for the purpose (R-IX.1)
 };
 using DutyActions = std::uint8_t;
-inline constexpr DutyActions kAllDutyActions = 63;
+inline constexpr DutyActions kAllDutyActions = 127;
 // The actions that process a purpose's data (all but `applications`): a
 // duty for a purpose with one of them lets its holder check and select
 // audiences for the purpose and read its receipts.
-inline constexpr DutyActions kProcessingDutyActions = 31;
+inline constexpr DutyActions kProcessingDutyActions = 31 | 64;
 const char* DutyActionName(DutyAction a);
 // "read,record"; every action named once, in the enum's order.
 std::string DutyActionsText(DutyActions actions);

@@ -141,6 +141,8 @@ struct Replayed {
   std::map<std::pair<std::int64_t, std::string>, store::ApplicationDocumentRecord> documents;
   std::map<SubjectId, store::SubjectBlockRecord> blocks;
   std::map<std::int64_t, store::BreachRecord> breaches;
+  std::map<std::int64_t, store::TransferRecord> transfers;
+  std::map<std::pair<std::int64_t, SubjectId>, std::pair<store::TransferSubjectRecord, std::int64_t>> transfer_subjects;
   std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
   std::map<SubjectId, std::int64_t> destroyed;  // subject -> its retention.destroyed event
   std::map<std::int64_t, std::pair<store::RetentionRunRecord, std::int64_t>> runs;  // run -> record, last event
@@ -199,6 +201,9 @@ Result<void> Apply(const Event& e, Replayed* s) {
     QORGAU_ASSIGN_OR_RETURN(c.channel, d.Text("channel"));
     QORGAU_ASSIGN_OR_RETURN(c.evidence, d.Text("evidence"));
     c.state = e.type == "consent.granted" ? ConsentState::kGranted : ConsentState::kWithdrawn;
+    if (d.Has("cross_border")) {
+      QORGAU_ASSIGN_OR_RETURN(c.cross_border, d.Bool("cross_border"));
+    }
     c.changed_at = e.at;
     c.event_seq = e.seq;
     s->consents[{id, c.purpose}] = c;
@@ -439,6 +444,38 @@ Result<void> Apply(const Event& e, Replayed* s) {
     }
     std::sort(b.subjects.begin(), b.subjects.end());
     s->breaches[e.seq] = std::move(b);
+  } else if (e.type == "transfer.made") {
+    store::TransferRecord t;
+    t.id = e.seq;
+    t.at = e.at;
+    t.actor = e.actor;
+    QORGAU_ASSIGN_OR_RETURN(t.recipient, d.Text("recipient"));
+    QORGAU_ASSIGN_OR_RETURN(t.country, d.Text("country"));
+    QORGAU_ASSIGN_OR_RETURN(t.agreement, d.Text("agreement"));
+    QORGAU_ASSIGN_OR_RETURN(t.purpose, d.Text("purpose"));
+    QORGAU_ASSIGN_OR_RETURN(t.categories, d.List("categories"));
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t edition, d.Int("edition"));
+    t.edition = static_cast<int>(edition);
+    QORGAU_ASSIGN_OR_RETURN(t.format, d.Text("format"));
+    QORGAU_ASSIGN_OR_RETURN(t.sent, d.Int("sent"));
+    const json::value* refused = d.object().if_contains("refused");
+    if (!refused || !refused->is_object()) return Fail(ErrorCode::kCorruption, "refused", "missing or not an object");
+    for (const auto& [reason, n] : refused->get_object()) {
+      if (!n.is_int64()) return Fail(ErrorCode::kCorruption, "refused", "a count is not a number");
+      t.refused[std::string(reason)] = n.get_int64();
+    }
+    s->transfers[e.seq] = std::move(t);
+  } else if (e.type == "transfer.sent") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::TransferSubjectRecord t;
+    t.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(t.transfer_id, d.Int("transfer"));
+    if (!s->transfers.count(t.transfer_id)) {
+      return Fail(ErrorCode::kCorruption, "transfer", "sends data in a transfer no event made");
+    }
+    QORGAU_ASSIGN_OR_RETURN(t.basis, d.Text("basis"));
+    QORGAU_ASSIGN_OR_RETURN(t.cross_border, d.Text("cross_border"));
+    s->transfer_subjects[{t.transfer_id, id}] = {t, e.seq};
   } else if (e.type == "breach.notified") {
     QORGAU_ASSIGN_OR_RETURN(const std::int64_t id, d.Int("breach"));
     auto it = s->breaches.find(id);
@@ -674,8 +711,9 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     if (c.state != w.state) {
       cmp.Differ(w.event_seq, where + "state is " + ConsentStateName(c.state) + ", the ledger says " +
                                   ConsentStateName(w.state));
-    } else if (c.edition != w.edition || c.channel != w.channel || c.evidence != w.evidence) {
-      cmp.Differ(w.event_seq, where + "edition, channel or evidence differ from the ledger's");
+    } else if (c.edition != w.edition || c.channel != w.channel || c.evidence != w.evidence ||
+               c.cross_border != w.cross_border) {
+      cmp.Differ(w.event_seq, where + "edition, channel, evidence or cross-border transfer differ from the ledger's");
     } else if (c.changed_at != w.changed_at || c.event_seq != w.event_seq) {
       cmp.Differ(w.event_seq, where + "changed at event " + std::to_string(c.event_seq) +
                                   ", the ledger says event " + std::to_string(w.event_seq));
@@ -937,6 +975,46 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   if (!r.breaches.empty() && cmp.ok()) {
     cmp.Differ(r.breaches.begin()->first,
                "breaches (" + std::to_string(r.breaches.begin()->first) + "): missing from the table");
+  }
+
+  // Transfers to recipients and who went in each.
+  QORGAU_TRY(txn.ScanTransfers([&](const store::TransferRecord& t) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "transfers (" + std::to_string(t.id) + "): ";
+    auto it = r.transfers.find(t.id);
+    if (it == r.transfers.end()) return (void)cmp.Differ(0, where + "no event made it");
+    const store::TransferRecord& w = it->second;
+    if (t.at != w.at || t.actor != w.actor || t.recipient != w.recipient || t.country != w.country ||
+        t.agreement != w.agreement) {
+      cmp.Differ(w.id, where + "time, actor, recipient, country or agreement differ from the ledger's");
+    } else if (t.purpose != w.purpose || t.categories != w.categories || t.edition != w.edition ||
+               t.format != w.format || t.sent != w.sent || t.refused != w.refused) {
+      cmp.Differ(w.id, where + "purpose, categories, edition, format or counts differ from the ledger's");
+    }
+    r.transfers.erase(it);
+  }));
+  if (!r.transfers.empty() && cmp.ok()) {
+    cmp.Differ(r.transfers.begin()->first,
+               "transfers (" + std::to_string(r.transfers.begin()->first) + "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanTransferSubjects([&](const store::TransferSubjectRecord& t) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where =
+        "transfer_subjects (" + std::to_string(t.transfer_id) + ", subject " + std::to_string(t.subject_id) + "): ";
+    auto it = r.transfer_subjects.find({t.transfer_id, t.subject_id});
+    if (it == r.transfer_subjects.end()) return (void)cmp.Differ(0, where + "no event sent this subject's data");
+    const auto& [w, seq] = it->second;
+    if (t.basis != w.basis || t.cross_border != w.cross_border) {
+      cmp.Differ(seq, where + "basis or cross-border ground differ from the ledger's");
+    }
+    r.transfer_subjects.erase(it);
+  }));
+  if (!r.transfer_subjects.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.transfer_subjects.begin();
+    cmp.Differ(w.second, "transfer_subjects (" + std::to_string(key.first) + ", subject " +
+                             std::to_string(key.second) + "): missing from the table");
   }
 
   // Blocks.

@@ -61,6 +61,7 @@ const ContractMethod* Policy::FindContractMethod(std::string_view id) const {
 }
 const Service* Policy::FindService(std::string_view id) const { return FindById(services, id); }
 const Statute* Policy::FindStatute(std::string_view id) const { return FindById(statutes, id); }
+const Recipient* Policy::FindRecipient(std::string_view id) const { return FindById(recipients, id); }
 
 std::vector<const RetentionRule*> Policy::RetentionRules(std::string_view subject) const {
   std::vector<const RetentionRule*> out;

@@ -163,15 +163,36 @@ struct RetentionRule {
   std::string Subject() const { return record.empty() ? category.id : "record:" + record; }
 };
 
+// The agreement that binds a recipient (R-IX.3).
+struct Agreement {
+  std::string number;
+  std::chrono::year_month_day signed_on{};
+  std::optional<std::chrono::year_month_day> expires;  // none: until terminated
+  // Whether it holds the clause that forbids the recipient to disseminate
+  // subjects' data without their consent or another legal ground (R-IX.3).
+  bool nondisclosure_clause = false;
+};
+
+// A partner the operator may transfer data to (R-IX.1, R-IX.3).
 struct Recipient {
   std::string id;
   Text name;
-  std::string country;  // ISO 3166-1 alpha-2
-  std::string agreement;
-  std::chrono::year_month_day nda_signed{};
-  std::vector<Ref> purposes;
-  std::vector<Ref> categories;
+  std::string bin;           // a Kazakh business identification number (12 digits), or
+  std::string registration;  // a foreign registration (register and number)
+  std::string country;       // ISO 3166-1 alpha-2
+  Agreement agreement;
+  std::vector<Ref> purposes;    // what it may receive data for
+  std::vector<Ref> categories;  // and which data
   SourcePos pos;
+};
+
+// Transfers across the border (LAW.md §8).
+struct TransferRules {
+  // Countries that ensure the protection of personal data; a transfer to
+  // any other needs the subject's consent to cross-border transfer. No
+  // official list exists: empty by default, so every transfer abroad needs
+  // that consent.
+  std::vector<std::string> adequate_countries;
 };
 
 struct WithdrawalRules {
@@ -234,6 +255,7 @@ struct Policy {
   std::vector<Service> services;
   std::vector<RetentionRule> retention;
   std::vector<Recipient> recipients;
+  TransferRules transfers;
   WithdrawalRules withdrawal;
   std::vector<NamedItem> rights;
   // rights[].deadline_working_days: the working days an application of the
@@ -249,6 +271,7 @@ struct Policy {
   const ContractMethod* FindContractMethod(std::string_view id) const;
   const Service* FindService(std::string_view id) const;
   const Statute* FindStatute(std::string_view id) const;
+  const Recipient* FindRecipient(std::string_view id) const;
   // The retention rules of a category (or, "record:KIND", of a record).
   std::vector<const RetentionRule*> RetentionRules(std::string_view subject) const;
   // The first category holding values of `type`; nullptr when none.

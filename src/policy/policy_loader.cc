@@ -94,6 +94,11 @@ class MapReader {
   bool ok_ = false;
 };
 
+// An ISO 3166-1 alpha-2 code as written: two capital Latin letters.
+bool IsCountryCode(std::string_view c) {
+  return c.size() == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
+}
+
 std::string TooLarge() { return "larger than " + std::to_string(kMaxPolicyFileBytes) + " bytes"; }
 
 // Reads a regular file of at most kMaxPolicyFileBytes. O_NONBLOCK keeps open()
@@ -934,18 +939,60 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     ReadId(ctx, m.Get("id", true), path + ".id", false, &r.id);
     r.name = ReadText(ctx, m.Get("name", true), path + ".name");
     YAML::Node country = m.Get("country", true);
-    if (ReadString(ctx, country, path + ".country", &r.country) &&
-        (r.country.size() != 2 || !std::isupper(static_cast<unsigned char>(r.country[0])) ||
-         !std::isupper(static_cast<unsigned char>(r.country[1])))) {
+    if (ReadString(ctx, country, path + ".country", &r.country) && !IsCountryCode(r.country)) {
       ctx.Error(country, path + ".country: must be an ISO 3166-1 alpha-2 code (KZ, DE, ...)");
     }
-    ReadString(ctx, m.Get("agreement", true), path + ".agreement", &r.agreement);
-    ReadDate(ctx, m.Get("nda_signed", true), path + ".nda_signed", &r.nda_signed);
+    // A Kazakh partner has its BIN; a foreign one its registration abroad.
+    if (const YAML::Node bin = m.Get("bin", false); bin.IsDefined() && ReadString(ctx, bin, path + ".bin", &r.bin)) {
+      if (r.bin.size() != 12 || r.bin.find_first_not_of("0123456789") != std::string::npos) {
+        ctx.Error(bin, path + ".bin: must be 12 digits (a business identification number)");
+      }
+    }
+    ReadString(ctx, m.Get("registration", false), path + ".registration", &r.registration);
+    // The agreement: a mapping (number, signed, expires, nondisclosure_clause),
+    // or, as edition 1 wrote it, its number with `nda_signed`, the day the
+    // non-disclosure agreement was signed (the clause, with no expiry).
+    const YAML::Node agreement = m.Get("agreement", true);
+    if (agreement.IsDefined() && agreement.IsMap()) {
+      MapReader a(ctx, agreement, path + ".agreement");
+      ReadString(ctx, a.Get("number", true), path + ".agreement.number", &r.agreement.number);
+      ReadDate(ctx, a.Get("signed", true), path + ".agreement.signed", &r.agreement.signed_on);
+      if (const YAML::Node expires = a.Get("expires", false); expires.IsDefined()) {
+        std::chrono::year_month_day day{};
+        if (ReadDate(ctx, expires, path + ".agreement.expires", &day)) r.agreement.expires = day;
+      }
+      ReadBool(ctx, a.Get("nondisclosure_clause", true), path + ".agreement.nondisclosure_clause",
+               &r.agreement.nondisclosure_clause);
+      a.Done();
+    } else if (ReadString(ctx, agreement, path + ".agreement", &r.agreement.number)) {
+      r.agreement.nondisclosure_clause =
+          ReadDate(ctx, m.Get("nda_signed", true), path + ".nda_signed", &r.agreement.signed_on);
+    }
     r.purposes = ReadRefs(ctx, m.Get("purposes", true), path + ".purposes", false);
     r.categories = ReadRefs(ctx, m.Get("categories", true), path + ".categories", true);
     m.Done();
     p.recipients.push_back(std::move(r));
   });
+
+  if (const YAML::Node transfers = top.Get("transfers", false); transfers.IsDefined()) {
+    MapReader m(ctx, transfers, "transfers");
+    if (m.ok()) {
+      const YAML::Node list = m.Get("adequate_countries", true);
+      if (list.IsDefined() && list.IsSequence()) {
+        for (size_t i = 0; i < list.size(); ++i) {
+          std::string c;
+          const std::string item = "transfers.adequate_countries[" + std::to_string(i) + "]";
+          if (!ReadString(ctx, list[i], item, &c)) continue;
+          if (!IsCountryCode(c)) {
+            ctx.Error(list[i], item + ": must be an ISO 3166-1 alpha-2 code (KZ, DE, ...)");
+          } else {
+            p.transfers.adequate_countries.push_back(c);
+          }
+        }
+      }
+      m.Done();
+    }
+  }
 
   {
     MapReader m(ctx, top.Get("withdrawal", true), "withdrawal");

@@ -21,6 +21,7 @@ class Checker {
     Services();
     Retention();
     Recipients();
+    Storage();
     Withdrawal();
     return std::move(out_);
   }
@@ -244,6 +245,27 @@ class Checker {
       if (r.purposes.empty()) Error(r.pos, where + ": needs at least one purpose");
       for (const Ref& pu : r.purposes) PurposeRef(pu, where);
       CategoriesUsable(r.categories, r.purposes, where);
+      if (!r.bin.empty() && !r.registration.empty()) {
+        Error(r.pos, where + ": give its 'bin' (a Kazakh partner) or its 'registration' (a foreign one), not both");
+      }
+      if (r.agreement.expires && *r.agreement.expires < r.agreement.signed_on) {
+        Error(r.pos, where + ": its agreement expires before it was signed");
+      }
+    }
+    for (const std::string& c : p_.transfers.adequate_countries) {
+      if (c == p_.controller.country) {
+        Error({}, "transfers.adequate_countries: '" + c + "' is the operator's own country; a transfer there is not cross-border");
+      }
+    }
+  }
+
+  // LAW.md §6: the primary database of a Kazakh operator is in Kazakhstan;
+  // a copy abroad is a cross-border transfer, not the store.
+  void Storage() {
+    const Controller& c = p_.controller;
+    if (p_.jurisdiction == "KZ" && !c.primary_storage_country.empty() && c.primary_storage_country != "KZ") {
+      Error({}, "controller.primary_storage_country: '" + c.primary_storage_country +
+                    "': the primary database must be in Kazakhstan (KZ) (LAW.md §6)");
     }
   }
 

@@ -95,6 +95,16 @@ constexpr Label kLabels[] = {
      "again, when a backup was restored"},
     {"no_recipients", "деректер үшінші тұлғаларға берілмеген", "передач третьим лицам не было",
      "no transfer to a third party recorded"},
+    {"recipient", "Алушы", "Получатель", "Recipient"},
+    {"purpose", "Мақсаты", "Цель", "Purpose"},
+    {"basis", "Құқықтық негізі", "Правовое основание", "Legal basis"},
+    {"country", "Елі", "Страна", "Country"},
+    {"agreement", "Шарт", "Договор", "Agreement"},
+    {"xborder", "Шекара арқылы беру", "Трансграничная передача", "Across the border"},
+    {"xborder.domestic", "жоқ, Қазақстан ішінде", "нет, внутри Казахстана", "no, within Kazakhstan"},
+    {"xborder.adequate_country", "дербес деректерді қорғауды қамтамасыз ететін елге",
+     "в страну, обеспечивающую защиту персональных данных", "to a country that ensures the protection of personal data"},
+    {"xborder.consent", "субъектінің келісімімен", "с согласия субъекта", "with the subject's consent"},
     {"none", "жоқ", "нет", "none"},
     // Sources (provenance).
     {"src.subject", "субъектінің өзі", "сам субъект", "the subject"},
@@ -294,6 +304,32 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                      {"why_name", L("why." + d.why, lang)},
                                      {"what", std::move(what)}});
   }
+  // What went to recipients (R-IX.1): who, for what, on which ground.
+  json::array transfers;
+  for (const auto& t : in.transfers) {
+    const store::TransferRecord& r = t.transfer;
+    const policy::Recipient* rec = p.FindRecipient(r.recipient);
+    const policy::Purpose* pu = p.FindPurpose(r.purpose);
+    json::array categories;
+    for (const auto& c : r.categories) {
+      const policy::Category* cat = p.FindCategory(c);
+      categories.push_back(json::object{{"id", c}, {"name", cat ? text(cat->name) : c}});
+    }
+    transfers.push_back(json::object{{"transfer", r.id},
+                                     {"at", FormatUtc(r.at)},
+                                     {"day", t.day.empty() ? Day(r.at) : t.day},
+                                     {"recipient", r.recipient},
+                                     {"recipient_name", rec ? text(rec->name) : r.recipient},
+                                     {"country", r.country},
+                                     {"agreement", r.agreement},
+                                     {"purpose", r.purpose},
+                                     {"purpose_name", pu ? text(pu->name) : r.purpose},
+                                     {"categories", std::move(categories)},
+                                     {"basis", t.basis},
+                                     {"basis_name", L("basis." + t.basis, lang)},
+                                     {"cross_border", t.cross_border},
+                                     {"cross_border_name", L("xborder." + t.cross_border, lang)}});
+  }
   json::array applications;
   for (const auto& a : in.applications) {
     const auto& r = a.record;
@@ -334,7 +370,7 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                       {"services", std::move(services)},
                       {"applications", std::move(applications)},
                       {"destroyed", std::move(destroyed)},
-                      {"recipients", json::array{}},
+                      {"transfers", std::move(transfers)},
                       {"labels", std::move(labels)}};
 }
 
@@ -442,7 +478,26 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
          "</td></tr>\n";
   }
   if (!s.at("destroyed").as_array().empty()) h += "</table>\n";
-  h += "<h2>" + lab("recipients") + "</h2>\n<p>" + lab("no_recipients") + "</p>\n</body>\n</html>\n";
+  h += "<h2>" + lab("recipients") + "</h2>\n";
+  const json::array& sent = s.at("transfers").as_array();
+  if (sent.empty()) {
+    h += "<p>" + lab("no_recipients") + "</p>\n";
+  } else {
+    h += "<table>\n<tr><th>" + lab("date") + "</th><th>" + lab("recipient") + "</th><th>" + lab("country") +
+         "</th><th>" + lab("agreement") + "</th><th>" + lab("purpose") + "</th><th>" + lab("category") + "</th><th>" +
+         lab("basis") + "</th><th>" + lab("xborder") + "</th></tr>\n";
+    for (const auto& tv : sent) {
+      const json::object& t = tv.as_object();
+      std::string names;
+      for (const auto& c : t.at("categories").as_array()) names += (names.empty() ? "" : ", ") + Str(c.at("name"));
+      h += "<tr><td class=\"day\">" + Str(t.at("day")) + "</td><td>" + Str(t.at("recipient_name")) + "</td><td>" +
+           Str(t.at("country")) + "</td><td>" + Str(t.at("agreement")) + "</td><td>" + Str(t.at("purpose_name")) +
+           "</td><td>" + names + "</td><td>" + Str(t.at("basis_name")) + "</td><td>" + Str(t.at("cross_border_name")) +
+           "</td></tr>\n";
+    }
+    h += "</table>\n";
+  }
+  h += "</body>\n</html>\n";
   return h;
 }
 

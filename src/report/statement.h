@@ -67,6 +67,16 @@ struct StatementInput {
   };
   std::vector<Destroyed> destroyed;
 
+  // What of the subject's data went to which recipient (R-IX.1): each
+  // transfer that sent them, oldest first.
+  struct Transfer {
+    store::TransferRecord transfer;
+    std::string day;           // local
+    std::string basis;         // the subject's legal basis for the purpose then
+    std::string cross_border;  // domestic | adequate_country | consent
+  };
+  std::vector<Transfer> transfers;
+
   std::vector<store::ContractRecord> contracts;
   std::vector<std::string> contract_days;  // each contract's day joined, local
   std::vector<store::SubscriptionRecord> services;

@@ -604,6 +604,13 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
       out.data.push_back({v.category, full ? v.value : MaskValue(c ? c->value : ValueType::kText, v.value),
                           v.provenance, v.recorded_at, on, FormatDate(calendar->LocalDate(v.recorded_at))});
     }
+    // What went to recipients (R-IX.1).
+    QORGAU_ASSIGN_OR_RETURN(const auto sent, txn->GetTransferSubjects(id));
+    for (const auto& t : sent) {
+      QORGAU_ASSIGN_OR_RETURN(const auto transfer, txn->GetTransfer(t.transfer_id));
+      if (!transfer) return Fail(ErrorCode::kCorruption, "transfer", "a subject's transfer is not in the register");
+      out.transfers.push_back({*transfer, FormatDate(calendar->LocalDate(transfer->at)), t.basis, t.cross_border});
+    }
     QORGAU_ASSIGN_OR_RETURN(out.contracts, txn->GetContracts(id));
     for (const auto& c : out.contracts) out.contract_days.push_back(FormatDate(calendar->LocalDate(c.joined_at)));
     QORGAU_ASSIGN_OR_RETURN(out.services, txn->GetSubscriptions(id));

@@ -28,7 +28,7 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
       return x && x->is_string() ? std::string(x->get_string()) : std::string();
     };
     const std::string type = text(o, "type");
-    if (type != "access.read" && type != "access.lookup") return;
+    if (type != "access.read" && type != "access.lookup" && type != "transfer.sent") return;
     const auto* data_value = o.if_contains("data");
     if (!data_value || !data_value->is_object()) return;
     const auto& data = data_value->get_object();
@@ -38,6 +38,8 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
     a.actor = text(o, "actor");
     a.type = type;
     a.what = type == "access.lookup" ? "lookup" : text(data, "what");
+    // A transfer reads the values to hand them to the recipient.
+    if (type == "transfer.sent") a.what = "transfer:" + text(data, "recipient");
     if (a.what.empty()) a.what = "data";  // written before reads had kinds
     a.purpose = text(data, "purpose");
     if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
@@ -46,7 +48,7 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
       }
     }
     const auto* allowed = data.if_contains("allowed");
-    a.allowed = allowed && allowed->is_bool() && allowed->get_bool();
+    a.allowed = type == "transfer.sent" || (allowed && allowed->is_bool() && allowed->get_bool());
     a.reason = text(data, "reason");
     out.push_back(std::move(a));
   });

@@ -89,7 +89,7 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
     QORGAU_ASSIGN_OR_RETURN(const auto by, Represent(d_, txn, *id, d_.clock.Now(), req.representative, identity));
     std::vector<index::Delta> deltas;
     auto seq = core_.PutConsent(txn, *id, req.purpose, ConsentState::kGranted, req.channel,
-                          req.evidence, actor, &deltas, by ? &*by : nullptr);
+                          req.evidence, actor, &deltas, by ? &*by : nullptr, req.cross_border);
     if (!seq) return tl::unexpected(seq.error());
     out.subject = *id;
     auto receipt = core_.PrepareReceipt(txn, {*id, "consent.granted", {req.purpose}, {}, {}, req.channel,

@@ -21,6 +21,9 @@ struct ConsentRequest {
   std::string evidence;  // document id, message id, call recording id, signature
   // Who gives it for the subject: required for a minor (LAW.md §12).
   std::optional<Representative> representative = std::nullopt;
+  // The consent covers transfer of the purpose's data abroad, to a country
+  // that does not ensure their protection (LAW.md §8).
+  bool cross_border = false;
 };
 
 struct ConsentOutcome {

@@ -29,7 +29,8 @@ Engine::Engine(EngineDeps deps)
       Access(static_cast<EngineCore&>(*this)),
       Audit(static_cast<EngineCore&>(*this)),
       Applications(static_cast<EngineCore&>(*this)),
-      Retention(static_cast<EngineCore&>(*this)) {}
+      Retention(static_cast<EngineCore&>(*this)),
+      Transfers(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

@@ -31,6 +31,7 @@
 //   Audit        audit.h, .cc         access trails, ledger verification, tree heads, receipts
 //   Applications applications.h, .cc subjects' applications, deadlines, the statement, breaches
 //   Retention    retention.h, .cc    when data fall due for destruction (R-VII)
+//   Transfers    transfers.h, .cc    transfers to the operator's partners (R-IX)
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -49,6 +50,7 @@
 #include "rules/obligations.h"
 #include "rules/retention.h"
 #include "rules/subjects.h"
+#include "rules/transfers.h"
 #include "rules/withdrawals.h"
 
 namespace qorgau::rules {
@@ -70,7 +72,8 @@ class Engine : private EngineCore,
                public Access,
                public Audit,
                public Applications,
-               public Retention {
+               public Retention,
+               public Transfers {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

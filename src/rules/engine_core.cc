@@ -249,7 +249,8 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
                                             const std::string& purpose, ConsentState to,
                                             const std::string& channel, const std::string& evidence,
                                             const Caller& actor, std::vector<index::Delta>* deltas,
-                                            const store::RepresentationRecord* representative) {
+                                            const store::RepresentationRecord* representative,
+                                            bool cross_border) {
   const policy::Policy& p = *d_.policy;
   const policy::Purpose* pu = p.FindPurpose(purpose);
   const UnixMillis now = d_.clock.Now();
@@ -260,6 +261,8 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
   ev.data["edition"] = p.edition.number;
   ev.data["channel"] = channel;
   ev.data["evidence"] = evidence;
+  cross_border = cross_border && grant;
+  if (cross_border) ev.data["cross_border"] = true;
   if (representative) RepresentationData(*representative, ev.data);
   auto event = ledger::Append(txn, now, ev);
   if (!event) return tl::unexpected(event.error());
@@ -269,7 +272,7 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
     QORGAU_TRY(txn.InsertRepresentation(r));
   }
   store::ConsentRecord rec{subject, purpose, to, p.edition.number, channel, evidence, now,
-                           event->seq};
+                           event->seq, cross_border};
   QORGAU_TRY(txn.PutConsent(rec));
   deltas->push_back({grant ? index::Delta::Kind::kConsentGranted
                            : index::Delta::Kind::kConsentWithdrawn,

@@ -147,11 +147,13 @@ class EngineCore {
                                  const std::vector<std::string>& categories);
 
   // Records one consent change and its event; the index delta is appended.
+  // `cross_border`: a grant that covers transfer abroad (LAW.md §8).
   Result<std::int64_t> PutConsent(store::Transaction& txn, SubjectId subject,
                                   const std::string& purpose, store::ConsentState to,
                                   const std::string& channel, const std::string& evidence,
                                   const Caller& actor, std::vector<index::Delta>* deltas,
-                                  const store::RepresentationRecord* representative = nullptr);
+                                  const store::RepresentationRecord* representative = nullptr,
+                                  bool cross_border = false);
   // Records one service switched on or off and its event; likewise.
   Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
                                   const std::string& service, bool active,

@@ -23,6 +23,7 @@ DutyActions PurposeAction(Action a) {
     case Action::kContractJoin:
     case Action::kServiceEnable:
     case Action::kConsentGrant: return Bit(DutyAction::kConsent);
+    case Action::kTransferMake: return Bit(DutyAction::kTransfer);
     case Action::kServiceDisable:
     case Action::kContractEnd:
     case Action::kConsentWithdraw:
@@ -85,6 +86,8 @@ std::string_view ActionName(Action a) {
     case Action::kRetentionActs: return "retention.acts";
     case Action::kStoreBackup: return "store.backup";
     case Action::kStoreRestore: return "store.restore";
+    case Action::kTransferMake: return "transfer.make";
+    case Action::kTransfersRead: return "transfers.read";
   }
   return "unknown";
 }
@@ -141,6 +144,15 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (action == Action::kRetentionPlan || action == Action::kRetentionRun || action == Action::kRetentionActs) {
     if (role == ActorRole::kDpo) return {};
     return Deny("dpo_only", "actor", "only the data protection officer plans and runs destruction (R-VII)");
+  }
+  // The register of transfers names no value and no subject: the data
+  // protection officer's, and theirs whose duties hand data over.
+  if (action == Action::kTransfersRead) {
+    if (role == ActorRole::kDpo) return {};
+    for (const auto& d : caller.duties) {
+      if (HasAction(d.actions, DutyAction::kTransfer)) return {};
+    }
+    return Deny("no_duty", "actor", "no duty of the caller allows 'transfer' (R-VIII.1)");
   }
   // People: the NDA (R-II.3) and the liability warning (R-VIII.2), for
   // every action on a subject, reads and writes alike.
@@ -219,12 +231,18 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
         return Deny("no_duty", "purpose",
                     "no duty of the caller" + what + " covers purpose '" + p + "' (R-VIII.1)");
       }
-      if (action != Action::kDataRead) continue;
+      if (action != Action::kDataRead && action != Action::kTransferMake) continue;
       for (const auto& c : scope.categories) {
         if (!Contains(duty->categories, c)) {
           return Deny("category_not_in_duty", "categories",
                       "the caller's duty for '" + p + "' does not cover '" + c + "' (R-VIII.1)");
         }
+      }
+      // A transfer hands values over in full: a duty that shows them
+      // masked does not let its holder send them.
+      if (action == Action::kTransferMake && !duty->full_view) {
+        return Deny("full_view_required", "purpose",
+                    "the caller's duty for '" + p + "' shows values masked; a transfer hands them over in full");
       }
     }
     return {};

@@ -74,6 +74,8 @@ enum class Action : std::uint8_t {
   kRetentionActs,      // the destruction runs and their acts
   kStoreBackup,        // copy the database, without its data keys (CLI only)
   kStoreRestore,       // put a backup in place, and destroy again what was destroyed since (CLI only)
+  kTransferMake,       // hand subjects' data to a recipient of the policy (R-IX.1)
+  kTransfersRead,      // the register of transfers: recipients, purposes, counts
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -79,6 +79,9 @@ struct ConsentRecord {
   std::string evidence;
   UnixMillis changed_at = 0;
   std::int64_t event_seq = 0;  // the ledger event that set this state
+  // The consent covers transfer abroad (LAW.md §8): to a country that does
+  // not ensure the protection of personal data, only with it.
+  bool cross_border = false;
 };
 
 // A ledger event as stored: canonical body and its chain hashes.
@@ -331,6 +334,34 @@ struct BreachRecord {
   std::int64_t event_seq = 0;
 };
 
+// A transfer of subjects' data to a recipient (R-IX.1): its id is the seq
+// of its `transfer.made` event. What it sent to each subject is a
+// TransferSubjectRecord; who was left out is counted by reason.
+struct TransferRecord {
+  std::int64_t id = 0;
+  UnixMillis at = 0;
+  std::string actor;
+  std::string recipient;                // a recipient id of the policy
+  std::string country;                  // the recipient's country then
+  std::string agreement;                // the agreement's number then
+  std::string purpose;
+  std::vector<std::string> categories;
+  int edition = 0;                      // the policy edition that allowed it
+  std::string format;                   // jsonl | csv
+  std::int64_t sent = 0;                // subjects whose data went
+  std::map<std::string, std::int64_t> refused;  // reason code -> subjects left out
+};
+
+// One subject's data in a transfer, with the ground it went on: the legal
+// basis for the purpose, and for a transfer abroad what allowed that
+// (domestic, adequate_country, consent).
+struct TransferSubjectRecord {
+  std::int64_t transfer_id = 0;
+  SubjectId subject_id = 0;
+  std::string basis;        // consent | contract | law
+  std::string cross_border; // domestic | adequate_country | consent
+};
+
 // A destruction run (R-VII.2): its id is the seq of its
 // `retention.run_started` event; `act` is set when it finishes.
 struct RetentionRunRecord {
@@ -460,6 +491,17 @@ class Transaction {
   virtual Result<std::optional<BreachRecord>> GetBreach(std::int64_t id) = 0;
   // Every breach, newest first.
   virtual Result<void> ScanBreaches(const std::function<void(const BreachRecord&)>& each) = 0;
+
+  // Transfers to recipients (R-IX.1). Insert fails with kAlreadyExists
+  // for a taken id.
+  virtual Result<void> InsertTransfer(const TransferRecord& record,
+                                      const std::vector<TransferSubjectRecord>& subjects) = 0;
+  virtual Result<std::optional<TransferRecord>> GetTransfer(std::int64_t id) = 0;
+  // Every transfer, newest first.
+  virtual Result<void> ScanTransfers(const std::function<void(const TransferRecord&)>& each) = 0;
+  // What went of one subject's data, oldest first.
+  virtual Result<std::vector<TransferSubjectRecord>> GetTransferSubjects(SubjectId subject) = 0;
+  virtual Result<void> ScanTransferSubjects(const std::function<void(const TransferSubjectRecord&)>& each) = 0;
 
   // Representatives who acted in changes; one per event.
   virtual Result<void> InsertRepresentation(const RepresentationRecord& record) = 0;

@@ -40,7 +40,9 @@ class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() / "data";
-    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicy(), clock_));
+    // The KEM policy with its example recipients identified, so that a
+    // transfer can go (test_util.h).
+    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicyWithPartners(dir_.path() / "policy"), clock_));
     inst_ = app::Instance::Open(data_, clock_).value();
     world_ = testing::MakeAccessWorld(inst_->engine(), /*with_keys=*/true);
     keys_ = world_.keys;

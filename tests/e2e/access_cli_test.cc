@@ -62,6 +62,14 @@ const std::vector<Row>& Rows() {
        "dpo_only"},
       {"retention.run", "dpo", {"retention", "run", "--quiet"}, "olga", {"retention", "run"}, "dpo_only"},
       {"retention.acts", "dpo", {"retention", "acts"}, "anna", {"retention", "acts"}, "dpo_only"},
+      {"transfer.make", "sales",
+       {"transfer", "make", "--recipient", "partner_bank_kz", "--purpose", "convergent_services", "--category",
+        "user.identity.name", "--subject", "1", "--out", "{out}"},
+       "dana",
+       {"transfer", "make", "--recipient", "partner_bank_kz", "--purpose", "convergent_services", "--category",
+        "user.identity.name", "--subject", "1", "--out", "{out}"},
+       "no_duty"},
+      {"transfers.read", "dpo", {"transfer", "list"}, "anna", {"transfer", "list"}, "no_duty"},
       {"contract.end", "crm", {"contract", "end", "--id", "1", "--contract", "2", "--evidence", "NOTICE-1"}, "anna",
        {"contract", "end", "--id", "1", "--contract", "2", "--evidence", "NOTICE-1"}, "no_duty"},
       {"calendar.import", "admin", {"calendar", "import", calendar}, "olga", {"calendar", "import", calendar},
@@ -182,7 +190,7 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
   void SetUp() override {
     data_ = dir_.path() / "data";
     FixedClock clock(1764150000000);
-    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicy(), clock));
+    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicyWithPartners(dir_.path() / "policy"), clock));
     auto inst = app::Instance::Open(data_, clock);
     ASSERT_TRUE(inst) << inst.error().ToString();
     rules::Engine& e = (*inst)->engine();
@@ -194,6 +202,9 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
                             world["crm"]);
     ASSERT_TRUE(g) << g.error().ToString();
     seq_ = std::to_string(g->revision);
+    // Subject 1's convergent consent, which a transfer to the bank rests on.
+    ASSERT_TRUE(e.GrantConsent({rules::SubjectKey::Id(1), "convergent_services", "mobile_app", "APP-8"},
+                               world["sales"]));
     crm_key_ = crypto::ToHex(crypto::Sha256(e.CreateApiKey("crm", world["admin"]).value())).substr(0, 16);
     // Applications to read and handle: one received, one whose applicant's
     // identity was verified.

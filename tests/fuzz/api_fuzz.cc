@@ -74,7 +74,7 @@ Service& Started() {
   service->inst = std::move(*inst);
   service->keys =
       qorgau::testing::MakeAccessWorld(service->inst->engine(), /*with_keys=*/true).keys;
-  FUZZ_CHECK(service->keys.size() == 11, "every actor of the access world has a key");
+  FUZZ_CHECK(service->keys.size() == 12, "every actor of the access world has a key");
   service->metrics = std::make_unique<api::Metrics>(api::Api::RouteNames());
   service->api = std::make_unique<api::Api>(*service->inst, *service->metrics,
                                             ReadFile(source / "docs/openapi.yaml"));

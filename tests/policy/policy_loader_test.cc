@@ -188,6 +188,36 @@ TEST(PolicyCheck, R_VI_3_the_policy_names_the_roles_that_handle_legal_holds) {
   EXPECT_TRUE(none.Has("must name at least one role", 0)) << none.Dump();
 }
 
+// LAW.md §6: the primary database of a Kazakh operator stays in Kazakhstan.
+TEST(PolicyCheck, LAW_6_primary_storage_outside_kazakhstan_is_refused) {
+  Mutated m = LoadEdited("  primary_storage_country: KZ", "  primary_storage_country: DE");
+  EXPECT_TRUE(m.Has("the primary database must be in Kazakhstan", 0)) << m.Dump();
+}
+
+// R-IX.3: a recipient's agreement as data; edition 1's short form (number
+// and the day the NDA was signed) still loads, as an agreement with the
+// clause and no expiry.
+TEST(PolicyCheck, R_IX_3_recipients_carry_their_agreement_and_identity) {
+  const policy::Recipient* bank = Kem().FindRecipient("partner_bank_kz");
+  ASSERT_NE(bank, nullptr);
+  EXPECT_EQ(bank->agreement.number, "AGR-2024-001");
+  EXPECT_TRUE(bank->agreement.nondisclosure_clause);
+  EXPECT_FALSE(bank->agreement.expires.has_value());
+  EXPECT_TRUE(Kem().transfers.adequate_countries.empty());  // LAW.md §8: no official list
+
+  Mutated backwards = LoadEdited("    agreement: \"AGR-2024-001\"\n    nda_signed: 2024-02-01",
+                                 "    agreement: {number: A-1, signed: 2024-02-01, expires: 2023-01-01, "
+                                 "nondisclosure_clause: true}");
+  EXPECT_TRUE(backwards.Has("its agreement expires before it was signed", 0)) << backwards.Dump();
+  Mutated bin = LoadEdited("    country: KZ\n    agreement: \"AGR-2024-001\"",
+                           "    bin: \"12345\"\n    country: KZ\n    agreement: \"AGR-2024-001\"");
+  EXPECT_TRUE(bin.Has("must be 12 digits", LineOf(bin.text, "12345"))) << bin.Dump();
+  Mutated home = LoadEdited("\nwithdrawal:", "\ntransfers:\n  adequate_countries: [KZ]\n\nwithdrawal:");
+  EXPECT_TRUE(home.Has("is the operator's own country", 0)) << home.Dump();
+  Mutated lower = LoadEdited("\nwithdrawal:", "\ntransfers:\n  adequate_countries: [de]\n\nwithdrawal:");
+  EXPECT_TRUE(lower.Has("ISO 3166-1 alpha-2", LineOf(lower.text, "[de]"))) << lower.Dump();
+}
+
 TEST(PolicyCheck, UnknownPurposeReferenceIsRefused) {
   Mutated m = LoadEdited("    purposes: [legal_duties]", "    purposes: [legal_dutys]");
   EXPECT_TRUE(m.Has("unknown purpose 'legal_dutys'", LineOf(m.text, "[legal_dutys]"))) << m.Dump();

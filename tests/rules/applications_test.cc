@@ -479,7 +479,7 @@ TEST_F(Rights, R_IV_4_the_statement_answers_an_information_application_in_kk_ru_
   EXPECT_FALSE(en.at("contracts").as_array().empty());
   ASSERT_EQ(en.at("applications").as_array().size(), 1u);
   EXPECT_EQ(en.at("applications").as_array()[0].as_object().at("due_date").as_string(), "2026-03-27");
-  EXPECT_TRUE(en.at("recipients").as_array().empty());
+  EXPECT_TRUE(en.at("transfers").as_array().empty());  // nothing went to a recipient
   // Then the application is answered with the statement's reference.
   auto st = engine().Statement({SubjectKey::Id(1), "kk", false, app}, olga());
   ASSERT_TRUE(engine().AnswerApplication(app, st->reference, olga()));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
 #include <unordered_map>
 
@@ -305,6 +306,32 @@ CREATE TABLE retention_runs (
 CREATE INDEX receipts_by_subject ON receipts (subject_id);
 CREATE INDEX representations_by_subject ON representations (subject_id);
 )sql",
+    // 13: consent to cross-border transfer; transfers to recipients.
+    R"sql(
+ALTER TABLE consents ADD COLUMN cross_border INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE transfers (
+  id         INTEGER PRIMARY KEY,
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  recipient  TEXT NOT NULL,
+  country    TEXT NOT NULL,
+  agreement  TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  edition    INTEGER NOT NULL,
+  format     TEXT NOT NULL,
+  sent       INTEGER NOT NULL,
+  refused    TEXT NOT NULL
+) STRICT;
+CREATE TABLE transfer_subjects (
+  transfer_id  INTEGER NOT NULL REFERENCES transfers(id),
+  subject_id   INTEGER NOT NULL,
+  basis        TEXT NOT NULL,
+  cross_border TEXT NOT NULL,
+  PRIMARY KEY (transfer_id, subject_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX transfer_subjects_by_subject ON transfer_subjects (subject_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -403,7 +430,7 @@ SubjectRecord ReadSubject(Stmt& s) {
 
 ConsentRecord ReadConsent(Stmt& s) {
   return {s.Int(0), s.Text(1), static_cast<ConsentState>(s.Int(2) == 1 ? 1 : 0),
-          static_cast<int>(s.Int(3)), s.Text(4), s.Text(5), s.Int(6), s.Int(7)};
+          static_cast<int>(s.Int(3)), s.Text(4), s.Text(5), s.Int(6), s.Int(7), s.Int(8) != 0};
 }
 
 SubscriptionRecord ReadSubscription(Stmt& s) {
@@ -517,6 +544,12 @@ class SqliteTransaction final : public Transaction {
   Result<void> UpdateBreach(const BreachRecord& record) override;
   Result<std::optional<BreachRecord>> GetBreach(std::int64_t id) override;
   Result<void> ScanBreaches(const std::function<void(const BreachRecord&)>& each) override;
+  Result<void> InsertTransfer(const TransferRecord& record,
+                              const std::vector<TransferSubjectRecord>& subjects) override;
+  Result<std::optional<TransferRecord>> GetTransfer(std::int64_t id) override;
+  Result<void> ScanTransfers(const std::function<void(const TransferRecord&)>& each) override;
+  Result<std::vector<TransferSubjectRecord>> GetTransferSubjects(SubjectId subject) override;
+  Result<void> ScanTransferSubjects(const std::function<void(const TransferSubjectRecord&)>& each) override;
   Result<void> InsertRepresentation(const RepresentationRecord& record) override;
   Result<void> ScanRepresentations(const std::function<void(const RepresentationRecord&)>& each) override;
   Result<void> PutSubjectBlock(const SubjectBlockRecord& record) override;
@@ -1146,7 +1179,7 @@ Result<std::vector<PersonalDataRecord>> SqliteTransaction::GetPersonalData(Subje
 
 Result<void> SqliteTransaction::PutConsent(const ConsentRecord& r) {
   Stmt& s = S("INSERT OR REPLACE INTO consents (subject_id, purpose, state, edition, channel, "
-              "evidence, changed_at, event_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+              "evidence, changed_at, event_seq, cross_border) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
   s.Bind(1, r.subject_id);
   s.Bind(2, r.purpose);
   s.Bind(3, static_cast<std::int64_t>(r.state));
@@ -1155,12 +1188,13 @@ Result<void> SqliteTransaction::PutConsent(const ConsentRecord& r) {
   s.Bind(6, r.evidence);
   s.Bind(7, r.changed_at);
   s.Bind(8, r.event_seq);
+  s.Bind(9, static_cast<std::int64_t>(r.cross_border ? 1 : 0));
   return Exec(s, "writing a consent");
 }
 
 Result<std::vector<ConsentRecord>> SqliteTransaction::GetConsents(SubjectId subject) {
   Stmt& s = S("SELECT subject_id, purpose, state, edition, channel, evidence, changed_at, "
-              "event_seq FROM consents WHERE subject_id = ?1 ORDER BY purpose");
+              "event_seq, cross_border FROM consents WHERE subject_id = ?1 ORDER BY purpose");
   s.Bind(1, subject);
   std::vector<ConsentRecord> out;
   int rc;
@@ -1689,7 +1723,7 @@ Result<void> SqliteTransaction::ScanSubjectIds(const std::function<void(SubjectI
 
 Result<void> SqliteTransaction::ScanConsents(const std::function<void(const ConsentRecord&)>& each) {
   Stmt s(store_.db(), "SELECT subject_id, purpose, state, edition, channel, evidence, changed_at, "
-                      "event_seq FROM consents ORDER BY subject_id");
+                      "event_seq, cross_border FROM consents ORDER BY subject_id");
   if (!s.ok()) return DbError(store_.db(), "scanning consents");
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) each(ReadConsent(s));
@@ -2098,6 +2132,128 @@ Result<void> SqliteTransaction::ScanBreaches(const std::function<void(const Brea
     if (r) each(*r);
   }
   return {};
+}
+
+namespace {
+
+// A transfer's refusals as stored: "reason=count,reason=count".
+std::string RefusedText(const std::map<std::string, std::int64_t>& refused) {
+  std::string out;
+  for (const auto& [reason, n] : refused) {
+    out += (out.empty() ? "" : ",") + reason + "=" + std::to_string(n);
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::int64_t>> ParseRefused(const std::string& text) {
+  std::map<std::string, std::int64_t> out;
+  for (const std::string& item : SplitList(text)) {
+    const auto eq = item.find('=');
+    std::int64_t n = 0;
+    if (eq == std::string::npos ||
+        std::from_chars(item.data() + eq + 1, item.data() + item.size(), n).ec != std::errc()) {
+      return Fail(ErrorCode::kCorruption, "transfers", "a transfer's refusals are not reason=count");
+    }
+    out[item.substr(0, eq)] = n;
+  }
+  return out;
+}
+
+Result<TransferRecord> ReadTransfer(Stmt& s) {
+  TransferRecord r;
+  r.id = s.Int(0);
+  r.at = s.Int(1);
+  r.actor = s.Text(2);
+  r.recipient = s.Text(3);
+  r.country = s.Text(4);
+  r.agreement = s.Text(5);
+  r.purpose = s.Text(6);
+  r.categories = SplitList(s.Text(7));
+  r.edition = static_cast<int>(s.Int(8));
+  r.format = s.Text(9);
+  r.sent = s.Int(10);
+  QORGAU_ASSIGN_OR_RETURN(r.refused, ParseRefused(s.Text(11)));
+  return r;
+}
+
+#define QORGAU_TRANSFER_COLUMNS \
+  "SELECT id, at, actor, recipient, country, agreement, purpose, categories, edition, format, sent, refused FROM transfers "
+
+}  // namespace
+
+Result<void> SqliteTransaction::InsertTransfer(const TransferRecord& r,
+                                               const std::vector<TransferSubjectRecord>& subjects) {
+  Stmt& s = S("INSERT INTO transfers (id, at, actor, recipient, country, agreement, purpose, categories, edition, "
+              "format, sent, refused) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  s.Bind(1, r.id);
+  s.Bind(2, r.at);
+  s.Bind(3, r.actor);
+  s.Bind(4, r.recipient);
+  s.Bind(5, r.country);
+  s.Bind(6, r.agreement);
+  s.Bind(7, r.purpose);
+  s.Bind(8, JoinList(r.categories));
+  s.Bind(9, static_cast<std::int64_t>(r.edition));
+  s.Bind(10, r.format);
+  s.Bind(11, r.sent);
+  s.Bind(12, RefusedText(r.refused));
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "transfer", "a transfer with this id exists");
+    }
+    return DbError(store_.db(), "writing a transfer");
+  }
+  for (const TransferSubjectRecord& t : subjects) {
+    Stmt& b = S("INSERT INTO transfer_subjects (transfer_id, subject_id, basis, cross_border) "
+                "VALUES (?1, ?2, ?3, ?4)");
+    b.Bind(1, r.id);
+    b.Bind(2, t.subject_id);
+    b.Bind(3, t.basis);
+    b.Bind(4, t.cross_border);
+    QORGAU_TRY(Exec(b, "writing a transfer's subjects"));
+  }
+  return {};
+}
+
+Result<std::optional<TransferRecord>> SqliteTransaction::GetTransfer(std::int64_t id) {
+  Stmt& s = S(QORGAU_TRANSFER_COLUMNS "WHERE id = ?1");
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<TransferRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a transfer");
+  QORGAU_ASSIGN_OR_RETURN(TransferRecord r, ReadTransfer(s));
+  return std::optional<TransferRecord>(std::move(r));
+}
+
+Result<void> SqliteTransaction::ScanTransfers(const std::function<void(const TransferRecord&)>& each) {
+  return ScanRows(store_.db(), QORGAU_TRANSFER_COLUMNS "ORDER BY id DESC", "scanning transfers",
+                  [&](Stmt& s) -> Result<void> {
+                    QORGAU_ASSIGN_OR_RETURN(const TransferRecord r, ReadTransfer(s));
+                    each(r);
+                    return {};
+                  });
+}
+
+Result<std::vector<TransferSubjectRecord>> SqliteTransaction::GetTransferSubjects(SubjectId subject) {
+  Stmt& s = S("SELECT transfer_id, subject_id, basis, cross_border FROM transfer_subjects "
+              "WHERE subject_id = ?1 ORDER BY transfer_id");
+  s.Bind(1, subject);
+  std::vector<TransferSubjectRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3)});
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading a subject's transfers");
+  return out;
+}
+
+Result<void> SqliteTransaction::ScanTransferSubjects(
+    const std::function<void(const TransferSubjectRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT transfer_id, subject_id, basis, cross_border FROM transfer_subjects "
+                  "ORDER BY transfer_id, subject_id",
+                  "scanning transfers' subjects", [&](Stmt& s) -> Result<void> {
+                    each({s.Int(0), s.Int(1), s.Text(2), s.Text(3)});
+                    return {};
+                  });
 }
 
 Result<void> SqliteTransaction::InsertRepresentation(const RepresentationRecord& r) {
