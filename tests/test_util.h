@@ -69,8 +69,9 @@ inline std::string ReplaceOnce(std::string text, const std::string& from, const 
 // The KEM policy copied into `dir` with its example recipients identified
 // (a BIN, a registration abroad: fixtures, not the operator's partners)
 // and three more that a transfer must refuse: an expired agreement, one
-// without the non-disclosure clause, and a partner with no BIN. Returns the
-// copied policy's path.
+// without the non-disclosure clause, and a partner with no BIN. Aggregates
+// of two subjects may be released (k: 2), so that the two subscribers of
+// the access world make one group. Returns the copied policy's path.
 // The shipped working-day calendars come along, as `init` finds them
 // beside the policy.
 inline std::filesystem::path KemPolicyWithPartners(const std::filesystem::path& dir) {
@@ -105,6 +106,10 @@ inline std::filesystem::path KemPolicyWithPartners(const std::filesystem::path& 
     agreement: {number: "AGR-2025-011", signed: 2025-01-01, nondisclosure_clause: true}
     purposes: [convergent_services]
     categories: [user.identity.name, user.contact.phone]
+
+aggregates:
+  k: 2
+  epsilon_budget: 1.0
 
 withdrawal:)");
   WriteFile(path, text);

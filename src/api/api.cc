@@ -411,6 +411,8 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/transfers", kKey, kHeavy}, &Api::MakeTransfer},
       {{"GET", "/v1/transfers", kKey}, &Api::ListTransfers},
       {{"GET", "/v1/transfers/{id}", kKey}, &Api::GetTransfer},
+      {{"POST", "/v1/aggregates", kKey, kHeavy}, &Api::ReleaseAggregate},
+      {{"GET", "/v1/aggregates", kKey}, &Api::ListAggregates},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
       {{"POST", "/v1/retention/runs", kKey}, &Api::RetentionRun},
       {{"GET", "/v1/retention/acts", kKey}, &Api::RetentionActs},
@@ -1499,6 +1501,40 @@ HttpResponse Api::GetTransfer(Context& ctx) {
   TRY_ASSIGN(id, ApplicationId(ctx.params.at("id"), "a transfer id"));
   TRY_ASSIGN(t, inst_.engine().GetTransfer(id, *ctx.caller));
   return Json(200, TransferJson(t));
+}
+
+HttpResponse Api::ReleaseAggregate(Context& ctx) {
+  rules::AggregateRequest req;
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY_ASSIGN(by, ctx.List("by"));
+  TRY_ASSIGN(sensitive, ctx.Str("sensitive", false));
+  TRY_ASSIGN(recipient, ctx.Str("recipient", false));
+  req.purpose = purpose;
+  req.by = by;
+  req.sensitive = sensitive;
+  req.recipient = recipient;
+  if (const json::value* e = ctx.body.if_contains("epsilon"); e && !e->is_null()) {
+    if (!e->is_number()) return Problem(Bad("epsilon", "must be a number"));
+    req.epsilon = e->to_number<double>();
+  }
+  TRY_ASSIGN(release, inst_.engine().ReleaseAggregate(req, *ctx.caller));
+  return HttpResponse{201, "application/json", rules::AggregateReleaseJson(release) + "\n", {}};
+}
+
+HttpResponse Api::ListAggregates(Context& ctx) {
+  TRY_ASSIGN(list, inst_.engine().ListAggregateReleases(*ctx.caller));
+  json::array out;
+  for (const auto& r : list) {
+    boost::system::error_code ec;
+    json::value body = json::parse(r.body, ec);
+    if (ec || !body.is_object()) return Problem(Error{ErrorCode::kCorruption, "aggregate_releases", "a release cannot be read"});
+    json::object o = std::move(body.get_object());
+    o["id"] = r.id;
+    o["at"] = FormatUtc(r.at);
+    o["actor"] = r.actor;
+    out.push_back(std::move(o));
+  }
+  return Json(200, json::object{{"releases", std::move(out)}});
 }
 
 HttpResponse Api::BreachNotified(Context& ctx) {

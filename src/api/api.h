@@ -155,6 +155,8 @@ class Api {
   HttpResponse MakeTransfer(Context& ctx);
   HttpResponse ListTransfers(Context& ctx);
   HttpResponse GetTransfer(Context& ctx);
+  HttpResponse ReleaseAggregate(Context& ctx);
+  HttpResponse ListAggregates(Context& ctx);
   HttpResponse RetentionPlan(Context& ctx);
   HttpResponse DestroyOnApplication(Context& ctx);
   HttpResponse RetentionRun(Context& ctx);

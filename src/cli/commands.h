@@ -35,6 +35,8 @@ void RegisterRights(CLI::App& app, Options& opts);
 void RegisterRetention(CLI::App& app, Options& opts);
 // transfer make|list|show (R-IX): transfer_commands.cc.
 void RegisterTransfers(CLI::App& app, Options& opts);
+// aggregate, aggregates (R-IX.2): transfer_commands.cc.
+void RegisterAggregates(CLI::App& app, Options& opts);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";

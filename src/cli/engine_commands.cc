@@ -723,6 +723,7 @@ void RegisterEngine(CLI::App& app, Options& opts) {
   RegisterRights(app, opts);
   RegisterRetention(app, opts);
   RegisterTransfers(app, opts);
+  RegisterAggregates(app, opts);
   RegisterContract(app, opts);
   RegisterService(app, opts);
   RegisterObligation(app, opts);

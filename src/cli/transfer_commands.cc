@@ -1,5 +1,6 @@
-// Transfers to recipients (R-IX): `transfer make`, `list`, `show`
-// (rules/transfers.h).
+// Transfers to recipients (R-IX.1): `transfer make`, `list`, `show`
+// (rules/transfers.h); anonymised aggregates (R-IX.2): `aggregate`,
+// `aggregates` (rules/aggregates.h).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -131,6 +132,67 @@ void RegisterTransfers(CLI::App& app, Options& opts) {
       auto r = inst.engine().GetTransfer(id, caller);
       if (!r) return Report(r.error());
       PrintTransfer(*r);
+      return 0;
+    });
+  });
+}
+
+void RegisterAggregates(CLI::App& app, Options& opts) {
+  struct Args {
+    std::string purpose, sensitive, recipient;
+    std::vector<std::string> by;
+    double epsilon = 0;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* aggregate = app.add_subcommand(
+      "aggregate", "Release anonymised counts over the subjects a purpose allows (R-IX.2): groups under k "
+                   "suppressed or generalised; recorded");
+  aggregate->add_option("--purpose", a->purpose, "The purpose whose subjects are counted")->required();
+  aggregate->add_option("--by", a->by, "An attribute to group by: age_band, sex, tenure, service:ID (repeatable)")
+      ->required();
+  aggregate->add_option("--sensitive", a->sensitive, "An attribute released per group, l-diverse");
+  aggregate->add_option("--recipient", a->recipient, "The recipient of the policy it is for (default: the operator)");
+  aggregate->add_option("--epsilon", a->epsilon, "Laplace noise on each count, charged to the recipient's budget");
+  aggregate->add_flag("--json", a->json, "Print the release as JSON (as POST /v1/aggregates)");
+  aggregate->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      rules::AggregateRequest req{a->purpose, a->by, a->sensitive, a->recipient, std::nullopt};
+      if (a->epsilon != 0) req.epsilon = a->epsilon;
+      auto r = inst.engine().ReleaseAggregate(req, caller);
+      if (!r) return Report(r.error());
+      if (a->json) {
+        std::cout << rules::AggregateReleaseJson(*r) << "\n";
+        return 0;
+      }
+      std::cout << "release " << r->id << " for " << r->purpose << ": " << r->population << " subject(s), k=" << r->k
+                << (r->sensitive.empty() ? "" : ", l=" + std::to_string(r->l))
+                << (r->epsilon ? ", epsilon=" + std::to_string(*r->epsilon) : "") << "\n  by";
+      for (std::size_t i = 0; i < r->by.size(); ++i) {
+        std::cout << " " << r->by[i] << (r->levels[i] ? " (generalised to level " + std::to_string(r->levels[i]) + ")" : "");
+      }
+      std::cout << "\n  suppressed: " << r->suppressed_subjects << " subject(s) in " << r->suppressed_groups
+                << " group(s)\n";
+      for (const auto& c : r->cells) {
+        std::cout << " ";
+        for (const auto& v : c.key) std::cout << " " << v;
+        std::cout << ": " << c.count;
+        for (const auto& [value, n] : c.sensitive) std::cout << " " << value << "=" << n;
+        std::cout << "\n";
+      }
+      return 0;
+    });
+  });
+  auto* list = app.add_subcommand("aggregates", "The aggregate releases made, newest first (the data protection officer's)");
+  list->callback([&opts] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListAggregateReleases(caller);
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no aggregates released\n";
+      for (const auto& x : *r) {
+        std::cout << "release " << x.id << " at " << FormatUtc(x.at) << " by " << x.actor << " for " << x.purpose
+                  << (x.recipient.empty() ? "" : " to " + x.recipient) << ": " << x.body << "\n";
+      }
       return 0;
     });
   });

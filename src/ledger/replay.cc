@@ -142,6 +142,7 @@ struct Replayed {
   std::map<SubjectId, store::SubjectBlockRecord> blocks;
   std::map<std::int64_t, store::BreachRecord> breaches;
   std::map<std::int64_t, store::TransferRecord> transfers;
+  std::map<std::int64_t, store::AggregateReleaseRecord> aggregates;
   std::map<std::pair<std::int64_t, SubjectId>, std::pair<store::TransferSubjectRecord, std::int64_t>> transfer_subjects;
   std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
   std::map<SubjectId, std::int64_t> destroyed;  // subject -> its retention.destroyed event
@@ -465,6 +466,19 @@ Result<void> Apply(const Event& e, Replayed* s) {
       t.refused[std::string(reason)] = n.get_int64();
     }
     s->transfers[e.seq] = std::move(t);
+  } else if (e.type == "aggregate.released") {
+    store::AggregateReleaseRecord a;
+    a.id = e.seq;
+    a.at = e.at;
+    a.actor = e.actor;
+    QORGAU_ASSIGN_OR_RETURN(a.purpose, d.Text("purpose"));
+    QORGAU_ASSIGN_OR_RETURN(a.recipient, d.Text("recipient"));
+    if (d.Has("epsilon_milli")) {
+      QORGAU_ASSIGN_OR_RETURN(const std::int64_t milli, d.Int("epsilon_milli"));
+      a.epsilon = static_cast<double>(milli) / 1000;
+    }
+    QORGAU_ASSIGN_OR_RETURN(a.body, ledger::CanonicalJson(d.object()));
+    s->aggregates[e.seq] = std::move(a);
   } else if (e.type == "transfer.sent") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::TransferSubjectRecord t;
@@ -1015,6 +1029,25 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     const auto& [key, w] = *r.transfer_subjects.begin();
     cmp.Differ(w.second, "transfer_subjects (" + std::to_string(key.first) + ", subject " +
                              std::to_string(key.second) + "): missing from the table");
+  }
+
+  // Aggregate releases: what each said, as its event says it.
+  QORGAU_TRY(txn.ScanAggregateReleases([&](const store::AggregateReleaseRecord& a) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "aggregate_releases (" + std::to_string(a.id) + "): ";
+    auto it = r.aggregates.find(a.id);
+    if (it == r.aggregates.end()) return (void)cmp.Differ(0, where + "no event released it");
+    const store::AggregateReleaseRecord& w = it->second;
+    if (a.at != w.at || a.actor != w.actor || a.purpose != w.purpose || a.recipient != w.recipient ||
+        a.epsilon != w.epsilon || a.body != w.body) {
+      cmp.Differ(w.id, where + "differs from the release the ledger recorded");
+    }
+    r.aggregates.erase(it);
+  }));
+  if (!r.aggregates.empty() && cmp.ok()) {
+    cmp.Differ(r.aggregates.begin()->first,
+               "aggregate_releases (" + std::to_string(r.aggregates.begin()->first) + "): missing from the table");
   }
 
   // Blocks.

@@ -195,6 +195,16 @@ struct TransferRules {
   std::vector<std::string> adequate_countries;
 };
 
+// Anonymised aggregates (R-IX.2): how small a group may be released.
+struct AggregateRules {
+  int k = 10;                       // every released group holds at least k subjects
+  int l = 2;                        // and, with a sensitive attribute, l distinct values of it
+  int max_suppressed_percent = 5;   // generalise until at most this share of subjects is suppressed
+  // The differential-privacy budget each recipient has for noisy releases
+  // (the sum of their epsilons); none: noisy releases are refused.
+  std::optional<double> epsilon_budget;
+};
+
 struct WithdrawalRules {
   std::vector<Ref> channels;
   bool block_if_unfulfilled_obligation = true;  // R-VI.3
@@ -256,6 +266,7 @@ struct Policy {
   std::vector<RetentionRule> retention;
   std::vector<Recipient> recipients;
   TransferRules transfers;
+  AggregateRules aggregates;
   WithdrawalRules withdrawal;
   std::vector<NamedItem> rights;
   // rights[].deadline_working_days: the working days an application of the

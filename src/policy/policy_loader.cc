@@ -994,6 +994,39 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     }
   }
 
+  if (const YAML::Node aggregates = top.Get("aggregates", false); aggregates.IsDefined()) {
+    MapReader m(ctx, aggregates, "aggregates");
+    if (m.ok()) {
+      AggregateRules& a = p.aggregates;
+      if (const YAML::Node k = m.Get("k", false); ReadInt(ctx, k, "aggregates.k", &a.k) && (a.k < 2 || a.k > 1000)) {
+        ctx.Error(k, "aggregates.k: must be between 2 and 1000");
+      }
+      if (const YAML::Node l = m.Get("l", false); ReadInt(ctx, l, "aggregates.l", &a.l) && (a.l < 1 || a.l > 100)) {
+        ctx.Error(l, "aggregates.l: must be between 1 and 100");
+      }
+      if (const YAML::Node s = m.Get("max_suppressed_percent", false);
+          ReadInt(ctx, s, "aggregates.max_suppressed_percent", &a.max_suppressed_percent) &&
+          (a.max_suppressed_percent < 0 || a.max_suppressed_percent > 50)) {
+        ctx.Error(s, "aggregates.max_suppressed_percent: must be between 0 and 50");
+      }
+      if (const YAML::Node b = m.Get("epsilon_budget", false); b.IsDefined()) {
+        double v = 0;
+        bool ok = b.IsScalar();
+        try {
+          if (ok) v = b.as<double>();
+        } catch (const YAML::Exception&) {
+          ok = false;
+        }
+        if (!ok || !(v > 0) || v > 100) {
+          ctx.Error(b, "aggregates.epsilon_budget: must be a number above 0 and at most 100");
+        } else {
+          a.epsilon_budget = v;
+        }
+      }
+      m.Done();
+    }
+  }
+
   {
     MapReader m(ctx, top.Get("withdrawal", true), "withdrawal");
     if (m.ok()) {

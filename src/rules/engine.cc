@@ -30,7 +30,8 @@ Engine::Engine(EngineDeps deps)
       Audit(static_cast<EngineCore&>(*this)),
       Applications(static_cast<EngineCore&>(*this)),
       Retention(static_cast<EngineCore&>(*this)),
-      Transfers(static_cast<EngineCore&>(*this)) {}
+      Transfers(static_cast<EngineCore&>(*this)),
+      Aggregates(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

@@ -31,7 +31,8 @@
 //   Audit        audit.h, .cc         access trails, ledger verification, tree heads, receipts
 //   Applications applications.h, .cc subjects' applications, deadlines, the statement, breaches
 //   Retention    retention.h, .cc    when data fall due for destruction (R-VII)
-//   Transfers    transfers.h, .cc    transfers to the operator's partners (R-IX)
+//   Transfers    transfers.h, .cc    transfers to the operator's partners (R-IX.1)
+//   Aggregates   aggregates.h, .cc   anonymised counts for third parties (R-IX.2)
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -42,6 +43,7 @@
 #include <string>
 
 #include "rules/access.h"
+#include "rules/aggregates.h"
 #include "rules/applications.h"
 #include "rules/audit.h"
 #include "rules/consents.h"
@@ -73,7 +75,8 @@ class Engine : private EngineCore,
                public Audit,
                public Applications,
                public Retention,
-               public Transfers {
+               public Transfers,
+               public Aggregates {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

@@ -30,6 +30,7 @@ DutyActions PurposeAction(Action a) {
     case Action::kWithdrawalPreview: return Bit(DutyAction::kWithdraw);
     case Action::kCheck:
     case Action::kAudience:
+    case Action::kAggregateRelease:
     case Action::kReceiptRead: return kProcessingDutyActions;
     default: return 0;
   }
@@ -88,6 +89,8 @@ std::string_view ActionName(Action a) {
     case Action::kStoreRestore: return "store.restore";
     case Action::kTransferMake: return "transfer.make";
     case Action::kTransfersRead: return "transfers.read";
+    case Action::kAggregateRelease: return "aggregate.release";
+    case Action::kAggregatesRead: return "aggregates.read";
   }
   return "unknown";
 }
@@ -138,6 +141,10 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (action == Action::kBreachRecord || action == Action::kBreachesRead) {
     if (role == ActorRole::kDpo) return {};
     return Deny("dpo_only", "actor", "only the data protection officer keeps the breach register (LAW.md §10)");
+  }
+  if (action == Action::kAggregatesRead) {
+    if (role == ActorRole::kDpo) return {};
+    return Deny("dpo_only", "actor", "only the data protection officer reads the register of aggregate releases");
   }
   // Retention (R-VII) is the data protection officer's: the plan shows
   // counts and dates, never a value.
@@ -216,7 +223,8 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   }
   // A system checks and selects audiences for its purposes without a duty:
   // a decision carries no personal-data value.
-  if (role == ActorRole::kSystem && (action == Action::kCheck || action == Action::kAudience)) {
+  if (role == ActorRole::kSystem &&
+      (action == Action::kCheck || action == Action::kAudience || action == Action::kAggregateRelease)) {
     return {};
   }
   // Purpose-scoped actions: a duty for each purpose with the action, and
@@ -224,7 +232,7 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (const DutyActions needed = PurposeAction(action); needed != 0) {
     for (const auto& p : scope.purposes) {
       const store::DutyRecord* duty = caller.Duty(p);
-      if (action == Action::kReceiptRead && role == ActorRole::kDpo) break;
+      if ((action == Action::kReceiptRead || action == Action::kAggregateRelease) && role == ActorRole::kDpo) break;
       if (!duty || (duty->actions & needed) == 0) {
         const std::string what =
             needed == kProcessingDutyActions ? std::string("") : " allows '" + DutyActionsText(needed) + "' and";

@@ -76,6 +76,8 @@ enum class Action : std::uint8_t {
   kStoreRestore,       // put a backup in place, and destroy again what was destroyed since (CLI only)
   kTransferMake,       // hand subjects' data to a recipient of the policy (R-IX.1)
   kTransfersRead,      // the register of transfers: recipients, purposes, counts
+  kAggregateRelease,   // release anonymised counts over the subjects a purpose allows (R-IX.2)
+  kAggregatesRead,     // the releases made
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

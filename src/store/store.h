@@ -362,6 +362,20 @@ struct TransferSubjectRecord {
   std::string cross_border; // domestic | adequate_country | consent
 };
 
+// An anonymised aggregate released (R-IX.2): its id is the seq of its
+// `aggregate.released` event, whose data `body` is (canonical JSON: the
+// query, k, l, epsilon, the generalisation, the cells released with their
+// counts, what was suppressed). No identifier is in it.
+struct AggregateReleaseRecord {
+  std::int64_t id = 0;
+  UnixMillis at = 0;
+  std::string actor;
+  std::string purpose;
+  std::string recipient;  // "" for the operator's own use
+  double epsilon = 0;     // 0: no noise
+  std::string body;
+};
+
 // A destruction run (R-VII.2): its id is the seq of its
 // `retention.run_started` event; `act` is set when it finishes.
 struct RetentionRunRecord {
@@ -502,6 +516,10 @@ class Transaction {
   // What went of one subject's data, oldest first.
   virtual Result<std::vector<TransferSubjectRecord>> GetTransferSubjects(SubjectId subject) = 0;
   virtual Result<void> ScanTransferSubjects(const std::function<void(const TransferSubjectRecord&)>& each) = 0;
+
+  // Anonymised aggregates released (R-IX.2); Scan is newest first.
+  virtual Result<void> InsertAggregateRelease(const AggregateReleaseRecord& record) = 0;
+  virtual Result<void> ScanAggregateReleases(const std::function<void(const AggregateReleaseRecord&)>& each) = 0;
 
   // Representatives who acted in changes; one per event.
   virtual Result<void> InsertRepresentation(const RepresentationRecord& record) = 0;

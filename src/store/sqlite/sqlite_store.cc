@@ -332,6 +332,18 @@ CREATE TABLE transfer_subjects (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX transfer_subjects_by_subject ON transfer_subjects (subject_id);
 )sql",
+    // 14: anonymised aggregates released.
+    R"sql(
+CREATE TABLE aggregate_releases (
+  id        INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  actor     TEXT NOT NULL,
+  purpose   TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  epsilon   REAL NOT NULL,
+  body      TEXT NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -550,6 +562,8 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanTransfers(const std::function<void(const TransferRecord&)>& each) override;
   Result<std::vector<TransferSubjectRecord>> GetTransferSubjects(SubjectId subject) override;
   Result<void> ScanTransferSubjects(const std::function<void(const TransferSubjectRecord&)>& each) override;
+  Result<void> InsertAggregateRelease(const AggregateReleaseRecord& record) override;
+  Result<void> ScanAggregateReleases(const std::function<void(const AggregateReleaseRecord&)>& each) override;
   Result<void> InsertRepresentation(const RepresentationRecord& record) override;
   Result<void> ScanRepresentations(const std::function<void(const RepresentationRecord&)>& each) override;
   Result<void> PutSubjectBlock(const SubjectBlockRecord& record) override;
@@ -2252,6 +2266,30 @@ Result<void> SqliteTransaction::ScanTransferSubjects(
                   "ORDER BY transfer_id, subject_id",
                   "scanning transfers' subjects", [&](Stmt& s) -> Result<void> {
                     each({s.Int(0), s.Int(1), s.Text(2), s.Text(3)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::InsertAggregateRelease(const AggregateReleaseRecord& r) {
+  Stmt& s = S("INSERT INTO aggregate_releases (id, at, actor, purpose, recipient, epsilon, body) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, r.id);
+  s.Bind(2, r.at);
+  s.Bind(3, r.actor);
+  s.Bind(4, r.purpose);
+  s.Bind(5, r.recipient);
+  sqlite3_bind_double(s.get(), 6, r.epsilon);
+  s.Bind(7, r.body);
+  return Exec(s, "writing an aggregate release");
+}
+
+Result<void> SqliteTransaction::ScanAggregateReleases(
+    const std::function<void(const AggregateReleaseRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT id, at, actor, purpose, recipient, epsilon, body FROM aggregate_releases ORDER BY id DESC",
+                  "scanning aggregate releases", [&](Stmt& s) -> Result<void> {
+                    each({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), sqlite3_column_double(s.get(), 5),
+                          s.Text(6)});
                     return {};
                   });
 }
