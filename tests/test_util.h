@@ -49,13 +49,17 @@ inline void WriteFile(const std::filesystem::path& p, const std::string& content
 
 // Copies the KEM policy, its texts and the law table into `dir`, keeping
 // their relative layout, and returns the copied policy's path.
-inline std::filesystem::path CopyKemPolicy(const std::filesystem::path& dir) {
+// `edition`: the folder under policies/ ("kem", or "kem-2" for edition 2).
+inline std::filesystem::path CopyKemPolicy(const std::filesystem::path& dir, const std::string& edition = "kem") {
   namespace fs = std::filesystem;
-  fs::create_directories(dir / "kem");
-  fs::copy(SourceDir() / "policies/kem", dir / "kem", fs::copy_options::recursive);
-  fs::create_directories(dir / "law");
-  fs::copy(SourceDir() / "policies/law", dir / "law", fs::copy_options::recursive);
-  return dir / "kem/policy.yaml";
+  fs::create_directories(dir / edition);
+  fs::copy(SourceDir() / "policies" / edition, dir / edition,
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  if (!fs::exists(dir / "law")) {
+    fs::create_directories(dir / "law");
+    fs::copy(SourceDir() / "policies/law", dir / "law", fs::copy_options::recursive);
+  }
+  return dir / edition / "policy.yaml";
 }
 
 // Replaces the first occurrence of `from` in `text`; the test fails loudly
@@ -74,9 +78,11 @@ inline std::string ReplaceOnce(std::string text, const std::string& from, const 
 // the access world make one group. Returns the copied policy's path.
 // The shipped working-day calendars come along, as `init` finds them
 // beside the policy.
-inline std::filesystem::path KemPolicyWithPartners(const std::filesystem::path& dir) {
-  const std::filesystem::path path = CopyKemPolicy(dir);
-  std::filesystem::copy(SourceDir() / "calendars", dir / "calendars", std::filesystem::copy_options::recursive);
+inline std::filesystem::path KemPolicyWithPartners(const std::filesystem::path& dir, const std::string& edition = "kem") {
+  const std::filesystem::path path = CopyKemPolicy(dir, edition);
+  if (!std::filesystem::exists(dir / "calendars")) {
+    std::filesystem::copy(SourceDir() / "calendars", dir / "calendars", std::filesystem::copy_options::recursive);
+  }
   std::string text = ReadFile(path);
   text = ReplaceOnce(text, "    country: KZ\n    agreement: \"AGR-2024-001\"\n    nda_signed: 2024-02-01\n",
                      "    bin: \"990140000017\"\n    country: KZ\n"

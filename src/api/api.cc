@@ -375,6 +375,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/metrics", kPublic}, &Api::MetricsText},
       {{"GET", "/openapi.yaml", kPublic}, &Api::OpenApi},
       {{"GET", "/v1/policy", kPublic}, &Api::Policy},
+      {{"GET", "/v1/policy/editions", kPublic}, &Api::PolicyEditions},
       {{"POST", "/v1/subjects", kKey}, &Api::AddSubject},
       {{"POST", "/v1/subjects/search", kKey}, &Api::SearchSubject},
       {{"GET", "/v1/subjects/{id}", kKey}, &Api::ReadSubject},
@@ -413,6 +414,8 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/transfers/{id}", kKey}, &Api::GetTransfer},
       {{"POST", "/v1/aggregates", kKey, kHeavy}, &Api::ReleaseAggregate},
       {{"GET", "/v1/aggregates", kKey}, &Api::ListAggregates},
+      {{"POST", "/v1/subjects/{id}/acceptances", kKey}, &Api::AcceptEdition},
+      {{"GET", "/v1/outbox", kKey}, &Api::Outbox},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
       {{"POST", "/v1/retention/runs", kKey}, &Api::RetentionRun},
       {{"GET", "/v1/retention/acts", kKey}, &Api::RetentionActs},
@@ -820,7 +823,7 @@ HttpResponse Api::Policy(Context& ctx) {
   for (const auto& c : p.channels) channels.push_back(json::object{{"id", c.id}, {"name", in(c.name)}});
   json::object out{
       {"edition", p.edition.number},
-      {"effective_date", FormatDate(p.edition.effective_date)},
+      {"effective_date", p.edition.effective_date ? json::value(FormatDate(*p.edition.effective_date)) : json::value(nullptr)},
       {"lang", lang},
       {"controller", json::object{{"name", in(p.controller.name)},
                                   {"brand", p.controller.brand},
@@ -1535,6 +1538,53 @@ HttpResponse Api::ListAggregates(Context& ctx) {
     out.push_back(std::move(o));
   }
   return Json(200, json::object{{"releases", std::move(out)}});
+}
+
+// The history of editions, public like the policy: each with its moment,
+// reason and difference from the one before.
+HttpResponse Api::PolicyEditions(Context&) {
+  TRY_ASSIGN(list, inst_.engine().ListEditions());
+  json::array out;
+  for (const auto& e : list) {
+    json::object o{{"edition", e.record.number},
+                   {"published_at", FormatUtc(e.record.published_at)},
+                   {"in_force_from", FormatUtc(e.record.InForceFrom())},
+                   {"in_force", e.in_force},
+                   {"reason", e.record.reason},
+                   {"hash", crypto::ToHex(e.record.hash)}};
+    if (e.diff) {
+      boost::system::error_code ec;
+      o["diff"] = json::parse(rules::PolicyDiffJson(*e.diff, *e.policy), ec);
+    } else {
+      o["diff"] = nullptr;
+    }
+    out.push_back(std::move(o));
+  }
+  return Json(200, json::object{{"editions", std::move(out)}});
+}
+
+HttpResponse Api::AcceptEdition(Context& ctx) {
+  TRY_ASSIGN(channel, ctx.Str("channel", true));
+  TRY_ASSIGN(evidence, ctx.Str("evidence", true));
+  TRY_ASSIGN(r, inst_.engine().AcceptEdition(ctx.Subject(), channel, evidence, *ctx.caller));
+  return Json(201, json::object{{"subject", r.subject_id}, {"edition", r.edition}, {"how", r.how},
+                                {"channel", r.channel}, {"at", FormatUtc(r.at)}, {"event", r.event_seq}});
+}
+
+HttpResponse Api::Outbox(Context& ctx) {
+  const std::string pending = ctx.Query("pending", "false");
+  if (pending != "true" && pending != "false") return Problem(Bad("pending", "must be true or false"));
+  TRY_ASSIGN(list, inst_.engine().Outbox(pending == "true", *ctx.caller));
+  json::array out;
+  for (const auto& o : list) {
+    out.push_back(json::object{{"event", o.event_seq},
+                               {"subject", o.subject_id},
+                               {"kind", o.kind},
+                               {"created_at", FormatUtc(o.created_at)},
+                               {"delivered_at", o.delivered_at ? json::value(FormatUtc(*o.delivered_at)) : json::value(nullptr)},
+                               {"attempts", o.attempts}});
+  }
+  return Json(200, json::object{{"messages", std::move(out)}});
 }
 
 HttpResponse Api::BreachNotified(Context& ctx) {

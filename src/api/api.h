@@ -157,6 +157,9 @@ class Api {
   HttpResponse GetTransfer(Context& ctx);
   HttpResponse ReleaseAggregate(Context& ctx);
   HttpResponse ListAggregates(Context& ctx);
+  HttpResponse PolicyEditions(Context& ctx);
+  HttpResponse AcceptEdition(Context& ctx);
+  HttpResponse Outbox(Context& ctx);
   HttpResponse RetentionPlan(Context& ctx);
   HttpResponse DestroyOnApplication(Context& ctx);
   HttpResponse RetentionRun(Context& ctx);

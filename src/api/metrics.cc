@@ -87,7 +87,7 @@ std::string Metrics::Render(std::int64_t ledger_height, std::size_t decisions_pe
   }
   o << "# HELP qorgau_decisions_total Decisions by reason.\n"
     << "# TYPE qorgau_decisions_total counter\n";
-  for (std::size_t r = 0; r <= static_cast<std::size_t>(index::Reason::kSubjectBlocked); ++r) {
+  for (std::size_t r = 0; r <= static_cast<std::size_t>(index::Reason::kObligationOpen); ++r) {
     o << "qorgau_decisions_total{reason=\"" << index::ReasonCode(static_cast<index::Reason>(r))
       << "\"} " << decisions_[r].load(std::memory_order_relaxed) << "\n";
   }

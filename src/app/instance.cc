@@ -264,9 +264,13 @@ Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
     stored_check = std::move(**check);
     QORGAU_ASSIGN_OR_RETURN(const auto key_id, (*txn)->GetMeta(ledger::kSigningKeyMeta));
     if (key_id) ledger_key_id = std::string(key_id->begin(), key_id->end());
-    auto latest = (*txn)->LatestEdition();
-    if (!latest) return tl::unexpected(latest.error());
-    edition = std::move(*latest);
+    // The edition in force: the latest whose moment has come (R-XI.1); one
+    // published for a later day waits for it, and for a restart.
+    QORGAU_ASSIGN_OR_RETURN(auto editions, (*txn)->ListEditions());
+    const UnixMillis now = clock.Now();
+    for (auto& e : editions) {
+      if (!edition || e.InForceFrom() <= now) edition = std::move(e);
+    }
   }
   // A rotation a crash interrupted is finished (or undone) here, under the
   // lock, before any key is used (app/key_rotation.h).

@@ -519,6 +519,7 @@ void RegisterAudit(CLI::App& app, Options& opts) {
 void Register(CLI::App& app, Options& opts) {
   RegisterInit(app, opts);
   RegisterPolicy(app, opts);
+  RegisterEditions(app, opts);
   RegisterSubject(app, opts);
   RegisterConsent(app, opts);
   RegisterAudit(app, opts);

@@ -37,6 +37,9 @@ void RegisterRetention(CLI::App& app, Options& opts);
 void RegisterTransfers(CLI::App& app, Options& opts);
 // aggregate, aggregates (R-IX.2): transfer_commands.cc.
 void RegisterAggregates(CLI::App& app, Options& opts);
+// policy publish|editions|accept, outbox (R-XI): edition_commands.cc.
+// After RegisterPolicy: it adds to the `policy` command.
+void RegisterEditions(CLI::App& app, Options& opts);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";

@@ -17,6 +17,7 @@
 #include "app/instance.h"
 #include "cli/commands.h"
 #include "demo/synthetic.h"
+#include "policy/policy_loader.h"
 #include "report/retention_act.h"
 #include "report/statement.h"
 
@@ -581,6 +582,29 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
   Step("retention (R-VII): R-VI.4 at once, the plan, a destruction run and its act in kk, ru and en");
   if (int rc = ShowRetention(engine, callers, history, opts.data_dir); rc != 0) return rc;
 
+  // R-XI: edition 2 (policies/kem-2, beside the policy's folder), with the
+  // legal review's corrections; it takes effect at once, for the next run.
+  if (const auto next = std::filesystem::path(args.policy).parent_path().parent_path() / "kem-2/policy.yaml";
+      std::filesystem::exists(next)) {
+    Step("policy edition 2 (R-XI): published with its difference and reasons; subjects told through the outbox");
+    policy::LoadResult loaded = policy::LoadPolicyFile(next);
+    if (!loaded.policy) return Fail(app::PolicyError(loaded.problems));
+    rules::PublishRequest req;
+    req.policy = std::make_shared<const policy::Policy>(std::move(*loaded.policy));
+    req.files = loaded.files;
+    req.main_file = next.filename().string();
+    req.reason = "The legal review of edition 1 (December 2026)";
+    auto published = engine.PublishPolicy(req, dpo);
+    if (!published) return Fail(published.error());
+    std::size_t added = 0, changed = 0;
+    for (const auto& c : published->diff.changes) (c.change == "added" ? added : changed) += 1;
+    std::cout << "  edition " << published->edition << ": " << published->diff.changes.size() << " changes (" << added
+              << " added, " << changed << " changed or removed), each with its reason; "
+              << published->notified << " subjects told (outbox); in force from the next start\n"
+              << "  e.g. " << published->diff.changes.front().Key() << ": "
+              << req.policy->edition.changes.at(published->diff.changes.front().Key()) << "\n";
+  }
+
   Step("ledger verification, by the data protection officer");
   auto report = engine.VerifyLedger(dpo);
   if (!report) return Fail(report.error());
@@ -606,7 +630,8 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
             << " --as agent-anna withdraw --id " << keys[2].value << " --channel app_support_chat --preview\n  " << q
             << " receipt verify " << opts.data_dir << "/receipt-withdrawal.json\n  " << q
             << " --as dpo audit verify\n  " << q << " --as dpo retention plan --as-of 2031-01-01\n  " << q
-            << " --as dpo retention acts\n  " << q << " policy show --lang en\n";
+            << " --as dpo retention acts\n  " << q << " policy show --lang en\n  " << q
+            << " policy editions\n  " << q << " --as dpo outbox --pending\n";
   return 0;
 }
 

@@ -23,12 +23,14 @@ std::string_view ReasonCode(Reason r) {
     case Reason::kUnknownSubject: return "unknown_subject";
     case Reason::kUnknownPurpose: return "unknown_purpose";
     case Reason::kSubjectBlocked: return "subject_blocked";
+    case Reason::kConsentRenewalRequired: return "consent_renewal_required";
+    case Reason::kObligationOpen: return "obligation_open";
   }
   return "unknown_subject";
 }
 
 std::optional<Reason> ReasonFromCode(std::string_view code) {
-  for (int r = 0; r <= static_cast<int>(Reason::kSubjectBlocked); ++r) {
+  for (int r = 0; r <= static_cast<int>(Reason::kObligationOpen); ++r) {
     if (ReasonCode(static_cast<Reason>(r)) == code) return static_cast<Reason>(r);
   }
   return std::nullopt;
@@ -47,6 +49,10 @@ std::string_view ReasonText(Reason r) {
     case Reason::kSubjectDestroyed: return "the subject's data were destroyed";
     case Reason::kUnknownSubject: return "no such subject";
     case Reason::kUnknownPurpose: return "not a purpose of the policy edition";
+    case Reason::kObligationOpen: return "an open obligation of the subject (a debt, an instalment) needs this purpose";
+    case Reason::kConsentRenewalRequired:
+      return "the consent was given under an earlier edition; the policy now uses this purpose's data more widely, so "
+             "the subject must consent again (R-XI.2)";
     case Reason::kSubjectBlocked:
       return "the subject's data are blocked: no processing until the block is lifted";
   }
@@ -82,8 +88,11 @@ DecisionIndex::DecisionIndex(std::shared_ptr<const policy::Policy> policy)
   basis_.resize(np);
   category_mask_.assign(np, 0);
   services_needing_.resize(np);
+  while_obligation_.resize(np);
   for (std::size_t i = 0; i < np; ++i) {
     basis_[i] = p.purposes[i].basis;
+    while_obligation_[i] = p.purposes[i].basis == LegalBasis::kContract && p.purposes[i].while_obligation_open;
+    any_while_obligation_ = any_while_obligation_ || while_obligation_[i];
     for (std::size_t c = 0; c < p.categories.size() && c < 64; ++c) {
       if (p.CategoryAllowsPurpose(p.categories[c].id, p.purposes[i].id)) {
         category_mask_[i] |= std::uint64_t{1} << c;
@@ -98,6 +107,7 @@ DecisionIndex::DecisionIndex(std::shared_ptr<const policy::Policy> policy)
   active_.resize(p.services.size());
   granted_.resize(np);
   withdrawn_.resize(np);
+  renewal_.resize(np);
   allowed_.resize(np);
 }
 
@@ -176,10 +186,17 @@ void DecisionIndex::CheckLocked(std::span<const SubjectId> subjects, int purpose
       r = basis == LegalBasis::kLaw        ? Reason::kLaw
           : basis == LegalBasis::kContract ? Reason::kContractActive
                                            : Reason::kConsentInForce;
+      if (r == Reason::kContractActive && while_obligation_[purpose]) {
+        bool any = false;
+        for (int s : services_needing_[purpose]) any = any || active_[s].Test(i);
+        if (!any) r = Reason::kObligationOpen;
+      }
     } else if (basis == LegalBasis::kContract) {
       r = Reason::kNoActiveContract;
     } else {
-      r = withdrawn_[purpose].Test(i) ? Reason::kWithdrawn : Reason::kNoConsent;
+      r = withdrawn_[purpose].Test(i)  ? Reason::kWithdrawn
+          : renewal_[purpose].Test(i) ? Reason::kConsentRenewalRequired
+                                      : Reason::kNoConsent;
     }
     d.reason = r;
     d.allow = IsAllowed(r);
@@ -227,6 +244,7 @@ void DecisionIndex::Grow(SubjectId subject) {
     if (basis_[p] != LegalBasis::kConsent) continue;
     granted_[p].Resize(cap);
     withdrawn_[p].Resize(cap);
+    renewal_[p].Resize(cap);
   }
 }
 
@@ -239,7 +257,7 @@ void DecisionIndex::Recompute(SubjectId subject, int p) {
     case LegalBasis::kContract: {
       bool any = false;
       for (int s : services_needing_[p]) any = any || active_[s].Test(i);
-      on = on && any;
+      on = on && (any || (while_obligation_[p] && obligated_.Test(i)));
       break;
     }
   }
@@ -279,9 +297,17 @@ void DecisionIndex::ApplyLocked(const Delta& d) {
       const bool grant = d.kind == Delta::Kind::kConsentGranted;
       granted_[d.ordinal].Set(i, grant);
       withdrawn_[d.ordinal].Set(i, !grant);
+      renewal_[d.ordinal].Set(i, false);
       Recompute(d.subject, d.ordinal);
       return;
     }
+    case Delta::Kind::kConsentNeedsRenewal:
+      if (d.ordinal < 0 || basis_[d.ordinal] != LegalBasis::kConsent) return;
+      granted_[d.ordinal].Set(i, false);
+      withdrawn_[d.ordinal].Set(i, false);
+      renewal_[d.ordinal].Set(i, true);
+      Recompute(d.subject, d.ordinal);
+      return;
     case Delta::Kind::kServiceOn:
     case Delta::Kind::kServiceOff:
       if (d.ordinal < 0) return;
@@ -291,12 +317,14 @@ void DecisionIndex::ApplyLocked(const Delta& d) {
     case Delta::Kind::kObligationOpened:
       ++open_obligations_[d.subject];
       obligated_.Set(i, true);
+      if (any_while_obligation_) RecomputeContractPurposes(d.subject);
       return;
     case Delta::Kind::kObligationClosed: {
       auto it = open_obligations_.find(d.subject);
       if (it != open_obligations_.end() && --it->second == 0) {
         open_obligations_.erase(it);
         obligated_.Set(i, false);
+        if (any_while_obligation_) RecomputeContractPurposes(d.subject);
       }
       return;
     }
@@ -328,7 +356,7 @@ std::size_t DecisionIndex::subjects() const {
 std::size_t DecisionIndex::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   std::size_t bytes = exists_.bytes() + destroyed_.bytes() + obligated_.bytes() + blocked_.bytes();
-  for (const auto* v : {&active_, &granted_, &withdrawn_, &allowed_}) {
+  for (const auto* v : {&active_, &granted_, &withdrawn_, &renewal_, &allowed_}) {
     for (const Bits& b : *v) bytes += b.bytes();
   }
   return bytes + open_obligations_.size() * 32;
@@ -352,12 +380,26 @@ Result<std::unique_ptr<DecisionIndex>> DecisionIndex::Load(
     if (destroyed) add({Delta::Kind::kSubjectDestroyed, id});
   });
   if (!r1) return tl::unexpected(r1.error());
+  // R-XI.2: the edition (up to the one in force) that last widened each
+  // purpose; a consent given under an earlier one must be given again.
+  std::map<std::string, int> renew_from;
+  {
+    QORGAU_ASSIGN_OR_RETURN(const auto editions, (*txn)->ListEditions());
+    for (const auto& e : editions) {
+      if (e.number > index->policy_->edition.number) continue;
+      for (const auto& purpose : e.renewal) renew_from[purpose] = std::max(renew_from[purpose], e.number);
+    }
+  }
   auto r2 = (*txn)->ScanConsents([&](const store::ConsentRecord& c) {
     const int p = index->PurposeOrdinal(c.purpose);
     if (p < 0) return;  // a purpose the edition in force no longer has
-    add({c.state == store::ConsentState::kGranted ? Delta::Kind::kConsentGranted
-                                                  : Delta::Kind::kConsentWithdrawn,
-         c.subject_id, p});
+    const bool granted = c.state == store::ConsentState::kGranted;
+    auto renew = renew_from.find(c.purpose);
+    if (granted && renew != renew_from.end() && c.edition < renew->second) {
+      add({Delta::Kind::kConsentNeedsRenewal, c.subject_id, p});
+      return;
+    }
+    add({granted ? Delta::Kind::kConsentGranted : Delta::Kind::kConsentWithdrawn, c.subject_id, p});
   });
   if (!r2) return tl::unexpected(r2.error());
   auto r3 = (*txn)->ScanSubscriptions([&](const store::SubscriptionRecord& s) {

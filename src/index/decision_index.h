@@ -50,6 +50,10 @@ enum class Reason : std::uint8_t {
   kUnknownSubject = 8,     // denied: no such subject
   kUnknownPurpose = 9,     // denied: not a purpose of the edition
   kSubjectBlocked = 10,    // denied: the subject is blocked (LAW.md §1, §5) until the block is lifted
+  kConsentRenewalRequired = 11,  // denied: the consent was given under an edition before one that widened
+                                 // the purpose (R-XI.2); the subject must consent again
+  kObligationOpen = 12,    // allowed: a contract purpose the policy keeps while an obligation is open (a debt
+                           // outlives the service it arose under)
 };
 
 // Stable codes: "consent_in_force", "no_consent", "withdrawn", ...
@@ -58,7 +62,7 @@ std::string_view ReasonCode(Reason r);
 std::optional<Reason> ReasonFromCode(std::string_view code);
 // The reason in words, for people.
 std::string_view ReasonText(Reason r);
-inline bool IsAllowed(Reason r) { return r <= Reason::kLaw; }
+inline bool IsAllowed(Reason r) { return r <= Reason::kLaw || r == Reason::kObligationOpen; }
 
 struct Decision {
   bool allow = false;
@@ -81,6 +85,9 @@ struct Delta {
     kObligationClosed,
     kSubjectBlocked,
     kSubjectUnblocked,
+    // At load: a consent granted under an edition before the one that
+    // widened the purpose (its `renewal`) no longer counts.
+    kConsentNeedsRenewal,
   };
   Kind kind;
   SubjectId subject;
@@ -157,6 +164,8 @@ class DecisionIndex {
   std::vector<policy::LegalBasis> basis_;               // by purpose ordinal
   std::vector<std::uint64_t> category_mask_;             // by purpose ordinal
   std::vector<std::vector<int>> services_needing_;       // purpose -> service ordinals
+  std::vector<bool> while_obligation_;                   // purpose -> also while an obligation is open
+  bool any_while_obligation_ = false;
 
   mutable std::shared_mutex mu_;
   std::uint64_t capacity_ = 0;  // bits allocated per bitset
@@ -164,6 +173,7 @@ class DecisionIndex {
   std::vector<Bits> active_;     // by service
   std::vector<Bits> granted_;    // by purpose (used for consent purposes)
   std::vector<Bits> withdrawn_;  // by purpose (used for consent purposes)
+  std::vector<Bits> renewal_;    // by purpose: granted under an edition before the purpose widened
   std::vector<Bits> allowed_;    // by purpose
   std::unordered_map<SubjectId, std::uint32_t> open_obligations_;
   std::size_t subjects_ = 0;

@@ -143,6 +143,10 @@ struct Replayed {
   std::map<std::int64_t, store::BreachRecord> breaches;
   std::map<std::int64_t, store::TransferRecord> transfers;
   std::map<std::int64_t, store::AggregateReleaseRecord> aggregates;
+  std::map<int, std::pair<store::EditionRecord, std::int64_t>> editions;  // number -> record (no files), event
+  std::map<std::pair<SubjectId, int>, store::AcceptanceRecord> acceptances;
+  std::map<std::int64_t, std::string> outbox_events;  // seq -> type, of the events the outbox tells of
+  std::set<SubjectId> ever_added;                     // every subject an event added
   std::map<std::pair<std::int64_t, SubjectId>, std::pair<store::TransferSubjectRecord, std::int64_t>> transfer_subjects;
   std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
   std::map<SubjectId, std::int64_t> destroyed;  // subject -> its retention.destroyed event
@@ -182,6 +186,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
       }
     }
     s->subjects[id] = e.seq;
+    s->ever_added.insert(id);
     for (const auto& c : categories) s->data[{id, c}] = {provenance, e.at, sealed[c], e.seq};
   } else if (e.type == "data.recorded") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
@@ -466,6 +471,35 @@ Result<void> Apply(const Event& e, Replayed* s) {
       t.refused[std::string(reason)] = n.get_int64();
     }
     s->transfers[e.seq] = std::move(t);
+  } else if (e.type == "policy.published") {
+    store::EditionRecord r;
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t number, d.Int("edition"));
+    r.number = static_cast<int>(number);
+    QORGAU_ASSIGN_OR_RETURN(const std::string hash, d.Text("hash"));
+    QORGAU_ASSIGN_OR_RETURN(r.hash, crypto::FromHex(hash, "hash"));
+    r.published_at = e.at;
+    if (d.Has("effective_at")) {
+      QORGAU_ASSIGN_OR_RETURN(const std::string at, d.Text("effective_at"));
+      QORGAU_ASSIGN_OR_RETURN(r.effective_at, ParseUtc(at, "effective_at"));
+      QORGAU_ASSIGN_OR_RETURN(r.reason, d.Text("reason"));
+      QORGAU_ASSIGN_OR_RETURN(r.renewal, d.List("renewal"));
+    }
+    s->editions[r.number] = {std::move(r), e.seq};
+    s->outbox_events[e.seq] = e.type;
+  } else if (e.type == "policy.accepted") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::AcceptanceRecord a;
+    a.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(const std::int64_t edition, d.Int("edition"));
+    a.edition = static_cast<int>(edition);
+    QORGAU_ASSIGN_OR_RETURN(a.how, d.Text("how"));
+    QORGAU_ASSIGN_OR_RETURN(a.channel, d.Text("channel"));
+    QORGAU_ASSIGN_OR_RETURN(a.evidence, d.Text("evidence"));
+    a.at = e.at;
+    a.event_seq = e.seq;
+    if (!s->acceptances.emplace(std::pair{id, a.edition}, a).second) {
+      return Fail(ErrorCode::kCorruption, "edition", "accepted twice by the same subject");
+    }
   } else if (e.type == "aggregate.released") {
     store::AggregateReleaseRecord a;
     a.id = e.seq;
@@ -1030,6 +1064,64 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     cmp.Differ(w.second, "transfer_subjects (" + std::to_string(key.first) + ", subject " +
                              std::to_string(key.second) + "): missing from the table");
   }
+
+  // Editions: each as its policy.published event recorded it.
+  QORGAU_ASSIGN_OR_RETURN(const auto editions, txn.ListEditions());
+  for (const auto& ed : editions) {
+    if (!cmp.ok()) break;
+    cmp.Row();
+    const std::string where = "editions (" + std::to_string(ed.number) + "): ";
+    auto it = r.editions.find(ed.number);
+    if (it == r.editions.end()) {
+      cmp.Differ(0, where + "no event published it");
+      break;
+    }
+    const auto& [w, seq] = it->second;
+    if (ed.hash != w.hash || ed.published_at != w.published_at) {
+      cmp.Differ(seq, where + "its files' hash or publication differ from the ledger's");
+    } else if (ed.effective_at != w.effective_at || ed.reason != w.reason || ed.renewal != w.renewal) {
+      cmp.Differ(seq, where + "its moment, reason or renewal differ from the ledger's");
+    }
+    r.editions.erase(it);
+  }
+  if (!r.editions.empty() && cmp.ok()) {
+    cmp.Differ(r.editions.begin()->second.second,
+               "editions (" + std::to_string(r.editions.begin()->first) + "): missing from the table");
+  }
+  // Acceptances of editions.
+  QORGAU_TRY(txn.ScanAcceptances([&](const store::AcceptanceRecord& a) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where =
+        "acceptances (subject " + std::to_string(a.subject_id) + ", edition " + std::to_string(a.edition) + "): ";
+    auto it = r.acceptances.find({a.subject_id, a.edition});
+    if (it == r.acceptances.end()) return (void)cmp.Differ(0, where + "no event recorded it");
+    const store::AcceptanceRecord& w = it->second;
+    if (a.how != w.how || a.channel != w.channel || a.evidence != w.evidence || a.at != w.at ||
+        a.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "differs from the ledger's");
+    }
+    r.acceptances.erase(it);
+  }));
+  if (!r.acceptances.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.acceptances.begin();
+    cmp.Differ(w.event_seq, "acceptances (subject " + std::to_string(key.first) + ", edition " +
+                                std::to_string(key.second) + "): missing from the table");
+  }
+  // The outbox tells of events: each row names one of the kind it says,
+  // about a subject the ledger knows.
+  QORGAU_TRY(txn.ScanOutbox(false, [&](const store::OutboxRecord& o) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where =
+        "outbox (event " + std::to_string(o.event_seq) + ", subject " + std::to_string(o.subject_id) + "): ";
+    auto it = r.outbox_events.find(o.event_seq);
+    if (it == r.outbox_events.end() || it->second != o.kind) {
+      cmp.Differ(o.event_seq, where + "no " + o.kind + " event has this seq");
+    } else if (o.subject_id != 0 && !r.ever_added.count(o.subject_id)) {
+      cmp.Differ(o.event_seq, where + "no event added this subject");
+    }
+  }));
 
   // Aggregate releases: what each said, as its event says it.
   QORGAU_TRY(txn.ScanAggregateReleases([&](const store::AggregateReleaseRecord& a) {

@@ -76,6 +76,10 @@ struct Purpose {
   LegalBasis basis = LegalBasis::kConsent;
   std::string statute;  // required for kLaw
   Text name;
+  // kContract: also while the subject has an open obligation (a debt, an
+  // instalment), not only while a service needing the purpose is on:
+  // collecting a debt outlives the service it arose under.
+  bool while_obligation_open = false;
   SourcePos pos;
 };
 
@@ -212,6 +216,9 @@ struct WithdrawalRules {
   // Who opens and closes legal holds (`legal_hold_roles`); a legal
   // restriction is the data protection officer's matter by default.
   std::vector<ActorRole> legal_hold_roles = {ActorRole::kDpo};
+  // R-VI.3's scope: the purposes an open debt or instalment keeps from
+  // being withdrawn (`obligation_blocks`); empty: every purpose.
+  std::vector<Ref> obligation_blocks;
   Text warning;                                 // R-VI.1
 };
 
@@ -236,7 +243,14 @@ struct Edition {
   std::optional<std::string> order_number;  // null: blank in the source document
   int order_year = 0;
   std::string effective;  // on_approval | on_publication | on_date
-  std::chrono::year_month_day effective_date{};
+  // The day it takes effect, where the source says; none: unknown (an
+  // approval order whose date is blank). `policy publish` records the
+  // moment it takes effect in the store.
+  std::optional<std::chrono::year_month_day> effective_date;
+  // Why each change from the edition before was made: "section/id" (as
+  // policy/policy_diff.h names changes) -> the reason. Publishing refuses
+  // a change without one.
+  std::map<std::string, std::string> changes;
   std::map<std::string, std::string> text_paths;  // lang -> path relative to the policy
   std::map<std::string, std::string> texts;       // lang -> the text itself
 };

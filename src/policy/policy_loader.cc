@@ -568,8 +568,25 @@ void ReadEdition(Ctx& ctx, const YAML::Node& n, const FileReader& read, LoadResu
   }
   ReadEnum(ctx, m.Get("effective", true), "edition.effective",
            {"on_approval", "on_publication", "on_date"}, &p->edition.effective);
-  ReadDate(ctx, m.Get("effective_date", true), "edition.effective_date",
-           &p->edition.effective_date);
+  // null (or absent): the source names no date; on_date needs one.
+  if (const YAML::Node day = m.Get("effective_date", false); day.IsDefined() && !day.IsNull()) {
+    std::chrono::year_month_day d{};
+    if (ReadDate(ctx, day, "edition.effective_date", &d)) p->edition.effective_date = d;
+  } else if (p->edition.effective == "on_date") {
+    ctx.Error(m.pos(), "edition.effective_date: on_date needs the date");
+  }
+  // Each change from the edition before, with its reason (R-XI.1).
+  ForEachItem(ctx, m.Get("changes", false), "edition.changes", [&](const YAML::Node& item, const std::string& path) {
+    MapReader c(ctx, item, path);
+    if (!c.ok()) return;
+    std::string what, why;
+    if (ReadString(ctx, c.Get("change", true), path + ".change", &what) &&
+        ReadString(ctx, c.Get("reason", true), path + ".reason", &why) &&
+        !p->edition.changes.emplace(what, why).second) {
+      ctx.Error(item, path + ": '" + what + "' is given twice");
+    }
+    c.Done();
+  });
   MapReader texts(ctx, m.Get("texts", true), "edition.texts");
   if (texts.ok()) {
     for (auto lang : kLanguages) {
@@ -821,6 +838,7 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
                                       : LegalBasis::kLaw;
     }
     ReadString(ctx, m.Get("statute", false), path + ".statute", &pu.statute);
+    ReadBool(ctx, m.Get("while_obligation_open", false), path + ".while_obligation_open", &pu.while_obligation_open);
     pu.name = ReadText(ctx, m.Get("name", true), path + ".name");
     m.Done();
     p.purposes.push_back(std::move(pu));
@@ -1037,6 +1055,7 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
       ReadBool(ctx, m.Get("block_if_legal_hold", true), "withdrawal.block_if_legal_hold",
                &w.block_if_legal_hold);
       w.warning = ReadText(ctx, m.Get("warning", true), "withdrawal.warning");
+      w.obligation_blocks = ReadRefs(ctx, m.Get("obligation_blocks", false), "withdrawal.obligation_blocks", false);
       if (const YAML::Node roles = m.Get("legal_hold_roles", false); roles.IsDefined()) {
         std::vector<ActorRole> read;
         for (const Ref& r : ReadRefs(ctx, roles, "withdrawal.legal_hold_roles", false)) {

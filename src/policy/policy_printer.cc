@@ -60,7 +60,7 @@ std::string FormatPolicy(const Policy& p, std::string_view lang) {
     << InLanguage(c.address, lang) << ", " << c.postal_index << "\n\n";
   o << l.edition << ": " << p.edition.number << "\n"
     << l.owner << ": " << InLanguage(p.edition.owner, lang) << "\n"
-    << l.effective << ": " << FormatDate(p.edition.effective_date) << " (" << p.edition.effective
+    << l.effective << ": " << (p.edition.effective_date ? FormatDate(*p.edition.effective_date) : std::string("-")) << " (" << p.edition.effective
     << ")\n\n";
 
   o << l.purposes << ":\n";

@@ -269,10 +269,25 @@ class Checker {
     }
   }
 
-  // R-VI.2: withdrawal channels are declared channels.
+  // R-VI.2: withdrawal channels are declared channels; R-VI.3's scope
+  // names purposes a withdrawal could end.
   void Withdrawal() {
     for (const Ref& c : p_.withdrawal.channels) {
       if (!p_.FindChannel(c.id)) Error(c.pos, "withdrawal: unknown channel '" + c.id + "'");
+    }
+    for (const Ref& r : p_.withdrawal.obligation_blocks) {
+      const Purpose* pu = p_.FindPurpose(r.id);
+      if (!pu) {
+        Error(r.pos, "withdrawal.obligation_blocks: unknown purpose '" + r.id + "'");
+      } else if (pu->basis != LegalBasis::kConsent) {
+        Error(r.pos, "withdrawal.obligation_blocks: '" + r.id + "' rests on " +
+                         std::string(LegalBasisName(pu->basis)) + ", not on a consent that could be withdrawn");
+      }
+    }
+    for (const Purpose& pu : p_.purposes) {
+      if (pu.while_obligation_open && pu.basis != LegalBasis::kContract) {
+        Error(pu.pos, "purpose '" + pu.id + "': while_obligation_open is for a purpose resting on the contract");
+      }
     }
   }
 

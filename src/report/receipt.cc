@@ -71,7 +71,12 @@ ReceiptWriter::ReceiptWriter(std::shared_ptr<const policy::Policy> policy) : pol
   if (!p.controller.bin.empty()) controller["bin"] = p.controller.bin;  // Art. 8: the operator's BIN
   boost::json::object edition;
   edition["edition"] = p.edition.number;
-  edition["effective_date"] = FormatDate(p.edition.effective_date);
+  // Unknown stays unknown: null, never a made-up day.
+  if (p.edition.effective_date) {
+    edition["effective_date"] = FormatDate(*p.edition.effective_date);
+  } else {
+    edition["effective_date"] = nullptr;
+  }
   boost::json::array withdraw_channels;
   for (const auto& c : p.withdrawal.channels) withdraw_channels.emplace_back(c.id);
   const boost::json::object how{{"channels", std::move(withdraw_channels)},

@@ -80,8 +80,12 @@ Result<ConsentOutcome> Consents::GrantConsent(const ConsentRequest& req, const C
     if (!id) return tl::unexpected(id.error());
     auto consents = txn.GetConsents(*id);
     if (!consents) return tl::unexpected(consents.error());
+    // A consent in force is not given twice; one that an edition widening
+    // the purpose left waiting for renewal (R-XI.2) is given again.
+    const bool renewal = d_.index.Check(*id, d_.index.PurposeOrdinal(req.purpose), 0).reason ==
+                         index::Reason::kConsentRenewalRequired;
     for (const auto& c : *consents) {
-      if (c.purpose == req.purpose && c.state == ConsentState::kGranted) {
+      if (c.purpose == req.purpose && c.state == ConsentState::kGranted && !renewal) {
         return Fail(ErrorCode::kAlreadyExists, "purpose",
                     "consent to '" + req.purpose + "' is already granted");
       }

@@ -5,7 +5,6 @@
 #include "ledger/ledger.h"
 
 namespace qorgau::rules {
-namespace {
 
 Result<crypto::Bytes> EditionHash(const std::map<std::string, std::string>& files) {
   // Length-prefixed so that no two bundles share an encoding.
@@ -16,8 +15,6 @@ Result<crypto::Bytes> EditionHash(const std::map<std::string, std::string>& file
   const crypto::Digest d = crypto::Sha256(msg);
   return crypto::Bytes(d.begin(), d.end());
 }
-
-}  // namespace
 
 Engine::Engine(EngineDeps deps)
     : EngineCore(std::move(deps)),
@@ -31,7 +28,8 @@ Engine::Engine(EngineDeps deps)
       Applications(static_cast<EngineCore&>(*this)),
       Retention(static_cast<EngineCore&>(*this)),
       Transfers(static_cast<EngineCore&>(*this)),
-      Aggregates(static_cast<EngineCore&>(*this)) {}
+      Aggregates(static_cast<EngineCore&>(*this)),
+      Editions(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 
@@ -56,7 +54,11 @@ Result<int> PublishEdition(store::Store& store, const Clock& clock, const policy
   ledger::EventDraft ev{"policy.published", std::nullopt, actor_id, {}};
   ev.data["edition"] = policy.edition.number;
   ev.data["hash"] = crypto::ToHex(*hash);
-  ev.data["effective_date"] = FormatDate(policy.edition.effective_date);
+  if (policy.edition.effective_date) {
+    ev.data["effective_date"] = FormatDate(*policy.edition.effective_date);
+  } else {
+    ev.data["effective_date"] = nullptr;
+  }
   QORGAU_TRY(ledger::Append(**txn, now, ev));
   QORGAU_TRY((*txn)->Commit());
   return policy.edition.number;

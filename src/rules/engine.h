@@ -33,6 +33,7 @@
 //   Retention    retention.h, .cc    when data fall due for destruction (R-VII)
 //   Transfers    transfers.h, .cc    transfers to the operator's partners (R-IX.1)
 //   Aggregates   aggregates.h, .cc   anonymised counts for third parties (R-IX.2)
+//   Editions     editions.h, .cc     publishing editions, acceptance, the outbox (R-XI)
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -48,6 +49,7 @@
 #include "rules/audit.h"
 #include "rules/consents.h"
 #include "rules/decisions.h"
+#include "rules/editions.h"
 #include "rules/engine_core.h"
 #include "rules/obligations.h"
 #include "rules/retention.h"
@@ -76,7 +78,8 @@ class Engine : private EngineCore,
                public Applications,
                public Retention,
                public Transfers,
-               public Aggregates {
+               public Aggregates,
+               public Editions {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

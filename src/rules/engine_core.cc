@@ -274,10 +274,28 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
   store::ConsentRecord rec{subject, purpose, to, p.edition.number, channel, evidence, now,
                            event->seq, cross_border};
   QORGAU_TRY(txn.PutConsent(rec));
+  if (grant) QORGAU_TRY(NoteContinuedUse(txn, subject, "consent.granted", actor));
   deltas->push_back({grant ? index::Delta::Kind::kConsentGranted
                            : index::Delta::Kind::kConsentWithdrawn,
                      subject, d_.index.PurposeOrdinal(purpose)});
   return event->seq;
+}
+
+Result<void> EngineCore::NoteContinuedUse(store::Transaction& txn, SubjectId subject, std::string_view what,
+                                          const Caller& actor) {
+  // Edition 1 is the one subjects joined under; later ones are published.
+  const int edition = d_.policy->edition.number;
+  if (edition <= 1) return {};
+  QORGAU_ASSIGN_OR_RETURN(const auto found, txn.GetAcceptance(subject, edition));
+  if (found) return {};
+  const UnixMillis now = d_.clock.Now();
+  ledger::EventDraft ev{"policy.accepted", subject, actor.id(), {}};
+  ev.data["edition"] = edition;
+  ev.data["how"] = "continued_use";
+  ev.data["channel"] = std::string(what);
+  ev.data["evidence"] = "";
+  QORGAU_ASSIGN_OR_RETURN(const auto event, ledger::Append(txn, now, ev));
+  return txn.InsertAcceptance({subject, edition, "continued_use", std::string(what), "", now, event.seq});
 }
 
 Result<std::int64_t> EngineCore::PutService(store::Transaction& txn, SubjectId subject,
@@ -300,6 +318,7 @@ Result<std::int64_t> EngineCore::PutService(store::Transaction& txn, SubjectId s
   }
   store::SubscriptionRecord rec{subject, service, active, contract_id, now, event->seq};
   QORGAU_TRY(txn.PutSubscription(rec));
+  if (active) QORGAU_TRY(NoteContinuedUse(txn, subject, "service.enabled", actor));
   deltas->push_back({active ? index::Delta::Kind::kServiceOn : index::Delta::Kind::kServiceOff,
                      subject, d_.index.ServiceOrdinal(service)});
   return event->seq;

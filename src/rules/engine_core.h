@@ -154,6 +154,11 @@ class EngineCore {
                                   const Caller& actor, std::vector<index::Delta>* deltas,
                                   const store::RepresentationRecord* representative = nullptr,
                                   bool cross_border = false);
+  // R-XI.2: the subject's first processing under an edition published
+  // after the first records its acceptance by continued use (a
+  // `policy.accepted` event, how continued_use, channel `what`), once.
+  Result<void> NoteContinuedUse(store::Transaction& txn, SubjectId subject, std::string_view what,
+                                const Caller& actor);
   // Records one service switched on or off and its event; likewise.
   Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
                                   const std::string& service, bool active,

@@ -91,6 +91,9 @@ std::string_view ActionName(Action a) {
     case Action::kTransfersRead: return "transfers.read";
     case Action::kAggregateRelease: return "aggregate.release";
     case Action::kAggregatesRead: return "aggregates.read";
+    case Action::kPolicyPublish: return "policy.publish";
+    case Action::kPolicyAccept: return "policy.accept";
+    case Action::kOutboxRead: return "outbox.read";
   }
   return "unknown";
 }
@@ -130,6 +133,12 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
     }
     return Deny("admin_only", "actor", "only an administrator may " + name);
   }
+  // The outbox holds event and subject ids, no value: administrators run
+  // its delivery, the data protection officer watches it.
+  if (action == Action::kOutboxRead) {
+    if (role == ActorRole::kDpo || role == ActorRole::kAdmin) return {};
+    return Deny("admin_only", "actor", "only an administrator or the data protection officer reads the outbox");
+  }
   if (role == ActorRole::kAdmin) {
     return Deny("role_not_allowed", "actor",
                 "administrators manage actors, duties and keys; they act on no subject");
@@ -141,6 +150,12 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (action == Action::kBreachRecord || action == Action::kBreachesRead) {
     if (role == ActorRole::kDpo) return {};
     return Deny("dpo_only", "actor", "only the data protection officer keeps the breach register (LAW.md §10)");
+  }
+  // The policy is published by the data protection officer, the outbox
+  // watched by the officer and the administrators.
+  if (action == Action::kPolicyPublish) {
+    if (role == ActorRole::kDpo) return {};
+    return Deny("dpo_only", "actor", "only the data protection officer publishes an edition of the policy");
   }
   if (action == Action::kAggregatesRead) {
     if (role == ActorRole::kDpo) return {};
@@ -268,6 +283,13 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
       }
     }
     return {};
+  }
+  // An acceptance of the edition is recorded by whoever records consents.
+  if (action == Action::kPolicyAccept) {
+    for (const auto& d : caller.duties) {
+      if (HasAction(d.actions, DutyAction::kConsent)) return {};
+    }
+    return Deny("no_duty", "actor", "no duty of the caller allows 'consent' (R-VIII.1)");
   }
   // Listings: any duty; the engine shows only the purposes the caller's
   // duties cover.

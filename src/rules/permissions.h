@@ -78,6 +78,9 @@ enum class Action : std::uint8_t {
   kTransfersRead,      // the register of transfers: recipients, purposes, counts
   kAggregateRelease,   // release anonymised counts over the subjects a purpose allows (R-IX.2)
   kAggregatesRead,     // the releases made
+  kPolicyPublish,      // publish a new edition of the policy (R-XI.1)
+  kPolicyAccept,       // record a subject's explicit acceptance of the edition in force (R-XI.2)
+  kOutboxRead,         // the messages waiting for other systems
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -203,6 +203,7 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
     ev.data["provenance"] = provenance;
     if (change) ev.data["application"] = *application;  // the rectification it carries out
     QORGAU_TRY(ledger::Append(txn, now, ev));
+    QORGAU_TRY(core_.NoteContinuedUse(txn, id, "data.recorded", actor));
     return std::vector<index::Delta>{};
   });
   if (!written) return tl::unexpected(written.error());

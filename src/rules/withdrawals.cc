@@ -35,7 +35,10 @@ Result<WithdrawalPlan> Withdrawals::Plan(store::Transaction& txn, SubjectId subj
   plan.preview = req.preview;
   plan.warning = p.withdrawal.warning;
 
-  // R-VI.3: an open obligation or legal hold refuses the withdrawal.
+  // R-VI.3: an open obligation or legal hold refuses the withdrawal. A
+  // debt refuses it outright, unless the policy scopes it to some purposes
+  // (withdrawal.obligation_blocks): then once the plan shows which consents
+  // end.
   auto obligations = txn.GetObligations(subject, /*open_only=*/true);
   if (!obligations) return tl::unexpected(obligations.error());
   std::string debts, holds;
@@ -46,7 +49,8 @@ Result<WithdrawalPlan> Withdrawals::Plan(store::Transaction& txn, SubjectId subj
     std::string& list = hold ? holds : debts;
     list += (list.empty() ? "" : ", ") + o.ref;
   }
-  if (!debts.empty()) {
+  const auto& scope = p.withdrawal.obligation_blocks;
+  if (!debts.empty() && scope.empty()) {
     return Refuse("withdrawal_blocked_by_obligation", "subject",
                   "consent cannot be withdrawn while an obligation to the operator is unfulfilled "
                   "(R-VI.3): open " + debts);
@@ -111,6 +115,14 @@ Result<WithdrawalPlan> Withdrawals::Plan(store::Transaction& txn, SubjectId subj
   }
   if (ending.empty()) {
     return Refuse("nothing_to_withdraw", "subject", "no consent in force would end");
+  }
+  if (!debts.empty()) {
+    for (const auto& r : scope) {
+      if (!ending.count(r.id)) continue;
+      return Refuse("withdrawal_blocked_by_obligation", "subject",
+                    "consent to '" + r.id + "' cannot be withdrawn while an obligation to the operator is "
+                    "unfulfilled (R-VI.3, as the policy scopes it): open " + debts);
+    }
   }
   plan.consents_end.assign(ending.begin(), ending.end());
   // R-VI.4: exactly the active services that need a purpose whose consent ends.

@@ -100,6 +100,38 @@ struct EditionRecord {
   Bytes hash;
   UnixMillis published_at = 0;
   std::map<std::string, std::string> files;
+  // When it takes effect (R-XI.1): set by `policy publish`; none for an
+  // edition published at `init`, in force from its publication.
+  std::optional<UnixMillis> effective_at = {};
+  std::string reason;                 // why it was published
+  std::vector<std::string> renewal;   // purposes whose consents must be given again (widened)
+  UnixMillis InForceFrom() const { return effective_at.value_or(published_at); }
+};
+
+// A subject's acceptance of a policy edition (R-XI.2): explicit (through
+// the app, a channel and its evidence) or by continued use, at the first
+// processing for the subject after the edition took effect.
+struct AcceptanceRecord {
+  SubjectId subject_id = 0;
+  int edition = 0;
+  std::string how;       // explicit | continued_use
+  std::string channel;   // explicit: the channel; continued_use: the command that processed
+  std::string evidence;  // explicit: its evidence; ""
+  UnixMillis at = 0;
+  std::int64_t event_seq = 0;
+};
+
+// A message other systems must act on, in the transactional outbox: written
+// in the transaction of the event it tells of, delivered at least once
+// (docs/architecture.md). Keyed by (event, subject): one event may concern
+// many subjects (a policy edition).
+struct OutboxRecord {
+  std::int64_t event_seq = 0;
+  SubjectId subject_id = 0;  // 0: no subject
+  std::string kind;          // the event's type: policy.published, consent.withdrawn, ...
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> delivered_at = {};
+  int attempts = 0;
 };
 
 enum class IndexKind : std::uint8_t { kIin = 0, kPhone = 1 };
@@ -407,6 +439,19 @@ class Transaction {
 
   virtual Result<void> PutEdition(const EditionRecord& edition) = 0;
   virtual Result<std::optional<EditionRecord>> LatestEdition() = 0;
+  // Every edition, oldest first, with its files.
+  virtual Result<std::vector<EditionRecord>> ListEditions() = 0;
+
+  // Acceptances of editions (R-XI.2). Insert fails with kAlreadyExists
+  // when the subject accepted the edition already.
+  virtual Result<void> InsertAcceptance(const AcceptanceRecord& record) = 0;
+  virtual Result<std::optional<AcceptanceRecord>> GetAcceptance(SubjectId subject, int edition) = 0;
+  virtual Result<void> ScanAcceptances(const std::function<void(const AcceptanceRecord&)>& each) = 0;
+
+  // The outbox. Scan: by event, then subject; `pending_only` skips the
+  // delivered ones.
+  virtual Result<void> InsertOutbox(const OutboxRecord& record) = 0;
+  virtual Result<void> ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) = 0;
 
   // Fails with kAlreadyExists, field "iin" or "phone", when either index is
   // already registered.

@@ -73,6 +73,11 @@ const std::vector<Row>& Rows() {
       {"aggregate.release", "dpo", {"aggregate", "--purpose", "contract_performance", "--by", "service:marketing_offers"},
        "idle", {"aggregate", "--purpose", "contract_performance", "--by", "service:marketing_offers"}, "no_duty"},
       {"aggregates.read", "dpo", {"aggregates"}, "anna", {"aggregates"}, "dpo_only"},
+      {"policy.accept", "crm", {"policy", "accept", "--id", "1", "--channel", "mobile_app", "--evidence", "APP-ACC-1"},
+       "idle", {"policy", "accept", "--id", "1", "--channel", "mobile_app", "--evidence", "APP-ACC-1"}, "no_duty"},
+      {"outbox.read", "admin", {"outbox", "--pending"}, "anna", {"outbox"}, "admin_only"},
+      {"policy.publish", "dpo", {"policy", "publish", "{edition2}", "--reason", "legal review"}, "anna",
+       {"policy", "publish", "{edition2}", "--reason", "legal review"}, "dpo_only"},
       {"contract.end", "crm", {"contract", "end", "--id", "1", "--contract", "2", "--evidence", "NOTICE-1"}, "anna",
        {"contract", "end", "--id", "1", "--contract", "2", "--evidence", "NOTICE-1"}, "no_duty"},
       {"calendar.import", "admin", {"calendar", "import", calendar}, "olga", {"calendar", "import", calendar},
@@ -261,6 +266,8 @@ class AccessCliMatrix : public ::testing::TestWithParam<Row> {
       if (a == "{seq}") a = seq_;
       if (a == "{csv}") a = csv_;
       if (a == "{out}") a = (dir_.path() / "ids.txt").string();
+      // Edition 2 with the same test partners as the edition the data directory runs.
+      if (a == "{edition2}") a = testing::KemPolicyWithPartners(dir_.path() / "policy", "kem-2").string();
       if (a == "{crm_key}") a = crm_key_;
       if (a == "{used}") a = used_;
       if (a == "{fresh}") a = fresh_;

@@ -370,7 +370,12 @@ TEST(CliDemo, DemoRunsEndToEnd) {
   EXPECT_NE(r.out.find("[written_application_required]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("marketing: granted via office_written (APP-2026-0301)"), std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find("edition 2: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("events verified"), std::string::npos);
+  // The next start runs edition 2.
+  auto editions = RunQorgau({"--data", (dir.path() / "demo").string(), "policy", "editions"});
+  ASSERT_EQ(editions.exit_code, 0) << editions.err;
+  EXPECT_NE(editions.out.find("edition 2 (in force)"), std::string::npos) << editions.out;
   auto verify = RunQorgau({"--data", (dir.path() / "demo").string(), "receipt", "verify",
                            (dir.path() / "demo/receipt-withdrawal.json").string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;

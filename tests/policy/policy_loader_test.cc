@@ -43,6 +43,8 @@ TEST(KemPolicy, R_0_1_edition_has_owner_order_effective_date_and_kazakh_text) {
   EXPECT_EQ(InLanguage(e.owner, "kk"), "«КАЗЕВРОМОБАЙЛ» ЖШС директоры");
   EXPECT_EQ(e.order_year, 2024);
   EXPECT_EQ(e.effective, "on_approval");
+  // The approval order's date is blank in the source: unknown, not invented.
+  EXPECT_FALSE(e.effective_date.has_value());
   ASSERT_TRUE(e.texts.count("kk"));
   EXPECT_EQ(e.texts.at("kk"), ReadFile(testing::SourceDir() / "policies/kem/texts/kk.txt"));
   EXPECT_NE(e.texts.at("kk").find("Дербес деректерді қорғау саясаты"), std::string::npos);
@@ -366,8 +368,9 @@ TEST(PolicyCheck, DuplicatePurposeNumberIsRefused) {
 }
 
 TEST(PolicyCheck, BadDateAndPeriodAreRefused) {
-  EXPECT_TRUE(LoadEdited("effective_date: 2024-01-01", "effective_date: 2024-02-30")
+  EXPECT_TRUE(LoadEdited("effective_date: null", "effective_date: 2024-02-30")
                   .Has("is not a real date", 0));
+  EXPECT_TRUE(LoadEdited("effective: on_approval", "effective: on_date").Has("on_date needs the date", 0));
   EXPECT_TRUE(LoadEdited("period: 6m", "period: six months").Has("is not a period", 0));
 }
 

@@ -344,6 +344,33 @@ CREATE TABLE aggregate_releases (
   body      TEXT NOT NULL
 ) STRICT;
 )sql",
+    // 15: editions published with their moment and reason; acceptances;
+    // the outbox.
+    R"sql(
+ALTER TABLE editions ADD COLUMN effective_at INTEGER;
+ALTER TABLE editions ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE editions ADD COLUMN renewal TEXT NOT NULL DEFAULT '';
+CREATE TABLE acceptances (
+  subject_id INTEGER NOT NULL,
+  edition    INTEGER NOT NULL,
+  how        TEXT NOT NULL,
+  channel    TEXT NOT NULL,
+  evidence   TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  event_seq  INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, edition)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE outbox (
+  event_seq    INTEGER NOT NULL,
+  subject_id   INTEGER NOT NULL,
+  kind         TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  delivered_at INTEGER,
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (event_seq, subject_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX outbox_pending ON outbox (event_seq, subject_id) WHERE delivered_at IS NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -498,6 +525,12 @@ class SqliteTransaction final : public Transaction {
   Result<void> PutMeta(std::string_view key, const Bytes& value) override;
   Result<void> PutEdition(const EditionRecord& edition) override;
   Result<std::optional<EditionRecord>> LatestEdition() override;
+  Result<std::vector<EditionRecord>> ListEditions() override;
+  Result<void> InsertAcceptance(const AcceptanceRecord& record) override;
+  Result<std::optional<AcceptanceRecord>> GetAcceptance(SubjectId subject, int edition) override;
+  Result<void> ScanAcceptances(const std::function<void(const AcceptanceRecord&)>& each) override;
+  Result<void> InsertOutbox(const OutboxRecord& record) override;
+  Result<void> ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) override;
   Result<SubjectId> InsertSubject(UnixMillis created_at, const Bytes& iin_index,
                                   const Bytes& phone_index) override;
   Result<void> SetSubjectKey(SubjectId id, const Bytes& wrapped_key) override;
@@ -939,12 +972,33 @@ Result<void> SqliteTransaction::PutMeta(std::string_view key, const Bytes& value
   return Exec(s, "writing meta");
 }
 
+namespace {
+
+// Runs `sql` and calls `row` for each result row; `what` names it in errors.
+template <typename F>
+Result<void> ScanRows(sqlite3* db, const char* sql, const char* what, F row) {
+  Stmt s(db, sql);
+  if (!s.ok()) return DbError(db, what);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (auto r = row(s); !r) return r;
+  }
+  if (rc != SQLITE_DONE) return DbError(db, what);
+  return {};
+}
+
+}  // namespace
+
 Result<void> SqliteTransaction::PutEdition(const EditionRecord& e) {
-  Stmt& s = S("INSERT INTO editions (number, main_file, hash, published_at) VALUES (?1,?2,?3,?4)");
+  Stmt& s = S("INSERT INTO editions (number, main_file, hash, published_at, effective_at, reason, renewal) "
+              "VALUES (?1,?2,?3,?4,?5,?6,?7)");
   s.Bind(1, e.number);
   s.Bind(2, e.main_file);
   s.Bind(3, e.hash);
   s.Bind(4, e.published_at);
+  if (e.effective_at) s.Bind(5, *e.effective_at);
+  s.Bind(6, e.reason);
+  s.Bind(7, JoinList(e.renewal));
   if (s.Step() != SQLITE_DONE) {
     if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
       return Fail(ErrorCode::kAlreadyExists, "edition",
@@ -963,24 +1017,110 @@ Result<void> SqliteTransaction::PutEdition(const EditionRecord& e) {
 }
 
 Result<std::optional<EditionRecord>> SqliteTransaction::LatestEdition() {
-  EditionRecord e;
+  QORGAU_ASSIGN_OR_RETURN(auto all, ListEditions());
+  if (all.empty()) return std::optional<EditionRecord>();
+  return std::optional<EditionRecord>(std::move(all.back()));
+}
+
+Result<std::vector<EditionRecord>> SqliteTransaction::ListEditions() {
+  std::vector<EditionRecord> out;
   {
-    Stmt& s = S("SELECT number, main_file, hash, published_at FROM editions "
-                "ORDER BY number DESC LIMIT 1");
-    const int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<EditionRecord>();
-    if (rc != SQLITE_ROW) return DbError(store_.db(), "reading the edition");
-    e.number = static_cast<int>(s.Int(0));
-    e.main_file = s.Text(1);
-    e.hash = s.Blob(2);
-    e.published_at = s.Int(3);
+    Stmt& s = S("SELECT number, main_file, hash, published_at, effective_at, reason, renewal FROM editions "
+                "ORDER BY number");
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      EditionRecord e;
+      e.number = static_cast<int>(s.Int(0));
+      e.main_file = s.Text(1);
+      e.hash = s.Blob(2);
+      e.published_at = s.Int(3);
+      if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.effective_at = s.Int(4);
+      e.reason = s.Text(5);
+      e.renewal = SplitList(s.Text(6));
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return DbError(store_.db(), "reading the editions");
   }
-  Stmt& f = S("SELECT path, content FROM edition_files WHERE edition = ?1");
-  f.Bind(1, e.number);
-  int rc;
-  while ((rc = f.Step()) == SQLITE_ROW) e.files[f.Text(0)] = f.Text(1);
-  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading the edition files");
-  return std::optional<EditionRecord>(std::move(e));
+  for (auto& e : out) {
+    Stmt& f = S("SELECT path, content FROM edition_files WHERE edition = ?1");
+    f.Bind(1, e.number);
+    int rc;
+    while ((rc = f.Step()) == SQLITE_ROW) e.files[f.Text(0)] = f.Text(1);
+    if (rc != SQLITE_DONE) return DbError(store_.db(), "reading the edition files");
+  }
+  return out;
+}
+
+Result<void> SqliteTransaction::InsertAcceptance(const AcceptanceRecord& r) {
+  Stmt& s = S("INSERT INTO acceptances (subject_id, edition, how, channel, evidence, at, event_seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, static_cast<std::int64_t>(r.edition));
+  s.Bind(3, r.how);
+  s.Bind(4, r.channel);
+  s.Bind(5, r.evidence);
+  s.Bind(6, r.at);
+  s.Bind(7, r.event_seq);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "edition", "the subject accepted this edition already");
+    }
+    return DbError(store_.db(), "writing an acceptance");
+  }
+  return {};
+}
+
+Result<std::optional<AcceptanceRecord>> SqliteTransaction::GetAcceptance(SubjectId subject, int edition) {
+  Stmt& s = S("SELECT subject_id, edition, how, channel, evidence, at, event_seq FROM acceptances "
+              "WHERE subject_id = ?1 AND edition = ?2");
+  s.Bind(1, subject);
+  s.Bind(2, static_cast<std::int64_t>(edition));
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<AcceptanceRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an acceptance");
+  return std::optional<AcceptanceRecord>(
+      AcceptanceRecord{s.Int(0), static_cast<int>(s.Int(1)), s.Text(2), s.Text(3), s.Text(4), s.Int(5), s.Int(6)});
+}
+
+Result<void> SqliteTransaction::ScanAcceptances(const std::function<void(const AcceptanceRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT subject_id, edition, how, channel, evidence, at, event_seq FROM acceptances "
+                  "ORDER BY subject_id, edition",
+                  "scanning acceptances", [&](Stmt& s) -> Result<void> {
+                    each({s.Int(0), static_cast<int>(s.Int(1)), s.Text(2), s.Text(3), s.Text(4), s.Int(5), s.Int(6)});
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::InsertOutbox(const OutboxRecord& r) {
+  Stmt& s = S("INSERT INTO outbox (event_seq, subject_id, kind, created_at, delivered_at, attempts) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  s.Bind(1, r.event_seq);
+  s.Bind(2, r.subject_id);
+  s.Bind(3, r.kind);
+  s.Bind(4, r.created_at);
+  if (r.delivered_at) s.Bind(5, *r.delivered_at);
+  s.Bind(6, static_cast<std::int64_t>(r.attempts));
+  return Exec(s, "writing to the outbox");
+}
+
+Result<void> SqliteTransaction::ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) {
+  auto row = [&](Stmt& s) -> Result<void> {
+    OutboxRecord r{s.Int(0), s.Int(1), s.Text(2), s.Int(3), {}, static_cast<int>(s.Int(5))};
+    if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) r.delivered_at = s.Int(4);
+    each(r);
+    return {};
+  };
+  if (pending_only) {
+    return ScanRows(store_.db(),
+                    "SELECT event_seq, subject_id, kind, created_at, delivered_at, attempts FROM outbox "
+                    "WHERE delivered_at IS NULL ORDER BY event_seq, subject_id",
+                    "scanning the outbox", row);
+  }
+  return ScanRows(store_.db(),
+                  "SELECT event_seq, subject_id, kind, created_at, delivered_at, attempts FROM outbox "
+                  "ORDER BY event_seq, subject_id",
+                  "scanning the outbox", row);
 }
 
 Result<SubjectId> SqliteTransaction::InsertSubject(UnixMillis created_at, const Bytes& iin_index,
@@ -1769,18 +1909,6 @@ Result<void> SqliteTransaction::ScanOpenObligations(
 
 namespace {
 
-// Runs `sql` and calls `row` for each result row; `what` names it in errors.
-template <typename F>
-Result<void> ScanRows(sqlite3* db, const char* sql, const char* what, F row) {
-  Stmt s(db, sql);
-  if (!s.ok()) return DbError(db, what);
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
-    if (auto r = row(s); !r) return r;
-  }
-  if (rc != SQLITE_DONE) return DbError(db, what);
-  return {};
-}
 
 }  // namespace
 
