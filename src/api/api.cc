@@ -409,7 +409,9 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/subjects/{id}/statement", kKey}, &Api::Statement},
       {{"POST", "/v1/breaches", kKey}, &Api::RecordBreach},
       {{"GET", "/v1/breaches", kKey}, &Api::ListBreaches},
-      {{"POST", "/v1/transfers", kKey, kHeavy}, &Api::MakeTransfer},
+      // Secret: the answer is the export, with values in full; it is never
+      // kept as an idempotent answer.
+      {{"POST", "/v1/transfers", kKey, kHeavy, BodyType::kJson, kSecret}, &Api::MakeTransfer},
       {{"GET", "/v1/transfers", kKey}, &Api::ListTransfers},
       {{"GET", "/v1/transfers/{id}", kKey}, &Api::GetTransfer},
       {{"POST", "/v1/aggregates", kKey, kHeavy}, &Api::ReleaseAggregate},

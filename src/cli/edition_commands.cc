@@ -59,7 +59,9 @@ void RegisterEditions(CLI::App& app, Options& opts) {
         auto day = ParseDate(a->effective, "--effective");
         if (!day) return Report(day.error());
         const std::string zone = CountryTimeZone(inst.policy().controller.country);
-        req.effective_at = EndOfLocalDayIn(zone, std::chrono::sys_days(*day) - std::chrono::days{1}) + 1;
+        // The start of that day; today's start is now.
+        req.effective_at = std::max(Clock().Now(),
+                                    EndOfLocalDayIn(zone, std::chrono::sys_days(*day) - std::chrono::days{1}) + 1);
       }
       if (a->preview) {
         auto diff = inst.engine().PreviewPolicy(req, caller);

@@ -235,7 +235,7 @@ void DecisionIndex::Grow(SubjectId subject) {
   std::uint64_t cap = std::max<std::uint64_t>(capacity_ * 2, 1024);
   while (cap < need) cap *= 2;
   capacity_ = cap;
-  for (Bits* b : {&exists_, &destroyed_, &obligated_, &blocked_}) b->Resize(cap);
+  for (Bits* b : {&exists_, &destroyed_, &obligated_, &blocked_, &indebted_}) b->Resize(cap);
   for (auto* v : {&active_, &allowed_}) {
     for (Bits& b : *v) b.Resize(cap);
   }
@@ -257,7 +257,7 @@ void DecisionIndex::Recompute(SubjectId subject, int p) {
     case LegalBasis::kContract: {
       bool any = false;
       for (int s : services_needing_[p]) any = any || active_[s].Test(i);
-      on = on && (any || (while_obligation_[p] && obligated_.Test(i)));
+      on = on && (any || (while_obligation_[p] && indebted_.Test(i)));
       break;
     }
   }
@@ -317,14 +317,25 @@ void DecisionIndex::ApplyLocked(const Delta& d) {
     case Delta::Kind::kObligationOpened:
       ++open_obligations_[d.subject];
       obligated_.Set(i, true);
-      if (any_while_obligation_) RecomputeContractPurposes(d.subject);
+      if (d.ordinal != 1) {  // a debt or an instalment; a legal hold collects nothing
+        ++open_debts_[d.subject];
+        indebted_.Set(i, true);
+        if (any_while_obligation_) RecomputeContractPurposes(d.subject);
+      }
       return;
     case Delta::Kind::kObligationClosed: {
       auto it = open_obligations_.find(d.subject);
       if (it != open_obligations_.end() && --it->second == 0) {
         open_obligations_.erase(it);
         obligated_.Set(i, false);
-        if (any_while_obligation_) RecomputeContractPurposes(d.subject);
+      }
+      if (d.ordinal != 1) {
+        auto debt = open_debts_.find(d.subject);
+        if (debt != open_debts_.end() && --debt->second == 0) {
+          open_debts_.erase(debt);
+          indebted_.Set(i, false);
+          if (any_while_obligation_) RecomputeContractPurposes(d.subject);
+        }
       }
       return;
     }
@@ -411,7 +422,7 @@ Result<std::unique_ptr<DecisionIndex>> DecisionIndex::Load(
     add({Delta::Kind::kSubjectBlocked, b.subject_id});
   }));
   auto r4 = (*txn)->ScanOpenObligations([&](const store::ObligationRecord& o) {
-    add({Delta::Kind::kObligationOpened, o.subject_id});
+    add({Delta::Kind::kObligationOpened, o.subject_id, ObligationOrdinal(o.kind)});
   });
   if (!r4) return tl::unexpected(r4.error());
   auto revision = ledger::Revision(**txn);

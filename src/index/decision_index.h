@@ -94,6 +94,10 @@ struct Delta {
   int ordinal = -1;  // purpose or service ordinal, where the kind needs one
 };
 
+// An obligation delta's ordinal: 1 for a legal hold, 0 for a debt or an
+// instalment (what `while_obligation_open` purposes follow).
+inline int ObligationOrdinal(store::ObligationKind k) { return k == store::ObligationKind::kLegalHold ? 1 : 0; }
+
 // A set of subjects as a bitset over subject ids, with its size.
 struct Audience {
   std::vector<std::uint64_t> words;
@@ -164,7 +168,9 @@ class DecisionIndex {
   std::vector<policy::LegalBasis> basis_;               // by purpose ordinal
   std::vector<std::uint64_t> category_mask_;             // by purpose ordinal
   std::vector<std::vector<int>> services_needing_;       // purpose -> service ordinals
-  std::vector<bool> while_obligation_;                   // purpose -> also while an obligation is open
+  std::vector<bool> while_obligation_;                   // purpose -> also while a debt is open
+  std::unordered_map<SubjectId, int> open_debts_;        // debts and instalments only (no legal hold)
+  Bits indebted_;                                        // subjects with an open debt or instalment
   bool any_while_obligation_ = false;
 
   mutable std::shared_mutex mu_;

@@ -54,10 +54,15 @@ Result<std::string> RepresentativeIdentity(const policy::Policy& p, const std::o
   return CheckRepresentative(*rep, now, CountryTimeZone(p.controller.country));
 }
 
-bool Granted(const std::vector<store::ConsentRecord>& consents, const std::string& purpose) {
-  return std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
+// A consent to `purpose` in force: granted, and not waiting for renewal
+// after an edition widened the purpose (R-XI.2).
+bool Granted(const std::vector<store::ConsentRecord>& consents, const std::string& purpose,
+             const index::DecisionIndex& index, SubjectId subject) {
+  const bool granted = std::any_of(consents.begin(), consents.end(), [&](const store::ConsentRecord& c) {
     return c.purpose == purpose && c.state == ConsentState::kGranted;
   });
+  return granted && index.Check(subject, index.PurposeOrdinal(purpose), 0).reason !=
+                        index::Reason::kConsentRenewalRequired;
 }
 
 }  // namespace
@@ -205,7 +210,7 @@ Result<ContractOutcome> Consents::JoinContract(const ContractRequest& req, const
 
     std::vector<index::Delta> deltas;
     for (const auto& pu : consent_purposes) {
-      if (Granted(*consents, pu)) continue;
+      if (Granted(*consents, pu, d_.index, *id)) continue;
       auto seq = core_.PutConsent(txn, *id, pu, ConsentState::kGranted, method, evidence, actor, &deltas,
                                   by ? &*by : nullptr);
       if (!seq) return tl::unexpected(seq.error());
@@ -338,7 +343,7 @@ Result<ServiceOutcome> Consents::Enable(const ServiceRequest& req, const Caller&
     for (const auto& r : service->purposes) {
       if (p.FindPurpose(r.id)->basis != LegalBasis::kConsent) continue;
       const bool renew = was_off && service->reenable_new_consent;
-      if (renew || !Granted(*consents, r.id)) need.push_back(r.id);
+      if (renew || !Granted(*consents, r.id, d_.index, *id)) need.push_back(r.id);
     }
     if (!need.empty() && (channel.empty() || evidence.empty())) {
       return Refuse(was_off ? "new_consent_required" : "consent_required", "evidence",

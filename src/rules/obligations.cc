@@ -89,7 +89,7 @@ Result<store::ObligationRecord> Obligations::OpenObligation(const ObligationRequ
     if (!event) return tl::unexpected(event.error());
     rec = store::ObligationRecord{req.ref, *id, req.kind, *amount, now, std::nullopt, event->seq, req.categories};
     QORGAU_TRY(txn.InsertObligation(rec));
-    return std::vector<index::Delta>{{index::Delta::Kind::kObligationOpened, *id}};
+    return std::vector<index::Delta>{{index::Delta::Kind::kObligationOpened, *id, index::ObligationOrdinal(req.kind)}};
   });
   if (!written) return tl::unexpected(written.error());
   return rec;
@@ -117,7 +117,8 @@ Result<store::ObligationRecord> Obligations::CloseObligation(const std::string& 
     QORGAU_TRY(txn.CloseObligation(ref, now));
     rec = **found;
     rec.closed_at = now;
-    return std::vector<index::Delta>{{index::Delta::Kind::kObligationClosed, rec.subject_id}};
+    return std::vector<index::Delta>{
+        {index::Delta::Kind::kObligationClosed, rec.subject_id, index::ObligationOrdinal(rec.kind)}};
   });
   if (!written) return tl::unexpected(written.error());
   return rec;
@@ -225,7 +226,7 @@ Result<ImportReport> Obligations::ImportObligations(std::string_view csv, const 
         if (!event) return tl::unexpected(event.error());
         store::ObligationRecord rec{r.req.ref, *id, r.req.kind, *amount, now, std::nullopt, event->seq};
         if (auto ins = txn.InsertObligation(rec); !ins) return fail(ins.error());
-        deltas.push_back({index::Delta::Kind::kObligationOpened, *id});
+        deltas.push_back({index::Delta::Kind::kObligationOpened, *id, index::ObligationOrdinal(r.req.kind)});
         ++report.opened;
       } else {
         auto found = txn.GetObligation(r.req.ref);
@@ -247,7 +248,8 @@ Result<ImportReport> Obligations::ImportObligations(std::string_view csv, const 
         ev.data["source"] = "import";
         QORGAU_TRY(ledger::Append(txn, now, ev));
         QORGAU_TRY(txn.CloseObligation(r.req.ref, now));
-        deltas.push_back({index::Delta::Kind::kObligationClosed, (*found)->subject_id});
+        deltas.push_back(
+            {index::Delta::Kind::kObligationClosed, (*found)->subject_id, index::ObligationOrdinal((*found)->kind)});
         ++report.closed;
       }
     }

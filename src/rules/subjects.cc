@@ -260,6 +260,12 @@ Result<SubjectView> Subjects::ReadPersonalData(const Caller& caller, const Subje
         r = c.state == store::ConsentState::kGranted ? index::Reason::kConsentInForce
                                                      : index::Reason::kWithdrawn;
       }
+      // Given under an edition before one that widened the purpose (R-XI.2).
+      if (r == index::Reason::kConsentInForce &&
+          d_.index.Check(*subject, d_.index.PurposeOrdinal(purpose), 0).reason ==
+              index::Reason::kConsentRenewalRequired) {
+        r = index::Reason::kConsentRenewalRequired;
+      }
       if (r != index::Reason::kConsentInForce) {
         reason = std::string(index::ReasonCode(r));
         why = std::string(index::ReasonText(r));
@@ -272,6 +278,14 @@ Result<SubjectView> Subjects::ReadPersonalData(const Caller& caller, const Subje
         const policy::Service* service = sub.active ? p.FindService(sub.service) : nullptr;
         if (!service) continue;
         for (const auto& r : service->purposes) active = active || r.id == purpose;
+      }
+      // A purpose the policy keeps while a debt is open (debt collection).
+      if (!active && pu->while_obligation_open) {
+        auto open = txn.GetObligations(*subject, /*open_only=*/true);
+        if (!open) return tl::unexpected(open.error());
+        active = std::any_of(open->begin(), open->end(), [](const store::ObligationRecord& o) {
+          return o.kind != store::ObligationKind::kLegalHold;
+        });
       }
       if (!active) {
         reason = std::string(index::ReasonCode(index::Reason::kNoActiveContract));

@@ -153,6 +153,10 @@ TEST_F(EditionsTest, R_XI_2_a_widened_purpose_needs_its_consent_again) {
   EXPECT_FALSE(d->allow);
   EXPECT_EQ(d->reason, index::Reason::kConsentRenewalRequired);
   EXPECT_EQ(index::ReasonCode(d->reason), "consent_renewal_required");
+  // An employee's read of the purpose's data is refused the same way.
+  auto read = engine().ReadPersonalData(world_["dana"], SubjectKey::Id(1), "marketing", {"user.contact.phone"});
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().reason, "consent_renewal_required");
   // Contract purposes are not consents given apart: unchanged.
   EXPECT_TRUE(Check(1, "contract_performance", world_["onboarding"])->allow);
   auto again = engine().GrantConsent({SubjectKey::Id(1), "marketing", "mobile_app", "APP-RENEW-1"}, world_["crm"]);
@@ -220,7 +224,11 @@ TEST_F(EditionsTest, R_VI_3_in_edition_2_a_debt_keeps_only_the_convergent_consen
   EXPECT_TRUE(d->allow);
   EXPECT_EQ(index::ReasonCode(d->reason), "obligation_open");
   EXPECT_FALSE(Check(2, "contract_performance", world_["onboarding"])->allow);
+  // The employee's read follows the same rule as the check.
   ASSERT_TRUE(engine().CloseObligation("D-E3", world_["billing"]));
+  EXPECT_FALSE(Check(2, "debt_collection", world_["onboarding"])->allow);
+  // A legal hold is not a debt: it collects nothing.
+  ASSERT_TRUE(engine().OpenObligation({SubjectKey::Id(2), store::ObligationKind::kLegalHold, "H-E4", ""}, world_["dpo"]));
   EXPECT_FALSE(Check(2, "debt_collection", world_["onboarding"])->allow);
   ExpectVerifies();
 }
