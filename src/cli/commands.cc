@@ -8,7 +8,7 @@
 #include <sstream>
 #include <fstream>
 
-#include "api/witness_client.h"
+#include "api/outbound.h"
 #include "app/instance.h"
 #include "ledger/witness.h"
 #include "policy/policy_loader.h"
@@ -520,6 +520,7 @@ void Register(CLI::App& app, Options& opts) {
   RegisterInit(app, opts);
   RegisterPolicy(app, opts);
   RegisterEditions(app, opts);
+  RegisterWebhooks(app, opts);
   RegisterSubject(app, opts);
   RegisterConsent(app, opts);
   RegisterAudit(app, opts);

@@ -40,6 +40,8 @@ void RegisterAggregates(CLI::App& app, Options& opts);
 // policy publish|editions|accept, outbox (R-XI): edition_commands.cc.
 // After RegisterPolicy: it adds to the `policy` command.
 void RegisterEditions(CLI::App& app, Options& opts);
+// webhook add|remove|list|deliver: edition_commands.cc.
+void RegisterWebhooks(CLI::App& app, Options& opts);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
@@ -62,6 +64,14 @@ struct ServeOptions {
   // no actor is named.
   std::string retention_at = "02:30";
   std::string retention_as;
+  // The outbox's delivery to the webhooks (rules/webhooks.h): a pass every
+  // poll (0: none from this server), the first back-off after a failure,
+  // each POST step's limit, extra trusted certificates.
+  int webhook_poll_ms = 1000;
+  int webhook_backoff_ms = 1000;
+  int webhook_timeout_seconds = 10;
+  int webhook_batch = 100;  // messages per POST
+  std::string webhook_ca;
 };
 
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;

@@ -1,7 +1,11 @@
 // Policy editions (R-XI; rules/editions.h): `policy publish`, `policy
-// editions`, `policy accept`, and `outbox`.
+// editions`, `policy accept`, and `outbox`; the webhooks the outbox goes to
+// (rules/webhooks.h): `webhook add|remove|list|deliver`.
+#include <filesystem>
 #include <iostream>
 #include <memory>
+
+#include "api/outbound.h"
 
 #include "cli/cli_util.h"
 #include "core/working_calendar.h"
@@ -124,6 +128,104 @@ void RegisterEditions(CLI::App& app, Options& opts) {
                   << (o.delivered_at ? "delivered " + FormatUtc(*o.delivered_at) : std::string("pending")) << "\n";
       }
       return 0;
+    });
+  });
+}
+
+void RegisterWebhooks(CLI::App& app, Options& opts) {
+  struct Args {
+    rules::WebhookSpec spec;
+    std::string ca;
+    int timeout = 10;
+    std::size_t batch = 100;
+  };
+  auto a = std::make_shared<Args>();
+  auto* webhook = app.add_subcommand("webhook", "The webhooks the outbox is delivered to (the administrator's)");
+  webhook->require_subcommand(1);
+
+  auto* add = webhook->add_subcommand(
+      "add", "Add a webhook: it is sent, signed, every message of the outbox not delivered yet and every later one");
+  add->add_option("--name", a->spec.name, "Its name: a-z, 0-9, '_', '-'")->required();
+  add->add_option("--url", a->spec.url, "Where to POST: http:// or https://")->required();
+  add->add_option("--secret-file", a->spec.secret_file,
+                  "The file of the key that signs each POST (outside the data directory, mode 0600); made, with a "
+                  "new random key, when it does not exist")
+      ->required();
+  add->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      rules::WebhookSpec spec = a->spec;
+      if (!spec.secret_file.empty()) spec.secret_file = std::filesystem::absolute(spec.secret_file).string();
+      bool made = false;
+      if (!spec.secret_file.empty() && !std::filesystem::exists(spec.secret_file)) {
+        if (auto created = api::CreateWebhookSecret(spec.secret_file); !created) return Report(created.error());
+        made = true;
+      }
+      if (auto secret = api::ReadWebhookSecret(spec.secret_file); !secret) return Report(secret.error());
+      auto r = inst.engine().AddWebhook(spec, caller);
+      if (!r) {
+        if (made) std::filesystem::remove(spec.secret_file);
+        return Report(r.error());
+      }
+      std::cout << "webhook " << r->name << " added (ledger event " << r->event_seq << "): "
+                << rules::UrlAuthority(r->url) << ", signed with the key in " << r->secret_file
+                << (made ? " (made now: give it to the receiver)" : "") << "\n";
+      return 0;
+    });
+  });
+
+  auto* remove = webhook->add_subcommand("remove", "Remove a webhook: nothing more is sent to it");
+  remove->add_option("--name", a->spec.name, "Its name")->required();
+  remove->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      if (auto r = inst.engine().RemoveWebhook(a->spec.name, caller); !r) return Report(r.error());
+      std::cout << "webhook " << a->spec.name << " removed\n";
+      return 0;
+    });
+  });
+
+  auto* list = webhook->add_subcommand("list", "The webhooks and how far delivery got");
+  list->callback([&opts] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().ListWebhooks(caller);
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no webhook: the outbox waits for one\n";
+      for (const auto& w : *r) {
+        std::cout << w.name << " " << rules::UrlAuthority(w.url) << ": " << w.delivered << " delivered";
+        if (w.last_delivered_at) std::cout << ", last at " << FormatUtc(*w.last_delivered_at);
+        if (w.failures > 0) {
+          std::cout << "; " << w.failures << " failed attempt(s), next at " << FormatUtc(w.next_at) << ": "
+                    << w.last_error;
+        }
+        std::cout << "\n";
+      }
+      return 0;
+    });
+  });
+
+  auto* deliver = webhook->add_subcommand(
+      "deliver", "Deliver the outbox to the webhooks now, once (`qorgau serve` delivers on its own)");
+  deliver->add_option("--ca", a->ca, "PEM certificates to trust for the receivers besides the system's");
+  deliver->add_option("--timeout", a->timeout, "Seconds each step of a POST may take")->check(CLI::Range(1, 300));
+  deliver->add_option("--batch", a->batch, "Messages per POST")->check(CLI::Range(1, 1000));
+  deliver->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      api::PostOptions post;
+      post.ca_file = a->ca;
+      post.timeout = std::chrono::seconds(a->timeout);
+      rules::DeliveryOptions o;
+      o.batch = a->batch;
+      auto r = inst.engine().DeliverOutbox(api::MakeWebhookSender(post), o, caller);
+      if (!r) return Report(r.error());
+      if (r->webhooks.empty()) std::cout << "no webhook: the outbox waits for one\n";
+      bool failed = false;
+      for (const auto& w : r->webhooks) {
+        std::cout << w.webhook << ": " << w.delivered << " delivered";
+        if (w.waiting) std::cout << "; waiting after a failure (" << w.error << ")";
+        if (w.failed) std::cout << "; failed: " << w.error;
+        std::cout << "\n";
+        failed = failed || w.failed;
+      }
+      return failed ? 1 : 0;
     });
   });
 }

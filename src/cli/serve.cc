@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "api/outbound.h"
 #include "api/server.h"
 #include "cli/cli_util.h"
 #include "core/working_calendar.h"
@@ -96,6 +97,65 @@ class DailyRetention {
   std::thread thread_;
 };
 
+// Delivers the outbox to the webhooks (rules/webhooks.h): a pass every
+// `poll` (a webhook in back-off waits its turn), logging a JSON line for
+// what was delivered or failed; stops with the server, between batches.
+class WebhookLoop {
+ public:
+  WebhookLoop(app::Instance& inst, const ServeOptions& o)
+      : inst_(inst), poll_(o.webhook_poll_ms), thread_([this, &o] { Loop(o); }) {}
+  ~WebhookLoop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop(ServeOptions o) {
+    api::PostOptions post;
+    post.ca_file = o.webhook_ca;
+    post.timeout = std::chrono::seconds(o.webhook_timeout_seconds);
+    const rules::WebhookSender send = api::MakeWebhookSender(post);
+    rules::DeliveryOptions options;
+    options.backoff = std::chrono::milliseconds(o.webhook_backoff_ms);
+    options.batch = static_cast<std::size_t>(o.webhook_batch);
+    auto stopping = [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      return stop_;
+    };
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      auto r = inst_.engine().DeliverOutbox(send, options, stopping);
+      if (!r) {
+        std::cerr << "{\"event\":\"webhooks_failed\",\"code\":\"" << ErrorCodeName(r.error().code)
+                  << "\",\"field\":\"" << r.error().field << "\"}" << std::endl;
+      } else {
+        for (const auto& w : r->webhooks) {
+          if (w.delivered > 0 || w.failed) {
+            // The error names the receiver's host and port only; quoted as JSON.
+            std::cerr << "{\"event\":\"webhook_delivery\",\"webhook\":\"" << w.webhook
+                      << "\",\"delivered\":" << w.delivered << ",\"failed\":" << (w.failed ? "true" : "false")
+                      << ",\"error\":" << boost::json::serialize(boost::json::value(w.error)) << "}" << std::endl;
+          }
+        }
+      }
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::milliseconds(poll_), [&] { return stop_; });
+    }
+  }
+
+  app::Instance& inst_;
+  int poll_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(std::uint16_t)>& ready) {
@@ -153,9 +213,12 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   } else {
     std::cerr << "{\"event\":\"retention_off\",\"why\":\"no --retention-as actor\"}" << std::endl;
   }
+  std::unique_ptr<WebhookLoop> webhooks;
+  if (o.webhook_poll_ms > 0) webhooks = std::make_unique<WebhookLoop>(inst, o);
   int sig = 0;
   sigwait(&signals, &sig);
   std::cerr << "{\"event\":\"stopping\",\"signal\":" << sig << "}" << std::endl;
+  webhooks.reset();
   daily.reset();
   handler.SetReady(false);
   server.Stop();
@@ -204,6 +267,21 @@ void RegisterServe(CLI::App& app, Options& opts) {
       ->capture_default_str();
   cmd->add_option("--retention-as", o->retention_as,
                   "Run retention daily as this actor (a data protection officer); off when not given");
+  cmd->add_option("--webhook-poll", o->webhook_poll_ms,
+                  "Milliseconds between deliveries of the outbox to the webhooks (0: this server delivers none)")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  cmd->add_option("--webhook-backoff", o->webhook_backoff_ms,
+                  "Milliseconds before a webhook that failed is tried again, doubling to 5 minutes")
+      ->check(CLI::Range(1, 300000))
+      ->capture_default_str();
+  cmd->add_option("--webhook-timeout", o->webhook_timeout_seconds, "Seconds each step of a webhook's POST may take")
+      ->check(CLI::Range(1, 300))
+      ->capture_default_str();
+  cmd->add_option("--webhook-batch", o->webhook_batch, "Messages of the outbox per POST")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--webhook-ca", o->webhook_ca, "PEM certificates to trust for the webhooks besides the system's");
   cmd->add_option("--tls-cert", o->tls_cert, "Serve HTTPS: PEM certificate chain (with --tls-key)");
   cmd->add_option("--tls-key", o->tls_key, "Serve HTTPS: PEM private key of --tls-cert");
   cmd->add_flag("--insecure", o->insecure,

@@ -63,7 +63,18 @@ Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const 
   e.hash = ChainHash(e.prev_hash, e.body);
   e.subject = draft.subject;
   QORGAU_TRY(txn.AppendEvent(e));
+  if (GoesToOutbox(draft.type)) QORGAU_TRY(txn.InsertOutbox({e.seq, draft.subject.value_or(0), draft.type, at}));
   return e;
+}
+
+bool GoesToOutbox(std::string_view type) {
+  // The same list is in schema migration 16 (store/sqlite/sqlite_store.cc).
+  static constexpr std::string_view kKinds[] = {"consent.withdrawn", "service.disabled",   "subject.blocked",
+                                                "subject.unblocked", "retention.destroyed", "transfer.made"};
+  for (std::string_view k : kKinds) {
+    if (k == type) return true;
+  }
+  return false;
 }
 
 Result<VerifyReport> Verify(store::Transaction& txn) {

@@ -29,8 +29,16 @@ struct EventDraft {
   boost::json::object data;                // ids and names only
 };
 
-// Appends `draft` at time `at` inside `txn`; returns the stored event.
+// Appends `draft` at time `at` inside `txn`; returns the stored event. An
+// event other systems must act on (GoesToOutbox) is written to the outbox
+// in the same transaction, keyed by its seq and subject (0: none).
 Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const EventDraft& draft);
+
+// The events other systems must act on, that Append puts in the outbox:
+// consent.withdrawn, service.disabled, subject.blocked, subject.unblocked,
+// retention.destroyed, transfer.made. policy.published goes there too, once
+// per subject it concerns, written by rules/editions.cc.
+bool GoesToOutbox(std::string_view type);
 
 struct VerifyReport {
   bool ok = true;

@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "crypto/key_ring.h"
 #include "ledger/canonical_json.h"
+#include "ledger/ledger.h"
 #include "ledger/tree_head.h"
 
 namespace qorgau::ledger {
@@ -146,6 +147,14 @@ struct Replayed {
   std::map<int, std::pair<store::EditionRecord, std::int64_t>> editions;  // number -> record (no files), event
   std::map<std::pair<SubjectId, int>, store::AcceptanceRecord> acceptances;
   std::map<std::int64_t, std::string> outbox_events;  // seq -> type, of the events the outbox tells of
+  std::set<std::pair<std::int64_t, SubjectId>> outbox_due;  // (seq, subject) rows GoesToOutbox asks for
+  std::map<std::int64_t, std::int64_t> outbox_notified;      // policy.published seq -> subjects told
+  struct WebhookReplay {
+    std::string url_hash, secret_file;
+    UnixMillis added_at = 0;
+    std::int64_t seq = 0;
+  };
+  std::map<std::string, WebhookReplay> webhooks;
   std::set<SubjectId> ever_added;                     // every subject an event added
   std::map<std::pair<std::int64_t, SubjectId>, std::pair<store::TransferSubjectRecord, std::int64_t>> transfer_subjects;
   std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
@@ -486,6 +495,9 @@ Result<void> Apply(const Event& e, Replayed* s) {
     }
     s->editions[r.number] = {std::move(r), e.seq};
     s->outbox_events[e.seq] = e.type;
+    if (d.Has("notified")) {
+      QORGAU_ASSIGN_OR_RETURN(s->outbox_notified[e.seq], d.Int("notified"));
+    }
   } else if (e.type == "policy.accepted") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::AcceptanceRecord a;
@@ -619,6 +631,21 @@ Result<void> Apply(const Event& e, Replayed* s) {
     if (it == s->enrolments.end()) return Fail(ErrorCode::kCorruption, "token_hash", "redeems no enrolment");
     it->second.redeemed_at = e.at;
     it->second.seq = e.seq;
+  } else if (e.type == "webhook.added") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string name, d.Text("name"));
+    Replayed::WebhookReplay w;
+    QORGAU_ASSIGN_OR_RETURN(w.url_hash, d.Text("url_hash"));
+    QORGAU_ASSIGN_OR_RETURN(w.secret_file, d.Text("secret_file"));
+    w.added_at = e.at;
+    w.seq = e.seq;
+    s->webhooks[name] = std::move(w);
+  } else if (e.type == "webhook.removed") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string name, d.Text("name"));
+    if (!s->webhooks.erase(name)) return Fail(ErrorCode::kCorruption, "name", "removes no webhook");
+  }
+  if (ledger::GoesToOutbox(e.type)) {
+    s->outbox_due.insert({e.seq, e.subject.value_or(0)});
+    s->outbox_events[e.seq] = e.type;
   }
   return {};
 }
@@ -1120,8 +1147,45 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
       cmp.Differ(o.event_seq, where + "no " + o.kind + " event has this seq");
     } else if (o.subject_id != 0 && !r.ever_added.count(o.subject_id)) {
       cmp.Differ(o.event_seq, where + "no event added this subject");
+    } else if (o.kind == "policy.published") {
+      --r.outbox_notified[o.event_seq];
+    } else if (!r.outbox_due.erase({o.event_seq, o.subject_id})) {
+      cmp.Differ(o.event_seq, where + "the " + o.kind + " event concerns another subject");
     }
   }));
+  // And nothing the ledger sent other systems is missing from it.
+  if (!r.outbox_due.empty() && cmp.ok()) {
+    const auto [seq, subject] = *r.outbox_due.begin();
+    cmp.Differ(seq, "outbox (event " + std::to_string(seq) + ", subject " + std::to_string(subject) +
+                        "): missing; the " + r.outbox_events[seq] + " event was not put in the outbox");
+  }
+  for (const auto& [seq, left] : r.outbox_notified) {
+    if (left != 0 && cmp.ok()) {
+      cmp.Differ(seq, "outbox (event " + std::to_string(seq) + "): the policy.published event told " +
+                          (left > 0 ? std::to_string(left) + " subjects more than the outbox holds"
+                                    : std::to_string(-left) + " subjects fewer than the outbox holds"));
+    }
+  }
+  // Webhooks: each as its webhook.added event says, none removed or never
+  // added. Their delivery cursors are operational state, not the ledger's.
+  QORGAU_ASSIGN_OR_RETURN(const auto hooks, txn.ListWebhooks());
+  for (const auto& w : hooks) {
+    if (!cmp.ok()) break;
+    cmp.Row();
+    const std::string where = "webhooks (" + w.name + "): ";
+    auto it = r.webhooks.find(w.name);
+    if (it == r.webhooks.end()) {
+      cmp.Differ(0, where + "no event added it, or an event removed it");
+    } else if (crypto::ToHex(crypto::Sha256(w.url)) != it->second.url_hash ||
+               w.secret_file != it->second.secret_file || w.added_at != it->second.added_at ||
+               w.event_seq != it->second.seq) {
+      cmp.Differ(it->second.seq, where + "differs from its webhook.added event");
+    }
+    if (it != r.webhooks.end()) r.webhooks.erase(it);
+  }
+  if (!r.webhooks.empty() && cmp.ok()) {
+    cmp.Differ(r.webhooks.begin()->second.seq, "webhooks (" + r.webhooks.begin()->first + "): missing from the table");
+  }
 
   // Aggregate releases: what each said, as its event says it.
   QORGAU_TRY(txn.ScanAggregateReleases([&](const store::AggregateReleaseRecord& a) {

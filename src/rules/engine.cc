@@ -29,7 +29,8 @@ Engine::Engine(EngineDeps deps)
       Retention(static_cast<EngineCore&>(*this)),
       Transfers(static_cast<EngineCore&>(*this)),
       Aggregates(static_cast<EngineCore&>(*this)),
-      Editions(static_cast<EngineCore&>(*this)) {}
+      Editions(static_cast<EngineCore&>(*this)),
+      Webhooks(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

@@ -34,6 +34,7 @@
 //   Transfers    transfers.h, .cc    transfers to the operator's partners (R-IX.1)
 //   Aggregates   aggregates.h, .cc   anonymised counts for third parties (R-IX.2)
 //   Editions     editions.h, .cc     publishing editions, acceptance, the outbox (R-XI)
+//   Webhooks     webhooks.h, .cc     the outbox delivered to other systems
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -55,6 +56,7 @@
 #include "rules/retention.h"
 #include "rules/subjects.h"
 #include "rules/transfers.h"
+#include "rules/webhooks.h"
 #include "rules/withdrawals.h"
 
 namespace qorgau::rules {
@@ -79,7 +81,8 @@ class Engine : private EngineCore,
                public Retention,
                public Transfers,
                public Aggregates,
-               public Editions {
+               public Editions,
+               public Webhooks {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

@@ -40,7 +40,7 @@ bool AdminAction(Action a) {
   return a == Action::kActorsManage || a == Action::kActorsRead || a == Action::kAuditVerify ||
          a == Action::kAuditCheckpoint || a == Action::kKeysRotateMaster ||
          a == Action::kKeysRotateSigning || a == Action::kCalendarImport || a == Action::kStoreBackup ||
-         a == Action::kStoreRestore;
+         a == Action::kStoreRestore || a == Action::kWebhooksManage || a == Action::kOutboxDeliver;
 }
 
 }  // namespace
@@ -94,6 +94,8 @@ std::string_view ActionName(Action a) {
     case Action::kPolicyPublish: return "policy.publish";
     case Action::kPolicyAccept: return "policy.accept";
     case Action::kOutboxRead: return "outbox.read";
+    case Action::kWebhooksManage: return "webhooks.manage";
+    case Action::kOutboxDeliver: return "outbox.deliver";
   }
   return "unknown";
 }

@@ -81,6 +81,8 @@ enum class Action : std::uint8_t {
   kPolicyPublish,      // publish a new edition of the policy (R-XI.1)
   kPolicyAccept,       // record a subject's explicit acceptance of the edition in force (R-XI.2)
   kOutboxRead,         // the messages waiting for other systems
+  kWebhooksManage,     // add, remove and list the webhooks the outbox is delivered to (CLI only)
+  kOutboxDeliver,      // deliver the outbox to the webhooks now (CLI only; `serve` delivers on its own)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

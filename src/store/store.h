@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -130,8 +131,28 @@ struct OutboxRecord {
   SubjectId subject_id = 0;  // 0: no subject
   std::string kind;          // the event's type: policy.published, consent.withdrawn, ...
   UnixMillis created_at = 0;
-  std::optional<UnixMillis> delivered_at = {};
-  int attempts = 0;
+  std::optional<UnixMillis> delivered_at = {};  // once every webhook has it
+  int attempts = 0;                             // failed posts that carried it
+};
+
+// A receiver of the outbox (docs/architecture.md, "The outbox and its
+// webhooks"): its URL, the file of the key that signs what it is sent, and
+// how far delivery got. Everything in the outbox up to and including the
+// cursor, in (event_seq, subject_id) order, was delivered to it.
+struct WebhookRecord {
+  std::string name;
+  std::string url;          // may carry a token: never in an event, a log or an error
+  std::string secret_file;  // the HMAC key's file, outside the data directory
+  UnixMillis added_at = 0;
+  std::int64_t event_seq = 0;  // its webhook.added event
+  // Delivery (operational state, not ledger state):
+  std::int64_t cursor_seq = 0;
+  SubjectId cursor_subject = 0;
+  std::int64_t delivered = 0;  // rows delivered
+  int failures = 0;            // failed posts since the last success
+  UnixMillis next_at = 0;      // no post before (the back-off after a failure)
+  std::string last_error;      // the last failure, naming host and port only
+  std::optional<UnixMillis> last_delivered_at = {};
 };
 
 enum class IndexKind : std::uint8_t { kIin = 0, kPhone = 1 };
@@ -452,6 +473,22 @@ class Transaction {
   // delivered ones.
   virtual Result<void> InsertOutbox(const OutboxRecord& record) = 0;
   virtual Result<void> ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) = 0;
+  // At most `limit` rows after (seq, subject) in the outbox's order.
+  virtual Result<std::vector<OutboxRecord>> OutboxAfter(std::int64_t seq, SubjectId subject, bool pending_only,
+                                                        std::size_t limit) = 0;
+  // Marks delivered, at `at`, every pending row up to and including (seq, subject).
+  virtual Result<void> MarkOutboxDelivered(std::int64_t seq, SubjectId subject, UnixMillis at) = 0;
+  // Counts a failed post of the rows after `from` up to and including `to`.
+  virtual Result<void> CountOutboxAttempt(std::pair<std::int64_t, SubjectId> from,
+                                          std::pair<std::int64_t, SubjectId> to) = 0;
+
+  // Webhooks. Insert fails with kAlreadyExists, field "name", when one of
+  // the name exists; Delete returns whether there was one.
+  virtual Result<void> InsertWebhook(const WebhookRecord& record) = 0;
+  virtual Result<bool> DeleteWebhook(std::string_view name) = 0;
+  virtual Result<std::vector<WebhookRecord>> ListWebhooks() = 0;
+  // Stores the delivery fields of `record`; the cursor only moves forward.
+  virtual Result<void> UpdateWebhookDelivery(const WebhookRecord& record) = 0;
 
   // Fails with kAlreadyExists, field "iin" or "phone", when either index is
   // already registered.

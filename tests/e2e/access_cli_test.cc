@@ -183,6 +183,12 @@ const std::vector<Row>& Rows() {
        "admin_only"},
       {"store.backup", "admin", {"backup", "{out}"}, "dpo", {"backup", "{out}"}, "admin_only"},
       {"store.restore", "admin", {"restore", "{backup}"}, "dpo", {"restore", "{backup}"}, "admin_only"},
+      {"webhooks.manage", "admin",
+       {"webhook", "add", "--name", "crm", "--url", "http://127.0.0.1:9/hooks", "--secret-file", "{out}"}, "dpo",
+       {"webhook", "add", "--name", "crm", "--url", "http://127.0.0.1:9/hooks", "--secret-file", "{out}"},
+       "admin_only"},
+      {"webhooks.manage (list)", "admin", {"webhook", "list"}, "anna", {"webhook", "list"}, "admin_only"},
+      {"outbox.deliver", "admin", {"webhook", "deliver"}, "dpo", {"webhook", "deliver"}, "admin_only"},
       // The token is the credential; --as plays no part.
       {"key.redeem", "anna", {"key", "redeem", "{fresh}"}, "anna", {"key", "redeem", "{used}"},
        "enrolment_invalid"},

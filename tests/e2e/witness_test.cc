@@ -117,14 +117,7 @@ class WitnessCli : public ::testing::Test {
   }
   std::string Path(const std::string& name) const { return (dir_.path() / name).string(); }
   ledger::TreeHead Latest() { return app::LatestCheckpoint(data_, "console").value(); }
-  void Exec(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((data_ + "/qorgau.db").c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
+  void Exec(const std::string& sql) { testing::ExecSql(data_ + "/qorgau.db", sql); }
 
   TempDir dir_;
   std::string data_;

@@ -371,6 +371,30 @@ CREATE TABLE outbox (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX outbox_pending ON outbox (event_seq, subject_id) WHERE delivered_at IS NULL;
 )sql",
+    // 16: webhooks; the outbox takes every event other systems must act
+    // on (ledger::GoesToOutbox), those recorded before included.
+    R"sql(
+CREATE TABLE webhooks (
+  name              TEXT PRIMARY KEY,
+  url               TEXT NOT NULL,
+  secret_file       TEXT NOT NULL,
+  added_at          INTEGER NOT NULL,
+  event_seq         INTEGER NOT NULL,
+  cursor_seq        INTEGER NOT NULL,
+  cursor_subject    INTEGER NOT NULL,
+  delivered         INTEGER NOT NULL DEFAULT 0,
+  failures          INTEGER NOT NULL DEFAULT 0,
+  next_at           INTEGER NOT NULL DEFAULT 0,
+  last_error        TEXT NOT NULL DEFAULT '',
+  last_delivered_at INTEGER
+) STRICT;
+INSERT OR IGNORE INTO outbox (event_seq, subject_id, kind, created_at)
+  SELECT seq, COALESCE(subject_id, 0), json_extract(body, '$.type'),
+         CAST(ROUND((julianday(json_extract(body, '$.at')) - 2440587.5) * 86400000.0) AS INTEGER)
+  FROM events
+  WHERE json_extract(body, '$.type') IN ('consent.withdrawn', 'service.disabled', 'subject.blocked',
+                                         'subject.unblocked', 'retention.destroyed', 'transfer.made');
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -531,6 +555,15 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanAcceptances(const std::function<void(const AcceptanceRecord&)>& each) override;
   Result<void> InsertOutbox(const OutboxRecord& record) override;
   Result<void> ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) override;
+  Result<std::vector<OutboxRecord>> OutboxAfter(std::int64_t seq, SubjectId subject, bool pending_only,
+                                                std::size_t limit) override;
+  Result<void> MarkOutboxDelivered(std::int64_t seq, SubjectId subject, UnixMillis at) override;
+  Result<void> CountOutboxAttempt(std::pair<std::int64_t, SubjectId> from,
+                                  std::pair<std::int64_t, SubjectId> to) override;
+  Result<void> InsertWebhook(const WebhookRecord& record) override;
+  Result<bool> DeleteWebhook(std::string_view name) override;
+  Result<std::vector<WebhookRecord>> ListWebhooks() override;
+  Result<void> UpdateWebhookDelivery(const WebhookRecord& record) override;
   Result<SubjectId> InsertSubject(UnixMillis created_at, const Bytes& iin_index,
                                   const Bytes& phone_index) override;
   Result<void> SetSubjectKey(SubjectId id, const Bytes& wrapped_key) override;
@@ -1104,11 +1137,112 @@ Result<void> SqliteTransaction::InsertOutbox(const OutboxRecord& r) {
   return Exec(s, "writing to the outbox");
 }
 
+namespace {
+
+OutboxRecord ReadOutbox(Stmt& s) {
+  OutboxRecord r{s.Int(0), s.Int(1), s.Text(2), s.Int(3), {}, static_cast<int>(s.Int(5))};
+  if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) r.delivered_at = s.Int(4);
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<OutboxRecord>> SqliteTransaction::OutboxAfter(std::int64_t seq, SubjectId subject,
+                                                                 bool pending_only, std::size_t limit) {
+  Stmt& s = pending_only
+                ? S("SELECT event_seq, subject_id, kind, created_at, delivered_at, attempts FROM outbox "
+                    "WHERE (event_seq, subject_id) > (?1, ?2) AND delivered_at IS NULL "
+                    "ORDER BY event_seq, subject_id LIMIT ?3")
+                : S("SELECT event_seq, subject_id, kind, created_at, delivered_at, attempts FROM outbox "
+                    "WHERE (event_seq, subject_id) > (?1, ?2) ORDER BY event_seq, subject_id LIMIT ?3");
+  s.Bind(1, seq);
+  s.Bind(2, subject);
+  s.Bind(3, static_cast<std::int64_t>(limit));
+  std::vector<OutboxRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadOutbox(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading the outbox");
+  return out;
+}
+
+Result<void> SqliteTransaction::MarkOutboxDelivered(std::int64_t seq, SubjectId subject, UnixMillis at) {
+  Stmt& s = S("UPDATE outbox SET delivered_at = ?3 WHERE delivered_at IS NULL AND (event_seq, subject_id) <= (?1, ?2)");
+  s.Bind(1, seq);
+  s.Bind(2, subject);
+  s.Bind(3, at);
+  return Exec(s, "marking the outbox delivered");
+}
+
+Result<void> SqliteTransaction::CountOutboxAttempt(std::pair<std::int64_t, SubjectId> from,
+                                                   std::pair<std::int64_t, SubjectId> to) {
+  Stmt& s = S("UPDATE outbox SET attempts = attempts + 1 "
+              "WHERE (event_seq, subject_id) > (?1, ?2) AND (event_seq, subject_id) <= (?3, ?4)");
+  s.Bind(1, from.first);
+  s.Bind(2, from.second);
+  s.Bind(3, to.first);
+  s.Bind(4, to.second);
+  return Exec(s, "counting an attempt in the outbox");
+}
+
+Result<void> SqliteTransaction::InsertWebhook(const WebhookRecord& w) {
+  Stmt& s = S("INSERT INTO webhooks (name, url, secret_file, added_at, event_seq, cursor_seq, cursor_subject) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, w.name);
+  s.Bind(2, w.url);
+  s.Bind(3, w.secret_file);
+  s.Bind(4, w.added_at);
+  s.Bind(5, w.event_seq);
+  s.Bind(6, w.cursor_seq);
+  s.Bind(7, w.cursor_subject);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "name", "a webhook named '" + w.name + "' exists");
+    }
+    return DbError(store_.db(), "writing a webhook");
+  }
+  return {};
+}
+
+Result<bool> SqliteTransaction::DeleteWebhook(std::string_view name) {
+  Stmt& s = S("DELETE FROM webhooks WHERE name = ?1");
+  s.Bind(1, name);
+  QORGAU_TRY(Exec(s, "deleting a webhook"));
+  return sqlite3_changes(store_.db()) > 0;
+}
+
+Result<std::vector<WebhookRecord>> SqliteTransaction::ListWebhooks() {
+  std::vector<WebhookRecord> out;
+  QORGAU_TRY(ScanRows(store_.db(),
+                      "SELECT name, url, secret_file, added_at, event_seq, cursor_seq, cursor_subject, delivered, "
+                      "failures, next_at, last_error, last_delivered_at FROM webhooks ORDER BY name",
+                      "reading webhooks", [&](Stmt& s) -> Result<void> {
+                        WebhookRecord w{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5), s.Int(6),
+                                        s.Int(7), static_cast<int>(s.Int(8)), s.Int(9), s.Text(10), {}};
+                        if (sqlite3_column_type(s.get(), 11) != SQLITE_NULL) w.last_delivered_at = s.Int(11);
+                        out.push_back(std::move(w));
+                        return {};
+                      }));
+  return out;
+}
+
+Result<void> SqliteTransaction::UpdateWebhookDelivery(const WebhookRecord& w) {
+  Stmt& s = S("UPDATE webhooks SET cursor_seq = ?2, cursor_subject = ?3, delivered = ?4, failures = ?5, "
+              "next_at = ?6, last_error = ?7, last_delivered_at = ?8 "
+              "WHERE name = ?1 AND (cursor_seq, cursor_subject) <= (?2, ?3)");
+  s.Bind(1, w.name);
+  s.Bind(2, w.cursor_seq);
+  s.Bind(3, w.cursor_subject);
+  s.Bind(4, w.delivered);
+  s.Bind(5, static_cast<std::int64_t>(w.failures));
+  s.Bind(6, w.next_at);
+  s.Bind(7, w.last_error);
+  if (w.last_delivered_at) s.Bind(8, *w.last_delivered_at);
+  return Exec(s, "updating a webhook's delivery");
+}
+
 Result<void> SqliteTransaction::ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) {
   auto row = [&](Stmt& s) -> Result<void> {
-    OutboxRecord r{s.Int(0), s.Int(1), s.Text(2), s.Int(3), {}, static_cast<int>(s.Int(5))};
-    if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) r.delivered_at = s.Int(4);
-    each(r);
+    each(ReadOutbox(s));
     return {};
   };
   if (pending_only) {

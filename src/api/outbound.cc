@@ -1,4 +1,4 @@
-#include "api/witness_client.h"
+#include "api/outbound.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,9 +10,19 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <type_traits>
+
+#include "crypto/crypto.h"
 
 namespace qorgau::api {
 namespace {
@@ -24,8 +34,8 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-// The witness's answer is read only for its status: a small bound keeps a
-// misbehaving witness from filling memory.
+// The receiver's answer is read only for its status: a small bound keeps a
+// misbehaving receiver from filling memory.
 constexpr std::size_t kAnswerLimit = 64 * 1024;
 
 template <typename View>
@@ -75,7 +85,7 @@ error_code Await(asio::io_context& ioc, Start start) {
 
 class Failure {
  public:
-  explicit Failure(const Target& t) : authority_(t.authority) {}
+  Failure(const Target& t, std::string_view who) : authority_(t.authority), who_(who) {}
   tl::unexpected<Error> operator()(const std::string& what, const error_code& ec = {}) const {
     std::string message = authority_ + " " + what;
     if (ec == beast::error::timeout) {
@@ -83,16 +93,17 @@ class Failure {
     } else if (ec) {
       message += ": " + ec.message();
     }
-    return Fail(ErrorCode::kIo, "witness", message);
+    return Fail(ErrorCode::kIo, who_, message);
   }
 
  private:
   std::string authority_;
+  std::string who_;
 };
 
 template <typename Stream>
 Result<int> Exchange(asio::io_context& ioc, Stream& stream, const Target& t, std::string_view body,
-                     const WitnessPostOptions& o, const Failure& fail) {
+                     const Headers& headers, const PostOptions& o, const Failure& fail) {
   beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
   error_code ec;
   tcp::resolver resolver(ioc);
@@ -110,12 +121,13 @@ Result<int> Exchange(asio::io_context& ioc, Stream& stream, const Target& t, std
   req.set(http::field::host, t.authority);
   req.set(http::field::user_agent, "qorgau");
   req.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(false);
   req.body() = std::string(body);
   req.prepare_payload();
   tcp_layer.expires_after(o.timeout);
   ec = Await(ioc, [&](auto handler) { http::async_write(stream, req, std::move(handler)); });
-  if (ec) return fail("did not take the statement", ec);
+  if (ec) return fail("did not take the body", ec);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> answer;
   answer.body_limit(kAnswerLimit);
@@ -126,21 +138,25 @@ Result<int> Exchange(asio::io_context& ioc, Stream& stream, const Target& t, std
   const auto& res = answer.get();
   const int status = static_cast<int>(res.result_int());
   if (status < 200 || status > 299) {
-    return fail("answered " + std::to_string(status) + " " + Str(res.reason()) +
-                " (not 2xx): the statement was not accepted");
+    return fail("answered " + std::to_string(status) + " " + Str(res.reason()) + " (not 2xx): not accepted");
   }
   return status;
 }
 
 }  // namespace
 
-Result<int> PostToWitness(std::string_view url, std::string_view body, const WitnessPostOptions& o) {
+Result<int> PostToWitness(std::string_view url, std::string_view body, const PostOptions& o) {
+  return PostJson(url, body, {}, o, "witness");
+}
+
+Result<int> PostJson(std::string_view url, std::string_view body, const Headers& headers, const PostOptions& o,
+                     std::string_view who) {
   QORGAU_ASSIGN_OR_RETURN(const Target t, ParseTarget(url));
-  const Failure fail(t);
+  const Failure fail(t, who);
   asio::io_context ioc;
   if (!t.tls) {
     beast::tcp_stream stream(ioc);
-    return Exchange(ioc, stream, t, body, o, fail);
+    return Exchange(ioc, stream, t, body, headers, o, fail);
   }
   ssl::context context(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
@@ -168,7 +184,67 @@ Result<int> PostToWitness(std::string_view url, std::string_view body, const Wit
       return fail("cannot be checked");
     }
   }
-  return Exchange(ioc, stream, t, body, o, fail);
+  return Exchange(ioc, stream, t, body, headers, o, fail);
+}
+
+Result<std::string> WebhookSignature(std::string_view secret, std::int64_t unix_seconds, std::string_view body) {
+  std::string signed_text = std::to_string(unix_seconds);
+  signed_text += '.';
+  signed_text += body;
+  QORGAU_ASSIGN_OR_RETURN(const crypto::Digest mac,
+                          crypto::HmacSha256(crypto::Bytes(secret.begin(), secret.end()), signed_text));
+  return "t=" + std::to_string(unix_seconds) + ",v1=" + crypto::ToHex(mac);
+}
+
+Result<std::string> ReadWebhookSecret(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return Fail(ErrorCode::kIo, "secret_file", file + " cannot be read");
+  if ((st.st_mode & 077) != 0) {
+    return Fail(ErrorCode::kFailedPrecondition, "secret_file",
+                file + " must be readable by its owner only; run: chmod 600 " + file);
+  }
+  std::ifstream in(file);
+  std::string secret;
+  if (!in || !std::getline(in, secret)) return Fail(ErrorCode::kIo, "secret_file", file + " cannot be read");
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) {
+    secret.pop_back();
+  }
+  const bool printable = std::all_of(secret.begin(), secret.end(), [](unsigned char c) { return c > ' ' && c < 0x7f; });
+  if (secret.size() < 32 || secret.size() > 256 || !printable) {
+    return Fail(ErrorCode::kInvalidArgument, "secret_file",
+                file + " must hold 32 to 256 printable characters without spaces on its first line");
+  }
+  return secret;
+}
+
+Result<void> CreateWebhookSecret(const std::string& file) {
+  QORGAU_ASSIGN_OR_RETURN(crypto::Bytes random, crypto::RandomBytes(32));
+  const std::string text = crypto::ToHex(random) + "\n";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(errno == EEXIST ? ErrorCode::kAlreadyExists : ErrorCode::kIo, "secret_file",
+                file + (errno == EEXIST ? " exists" : " cannot be created"));
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(file.c_str());
+    return Fail(ErrorCode::kIo, "secret_file", file + " cannot be written");
+  }
+  return {};
+}
+
+rules::WebhookSender MakeWebhookSender(const PostOptions& options) {
+  return [options](const store::WebhookRecord& w, const std::string& body) -> Result<void> {
+    QORGAU_ASSIGN_OR_RETURN(const std::string secret, ReadWebhookSecret(w.secret_file));
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    QORGAU_ASSIGN_OR_RETURN(const std::string signature, WebhookSignature(secret, now, body));
+    QORGAU_TRY(PostJson(w.url, body, {{"Qorgau-Signature", signature}, {"Qorgau-Webhook", w.name}}, options,
+                        "webhook"));
+    return {};
+  };
 }
 
 }  // namespace qorgau::api
