@@ -122,6 +122,49 @@ TEST(SqliteStore, DatabaseNewerThanTheBinaryIsRefused) {
   EXPECT_NE(s.error().message.find("newer"), std::string::npos);
 }
 
+// Schema 16 puts in the outbox the events of the kinds other systems act
+// on that were recorded before the outbox took them (ledger::GoesToOutbox).
+TEST(SqliteStore, Schema16PutsEarlierEventsOtherSystemsActOnInTheOutbox) {
+  TempDir dir;
+  const auto file = dir.path() / "q.db";
+  {
+    auto s = OpenSqliteStore(file, true).value();
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    const SubjectId id = txn->InsertSubject(1, Bytes{9}, Bytes{8}).value();
+    auto put = [&](std::int64_t seq, const std::string& type, std::optional<SubjectId> subject) {
+      EventRecord e;
+      e.seq = seq;
+      e.body = R"({"actor":"crm","at":"2026-11-26T09:40:00.123Z","data":{},"seq":)" + std::to_string(seq) +
+               (subject ? ",\"subject\":" + std::to_string(*subject) : std::string()) + R"(,"type":")" + type +
+               R"(","v":1})";
+      e.prev_hash = Bytes(32, 0);
+      e.hash = Bytes(32, static_cast<std::uint8_t>(seq));
+      e.subject = subject;
+      ASSERT_TRUE(txn->AppendEvent(e));
+    };
+    put(1, "consent.granted", id);
+    put(2, "consent.withdrawn", id);
+    put(3, "transfer.made", std::nullopt);
+    put(4, "service.enabled", id);
+    ASSERT_TRUE(txn->Commit());
+  }
+  testing::ExecSql(file, "DROP TABLE webhooks; DELETE FROM outbox; PRAGMA user_version = 15");
+  auto s = OpenSqliteStore(file, false).value();
+  EXPECT_EQ(s->SchemaVersion(), LatestSchemaVersion());
+  auto txn = s->Begin(Store::Mode::kRead).value();
+  std::vector<OutboxRecord> rows;
+  ASSERT_TRUE(txn->ScanOutbox(false, [&](const OutboxRecord& r) { rows.push_back(r); }));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].event_seq, 2);
+  EXPECT_EQ(rows[0].subject_id, 1);
+  EXPECT_EQ(rows[0].kind, "consent.withdrawn");
+  EXPECT_EQ(rows[0].created_at, 1795686000123);  // the event's moment
+  EXPECT_FALSE(rows[0].delivered_at);
+  EXPECT_EQ(rows[1].event_seq, 3);
+  EXPECT_EQ(rows[1].subject_id, 0);
+  EXPECT_EQ(rows[1].kind, "transfer.made");
+}
+
 TEST(SqliteStore, UncommittedTransactionLeavesNothing) {
   TempDir dir;
   auto s = OpenSqliteStore(dir.path() / "q.db", true).value();
