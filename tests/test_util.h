@@ -93,6 +93,32 @@ inline std::filesystem::path KemPolicyWithPartners(const std::filesystem::path& 
   text = ReplaceOnce(text, "    country: DE\n    agreement: \"AGR-2024-002\"\n    nda_signed: 2024-03-15\n",
                      "    registration: \"HRB 100001 (Amtsgericht Berlin)\"\n    country: DE\n"
                      "    agreement: {number: \"AGR-2024-002\", signed: 2024-03-15, nondisclosure_clause: true}\n");
+  if (edition != "kem") {
+    text = ReplaceOnce(text, "  changes:                                 # R-XI.1: every change from edition 1, with its reason\n",
+                       "  changes:\n"
+                       "    - change: sources/data_bureau\n      reason: \"A test supplier under contract.\"\n"
+                       "    - change: sources/expired_bureau\n      reason: \"A test supplier whose contract ended.\"\n");
+    // Third parties that supply data (R-X.1): one under an agreement in
+    // force, one whose agreement expired.
+    text = ReplaceOnce(text, "\nrecipients:", R"yaml(  - id: data_bureau
+    kind: third_party
+    name: {kk: "Деректер бюросы (сынақ)", en: "Data bureau (test)"}
+    bin: "990140000041"
+    country: KZ
+    agreement: {number: "SUP-2025-001", signed: 2025-01-01, expires: 2030-12-31, nondisclosure_clause: true}
+    purposes: [marketing]
+    categories: [user.social.public_profile, user.telecom.usage]
+  - id: expired_bureau
+    kind: third_party
+    name: {kk: "Мерзімі өткен бюро (сынақ)", en: "Expired bureau (test)"}
+    bin: "990140000052"
+    country: KZ
+    agreement: {number: "SUP-2020-002", signed: 2020-01-01, expires: 2024-12-31, nondisclosure_clause: true}
+    purposes: [marketing]
+    categories: [user.social.public_profile]
+
+recipients:)yaml");
+  }
   text = ReplaceOnce(text, "\nwithdrawal:", R"(
   - id: expired_partner
     name: {kk: "Мерзімі өткен серіктес", en: "Expired partner"}

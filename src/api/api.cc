@@ -43,7 +43,8 @@ int StatusFor(const Error& e) {
       // no duty for this purpose, `duty_not_found`).
       if (!e.reason.empty()) return 404;
       static const char* kPolicyFields[] = {"purpose", "purposes", "category", "categories",
-                                            "channel", "method", "service", "services", "data"};
+                                            "channel", "method", "service", "services", "data",
+                                            "source", "inputs"};
       for (const char* f : kPolicyFields) {
         if (e.field == f) return 422;
       }
@@ -380,6 +381,8 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"POST", "/v1/subjects/search", kKey}, &Api::SearchSubject},
       {{"GET", "/v1/subjects/{id}", kKey}, &Api::ReadSubject},
       {{"POST", "/v1/subjects/{id}/data", kKey}, &Api::PutData},
+      {{"POST", "/v1/subjects/{id}/enrichments", kKey}, &Api::EnrichData},
+      {{"POST", "/v1/subjects/{id}/derived", kKey}, &Api::DeriveAttribute},
       {{"POST", "/v1/subjects/{id}/contracts", kKey}, &Api::JoinContract},
       {{"POST", "/v1/subjects/{id}/contracts/{contract}/end", kKey}, &Api::EndContract},
       {{"GET", "/v1/subjects/{id}/services", kKey}, &Api::ListServices},
@@ -901,6 +904,41 @@ HttpResponse Api::PutData(Context& ctx) {
                                               provenance.empty() ? "subject" : provenance,
                                               *ctx.caller, application));
   return Json(201, json::object{{"category", category}, {"revision", revision}});
+}
+
+namespace {
+
+json::object EnrichmentJson(const rules::EnrichmentOutcome& r) {
+  const store::EnrichmentRecord& e = r.record;
+  json::object out{{"subject", r.subject},    {"category", e.category}, {"kind", e.kind},
+                   {"purpose", e.purpose},    {"event", e.event_seq},   {"revision", r.revision}};
+  if (e.kind == "derived") {
+    out["inputs"] = Strings(e.inputs);
+  } else {
+    out["source"] = e.source;
+    out["agreement"] = e.agreement.empty() ? json::value(nullptr) : json::value(e.agreement);
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Api::EnrichData(Context& ctx) {
+  TRY_ASSIGN(category, ctx.Str("category", true));
+  TRY_ASSIGN(value, ctx.Str("value", true));
+  TRY_ASSIGN(source, ctx.Str("source", true));
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY_ASSIGN(r, inst_.engine().EnrichData({ctx.Subject(), category, value, source, purpose}, *ctx.caller));
+  return Json(201, EnrichmentJson(r));
+}
+
+HttpResponse Api::DeriveAttribute(Context& ctx) {
+  TRY_ASSIGN(category, ctx.Str("category", true));
+  TRY_ASSIGN(value, ctx.Str("value", true));
+  TRY_ASSIGN(purpose, ctx.Str("purpose", true));
+  TRY_ASSIGN(inputs, ctx.List("inputs"));
+  TRY_ASSIGN(r, inst_.engine().DeriveAttribute({ctx.Subject(), category, value, purpose, inputs}, *ctx.caller));
+  return Json(201, EnrichmentJson(r));
 }
 
 HttpResponse Api::JoinContract(Context& ctx) {

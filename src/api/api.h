@@ -125,6 +125,8 @@ class Api {
   HttpResponse SearchSubject(Context& ctx);
   HttpResponse ReadSubject(Context& ctx);
   HttpResponse PutData(Context& ctx);
+  HttpResponse EnrichData(Context& ctx);
+  HttpResponse DeriveAttribute(Context& ctx);
   HttpResponse JoinContract(Context& ctx);
   HttpResponse EndContract(Context& ctx);
   HttpResponse ListServices(Context& ctx);

@@ -192,6 +192,53 @@ void RegisterSubject(CLI::App& app, Options& opts) {
     });
   });
 
+  // Enrichment and profiling (R-X; rules/enrichment.h).
+  struct EnrichArgs {
+    SubjectArgs subject;
+    std::string category, value, source, purpose;
+    std::vector<std::string> inputs;
+  };
+  auto en = std::make_shared<EnrichArgs>();
+  auto print_enrichment = [](const rules::EnrichmentOutcome& r) {
+    const auto& e = r.record;
+    std::cout << e.category << " of subject " << r.subject << " "
+              << (e.kind == "derived" ? "derived" : "recorded from source " + e.source)
+              << (e.agreement.empty() ? "" : " under agreement " + e.agreement) << ", for " << e.purpose
+              << " (ledger event " << e.event_seq << ")\n";
+  };
+  auto* enrich = subject->add_subcommand(
+      "enrich", "Record a value about a subject from a source of the policy, for a purpose that allows enrichment "
+                "(R-X.1): public accounts, or a third party under its agreement");
+  en->subject.Add(enrich);
+  enrich->add_option("--category", en->category, "Category id")->required();
+  enrich->add_option("--value", en->value, "The value")->required();
+  enrich->add_option("--source", en->source, "A source of the policy (policy show lists them)")->required();
+  enrich->add_option("--purpose", en->purpose, "What it is added for")->required();
+  enrich->callback([&opts, en, print_enrichment] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().EnrichData({en->subject.Key(), en->category, en->value, en->source, en->purpose}, caller);
+      if (!r) return Report(r.error());
+      print_enrichment(*r);
+      return 0;
+    });
+  });
+  auto* derive = subject->add_subcommand(
+      "derive", "Record an attribute derived from the subject's data (a segment; profiling, R-X.2), with its inputs");
+  en->subject.Add(derive);
+  derive->add_option("--category", en->category, "The derived category")->required();
+  derive->add_option("--value", en->value, "The attribute (the segment)")->required();
+  derive->add_option("--purpose", en->purpose, "What it is derived for")->required();
+  derive->add_option("--input", en->inputs, "A category it is derived from (repeat)")->required();
+  derive->callback([&opts, en, print_enrichment] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().DeriveAttribute({en->subject.Key(), en->category, en->value, en->purpose, en->inputs},
+                                             caller);
+      if (!r) return Report(r.error());
+      print_enrichment(*r);
+      return 0;
+    });
+  });
+
   struct ShowArgs {
     SubjectArgs subject;
     std::string purpose;

@@ -167,7 +167,9 @@ const std::vector<Person>& People() {
        "system: debts and instalments, by IIN (R-VI.3)"},
       {{"crm", R::kSystem, "CRM and campaign system", "", "",
         {"marketing", "contract_performance", "service_notices", "product_development"}},
-       {{"marketing", {"user.contact.phone", "user.derived.marketing_profile"}, true,
+       {{"marketing",
+         {"user.contact.phone", "user.derived.marketing_profile", "user.social.public_profile", "user.telecom.usage"},
+         true,
          {"read", "record", "consent", "withdraw"}},
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
        "system: decisions for marketing, contract_performance, service_notices, "

@@ -155,6 +155,8 @@ struct Replayed {
     std::int64_t seq = 0;
   };
   std::map<std::string, WebhookReplay> webhooks;
+  std::map<std::pair<SubjectId, std::string>, store::EnrichmentRecord> enrichments;
+  std::map<SubjectId, store::ProfilingObjectionRecord> objections;
   std::set<SubjectId> ever_added;                     // every subject an event added
   std::map<std::pair<std::int64_t, SubjectId>, std::pair<store::TransferSubjectRecord, std::int64_t>> transfer_subjects;
   std::map<std::int64_t, RepresentationReplay> representations;  // event seq -> representative
@@ -206,6 +208,27 @@ Result<void> Apply(const Event& e, Replayed* s) {
       QORGAU_ASSIGN_OR_RETURN(sealed, d.Text("sealed_hash"));
     }
     s->data[{id, category}] = {provenance, e.at, sealed, e.seq};
+    s->enrichments.erase({id, category});
+  } else if (e.type == "data.enriched" || e.type == "data.derived") {
+    QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
+    store::EnrichmentRecord r;
+    r.subject_id = id;
+    QORGAU_ASSIGN_OR_RETURN(r.category, d.Text("category"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string provenance, d.Text("provenance"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string sealed, d.Text("sealed_hash"));
+    QORGAU_ASSIGN_OR_RETURN(r.purpose, d.Text("purpose"));
+    if (e.type == "data.derived") {
+      r.kind = "derived";
+      QORGAU_ASSIGN_OR_RETURN(r.inputs, d.List("inputs"));
+    } else {
+      r.kind = "enriched";
+      QORGAU_ASSIGN_OR_RETURN(r.source, d.Text("source"));
+      QORGAU_ASSIGN_OR_RETURN(r.agreement, d.Text("agreement"));
+    }
+    r.at = e.at;
+    r.event_seq = e.seq;
+    s->data[{id, r.category}] = {provenance, e.at, sealed, e.seq};
+    s->enrichments[{id, r.category}] = std::move(r);
   } else if (e.type == "consent.granted" || e.type == "consent.withdrawn") {
     QORGAU_ASSIGN_OR_RETURN(const SubjectId id, need_subject());
     store::ConsentRecord c;
@@ -438,6 +461,10 @@ Result<void> Apply(const Event& e, Replayed* s) {
       QORGAU_ASSIGN_OR_RETURN(r.outcome, d.Text(answered ? "reference" : "reason"));
       r.closed_at = e.at;
       r.handler = e.actor;
+      // An objection to profiling, answered (R-X.2).
+      if (answered && r.kind == ApplicationKind::kObjection) {
+        s->objections.emplace(r.subject_id, store::ProfilingObjectionRecord{r.subject_id, id, e.at, e.seq});
+      }
     }
     r.event_seq = e.seq;
   } else if (e.type == "breach.recorded") {
@@ -581,6 +608,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
       };
       if (what.rfind("record:", 0) != 0) {
         s->data.erase({id, what});
+        s->enrichments.erase({id, what});
       } else if (what == "record:contracts") {
         QORGAU_ASSIGN_OR_RETURN(const std::int64_t contract, key_id());
         s->contracts.erase(contract);
@@ -601,6 +629,7 @@ Result<void> Apply(const Event& e, Replayed* s) {
     if (whole) {
       s->destroyed[id] = e.seq;
       std::erase_if(s->data, [&](const auto& kv) { return kv.first.first == id; });
+      std::erase_if(s->enrichments, [&](const auto& kv) { return kv.first.first == id; });
       std::erase_if(s->subscriptions, [&](const auto& kv) { return kv.first.first == id; });
       std::erase_if(s->receipts, [&](const auto& kv) { return kv.second.first == id; });
       std::erase_if(s->representations, [&](const auto& kv) { return kv.second.record.subject_id == id; });
@@ -772,6 +801,44 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
     const auto& [key, want] = *r.data.begin();
     cmp.Differ(want.seq, "personal_data (subject " + std::to_string(key.first) + ", " + key.second +
                              "): missing from the table");
+  }
+
+  // Enrichment and profiling (R-X): each value's source, agreement,
+  // purpose and inputs as its event says; objections to profiling.
+  QORGAU_TRY(txn.ScanEnrichments([&](const store::EnrichmentRecord& x) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "enrichments (subject " + std::to_string(x.subject_id) + ", " + x.category + "): ";
+    auto it = r.enrichments.find({x.subject_id, x.category});
+    if (it == r.enrichments.end()) return (void)cmp.Differ(0, where + "no event enriched or derived it");
+    const store::EnrichmentRecord& w = it->second;
+    if (x.kind != w.kind || x.source != w.source || x.agreement != w.agreement || x.purpose != w.purpose ||
+        x.inputs != w.inputs || x.at != w.at || x.event_seq != w.event_seq) {
+      cmp.Differ(w.event_seq, where + "differs from its data." + w.kind + " event");
+    }
+    r.enrichments.erase(it);
+  }));
+  if (!r.enrichments.empty() && cmp.ok()) {
+    const auto& [key, w] = *r.enrichments.begin();
+    cmp.Differ(w.event_seq, "enrichments (subject " + std::to_string(key.first) + ", " + key.second +
+                                "): missing from the table");
+  }
+  QORGAU_TRY(txn.ScanProfilingObjections([&](const store::ProfilingObjectionRecord& o) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "profiling_objections (subject " + std::to_string(o.subject_id) + "): ";
+    auto it = r.objections.find(o.subject_id);
+    if (it == r.objections.end()) return (void)cmp.Differ(0, where + "no answered objection application");
+    if (o.application_id != it->second.application_id || o.at != it->second.at ||
+        o.event_seq != it->second.event_seq) {
+      cmp.Differ(it->second.event_seq, where + "differs from the answer's event");
+    }
+    r.objections.erase(it);
+  }));
+  if (!r.objections.empty() && cmp.ok()) {
+    cmp.Differ(r.objections.begin()->second.event_seq,
+               "profiling_objections (subject " + std::to_string(r.objections.begin()->first) +
+                   "): missing from the table");
   }
 
   // Consents.

@@ -62,6 +62,7 @@ const ContractMethod* Policy::FindContractMethod(std::string_view id) const {
 const Service* Policy::FindService(std::string_view id) const { return FindById(services, id); }
 const Statute* Policy::FindStatute(std::string_view id) const { return FindById(statutes, id); }
 const Recipient* Policy::FindRecipient(std::string_view id) const { return FindById(recipients, id); }
+const DataSource* Policy::FindSource(std::string_view id) const { return FindById(sources, id); }
 
 std::vector<const RetentionRule*> Policy::RetentionRules(std::string_view subject) const {
   std::vector<const RetentionRule*> out;

@@ -80,6 +80,9 @@ struct Purpose {
   // instalment), not only while a service needing the purpose is on:
   // collecting a debt outlives the service it arose under.
   bool while_obligation_open = false;
+  // R-X.2: data about the subject may be added from the policy's sources,
+  // and attributes derived (profiling), for this purpose.
+  bool enrichment = false;
   SourcePos pos;
 };
 
@@ -190,6 +193,26 @@ struct Recipient {
   SourcePos pos;
 };
 
+// Where data about a subject may come from besides the subject (R-X.1): a
+// public source (public social-network accounts) or a third party under
+// contract with the operator, for the purposes and categories it names.
+enum class SourceKind : std::uint8_t { kPublic = 0, kThirdParty = 1 };
+
+struct DataSource {
+  std::string id;
+  Text name;
+  SourceKind kind = SourceKind::kPublic;
+  // A third party: who it is (as a recipient) and the agreement it
+  // supplies data under; a public source has neither.
+  std::string bin;
+  std::string registration;
+  std::string country;
+  std::optional<Agreement> agreement;
+  std::vector<Ref> purposes;
+  std::vector<Ref> categories;
+  SourcePos pos;
+};
+
 // Transfers across the border (LAW.md §8).
 struct TransferRules {
   // Countries that ensure the protection of personal data; a transfer to
@@ -279,6 +302,7 @@ struct Policy {
   std::vector<Service> services;
   std::vector<RetentionRule> retention;
   std::vector<Recipient> recipients;
+  std::vector<DataSource> sources;  // R-X.1
   TransferRules transfers;
   AggregateRules aggregates;
   WithdrawalRules withdrawal;
@@ -297,6 +321,7 @@ struct Policy {
   const Service* FindService(std::string_view id) const;
   const Statute* FindStatute(std::string_view id) const;
   const Recipient* FindRecipient(std::string_view id) const;
+  const DataSource* FindSource(std::string_view id) const;
   // The retention rules of a category (or, "record:KIND", of a record).
   std::vector<const RetentionRule*> RetentionRules(std::string_view subject) const;
   // The first category holding values of `type`; nullptr when none.

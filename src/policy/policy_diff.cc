@@ -76,6 +76,7 @@ Sections Read(const Policy& p) {
                               {"basis", std::string(LegalBasisName(x.basis))},
                               {"statute", x.statute},
                               {"while_obligation_open", std::to_string(x.while_obligation_open)},
+                              {"enrichment", std::to_string(x.enrichment)},
                               {"name", Str(x.name)}};
   }
   for (const auto& x : p.categories) {
@@ -110,6 +111,18 @@ Sections Read(const Policy& p) {
                                                   (x.agreement.nondisclosure_clause ? "clause" : "no clause")},
                                 {"purposes", Str(x.purposes)},
                                 {"categories", Str(x.categories)}};
+  }
+  for (const auto& x : p.sources) {
+    s.by["sources"][x.id] = {{"name", Str(x.name)},
+                             {"kind", x.kind == SourceKind::kPublic ? "public_source" : "third_party"},
+                             {"bin", x.bin},
+                             {"registration", x.registration},
+                             {"country", x.country},
+                             {"agreement", x.agreement ? x.agreement->number + " " + FormatDate(x.agreement->signed_on) +
+                                                             " " + Str(x.agreement->expires)
+                                                       : "-"},
+                             {"purposes", Str(x.purposes)},
+                             {"categories", Str(x.categories)}};
   }
   s.by["transfers"]["transfers"] = {{"adequate_countries", Str(p.transfers.adequate_countries)}};
   const AggregateRules& a = p.aggregates;
@@ -157,7 +170,7 @@ PolicyDiff DiffPolicies(const Policy& from, const Policy& to) {
   PolicyDiff diff;
   const Sections a = Read(from), b = Read(to);
   for (const char* section : {"edition", "controller", "texts", "channels", "contract_methods", "purposes", "categories",
-                              "services", "retention", "recipients", "transfers", "aggregates", "withdrawal", "rights",
+                              "services", "retention", "recipients", "sources", "transfers", "aggregates", "withdrawal", "rights",
                               "security_measures"}) {
     static const Entries kNone;
     auto ea = a.by.find(section), eb = b.by.find(section);

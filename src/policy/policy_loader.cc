@@ -474,6 +474,21 @@ bool ReadDate(Ctx& ctx, const YAML::Node& n, const std::string& path,
   return true;
 }
 
+// An agreement with a partner: number, signed, expires, nondisclosure_clause
+// (R-IX.3), a mapping.
+void ReadAgreement(Ctx& ctx, const YAML::Node& node, const std::string& path, Agreement* out) {
+  MapReader a(ctx, node, path);
+  if (!a.ok()) return;
+  ReadString(ctx, a.Get("number", true), path + ".number", &out->number);
+  ReadDate(ctx, a.Get("signed", true), path + ".signed", &out->signed_on);
+  if (const YAML::Node expires = a.Get("expires", false); expires.IsDefined()) {
+    std::chrono::year_month_day day{};
+    if (ReadDate(ctx, expires, path + ".expires", &day)) out->expires = day;
+  }
+  ReadBool(ctx, a.Get("nondisclosure_clause", true), path + ".nondisclosure_clause", &out->nondisclosure_clause);
+  a.Done();
+}
+
 bool ReadPeriod(Ctx& ctx, const YAML::Node& n, const std::string& path, Period* out,
                 bool allow_zero = false) {
   std::string v;
@@ -839,6 +854,7 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     }
     ReadString(ctx, m.Get("statute", false), path + ".statute", &pu.statute);
     ReadBool(ctx, m.Get("while_obligation_open", false), path + ".while_obligation_open", &pu.while_obligation_open);
+    ReadBool(ctx, m.Get("enrichment", false), path + ".enrichment", &pu.enrichment);
     pu.name = ReadText(ctx, m.Get("name", true), path + ".name");
     m.Done();
     p.purposes.push_back(std::move(pu));
@@ -972,16 +988,7 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     // non-disclosure agreement was signed (the clause, with no expiry).
     const YAML::Node agreement = m.Get("agreement", true);
     if (agreement.IsDefined() && agreement.IsMap()) {
-      MapReader a(ctx, agreement, path + ".agreement");
-      ReadString(ctx, a.Get("number", true), path + ".agreement.number", &r.agreement.number);
-      ReadDate(ctx, a.Get("signed", true), path + ".agreement.signed", &r.agreement.signed_on);
-      if (const YAML::Node expires = a.Get("expires", false); expires.IsDefined()) {
-        std::chrono::year_month_day day{};
-        if (ReadDate(ctx, expires, path + ".agreement.expires", &day)) r.agreement.expires = day;
-      }
-      ReadBool(ctx, a.Get("nondisclosure_clause", true), path + ".agreement.nondisclosure_clause",
-               &r.agreement.nondisclosure_clause);
-      a.Done();
+      ReadAgreement(ctx, agreement, path + ".agreement", &r.agreement);
     } else if (ReadString(ctx, agreement, path + ".agreement", &r.agreement.number)) {
       r.agreement.nondisclosure_clause =
           ReadDate(ctx, m.Get("nda_signed", true), path + ".nda_signed", &r.agreement.signed_on);
@@ -990,6 +997,42 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     r.categories = ReadRefs(ctx, m.Get("categories", true), path + ".categories", true);
     m.Done();
     p.recipients.push_back(std::move(r));
+  });
+
+  ForEachItem(ctx, top.Get("sources", false), "sources", [&](const YAML::Node& item, const std::string& path) {
+    MapReader m(ctx, item, path);
+    if (!m.ok()) return;
+    DataSource src;
+    src.pos = m.pos();
+    ReadId(ctx, m.Get("id", true), path + ".id", false, &src.id);
+    src.name = ReadText(ctx, m.Get("name", true), path + ".name");
+    std::string kind;
+    const YAML::Node kind_node = m.Get("kind", true);
+    if (ReadString(ctx, kind_node, path + ".kind", &kind)) {
+      if (kind == "public_source") {
+        src.kind = SourceKind::kPublic;
+      } else if (kind == "third_party") {
+        src.kind = SourceKind::kThirdParty;
+      } else {
+        ctx.Error(kind_node, path + ".kind: must be public_source or third_party (R-X.1)");
+      }
+    }
+    ReadString(ctx, m.Get("bin", false), path + ".bin", &src.bin);
+    ReadString(ctx, m.Get("registration", false), path + ".registration", &src.registration);
+    if (const YAML::Node country = m.Get("country", false); country.IsDefined()) {
+      if (ReadString(ctx, country, path + ".country", &src.country) && !IsCountryCode(src.country)) {
+        ctx.Error(country, path + ".country: must be an ISO 3166-1 alpha-2 code (KZ, DE, ...)");
+      }
+    }
+    if (const YAML::Node agreement = m.Get("agreement", false); agreement.IsDefined()) {
+      Agreement a;
+      ReadAgreement(ctx, agreement, path + ".agreement", &a);
+      src.agreement = a;
+    }
+    src.purposes = ReadRefs(ctx, m.Get("purposes", true), path + ".purposes", false);
+    src.categories = ReadRefs(ctx, m.Get("categories", true), path + ".categories", true);
+    m.Done();
+    p.sources.push_back(std::move(src));
   });
 
   if (const YAML::Node transfers = top.Get("transfers", false); transfers.IsDefined()) {

@@ -20,6 +20,7 @@ struct Labels {
   const char* services;
   const char* retention;
   const char* recipients;
+  const char* sources;
   const char* withdrawal;
   const char* rights;
   const char* security;
@@ -29,15 +30,15 @@ const Labels& LabelsFor(std::string_view lang) {
   static const Labels kk{"Редакция", "Саясат иесі", "Күшіне енген күні", "Дербес деректер операторы",
                          "Келісім беру арналары", "Шарт жасасу тәсілдері", "Мақсаттар",
                          "Дербес деректер санаттары", "Қызметтер", "Сақтау мерзімдері",
-                         "Алушылар", "Келісімді кері қайтарып алу", "Құқықтар",
+                         "Алушылар", "Деректер көздері (байыту)", "Келісімді кері қайтарып алу", "Құқықтар",
                          "Қорғау шаралары"};
   static const Labels ru{"Редакция", "Владелец политики", "Дата вступления в силу", "Оператор",
                          "Каналы согласия", "Способы заключения договора", "Цели",
                          "Категории персональных данных", "Услуги", "Сроки хранения",
-                         "Получатели", "Отзыв согласия", "Права", "Меры защиты"};
+                         "Получатели", "Источники данных (обогащение)", "Отзыв согласия", "Права", "Меры защиты"};
   static const Labels en{"Edition", "Owner", "Effective", "Controller", "Consent channels",
                          "Ways of joining a contract", "Purposes", "Data categories", "Services",
-                         "Retention", "Recipients", "Withdrawal of consent", "Rights",
+                         "Retention", "Recipients", "Data sources (enrichment)", "Withdrawal of consent", "Rights",
                          "Security measures"};
   if (lang == "kk") return kk;
   if (lang == "ru") return ru;
@@ -97,6 +98,14 @@ std::string FormatPolicy(const Policy& p, std::string_view lang) {
   for (const auto& r : p.recipients) {
     o << "  " << r.id << " [" << r.country << "] " << InLanguage(r.name, lang)
       << "\n     purposes: " << Ids(r.purposes) << "; categories: " << Ids(r.categories) << "\n";
+  }
+  if (!p.sources.empty()) {
+    o << "\n" << l.sources << ":\n";
+    for (const auto& s : p.sources) {
+      o << "  " << s.id << " (" << (s.kind == SourceKind::kPublic ? "public_source" : "third_party") << ") "
+        << InLanguage(s.name, lang) << "\n     purposes: " << Ids(s.purposes) << "; categories: " << Ids(s.categories)
+        << "\n";
+    }
   }
   o << "\n" << l.withdrawal << ":\n  " << InLanguage(p.withdrawal.warning, lang)
     << "\n  channels: " << Ids(p.withdrawal.channels) << "\n";

@@ -21,6 +21,7 @@ class Checker {
     Services();
     Retention();
     Recipients();
+    Sources();
     Storage();
     Withdrawal();
     return std::move(out_);
@@ -49,6 +50,7 @@ class Checker {
     UniqueIds(p_.categories, "categories");
     UniqueIds(p_.services, "services");
     UniqueIds(p_.recipients, "recipients");
+    UniqueIds(p_.sources, "sources");
     UniqueIds(p_.rights, "rights");
     UniqueIds(p_.security_measures, "security_measures");
     UniqueIds(p_.statutes, "statutes");
@@ -255,6 +257,32 @@ class Checker {
     for (const std::string& c : p_.transfers.adequate_countries) {
       if (c == p_.controller.country) {
         Error({}, "transfers.adequate_countries: '" + c + "' is the operator's own country; a transfer there is not cross-border");
+      }
+    }
+  }
+
+  // R-X: sources supply data for purposes that allow enrichment, of
+  // categories those purposes may use; a third party under an agreement.
+  void Sources() {
+    for (const DataSource& s : p_.sources) {
+      const std::string where = "source '" + s.id + "'";
+      if (s.purposes.empty()) Error(s.pos, where + ": needs at least one purpose");
+      for (const Ref& pu : s.purposes) {
+        PurposeRef(pu, where);
+        const Purpose* purpose = p_.FindPurpose(pu.id);
+        if (purpose && !purpose->enrichment) {
+          Error(s.pos, where + ": purpose '" + pu.id + "' does not allow enrichment (R-X.2; set its 'enrichment')");
+        }
+      }
+      CategoriesUsable(s.categories, s.purposes, where);
+      if (s.kind == SourceKind::kThirdParty && !s.agreement) {
+        Error(s.pos, where + ": a third party supplies data under an agreement with the operator (R-X.1)");
+      }
+      if (s.kind == SourceKind::kPublic && (s.agreement || !s.bin.empty() || !s.registration.empty())) {
+        Error(s.pos, where + ": a public source has no agreement, BIN or registration");
+      }
+      if (s.agreement && s.agreement->expires && *s.agreement->expires < s.agreement->signed_on) {
+        Error(s.pos, where + ": its agreement expires before it was signed");
       }
     }
   }

@@ -91,6 +91,12 @@ constexpr Label kLabels[] = {
     {"why.service_off", "қызмет өшірілді", "услуга отключена", "the service was switched off"},
     {"why.contract_end", "шарт аяқталды", "договор прекращён", "the contract ended"},
     {"why.application", "субъектінің өтініші бойынша", "по заявлению субъекта", "on the subject's application"},
+    {"why.profiling_objection", "субъект профильдеуге қарсылық білдірді", "субъект возразил против профилирования",
+     "the subject objected to profiling"},
+    {"enrichment_source", "Дереккөз", "Источник", "Source"},
+    {"enrichment_agreement", "шарт", "договор", "agreement"},
+    {"enrichment_purpose", "мақсаты үшін", "для цели", "for the purpose"},
+    {"enrichment_inputs", "мына деректерден алынған", "выведено из", "derived from"},
     {"why.restore", "сақтық көшірмеден қалпына келтірілгенде қайта жойылды", "повторно при восстановлении из резервной копии",
      "again, when a backup was restored"},
     {"no_recipients", "деректер үшінші тұлғаларға берілмеген", "передач третьим лицам не было",
@@ -235,6 +241,24 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
     } else {
       storage = L("no_rule", lang);
     }
+    json::value enrichment = nullptr;
+    if (v.enrichment) {
+      const auto& e = *v.enrichment;
+      const policy::DataSource* src = p.FindSource(e.source);
+      const policy::Purpose* pu = p.FindPurpose(e.purpose);
+      json::array inputs;
+      for (const auto& in : e.inputs) {
+        const policy::Category* ic = p.FindCategory(in);
+        inputs.push_back(json::object{{"category", in}, {"name", ic ? text(ic->name) : in}});
+      }
+      enrichment = json::object{{"kind", e.kind},
+                                {"source", e.source.empty() ? json::value(nullptr) : json::value(e.source)},
+                                {"source_name", src ? json::value(text(src->name)) : json::value(nullptr)},
+                                {"agreement", e.agreement.empty() ? json::value(nullptr) : json::value(e.agreement)},
+                                {"purpose", e.purpose},
+                                {"purpose_name", pu ? text(pu->name) : e.purpose},
+                                {"inputs", std::move(inputs)}};
+    }
     data.push_back(json::object{{"category", v.category},
                                 {"name", c ? text(c->name) : v.category},
                                 {"value", v.value},
@@ -246,7 +270,8 @@ json::object Build(const policy::Policy& p, const StatementInput& in) {
                                 {"purposes", std::move(purposes)},
                                 {"processing_period", L("processing_period_text", lang)},
                                 {"storage_period", storage},
-                                {"storage", std::move(kept)}});
+                                {"storage", std::move(kept)},
+                                {"enrichment", std::move(enrichment)}});
   }
   json::array methods;
   for (const auto& m : p.security_measures) methods.emplace_back(text(m.name));
@@ -425,7 +450,22 @@ std::string StatementHtml(const policy::Policy& policy, const StatementInput& in
          Str(d.at("recorded_on")) + "</span>";
     if (!d.at("rectified_on").is_null()) h += "; " + lab("rectified_on") + " " + Str(d.at("rectified_on"));
     h += "</small></td><td>" + Str(d.at("value")) + "</td><td>" + Str(d.at("source_name")) + "<br><small>" +
-         Str(d.at("collection")) + "</small></td><td><ul>";
+         Str(d.at("collection"));
+    if (const json::value& en = d.at("enrichment"); en.is_object()) {
+      const json::object& e = en.as_object();
+      if (!e.at("source_name").is_null()) h += "<br>" + lab("enrichment_source") + ": " + Str(e.at("source_name"));
+      if (!e.at("agreement").is_null()) h += ", " + lab("enrichment_agreement") + " " + Str(e.at("agreement"));
+      h += "<br>" + lab("enrichment_purpose") + ": " + Str(e.at("purpose_name"));
+      if (!e.at("inputs").as_array().empty()) {
+        h += "<br>" + lab("enrichment_inputs") + ":";
+        bool first = true;
+        for (const auto& in : e.at("inputs").as_array()) {
+          h += std::string(first ? " " : ", ") + Str(in.as_object().at("name"));
+          first = false;
+        }
+      }
+    }
+    h += "</small></td><td><ul>";
     for (const auto& pv : d.at("purposes").as_array()) {
       const json::object& pu = pv.as_object();
       h += "<li>" + Str(pu.at("name")) + " — " + Str(pu.at("basis_name")) + " (" + Str(pu.at("status")) + ")</li>";

@@ -44,6 +44,9 @@ struct StatementInput {
       std::string due_day;                          // local day its period ends; "" while waiting
       std::vector<std::string> kept_by;             // held: the kinds of obligation keeping it
     } storage = {};
+    // Enriched from a source of the policy, or derived (R-X): from where,
+    // under which agreement, for what, from which categories.
+    std::optional<store::EnrichmentRecord> enrichment = {};
   };
   std::vector<Value> data;
 

@@ -344,6 +344,12 @@ Result<ApplicationView> Applications::ChangeApplication(
            now, e.seq}));
     }
     QORGAU_TRY(txn.UpdateApplication(view.record));
+    // An objection to profiling, answered, stops it for good (R-X.2).
+    if (type == "application.answered" && view.record.kind == ApplicationKind::kObjection) {
+      QORGAU_ASSIGN_OR_RETURN(const auto earlier, txn.GetProfilingObjection(view.record.subject_id));
+      if (!earlier) QORGAU_TRY(txn.InsertProfilingObjection({view.record.subject_id, id, now, e.seq}));
+      QORGAU_TRY(core_.StopProfiling(txn, view.record.subject_id, "", "profiling_objection", caller));
+    }
     QORGAU_ASSIGN_OR_RETURN(view.documents, txn.GetApplicationDocuments(id));
     return std::vector<index::Delta>{};
   }));
@@ -591,6 +597,7 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
                               FormatDate(calendar->LocalDate(at)), requester.empty() ? "subject" : requester});
     }));
     if (bad) return tl::unexpected(*bad);
+    QORGAU_ASSIGN_OR_RETURN(const auto enrichments, txn->GetEnrichments(id));
     for (const auto& v : values.data) {
       const policy::Category* c = d_.policy->FindCategory(v.category);
       bool full = false;
@@ -603,6 +610,9 @@ Result<report::StatementInput> Applications::Statement(const StatementRequest& r
       if (auto it = rectified.find(v.category); it != rectified.end()) on = it->second;
       out.data.push_back({v.category, full ? v.value : MaskValue(c ? c->value : ValueType::kText, v.value),
                           v.provenance, v.recorded_at, on, FormatDate(calendar->LocalDate(v.recorded_at))});
+      for (const auto& e : enrichments) {
+        if (e.category == v.category) out.data.back().enrichment = e;
+      }
     }
     // What went to recipients (R-IX.1).
     QORGAU_ASSIGN_OR_RETURN(const auto sent, txn->GetTransferSubjects(id));

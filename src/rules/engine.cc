@@ -30,7 +30,8 @@ Engine::Engine(EngineDeps deps)
       Transfers(static_cast<EngineCore&>(*this)),
       Aggregates(static_cast<EngineCore&>(*this)),
       Editions(static_cast<EngineCore&>(*this)),
-      Webhooks(static_cast<EngineCore&>(*this)) {}
+      Webhooks(static_cast<EngineCore&>(*this)),
+      Enrichment(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

@@ -35,6 +35,7 @@
 //   Aggregates   aggregates.h, .cc   anonymised counts for third parties (R-IX.2)
 //   Editions     editions.h, .cc     publishing editions, acceptance, the outbox (R-XI)
 //   Webhooks     webhooks.h, .cc     the outbox delivered to other systems
+//   Enrichment   enrichment.h, .cc   data from sources, derived attributes (R-X)
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -51,6 +52,7 @@
 #include "rules/consents.h"
 #include "rules/decisions.h"
 #include "rules/editions.h"
+#include "rules/enrichment.h"
 #include "rules/engine_core.h"
 #include "rules/obligations.h"
 #include "rules/retention.h"
@@ -82,7 +84,8 @@ class Engine : private EngineCore,
                public Transfers,
                public Aggregates,
                public Editions,
-               public Webhooks {
+               public Webhooks,
+               public Enrichment {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

@@ -275,10 +275,38 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
                            event->seq, cross_border};
   QORGAU_TRY(txn.PutConsent(rec));
   if (grant) QORGAU_TRY(NoteContinuedUse(txn, subject, "consent.granted", actor));
+  // The withdrawal of the consent a profile rests on destroys it (R-X.2).
+  if (!grant && pu->enrichment) QORGAU_TRY(StopProfiling(txn, subject, purpose, "withdrawal", actor));
   deltas->push_back({grant ? index::Delta::Kind::kConsentGranted
                            : index::Delta::Kind::kConsentWithdrawn,
                      subject, d_.index.PurposeOrdinal(purpose)});
   return event->seq;
+}
+
+Result<std::vector<std::string>> EngineCore::StopProfiling(store::Transaction& txn, SubjectId subject,
+                                                           const std::string& purpose, std::string_view why,
+                                                           const Caller& actor) {
+  QORGAU_ASSIGN_OR_RETURN(const auto enrichments, txn.GetEnrichments(subject));
+  std::vector<std::string> gone;
+  for (const auto& e : enrichments) {
+    if (e.kind == "derived" && (purpose.empty() || e.purpose == purpose)) gone.push_back(e.category);
+  }
+  if (gone.empty()) return gone;
+  const UnixMillis now = d_.clock.Now();
+  boost::json::array items;
+  for (const auto& c : gone) {
+    QORGAU_TRY(txn.DeletePersonalData(subject, c, now));
+    items.push_back(boost::json::object{{"what", c}, {"rule", -1}});
+  }
+  // As any destruction: what went, never a value (docs/ledger-format.md).
+  ledger::EventDraft ev{"retention.destroyed", subject, actor.id(), {}};
+  ev.data["why"] = std::string(why);
+  ev.data["as_of"] = FormatUtc(now);
+  ev.data["edition"] = d_.policy->edition.number;
+  ev.data["items"] = std::move(items);
+  ev.data["subject_destroyed"] = false;
+  QORGAU_TRY(ledger::Append(txn, now, ev));
+  return gone;
 }
 
 Result<void> EngineCore::NoteContinuedUse(store::Transaction& txn, SubjectId subject, std::string_view what,

@@ -159,6 +159,12 @@ class EngineCore {
   // `policy.accepted` event, how continued_use, channel `what`), once.
   Result<void> NoteContinuedUse(store::Transaction& txn, SubjectId subject, std::string_view what,
                                 const Caller& actor);
+  // R-X.2: profiling stops. Destroys the subject's derived attributes that
+  // rest on `purpose` ("" for every purpose), with a retention.destroyed
+  // event that says `why`; returns the categories destroyed.
+  Result<std::vector<std::string>> StopProfiling(store::Transaction& txn, SubjectId subject,
+                                                 const std::string& purpose, std::string_view why,
+                                                 const Caller& actor);
   // Records one service switched on or off and its event; likewise.
   Result<std::int64_t> PutService(store::Transaction& txn, SubjectId subject,
                                   const std::string& service, bool active,

@@ -24,6 +24,8 @@ DutyActions PurposeAction(Action a) {
     case Action::kServiceEnable:
     case Action::kConsentGrant: return Bit(DutyAction::kConsent);
     case Action::kTransferMake: return Bit(DutyAction::kTransfer);
+    case Action::kDataEnrich:
+    case Action::kProfileDerive: return Bit(DutyAction::kRecord);
     case Action::kServiceDisable:
     case Action::kContractEnd:
     case Action::kConsentWithdraw:
@@ -96,6 +98,8 @@ std::string_view ActionName(Action a) {
     case Action::kOutboxRead: return "outbox.read";
     case Action::kWebhooksManage: return "webhooks.manage";
     case Action::kOutboxDeliver: return "outbox.deliver";
+    case Action::kDataEnrich: return "data.enrich";
+    case Action::kProfileDerive: return "profile.derive";
   }
   return "unknown";
 }
@@ -256,7 +260,10 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
         return Deny("no_duty", "purpose",
                     "no duty of the caller" + what + " covers purpose '" + p + "' (R-VIII.1)");
       }
-      if (action != Action::kDataRead && action != Action::kTransferMake) continue;
+      if (action != Action::kDataRead && action != Action::kTransferMake && action != Action::kDataEnrich &&
+          action != Action::kProfileDerive) {
+        continue;
+      }
       for (const auto& c : scope.categories) {
         if (!Contains(duty->categories, c)) {
           return Deny("category_not_in_duty", "categories",

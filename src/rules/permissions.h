@@ -83,6 +83,8 @@ enum class Action : std::uint8_t {
   kOutboxRead,         // the messages waiting for other systems
   kWebhooksManage,     // add, remove and list the webhooks the outbox is delivered to (CLI only)
   kOutboxDeliver,      // deliver the outbox to the webhooks now (CLI only; `serve` delivers on its own)
+  kDataEnrich,         // add a value about a subject from a source of the policy (R-X.1)
+  kProfileDerive,      // derive an attribute (a segment) from a subject's data (R-X.2)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -21,14 +21,30 @@ bool IsProvenance(std::string_view p) {
          p == "derived";
 }
 
+// Under an edition that names its sources and the purposes that allow
+// enrichment (R-X), data not from the subject or the services go through
+// EnrichData and DeriveAttribute, which check them; an earlier edition's
+// provenance stays a word.
+Result<void> CheckProvenance(const policy::Policy& p, const std::string& provenance) {
+  if (!IsProvenance(provenance)) {
+    return Fail(ErrorCode::kInvalidArgument, "provenance",
+                "must be one of subject, service, public_source, third_party, derived");
+  }
+  const bool checked = !p.sources.empty() || std::any_of(p.purposes.begin(), p.purposes.end(),
+                                                         [](const policy::Purpose& pu) { return pu.enrichment; });
+  if (checked && provenance != "subject" && provenance != "service") {
+    return Refuse("enrichment_required", "provenance",
+                  "data from a source are recorded with `subject enrich` (POST /v1/subjects/{id}/enrichments), "
+                  "derived attributes with `subject derive` (POST /v1/subjects/{id}/derived): R-X");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SubjectId> Subjects::AddSubject(const SubjectInput& input, const Caller& actor) {
   const policy::Policy& p = *d_.policy;
-  if (!IsProvenance(input.provenance)) {
-    return Fail(ErrorCode::kInvalidArgument, "provenance",
-                "must be one of subject, service, public_source, third_party, derived");
-  }
+  QORGAU_TRY(CheckProvenance(p, input.provenance));
   const policy::Category* iin_cat = p.FindCategoryByValue(ValueType::kIin);
   const policy::Category* phone_cat = p.FindCategoryByValue(ValueType::kPhone);
   if (!iin_cat || !phone_cat) {
@@ -117,10 +133,7 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
   if (!c) return Fail(ErrorCode::kNotFound, "category", "'" + category + "' is not a data category");
   QORGAU_TRY(Authorize(p, actor, Action::kDataRecord, {{}, {category}, {}}));
   QORGAU_TRY(core_.AuthorizeKey(actor, key));
-  if (!IsProvenance(provenance)) {
-    return Fail(ErrorCode::kInvalidArgument, "provenance",
-                "must be one of subject, service, public_source, third_party, derived");
-  }
+  QORGAU_TRY(CheckProvenance(p, provenance));
   auto normal = NormalizeValue(c->value, value, "value");
   if (!normal) return tl::unexpected(normal.error());
   // The categories the subject is found by (their blind indexes), not any
@@ -197,6 +210,7 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
     const std::string sealed_hash = SealedHash(*sealed);
     store::PersonalDataRecord rec{id, category, std::move(*sealed), provenance, now};
     QORGAU_TRY(txn.PutPersonalData(rec));
+    QORGAU_TRY(txn.DeleteEnrichment(id, category));  // the subject's value replaces an enriched one
     ledger::EventDraft ev{"data.recorded", id, actor.id(), {}};
     ev.data["category"] = category;
     ev.data["sealed_hash"] = sealed_hash;

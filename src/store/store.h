@@ -155,6 +155,31 @@ struct WebhookRecord {
   std::optional<UnixMillis> last_delivered_at = {};
 };
 
+// Where a value of a subject came from when the subject did not give it
+// (R-X): enriched from a source of the policy, or derived (profiling) from
+// other categories. One per (subject, category), beside the value; deleted
+// with it.
+struct EnrichmentRecord {
+  SubjectId subject_id = 0;
+  std::string category;
+  std::string kind;       // enriched | derived
+  std::string source;     // enriched: the policy's source id; derived: ""
+  std::string agreement;  // enriched from a third party: the agreement's number then
+  std::string purpose;    // what it was added or derived for
+  std::vector<std::string> inputs;  // derived: the categories it was derived from
+  UnixMillis at = 0;
+  std::int64_t event_seq = 0;
+};
+
+// A subject's objection to profiling (R-X.2), from an answered objection
+// application: no enrichment or derivation for the subject after it.
+struct ProfilingObjectionRecord {
+  SubjectId subject_id = 0;
+  std::int64_t application_id = 0;
+  UnixMillis at = 0;
+  std::int64_t event_seq = 0;
+};
+
 enum class IndexKind : std::uint8_t { kIin = 0, kPhone = 1 };
 
 // What stands in a blind index once its value is destroyed: unique per
@@ -481,6 +506,17 @@ class Transaction {
   // Counts a failed post of the rows after `from` up to and including `to`.
   virtual Result<void> CountOutboxAttempt(std::pair<std::int64_t, SubjectId> from,
                                           std::pair<std::int64_t, SubjectId> to) = 0;
+
+  // Enrichment and profiling (R-X). Put replaces the row of (subject,
+  // category); DeletePersonalData and DestroySubject delete the rows too.
+  virtual Result<void> PutEnrichment(const EnrichmentRecord& record) = 0;
+  virtual Result<void> DeleteEnrichment(SubjectId subject, std::string_view category) = 0;
+  virtual Result<std::vector<EnrichmentRecord>> GetEnrichments(SubjectId subject) = 0;
+  virtual Result<void> ScanEnrichments(const std::function<void(const EnrichmentRecord&)>& each) = 0;
+  // Fails with kAlreadyExists when the subject objected already.
+  virtual Result<void> InsertProfilingObjection(const ProfilingObjectionRecord& record) = 0;
+  virtual Result<std::optional<ProfilingObjectionRecord>> GetProfilingObjection(SubjectId subject) = 0;
+  virtual Result<void> ScanProfilingObjections(const std::function<void(const ProfilingObjectionRecord&)>& each) = 0;
 
   // Webhooks. Insert fails with kAlreadyExists, field "name", when one of
   // the name exists; Delete returns whether there was one.

@@ -53,6 +53,15 @@ std::string Csv(const std::string& ref) {
          ",100\n";
 }
 
+// crm, as the system that builds offers: a duty that records for marketing.
+void GrantCrmRecord(rules::Engine& e, const testing::AccessWorld& w, Vars&) {
+  auto r = e.GrantDuty({"crm", "marketing",
+                        {"user.contact.phone", "user.social.public_profile", "user.derived.marketing_profile"}, false,
+                        testing::Acts({DutyAction::kRecord})},
+                       w["admin"]);
+  ASSERT_TRUE(r) << r.error().ToString();
+}
+
 void OpenDebt(rules::Engine& e, const testing::AccessWorld& w, const std::string& ref, Vars&) {
   auto r = e.OpenObligation({rules::SubjectKey::Id(1), ObligationKind::kDebt, ref, "100"}, w["billing"]);
   ASSERT_TRUE(r) << r.error().ToString();
@@ -188,6 +197,23 @@ const std::vector<Row>& Rows() {
        200,
        {"anna", "POST", "/v1/subjects/search", R"({"iin":")" + demo::SyntheticSubjects().At(1).iin + R"("})"},
        "no_duty"},
+      // Edition 1 names no source and no purpose that allows enrichment: the
+      // caller with the duty passes the permission, and the policy refuses
+      // (422: no such source). tests/rules/enrichment_test.cc runs edition 2.
+      {"data.enrich",
+       {"crm", "POST", "/v1/subjects/1/enrichments",
+        R"({"category":"user.social.public_profile","value":"x","source":"public_social_accounts","purpose":"marketing"})"},
+       422,
+       {"anna", "POST", "/v1/subjects/1/enrichments",
+        R"({"category":"user.social.public_profile","value":"x","source":"public_social_accounts","purpose":"marketing"})"},
+       "no_duty", GrantCrmRecord},
+      {"profile.derive",
+       {"crm", "POST", "/v1/subjects/1/derived",
+        R"({"category":"user.derived.marketing_profile","value":"s","purpose":"marketing","inputs":["user.contact.phone"]})"},
+       409,
+       {"anna", "POST", "/v1/subjects/1/derived",
+        R"({"category":"user.derived.marketing_profile","value":"s","purpose":"marketing","inputs":["user.contact.phone"]})"},
+       "no_duty", GrantCrmRecord},
       {"data.record",
        {"onboarding", "POST", "/v1/subjects/1/data", R"({"category":"user.contact.address","value":"Almaty"})"},
        201,
@@ -317,7 +343,7 @@ TEST(AccessMd, EveryActionHasItsRowAndItsTest) {
   const std::string doc = testing::ReadFile(testing::SourceDir() / "docs/access.md");
   std::set<std::string> tested;
   for (const Row& r : Rows()) tested.insert(r.action.substr(0, r.action.find(' ')));
-  for (int a = 0; a <= static_cast<int>(rules::Action::kOutboxDeliver); ++a) {
+  for (int a = 0; a <= static_cast<int>(rules::Action::kProfileDerive); ++a) {
     const std::string name(rules::ActionName(static_cast<rules::Action>(a)));
     EXPECT_NE(doc.find("`" + name + "`"), std::string::npos) << name << " has no row in docs/access.md";
     const bool http = name != "keys.rotate_master" && name != "keys.rotate_signing" && name != "calendars.read" &&

@@ -395,6 +395,27 @@ INSERT OR IGNORE INTO outbox (event_seq, subject_id, kind, created_at)
   WHERE json_extract(body, '$.type') IN ('consent.withdrawn', 'service.disabled', 'subject.blocked',
                                          'subject.unblocked', 'retention.destroyed', 'transfer.made');
 )sql",
+    // 17: enrichment and profiling (R-X).
+    R"sql(
+CREATE TABLE enrichments (
+  subject_id INTEGER NOT NULL,
+  category   TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  agreement  TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  inputs     TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  event_seq  INTEGER NOT NULL,
+  PRIMARY KEY (subject_id, category)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE profiling_objections (
+  subject_id     INTEGER PRIMARY KEY,
+  application_id INTEGER NOT NULL,
+  at             INTEGER NOT NULL,
+  event_seq      INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -560,6 +581,13 @@ class SqliteTransaction final : public Transaction {
   Result<void> MarkOutboxDelivered(std::int64_t seq, SubjectId subject, UnixMillis at) override;
   Result<void> CountOutboxAttempt(std::pair<std::int64_t, SubjectId> from,
                                   std::pair<std::int64_t, SubjectId> to) override;
+  Result<void> PutEnrichment(const EnrichmentRecord& record) override;
+  Result<void> DeleteEnrichment(SubjectId subject, std::string_view category) override;
+  Result<std::vector<EnrichmentRecord>> GetEnrichments(SubjectId subject) override;
+  Result<void> ScanEnrichments(const std::function<void(const EnrichmentRecord&)>& each) override;
+  Result<void> InsertProfilingObjection(const ProfilingObjectionRecord& record) override;
+  Result<std::optional<ProfilingObjectionRecord>> GetProfilingObjection(SubjectId subject) override;
+  Result<void> ScanProfilingObjections(const std::function<void(const ProfilingObjectionRecord&)>& each) override;
   Result<void> InsertWebhook(const WebhookRecord& record) override;
   Result<bool> DeleteWebhook(std::string_view name) override;
   Result<std::vector<WebhookRecord>> ListWebhooks() override;
@@ -1182,6 +1210,91 @@ Result<void> SqliteTransaction::CountOutboxAttempt(std::pair<std::int64_t, Subje
   s.Bind(3, to.first);
   s.Bind(4, to.second);
   return Exec(s, "counting an attempt in the outbox");
+}
+
+namespace {
+
+EnrichmentRecord ReadEnrichment(Stmt& s) {
+  return {s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), SplitList(s.Text(6)), s.Int(7), s.Int(8)};
+}
+
+#define QORGAU_ENRICHMENT_COLUMNS \
+  "SELECT subject_id, category, kind, source, agreement, purpose, inputs, at, event_seq FROM enrichments "
+
+}  // namespace
+
+Result<void> SqliteTransaction::PutEnrichment(const EnrichmentRecord& r) {
+  Stmt& s = S("INSERT OR REPLACE INTO enrichments (subject_id, category, kind, source, agreement, purpose, inputs, at, "
+              "event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.category);
+  s.Bind(3, r.kind);
+  s.Bind(4, r.source);
+  s.Bind(5, r.agreement);
+  s.Bind(6, r.purpose);
+  s.Bind(7, JoinList(r.inputs));
+  s.Bind(8, r.at);
+  s.Bind(9, r.event_seq);
+  return Exec(s, "writing an enrichment");
+}
+
+Result<void> SqliteTransaction::DeleteEnrichment(SubjectId subject, std::string_view category) {
+  Stmt& s = S("DELETE FROM enrichments WHERE subject_id = ?1 AND category = ?2");
+  s.Bind(1, subject);
+  s.Bind(2, category);
+  return Exec(s, "deleting an enrichment");
+}
+
+Result<std::vector<EnrichmentRecord>> SqliteTransaction::GetEnrichments(SubjectId subject) {
+  Stmt& s = S(QORGAU_ENRICHMENT_COLUMNS "WHERE subject_id = ?1 ORDER BY category");
+  s.Bind(1, subject);
+  std::vector<EnrichmentRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadEnrichment(s));
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "reading enrichments");
+  return out;
+}
+
+Result<void> SqliteTransaction::ScanEnrichments(const std::function<void(const EnrichmentRecord&)>& each) {
+  return ScanRows(store_.db(), QORGAU_ENRICHMENT_COLUMNS "ORDER BY subject_id, category", "scanning enrichments",
+                  [&](Stmt& s) -> Result<void> {
+    each(ReadEnrichment(s));
+    return {};
+  });
+}
+
+Result<void> SqliteTransaction::InsertProfilingObjection(const ProfilingObjectionRecord& r) {
+  Stmt& s = S("INSERT INTO profiling_objections (subject_id, application_id, at, event_seq) VALUES (?1, ?2, ?3, ?4)");
+  s.Bind(1, r.subject_id);
+  s.Bind(2, r.application_id);
+  s.Bind(3, r.at);
+  s.Bind(4, r.event_seq);
+  if (s.Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(store_.db()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Fail(ErrorCode::kAlreadyExists, "subject", "the subject objected to profiling already");
+    }
+    return DbError(store_.db(), "writing an objection to profiling");
+  }
+  return {};
+}
+
+Result<std::optional<ProfilingObjectionRecord>> SqliteTransaction::GetProfilingObjection(SubjectId subject) {
+  Stmt& s = S("SELECT subject_id, application_id, at, event_seq FROM profiling_objections WHERE subject_id = ?1");
+  s.Bind(1, subject);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<ProfilingObjectionRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading an objection to profiling");
+  return std::optional<ProfilingObjectionRecord>(ProfilingObjectionRecord{s.Int(0), s.Int(1), s.Int(2), s.Int(3)});
+}
+
+Result<void> SqliteTransaction::ScanProfilingObjections(
+    const std::function<void(const ProfilingObjectionRecord&)>& each) {
+  return ScanRows(store_.db(),
+                  "SELECT subject_id, application_id, at, event_seq FROM profiling_objections ORDER BY subject_id",
+                  "scanning objections to profiling", [&](Stmt& s) -> Result<void> {
+                    each({s.Int(0), s.Int(1), s.Int(2), s.Int(3)});
+                    return {};
+                  });
 }
 
 Result<void> SqliteTransaction::InsertWebhook(const WebhookRecord& w) {
@@ -2128,6 +2241,7 @@ Result<void> SqliteTransaction::ScanContracts(const std::function<void(const Con
 }
 
 Result<void> SqliteTransaction::DeletePersonalData(SubjectId subject, std::string_view category, UnixMillis at) {
+  QORGAU_TRY(DeleteEnrichment(subject, category));
   Stmt& s = S("DELETE FROM personal_data WHERE subject_id = ?1 AND category = ?2");
   s.Bind(1, subject);
   s.Bind(2, category);
@@ -2200,7 +2314,8 @@ Result<void> SqliteTransaction::DestroySubject(SubjectId subject, UnixMillis at)
   key_ops_.emplace_back(subject, std::nullopt);
   Forget(subject, "subject", "", at);
   for (const char* sql : {"DELETE FROM receipts WHERE subject_id = ?1", "DELETE FROM representations WHERE subject_id = ?1",
-                          "DELETE FROM personal_data WHERE subject_id = ?1", "DELETE FROM subscriptions WHERE subject_id = ?1"}) {
+                          "DELETE FROM personal_data WHERE subject_id = ?1", "DELETE FROM subscriptions WHERE subject_id = ?1",
+                          "DELETE FROM enrichments WHERE subject_id = ?1"}) {
     Stmt& d = S(sql);
     d.Bind(1, subject);
     QORGAU_TRY(Exec(d, "destroying a subject's records"));
