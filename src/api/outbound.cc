@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -197,15 +196,29 @@ Result<std::string> WebhookSignature(std::string_view secret, std::int64_t unix_
 }
 
 Result<std::string> ReadWebhookSecret(const std::string& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return Fail(ErrorCode::kIo, "secret_file", file + " cannot be read");
-  if ((st.st_mode & 077) != 0) {
-    return Fail(ErrorCode::kFailedPrecondition, "secret_file",
-                file + " must be readable by its owner only; run: chmod 600 " + file);
+  // The file itself (never a symbolic link), checked and read through one
+  // descriptor: a regular file of this user, readable by it alone.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return Fail(ErrorCode::kIo, "secret_file",
+                file + (errno == ELOOP ? " is a symbolic link; name the file itself" : " cannot be read"));
   }
-  std::ifstream in(file);
-  std::string secret;
-  if (!in || !std::getline(in, secret)) return Fail(ErrorCode::kIo, "secret_file", file + " cannot be read");
+  struct stat st {};
+  std::string text;
+  Result<void> checked;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    checked = Fail(ErrorCode::kIo, "secret_file", file + " is not a regular file");
+  } else if (st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
+    checked = Fail(ErrorCode::kFailedPrecondition, "secret_file",
+                   file + " must belong to this user and be readable by it only; run: chmod 600 " + file);
+  } else {
+    char buf[512];
+    ssize_t n;
+    while (text.size() < 4096 && (n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  QORGAU_TRY(checked);
+  std::string secret = text.substr(0, text.find('\n'));
   while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) {
     secret.pop_back();
   }

@@ -153,6 +153,10 @@ void RegisterWebhooks(CLI::App& app, Options& opts) {
       ->required();
   add->callback([&opts, a] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      // Refused before any file is made.
+      if (auto allowed = rules::Authorize(inst.policy(), caller, rules::Action::kWebhooksManage); !allowed) {
+        return Report(allowed.error());
+      }
       rules::WebhookSpec spec = a->spec;
       if (!spec.secret_file.empty()) spec.secret_file = std::filesystem::absolute(spec.secret_file).string();
       bool made = false;

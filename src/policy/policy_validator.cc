@@ -313,6 +313,11 @@ class Checker {
       }
     }
     for (const Purpose& pu : p_.purposes) {
+      // R-X.2: profiling builds offers on the subject's consent, which
+      // the subject can withdraw (and the profile goes with it).
+      if (pu.enrichment && pu.basis != LegalBasis::kConsent) {
+        Error(pu.pos, "purpose '" + pu.id + "': enrichment is for a purpose resting on consent (R-X.2)");
+      }
       if (pu.while_obligation_open && pu.basis != LegalBasis::kContract) {
         Error(pu.pos, "purpose '" + pu.id + "': while_obligation_open is for a purpose resting on the contract");
       }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <set>
 
 #include "core/iin.h"
 #include "core/personal_value.h"
@@ -276,7 +277,9 @@ Result<std::int64_t> EngineCore::PutConsent(store::Transaction& txn, SubjectId s
   QORGAU_TRY(txn.PutConsent(rec));
   if (grant) QORGAU_TRY(NoteContinuedUse(txn, subject, "consent.granted", actor));
   // The withdrawal of the consent a profile rests on destroys it (R-X.2).
-  if (!grant && pu->enrichment) QORGAU_TRY(StopProfiling(txn, subject, purpose, "withdrawal", actor));
+  // (Whatever the edition in force says of enrichment now: attributes
+  // derived under an earlier one go too.)
+  if (!grant) QORGAU_TRY(StopProfiling(txn, subject, purpose, "withdrawal", actor));
   deltas->push_back({grant ? index::Delta::Kind::kConsentGranted
                            : index::Delta::Kind::kConsentWithdrawn,
                      subject, d_.index.PurposeOrdinal(purpose)});
@@ -288,8 +291,20 @@ Result<std::vector<std::string>> EngineCore::StopProfiling(store::Transaction& t
                                                            const Caller& actor) {
   QORGAU_ASSIGN_OR_RETURN(const auto enrichments, txn.GetEnrichments(subject));
   std::vector<std::string> gone;
+  std::set<std::string> recorded;
   for (const auto& e : enrichments) {
+    recorded.insert(e.category);
     if (e.kind == "derived" && (purpose.empty() || e.purpose == purpose)) gone.push_back(e.category);
+  }
+  // An objection takes as well the derived values with no record of their
+  // purpose (recorded as `derived` before the edition that names its
+  // sources). A withdrawal leaves those to the retention rules, as before
+  // (period 0 once the services that need them are off, R-VI.4).
+  if (purpose.empty()) {
+    QORGAU_ASSIGN_OR_RETURN(const auto held, txn.GetPersonalData(subject));
+    for (const auto& h : held) {
+      if (h.provenance == "derived" && !recorded.count(h.category)) gone.push_back(h.category);
+    }
   }
   if (gone.empty()) return gone;
   const UnixMillis now = d_.clock.Now();

@@ -160,8 +160,9 @@ class EngineCore {
   Result<void> NoteContinuedUse(store::Transaction& txn, SubjectId subject, std::string_view what,
                                 const Caller& actor);
   // R-X.2: profiling stops. Destroys the subject's derived attributes that
-  // rest on `purpose` ("" for every purpose), with a retention.destroyed
-  // event that says `why`; returns the categories destroyed.
+  // rest on `purpose` ("" for every purpose: an objection, which also takes
+  // derived values recorded before the edition that names sources), with a
+  // retention.destroyed event that says `why`; returns the categories.
   Result<std::vector<std::string>> StopProfiling(store::Transaction& txn, SubjectId subject,
                                                  const std::string& purpose, std::string_view why,
                                                  const Caller& actor);

@@ -60,6 +60,7 @@ Result<std::string> BatchBody(store::Transaction& txn, const std::string& webhoo
   json::array deliveries;
   std::int64_t cached_seq = 0;
   json::value cached;
+  std::string cached_hash;
   for (const auto& r : rows) {
     if (r.event_seq != cached_seq) {
       std::optional<store::EventRecord> found;
@@ -73,6 +74,7 @@ Result<std::string> BatchBody(store::Transaction& txn, const std::string& webhoo
       }
       boost::system::error_code ec;
       cached = json::parse(found->body, ec);
+      cached_hash = crypto::ToHex(found->hash).substr(0, 16);
       if (ec || !cached.is_object()) {
         return Fail(ErrorCode::kCorruption, "outbox", "event " + std::to_string(r.event_seq) + " is not JSON");
       }
@@ -82,7 +84,9 @@ Result<std::string> BatchBody(store::Transaction& txn, const std::string& webhoo
       cached_seq = r.event_seq;
     }
     json::object d;
-    d["id"] = std::to_string(r.event_seq) + "." + std::to_string(r.subject_id);
+    // Unique for good: after a restore the ledger's seqs are reused by
+    // other events, with other hashes.
+    d["id"] = std::to_string(r.event_seq) + "." + std::to_string(r.subject_id) + "." + cached_hash;
     d["seq"] = r.event_seq;
     d["subject"] = r.subject_id;
     d["kind"] = r.kind;
@@ -233,8 +237,12 @@ Result<WebhookDelivery> Webhooks::DeliverTo(store::WebhookRecord w, const Webhoo
       out.failed = true;
       out.error = w.last_error;
     }
+    bool still_there = true;
     QORGAU_TRY(core_.Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
-      QORGAU_TRY(txn.UpdateWebhookDelivery(w));
+      // Removed (or removed and added again) while this pass posted: its
+      // state is not this pass's to write, and nothing more is sent to it.
+      QORGAU_ASSIGN_OR_RETURN(still_there, txn.UpdateWebhookDelivery(w));
+      if (!still_there) return std::vector<index::Delta>{};
       if (!sent) {
         QORGAU_TRY(txn.CountOutboxAttempt(from, to));
         return std::vector<index::Delta>{};
@@ -242,7 +250,7 @@ Result<WebhookDelivery> Webhooks::DeliverTo(store::WebhookRecord w, const Webhoo
       QORGAU_TRY(MarkDeliveredToAll(txn, now));
       return std::vector<index::Delta>{};
     }));
-    if (!sent || rows.size() < o.batch) break;
+    if (!still_there || !sent || rows.size() < o.batch) break;
   }
   return out;
 }

@@ -13,7 +13,9 @@
 // so each subject's messages arrive in order; one that fails holds its own
 // webhook back, never another. A crash between the POST and the cursor's
 // move sends the batch again: receivers deduplicate by each delivery's
-// `id` (docs/architecture.md, "The outbox and its webhooks").
+// `id`, "seq.subject.hash" (the event hash's first 16 hex digits: a
+// restored backup reuses seqs, never hashes; docs/architecture.md, "The
+// outbox and its webhooks").
 //
 // A row is delivered (OutboxRecord::delivered_at) once every webhook has
 // it. A new webhook starts at the first row not delivered yet: what waited

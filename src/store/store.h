@@ -523,8 +523,10 @@ class Transaction {
   virtual Result<void> InsertWebhook(const WebhookRecord& record) = 0;
   virtual Result<bool> DeleteWebhook(std::string_view name) = 0;
   virtual Result<std::vector<WebhookRecord>> ListWebhooks() = 0;
-  // Stores the delivery fields of `record`; the cursor only moves forward.
-  virtual Result<void> UpdateWebhookDelivery(const WebhookRecord& record) = 0;
+  // Stores the delivery fields of `record` on the webhook of its name and
+  // its webhook.added event (not one removed and added again since); the
+  // cursor only moves forward. False when no row was changed.
+  virtual Result<bool> UpdateWebhookDelivery(const WebhookRecord& record) = 0;
 
   // Fails with kAlreadyExists, field "iin" or "phone", when either index is
   // already registered.

@@ -109,7 +109,13 @@ class Receiver {
 std::vector<std::string> Ids(const std::string& body) {
   std::vector<std::string> out;
   const json::value parsed = json::parse(body);
-  for (const auto& d : parsed.at("deliveries").as_array()) out.push_back(std::string(d.at("id").as_string()));
+  for (const auto& d : parsed.at("deliveries").as_array()) {
+    const std::string id(d.at("id").as_string());
+    const std::string key = std::to_string(d.at("seq").as_int64()) + "." + std::to_string(d.at("subject").as_int64());
+    EXPECT_EQ(id.rfind(key + ".", 0), 0u) << id;  // seq.subject.hash
+    EXPECT_EQ(id.size(), key.size() + 17) << id;
+    out.push_back(key);
+  }
   return out;
 }
 
@@ -303,6 +309,23 @@ TEST_F(Webhooks, Issue11_Webhook_bad_input_is_refused_naming_the_field_and_only_
   EXPECT_NE(report.reason.find("webhooks (crm): differs"), std::string::npos) << report.reason;
 }
 
+// A pass that began before its webhook was removed and added again under
+// the same name (a new URL, a new token) does not move the new one's cursor.
+TEST_F(Webhooks, Issue11_Webhook_a_stale_pass_does_not_write_over_a_webhook_added_again) {
+  ASSERT_TRUE(engine().AddWebhook({"crm-hook", "http://127.0.0.1:9/old", secret_}, world_["admin"]));
+  store::WebhookRecord stale = engine().ListWebhooks(world_["admin"]).value()[0];
+  ASSERT_TRUE(engine().RemoveWebhook("crm-hook", world_["admin"]));
+  ASSERT_TRUE(engine().AddWebhook({"crm-hook", "http://127.0.0.1:9/new", secret_}, world_["admin"]));
+  const store::WebhookRecord fresh = engine().ListWebhooks(world_["admin"]).value()[0];
+  stale.cursor_seq = 1'000'000;  // as if the stale pass had delivered everything
+  auto txn = inst_->store().Begin(store::Store::Mode::kWrite).value();
+  EXPECT_FALSE(txn->UpdateWebhookDelivery(stale).value());
+  ASSERT_TRUE(txn->Commit());
+  const store::WebhookRecord after = engine().ListWebhooks(world_["admin"]).value()[0];
+  EXPECT_EQ(after.cursor_seq, fresh.cursor_seq);
+  EXPECT_EQ(after.cursor_subject, fresh.cursor_subject);
+}
+
 TEST_F(Webhooks, Issue11_Webhook_a_secret_file_others_can_read_is_refused_at_delivery) {
   Receiver receiver([](int) { return 200; });
   ASSERT_TRUE(engine().AddWebhook({"crm-hook", receiver.Url(), secret_}, world_["admin"]));
@@ -310,6 +333,15 @@ TEST_F(Webhooks, Issue11_Webhook_a_secret_file_others_can_read_is_refused_at_del
   auto r = engine().DeliverOutbox(api::MakeWebhookSender({}), {}, world_["admin"]).value();
   EXPECT_TRUE(r.webhooks[0].failed);
   EXPECT_NE(r.webhooks[0].error.find("chmod 600"), std::string::npos) << r.webhooks[0].error;
+  // Nor is a symbolic link to a good one followed.
+  std::filesystem::permissions(secret_, std::filesystem::perms::group_read, std::filesystem::perm_options::remove);
+  const auto link = dir_.path() / "link.secret";
+  std::filesystem::create_symlink(secret_, link);
+  ASSERT_TRUE(engine().AddWebhook({"link-hook", receiver.Url(), link.string()}, world_["admin"]));
+  ASSERT_TRUE(engine().RemoveWebhook("crm-hook", world_["admin"]));
+  r = engine().DeliverOutbox(api::MakeWebhookSender({}), {}, world_["admin"]).value();
+  EXPECT_TRUE(r.webhooks[0].failed);
+  EXPECT_NE(r.webhooks[0].error.find("symbolic link"), std::string::npos) << r.webhooks[0].error;
   EXPECT_EQ(receiver.count(), 0);
 }
 

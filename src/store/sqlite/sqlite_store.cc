@@ -591,7 +591,7 @@ class SqliteTransaction final : public Transaction {
   Result<void> InsertWebhook(const WebhookRecord& record) override;
   Result<bool> DeleteWebhook(std::string_view name) override;
   Result<std::vector<WebhookRecord>> ListWebhooks() override;
-  Result<void> UpdateWebhookDelivery(const WebhookRecord& record) override;
+  Result<bool> UpdateWebhookDelivery(const WebhookRecord& record) override;
   Result<SubjectId> InsertSubject(UnixMillis created_at, const Bytes& iin_index,
                                   const Bytes& phone_index) override;
   Result<void> SetSubjectKey(SubjectId id, const Bytes& wrapped_key) override;
@@ -1338,10 +1338,10 @@ Result<std::vector<WebhookRecord>> SqliteTransaction::ListWebhooks() {
   return out;
 }
 
-Result<void> SqliteTransaction::UpdateWebhookDelivery(const WebhookRecord& w) {
+Result<bool> SqliteTransaction::UpdateWebhookDelivery(const WebhookRecord& w) {
   Stmt& s = S("UPDATE webhooks SET cursor_seq = ?2, cursor_subject = ?3, delivered = ?4, failures = ?5, "
               "next_at = ?6, last_error = ?7, last_delivered_at = ?8 "
-              "WHERE name = ?1 AND (cursor_seq, cursor_subject) <= (?2, ?3)");
+              "WHERE name = ?1 AND event_seq = ?9 AND (cursor_seq, cursor_subject) <= (?2, ?3)");
   s.Bind(1, w.name);
   s.Bind(2, w.cursor_seq);
   s.Bind(3, w.cursor_subject);
@@ -1350,7 +1350,9 @@ Result<void> SqliteTransaction::UpdateWebhookDelivery(const WebhookRecord& w) {
   s.Bind(6, w.next_at);
   s.Bind(7, w.last_error);
   if (w.last_delivered_at) s.Bind(8, *w.last_delivered_at);
-  return Exec(s, "updating a webhook's delivery");
+  s.Bind(9, w.event_seq);
+  QORGAU_TRY(Exec(s, "updating a webhook's delivery"));
+  return sqlite3_changes(store_.db()) > 0;
 }
 
 Result<void> SqliteTransaction::ScanOutbox(bool pending_only, const std::function<void(const OutboxRecord&)>& each) {
