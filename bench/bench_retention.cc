@@ -146,17 +146,6 @@ fs::path CopyOf(const fs::path& dir, const std::string& name) {
   return to;
 }
 
-std::shared_ptr<const rules::Caller> Dpo(rules::Engine& e) {
-  auto console = e.CallerFor(std::string(rules::kConsoleActor));
-  if (!console) Die("console", console.error());
-  if (auto a = e.PutActor({"dpo", ActorRole::kDpo, "DPO", "2024-01-01", "2024-01-01", {}}, **console); !a) {
-    Die("PutActor", a.error());
-  }
-  auto dpo = e.CallerFor("dpo");
-  if (!dpo) Die("dpo", dpo.error());
-  return *dpo;
-}
-
 void Report(benchmark::State& state, double seconds, std::int64_t subjects) {
   state.counters["subjects_per_s"] = static_cast<double>(subjects) / seconds;
   state.counters["seconds"] = seconds;
@@ -168,7 +157,7 @@ void PlanQorgau(benchmark::State& state) {
   SystemClock clock;
   auto inst = app::Instance::Open(f.dir, clock);
   if (!inst) Die("open", inst.error());
-  const auto dpo = Dpo((*inst)->engine());
+  const auto dpo = BenchDpo((*inst)->engine());
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     auto plan = (*inst)->engine().PlanDestruction({}, *dpo);
@@ -227,7 +216,7 @@ void RunQorgau(benchmark::State& state) {
     SystemClock clock;
     auto inst = app::Instance::Open(dir, clock);
     if (!inst) Die("open", inst.error());
-    const auto dpo = Dpo((*inst)->engine());
+    const auto dpo = BenchDpo((*inst)->engine());
     state.ResumeTiming();
     const auto t0 = std::chrono::steady_clock::now();
     rules::RetentionRunRequest req;

@@ -1,5 +1,7 @@
 #include "fixtures.h"
 
+#include "rules/engine.h"
+
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -573,6 +575,17 @@ void ReleaseFixtures() {
   }
   std::error_code ec;
   fs::remove_all(WorkDir(), ec);
+}
+
+std::shared_ptr<const rules::Caller> BenchDpo(rules::Engine& e) {
+  auto console = e.CallerFor(std::string(rules::kConsoleActor));
+  if (!console) Die("console", console.error());
+  if (auto a = e.PutActor({"dpo", ActorRole::kDpo, "DPO", "2024-01-01", "2024-01-01", {}}, **console); !a) {
+    Die("PutActor", a.error());
+  }
+  auto dpo = e.CallerFor("dpo");
+  if (!dpo) Die("dpo", dpo.error());
+  return *dpo;
 }
 
 }  // namespace qorgau::bench

@@ -152,4 +152,8 @@ std::string Short(std::uint64_t n);
 const std::filesystem::path& BenchWorkDir();
 void BenchProgress(const std::string& what);
 
+// The data protection officer of an instance (actor "dpo", put by the
+// console actor): who plans retention and releases aggregates.
+std::shared_ptr<const rules::Caller> BenchDpo(rules::Engine& e);
+
 }  // namespace qorgau::bench

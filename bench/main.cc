@@ -25,6 +25,7 @@ void RegisterIndexBenchmarks(const Config& c);
 void RegisterDurableBenchmarks(const Config& c);
 void RegisterStatementBenchmarks(const Config& c);
 void RegisterRetentionBenchmarks(const Config& c);
+void RegisterAggregateBenchmarks(const Config& c);
 
 namespace {
 
@@ -373,6 +374,7 @@ int main(int argc, char** argv) {
   RegisterDurableBenchmarks(config);
   RegisterStatementBenchmarks(config);
   RegisterRetentionBenchmarks(config);
+  RegisterAggregateBenchmarks(config);
 
   const bool color = ::isatty(STDOUT_FILENO) != 0;
   CollectingReporter reporter(color ? benchmark::ConsoleReporter::OO_Color

@@ -44,7 +44,7 @@ int StatusFor(const Error& e) {
       if (!e.reason.empty()) return 404;
       static const char* kPolicyFields[] = {"purpose", "purposes", "category", "categories",
                                             "channel", "method", "service", "services", "data",
-                                            "source", "inputs"};
+                                            "source", "inputs", "sum"};
       for (const char* f : kPolicyFields) {
         if (e.field == f) return 422;
       }
@@ -1552,7 +1552,9 @@ HttpResponse Api::ReleaseAggregate(Context& ctx) {
   TRY_ASSIGN(by, ctx.List("by"));
   TRY_ASSIGN(sensitive, ctx.Str("sensitive", false));
   TRY_ASSIGN(recipient, ctx.Str("recipient", false));
+  TRY_ASSIGN(sum, ctx.Str("sum", false));
   req.purpose = purpose;
+  req.sum = sum;
   req.by = by;
   req.sensitive = sensitive;
   req.recipient = recipient;

@@ -1,6 +1,7 @@
 #include "app/instance.h"
 
 #include "app/key_rotation.h"
+#include "rules/demographics.h"
 #include "ledger/tree_head.h"
 #include "report/receipt.h"
 
@@ -286,6 +287,8 @@ Result<std::unique_ptr<Instance>> Instance::OpenLocked(const fs::path& data_dir,
   policy::LoadResult loaded = policy::LoadPolicyBundle(edition->files, edition->main_file);
   if (!loaded.policy) return tl::unexpected(PolicyError(loaded.problems));
   auto policy = std::make_shared<const policy::Policy>(std::move(*loaded.policy));
+  // A database from before aggregates read demographics gets them, once.
+  if (auto filled = rules::FillDemographics(**store, *keys, *policy); !filled) return tl::unexpected(filled.error());
   auto index = index::DecisionIndex::Load(**store, policy);
   if (!index) return tl::unexpected(index.error());
   std::unique_ptr<Instance> inst(new Instance(std::move(*store), std::move(*keys), std::move(*signer),

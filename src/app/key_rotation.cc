@@ -14,6 +14,8 @@
 #include "app/instance.h"
 #include "ledger/ledger.h"
 #include "ledger/tree_head.h"
+#include "core/iin.h"
+#include "rules/demographics.h"
 #include "rules/permissions.h"
 
 namespace qorgau::app {
@@ -149,6 +151,16 @@ Result<std::pair<std::int64_t, std::int64_t>> RewrapSubjects(store::Transaction&
       };
       Result<crypto::Bytes> iin_index = index_of(iin, "iin", store::IndexKind::kIin);
       Result<crypto::Bytes> phone_index = index_of(phone, "phone", store::IndexKind::kPhone);
+      // The demographics follow the IIN, sealed under the new ring's key
+      // (SetSubjectKey below clears the old ones).
+      std::optional<crypto::Bytes> demographics;
+      if (iin && !iin->empty()) {
+        if (auto parsed = Iin::Parse(*iin)) {
+          auto sealed = to.SealDemographics(s.id, rules::EncodeDemographics(rules::Demographics::Of(*parsed)));
+          if (!sealed) return tl::unexpected(sealed.error());
+          demographics = std::move(*sealed);
+        }
+      }
       if (iin) WipeString(*iin);
       if (phone) WipeString(*phone);
       if (!rewrapped_key) return tl::unexpected(rewrapped_key.error());
@@ -161,6 +173,7 @@ Result<std::pair<std::int64_t, std::int64_t>> RewrapSubjects(store::Transaction&
       }
       QORGAU_TRY(txn.SetSubjectKey(s.id, *rewrapped_key));
       QORGAU_TRY(txn.SetSubjectIndexes(s.id, *iin_index, *phone_index));
+      if (demographics) QORGAU_TRY(txn.SetSubjectDemographics(s.id, *demographics));
       ++rewrapped;
       if (options.progress && options.progress_every > 0 && rewrapped % options.progress_every == 0) {
         options.progress(rewrapped);

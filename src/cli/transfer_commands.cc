@@ -139,7 +139,7 @@ void RegisterTransfers(CLI::App& app, Options& opts) {
 
 void RegisterAggregates(CLI::App& app, Options& opts) {
   struct Args {
-    std::string purpose, sensitive, recipient;
+    std::string purpose, sensitive, recipient, sum;
     std::vector<std::string> by;
     double epsilon = 0;
     bool json = false;
@@ -154,10 +154,12 @@ void RegisterAggregates(CLI::App& app, Options& opts) {
   aggregate->add_option("--sensitive", a->sensitive, "An attribute released per group, l-diverse");
   aggregate->add_option("--recipient", a->recipient, "The recipient of the policy it is for (default: the operator)");
   aggregate->add_option("--epsilon", a->epsilon, "Laplace noise on each count, charged to the recipient's budget");
+  aggregate->add_option("--sum", a->sum, "A category of value type number: each group's total of it (exact; "
+                                         "suppressed where it would tell about a few subjects)");
   aggregate->add_flag("--json", a->json, "Print the release as JSON (as POST /v1/aggregates)");
   aggregate->callback([&opts, a] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
-      rules::AggregateRequest req{a->purpose, a->by, a->sensitive, a->recipient, std::nullopt};
+      rules::AggregateRequest req{a->purpose, a->by, a->sensitive, a->recipient, std::nullopt, a->sum};
       if (a->epsilon != 0) req.epsilon = a->epsilon;
       auto r = inst.engine().ReleaseAggregate(req, caller);
       if (!r) return Report(r.error());
@@ -178,6 +180,7 @@ void RegisterAggregates(CLI::App& app, Options& opts) {
         for (const auto& v : c.key) std::cout << " " << v;
         std::cout << ": " << c.count;
         for (const auto& [value, n] : c.sensitive) std::cout << " " << value << "=" << n;
+        if (!r->sum.empty()) std::cout << " " << r->sum << "=" << (c.sum ? *c.sum : "(suppressed)");
         std::cout << "\n";
       }
       return 0;

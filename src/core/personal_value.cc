@@ -38,6 +38,51 @@ std::string_view FirstChar(std::string_view s) {
 
 }  // namespace
 
+Result<std::int64_t> ParseScaledNumber(std::string_view text, std::string_view field) {
+  auto bad = [&](const std::string& why) { return Fail(ErrorCode::kInvalidArgument, std::string(field), why); };
+  std::size_t i = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative) ++i;
+  std::int64_t whole = 0, fraction = 0;
+  int whole_digits = 0, fraction_digits = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (++whole_digits > 14) return bad("is not a number of at most 14 digits before the point");
+    whole = whole * 10 + (text[i++] - '0');
+  }
+  if (whole_digits == 0) return bad("is not a number (digits, optionally a point and up to 4 decimals)");
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (++fraction_digits > 4) return bad("has more than 4 decimals");
+      fraction = fraction * 10 + (text[i++] - '0');
+    }
+    if (fraction_digits == 0) return bad("has a point without decimals");
+  }
+  if (i != text.size()) return bad("is not a number (digits, optionally a point and up to 4 decimals)");
+  for (int d = fraction_digits; d < 4; ++d) fraction *= 10;
+  const std::int64_t scaled = whole * 10000 + fraction;
+  return negative ? -scaled : scaled;
+}
+
+std::string FormatScaledNumber(ScaledSum scaled) {
+  const bool negative = scaled < 0;
+  __extension__ typedef unsigned __int128 Unsigned;
+  Unsigned v = negative ? static_cast<Unsigned>(-scaled) : static_cast<Unsigned>(scaled);
+  std::string fraction;
+  unsigned frac = static_cast<unsigned>(v % 10000);
+  v /= 10000;
+  for (int d = 0; d < 4; ++d, frac /= 10) fraction.insert(fraction.begin(), static_cast<char>('0' + frac % 10));
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  std::string whole;
+  do {
+    whole.insert(whole.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v > 0);
+  std::string out = (negative ? "-" : "") + whole;
+  if (!fraction.empty()) out += "." + fraction;
+  return out;
+}
+
 std::string_view ValueTypeName(ValueType t) {
   switch (t) {
     case ValueType::kText: return "text";
@@ -46,13 +91,14 @@ std::string_view ValueTypeName(ValueType t) {
     case ValueType::kName: return "name";
     case ValueType::kEmail: return "email";
     case ValueType::kDate: return "date";
+    case ValueType::kNumber: return "number";
   }
   return "text";
 }
 
 bool ParseValueType(std::string_view name, ValueType* out) {
   for (ValueType t : {ValueType::kText, ValueType::kIin, ValueType::kPhone, ValueType::kName,
-                      ValueType::kEmail, ValueType::kDate}) {
+                      ValueType::kEmail, ValueType::kDate, ValueType::kNumber}) {
     if (ValueTypeName(t) == name) {
       *out = t;
       return true;
@@ -91,6 +137,11 @@ Result<std::string> NormalizeValue(ValueType type, std::string_view value, std::
       if (!d) return tl::unexpected(d.error());
       return FormatDate(*d);
     }
+    case ValueType::kNumber: {
+      auto scaled = ParseScaledNumber(value, field);
+      if (!scaled) return tl::unexpected(scaled.error());
+      return FormatScaledNumber(*scaled);
+    }
     case ValueType::kText: return CheckText(value, field, 1024);
   }
   return CheckText(value, field, 1024);
@@ -126,6 +177,7 @@ std::string MaskValue(ValueType type, std::string_view value) {
     }
     case ValueType::kDate:
       return value.size() == 10 ? std::string(value.substr(0, 4)) + "-**-**" : "***";
+    case ValueType::kNumber: return "***";
     case ValueType::kText: return "***";
   }
   return "***";

@@ -18,9 +18,18 @@ enum class ValueType : std::uint8_t {
   kName = 3,   // a person's name, at most 200 characters
   kEmail = 4,  // an e-mail address, at most 254 characters
   kDate = 5,   // YYYY-MM-DD
+  kNumber = 6, // a decimal: up to 14 digits, a point and up to 4 more ("1250.5", "-3")
 };
 
 std::string_view ValueTypeName(ValueType t);
+
+// A number value in ten-thousandths ("12.5" is 125000); the error names
+// `field` and the reason, never the value. FormatScaledNumber writes one
+// back (or a sum of them) in normal form: no leading zeros, no trailing
+// decimal zeros, "0" for zero.
+Result<std::int64_t> ParseScaledNumber(std::string_view text, std::string_view field);
+__extension__ typedef __int128 ScaledSum;  // totals of scaled numbers
+std::string FormatScaledNumber(ScaledSum scaled);
 bool ParseValueType(std::string_view name, ValueType* out);
 
 // Validates `value` for `type` and returns its normal form; the error names

@@ -7,7 +7,9 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <memory>
+#include <utility>
 
 namespace qorgau::crypto {
 namespace {
@@ -174,30 +176,60 @@ Result<Bytes> Seal(const Bytes& key, std::string_view plaintext, std::string_vie
   return out;
 }
 
-Result<std::string> Open(const Bytes& key, const Bytes& sealed, std::string_view aad) {
-  if (key.size() != kKeySize) return CryptoError("AES-256-GCM needs a 32-byte key");
+namespace {
+
+// Opens `sealed` with `ctx`; `key` null when the context holds it already.
+Result<std::string> OpenWith(EVP_CIPHER_CTX* ctx, const std::uint8_t* key, std::span<const std::uint8_t> sealed,
+                             std::string_view aad) {
   if (sealed.size() < 1 + kNonceSize + kTagSize || sealed[0] != kSealVersion) {
     return Fail(ErrorCode::kCorruption, "", "sealed value has an unknown layout");
   }
   const size_t ct_len = sealed.size() - 1 - kNonceSize - kTagSize;
   std::string out(ct_len, '\0');
-  Bytes tag(sealed.end() - kTagSize, sealed.end());
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
+  std::uint8_t tag[kTagSize];
+  std::copy(sealed.end() - kTagSize, sealed.end(), tag);
   int len = 0;
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data() + 1) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+  if (EVP_DecryptInit_ex(ctx, key ? EVP_aes_256_gcm() : nullptr, nullptr, key, sealed.data() + 1) != 1 ||
+      EVP_DecryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                        sealed.data() + 1 + kNonceSize, static_cast<int>(ct_len)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag.data()) != 1) {
+      EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, sealed.data() + 1 + kNonceSize,
+                        static_cast<int>(ct_len)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagSize, tag) != 1) {
     return CryptoError("AES-256-GCM decryption failed");
   }
-  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1) {
+  if (EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1) {
     return CryptoError("sealed value failed authentication (wrong key or altered data)");
   }
   return out;
 }
+
+}  // namespace
+
+Result<std::string> Open(const Bytes& key, const Bytes& sealed, std::string_view aad) {
+  if (key.size() != kKeySize) return CryptoError("AES-256-GCM needs a 32-byte key");
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return CryptoError("AES-256-GCM decryption failed");
+  return OpenWith(ctx.get(), key.data(), sealed, aad);
+}
+
+Result<Opener> Opener::ForKey(const Bytes& key) {
+  if (key.size() != kKeySize) return CryptoError("AES-256-GCM needs a 32-byte key");
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (!ctx) return CryptoError("AES-256-GCM context failed");
+  Opener o(ctx);
+  if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1) {
+    return CryptoError("AES-256-GCM key schedule failed");
+  }
+  return o;
+}
+
+Result<std::string> Opener::Open(std::span<const std::uint8_t> sealed, std::string_view aad) {
+  return OpenWith(ctx_, nullptr, sealed, aad);
+}
+
+Opener::Opener(Opener&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+
+Opener::~Opener() { EVP_CIPHER_CTX_free(ctx_); }
 
 bool Equal(const std::uint8_t* a, const std::uint8_t* b, size_t n) {
   return CRYPTO_memcmp(a, b, n) == 0;

@@ -6,11 +6,15 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.h"
+
+// OpenSSL's EVP_CIPHER_CTX, without its headers.
+struct evp_cipher_ctx_st;
 
 namespace qorgau::crypto {
 
@@ -41,6 +45,24 @@ Result<Bytes> RandomBytes(size_t n);
 // a value copied to another row fails to open.
 Result<Bytes> Seal(const Bytes& key, std::string_view plaintext, std::string_view aad);
 Result<std::string> Open(const Bytes& key, const Bytes& sealed, std::string_view aad);
+
+// Opens many values sealed under one key, the key schedule done once (a
+// bulk read: an aggregate over every subject). Not thread-safe.
+class Opener {
+ public:
+  static Result<Opener> ForKey(const Bytes& key);
+  Result<std::string> Open(std::span<const std::uint8_t> sealed, std::string_view aad);
+
+  Opener(Opener&& o) noexcept;
+  Opener& operator=(Opener&&) = delete;
+  Opener(const Opener&) = delete;
+  Opener& operator=(const Opener&) = delete;
+  ~Opener();
+
+ private:
+  explicit Opener(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
+  evp_cipher_ctx_st* ctx_;
+};
 
 // Constant-time comparison.
 bool Equal(const std::uint8_t* a, const std::uint8_t* b, size_t n);

@@ -21,6 +21,8 @@ std::string SubjectAad(std::string_view what, std::int64_t subject_id) {
 
 }  // namespace
 
+std::string DemographicsAad(std::int64_t subject_id) { return SubjectAad("demographics", subject_id); }
+
 std::string PersonalDataAad(std::int64_t subject_id, std::string_view category) {
   return "qorgau:pd:v1:" + std::to_string(subject_id) + ":" + std::string(category);
 }
@@ -32,10 +34,12 @@ Result<KeyRing> KeyRing::FromMasterKey(const Bytes& master) {
   auto kek = Hkdf(master, "qorgau kek v1", kKeySize);
   auto bidx = Hkdf(master, "qorgau blind-index v1", kKeySize);
   auto check = Hkdf(master, "qorgau key-check v1", 16);
+  auto demographics = Hkdf(master, "qorgau demographics v1", kKeySize);
   if (!kek) return tl::unexpected(kek.error());
   if (!bidx) return tl::unexpected(bidx.error());
   if (!check) return tl::unexpected(check.error());
-  return KeyRing(std::move(*kek), std::move(*bidx), std::move(*check));
+  if (!demographics) return tl::unexpected(demographics.error());
+  return KeyRing(std::move(*kek), std::move(*bidx), std::move(*check), std::move(*demographics));
 }
 
 Result<std::pair<Bytes, Bytes>> KeyRing::NewDataKey(std::int64_t subject_id) const {
@@ -59,6 +63,10 @@ Result<Bytes> KeyRing::UnwrapDataKey(std::int64_t subject_id, const Bytes& wrapp
   return ToBytes(*key);
 }
 
+Result<Bytes> KeyRing::SealDemographics(std::int64_t subject_id, std::string_view plain) const {
+  return Seal(demographics_, plain, DemographicsAad(subject_id));
+}
+
 Result<Bytes> KeyRing::BlindIndex(std::string_view kind, std::string_view normalized) const {
   std::string msg(kind);
   msg += '\0';
@@ -75,6 +83,7 @@ void Wipe(Bytes& bytes) {
 KeyRing::~KeyRing() {
   Wipe(kek_);
   Wipe(bidx_);
+  Wipe(demographics_);
 }
 
 MasterKey::~MasterKey() { Wipe(key); }

@@ -3,6 +3,8 @@
 //   master key ──HKDF "qorgau kek v1"──────────▶ KEK: wraps per-subject data keys
 //              ──HKDF "qorgau blind-index v1"──▶ blind-index key: HMAC of IIN / phone
 //              ──HKDF "qorgau key-check v1"────▶ check value stored with the database
+//              ──HKDF "qorgau demographics v1"─▶ seals each subject's birth date and sex,
+//                                                read in bulk by anonymised aggregates
 //
 // A subject's personal data are sealed with its own data key (AES-256-GCM);
 // destroying the wrapped data key makes every copy unreadable.
@@ -26,6 +28,8 @@ inline constexpr std::string_view kKeyCheckMeta = "key_check";
 // category: rules/subjects.cc seals and opens with it, a master-key
 // rotation reopens with it.
 std::string PersonalDataAad(std::int64_t subject_id, std::string_view category);
+// The AAD of a subject's sealed demographics (rules/demographics.h).
+std::string DemographicsAad(std::int64_t subject_id);
 
 class KeyRing {
  public:
@@ -42,13 +46,20 @@ class KeyRing {
   // separates the domains so equal strings of two kinds never collide.
   Result<Bytes> BlindIndex(std::string_view kind, std::string_view normalized) const;
 
+  // A subject's demographics sealed under the one demographics key, and
+  // the bulk opener of them: an aggregate reads a million in one pass,
+  // without unwrapping a million data keys (docs/architecture.md).
+  Result<Bytes> SealDemographics(std::int64_t subject_id, std::string_view plain) const;
+  Result<Opener> DemographicsOpener() const { return Opener::ForKey(demographics_); }
+
   // Stored with the database (meta kKeyCheckMeta) at init and at every
   // rotation; a different master key gives a different value.
   const Bytes& check_value() const { return check_; }
 
  private:
-  KeyRing(Bytes kek, Bytes bidx, Bytes check)
-      : kek_(std::move(kek)), bidx_(std::move(bidx)), check_(std::move(check)) {}
+  KeyRing(Bytes kek, Bytes bidx, Bytes check, Bytes demographics)
+      : kek_(std::move(kek)), bidx_(std::move(bidx)), check_(std::move(check)),
+        demographics_(std::move(demographics)) {}
 
  public:
   KeyRing(KeyRing&&) noexcept = default;
@@ -61,6 +72,7 @@ class KeyRing {
   Bytes kek_;
   Bytes bidx_;
   Bytes check_;
+  Bytes demographics_;
 };
 
 // Where the master key comes from, first found:

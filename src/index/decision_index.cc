@@ -229,6 +229,15 @@ Audience DecisionIndex::Select(int purpose, bool exclude_obligations,
   return a;
 }
 
+Audience DecisionIndex::ActiveOn(int service) const {
+  Audience a;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (service < 0 || service >= static_cast<int>(active_.size())) return a;
+  a.words = active_[service].words();
+  for (std::uint64_t w : a.words) a.count += static_cast<std::uint64_t>(std::popcount(w));
+  return a;
+}
+
 void DecisionIndex::Grow(SubjectId subject) {
   const auto need = static_cast<std::uint64_t>(subject) + 1;
   if (need <= capacity_) return;

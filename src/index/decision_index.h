@@ -133,6 +133,9 @@ class DecisionIndex {
   Audience Select(int purpose, bool exclude_obligations,
                   const std::vector<SubjectId>* among = nullptr) const;
 
+  // Subjects with `service` on (empty for an unknown ordinal).
+  Audience ActiveOn(int service) const;
+
   void Apply(std::span<const Delta> deltas, std::int64_t revision);
 
   std::int64_t revision() const;

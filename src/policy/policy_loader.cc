@@ -873,7 +873,7 @@ bool ReadPolicyFile(Ctx& ctx, const std::string& main_file,
     }
     YAML::Node value = m.Get("value", false);
     std::string value_name;
-    if (ReadEnum(ctx, value, path + ".value", {"text", "iin", "phone", "name", "email", "date"},
+    if (ReadEnum(ctx, value, path + ".value", {"text", "iin", "phone", "name", "email", "date", "number"},
                  &value_name)) {
       ParseValueType(value_name, &c.value);
     }

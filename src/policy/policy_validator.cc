@@ -92,7 +92,7 @@ class Checker {
     }
     std::map<ValueType, const Category*> typed;
     for (const Category& c : p_.categories) {
-      if (c.value != ValueType::kText && c.value != ValueType::kDate) {
+      if (c.value != ValueType::kText && c.value != ValueType::kDate && c.value != ValueType::kNumber) {
         auto [it, fresh] = typed.emplace(c.value, &c);
         if (!fresh) {
           Error(c.pos, "category '" + c.id + "': a second category with value '" +

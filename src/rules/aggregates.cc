@@ -9,9 +9,11 @@
 #include <unordered_map>
 
 #include "core/iin.h"
+#include "core/personal_value.h"
 #include "core/working_calendar.h"
 #include "crypto/crypto.h"
 #include "ledger/canonical_json.h"
+#include "rules/demographics.h"
 
 namespace qorgau::rules {
 namespace {
@@ -92,10 +94,57 @@ Result<double> Laplace(double epsilon) {
   return -(1.0 / epsilon) * (u < 0 ? -1.0 : 1.0) * std::log(1.0 - 2.0 * std::fabs(u));
 }
 
+bool InAudience(const index::Audience& a, SubjectId id) {
+  const auto i = static_cast<std::uint64_t>(id);
+  return id > 0 && (i >> 6) < a.words.size() && ((a.words[i >> 6] >> (i & 63)) & 1) != 0;
+}
+
+// What a group's total of a number category is made of: the total, how
+// many subjects hold a value, the two largest absolute values and the total
+// of absolute values (for the dominance rule).
+struct SumStats {
+  ScaledSum total = 0, total_abs = 0;
+  std::int64_t holders = 0;
+  std::int64_t top1 = 0, top2 = 0;
+  void Add(std::int64_t v) {
+    const std::int64_t a = v < 0 ? -v : v;
+    total += v;
+    total_abs += a;
+    ++holders;
+    if (a > top1) {
+      top2 = top1;
+      top1 = a;
+    } else if (a > top2) {
+      top2 = a;
+    }
+  }
+  void Merge(const SumStats& o) {
+    total += o.total;
+    total_abs += o.total_abs;
+    holders += o.holders;
+    for (std::int64_t a : {o.top1, o.top2}) {
+      if (a > top1) {
+        top2 = top1;
+        top1 = a;
+      } else if (a > top2) {
+        top2 = a;
+      }
+    }
+  }
+  // Whether a total of these would tell about a few subjects: fewer than k
+  // hold a value, or the two largest are more than 85 % of it.
+  bool Sensitive(int k) const {
+    if (holders < k) return true;
+    return (static_cast<ScaledSum>(top1) + top2) * 100 > total_abs * 85;
+  }
+};
+
 struct Cell {
   std::int64_t count = 0;
   std::map<std::string, std::int64_t> sensitive;
   bool suppressed = false;
+  SumStats sums;
+  bool sum_hidden = false;  // the total is not shown (its count may be)
 };
 using Cells = std::map<std::vector<std::string>, Cell>;
 
@@ -106,6 +155,8 @@ struct Earlier {
   std::map<std::vector<std::string>, std::int64_t> cells;
   std::int64_t epsilon_milli = 0;
   std::string recipient;
+  std::string sum;                                    // the category summed, or ""
+  std::set<std::vector<std::string>> sum_shown;      // groups whose total was released
 };
 
 std::optional<Earlier> ReadEarlier(const store::AggregateReleaseRecord& r) {
@@ -116,6 +167,7 @@ std::optional<Earlier> ReadEarlier(const store::AggregateReleaseRecord& r) {
   Earlier e;
   e.recipient = r.recipient;
   if (const auto* x = o.if_contains("epsilon_milli"); x && x->is_int64()) e.epsilon_milli = x->get_int64();
+  if (const auto* x = o.if_contains("sum"); x && x->is_string()) e.sum = std::string(x->get_string());
   const auto* by = o.if_contains("by");
   const auto* levels = o.if_contains("levels");
   const auto* cells = o.if_contains("cells");
@@ -139,6 +191,7 @@ std::optional<Earlier> ReadEarlier(const store::AggregateReleaseRecord& r) {
       if (!s.is_string()) return std::nullopt;
       k.emplace_back(s.get_string());
     }
+    if (const auto* sum = c.get_object().if_contains("sum"); sum && sum->is_string()) e.sum_shown.insert(k);
     e.cells[k] = count->get_int64();
   }
   return e;
@@ -152,6 +205,10 @@ json::object ReleaseData(const AggregateRelease& r) {
       json::object s;
       for (const auto& [value, n] : c.sensitive) s[value] = n;
       cell["sensitive"] = std::move(s);
+    }
+    if (!r.sum.empty()) {
+      if (c.sum) cell["sum"] = *c.sum;
+      else cell["sum_suppressed"] = true;
     }
     cells.push_back(std::move(cell));
   }
@@ -167,6 +224,7 @@ json::object ReleaseData(const AggregateRelease& r) {
                  {"suppressed_groups", r.suppressed_groups},
                  {"cells", std::move(cells)}};
   if (r.epsilon) o["epsilon_milli"] = static_cast<std::int64_t>(std::llround(*r.epsilon * 1000));
+  if (!r.sum.empty()) o["sum"] = r.sum;
   return o;
 }
 
@@ -216,9 +274,29 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
     }
     epsilon_milli = std::llround(*req.epsilon * 1000);
   }
+  const policy::Category* sum_category = nullptr;
+  if (!req.sum.empty()) {
+    sum_category = p.FindCategory(req.sum);
+    if (!sum_category) return Fail(ErrorCode::kNotFound, "sum", "'" + req.sum + "' is not a data category");
+    if (sum_category->value != ValueType::kNumber) {
+      return Fail(ErrorCode::kInvalidArgument, "sum", "'" + req.sum + "' is not a category of value type number");
+    }
+    if (std::none_of(sum_category->purposes.begin(), sum_category->purposes.end(),
+                     [&](const policy::Ref& r) { return r.id == req.purpose; })) {
+      return Refuse("category_not_allowed", "sum", "purpose '" + req.purpose + "' may not use '" + req.sum + "'");
+    }
+    if (req.epsilon) {
+      return Fail(ErrorCode::kInvalidArgument, "epsilon",
+                  "noise is added to counts only; a release with a sum is exact: ask for one or the other");
+    }
+  }
   // A release shows no value: the data protection officer, a system for
-  // its purposes, or a duty for the purpose.
-  QORGAU_TRY(Authorize(p, caller, Action::kAggregateRelease, {{req.purpose}, {}, {}}));
+  // its purposes, or a duty for the purpose (and the category summed).
+  {
+    Scope scope{{req.purpose}, {}, {}};
+    if (!req.sum.empty()) scope.categories.push_back(req.sum);
+    QORGAU_TRY(Authorize(p, caller, Action::kAggregateRelease, scope));
+  }
 
   // The earlier releases: the budget spent, and what differencing could use.
   std::vector<Earlier> earlier;
@@ -253,50 +331,102 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
   // sensitive one.
   const UnixMillis now = d_.clock.Now();
   const auto today = LocalDateIn(CountryTimeZone(p.controller.country), now);
-  const std::vector<SubjectId> population = d_.index.Select(purpose, false, nullptr).Ids();
+  const index::Audience population = d_.index.Select(purpose, false, nullptr);
   std::vector<Attribute> all = attrs;
   if (sensitive) all.push_back(*sensitive);
-  const bool needs_iin = std::any_of(all.begin(), all.end(), [](const Attribute& a) {
+  const bool needs_demographics = std::any_of(all.begin(), all.end(), [](const Attribute& a) {
     return a.kind == Kind::kAge || a.kind == Kind::kSex;
   });
-  const policy::Category* iin_category = p.FindCategoryByValue(ValueType::kIin);
-  std::map<std::vector<int>, std::int64_t> base;
+  // Services on, from the index (as the population is).
+  std::vector<index::Audience> active(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].kind == Kind::kService) active[i] = d_.index.ActiveOn(d_.index.ServiceOrdinal(all[i].service));
+  }
+  // Tenure in whole years: registered on or before the end of the day
+  // `n` years before today (the 29th of February: the 28th) means n or more.
+  const std::string zone = CountryTimeZone(p.controller.country);
+  std::vector<UnixMillis> tenure_cutoff;
+  for (int n = 1; n <= 5; ++n) {
+    std::chrono::year_month_day d = today - std::chrono::years(n);
+    if (!d.ok()) d = d.year() / d.month() / std::chrono::last;
+    tenure_cutoff.push_back(EndOfLocalDayIn(zone, d));
+  }
+  // Each subject's base codes, packed a byte each (kUnknown as 255), counted
+  // in one pass over the store's subjects and their sealed demographics.
+  std::unordered_map<std::uint64_t, std::int64_t> packed;
+  std::unordered_map<std::uint64_t, SumStats> packed_sums;
+  std::unordered_map<SubjectId, std::uint64_t> member;  // with a sum: each subject's group
   {
     QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
-    std::set<std::pair<SubjectId, std::string>> on;
-    if (std::any_of(all.begin(), all.end(), [](const Attribute& a) { return a.kind == Kind::kService; })) {
-      QORGAU_TRY(txn->ScanAllSubscriptions([&](const store::SubscriptionRecord& s) {
-        if (s.active) on.insert({s.subject_id, s.service});
-      }));
-    }
-    for (SubjectId id : population) {
-      QORGAU_ASSIGN_OR_RETURN(const auto subject, txn->GetSubject(id));
-      if (!subject) continue;
-      std::optional<Iin> iin;
-      if (needs_iin && iin_category && !subject->wrapped_key.empty()) {
-        QORGAU_ASSIGN_OR_RETURN(const auto values, txn->GetPersonalData(id));
-        for (const auto& v : values) {
-          if (v.category != iin_category->id) continue;
-          QORGAU_ASSIGN_OR_RETURN(const auto key, d_.keys.UnwrapDataKey(id, subject->wrapped_key));
-          QORGAU_ASSIGN_OR_RETURN(const std::string digits,
-                                  crypto::Open(key, v.sealed, crypto::PersonalDataAad(id, v.category)));
-          if (auto parsed = Iin::Parse(digits)) iin = *parsed;
+    QORGAU_ASSIGN_OR_RETURN(crypto::Opener opener, d_.keys.DemographicsOpener());
+    std::optional<Error> bad;
+    QORGAU_TRY(txn->ScanSubjectDemographics([&](SubjectId id, UnixMillis created_at,
+                                                std::span<const std::uint8_t> sealed) {
+      if (bad || !InAudience(population, id)) return;
+      std::optional<Demographics> demo;
+      if (needs_demographics && !sealed.empty()) {
+        auto plain = opener.Open(sealed, crypto::DemographicsAad(id));
+        if (!plain) {
+          bad = Error{ErrorCode::kCorruption, "demographics",
+                      "subject " + std::to_string(id) + "'s sealed demographics do not open"};
+          return;
         }
+        demo = DecodeDemographics(*plain);
       }
-      std::vector<int> codes;
-      for (const auto& a : all) {
-        switch (a.kind) {
-          case Kind::kAge: codes.push_back(iin ? YearsBetween(iin->birth_date(), today) : kUnknown); break;
-          case Kind::kSex: codes.push_back(iin ? (iin->sex() == Sex::kFemale ? 0 : 1) : kUnknown); break;
+      std::uint64_t key = 0;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        int code = kUnknown;
+        switch (all[i].kind) {
+          case Kind::kAge: code = demo ? std::min(YearsBetween(demo->birth, today), 254) : kUnknown; break;
+          case Kind::kSex: code = demo ? (demo->sex == Sex::kFemale ? 0 : 1) : kUnknown; break;
           case Kind::kTenure:
-            codes.push_back(YearsBetween(LocalDateIn(CountryTimeZone(p.controller.country), subject->created_at),
-                                         today));
+            code = static_cast<int>(std::count_if(tenure_cutoff.begin(), tenure_cutoff.end(),
+                                                  [&](UnixMillis c) { return created_at <= c; }));
             break;
-          case Kind::kService: codes.push_back(on.count({id, a.service}) ? 1 : 0); break;
+          case Kind::kService: code = InAudience(active[i], id) ? 1 : 0; break;
         }
+        key = key << 8 | static_cast<std::uint64_t>(code == kUnknown ? 255 : code);
       }
-      ++base[codes];
+      ++packed[key];
+      if (sum_category) member.emplace(id, key);
+    }));
+    if (bad) return tl::unexpected(*bad);
+    // The sum's values: each opened with its subject's data key.
+    if (sum_category) {
+      QORGAU_TRY(txn->ScanCategoryValues(sum_category->id, [&](SubjectId id, std::span<const std::uint8_t> sealed) {
+        if (bad) return;
+        const auto m = member.find(id);
+        if (m == member.end()) return;
+        auto value = [&]() -> Result<std::int64_t> {
+          QORGAU_ASSIGN_OR_RETURN(const auto subject, txn->GetSubject(id));
+          if (!subject || subject->wrapped_key.empty()) return Fail(ErrorCode::kCorruption, "sum", "no data key");
+          QORGAU_ASSIGN_OR_RETURN(crypto::Bytes key, d_.keys.UnwrapDataKey(id, subject->wrapped_key));
+          auto plain = crypto::Open(key, crypto::Bytes(sealed.begin(), sealed.end()),
+                                    crypto::PersonalDataAad(id, sum_category->id));
+          crypto::Wipe(key);
+          if (!plain) return tl::unexpected(plain.error());
+          return ParseScaledNumber(*plain, "sum");
+        }();
+        if (!value) {
+          bad = Error{ErrorCode::kCorruption, "sum", "subject " + std::to_string(id) + "'s value of '" +
+                                                         sum_category->id + "' cannot be read as a number"};
+          return;
+        }
+        packed_sums[m->second].Add(*value);
+      }));
+      if (bad) return tl::unexpected(*bad);
     }
+  }
+  std::map<std::vector<int>, std::int64_t> base;
+  std::map<std::vector<int>, SumStats> base_sums;
+  for (const auto& [key, n] : packed) {
+    std::vector<int> codes(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto byte = static_cast<int>(key >> (8 * (all.size() - 1 - i)) & 0xff);
+      codes[i] = byte == 255 ? kUnknown : byte;
+    }
+    base[codes] += n;
+    if (const auto it = packed_sums.find(key); it != packed_sums.end()) base_sums[codes].Merge(it->second);
   }
   const std::int64_t total =
       std::accumulate(base.begin(), base.end(), std::int64_t{0}, [](std::int64_t s, const auto& g) { return s + g.second; });
@@ -310,6 +440,7 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
       Cell& c = cells[key];
       c.count += n;
       if (sensitive) c.sensitive[Label(*sensitive, codes.back(), 0)] += n;
+      if (const auto it = base_sums.find(codes); it != base_sums.end()) c.sums.Merge(it->second);
     }
     for (auto& [key, c] : cells) {
       c.suppressed = c.count < rules.k || (sensitive && static_cast<int>(c.sensitive.size()) < rules.l);
@@ -361,10 +492,15 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
     if (smallest) smallest->suppressed = true;
     return smallest != nullptr;
   };
-  // Noise hides a difference already: only exact releases are compared.
-  for (const Earlier& e : req.epsilon ? std::vector<Earlier>{} : earlier) {
-    if (e.epsilon_milli > 0) continue;
-    // This release refines the earlier one: its groups sum into e's.
+  // How an earlier release nests with this one: it is coarser (this one's
+  // groups sum into its groups: `into`, each of ours by its group there)
+  // or finer (its groups sum into ours: `from`, each of its by ours).
+  struct Nesting {
+    std::map<std::vector<std::string>, std::vector<Cell*>> into;  // e's group -> our cells
+    std::map<std::vector<std::string>, std::vector<std::vector<std::string>>> from;  // our key -> e's keys
+  };
+  auto nest = [&](const Earlier& e) -> std::optional<Nesting> {
+    Nesting n;
     bool refines = true;
     std::vector<int> at;
     for (std::size_t j = 0; j < e.by.size(); ++j) {
@@ -373,13 +509,35 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
       at.push_back(i);
     }
     if (refines) {
-      std::map<std::vector<std::string>, std::vector<Cell*>> into;
       for (auto& [key, c] : cells) {
         std::vector<std::string> coarse;
         for (std::size_t j = 0; j < e.by.size(); ++j) coarse.push_back(Generalise(attrs[at[j]], key[at[j]], e.levels[j]));
-        into[coarse].push_back(&c);
+        n.into[coarse].push_back(&c);
       }
-      for (auto& [coarse, group] : into) {
+      return n;
+    }
+    bool coarser = e.by.size() >= attrs.size();
+    std::vector<int> from;
+    for (std::size_t i = 0; i < attrs.size() && coarser; ++i) {
+      const auto j = std::find(e.by.begin(), e.by.end(), attrs[i].name) - e.by.begin();
+      coarser = j < static_cast<std::ptrdiff_t>(e.by.size()) && e.levels[j] <= chosen[i];
+      from.push_back(static_cast<int>(j));
+    }
+    if (!coarser) return std::nullopt;
+    for (const auto& [key, count] : e.cells) {
+      std::vector<std::string> mine;
+      for (std::size_t i = 0; i < attrs.size(); ++i) mine.push_back(Generalise(attrs[i], key[from[i]], chosen[i]));
+      n.from[mine].push_back(key);
+    }
+    return n;
+  };
+  // Noise hides a difference already: only exact releases are compared.
+  for (const Earlier& e : req.epsilon ? std::vector<Earlier>{} : earlier) {
+    if (e.epsilon_milli > 0) continue;
+    auto n = nest(e);
+    if (!n) continue;
+    if (!n->into.empty()) {
+      for (auto& [coarse, group] : n->into) {
         auto it = e.cells.find(coarse);
         if (it == e.cells.end()) continue;
         for (;;) {
@@ -395,24 +553,12 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
       continue;
     }
     // The earlier release refines this one: its groups sum into ours.
-    bool coarser = e.by.size() >= attrs.size();
-    std::vector<int> from;
-    for (std::size_t i = 0; i < attrs.size() && coarser; ++i) {
-      const auto j = std::find(e.by.begin(), e.by.end(), attrs[i].name) - e.by.begin();
-      coarser = j < static_cast<std::ptrdiff_t>(e.by.size()) && e.levels[j] <= chosen[i];
-      from.push_back(static_cast<int>(j));
-    }
-    if (!coarser) continue;
-    std::map<std::vector<std::string>, std::int64_t> shown;
-    for (const auto& [key, n] : e.cells) {
-      std::vector<std::string> mine;
-      for (std::size_t i = 0; i < attrs.size(); ++i) mine.push_back(Generalise(attrs[i], key[from[i]], chosen[i]));
-      shown[mine] += n;
-    }
     for (auto& [key, c] : cells) {
-      auto it = shown.find(key);
-      if (it == shown.end() || c.suppressed) continue;
-      const std::int64_t hidden = std::abs(c.count - it->second);
+      auto it = n->from.find(key);
+      if (it == n->from.end() || c.suppressed) continue;
+      std::int64_t shown = 0;
+      for (const auto& k : it->second) shown += e.cells.at(k);
+      const std::int64_t hidden = std::abs(c.count - shown);
       if (hidden >= 1 && hidden < rules.k) c.suppressed = true;
     }
   }
@@ -423,6 +569,47 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
     for (;;) {
       const std::int64_t hidden = suppressed_subjects(cells);
       if (hidden < 1 || hidden >= rules.k || !suppress_smallest(all_cells)) break;
+    }
+  }
+  // Totals: hidden where they would tell about a few subjects, and where
+  // subtracting the totals shown from an earlier release's would.
+  if (sum_category) {
+    for (auto& [key, c] : cells) c.sum_hidden = c.suppressed || c.sums.Sensitive(rules.k);
+    for (const Earlier& e : earlier) {
+      if (e.epsilon_milli > 0 || e.sum != req.sum || e.sum_shown.empty()) continue;
+      auto n = nest(e);
+      if (!n) continue;
+      // Coarser: its total of a group, less ours shown, is the total of
+      // ours hidden; while that is itself telling, one more is hidden.
+      for (auto& [coarse, group] : n->into) {
+        if (!e.sum_shown.count(coarse)) continue;
+        for (;;) {
+          SumStats hidden;
+          bool any = false;
+          Cell* smallest = nullptr;
+          for (Cell* c : group) {
+            if (c->sum_hidden) {
+              hidden.Merge(c->sums);
+              any = true;
+            } else if (!smallest || c->sums.holders < smallest->sums.holders) {
+              smallest = c;
+            }
+          }
+          if (!any || !hidden.Sensitive(rules.k) || !smallest) break;
+          smallest->sum_hidden = true;
+        }
+      }
+      // Finer: our total, less its totals shown, is the total of its hidden
+      // groups (which it hid for a reason): ours is hidden then.
+      for (auto& [key, c] : cells) {
+        auto it = n->from.find(key);
+        if (it == n->from.end() || c.sum_hidden) continue;
+        const bool some_shown = std::any_of(it->second.begin(), it->second.end(),
+                                            [&](const auto& k) { return e.sum_shown.count(k) > 0; });
+        std::int64_t covered = 0;
+        for (const auto& k : it->second) covered += e.sum_shown.count(k) ? e.cells.at(k) : 0;
+        if (some_shown && covered != c.count) c.sum_hidden = true;
+      }
     }
   }
 
@@ -437,13 +624,15 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
   out.l = rules.l;
   out.epsilon = req.epsilon ? std::optional<double>(static_cast<double>(epsilon_milli) / 1000) : std::nullopt;
   out.population = total;
+  out.sum = req.sum;
   for (const auto& [key, c] : cells) {
     if (c.suppressed) {
       out.suppressed_subjects += c.count;
       ++out.suppressed_groups;
       continue;
     }
-    AggregateCell cell{key, c.count, c.sensitive};
+    AggregateCell cell{key, c.count, c.sensitive, std::nullopt};
+    if (sum_category && !c.sum_hidden) cell.sum = FormatScaledNumber(c.sums.total);
     if (out.epsilon) {
       QORGAU_ASSIGN_OR_RETURN(const double noise, Laplace(*out.epsilon));
       cell.count = std::max<std::int64_t>(0, std::llround(static_cast<double>(c.count) + noise));

@@ -10,7 +10,9 @@
 //   tenure          years since registration: "<1", "1-2", "3-4", "5+",
 //                   then "<3", "3+", then "*"
 //   service:ID      whether the service is on: "on", "off", then "*"
-// (a subject whose IIN is not held is "unknown" until "*").
+// (a subject whose IIN is not held is "unknown" until "*"). Age and sex
+// come from the demographics sealed when the IIN was recorded
+// (rules/demographics.h): a release opens no data key.
 //
 // k-anonymity with ℓ-diversity, as ARX does it: of the generalisations
 // of the attributes asked (the lattice of their levels, least general
@@ -27,6 +29,15 @@
 //     so the finer groups in it are suppressed (or, coarse now, the group
 //     itself). Noisy releases are not compared: the noise hides the
 //     difference.
+// With `sum` (a category of value type number), each released group also
+// carries the total of the values its subjects hold, unless that total
+// would tell about a few of them: it is suppressed (the count stays) when
+// fewer than k subjects hold a value, or when the two largest values make
+// more than 85 % of the group's total of absolute values (the (2, 85 %)
+// dominance rule of statistical disclosure control), or when, against an
+// earlier release whose groups nest with these, subtracting the totals
+// shown would give the total of suppressed ones that fails either test.
+// Sums are exact: a release with `epsilon` takes no sum.
 // With `epsilon`, each released count carries Laplace noise of scale
 // 1/epsilon, charged to the recipient's budget (policy
 // aggregates.epsilon_budget), which qorgau refuses to overspend.
@@ -49,18 +60,20 @@ struct AggregateRequest {
   std::string sensitive;        // "" or an attribute not in `by`, for ℓ-diversity
   std::string recipient;        // "" (the operator's own use) or a recipient of the policy
   std::optional<double> epsilon;  // differentially private noise, from the recipient's budget
+  std::string sum;  // "" or a category of value type number the purpose may use: each group's total
 };
 
 struct AggregateCell {
   std::vector<std::string> key;                   // the values of `by`, at the levels chosen
   std::int64_t count = 0;
   std::map<std::string, std::int64_t> sensitive;  // by value of the sensitive attribute
+  std::optional<std::string> sum;  // the group's total of the sum's category; none: suppressed
 };
 
 struct AggregateRelease {
   std::int64_t id = 0;  // the seq of its aggregate.released event
   UnixMillis at = 0;
-  std::string actor, purpose, recipient, sensitive;
+  std::string actor, purpose, recipient, sensitive, sum;
   std::vector<std::string> by;
   std::vector<int> levels;  // the generalisation of each attribute of `by` (0: as asked)
   int k = 0, l = 0;

@@ -5,7 +5,9 @@
 #include <boost/json.hpp>
 
 #include "core/personal_value.h"
+#include "core/iin.h"
 #include "rules/checks.h"
+#include "rules/demographics.h"
 
 namespace qorgau::rules {
 namespace {
@@ -101,6 +103,10 @@ Result<SubjectId> Subjects::AddSubject(const SubjectInput& input, const Caller& 
     auto key = d_.keys.NewDataKey(*id);
     if (!key) return tl::unexpected(key.error());
     QORGAU_TRY(txn.SetSubjectKey(*id, key->second));
+    {
+      QORGAU_ASSIGN_OR_RETURN(const Iin parsed, Iin::Parse(*iin));
+      QORGAU_TRY(RecordDemographics(txn, d_.keys, *id, parsed));
+    }
     boost::json::array categories, sealed_hashes;
     for (const auto& [category, value] : values) {
       auto sealed = crypto::Seal(key->first, value, crypto::PersonalDataAad(*id, category));
@@ -202,6 +208,10 @@ Result<std::int64_t> Subjects::PutData(const SubjectKey& key, const std::string&
                       std::string("another subject is registered with this ") + (iin ? "IIN" : "phone number"));
         }
         return tl::unexpected(set.error());
+      }
+      if (iin) {
+        QORGAU_ASSIGN_OR_RETURN(const Iin parsed, Iin::Parse(*normal));
+        QORGAU_TRY(RecordDemographics(txn, d_.keys, id, parsed));
       }
     }
     auto sealed = crypto::Seal(*data_key, *normal, crypto::PersonalDataAad(id, category));

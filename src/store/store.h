@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -686,8 +687,19 @@ class Transaction {
   // identities are deleted. The row stays, marked, so ids are never reused.
   virtual Result<void> DestroySubject(SubjectId subject, UnixMillis at) = 0;
   // The IIN or phone value of a living subject was destroyed: its blind
-  // index becomes DestroyedIndex.
+  // index becomes DestroyedIndex (and, for the IIN, its demographics go).
   virtual Result<void> ForgetSubjectIndex(SubjectId subject, IndexKind kind) = 0;
+
+  // A subject's demographics for anonymised aggregates: the birth date and
+  // sex its IIN tells, sealed under the key ring's demographics key
+  // (rules/demographics.h). A store keeps them with the subject's data key,
+  // not with the data: destroying the key destroys them, and no backup of
+  // the data holds them. Empty clears them; SetSubjectKey clears them too.
+  virtual Result<void> SetSubjectDemographics(SubjectId id, const Bytes& sealed) = 0;
+  // Every living subject in id order, with its registration and its sealed
+  // demographics (empty when none): one pass for an aggregate.
+  virtual Result<void> ScanSubjectDemographics(
+      const std::function<void(SubjectId, UnixMillis created_at, std::span<const std::uint8_t> sealed)>& each) = 0;
 
   // Every destruction remembered with the keys, oldest first.
   virtual Result<void> ScanForgotten(const std::function<void(const ForgottenRecord&)>& each) = 0;
@@ -732,6 +744,9 @@ class Transaction {
   virtual Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) = 0;
   virtual Result<void> ScanPersonalData(
       const std::function<void(const PersonalDataRecord&)>& each) = 0;
+  // Every stored value of one category, in subject order: an aggregate's sums.
+  virtual Result<void> ScanCategoryValues(
+      std::string_view category, const std::function<void(SubjectId, std::span<const std::uint8_t> sealed)>& each) = 0;
 
   // Nested rollback points inside a write transaction, for group commit:
   // one command's failure undoes its own writes only.

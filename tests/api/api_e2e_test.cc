@@ -494,5 +494,27 @@ TEST_F(ApiTest, LAW_12_a_minors_consent_over_http_needs_a_legal_representative) 
   EXPECT_EQ(joined.body.find(parent.iin), std::string::npos);
 }
 
+// R-IX.2 over HTTP: a sum names a category of value type number; each
+// refusal names its field and records nothing.
+TEST_F(ApiTest, R_IX_2_an_aggregate_sum_is_refused_naming_its_field) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string field;
+  };
+  for (const Case& c : {Case{R"({"purpose":"contract_performance","by":["sex"],"sum":"user.identity.name"})", 400, "sum"},
+                        Case{R"({"purpose":"contract_performance","by":["sex"],"sum":"user.no_such"})", 422, "sum"},
+                        Case{R"({"purpose":"contract_performance","by":["sex"],"sum":7})", 400, "sum"}}) {
+    const auto before = Revision();
+    HttpResult r = Post("/v1/aggregates", c.body, "dpo");
+    EXPECT_EQ(r.status, c.status) << c.body << " " << r.body;
+    const json::value problem = Parse(r);
+    ASSERT_TRUE(problem.is_object()) << r.body;
+    ASSERT_TRUE(problem.as_object().contains("field")) << r.body;
+    EXPECT_EQ(std::string(problem.at("field").as_string()), c.field) << r.body;
+    EXPECT_EQ(Revision(), before);
+  }
+}
+
 }  // namespace
 }  // namespace qorgau::api

@@ -10,6 +10,8 @@
 
 #include "../rules/staff.h"
 #include "../test_util.h"
+#include "core/iin.h"
+#include "rules/demographics.h"
 #include "app/instance.h"
 #include "app/key_rotation.h"
 #include "crypto/public_keys.h"
@@ -77,6 +79,18 @@ class KeyRotation : public ::testing::Test {
       for (const auto& d : view->data) values += d.value + "|";
       EXPECT_NE(values.find(s.iin), std::string::npos) << i;
     }
+    // The demographics aggregates read follow the IIN under the ring in force.
+    auto opener = inst.keys().DemographicsOpener().value();
+    auto txn = inst.store().Begin(store::Store::Mode::kRead).value();
+    int seen = 0;
+    ASSERT_TRUE(txn->ScanSubjectDemographics([&](store::SubjectId id, UnixMillis, std::span<const std::uint8_t> sealed) {
+      if (id < 1 || id > kSubjects) return;
+      ++seen;
+      auto plain = opener.Open(sealed, crypto::DemographicsAad(id));
+      ASSERT_TRUE(plain) << id << ": " << plain.error().ToString();
+      EXPECT_EQ(*plain, rules::EncodeDemographics(rules::Demographics::Of(Iin::Parse(demo::SyntheticSubjects().At(id).iin).value()))) << id;
+    }));
+    EXPECT_EQ(seen, kSubjects);
   }
 
   std::vector<std::string> EventBodies() {

@@ -16,6 +16,23 @@ TEST(PersonalValue, EmailKeepsDomainOnly) {
   EXPECT_EQ(MaskValue(ValueType::kEmail, "subscriber7@mail.example"), "s***@mail.example");
 }
 
+TEST(PersonalValue, NumbersAreDecimalsInNormalForm) {
+  EXPECT_EQ(NormalizeValue(ValueType::kNumber, "0012.5000", "v").value(), "12.5");
+  EXPECT_EQ(NormalizeValue(ValueType::kNumber, "-3", "v").value(), "-3");
+  EXPECT_EQ(NormalizeValue(ValueType::kNumber, "-0.0", "v").value(), "0");
+  EXPECT_EQ(NormalizeValue(ValueType::kNumber, "99999999999999.9999", "v").value(), "99999999999999.9999");
+  for (const char* bad : {"", "-", "1.", ".5", "1.23456", "1e3", "1,5", " 1", "123456789012345", "+1"}) {
+    auto r = NormalizeValue(ValueType::kNumber, bad, "amount");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().field, "amount");
+    if (std::string(bad).size() > 2) {
+      EXPECT_EQ(r.error().message.find(bad), std::string::npos) << "never the value";
+    }
+  }
+  EXPECT_EQ(MaskValue(ValueType::kNumber, "12.5"), "***");
+  EXPECT_EQ(FormatScaledNumber(static_cast<ScaledSum>(ParseScaledNumber("12.5", "v").value()) * 1000000), "12500000");
+}
+
 TEST(PersonalValue, TextIsFullyMasked) { EXPECT_EQ(MaskValue(ValueType::kText, "anything"), "***"); }
 
 TEST(PersonalValue, EmailValidation) {

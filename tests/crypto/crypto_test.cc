@@ -40,6 +40,34 @@ TEST(Crypto, AlteredCiphertextWrongKeyOrWrongContextFail) {
   EXPECT_FALSE(Open(Key(1), sealed, "ctx"));
 }
 
+// The bulk opener (one key schedule, many values) opens what Seal sealed,
+// and refuses what Open refuses.
+TEST(Crypto, OpenerOpensManyValuesUnderOneKeyAndRefusesAlteredOnes) {
+  auto opener = Opener::ForKey(Key(1)).value();
+  for (int i = 0; i < 3; ++i) {
+    const std::string value = "value " + std::to_string(i);
+    const Bytes sealed = Seal(Key(1), value, "ctx" + std::to_string(i)).value();
+    EXPECT_EQ(opener.Open(sealed, "ctx" + std::to_string(i)).value(), value);
+    EXPECT_FALSE(opener.Open(sealed, "other"));
+    Bytes altered = sealed;
+    altered[altered.size() / 2] ^= 1;
+    EXPECT_FALSE(opener.Open(altered, "ctx" + std::to_string(i)));
+    EXPECT_EQ(opener.Open(sealed, "ctx" + std::to_string(i)).value(), value) << "still usable after a refusal";
+  }
+  EXPECT_FALSE(Opener::ForKey(Key(2)).value().Open(Seal(Key(1), "v", "c").value(), "c"));
+  EXPECT_FALSE(Opener::ForKey(Bytes(16, 1)));
+}
+
+TEST(KeyRing, DemographicsAreSealedForTheirSubjectUnderTheRingsOwnKey) {
+  auto ring = KeyRing::FromMasterKey(Key(7)).value();
+  const Bytes sealed = ring.SealDemographics(42, "plain").value();
+  auto opener = ring.DemographicsOpener().value();
+  EXPECT_EQ(opener.Open(sealed, DemographicsAad(42)).value(), "plain");
+  EXPECT_FALSE(opener.Open(sealed, DemographicsAad(43))) << "copied to another subject";
+  auto other = KeyRing::FromMasterKey(Key(8)).value();
+  EXPECT_FALSE(other.DemographicsOpener().value().Open(sealed, DemographicsAad(42)));
+}
+
 TEST(KeyRing, DataKeysUnwrapOnlyForTheirSubject) {
   auto ring = KeyRing::FromMasterKey(Key(7)).value();
   auto [key, wrapped] = ring.NewDataKey(42).value();

@@ -26,10 +26,13 @@ UnixMillis Day(int y, unsigned m, unsigned d) {
 class Aggregate : public ::testing::Test {
  protected:
   // `rules`: the policy's aggregates section.
+  // Billing data are a number (a monthly amount) in these tests' policy.
   void Start(const std::string& rules) {
     const auto policy = testing::KemPolicyWithPartners(dir_.path() / "policy");
-    testing::WriteFile(policy, testing::ReplaceOnce(testing::ReadFile(policy), "aggregates:\n  k: 2\n  epsilon_budget: 1.0\n",
-                                                    rules));
+    std::string text = testing::ReplaceOnce(testing::ReadFile(policy), "aggregates:\n  k: 2\n  epsilon_budget: 1.0\n", rules);
+    text = testing::ReplaceOnce(text, "  - id: user.financial.billing\n    access: restricted\n",
+                                "  - id: user.financial.billing\n    access: restricted\n    value: number\n");
+    testing::WriteFile(policy, text);
     auto init = app::Instance::Init(dir_.path() / "data", policy, clock_);
     ASSERT_TRUE(init) << init.error().ToString();
     inst_ = app::Instance::Open(dir_.path() / "data", clock_).value();
@@ -46,7 +49,7 @@ class Aggregate : public ::testing::Test {
   Engine& engine() { return inst_->engine(); }
   // `n` subscribers born in `born`, of `sex`, on the base services; with
   // the personalised offers when `offers`.
-  void Add(int n, int born, Sex sex, bool offers = false) {
+  void Add(int n, int born, Sex sex, bool offers = false, std::vector<std::string> billing = {}) {
     for (int i = 0; i < n; ++i) {
       const auto s = demo::SyntheticSubjects().At(100 + next_);
       const auto iin = Iin::Make(year{born} / March / day{1 + next_ % 28}, sex, 1000 + next_);
@@ -56,8 +59,11 @@ class Aggregate : public ::testing::Test {
         continue;
       }
       iins_.push_back(iin->digits());
-      auto id = engine().AddSubject({iin->digits(), s.phone, {{"user.identity.name", s.name}}, "subject"},
-                                    world_["onboarding"]);
+      std::map<std::string, std::string> data{{"user.identity.name", s.name}};
+      if (static_cast<std::size_t>(i) < billing.size()) data["user.financial.billing"] = billing[i];
+      Caller recorder = world_["onboarding"];
+      recorder.duties[0].categories.push_back("user.financial.billing");
+      auto id = engine().AddSubject({iin->digits(), s.phone, data, "subject"}, recorder);
       ASSERT_TRUE(id) << id.error().ToString();
       ASSERT_TRUE(engine().JoinContract({SubjectKey::Id(*id), "form", {"mobile_base"}, "FORM-" + std::to_string(*id)},
                                         world_["onboarding"]));
@@ -68,9 +74,19 @@ class Aggregate : public ::testing::Test {
     }
   }
   Result<AggregateRelease> Release(std::vector<std::string> by, const std::string& sensitive = "",
-                                   std::optional<double> epsilon = std::nullopt, const std::string& recipient = "") {
-    return engine().ReleaseAggregate({"contract_performance", std::move(by), sensitive, recipient, epsilon},
+                                   std::optional<double> epsilon = std::nullopt, const std::string& recipient = "",
+                                   const std::string& sum = "") {
+    return engine().ReleaseAggregate({"contract_performance", std::move(by), sensitive, recipient, epsilon, sum},
                                      world_["dpo"]);
+  }
+  Result<AggregateRelease> Sum(std::vector<std::string> by) {
+    return Release(std::move(by), "", std::nullopt, "", "user.financial.billing");
+  }
+  static const AggregateCell* CellOf(const AggregateRelease& r, const std::vector<std::string>& key) {
+    for (const auto& c : r.cells) {
+      if (c.key == key) return &c;
+    }
+    return nullptr;
   }
   static std::int64_t CountOf(const AggregateRelease& r, const std::vector<std::string>& key) {
     for (const auto& c : r.cells) {
@@ -233,6 +249,125 @@ TEST_F(Aggregate, R_IX_2_every_release_is_recorded_and_the_ledger_proves_it) {
   ASSERT_TRUE(bad) << bad.error().ToString();
   EXPECT_FALSE(bad->ok);
   EXPECT_NE(bad->reason.find("aggregate_releases"), std::string::npos) << bad->reason;
+}
+
+// Ages and sexes come from the demographics sealed when each IIN was
+// recorded (rules/demographics.h), kept in the key store; a store from
+// before them has them filled from the sealed IINs once, at open.
+TEST_F(Aggregate, R_IX_2_ages_come_from_demographics_filled_once_for_an_older_store) {
+  Start("aggregates:\n  k: 2\n");
+  Add(3, 1990, Sex::kFemale);
+  Add(4, 1960, Sex::kMale);
+  auto before = Release({"age_band", "sex"});
+  ASSERT_TRUE(before) << before.error().ToString();
+  EXPECT_EQ(CountOf(*before, {"30-39", "female"}), 3);
+  EXPECT_EQ(CountOf(*before, {"60-69", "male"}), 4);
+  // As a store from before demographics: none in the key store, no mark.
+  inst_.reset();
+  testing::ExecSql(dir_.path() / "data/keys.db", "UPDATE data_keys SET demographics = NULL");
+  testing::ExecSql(dir_.path() / "data/qorgau.db", "DELETE FROM meta WHERE key = 'demographics_v1'");
+  {
+    auto opened = app::Instance::Open(dir_.path() / "data", clock_);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    inst_ = std::move(*opened);
+  }
+  auto after = Release({"age_band", "sex"});
+  ASSERT_TRUE(after) << after.error().ToString();
+  EXPECT_EQ(CountOf(*after, {"30-39", "female"}), 3);
+  EXPECT_EQ(CountOf(*after, {"60-69", "male"}), 4);
+  // Without them (the fill already done), the same subjects are unknown:
+  // the release reads nothing else.
+  inst_.reset();
+  testing::ExecSql(dir_.path() / "data/keys.db", "UPDATE data_keys SET demographics = NULL");
+  inst_ = app::Instance::Open(dir_.path() / "data", clock_).value();
+  auto unknown = Release({"sex"});
+  ASSERT_TRUE(unknown) << unknown.error().ToString();
+  EXPECT_EQ(CountOf(*unknown, {"unknown"}), 7);
+}
+
+// Sums of a number category (R-IX.2): each group's total, unless fewer than
+// k subjects hold a value or two values make most of it.
+TEST_F(Aggregate, R_IX_2_sums_are_released_per_group_unless_a_few_values_dominate) {
+  Start("aggregates:\n  k: 3\n");
+  Add(4, 1990, Sex::kFemale, false, {"100", "100.25", "99.75", "100"});
+  Add(4, 1990, Sex::kMale, false, {"1000000", "5", "5", "5"});
+  Add(4, 1960, Sex::kFemale, false, {"20"});
+  auto r = Sum({"age_band", "sex"});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->sum, "user.financial.billing");
+  ASSERT_NE(CellOf(*r, {"30-39", "female"}), nullptr);
+  EXPECT_EQ(CellOf(*r, {"30-39", "female"})->sum, "400");
+  ASSERT_NE(CellOf(*r, {"30-39", "male"}), nullptr);
+  EXPECT_EQ(CellOf(*r, {"30-39", "male"})->count, 4) << "the count stays";
+  EXPECT_FALSE(CellOf(*r, {"30-39", "male"})->sum) << "one value is nearly all of it";
+  ASSERT_NE(CellOf(*r, {"60-69", "female"}), nullptr);
+  EXPECT_FALSE(CellOf(*r, {"60-69", "female"})->sum) << "one holder of four";
+  // What it says names the category and never a value of one subject.
+  const std::string json = AggregateReleaseJson(*r);
+  EXPECT_NE(json.find("\"sum\":\"400\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"sum_suppressed\":true"), std::string::npos) << json;
+  EXPECT_EQ(json.find("1000000"), std::string::npos) << json;
+  EXPECT_EQ(json.find("1000015"), std::string::npos) << json;
+}
+
+// An earlier release by sex showed the men's total; a finer one may not
+// show all but one man's group total, or the difference gives it.
+TEST_F(Aggregate, R_IX_2_a_sum_hidden_in_a_finer_release_is_not_the_difference_of_a_coarser_one) {
+  Start("aggregates:\n  k: 3\n");
+  Add(4, 1990, Sex::kMale, false, {"400", "5", "5", "5"});
+  Add(4, 1960, Sex::kMale, false, {"100", "100", "100", "100"});
+  Add(4, 1990, Sex::kFemale, false, {"50", "50", "50", "50"});
+  auto coarse = Sum({"sex"});
+  ASSERT_TRUE(coarse) << coarse.error().ToString();
+  ASSERT_NE(CellOf(*coarse, {"male"}), nullptr);
+  ASSERT_EQ(CellOf(*coarse, {"male"})->sum, "815");
+  auto fine = Sum({"age_band", "sex"});
+  ASSERT_TRUE(fine) << fine.error().ToString();
+  ASSERT_NE(CellOf(*fine, {"30-39", "male"}), nullptr);
+  ASSERT_NE(CellOf(*fine, {"60-69", "male"}), nullptr);
+  EXPECT_FALSE(CellOf(*fine, {"30-39", "male"})->sum) << "dominated";
+  EXPECT_FALSE(CellOf(*fine, {"60-69", "male"})->sum) << "815 less it would be the dominated total";
+  EXPECT_EQ(CellOf(*fine, {"30-39", "female"})->sum, "200") << "nothing to hide among the women";
+}
+
+// The other way round: a finer release hid a group's total, so a coarser
+// one may not show the total that contains it.
+TEST_F(Aggregate, R_IX_2_a_coarser_sum_does_not_reveal_a_total_an_earlier_release_hid) {
+  Start("aggregates:\n  k: 3\n");
+  Add(4, 1990, Sex::kMale, false, {"400", "5", "5", "5"});
+  Add(4, 1960, Sex::kMale, false, {"100", "100", "100", "100"});
+  Add(4, 1990, Sex::kFemale, false, {"50", "50", "50", "50"});
+  Add(4, 1960, Sex::kFemale, false, {"50", "50", "50", "50"});
+  auto fine = Sum({"age_band", "sex"});
+  ASSERT_TRUE(fine) << fine.error().ToString();
+  EXPECT_FALSE(CellOf(*fine, {"30-39", "male"})->sum);
+  EXPECT_EQ(CellOf(*fine, {"60-69", "male"})->sum, "400");
+  auto coarse = Sum({"sex"});
+  ASSERT_TRUE(coarse) << coarse.error().ToString();
+  EXPECT_FALSE(CellOf(*coarse, {"male"})->sum) << "less 400 it is the hidden total";
+  EXPECT_EQ(CellOf(*coarse, {"female"})->sum, "400");
+}
+
+TEST_F(Aggregate, R_IX_2_a_sum_needs_a_number_category_the_purpose_uses_and_no_noise) {
+  Start("aggregates:\n  k: 2\n  epsilon_budget: 1.0\n");
+  Add(4, 1990, Sex::kFemale, false, {"1", "2", "3", "4"});
+  struct Bad {
+    std::string sum;
+    std::optional<double> epsilon;
+    std::string field;
+  };
+  for (const Bad& b : {Bad{"user.no.such", std::nullopt, "sum"}, Bad{"user.identity.name", std::nullopt, "sum"},
+                       Bad{"user.financial.billing", 0.5, "epsilon"}}) {
+    auto r = Release({"sex"}, "", b.epsilon, "", b.sum);
+    ASSERT_FALSE(r) << b.sum;
+    EXPECT_EQ(r.error().field, b.field) << r.error().ToString();
+  }
+  // A purpose that may not use the category.
+  auto r = engine().ReleaseAggregate({"marketing", {"sex"}, "", "", std::nullopt, "user.financial.billing"},
+                                     world_["dpo"]);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, "category_not_allowed") << r.error().ToString();
+  EXPECT_TRUE(engine().ListAggregateReleases(world_["dpo"]).value().empty());
 }
 
 }  // namespace

@@ -68,6 +68,56 @@ TEST(SqliteStore, DataKeysLiveApartAndOlderDatabasesHaveThemMovedOut) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "keys.db"));
 }
 
+// Demographics live beside the data keys: set with the key, cleared by a new
+// key, by a forgotten IIN and by the subject's destruction; a scan gives every
+// living subject in id order, with or without them.
+TEST(SqliteStore, DemographicsLiveWithTheKeysAndGoWithTheIin) {
+  TempDir dir;
+  auto s = OpenSqliteStore(dir.path() / "q.db", true).value();
+  auto scan = [&] {
+    std::vector<std::pair<SubjectId, Bytes>> out;
+    auto txn = s->Begin(Store::Mode::kRead).value();
+    EXPECT_TRUE(txn->ScanSubjectDemographics([&](SubjectId id, UnixMillis created, std::span<const std::uint8_t> d) {
+      EXPECT_EQ(created, 10 * id);
+      out.emplace_back(id, Bytes(d.begin(), d.end()));
+    }));
+    return out;
+  };
+  {
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    for (int i = 1; i <= 4; ++i) {
+      const SubjectId id = txn->InsertSubject(10 * i, Bytes{static_cast<std::uint8_t>(i)},
+                                              Bytes{static_cast<std::uint8_t>(10 + i)}).value();
+      ASSERT_TRUE(txn->SetSubjectKey(id, Bytes{1, 2, 3}));
+      if (i != 2) ASSERT_TRUE(txn->SetSubjectDemographics(id, Bytes{static_cast<std::uint8_t>(i), 9}));
+    }
+    ASSERT_TRUE(txn->Commit());
+  }
+  using Rows = std::vector<std::pair<SubjectId, Bytes>>;
+  EXPECT_EQ(scan(), (Rows{{1, {1, 9}}, {2, {}}, {3, {3, 9}}, {4, {4, 9}}}));
+  {
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    ASSERT_TRUE(txn->ForgetSubjectIndex(1, IndexKind::kIin));
+    ASSERT_TRUE(txn->SetSubjectKey(3, Bytes{4, 5, 6}));  // a new key: the old demographics go
+    ASSERT_TRUE(txn->DestroySubject(4, 5));
+    ASSERT_TRUE(txn->Commit());
+  }
+  EXPECT_EQ(scan(), (Rows{{1, {}}, {2, {}}, {3, {}}}));
+  // A transaction that does not commit leaves them as they were.
+  {
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    ASSERT_TRUE(txn->SetSubjectDemographics(2, Bytes{7}));
+  }
+  EXPECT_EQ(scan(), (Rows{{1, {}}, {2, {}}, {3, {}}}));
+  // The data's file never holds them.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "q.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_NE(sqlite3_prepare_v2(db, "SELECT demographics FROM subjects", -1, &st, nullptr), SQLITE_OK);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 // A crash between the key store's commits and the database's leaves keys
 // marked doomed by a transaction's last event; the next open settles them by
 // what the database holds: a transaction past its ledger never committed.

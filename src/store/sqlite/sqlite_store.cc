@@ -681,6 +681,12 @@ class SqliteTransaction final : public Transaction {
   Result<void> DeleteApplication(std::int64_t id, UnixMillis at) override;
   Result<void> DestroySubject(SubjectId subject, UnixMillis at) override;
   Result<void> ForgetSubjectIndex(SubjectId subject, IndexKind kind) override;
+  Result<void> ScanCategoryValues(
+      std::string_view category,
+      const std::function<void(SubjectId, std::span<const std::uint8_t>)>& each) override;
+  Result<void> SetSubjectDemographics(SubjectId id, const Bytes& sealed) override;
+  Result<void> ScanSubjectDemographics(
+      const std::function<void(SubjectId, UnixMillis, std::span<const std::uint8_t>)>& each) override;
   Result<void> PutRetentionRun(const RetentionRunRecord& record) override;
   Result<std::optional<RetentionRunRecord>> GetRetentionRun(std::int64_t run) override;
   Result<void> ScanRetentionRuns(const std::function<void(const RetentionRunRecord&)>& each) override;
@@ -738,7 +744,11 @@ class SqliteTransaction final : public Transaction {
   // carry; changes wait here until the commit. nullopt: destroyed.
   std::vector<std::pair<SubjectId, std::optional<Bytes>>> key_ops_;
   std::vector<ForgottenRecord> forgotten_;
-  std::size_t key_mark_ = 0, forgotten_mark_ = 0;  // at the savepoint
+  // Sealed demographics kept beside the keys (empty: cleared), and what
+  // each replaced once written, to put back when the database's commit fails.
+  std::vector<std::pair<SubjectId, Bytes>> demographics_ops_;
+  std::vector<std::pair<SubjectId, std::optional<Bytes>>> demographics_before_;
+  std::size_t key_mark_ = 0, forgotten_mark_ = 0, demographics_mark_ = 0;  // at the savepoint
   // The last event, once read or appended in this transaction: every
   // append needs it, and only this transaction writes while it is open.
   // Forgotten on a rollback to the savepoint.
@@ -752,7 +762,8 @@ constexpr const char* kKeySchema = R"sql(
 CREATE TABLE IF NOT EXISTS data_keys (
   subject_id INTEGER PRIMARY KEY,
   wrapped    BLOB NOT NULL,
-  doomed     INTEGER  -- destroyed by the main transaction ending with this event seq, once it commits
+  doomed     INTEGER, -- destroyed by the main transaction ending with this event seq, once it commits
+  demographics BLOB   -- sealed birth date and sex, for aggregates (rules/demographics.h)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS forgotten (
   id         INTEGER PRIMARY KEY,
@@ -801,6 +812,16 @@ class SqliteStore final : public Store {
                                           "PRAGMA secure_delete = ON;") + kKeySchema;
     if (sqlite3_exec(keys_, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
       return DbError(keys_, "creating the key store");
+    }
+    // Schema 18 keeps the demographics aggregates read beside the keys.
+    if (sqlite3_stmt* probe = nullptr;
+        sqlite3_prepare_v2(keys_, "SELECT demographics FROM data_keys", -1, &probe, nullptr) != SQLITE_OK) {
+      if (sqlite3_exec(keys_, "ALTER TABLE data_keys ADD COLUMN demographics BLOB", nullptr, nullptr, nullptr) !=
+          SQLITE_OK) {
+        return DbError(keys_, "adding demographics to the key store");
+      }
+    } else {
+      sqlite3_finalize(probe);
     }
     ::chmod(file.c_str(), 0600);
     QORGAU_TRY(Reconcile());
@@ -1422,7 +1443,7 @@ void SqliteTransaction::Forget(SubjectId subject, std::string what, std::string 
 }
 
 Result<void> SqliteTransaction::CommitKeys(std::int64_t seq) {
-  if (key_ops_.empty() && forgotten_.empty()) return {};
+  if (key_ops_.empty() && forgotten_.empty() && demographics_ops_.empty()) return {};
   sqlite3* keys = store_.keys();
   if (!keys) return Fail(ErrorCode::kFailedPrecondition, "keys", "the key store is not open for writing");
   if (sqlite3_exec(keys, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -1454,6 +1475,23 @@ Result<void> SqliteTransaction::CommitKeys(std::int64_t seq) {
     st.Bind(5, seq);
     if (st.Step() != SQLITE_DONE) return fail("remembering a destruction");
   }
+  demographics_before_.clear();
+  for (const auto& [subject, sealed] : demographics_ops_) {
+    Stmt& was = store_.KeyStatement("SELECT demographics FROM data_keys WHERE subject_id = ?1");
+    was.Bind(1, subject);
+    const int rc = was.Step();
+    if (rc == SQLITE_ROW) {
+      demographics_before_.emplace_back(
+          subject, sqlite3_column_type(was.raw(), 0) == SQLITE_NULL ? std::nullopt : std::optional<Bytes>(was.Blob(0)));
+    } else if (rc != SQLITE_DONE) {
+      return fail("reading a subject's demographics");
+    }
+    was.Reset();
+    Stmt& st = store_.KeyStatement("UPDATE data_keys SET demographics = ?2 WHERE subject_id = ?1");
+    st.Bind(1, subject);
+    if (!sealed.empty()) st.Bind(2, sealed);
+    if (st.Step() != SQLITE_DONE) return fail("writing a subject's demographics");
+  }
   store_.ResetAll();
   if (sqlite3_exec(keys, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("committing the key store");
   return {};
@@ -1461,7 +1499,7 @@ Result<void> SqliteTransaction::CommitKeys(std::int64_t seq) {
 
 void SqliteTransaction::SettleKeys(std::int64_t seq, bool committed) {
   sqlite3* keys = store_.keys();
-  if (!keys || (key_ops_.empty() && forgotten_.empty())) return;
+  if (!keys || (key_ops_.empty() && forgotten_.empty() && demographics_ops_.empty())) return;
   // Best effort: when this fails, Reconcile settles it at the next open.
   if (sqlite3_exec(keys, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return;
   for (const auto& [subject, wrapped] : key_ops_) {
@@ -1476,6 +1514,15 @@ void SqliteTransaction::SettleKeys(std::int64_t seq, bool committed) {
                       : store_.KeyStatement("DELETE FROM forgotten WHERE pending = 1 AND seq = ?1");
   f.Bind(1, seq);
   f.Step();
+  if (!committed) {  // the demographics the database's state goes with
+    for (auto it = demographics_before_.rbegin(); it != demographics_before_.rend(); ++it) {
+      Stmt& st = store_.KeyStatement("UPDATE data_keys SET demographics = ?2 WHERE subject_id = ?1");
+      st.Bind(1, it->first);
+      if (it->second) st.Bind(2, *it->second);
+      st.Step();
+      st.Reset();
+    }
+  }
   store_.ResetAll();
   if (sqlite3_exec(keys, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     sqlite3_exec(keys, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -2115,6 +2162,42 @@ Result<std::optional<ReceiptRecord>> SqliteTransaction::GetReceipt(std::int64_t 
   return std::optional<ReceiptRecord>(ReceiptRecord{s.Int(0), s.Int(1), s.Text(2)});
 }
 
+Result<void> SqliteTransaction::SetSubjectDemographics(SubjectId id, const Bytes& sealed) {
+  if (!store_.keys()) return Fail(ErrorCode::kFailedPrecondition, "keys", "the key store is not open for writing");
+  demographics_ops_.emplace_back(id, sealed);
+  return {};
+}
+
+Result<void> SqliteTransaction::ScanSubjectDemographics(
+    const std::function<void(SubjectId, UnixMillis, std::span<const std::uint8_t>)>& each) {
+  // Two ordered scans, merged: the living subjects here, their demographics
+  // in the key store.
+  Stmt s(store_.db(), "SELECT id, created_at FROM subjects WHERE destroyed_at IS NULL ORDER BY id");
+  if (!s.ok()) return DbError(store_.db(), "scanning subjects");
+  std::optional<Stmt> k;
+  int krc = SQLITE_DONE;
+  if (store_.keys()) {
+    k.emplace(store_.keys(), "SELECT subject_id, demographics FROM data_keys "
+                             "WHERE demographics IS NOT NULL AND doomed IS NULL ORDER BY subject_id");
+    if (!k->ok()) return DbError(store_.keys(), "scanning demographics");
+    krc = k->Step();
+  }
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    const SubjectId id = s.Int(0);
+    while (krc == SQLITE_ROW && k->Int(0) < id) krc = k->Step();
+    std::span<const std::uint8_t> sealed;
+    if (krc == SQLITE_ROW && k->Int(0) == id) {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(k->raw(), 1));
+      sealed = {p, static_cast<std::size_t>(sqlite3_column_bytes(k->raw(), 1))};
+    }
+    each(id, s.Int(1), sealed);
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning subjects");
+  if (krc != SQLITE_ROW && krc != SQLITE_DONE) return DbError(store_.keys(), "scanning demographics");
+  return {};
+}
+
 Result<void> SqliteTransaction::ScanSubjectIds(const std::function<void(SubjectId, bool)>& each) {
   Stmt s(store_.db(), "SELECT id, destroyed_at IS NOT NULL FROM subjects ORDER BY id");
   if (!s.ok()) return DbError(store_.db(), "scanning subjects");
@@ -2326,6 +2409,7 @@ Result<void> SqliteTransaction::DestroySubject(SubjectId subject, UnixMillis at)
 }
 
 Result<void> SqliteTransaction::ForgetSubjectIndex(SubjectId subject, IndexKind kind) {
+  if (kind == IndexKind::kIin) demographics_ops_.emplace_back(subject, Bytes());  // what the IIN told goes with it
   Stmt& s = kind == IndexKind::kIin ? S("UPDATE subjects SET iin_index = ?2 WHERE id = ?1")
                                     : S("UPDATE subjects SET phone_index = ?2 WHERE id = ?1");
   s.Bind(1, subject);
@@ -2923,11 +3007,26 @@ Result<void> SqliteTransaction::ScanPersonalData(
                   });
 }
 
+Result<void> SqliteTransaction::ScanCategoryValues(
+    std::string_view category, const std::function<void(SubjectId, std::span<const std::uint8_t>)>& each) {
+  Stmt s(store_.db(), "SELECT subject_id, sealed FROM personal_data WHERE category = ?1 ORDER BY subject_id");
+  if (!s.ok()) return DbError(store_.db(), "scanning a category's values");
+  s.Bind(1, category);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.raw(), 1));
+    each(s.Int(0), {p, static_cast<std::size_t>(sqlite3_column_bytes(s.raw(), 1))});
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning a category's values");
+  return {};
+}
+
 // Savepoints run once per command of a group-commit batch: prepared once,
 // like every other statement, rather than parsed by sqlite3_exec each time.
 Result<void> SqliteTransaction::Savepoint() {
   key_mark_ = key_ops_.size();
   forgotten_mark_ = forgotten_.size();
+  demographics_mark_ = demographics_ops_.size();
   return Exec(S("SAVEPOINT cmd"), "setting a savepoint");
 }
 
@@ -2935,6 +3034,7 @@ Result<void> SqliteTransaction::RollbackToSavepoint() {
   last_event_.reset();
   key_ops_.resize(key_mark_);
   forgotten_.resize(forgotten_mark_);
+  demographics_ops_.resize(demographics_mark_);
   store_.ResetAll();
   QORGAU_TRY(Exec(S("ROLLBACK TO cmd"), "rolling back to the savepoint"));
   return Exec(S("RELEASE cmd"), "releasing the savepoint");
@@ -3012,7 +3112,7 @@ Result<void> SqliteTransaction::Commit() {
   // settled after it (kept, or undone, as the database decided; Reconcile
   // settles what a crash left marked).
   std::int64_t seq = 0;
-  if (!key_ops_.empty() || !forgotten_.empty()) {
+  if (!key_ops_.empty() || !forgotten_.empty() || !demographics_ops_.empty()) {
     QORGAU_ASSIGN_OR_RETURN(const auto last, LastEvent());
     seq = last ? last->seq : 0;
   }
