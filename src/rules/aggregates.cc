@@ -571,44 +571,76 @@ Result<AggregateRelease> Aggregates::ReleaseAggregate(const AggregateRequest& re
       if (hidden < 1 || hidden >= rules.k || !suppress_smallest(all_cells)) break;
     }
   }
-  // Totals: hidden where they would tell about a few subjects, and where
-  // subtracting the totals shown from an earlier release's would.
+  // Totals: hidden where they would tell about a few subjects. Any marginal
+  // of these groups, at any generalisation, may be known from another
+  // release (the grand total from any release that shows all its totals):
+  // within each group of each marginal, the totals hidden must together be
+  // safe, or the marginal less the totals shown gives them. Secondary
+  // suppression hides the total with the fewest holders until they are.
+  // Against an earlier finer release, a total of ours less the totals it
+  // showed would give the total of those it hid: ours is hidden then.
+  // Repeated until nothing changes (hiding one total can make a set unsafe).
   if (sum_category) {
     for (auto& [key, c] : cells) c.sum_hidden = c.suppressed || c.sums.Sensitive(rules.k);
-    for (const Earlier& e : earlier) {
-      if (e.epsilon_milli > 0 || e.sum != req.sum || e.sum_shown.empty()) continue;
-      auto n = nest(e);
-      if (!n) continue;
-      // Coarser: its total of a group, less ours shown, is the total of
-      // ours hidden; while that is itself telling, one more is hidden.
-      for (auto& [coarse, group] : n->into) {
-        if (!e.sum_shown.count(coarse)) continue;
-        for (;;) {
-          SumStats hidden;
-          bool any = false;
-          Cell* smallest = nullptr;
-          for (Cell* c : group) {
-            if (c->sum_hidden) {
-              hidden.Merge(c->sums);
-              any = true;
-            } else if (!smallest || c->sums.holders < smallest->sums.holders) {
-              smallest = c;
-            }
-          }
-          if (!any || !hidden.Sensitive(rules.k) || !smallest) break;
-          smallest->sum_hidden = true;
+    std::vector<std::vector<int>> marginals{{}};  // a level per attribute, its last "*" (left out)
+    for (std::size_t i = 0; i < attrs.size(); ++i) {
+      std::vector<std::vector<int>> next;
+      for (const auto& m : marginals) {
+        for (int l = chosen[i]; l < attrs[i].levels; ++l) {
+          auto n = m;
+          n.push_back(l);
+          next.push_back(std::move(n));
         }
       }
-      // Finer: our total, less its totals shown, is the total of its hidden
-      // groups (which it hid for a reason): ours is hidden then.
-      for (auto& [key, c] : cells) {
-        auto it = n->from.find(key);
-        if (it == n->from.end() || c.sum_hidden) continue;
-        const bool some_shown = std::any_of(it->second.begin(), it->second.end(),
-                                            [&](const auto& k) { return e.sum_shown.count(k) > 0; });
-        std::int64_t covered = 0;
-        for (const auto& k : it->second) covered += e.sum_shown.count(k) ? e.cells.at(k) : 0;
-        if (some_shown && covered != c.count) c.sum_hidden = true;
+      marginals = std::move(next);
+    }
+    auto hide_until_safe = [&](const std::vector<Cell*>& group) {
+      bool changed = false;
+      for (;;) {
+        SumStats hidden;
+        bool any = false;
+        Cell* smallest = nullptr;
+        for (Cell* c : group) {
+          if (c->sum_hidden) {
+            hidden.Merge(c->sums);
+            any = true;
+          } else if (!smallest || c->sums.holders < smallest->sums.holders) {
+            smallest = c;
+          }
+        }
+        if (!any || !hidden.Sensitive(rules.k) || !smallest) return changed;
+        smallest->sum_hidden = true;
+        changed = true;
+      }
+    };
+    // Earlier exact releases of the same sum whose groups sum into ours.
+    std::vector<std::pair<const Earlier*, Nesting>> finer;
+    for (const Earlier& e : earlier) {
+      if (e.epsilon_milli > 0 || e.sum != req.sum) continue;
+      if (auto n = nest(e); n && n->into.empty()) finer.emplace_back(&e, std::move(*n));
+    }
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const auto& m : marginals) {
+        std::map<std::vector<std::string>, std::vector<Cell*>> groups;
+        for (auto& [key, c] : cells) {
+          std::vector<std::string> g;
+          for (std::size_t i = 0; i < attrs.size(); ++i) g.push_back(Generalise(attrs[i], key[i], m[i]));
+          groups[g].push_back(&c);
+        }
+        for (const auto& [g, group] : groups) changed = hide_until_safe(group) || changed;
+      }
+      for (const auto& [e, n] : finer) {
+        for (auto& [key, c] : cells) {
+          auto it = n.from.find(key);
+          if (it == n.from.end() || c.sum_hidden) continue;
+          std::int64_t covered = 0;
+          for (const auto& k : it->second) covered += e->sum_shown.count(k) ? e->cells.at(k) : 0;
+          if (covered != c.count) {
+            c.sum_hidden = true;
+            changed = true;
+          }
+        }
       }
     }
   }

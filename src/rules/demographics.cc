@@ -1,7 +1,9 @@
 // Demographics for aggregates: see demographics.h.
 #include "rules/demographics.h"
 
+#include <algorithm>
 #include <limits>
+#include <set>
 
 namespace qorgau::rules {
 
@@ -33,28 +35,42 @@ Result<void> RecordDemographics(store::Transaction& txn, const crypto::KeyRing& 
 }
 
 Result<std::int64_t> FillDemographics(store::Store& store, const crypto::KeyRing& keys, const policy::Policy& policy) {
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto read, store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto done, read->GetMeta(kDemographicsMeta));
+    if (done) return 0;
+  }
   QORGAU_ASSIGN_OR_RETURN(auto txn, store.Begin(store::Store::Mode::kWrite));
   QORGAU_ASSIGN_OR_RETURN(const auto done, txn->GetMeta(kDemographicsMeta));
   if (done) return 0;
   std::int64_t filled = 0;
   if (const policy::Category* iin_category = policy.FindCategoryByValue(ValueType::kIin)) {
+    // An IIN the key store remembers destroying is never read back: a
+    // restored backup may still hold it until the restore destroys it again.
+    std::set<store::SubjectId> forgotten;
+    QORGAU_TRY(txn->ScanForgotten([&](const store::ForgottenRecord& f) {
+      if (f.what == iin_category->id) forgotten.insert(f.subject_id);
+    }));
     store::SubjectId after = std::numeric_limits<store::SubjectId>::min();
     for (;;) {
       QORGAU_ASSIGN_OR_RETURN(const auto page, txn->ListSubjects(after, 1000));
       if (page.empty()) break;
       for (const auto& s : page) {
         after = s.id;
-        if (s.wrapped_key.empty() || s.destroyed_at) continue;
+        if (s.wrapped_key.empty() || s.destroyed_at || forgotten.count(s.id)) continue;
         QORGAU_ASSIGN_OR_RETURN(const auto values, txn->GetPersonalData(s.id));
         for (const auto& v : values) {
           if (v.category != iin_category->id) continue;
-          QORGAU_ASSIGN_OR_RETURN(crypto::Bytes key, keys.UnwrapDataKey(s.id, s.wrapped_key));
-          auto digits = crypto::Open(key, v.sealed, crypto::PersonalDataAad(s.id, v.category));
-          crypto::Wipe(key);
-          if (!digits) return tl::unexpected(digits.error());
+          // One value that does not open leaves that subject "unknown" to
+          // aggregates; it never keeps the store from opening.
+          auto key = keys.UnwrapDataKey(s.id, s.wrapped_key);
+          if (!key) continue;
+          auto digits = crypto::Open(*key, v.sealed, crypto::PersonalDataAad(s.id, v.category));
+          crypto::Wipe(*key);
+          if (!digits) continue;
           auto iin = Iin::Parse(*digits);
           std::fill(digits->begin(), digits->end(), '\0');
-          if (!iin) continue;  // not an IIN: nothing to tell
+          if (!iin) continue;
           QORGAU_TRY(RecordDemographics(*txn, keys, s.id, *iin));
           ++filled;
         }

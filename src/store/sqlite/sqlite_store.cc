@@ -1455,6 +1455,21 @@ Result<void> SqliteTransaction::CommitKeys(std::int64_t seq) {
     sqlite3_exec(keys, "ROLLBACK", nullptr, nullptr, nullptr);
     return err;
   };
+  // What each demographics change replaces, read before anything is
+  // written (a new key clears them), to put back if the database's commit fails.
+  demographics_before_.clear();
+  for (const auto& [subject, sealed] : demographics_ops_) {
+    Stmt& was = store_.KeyStatement("SELECT demographics FROM data_keys WHERE subject_id = ?1");
+    was.Bind(1, subject);
+    const int rc = was.Step();
+    if (rc == SQLITE_ROW) {
+      demographics_before_.emplace_back(
+          subject, sqlite3_column_type(was.raw(), 0) == SQLITE_NULL ? std::nullopt : std::optional<Bytes>(was.Blob(0)));
+    } else if (rc != SQLITE_DONE) {
+      return fail("reading a subject's demographics");
+    }
+    was.Reset();
+  }
   for (const auto& [subject, wrapped] : key_ops_) {
     // A destroyed key is doomed, not deleted, until the database commits.
     Stmt& st = wrapped ? store_.KeyStatement(
@@ -1475,18 +1490,7 @@ Result<void> SqliteTransaction::CommitKeys(std::int64_t seq) {
     st.Bind(5, seq);
     if (st.Step() != SQLITE_DONE) return fail("remembering a destruction");
   }
-  demographics_before_.clear();
   for (const auto& [subject, sealed] : demographics_ops_) {
-    Stmt& was = store_.KeyStatement("SELECT demographics FROM data_keys WHERE subject_id = ?1");
-    was.Bind(1, subject);
-    const int rc = was.Step();
-    if (rc == SQLITE_ROW) {
-      demographics_before_.emplace_back(
-          subject, sqlite3_column_type(was.raw(), 0) == SQLITE_NULL ? std::nullopt : std::optional<Bytes>(was.Blob(0)));
-    } else if (rc != SQLITE_DONE) {
-      return fail("reading a subject's demographics");
-    }
-    was.Reset();
     Stmt& st = store_.KeyStatement("UPDATE data_keys SET demographics = ?2 WHERE subject_id = ?1");
     st.Bind(1, subject);
     if (!sealed.empty()) st.Bind(2, sealed);
