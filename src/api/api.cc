@@ -419,6 +419,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/transfers/{id}", kKey}, &Api::GetTransfer},
       {{"POST", "/v1/aggregates", kKey, kHeavy}, &Api::ReleaseAggregate},
       {{"GET", "/v1/aggregates", kKey}, &Api::ListAggregates},
+      {{"GET", "/v1/statistics", kKey}, &Api::ReadStatistics},
       {{"POST", "/v1/subjects/{id}/acceptances", kKey}, &Api::AcceptEdition},
       {{"GET", "/v1/outbox", kKey}, &Api::Outbox},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
@@ -1580,6 +1581,22 @@ HttpResponse Api::ListAggregates(Context& ctx) {
     out.push_back(std::move(o));
   }
   return Json(200, json::object{{"releases", std::move(out)}});
+}
+
+HttpResponse Api::ReadStatistics(Context& ctx) {
+  std::optional<std::chrono::year_month_day> from, to;
+  if (auto it = ctx.req.query.find("from"); it != ctx.req.query.end()) {
+    TRY_ASSIGN(day, ParseDate(it->second, "from"));
+    from = day;
+  }
+  if (auto it = ctx.req.query.find("to"); it != ctx.req.query.end()) {
+    TRY_ASSIGN(day, ParseDate(it->second, "to"));
+    to = day;
+  }
+  TRY_ASSIGN(view, inst_.engine().ReadStatistics(*ctx.caller, from, to));
+  HttpResponse r = Json(200, json::object{});
+  r.body = rules::StatisticsJson(view);
+  return r;
 }
 
 // The history of editions, public like the policy: each with its moment,

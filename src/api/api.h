@@ -159,6 +159,7 @@ class Api {
   HttpResponse GetTransfer(Context& ctx);
   HttpResponse ReleaseAggregate(Context& ctx);
   HttpResponse ListAggregates(Context& ctx);
+  HttpResponse ReadStatistics(Context& ctx);
   HttpResponse PolicyEditions(Context& ctx);
   HttpResponse AcceptEdition(Context& ctx);
   HttpResponse Outbox(Context& ctx);

@@ -143,6 +143,10 @@ class Session {
     request_.authorization = std::string(head[http::field::authorization]);
     request_.idempotency_key = std::string(head["Idempotency-Key"]);
     request_.content_type = std::string(head[http::field::content_type]);
+    request_.cookie = std::string(head[http::field::cookie]);
+    request_.sec_fetch_site = std::string(head["Sec-Fetch-Site"]);
+    request_.origin = std::string(head[http::field::origin]);
+    request_.host = std::string(head[http::field::host]);
     if (peer_.empty()) {
       beast::error_code peer_error;
       const auto endpoint = Lowest().socket().remote_endpoint(peer_error);
@@ -262,7 +266,8 @@ class Session {
     res_.version(version);
     res_.set(http::field::server, "qorgau");
     res_.set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) res_.set(name, value);
+    // Inserted, not set: a page may send several Set-Cookie headers.
+    for (const auto& [name, value] : r.headers) res_.insert(name, value);
     res_.keep_alive(keep_alive && !shared().stopping);
     res_.body() = std::move(r.body);
     res_.prepare_payload();

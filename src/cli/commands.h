@@ -72,6 +72,11 @@ struct ServeOptions {
   int webhook_timeout_seconds = 10;
   int webhook_batch = 100;  // messages per POST
   std::string webhook_ca;
+  // The web pages (web/pages.h): the system actor that acts for signed-in
+  // subscribers, and the file the one-time codes go to (the demo's SMS
+  // gateway; none: subscribers cannot sign in).
+  std::string privacy_as = "privacy-centre";
+  std::string sms_file;
 };
 
 // `qorgau serve` (cli/serve.cc). Serve() runs until SIGTERM or SIGINT;

@@ -102,6 +102,9 @@ int AddPopulation(rules::Engine& engine, const demo::SyntheticSubjects& gen, int
   return 0;
 }
 
+// The demo's console passwords: known, for the demo only.
+std::string DemoPassword(const std::string& actor) { return "qorgau-demo-" + actor; }
+
 // The staff and systems of the demo, created by the console administrator,
 // with their keys in `keys_file`; returns them as callers by id.
 struct DemoDuty {
@@ -181,6 +184,14 @@ const std::vector<Person>& People() {
          {"consent", "transfer"}},
         {"product_development", {"user.contact.phone", "user.telecom.usage"}, true, {"consent", "transfer"}}},
        "system: hands data to the policy's partners (R-IX), each subject decided on its own"},
+      {{"privacy-centre", R::kSystem, "Privacy centre (/privacy/)", "", "",
+        {"contract_performance", "convergent_services", "marketing", "product_development", "contests_campaigns"}},
+       {{"contract_performance", {"user.contact.phone"}, false, {"read"}},
+        {"convergent_services", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"marketing", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}},
+        {"contests_campaigns", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
+       "system: the web privacy centre, acting for the subscriber signed in (their consents only)"},
   };
   return people;
 }
@@ -219,6 +230,13 @@ int AddActors(rules::Engine& engine, const std::string& keys_file,
       key = *created;
     }
     keys << p.input.id << " " << key << "\n";
+    // A person's console password, set through an enrolment token of its
+    // own, as the person would on /console/enrol (docs/console.md).
+    if (p.input.role != store::ActorRole::kSystem) {
+      auto token = engine.CreateEnrolment(p.input.id, admin, 3600 * 1000);
+      if (!token) return Fail(token.error());
+      if (auto set = engine.SetPasswordByEnrolment(token->token, DemoPassword(p.input.id)); !set) return Fail(set.error());
+    }
     auto caller = engine.CallerFor(p.input.id);
     if (!caller) return Fail(caller.error());
     (*callers)[p.input.id] = *caller;
@@ -248,6 +266,24 @@ void PrintCurlExamples(const std::string& data_dir, const std::string& host, std
             << "  curl -s -H \"Authorization: Bearer " << k("agent-bek") << "\" \\\n"
             << "       '" << base << "/v1/subjects/" << one << "?purpose=contract_performance'   # 403 nda_not_signed\n"
             << "  The README has the full tour (consents, withdrawals, access trail).\n"
+            << std::flush;
+}
+
+// The web pages and the demo's sign-ins (docs/console.md). The phones are
+// the synthetic subscribers' of the story: subject 0 has consents to
+// withdraw, subject 2 an open debt (R-VI.3).
+void PrintPages(const std::string& host, std::uint16_t port, const std::string& sms_file,
+                const demo::SyntheticSubjects& gen) {
+  const std::string base = "http://" + host + ":" + std::to_string(port);
+  std::cout << "\nWeb pages:\n"
+            << "  staff console   " << base << "/console/\n"
+            << "    sign in as dpo / " << DemoPassword("dpo") << " (the data protection officer), or agent-anna / "
+            << DemoPassword("agent-anna") << ", office-olga / " << DemoPassword("office-olga") << ", admin-aida / "
+            << DemoPassword("admin-aida") << "\n"
+            << "  privacy centre  " << base << "/privacy/\n"
+            << "    sign in as subscriber " << gen.At(0).phone << " (consents to withdraw) or "
+            << gen.At(2).phone << " (an open debt: withdrawal refused, R-VI.3);\n"
+            << "    the one-time code is the last line of " << sms_file << "\n"
             << std::flush;
 }
 
@@ -578,6 +614,22 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
       }
       if (auto r = engine.AnswerApplication(filed->record.id, reference, dpo); !r) return Fail(r.error());
       std::cout << "  answered with " << reference << "\n";
+      // One left unanswered, received two weeks ago: overdue on the
+      // console's dashboard (docs/console.md).
+      rules::ApplicationRequest late{keys[1], "information", "office_written", "REG-DEMO-2",
+                                     engine.clock().Now() - 14 * kDay, {}, {}, {}};
+      auto overdue = engine.FileApplication(late, dpo);
+      if (!overdue) return Fail(overdue.error());
+      std::cout << "  application " << overdue->record.id << " of subject " << keys[1].value
+                << ", received two weeks ago, is still open: overdue\n";
+      // A breach found yesterday, its notice to the authorised body not yet
+      // sent (LAW.md §10): on the dashboard with its deadline.
+      rules::BreachRequest breach{engine.clock().Now() - kDay, "monitoring_alert", {"user.contact.email"},
+                                  {"access_revoked"}, {static_cast<store::SubjectId>(std::stoll(keys[3].value))}};
+      auto recorded = engine.RecordBreach(breach, dpo);
+      if (!recorded) return Fail(recorded.error());
+      std::cout << "  breach " << recorded->id << " recorded; its notice is due " << FormatUtc(recorded->notify_due_at)
+                << "\n";
     }
   }
 
@@ -620,8 +672,11 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
     ServeOptions so;
     so.listen = args.serve;
     so.retention_as = "dpo";  // the daily destruction run, as the data protection officer
+    so.sms_file = (std::filesystem::path(opts.data_dir) / "sms.txt").string();
     return Serve(**inst, so, [&](std::uint16_t port) {
-      PrintCurlExamples(opts.data_dir, args.serve.substr(0, args.serve.rfind(':')), port, keys[0].value);
+      const std::string host = args.serve.substr(0, args.serve.rfind(':'));
+      PrintCurlExamples(opts.data_dir, host, port, keys[0].value);
+      PrintPages(host, port, so.sms_file, gen);
     });
   }
   const std::string q = "build/qorgau --data " + opts.data_dir;

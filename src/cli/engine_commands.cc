@@ -554,6 +554,7 @@ void RegisterActors(CLI::App& app, Options& opts) {
   struct KeyArgs {
     std::string actor, expires, key_id, token;
     int valid_hours = 72;
+    bool password_stdin = false;
   };
   auto key_args = std::make_shared<KeyArgs>();
   auto* create = key->add_subcommand(
@@ -594,8 +595,20 @@ void RegisterActors(CLI::App& app, Options& opts) {
   });
   auto* redeem = key->add_subcommand("redeem", "Redeem an enrolment token: prints your API key once");
   redeem->add_option("token", key_args->token, "The enrolment token (qe_...)")->required();
+  redeem->add_flag("--password-stdin", key_args->password_stdin,
+                   "Set your password for the web console instead (read from the first line of stdin; "
+                   "12 characters or more); no API key is issued");
   redeem->callback([&opts, key_args] {
     WithInstance(opts, [&](app::Instance& inst) {
+      if (key_args->password_stdin) {
+        std::string password;
+        std::getline(std::cin, password);
+        auto set = inst.engine().SetPasswordByEnrolment(key_args->token, password);
+        std::fill(password.begin(), password.end(), '\0');
+        if (!set) return Report(set.error());
+        std::cout << "console password set for " << *set << "\n";
+        return 0;
+      }
       auto r = inst.engine().RedeemEnrolment(key_args->token);
       if (!r) return Report(r.error());
       std::cout << r->second << "\n";

@@ -215,6 +215,33 @@ void RegisterBackup(CLI::App& app, Options& opts) {
   });
 }
 
+// `statistics`: the dashboard's counts per day (rules/statistics.h).
+void RegisterStatistics(CLI::App& app, Options& opts) {
+  struct Args {
+    std::string from, to;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "statistics", "Consents granted and withdrawn and decisions by reason, per day, as JSON (the dashboard's)");
+  cmd->add_option("--from", args->from, "First day, YYYY-MM-DD; default a year before --to");
+  cmd->add_option("--to", args->to, "Last day, YYYY-MM-DD; default today (the operator's time zone)");
+  cmd->callback([&opts, args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      std::optional<std::chrono::year_month_day> from, to;
+      for (auto [text, out, name] : {std::tuple{&args->from, &from, "--from"}, std::tuple{&args->to, &to, "--to"}}) {
+        if (text->empty()) continue;
+        auto day = ParseDate(*text, name);
+        if (!day) return Report(day.error());
+        *out = *day;
+      }
+      auto view = inst.engine().ReadStatistics(caller, from, to);
+      if (!view) return Report(view.error());
+      std::cout << rules::StatisticsJson(*view) << "\n";
+      return 0;
+    });
+  });
+}
+
 }  // namespace
 
 void RegisterRetention(CLI::App& app, Options& opts) {
@@ -224,6 +251,7 @@ void RegisterRetention(CLI::App& app, Options& opts) {
   RegisterRun(retention, opts);
   RegisterActs(retention, opts);
   RegisterBackup(app, opts);
+  RegisterStatistics(app, opts);
 }
 
 }  // namespace qorgau::cli

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/outbound.h"
 #include "api/server.h"
+#include "web/pages.h"
 #include "cli/cli_util.h"
 #include "core/working_calendar.h"
 
@@ -189,6 +190,14 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   limits.auth.window = std::chrono::seconds(o.auth_window_seconds);
   limits.auth.lockout = std::chrono::seconds(o.auth_lockout_seconds);
   api::Api handler(inst, metrics, kOpenApiYaml, limits);
+  web::PagesOptions po;
+  po.secure_cookies = !o.tls_cert.empty();
+  po.privacy_actor = o.privacy_as;
+  po.sign_in = limits.auth;
+  if (retention_caller) po.retention_at = o.retention_at + " (" + CountryTimeZone(inst.policy().controller.country) + ")";
+  std::unique_ptr<web::SmsGateway> sms;
+  if (!o.sms_file.empty()) sms = std::make_unique<web::FileSmsGateway>(o.sms_file);
+  web::Pages pages(inst, std::move(sms), po);
   api::ServerOptions so;
   so.address = listen->first;
   so.port = listen->second;
@@ -199,8 +208,13 @@ int Serve(app::Instance& inst, const ServeOptions& o, const std::function<void(s
   so.tls_key_file = o.tls_key;
   so.insecure = o.insecure;
   api::Server server(
-      so, [&handler](const api::HttpRequest& r) { return handler.Handle(r); },
-      [&handler](api::HttpRequest& head) { return handler.Admit(head); });
+      so,
+      [&handler, &pages](const api::HttpRequest& r) {
+        return web::Pages::Owns(r.path) ? pages.Handle(r) : handler.Handle(r);
+      },
+      [&handler, &pages](api::HttpRequest& head) {
+        return web::Pages::Owns(head.path) ? pages.Admit(head) : handler.Admit(head);
+      });
   auto port = server.Start();
   if (!port) return Report(port.error());
   std::cerr << "{\"event\":\"listening\",\"address\":\"" << so.address << "\",\"port\":" << *port
@@ -282,6 +296,12 @@ void RegisterServe(CLI::App& app, Options& opts) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--webhook-ca", o->webhook_ca, "PEM certificates to trust for the webhooks besides the system's");
+  cmd->add_option("--privacy-as", o->privacy_as,
+                  "The system actor that acts for subscribers signed in to the privacy centre (/privacy/)")
+      ->capture_default_str();
+  cmd->add_option("--sms-file", o->sms_file,
+                  "Append the privacy centre's one-time sign-in codes to this file, as the SMS gateway "
+                  "(none: subscribers cannot sign in)");
   cmd->add_option("--tls-cert", o->tls_cert, "Serve HTTPS: PEM certificate chain (with --tls-key)");
   cmd->add_option("--tls-key", o->tls_key, "Serve HTTPS: PEM private key of --tls-cert");
   cmd->add_flag("--insecure", o->insecure,

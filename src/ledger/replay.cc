@@ -131,6 +131,13 @@ struct Replayed {
   std::map<std::string, KeyState> keys;        // full hex hash -> key
   std::map<std::string, KeyState> key_prefixes;  // format 1: 16 hex digits -> key
   std::map<std::string, EnrolmentState> enrolments;  // token hash hex -> enrolment
+  // password.set: actor -> the SHA-256 hex of the stored hash, when, seq.
+  struct PasswordState {
+    std::string digest;
+    UnixMillis at = 0;
+    std::int64_t seq = 0;
+  };
+  std::map<std::string, PasswordState> passwords;
   std::map<std::int64_t, std::pair<SubjectId, std::string>> events;  // seq -> subject, hash (receipts)
   std::map<std::int64_t, std::pair<SubjectId, std::string>> receipts;  // receipt.issued: subject, digest
   // The last master_key.rotated: its check value's digest, and its seq.
@@ -660,6 +667,10 @@ Result<void> Apply(const Event& e, Replayed* s) {
     if (it == s->enrolments.end()) return Fail(ErrorCode::kCorruption, "token_hash", "redeems no enrolment");
     it->second.redeemed_at = e.at;
     it->second.seq = e.seq;
+  } else if (e.type == "password.set") {
+    QORGAU_ASSIGN_OR_RETURN(const std::string actor, d.Text("actor"));
+    QORGAU_ASSIGN_OR_RETURN(const std::string digest, d.Text("password_hash"));
+    s->passwords[actor] = {digest, e.at, e.seq};
   } else if (e.type == "webhook.added") {
     QORGAU_ASSIGN_OR_RETURN(const std::string name, d.Text("name"));
     Replayed::WebhookReplay w;
@@ -1035,6 +1046,23 @@ Result<StateReport> ReplayAndCompare(store::Transaction& txn, const ReceiptCheck
   if (!r.enrolments.empty() && cmp.ok()) {
     cmp.Differ(r.enrolments.begin()->second.seq,
                "enrolments (" + r.enrolments.begin()->first.substr(0, 16) + "…): missing from the table");
+  }
+
+  // Console passwords: a row no event set would let someone sign in.
+  QORGAU_TRY(txn.ScanPasswords([&](const store::PasswordRecord& pw) {
+    if (!cmp.ok()) return;
+    cmp.Row();
+    const std::string where = "passwords (" + pw.actor_id + "): ";
+    auto it = r.passwords.find(pw.actor_id);
+    if (it == r.passwords.end()) return (void)cmp.Differ(0, where + "no event set it");
+    if (crypto::ToHex(crypto::Sha256(pw.hash)) != it->second.digest || pw.set_at != it->second.at) {
+      cmp.Differ(it->second.seq, where + "the hash or its time differ from the ledger's");
+    }
+    r.passwords.erase(it);
+  }));
+  if (!r.passwords.empty() && cmp.ok()) {
+    cmp.Differ(r.passwords.begin()->second.seq,
+               "passwords (" + r.passwords.begin()->first + "): missing from the table");
   }
 
   // Receipts: each documents an event of its subject, and checks.

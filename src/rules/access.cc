@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "core/personal_value.h"
+#include "crypto/password.h"
 #include "rules/access.h"
 #include "rules/checks.h"
 
@@ -244,6 +245,67 @@ Result<std::pair<std::string, std::string>> Access::RedeemEnrolment(std::string_
   QORGAU_ASSIGN_OR_RETURN(std::string key, IssueKey(actor_id, actor_id, std::nullopt, true, hash));
   ForgetCallers();
   return std::make_pair(actor_id, std::move(key));
+}
+
+Result<std::string> Access::SetPasswordByEnrolment(std::string_view token, std::string_view password) {
+  auto invalid = [] {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "token",
+                                "the enrolment token is unknown, used or expired", "enrolment_invalid"});
+  };
+  // The password is checked before the token is used up, so that a typo
+  // does not cost the person their token.
+  QORGAU_TRY(crypto::CheckPassword(password));
+  if (!token.starts_with(kEnrolmentPrefix) || token.size() != kEnrolmentPrefix.size() + 64) return invalid();
+  QORGAU_ASSIGN_OR_RETURN(const std::string hash, crypto::HashPassword(password));
+  const crypto::Digest digest = crypto::Sha256(token);
+  const crypto::Bytes token_hash(digest.begin(), digest.end());
+  std::string actor_id;
+  auto written = core_.Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    const UnixMillis now = d_.clock.Now();
+    QORGAU_ASSIGN_OR_RETURN(auto enrolment, txn.FindEnrolment(token_hash));
+    if (!enrolment || enrolment->redeemed_at || enrolment->expires_at <= now) return invalid();
+    actor_id = enrolment->actor_id;
+    QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
+    if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if (actor->disabled_at) return Refuse("actor_disabled", "actor", "the actor is disabled");
+    if (actor->role == ActorRole::kSystem) {
+      return Refuse("role_not_allowed", "token", "a system signs in with its API key, not to the console");
+    }
+    enrolment->redeemed_at = now;
+    QORGAU_TRY(txn.PutEnrolment(*enrolment));
+    ledger::EventDraft redeemed{"enrolment.redeemed", std::nullopt, actor_id, {}};
+    redeemed.data["actor"] = actor_id;
+    redeemed.data["token_hash"] = crypto::ToHex(token_hash);
+    QORGAU_TRY(ledger::Append(txn, now, redeemed));
+    QORGAU_TRY(txn.PutPassword({actor_id, hash, now}));
+    ledger::EventDraft ev{"password.set", std::nullopt, actor_id, {}};
+    ev.data["actor"] = actor_id;
+    // The digest of the stored Argon2id string: the replay checks the row
+    // against it, and the ledger gives no one a hash to guess against.
+    ev.data["password_hash"] = crypto::ToHex(crypto::Sha256(hash));
+    ev.data["via"] = "enrolment";
+    QORGAU_TRY(ledger::Append(txn, now, ev));
+    return std::vector<index::Delta>{};
+  });
+  if (!written) return tl::unexpected(written.error());
+  return actor_id;
+}
+
+Result<std::shared_ptr<const Caller>> Access::SignInWithPassword(const std::string& actor_id,
+                                                                 std::string_view password) {
+  std::string stored;
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto record, txn->GetPassword(actor_id));
+    if (record) stored = record->hash;
+  }
+  const bool ok = crypto::VerifyPassword(stored, password);
+  auto caller = ok ? CallerFor(actor_id) : Result<std::shared_ptr<const Caller>>(nullptr);
+  if (!ok || !caller || !*caller || (*caller)->role() == ActorRole::kSystem) {
+    return tl::unexpected(Error{ErrorCode::kUnauthenticated, "password", "the actor or the password is wrong",
+                                "unauthenticated"});
+  }
+  return caller;
 }
 
 Result<void> Access::RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by) {

@@ -71,6 +71,18 @@ class Access {
   // Redeems an enrolment token: {actor id, the new API key}. The token is
   // the credential; it works once, before it expires.
   Result<std::pair<std::string, std::string>> RedeemEnrolment(std::string_view token);
+  // Redeems an enrolment token for a console password instead of a key
+  // (docs/console.md): the person behind the token sets it, so an
+  // administrator cannot sign in to the console as an employee. A person
+  // only (employee, dpo) or an administrator; not a system. Returns the
+  // actor. The token is used up as by RedeemEnrolment; a `password.set`
+  // event records the hash's digest, never the hash.
+  Result<std::string> SetPasswordByEnrolment(std::string_view token, std::string_view password);
+  // The caller `actor_id` with `password`, for a console sign-in. Every
+  // refusal is kUnauthenticated with reason `unauthenticated` (no actor, no
+  // password, a wrong one, a disabled actor), and takes the time of an
+  // Argon2id check.
+  Result<std::shared_ptr<const Caller>> SignInWithPassword(const std::string& actor_id, std::string_view password);
   // Revokes the live key of `actor_id` whose id (hex SHA-256) starts with
   // `key_id`; disables an actor; removes a duty. Effective at once.
   Result<void> RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by);

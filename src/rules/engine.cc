@@ -31,7 +31,8 @@ Engine::Engine(EngineDeps deps)
       Aggregates(static_cast<EngineCore&>(*this)),
       Editions(static_cast<EngineCore&>(*this)),
       Webhooks(static_cast<EngineCore&>(*this)),
-      Enrichment(static_cast<EngineCore&>(*this)) {}
+      Enrichment(static_cast<EngineCore&>(*this)),
+      Statistics(static_cast<EngineCore&>(*this)) {}
 
 Engine::~Engine() = default;
 

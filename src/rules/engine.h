@@ -36,6 +36,7 @@
 //   Editions     editions.h, .cc     publishing editions, acceptance, the outbox (R-XI)
 //   Webhooks     webhooks.h, .cc     the outbox delivered to other systems
 //   Enrichment   enrichment.h, .cc   data from sources, derived attributes (R-X)
+//   Statistics   statistics.h, .cc   counts per day for the dashboard
 //   EngineCore   engine_core.h, .cc   what they share
 // representation.h, .cc: legal representatives, for applications and
 // consents alike (functions over the core's deps).
@@ -56,6 +57,7 @@
 #include "rules/engine_core.h"
 #include "rules/obligations.h"
 #include "rules/retention.h"
+#include "rules/statistics.h"
 #include "rules/subjects.h"
 #include "rules/transfers.h"
 #include "rules/webhooks.h"
@@ -85,7 +87,8 @@ class Engine : private EngineCore,
                public Aggregates,
                public Editions,
                public Webhooks,
-               public Enrichment {
+               public Enrichment,
+               public Statistics {
  public:
   explicit Engine(EngineDeps deps);
   ~Engine();

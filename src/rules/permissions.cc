@@ -100,6 +100,7 @@ std::string_view ActionName(Action a) {
     case Action::kOutboxDeliver: return "outbox.deliver";
     case Action::kDataEnrich: return "data.enrich";
     case Action::kProfileDerive: return "profile.derive";
+    case Action::kStatisticsRead: return "statistics.read";
   }
   return "unknown";
 }
@@ -141,6 +142,12 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   }
   // The outbox holds event and subject ids, no value: administrators run
   // its delivery, the data protection officer watches it.
+  // Counts per day, no subject and no value: the officer's dashboard, and
+  // the administrators who keep the service running.
+  if (action == Action::kStatisticsRead) {
+    if (role == ActorRole::kDpo || role == ActorRole::kAdmin) return {};
+    return Deny("admin_only", "actor", "only an administrator or the data protection officer reads the statistics");
+  }
   if (action == Action::kOutboxRead) {
     if (role == ActorRole::kDpo || role == ActorRole::kAdmin) return {};
     return Deny("admin_only", "actor", "only an administrator or the data protection officer reads the outbox");

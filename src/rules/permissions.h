@@ -85,6 +85,7 @@ enum class Action : std::uint8_t {
   kOutboxDeliver,      // deliver the outbox to the webhooks now (CLI only; `serve` delivers on its own)
   kDataEnrich,         // add a value about a subject from a source of the policy (R-X.1)
   kProfileDerive,      // derive an attribute (a segment) from a subject's data (R-X.2)
+  kStatisticsRead,     // counts per day of consents and decisions, the ledger's state (the dashboard)
 };
 
 // "subject.add", "consent.grant", ...: the names docs/access.md uses.

@@ -314,6 +314,15 @@ struct EnrolmentRecord {
   std::optional<UnixMillis> redeemed_at = {};
 };
 
+// A person's password for the web console: its Argon2id hash in the PHC
+// string form libsodium writes ("$argon2id$v=19$m=...,t=...,p=1$salt$hash"),
+// set by the person through an enrolment token (rules/access.h).
+struct PasswordRecord {
+  std::string actor_id;
+  std::string hash;
+  UnixMillis set_at = 0;
+};
+
 // A signed tree head of the ledger (ledger/tree_head.h).
 struct TreeHeadRecord {
   std::int64_t size = 0;
@@ -576,6 +585,9 @@ class Transaction {
   virtual Result<void> DeleteDuty(std::string_view actor_id, std::string_view purpose) = 0;
   virtual Result<void> PutEnrolment(const EnrolmentRecord& enrolment) = 0;
   virtual Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) = 0;
+  // Replaces the actor's password.
+  virtual Result<void> PutPassword(const PasswordRecord& password) = 0;
+  virtual Result<std::optional<PasswordRecord>> GetPassword(std::string_view actor_id) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                                   std::string_view key) = 0;
   // Inserts `record`, or replaces one of the same (actor, key) made before
@@ -741,6 +753,7 @@ class Transaction {
   virtual Result<void> ScanDuties(const std::function<void(const DutyRecord&)>& each) = 0;
   virtual Result<void> ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) = 0;
   virtual Result<void> ScanEnrolments(const std::function<void(const EnrolmentRecord&)>& each) = 0;
+  virtual Result<void> ScanPasswords(const std::function<void(const PasswordRecord&)>& each) = 0;
   virtual Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) = 0;
   virtual Result<void> ScanPersonalData(
       const std::function<void(const PersonalDataRecord&)>& each) = 0;

@@ -75,6 +75,7 @@ const std::vector<Row>& Rows() {
       {"aggregates.read", "dpo", {"aggregates"}, "anna", {"aggregates"}, "dpo_only"},
       {"policy.accept", "crm", {"policy", "accept", "--id", "1", "--channel", "mobile_app", "--evidence", "APP-ACC-1"},
        "idle", {"policy", "accept", "--id", "1", "--channel", "mobile_app", "--evidence", "APP-ACC-1"}, "no_duty"},
+      {"statistics.read", "dpo", {"statistics", "--from", "2025-01-01"}, "anna", {"statistics"}, "admin_only"},
       {"outbox.read", "admin", {"outbox", "--pending"}, "anna", {"outbox"}, "admin_only"},
       {"policy.publish", "dpo", {"policy", "publish", "{edition2}", "--reason", "legal review"}, "anna",
        {"policy", "publish", "{edition2}", "--reason", "legal review"}, "dpo_only"},

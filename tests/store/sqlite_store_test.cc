@@ -199,7 +199,7 @@ TEST(SqliteStore, Schema16PutsEarlierEventsOtherSystemsActOnInTheOutbox) {
     ASSERT_TRUE(txn->Commit());
   }
   // As schema 15 left it (and the tables of the later schemas gone).
-  testing::ExecSql(file, "DROP TABLE webhooks; DROP TABLE enrichments; DROP TABLE profiling_objections; "
+  testing::ExecSql(file, "DROP TABLE webhooks; DROP TABLE enrichments; DROP TABLE profiling_objections; DROP TABLE passwords; "
                          "DELETE FROM outbox; PRAGMA user_version = 15");
   auto s = OpenSqliteStore(file, false).value();
   EXPECT_EQ(s->SchemaVersion(), LatestSchemaVersion());

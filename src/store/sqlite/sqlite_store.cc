@@ -416,6 +416,14 @@ CREATE TABLE profiling_objections (
   event_seq      INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 18: the web console's passwords (Argon2id), set through enrolment tokens.
+    R"sql(
+CREATE TABLE passwords (
+  actor_id TEXT PRIMARY KEY,
+  hash     TEXT NOT NULL,
+  set_at   INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -624,6 +632,8 @@ class SqliteTransaction final : public Transaction {
   Result<void> DeleteDuty(std::string_view actor_id, std::string_view purpose) override;
   Result<void> PutEnrolment(const EnrolmentRecord& enrolment) override;
   Result<std::optional<EnrolmentRecord>> FindEnrolment(const Bytes& token_hash) override;
+  Result<void> PutPassword(const PasswordRecord& password) override;
+  Result<std::optional<PasswordRecord>> GetPassword(std::string_view actor_id) override;
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view actor_id,
                                                           std::string_view key) override;
   Result<bool> PutIdempotency(const IdempotencyRecord& record, UnixMillis expired_before) override;
@@ -708,6 +718,7 @@ class SqliteTransaction final : public Transaction {
   Result<void> ScanDuties(const std::function<void(const DutyRecord&)>& each) override;
   Result<void> ScanApiKeys(const std::function<void(const ApiKeyRecord&)>& each) override;
   Result<void> ScanEnrolments(const std::function<void(const EnrolmentRecord&)>& each) override;
+  Result<void> ScanPasswords(const std::function<void(const PasswordRecord&)>& each) override;
   Result<void> ScanReceipts(const std::function<void(const ReceiptRecord&)>& each) override;
   Result<void> ScanPersonalData(const std::function<void(const PersonalDataRecord&)>& each) override;
   Result<void> ScanOpenObligations(
@@ -1904,6 +1915,23 @@ Result<std::optional<EnrolmentRecord>> SqliteTransaction::FindEnrolment(const By
   return std::optional<EnrolmentRecord>(std::move(e));
 }
 
+Result<void> SqliteTransaction::PutPassword(const PasswordRecord& p) {
+  Stmt& s = S("INSERT OR REPLACE INTO passwords (actor_id, hash, set_at) VALUES (?1, ?2, ?3)");
+  s.Bind(1, p.actor_id);
+  s.Bind(2, p.hash);
+  s.Bind(3, p.set_at);
+  return Exec(s, "writing a password");
+}
+
+Result<std::optional<PasswordRecord>> SqliteTransaction::GetPassword(std::string_view actor_id) {
+  Stmt& s = S("SELECT actor_id, hash, set_at FROM passwords WHERE actor_id = ?1");
+  s.Bind(1, actor_id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<PasswordRecord>();
+  if (rc != SQLITE_ROW) return DbError(store_.db(), "reading a password");
+  return std::optional<PasswordRecord>(PasswordRecord{s.Text(0), s.Text(1), s.Int(2)});
+}
+
 Result<std::optional<IdempotencyRecord>> SqliteTransaction::GetIdempotency(
     std::string_view actor_id, std::string_view key) {
   Stmt& s = S("SELECT actor_id, key, request_hash, status, body, at FROM idempotency "
@@ -2501,6 +2529,14 @@ Result<void> SqliteTransaction::ScanEnrolments(const std::function<void(const En
                     EnrolmentRecord e{s.Blob(0), s.Text(1), s.Int(2), s.Int(3)};
                     if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.redeemed_at = s.Int(4);
                     each(e);
+                    return {};
+                  });
+}
+
+Result<void> SqliteTransaction::ScanPasswords(const std::function<void(const PasswordRecord&)>& each) {
+  return ScanRows(store_.db(), "SELECT actor_id, hash, set_at FROM passwords ORDER BY actor_id",
+                  "scanning passwords", [&](Stmt& s) -> Result<void> {
+                    each(PasswordRecord{s.Text(0), s.Text(1), s.Int(2)});
                     return {};
                   });
 }

@@ -1,0 +1,16 @@
+# Writes OUT, a C++ file defining qorgau::web::kAssets with the bytes of
+# each file of FILES (a comma-separated list of paths relative to ROOT).
+string(REPLACE "," ";" FILES "${FILES}")
+set(body "")
+set(table "")
+set(i 0)
+foreach(rel IN LISTS FILES)
+  file(READ ${ROOT}/${rel} content HEX)
+  string(LENGTH "${content}" hexlen)
+  math(EXPR size "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${content}")
+  string(APPEND body "const unsigned char a${i}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${rel}\", a${i}, ${size}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+file(WRITE ${OUT} "#include \"web/assets.h\"\nnamespace qorgau::web {\nnamespace {\n${body}}  // namespace\nconst EmbeddedAsset kAssets[] = {\n${table}};\nconst std::size_t kAssetCount = ${i};\n}  // namespace qorgau::web\n")

@@ -1,0 +1,556 @@
+// The web pages' own rules, over the real server on loopback: sessions,
+// CSRF, one-time codes, the headers of every page, and the privacy centre
+// acting for the signed-in subscriber only. The journeys in a browser are
+// tests/browser/pages_test.py.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "../access_world.h"
+#include "../api/http_client.h"
+#include "../test_util.h"
+#include "api/server.h"
+#include "app/instance.h"
+#include "demo/synthetic.h"
+#include "ledger/ledger.h"
+#include "crypto/password.h"
+#include "index/decision_index.h"
+#include "web/i18n.h"
+#include "web/pages.h"
+
+namespace qorgau::web {
+namespace {
+
+using testing::HttpCall;
+using testing::HttpResult;
+
+TEST(WebLabels, EveryLabelIsInKazakhRussianAndEnglishAndDiffersInEnglish) {
+  std::set<std::string_view> keys;
+  for (const Label& l : Labels()) {
+    EXPECT_TRUE(keys.insert(l.key).second) << "twice: " << l.key;
+    EXPECT_FALSE(l.kk.empty()) << l.key;
+    EXPECT_FALSE(l.ru.empty()) << l.key;
+    EXPECT_FALSE(l.en.empty()) << l.key;
+    EXPECT_NE(l.kk, l.en) << "not translated: " << l.key;
+    EXPECT_EQ(T(l.key, "ru"), l.ru);
+  }
+  EXPECT_EQ(T("no.such.label", "en"), "no.such.label");
+  EXPECT_EQ(NormalLanguage("de"), "kk");
+}
+
+TEST(WebSessions, CsrfTokenIsTheSessionsOwnAndSessionsExpire) {
+  SessionLimits limits;
+  limits.anonymous_idle = std::chrono::seconds(0);
+  Sessions sessions(limits);
+  auto staff = sessions.Create(SessionKind::kStaff, "dpo", 0).value();
+  auto other = sessions.Create(SessionKind::kStaff, "anna", 0).value();
+  auto found = sessions.Find(staff.first);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->actor, "dpo");
+  EXPECT_TRUE(Sessions::CsrfMatches(*found, staff.second.csrf));
+  EXPECT_FALSE(Sessions::CsrfMatches(*found, other.second.csrf));
+  EXPECT_FALSE(Sessions::CsrfMatches(*found, ""));
+  // An anonymous session with no idle time is gone at once.
+  auto anonymous = sessions.Create(SessionKind::kAnonymous, "", 0).value();
+  EXPECT_FALSE(sessions.Find(anonymous.first));
+  sessions.RemoveActor("dpo");
+  EXPECT_FALSE(sessions.Find(staff.first));
+  EXPECT_TRUE(sessions.Find(other.first));
+  EXPECT_FALSE(sessions.Find("not-a-token"));
+}
+
+TEST(WebSessions, TheirNumberIsBounded) {
+  SessionLimits limits;
+  limits.max_sessions = 3;
+  Sessions sessions(limits);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(sessions.Create(SessionKind::kAnonymous, "", 0));
+  EXPECT_EQ(sessions.size(), 3u);
+}
+
+TEST(WebCodes, ACodeIsUsedOnceAndWrongTriesAreLimited) {
+  OneTimeCodes codes;
+  const std::string phone = "+77011234567";
+  const std::string code = codes.Issue(phone).value();
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_TRUE(codes.Verify(phone, code));
+  EXPECT_FALSE(codes.Verify(phone, code)) << "used up";
+  const std::string again = codes.Issue(phone).value();
+  const std::string wrong = again == "000000" ? "000001" : "000000";
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(codes.Verify(phone, wrong));
+  EXPECT_FALSE(codes.Verify(phone, again)) << "dropped after the last try";
+  EXPECT_FALSE(codes.Verify("+77019999999", again));
+}
+
+TEST(WebCodes, IssuingIsRateLimitedPerNumberAndPerSource) {
+  CodeLimits limits;
+  limits.per_source_per_hour = 3;
+  OneTimeCodes codes(limits);
+  ASSERT_TRUE(codes.Admit("+77011111111", "a"));
+  ASSERT_TRUE(codes.Issue("+77011111111"));
+  // The last code is live and unused: a minute's wait.
+  auto refused = codes.Admit("+77011111111", "b");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "rate_limited");
+  EXPECT_EQ(refused.error().field, "phone");
+  EXPECT_TRUE(codes.Admit("+77012222222", "a"));
+  EXPECT_TRUE(codes.Admit("+77013333333", "a"));
+  EXPECT_FALSE(codes.Admit("+77014444444", "a")) << "a fourth from one source within the hour";
+  EXPECT_TRUE(codes.Admit("+77014444444", "c"));
+}
+
+// The pages beside the API, as `qorgau serve` puts them, with the access
+// world's subscribers and the privacy centre's actor.
+class PagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_TRUE(app::Instance::Init(data_, testing::KemPolicyWithPartners(dir_.path() / "policy"), clock_));
+    inst_ = app::Instance::Open(data_, clock_).value();
+    world_ = testing::MakeAccessWorld(inst_->engine(), /*with_keys=*/false);
+    rules::Engine& e = inst_->engine();
+    const auto& admin = world_["admin"];
+    using A = DutyAction;
+    ASSERT_TRUE(e.PutActor({"privacy-centre", ActorRole::kSystem, "Privacy centre", "", "",
+                            {"contract_performance", "marketing", "product_development"}},
+                           admin));
+    ASSERT_TRUE(e.GrantDuty({"privacy-centre", "contract_performance", {"user.contact.phone"}, false,
+                             testing::Acts({A::kRead})},
+                            admin));
+    for (const char* p : {"marketing", "product_development"}) {
+      ASSERT_TRUE(e.GrantDuty({"privacy-centre", p, {"user.contact.phone"}, false,
+                               testing::Acts({A::kConsent, A::kWithdraw})},
+                              admin));
+    }
+    sms_file_ = (dir_.path() / "sms.txt").string();
+    PagesOptions o;
+    o.secure_cookies = secure_;
+    pages_ = std::make_unique<Pages>(*inst_, std::make_unique<FileSmsGateway>(sms_file_), o);
+    api::ServerOptions so;
+    so.port = 0;
+    so.threads = 2;
+    server_ = std::make_unique<api::Server>(so, [this](const api::HttpRequest& r) { return pages_->Handle(r); },
+                                            [this](api::HttpRequest& h) { return pages_->Admit(h); });
+    port_ = server_->Start().value();
+  }
+  void TearDown() override {
+    server_.reset();
+    pages_.reset();
+    inst_.reset();
+  }
+
+  HttpResult Get(const std::string& target, const std::string& session = "") {
+    std::map<std::string, std::string> h;
+    if (!session.empty()) h["Cookie"] = "qorgau_session=" + session;
+    return HttpCall(port_, "GET", target, "", "", h);
+  }
+  HttpResult PostForm(const std::string& target, const std::string& body, const std::string& session,
+                      std::map<std::string, std::string> h = {}) {
+    h["Cookie"] = "qorgau_session=" + session;
+    if (!h.count("Content-Type")) h["Content-Type"] = "application/x-www-form-urlencoded";
+    return HttpCall(port_, "POST", target, body, "", h);
+  }
+  static std::string SessionOf(const HttpResult& r) {
+    auto it = r.headers.find("set-cookie");
+    if (it == r.headers.end()) return "";
+    std::smatch m;
+    return std::regex_search(it->second, m, std::regex("qorgau_session=([0-9a-f]{64})")) ? m[1].str() : "";
+  }
+  static std::string CsrfOf(const std::string& html) {
+    std::smatch m;
+    return std::regex_search(html, m, std::regex("name=\"csrf\" value=\"([0-9a-f]{64})\"")) ? m[1].str() : "";
+  }
+  std::string LastCode() {
+    std::ifstream in(sms_file_);
+    std::string line, last;
+    while (std::getline(in, line)) last = line;
+    return last.size() >= 6 ? last.substr(last.size() - 6) : "";
+  }
+  // Signs subject `i` of the access world in; returns the session.
+  std::string SignIn(std::uint64_t i) {
+    HttpResult form = Get("/privacy/sign-in?lang=en");
+    std::string session = SessionOf(form);
+    const std::string csrf = CsrfOf(form.body);
+    const std::string phone = demo::SyntheticSubjects().At(i).phone;
+    HttpResult sent = PostForm("/privacy/sign-in", "csrf=" + csrf + "&phone=%2B" + phone.substr(1), session);
+    EXPECT_EQ(sent.status, 200) << sent.body;
+    HttpResult in = PostForm("/privacy/verify", "csrf=" + csrf + "&phone=%2B" + phone.substr(1) + "&code=" + LastCode(),
+                             session);
+    EXPECT_EQ(in.status, 303) << in.body;
+    EXPECT_EQ(in.headers["location"], "/privacy/me");
+    std::string signed_in = SessionOf(in);
+    EXPECT_NE(signed_in, session) << "a new session on sign-in (no fixation)";
+    return signed_in;
+  }
+  // Gives `actor` a console password and signs in; returns the session.
+  std::string SignInStaff(const std::string& actor) {
+    rules::Engine& e = inst_->engine();
+    const std::string token = e.CreateEnrolment(actor, world_["admin"], 3600 * 1000).value().token;
+    EXPECT_TRUE(e.SetPasswordByEnrolment(token, actor + "-long-password"));
+    HttpResult form = Get("/console/sign-in");
+    HttpResult in = PostForm("/console/sign-in",
+                             "csrf=" + CsrfOf(form.body) + "&actor=" + actor + "&password=" + actor + "-long-password",
+                             SessionOf(form));
+    EXPECT_EQ(in.status, 303) << in.body;
+    return SessionOf(in);
+  }
+  std::int64_t Revision() {
+    auto txn = inst_->store().Begin(store::Store::Mode::kRead).value();
+    return ledger::Revision(*txn).value();
+  }
+
+  bool secure_ = false;
+  testing::TempDir dir_;
+  std::filesystem::path data_;
+  FixedClock clock_{1764150000000};
+  std::unique_ptr<app::Instance> inst_;
+  testing::AccessWorld world_;
+  std::string sms_file_;
+  std::unique_ptr<Pages> pages_;
+  std::unique_ptr<api::Server> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(PagesTest, EveryPageHasAStrictContentSecurityPolicyAndNoInlineScript) {
+  for (const char* path : {"/privacy/", "/privacy/policy", "/privacy/sign-in", "/privacy/nothing-here"}) {
+    HttpResult r = Get(path);
+    EXPECT_NE(r.status, 0) << path;
+    const std::string csp = r.headers["content-security-policy"];
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << path;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << path;
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << path;
+    EXPECT_EQ(r.headers["x-content-type-options"], "nosniff") << path;
+    EXPECT_EQ(r.body.find("<script>"), std::string::npos) << path;
+    EXPECT_EQ(r.body.find(" style="), std::string::npos) << path;
+  }
+  EXPECT_EQ(Get("/privacy/nothing-here").status, 404);
+  HttpResult css = Get("/assets/qorgau.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.headers["content-type"], "text/css; charset=utf-8");
+  EXPECT_EQ(Get("/assets/vendor/uplot-1.6.32/LICENSE").status, 200);
+  EXPECT_EQ(Get("/assets/../CMakeLists.txt").status, 404);
+}
+
+TEST_F(PagesTest, SessionCookiesAreHttpOnlyAndSameSiteStrict) {
+  HttpResult r = Get("/privacy/sign-in");
+  const std::string cookie = r.headers["set-cookie"];
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << "plain HTTP here";
+}
+
+TEST_F(PagesTest, AFormPostedWithoutItsTokenOrFromAnotherSiteChangesNothing) {
+  const std::string session = SignIn(1);
+  HttpResult me = Get("/privacy/me", session);
+  const std::string csrf = CsrfOf(me.body);
+  ASSERT_FALSE(csrf.empty());
+  const std::int64_t before = Revision();
+  HttpResult no_token = PostForm("/privacy/withdraw/confirm", "purpose=marketing", session);
+  EXPECT_EQ(no_token.status, 403);
+  HttpResult cross = PostForm("/privacy/withdraw/confirm", "csrf=" + csrf + "&purpose=marketing", session,
+                              {{"Sec-Fetch-Site", "cross-site"}});
+  EXPECT_EQ(cross.status, 403);
+  HttpResult json = PostForm("/privacy/withdraw/confirm", "{}", session, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(json.status, 415);
+  EXPECT_EQ(Revision(), before) << "nothing recorded";
+  EXPECT_EQ(HttpCall(port_, "GET", "/privacy/withdraw/confirm").status, 405);
+}
+
+TEST_F(PagesTest, R_VI_1_the_privacy_centre_acts_for_the_signed_in_subscriber_only) {
+  const std::string session = SignIn(1);
+  HttpResult me = Get("/privacy/me", session);
+  ASSERT_EQ(me.status, 200) << me.body;
+  const std::string csrf = CsrfOf(me.body);
+  // The preview shows the policy's warning (R-VI.1) and changes nothing.
+  const std::int64_t before = Revision();
+  HttpResult preview = PostForm("/privacy/withdraw?lang=en", "csrf=" + csrf + "&purpose=marketing", session);
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_NE(preview.body.find("Withdrawing consent may end some or all services"), std::string::npos);
+  EXPECT_NE(preview.body.find("data-service=\"marketing_offers\""), std::string::npos);
+  // A subject named in the form is not looked at: the session's subject is
+  // the one withdrawn for.
+  HttpResult done = PostForm("/privacy/withdraw/confirm", "csrf=" + csrf + "&purpose=marketing&subject=2", session);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_GT(Revision(), before);
+  auto consents1 = inst_->engine().ListConsents(world_["crm"], rules::SubjectKey::Id(1)).value();
+  auto consents2 = inst_->engine().ListConsents(world_["crm"], rules::SubjectKey::Id(2)).value();
+  auto state = [](const std::vector<store::ConsentRecord>& list, const std::string& purpose) {
+    for (const auto& c : list) {
+      if (c.purpose == purpose) return c.state;
+    }
+    return ConsentState::kGranted;
+  };
+  EXPECT_EQ(state(consents1, "marketing"), ConsentState::kWithdrawn);
+  for (const auto& c : consents1) {
+    if (c.purpose == "marketing") EXPECT_EQ(c.channel, "personal_cabinet");
+  }
+  // Subject 2 never consented to marketing through the pages.
+  for (const auto& c : consents2) EXPECT_NE(c.channel, "personal_cabinet");
+  // Signing out ends the session.
+  HttpResult out = PostForm("/privacy/sign-out", "csrf=" + csrf, session);
+  EXPECT_EQ(out.status, 303);
+  EXPECT_EQ(Get("/privacy/me", session).headers["location"], "/privacy/sign-in");
+}
+
+TEST_F(PagesTest, R_VIII_1_what_the_subscriber_sees_is_a_recorded_read) {
+  const std::string session = SignIn(1);
+  auto trail = [&] { return inst_->engine().AccessTrail(world_["dpo"], rules::SubjectKey::Id(1)).value().size(); };
+  const std::size_t before = trail();
+  ASSERT_EQ(Get("/privacy/me", session).status, 200);
+  EXPECT_GT(trail(), before);
+}
+
+TEST_F(PagesTest, R_VI_3_a_withdrawal_is_refused_while_a_debt_is_open) {
+  rules::Engine& e = inst_->engine();
+  ASSERT_TRUE(e.OpenObligation({rules::SubjectKey::Id(1), store::ObligationKind::kDebt, "DEBT-9", "100"},
+                               world_["billing"]));
+  const std::string session = SignIn(1);
+  const std::string csrf = CsrfOf(Get("/privacy/me", session).body);
+  const std::int64_t before = Revision();
+  HttpResult refused = PostForm("/privacy/withdraw/confirm?lang=en", "csrf=" + csrf + "&purpose=marketing", session);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find("data-reason=\"withdrawal_blocked_by_obligation\""), std::string::npos);
+  EXPECT_NE(refused.body.find("unfulfilled obligation"), std::string::npos);
+  EXPECT_EQ(Revision(), before);
+}
+
+TEST_F(PagesTest, AWrongCodeIsCountedAndANumberThatIsNoSubscribersGetsTheSameAnswer) {
+  HttpResult form = Get("/privacy/sign-in?lang=en");
+  const std::string session = SessionOf(form);
+  const std::string csrf = CsrfOf(form.body);
+  HttpResult unknown = PostForm("/privacy/sign-in?lang=en", "csrf=" + csrf + "&phone=%2B77019990001", session);
+  EXPECT_EQ(unknown.status, 200);
+  EXPECT_NE(unknown.body.find("If the number is a subscriber"), std::string::npos);
+  std::ifstream sms(sms_file_);
+  EXPECT_FALSE(sms.good()) << "no SMS to a number that is no subscriber's";
+  HttpResult bad = PostForm("/privacy/sign-in", "csrf=" + csrf + "&phone=12", session);
+  EXPECT_EQ(bad.status, 422);
+  HttpResult wrong = PostForm("/privacy/verify", "csrf=" + csrf + "&phone=%2B77019990001&code=123456", session);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_TRUE(SessionOf(wrong).empty());
+}
+
+// Staff passwords (crypto/password.h, rules/access.h).
+TEST_F(PagesTest, R_VIII_1_a_console_password_is_set_only_by_whoever_holds_the_enrolment_token) {
+  rules::Engine& e = inst_->engine();
+  const auto& admin = world_["admin"];
+  const std::string token = e.CreateEnrolment("anna", admin, 3600 * 1000).value().token;
+  // A bad password costs nothing: the token still works afterwards.
+  auto short_one = e.SetPasswordByEnrolment(token, "too-short");
+  ASSERT_FALSE(short_one);
+  EXPECT_EQ(short_one.error().field, "password");
+  EXPECT_EQ(short_one.error().code, ErrorCode::kInvalidArgument);
+  ASSERT_EQ(e.SetPasswordByEnrolment(token, "anna's long password").value(), "anna");
+  auto again = e.SetPasswordByEnrolment(token, "someone else's password");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().reason, "enrolment_invalid");
+  EXPECT_TRUE(e.SignInWithPassword("anna", "anna's long password"));
+  for (auto [actor, password] : {std::pair{"anna", "anna's long passworD"}, std::pair{"nobody", "anna's long password"},
+                                 std::pair{"dpo", "anna's long password"}}) {
+    auto refused = e.SignInWithPassword(actor, password);
+    ASSERT_FALSE(refused) << actor;
+    EXPECT_EQ(refused.error().reason, "unauthenticated") << actor;
+  }
+  // A system signs in with its key, never with a password.
+  const std::string crm_token = e.CreateEnrolment("crm", admin, 3600 * 1000).value().token;
+  auto system = e.SetPasswordByEnrolment(crm_token, "a system's password");
+  ASSERT_FALSE(system);
+  EXPECT_EQ(system.error().reason, "role_not_allowed");
+  // The ledger proves the password's row; a row no event set is found.
+  auto report = e.VerifyLedger(world_["dpo"]).value();
+  EXPECT_TRUE(report.ok) << report.reason;
+  {
+    auto txn = inst_->store().Begin(store::Store::Mode::kWrite).value();
+    ASSERT_TRUE(txn->PutPassword({"dpo", crypto::HashPassword("a forged password").value(), 1}));
+    ASSERT_TRUE(txn->Commit());
+  }
+  report = e.VerifyLedger(world_["dpo"]).value();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.reason.find("passwords (dpo)"), std::string::npos) << report.reason;
+}
+
+TEST_F(PagesTest, R_VIII_1_the_console_signs_staff_in_by_password_and_shows_only_their_duties) {
+  rules::Engine& e = inst_->engine();
+  const auto& admin = world_["admin"];
+  for (const char* actor : {"dpo", "anna"}) {
+    const std::string token = e.CreateEnrolment(actor, admin, 3600 * 1000).value().token;
+    ASSERT_TRUE(e.SetPasswordByEnrolment(token, std::string(actor) + "-long-password"));
+  }
+  auto sign_in = [&](const std::string& actor, const std::string& password) {
+    HttpResult form = Get("/console/sign-in");
+    const std::string session = SessionOf(form);
+    return PostForm("/console/sign-in?lang=en",
+                    "csrf=" + CsrfOf(form.body) + "&actor=" + actor + "&password=" + password, session);
+  };
+  HttpResult wrong = sign_in("dpo", "not-the-password");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(wrong.body.find("The user or the password is wrong"), std::string::npos);
+  EXPECT_TRUE(SessionOf(wrong).empty());
+  EXPECT_EQ(Get("/console/").headers["location"], "/console/sign-in");
+
+  HttpResult dpo = sign_in("dpo", "dpo-long-password");
+  ASSERT_EQ(dpo.status, 303) << dpo.body;
+  const std::string dpo_session = SessionOf(dpo);
+  HttpResult dash = Get("/console/?lang=en", dpo_session);
+  ASSERT_EQ(dash.status, 200);
+  EXPECT_NE(dash.body.find("Open applications"), std::string::npos);
+  EXPECT_NE(dash.body.find("<h2 id=\"breaches\">"), std::string::npos);
+  EXPECT_EQ(dash.body.find("not part of your duties"), std::string::npos) << "the officer's duties cover it all";
+
+  // An employee without the duty sees that the section is not theirs.
+  HttpResult anna = sign_in("anna", "anna-long-password");
+  ASSERT_EQ(anna.status, 303);
+  const std::string anna_session = SessionOf(anna);
+  HttpResult anna_dash = Get("/console/?lang=en", anna_session);
+  ASSERT_EQ(anna_dash.status, 200);
+  EXPECT_NE(anna_dash.body.find("not part of your duties"), std::string::npos);
+  EXPECT_EQ(anna_dash.body.find("<table class=\"breaches\">"), std::string::npos);
+
+  // Disabling the actor ends the session at once.
+  ASSERT_TRUE(e.DisableActor("anna", admin));
+  EXPECT_EQ(Get("/console/", anna_session).headers["location"], "/console/sign-in");
+  EXPECT_EQ(Get("/console/", anna_session).headers["location"], "/console/sign-in");
+}
+
+TEST_F(PagesTest, R_VIII_1_a_password_is_set_on_the_enrol_page_with_the_token) {
+  const std::string token = inst_->engine().CreateEnrolment("dpo", world_["admin"], 3600 * 1000).value().token;
+  HttpResult form = Get("/console/enrol");
+  const std::string session = SessionOf(form);
+  const std::string csrf = CsrfOf(form.body);
+  HttpResult differ = PostForm("/console/enrol?lang=en", "csrf=" + csrf + "&token=" + token +
+                                                             "&password=first-long-password&again=other-long-password",
+                               session);
+  EXPECT_EQ(differ.status, 422);
+  EXPECT_NE(differ.body.find("The passwords differ"), std::string::npos);
+  HttpResult set = PostForm("/console/enrol?lang=en", "csrf=" + csrf + "&token=" + token +
+                                                          "&password=first-long-password&again=first-long-password",
+                            session);
+  EXPECT_EQ(set.status, 200) << set.body;
+  EXPECT_TRUE(inst_->engine().SignInWithPassword("dpo", "first-long-password"));
+  HttpResult reused = PostForm("/console/enrol?lang=en", "csrf=" + csrf + "&token=" + token +
+                                                             "&password=second-long-password&again=second-long-password",
+                               session);
+  EXPECT_EQ(reused.status, 401);
+  EXPECT_NE(reused.body.find("token"), std::string::npos);
+}
+
+TEST_F(PagesTest, R_VIII_1_statistics_count_consents_and_decisions_per_local_day_for_the_officer) {
+  rules::Engine& e = inst_->engine();
+  const auto& dpo = world_["dpo"];
+  auto totals = [&] {
+    auto v = e.ReadStatistics(dpo, std::nullopt, std::nullopt).value();
+    std::array<std::int64_t, 3> t{};
+    for (const auto& d : v.days) {
+      t[0] += d.granted;
+      t[1] += d.withdrawn;
+      t[2] += d.decisions[static_cast<int>(index::Reason::kWithdrawn)];
+    }
+    return std::make_pair(t, v);
+  };
+  const auto [before, view] = totals();
+  EXPECT_EQ(view.days.size(), 365u) << "a year by default";
+  EXPECT_EQ(FormatDate(view.to), "2025-11-26") << "today in Almaty";
+  EXPECT_GT(before[0], 0) << "the world's contracts gave consents by joining";
+  ASSERT_TRUE(e.GrantConsent({rules::SubjectKey::Id(2), "product_development", "mobile_app", "APP-1"}, world_["crm"]));
+  ASSERT_TRUE(e.WithdrawConsent({rules::SubjectKey::Id(1), "marketing", "app_support_chat", "CHAT-1"}, world_["crm"]));
+  auto decision = e.Check(world_["crm"], rules::SubjectKey::Id(1), "marketing", {});
+  ASSERT_TRUE(decision);
+  EXPECT_FALSE(decision->allow);
+  for (int i = 0; i < 200 && e.decisions_pending() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(e.decisions_pending(), 0u);
+  // The decision log is sealed by its own writer: wait for the event.
+  std::array<std::int64_t, 3> after{};
+  for (int i = 0; i < 300; ++i) {
+    after = totals().first;
+    if (after[2] > before[2]) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(after[0], before[0] + 1);
+  EXPECT_EQ(after[1], before[1] + 1);
+  EXPECT_EQ(after[2], before[2] + 1);
+  // The range is checked, naming the field; only the officer and the
+  // administrators read it.
+  auto backwards = e.ReadStatistics(dpo, std::chrono::year_month_day(std::chrono::year(2025) / 3 / 1),
+                                    std::chrono::year_month_day(std::chrono::year(2025) / 2 / 1));
+  ASSERT_FALSE(backwards);
+  EXPECT_EQ(backwards.error().field, "to");
+  auto anna = e.ReadStatistics(world_["anna"], std::nullopt, std::nullopt);
+  ASSERT_FALSE(anna);
+  EXPECT_EQ(anna.error().reason, "admin_only");
+  EXPECT_TRUE(e.ReadStatistics(world_["admin"], std::nullopt, std::nullopt));
+  // The dashboard says the same totals in words beside its charts.
+  const std::string token = e.CreateEnrolment("dpo", world_["admin"], 3600 * 1000).value().token;
+  ASSERT_TRUE(e.SetPasswordByEnrolment(token, "dpo-long-password"));
+  HttpResult form = Get("/console/sign-in");
+  HttpResult in = PostForm("/console/sign-in", "csrf=" + CsrfOf(form.body) + "&actor=dpo&password=dpo-long-password",
+                           SessionOf(form));
+  const std::string session = SessionOf(in);
+  HttpResult dash = Get("/console/?lang=en", session);
+  EXPECT_NE(dash.body.find("data-total=\"granted\">" + std::to_string(after[0]) + "<"), std::string::npos);
+  EXPECT_NE(dash.body.find("<script type=\"module\" src=\"/assets/console.js\">"), std::string::npos);
+  HttpResult data = Get("/console/statistics.json?from=2025-11-01&to=2025-11-26", session);
+  EXPECT_EQ(data.status, 200);
+  EXPECT_NE(data.body.find("\"withdrawn\":1"), std::string::npos) << data.body.substr(0, 400);
+  EXPECT_EQ(Get("/console/statistics.json").status, 401);
+  EXPECT_EQ(Get("/console/statistics.json?from=2025-13-01", session).status, 400);
+}
+
+TEST_F(PagesTest, R_IV_4_the_officer_answers_an_information_application_on_its_page) {
+  rules::Engine& e = inst_->engine();
+  auto filed = e.FileApplication({rules::SubjectKey::Id(1), "information", "office_written", "REG-1", {}, {}, {}, {}},
+                                 world_["dpo"]);
+  ASSERT_TRUE(filed) << filed.error().ToString();
+  const std::string id = std::to_string(filed->record.id);
+  const std::string session = SignInStaff("dpo");
+  HttpResult page = Get("/console/application?lang=en&id=" + id, session);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("class=\"deadline"), std::string::npos);
+  const std::string csrf = CsrfOf(page.body);
+  // Each step is the engine's, and so is each refusal.
+  HttpResult unknown = PostForm("/console/application?lang=en", "csrf=" + csrf + "&id=" + id + "&action=nothing", session);
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("<code>action</code>"), std::string::npos);
+  HttpResult verify = PostForm("/console/application",
+                               "csrf=" + csrf + "&id=" + id + "&action=advance&to=identity_verified", session);
+  EXPECT_EQ(verify.status, 303) << verify.body;
+  HttpResult answer = PostForm("/console/application", "csrf=" + csrf + "&id=" + id + "&action=answer_statement", session);
+  EXPECT_EQ(answer.status, 303) << answer.body;
+  auto after = e.GetApplication(filed->record.id, world_["dpo"]).value();
+  EXPECT_EQ(after.record.state, ApplicationState::kAnswered);
+  EXPECT_EQ(after.record.outcome.rfind("ST-1-", 0), 0u) << after.record.outcome;
+  // Someone whose duties cover no applications sees none.
+  const std::string anna = SignInStaff("anna");
+  HttpResult refused = Get("/console/application?id=" + id, anna);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("data-reason=\"no_duty\""), std::string::npos);
+}
+
+TEST_F(PagesTest, R_VIII_1_the_subject_page_shows_values_by_duty_and_records_each_view) {
+  const std::string phone = demo::SyntheticSubjects().At(1).phone;
+  const std::string anna = SignInStaff("anna");
+  auto trail = [&] { return inst_->engine().AccessTrail(world_["dpo"], rules::SubjectKey::Id(1)).value().size(); };
+  const std::size_t before = trail();
+  HttpResult masked = Get("/console/subject?lang=en&id=1&purpose=contract_performance", anna);
+  ASSERT_EQ(masked.status, 200) << masked.body;
+  EXPECT_NE(masked.body.find("data-category=\"user.contact.phone\""), std::string::npos);
+  EXPECT_EQ(masked.body.find(phone), std::string::npos) << "masked";
+  EXPECT_EQ(masked.body.find("data-category=\"user.identity.iin\""), std::string::npos);
+  EXPECT_GT(trail(), before) << "each view is a recorded read";
+  // Anna's duties cover no IIN: a lookup by it is refused, and recorded.
+  HttpResult lookup = PostForm("/console/subject?lang=en",
+                               "csrf=" + CsrfOf(masked.body) + "&by=iin&value=" + demo::SyntheticSubjects().At(1).iin, anna);
+  EXPECT_EQ(lookup.status, 403);
+  EXPECT_NE(lookup.body.find("data-reason=\"no_duty\""), std::string::npos);
+  // Dana's duty is marketing, phone and e-mail in full.
+  const std::string dana = SignInStaff("dana");
+  HttpResult full = Get("/console/subject?lang=en&id=1&purpose=marketing", dana);
+  ASSERT_EQ(full.status, 200);
+  EXPECT_NE(full.body.find(phone), std::string::npos) << "full view";
+  HttpResult not_hers = Get("/console/subject?lang=en&id=1&purpose=contract_performance", dana);
+  EXPECT_NE(not_hers.body.find("data-reason=\"no_duty\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qorgau::web
