@@ -419,7 +419,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/transfers/{id}", kKey}, &Api::GetTransfer},
       {{"POST", "/v1/aggregates", kKey, kHeavy}, &Api::ReleaseAggregate},
       {{"GET", "/v1/aggregates", kKey}, &Api::ListAggregates},
-      {{"GET", "/v1/statistics", kKey}, &Api::ReadStatistics},
+      {{"GET", "/v1/statistics", kKey, kHeavy}, &Api::ReadStatistics},
       {{"POST", "/v1/subjects/{id}/acceptances", kKey}, &Api::AcceptEdition},
       {{"GET", "/v1/outbox", kKey}, &Api::Outbox},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},

@@ -256,9 +256,16 @@ Result<std::string> Access::SetPasswordByEnrolment(std::string_view token, std::
   // does not cost the person their token.
   QORGAU_TRY(crypto::CheckPassword(password));
   if (!token.starts_with(kEnrolmentPrefix) || token.size() != kEnrolmentPrefix.size() + 64) return invalid();
-  QORGAU_ASSIGN_OR_RETURN(const std::string hash, crypto::HashPassword(password));
   const crypto::Digest digest = crypto::Sha256(token);
   const crypto::Bytes token_hash(digest.begin(), digest.end());
+  // The token is looked up before the password is hashed: a guessed token
+  // costs a read, not 64 MiB of Argon2id (the write checks it again).
+  {
+    QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+    QORGAU_ASSIGN_OR_RETURN(const auto enrolment, txn->FindEnrolment(token_hash));
+    if (!enrolment || enrolment->redeemed_at || enrolment->expires_at <= d_.clock.Now()) return invalid();
+  }
+  QORGAU_ASSIGN_OR_RETURN(const std::string hash, crypto::HashPassword(password));
   std::string actor_id;
   auto written = core_.Write([&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
     const UnixMillis now = d_.clock.Now();
@@ -306,6 +313,13 @@ Result<std::shared_ptr<const Caller>> Access::SignInWithPassword(const std::stri
                                 "unauthenticated"});
   }
   return caller;
+}
+
+Result<std::optional<UnixMillis>> Access::PasswordSetAt(const std::string& actor_id) {
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto record, txn->GetPassword(actor_id));
+  if (!record) return std::optional<UnixMillis>();
+  return std::optional<UnixMillis>(record->set_at);
 }
 
 Result<void> Access::RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by) {

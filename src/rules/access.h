@@ -83,6 +83,9 @@ class Access {
   // password, a wrong one, a disabled actor), and takes the time of an
   // Argon2id check.
   Result<std::shared_ptr<const Caller>> SignInWithPassword(const std::string& actor_id, std::string_view password);
+  // When the actor's console password was set (none: it has none): a
+  // session signed in before a later one (a reset) is no longer valid.
+  Result<std::optional<UnixMillis>> PasswordSetAt(const std::string& actor_id);
   // Revokes the live key of `actor_id` whose id (hex SHA-256) starts with
   // `key_id`; disables an actor; removes a duty. Effective at once.
   Result<void> RevokeKey(const std::string& actor_id, const std::string& key_id, const Caller& by);

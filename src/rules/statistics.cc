@@ -34,49 +34,83 @@ Result<void> Statistics::CatchUp(store::Transaction& txn) {
     }
     return last_day;
   };
-  std::vector<std::pair<std::int64_t, std::int32_t>> seals;  // decisions.recorded: seq, day
-  Result<void> bad{};
+  // Counted apart and merged at the end: a scan that fails half-way
+  // counts nothing, and the next call reads the same events again.
+  struct Seal {
+    std::int64_t seq;
+    std::int32_t day;
+    std::int64_t first = 0, last = -1;  // the first format: a range of decision rows
+  };
+  std::vector<Seal> seals;
+  std::map<std::int32_t, Counts> counted;
+  std::int64_t next = next_seq_, height = events_;
   QORGAU_TRY(txn.ScanEvents(next_seq_, [&](const store::EventRecord& e) {
-    next_seq_ = e.seq + 1;
-    events_ = e.seq;
-    // The type decides whether the body is parsed at all.
+    next = e.seq + 1;
+    height = e.seq;
+    // The type decides whether the body is parsed at all; the parsed type
+    // is what counts.
     const std::string_view body = e.body;
-    const bool granted = body.find("\"type\":\"consent.granted\"") != std::string_view::npos;
-    const bool withdrawn = !granted && body.find("\"type\":\"consent.withdrawn\"") != std::string_view::npos;
-    const bool joined = !granted && !withdrawn && body.find("\"type\":\"contract.joined\"") != std::string_view::npos;
-    const bool sealed = !granted && !withdrawn && !joined &&
-                        body.find("\"type\":\"decisions.recorded\"") != std::string_view::npos;
-    if (!granted && !withdrawn && !joined && !sealed) return true;
+    if (body.find("\"type\":\"consent.") == std::string_view::npos &&
+        body.find("\"type\":\"contract.joined\"") == std::string_view::npos &&
+        body.find("\"type\":\"decisions.recorded\"") == std::string_view::npos) {
+      return true;
+    }
     boost::system::error_code ec;
     const json::value v = json::parse(body, ec);
     if (ec || !v.is_object()) return true;  // `audit verify` reports malformed events
     const json::object& o = v.as_object();
+    const json::value* type = o.if_contains("type");
     const json::value* at_text = o.if_contains("at");
-    if (!at_text || !at_text->is_string()) return true;
+    if (!type || !type->is_string() || !at_text || !at_text->is_string()) return true;
     auto at = ParseUtc(std::string_view(at_text->as_string()), "at");
     if (!at) return true;
+    const std::string_view t = type->as_string();
+    const json::value* data = o.if_contains("data");
+    const json::object* d = data && data->is_object() ? &data->as_object() : nullptr;
     const std::int32_t day = day_of(*at);
-    Counts& c = days_[day];
-    if (granted) ++c.granted;
-    if (withdrawn) ++c.withdrawn;
-    if (joined) {
+    if (t == "consent.granted") {
+      ++counted[day].granted;
+    } else if (t == "consent.withdrawn") {
+      ++counted[day].withdrawn;
+    } else if (t == "contract.joined") {
       // Consent by joining a contract (R-III.3): one per purpose given.
-      const json::value* data = o.if_contains("data");
-      const json::value* given = data && data->is_object() ? data->as_object().if_contains("consent_by_joining") : nullptr;
-      if (given && given->is_array()) c.granted += static_cast<std::int64_t>(given->as_array().size());
+      const json::value* given = d ? d->if_contains("consent_by_joining") : nullptr;
+      if (given && given->is_array()) counted[day].granted += static_cast<std::int64_t>(given->as_array().size());
+    } else if (t == "decisions.recorded") {
+      Seal seal{e.seq, day};
+      const json::value* first = d ? d->if_contains("first") : nullptr;
+      const json::value* last = d ? d->if_contains("last") : nullptr;
+      if (first && last && first->is_int64() && last->is_int64()) {
+        seal.first = first->as_int64();
+        seal.last = last->as_int64();
+      }
+      seals.push_back(seal);
     }
-    if (sealed) seals.emplace_back(e.seq, day);
     return true;
   }));
-  for (const auto& [seal, day] : seals) {
-    Counts& c = days_[day];
-    QORGAU_TRY(txn.ScanDecisionRequests(seal, [&](const store::DecisionRequestRecord& r) {
+  for (const Seal& seal : seals) {
+    Counts& c = counted[seal.day];
+    if (seal.last >= seal.first) {
+      QORGAU_TRY(txn.ScanDecisions(seal.first, seal.last, [&](const store::DecisionRecord& r) {
+        if (auto reason = index::ReasonFromCode(r.reason)) ++c.decisions[static_cast<std::size_t>(*reason)];
+      }));
+      continue;
+    }
+    QORGAU_TRY(txn.ScanDecisionRequests(seal.seq, [&](const store::DecisionRequestRecord& r) {
       for (unsigned char reason : r.reasons) {
         if (reason < c.decisions.size()) ++c.decisions[reason];
       }
     }));
   }
-  return bad;
+  for (const auto& [day, c] : counted) {
+    Counts& into = days_[day];
+    into.granted += c.granted;
+    into.withdrawn += c.withdrawn;
+    for (std::size_t i = 0; i < into.decisions.size(); ++i) into.decisions[i] += c.decisions[i];
+  }
+  next_seq_ = next;
+  events_ = height;
+  return {};
 }
 
 Result<StatisticsView> Statistics::ReadStatistics(const Caller& caller,

@@ -9,6 +9,8 @@
 // brought up to date at each call from the events appended since the
 // last, so the first call reads the whole ledger once and later calls
 // only what is new. They hold no subject and no value: counts only.
+// Decisions are counted on the day their batch was sealed in the ledger
+// (`decisions.recorded`), which is at most a moment after they were made.
 #pragma once
 
 #include <array>

@@ -36,26 +36,13 @@ void OneTimeCodes::Trim(Times& t, std::chrono::steady_clock::time_point now) {
 
 Result<void> OneTimeCodes::Admit(const std::string& phone, const std::string& source) {
   const auto now = std::chrono::steady_clock::now();
+  auto refused = [](const char* why) {
+    return tl::unexpected(Error{ErrorCode::kFailedPrecondition, "phone", why, "rate_limited"});
+  };
   std::lock_guard<std::mutex> lock(mu_);
-  Times& number = by_number_[phone];
-  Times& src = by_source_[source];
-  Trim(number, now);
-  Trim(src, now);
-  if (static_cast<int>(src.size()) >= limits_.per_source_per_hour) {
-    return tl::unexpected(Error{ErrorCode::kFailedPrecondition, "phone", "too many codes asked from this address", "rate_limited"});
-  }
-  // A new code while the last is live and unused waits out the gap; once
-  // used (signed in), the next may come at once.
-  auto live = live_.find(phone);
-  const bool unused = live != live_.end() && live->second.until > now;
-  if (static_cast<int>(number.size()) >= limits_.per_number_per_hour ||
-      (unused && !number.empty() && number.back() + limits_.per_number_gap > now)) {
-    return tl::unexpected(Error{ErrorCode::kFailedPrecondition, "phone", "too many codes asked for this number", "rate_limited"});
-  }
-  number.push_back(now);
-  src.push_back(now);
-  // The maps shrink as their windows empty, so they stay bounded by the
-  // numbers and addresses seen within the hour.
+  // The tables shrink as their windows empty; swept when they grow large,
+  // refused or not, so that they stay bounded by the numbers and addresses
+  // admitted within the hour.
   if (by_number_.size() > 100000 || by_source_.size() > 100000) {
     for (auto* table : {&by_number_, &by_source_}) {
       for (auto it = table->begin(); it != table->end();) {
@@ -64,6 +51,30 @@ Result<void> OneTimeCodes::Admit(const std::string& phone, const std::string& so
       }
     }
   }
+  // Looked up, not inserted: a refused request adds nothing.
+  auto number = by_number_.find(phone);
+  auto src = by_source_.find(source);
+  if (src != by_source_.end()) {
+    Trim(src->second, now);
+    if (static_cast<int>(src->second.size()) >= limits_.per_source_per_hour) {
+      return refused("too many codes asked from this address");
+    }
+  }
+  if (number != by_number_.end()) {
+    Trim(number->second, now);
+    // A new code while the last is live and unused waits out the gap; once
+    // used (signed in), the next may come at once. Every number that asks
+    // gets a live code (web/pages.cc), subscriber's or not, so this answer
+    // does not tell whether the number is a subscriber's.
+    auto live = live_.find(phone);
+    const bool unused = live != live_.end() && live->second.until > now;
+    if (static_cast<int>(number->second.size()) >= limits_.per_number_per_hour ||
+        (unused && !number->second.empty() && number->second.back() + limits_.per_number_gap > now)) {
+      return refused("too many codes asked for this number");
+    }
+  }
+  by_number_[phone].push_back(now);
+  by_source_[source].push_back(now);
   return {};
 }
 

@@ -153,6 +153,10 @@ api::Admission Pages::Check(const HttpRequest& head) const {
     a.answer = api::ProblemResponse(405, "Method not allowed", "method_not_allowed", "this page does not take " + head.method);
     return a;
   }
+  // Argon2id (a password checked or set), a ledger read or write per
+  // page: off the I/O threads, so that no page holds up the API.
+  const bool form_page = head.method == "GET" && (head.path.ends_with("sign-in") || head.path == "/console/enrol");
+  a.heavy = head.path != "/privacy/" && head.path != "/privacy/policy" && head.method != "HEAD" && !form_page;
   if (head.method == "POST") {
     // A form another site posts is refused before it is read; the CSRF
     // token is checked in Handle (SameSite=Strict keeps the cookie away
@@ -368,16 +372,22 @@ HttpResponse Pages::PrivacySendCode(Request& r) {
   auto caller = inst_.engine().CallerFor(options_.privacy_actor);
   if (!caller) return HtmlResponse(503, Page(frame, ErrorText(T("sign_in.unavailable", r.lang))));
   // The lookup is the privacy centre's, recorded in the trail like any.
+  // Whatever it finds, the answer is the same: a live code (sent only to
+  // a subscriber's number), the same page, the same status, so that the
+  // form tells nobody who is a subscriber (web/one_time_codes.h).
   auto subject = inst_.engine().LookupSubject(**caller, rules::SubjectKey::Phone(phone->e164()));
-  if (subject) {
-    auto code = codes_.Issue(phone->e164());
-    if (!code) return HtmlResponse(500, Page(frame, ErrorText(T("error.internal", r.lang))));
-    if (auto sent = sms_->Send(phone->e164(), std::string(T("sms.code", r.lang)) + " " + *code); !sent) {
-      return HtmlResponse(503, Page(frame, ErrorText(T("error.internal", r.lang))));
-    }
-  } else if (subject.error().code != ErrorCode::kNotFound) {
-    return HtmlResponse(503, Page(frame, ErrorBox(subject.error(), r.lang)));
+  if (!subject && subject.error().code != ErrorCode::kNotFound) {
+    return HtmlResponse(503, Page(frame, ErrorText(T("error.internal", r.lang))));
   }
+  auto code = codes_.Issue(phone->e164());
+  if (!code) return HtmlResponse(500, Page(frame, ErrorText(T("error.internal", r.lang))));
+  if (subject) {
+    if (auto sent = sms_->Send(phone->e164(), std::string(T("sms.code", r.lang)) + " " + *code); !sent) {
+      // Told to the operator, not to whoever asked: the answer stays the same.
+      std::fputs("{\"event\":\"sms_failed\",\"gateway\":\"error\"}\n", stderr);
+    }
+  }
+  std::fill(code->begin(), code->end(), '0');
   return HtmlResponse(200, Page(frame, CodeForm(r.lang, r.session->csrf, phone->e164(), "")));
 }
 
@@ -645,8 +655,10 @@ HttpResponse Pages::ConsoleSignInPost(Request& r) {
     limiter_.CountFailure(source);
     return ConsoleSignIn(r, T("staff.bad_password", r.lang), 401);
   }
+  auto set_at = inst_.engine().PasswordSetAt(actor);
+  if (!set_at || !*set_at) return ConsoleSignIn(r, T("error.internal", r.lang), 503);
   sessions_.Remove(r.token);
-  auto created = sessions_.Create(SessionKind::kStaff, actor, 0);
+  auto created = sessions_.Create(SessionKind::kStaff, actor, 0, **set_at);
   if (!created) return HtmlResponse(500, ErrorText(T("error.internal", r.lang)));
   r.set_cookies.push_back(r.Cookie(kSessionCookie, created->first, std::chrono::seconds(-1), options_.secure_cookies));
   return Redirect("/console/");
@@ -681,9 +693,12 @@ HttpResponse Pages::ConsoleEnrolPost(Request& r) {
   auto set = inst_.engine().SetPasswordByEnrolment(r.Field("token"), password);
   if (!set) {
     if (set.error().code == ErrorCode::kUnauthenticated) limiter_.CountFailure(source);
-    const int status = set.error().code == ErrorCode::kInvalidArgument ? 422
-                       : set.error().code == ErrorCode::kUnauthenticated ? 401
-                                                                         : 403;
+    const ErrorCode code = set.error().code;
+    const int status = code == ErrorCode::kInvalidArgument    ? 422
+                       : code == ErrorCode::kUnauthenticated  ? 401
+                       : code == ErrorCode::kPermissionDenied ? 403
+                       : code == ErrorCode::kNotFound         ? 404
+                                                              : 503;
     std::string m = ErrorBox(set.error(), r.lang);
     HttpResponse out = ConsoleEnrol(r, {}, status);
     // The engine's refusal names the field (the token or the password).
@@ -700,14 +715,9 @@ HttpResponse Pages::ConsoleEnrolPost(Request& r) {
 }
 
 HttpResponse Pages::ConsoleDashboard(Request& r) {
-  if (!r.session || r.session->kind != SessionKind::kStaff) return Redirect("/console/sign-in");
-  auto caller = inst_.engine().CallerFor(r.session->actor);
-  if (!caller) {
-    // Disabled since: the session ends with the actor.
-    sessions_.RemoveActor(r.session->actor);
-    return Redirect("/console/sign-in");
-  }
-  const rules::Caller& c = **caller;
+  auto caller = StaffCaller(r);
+  if (!caller) return Redirect("/console/sign-in");
+  const rules::Caller& c = *caller;
   rules::Engine& e = inst_.engine();
   const UnixMillis now = e.clock().Now();
   const std::string_view lang = r.lang;
@@ -847,8 +857,8 @@ std::string Pages::StatisticsSection(Request& r, const rules::Caller& c) {
   std::string reason_rows;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const std::string code(index::ReasonCode(static_cast<index::Reason>(i)));
+    if (index::ReasonFromCode(code) != static_cast<index::Reason>(i)) continue;  // no such reason
     const std::string key = "reason." + code;
-    if (T(key, lang) == key) continue;  // no such reason
     reasons += std::string(reasons.size() > 1 ? "," : "") + "\"" + code + "\":\"" + std::string(T(key, lang)) + "\"";
     if (decisions[i] != 0) {
       reason_rows += "<tr><td>" + Esc(T(key, lang)) + "</td><td>" + std::to_string(decisions[i]) + "</td></tr>";
@@ -882,19 +892,14 @@ HttpResponse Pages::ConsoleStatistics(Request& r) {
   HttpResponse out;
   out.content_type = "application/json";
   out.headers = {{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}};
-  if (!r.session || r.session->kind != SessionKind::kStaff) {
-    out.status = 401;
-    out.body = R"({"code":"unauthenticated"})";
-    return out;
-  }
-  auto caller = inst_.engine().CallerFor(r.session->actor);
+  auto caller = StaffCaller(r);
   if (!caller) {
     out.status = 401;
     out.body = R"({"code":"unauthenticated"})";
     return out;
   }
   auto range = RangeOf(r.http.query);
-  auto view = range ? inst_.engine().ReadStatistics(**caller, range->first, range->second)
+  auto view = range ? inst_.engine().ReadStatistics(*caller, range->first, range->second)
                     : Result<rules::StatisticsView>(tl::unexpected(range.error()));
   if (!view) return api::Problem(view.error());
   out.body = rules::StatisticsJson(*view);
@@ -919,9 +924,12 @@ std::int64_t IdOf(const std::map<std::string, std::string>& query) {
 // The staff member's caller, or none when not signed in (or disabled since).
 std::shared_ptr<const rules::Caller> Pages::StaffCaller(Request& r) {
   if (!r.session || r.session->kind != SessionKind::kStaff) return nullptr;
+  // Disabled since, or its password set again since (a reset, perhaps by
+  // another process: `key redeem --password-stdin`): the session ends.
   auto caller = inst_.engine().CallerFor(r.session->actor);
-  if (!caller) {
-    sessions_.RemoveActor(r.session->actor);
+  auto set_at = inst_.engine().PasswordSetAt(r.session->actor);
+  if (!caller || !set_at || !*set_at || **set_at != r.session->credential_at) {
+    sessions_.Remove(r.token);
     return nullptr;
   }
   return *caller;
@@ -932,7 +940,7 @@ HttpResponse Pages::ConsoleApplication(Request& r) {
   if (!caller) return Redirect("/console/sign-in");
   const std::string_view lang = r.lang;
   rules::Engine& e = inst_.engine();
-  const std::int64_t id = r.http.method == "POST" ? std::atoll(r.Field("id").c_str()) : IdOf(r.http.query);
+  const std::int64_t id = IdOf(r.http.method == "POST" ? r.form : r.http.query);
   const std::string here = "/console/application?id=" + std::to_string(id);
   Frame frame = ConsoleFrame(lang, std::string(T("app.title", lang)) + " " + std::to_string(id), here, r.session);
   std::string m;

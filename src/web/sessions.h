@@ -10,13 +10,15 @@
 //
 // Sessions live in memory: a restart of the server signs everyone out,
 // which loses no data (every change is in the ledger when it is answered).
-// Their number is bounded: past the bound the session nearest to its
-// expiry is dropped, so a flood of anonymous visitors cannot exhaust
-// memory.
+// Their number is bounded, anonymous and signed-in ones apart: a flood of
+// anonymous visitors drops the oldest anonymous sessions only, never a
+// signed-in one, and signing in (rate-limited by its password or code)
+// drops, past its own bound, the signed-in session nearest to expiry.
 // Thread safety: every method may be called from many threads at once.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -35,6 +37,9 @@ struct Session {
   std::string actor;            // kStaff: the actor id
   std::int64_t subject = 0;     // kSubscriber: the subject id
   std::string csrf;             // hex, sent back in every form
+  // kStaff: when the actor's password was set at sign-in; a password set
+  // since (a reset) ends the session.
+  std::int64_t credential_at = 0;
   std::chrono::steady_clock::time_point idle_until, ends_at;
 };
 
@@ -44,7 +49,8 @@ struct SessionLimits {
   std::chrono::seconds subscriber_idle{15 * 60};
   std::chrono::seconds subscriber_absolute{2 * 3600};
   std::chrono::seconds anonymous_idle{30 * 60};
-  std::size_t max_sessions = 100000;
+  std::size_t max_sessions = 100000;   // signed in
+  std::size_t max_anonymous = 50000;   // visitors shown a sign-in form
 };
 
 class Sessions {
@@ -52,7 +58,8 @@ class Sessions {
   explicit Sessions(SessionLimits limits = {}) : limits_(limits) {}
 
   // A new session; returns its token (for the cookie) and the session.
-  Result<std::pair<std::string, Session>> Create(SessionKind kind, std::string actor, std::int64_t subject);
+  Result<std::pair<std::string, Session>> Create(SessionKind kind, std::string actor, std::int64_t subject,
+                                                 std::int64_t credential_at = 0);
   // The live session of `token`, its idle expiry extended; none if unknown
   // or expired (an expired one is dropped).
   std::optional<Session> Find(std::string_view token);
@@ -66,11 +73,13 @@ class Sessions {
 
  private:
   std::chrono::seconds Idle(SessionKind kind) const;
-  void DropOneLocked();
+  void DropSignedInLocked();
 
   SessionLimits limits_;
   std::mutex mu_;
   std::unordered_map<std::string, Session> sessions_;  // SHA-256 hex of the token -> session
+  std::size_t anonymous_ = 0;                           // of sessions_
+  std::deque<std::string> anonymous_order_;             // keys, oldest first (some gone since)
 };
 
 }  // namespace qorgau::web

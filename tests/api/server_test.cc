@@ -497,7 +497,8 @@ TEST(Routes, TheHeavyRoutesAreMarked) {
   }
   EXPECT_EQ(heavy, (std::set<std::string>{"POST /v1/check/batch", "POST /v1/obligations/import",
                                           "GET /v1/audit/verify", "GET /v1/audit/consistency",
-                                          "POST /v1/audience", "POST /v1/transfers", "POST /v1/aggregates"}));
+                                          "POST /v1/audience", "POST /v1/transfers", "POST /v1/aggregates",
+                                          "GET /v1/statistics"}));
 }
 
 }  // namespace

@@ -62,12 +62,21 @@ TEST(WebSessions, CsrfTokenIsTheSessionsOwnAndSessionsExpire) {
   EXPECT_FALSE(sessions.Find("not-a-token"));
 }
 
-TEST(WebSessions, TheirNumberIsBounded) {
+TEST(WebSessions, TheirNumberIsBoundedAndAnonymousVisitorsNeverPushOutTheSignedIn) {
   SessionLimits limits;
-  limits.max_sessions = 3;
+  limits.max_sessions = 2;
+  limits.max_anonymous = 3;
   Sessions sessions(limits);
+  auto dpo = sessions.Create(SessionKind::kStaff, "dpo", 0).value();
+  auto subscriber = sessions.Create(SessionKind::kSubscriber, "", 7).value();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(sessions.Create(SessionKind::kAnonymous, "", 0));
-  EXPECT_EQ(sessions.size(), 3u);
+  EXPECT_EQ(sessions.size(), 5u);
+  EXPECT_TRUE(sessions.Find(dpo.first));
+  EXPECT_TRUE(sessions.Find(subscriber.first));
+  // A third sign-in makes room among the signed-in.
+  auto anna = sessions.Create(SessionKind::kStaff, "anna", 0).value();
+  EXPECT_TRUE(sessions.Find(anna.first));
+  EXPECT_EQ(sessions.size(), 5u);
 }
 
 TEST(WebCodes, ACodeIsUsedOnceAndWrongTriesAreLimited) {
@@ -550,6 +559,53 @@ TEST_F(PagesTest, R_VIII_1_the_subject_page_shows_values_by_duty_and_records_eac
   EXPECT_NE(full.body.find(phone), std::string::npos) << "full view";
   HttpResult not_hers = Get("/console/subject?lang=en&id=1&purpose=contract_performance", dana);
   EXPECT_NE(not_hers.body.find("data-reason=\"no_duty\""), std::string::npos);
+}
+
+TEST_F(PagesTest, AskingForCodesTellsNobodyWhetherANumberIsASubscribers) {
+  auto ask_twice = [&](const std::string& phone) {
+    HttpResult form = Get("/privacy/sign-in");
+    const std::string session = SessionOf(form);
+    const std::string body = "csrf=" + CsrfOf(form.body) + "&phone=%2B" + phone.substr(1);
+    const int first = PostForm("/privacy/sign-in", body, session).status;
+    const int second = PostForm("/privacy/sign-in", body, session).status;
+    return std::make_pair(first, second);
+  };
+  const auto subscriber = ask_twice(demo::SyntheticSubjects().At(2).phone);
+  const auto nobody = ask_twice("+77019990002");
+  EXPECT_EQ(subscriber, std::make_pair(200, 429));
+  EXPECT_EQ(nobody, subscriber);
+}
+
+TEST_F(PagesTest, R_VIII_1_a_password_set_again_ends_the_sessions_signed_in_with_the_old_one) {
+  const std::string session = SignInStaff("dpo");
+  ASSERT_EQ(Get("/console/", session).status, 200);
+  // Set again through the engine, as `key redeem --password-stdin` in
+  // another process would: the server's sessions are not told, yet end.
+  clock_.Advance(1000);
+  rules::Engine& e = inst_->engine();
+  const std::string token = e.CreateEnrolment("dpo", world_["admin"], 3600 * 1000).value().token;
+  ASSERT_TRUE(e.SetPasswordByEnrolment(token, "a brand new password"));
+  HttpResult after = Get("/console/", session);
+  EXPECT_EQ(after.status, 303);
+  EXPECT_EQ(after.headers["location"], "/console/sign-in");
+}
+
+TEST_F(PagesTest, PasswordsAndPagesThatTouchTheLedgerRunOffTheIoThreads) {
+  auto heavy = [&](const std::string& method, const std::string& path) {
+    api::HttpRequest head;
+    head.method = method;
+    head.path = path;
+    head.content_type = "application/x-www-form-urlencoded";
+    return pages_->Admit(head).heavy;
+  };
+  EXPECT_TRUE(heavy("POST", "/console/sign-in"));
+  EXPECT_TRUE(heavy("POST", "/console/enrol"));
+  EXPECT_TRUE(heavy("GET", "/console/"));
+  EXPECT_TRUE(heavy("GET", "/console/statistics.json"));
+  EXPECT_TRUE(heavy("GET", "/privacy/me"));
+  EXPECT_FALSE(heavy("GET", "/privacy/"));
+  EXPECT_FALSE(heavy("GET", "/console/sign-in"));
+  EXPECT_FALSE(heavy("GET", "/assets/qorgau.css"));
 }
 
 }  // namespace
