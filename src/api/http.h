@@ -30,11 +30,9 @@ struct HttpRequest {
   std::string idempotency_key;
   std::string content_type;
   // For the web pages (web/pages.h): the Cookie header, and the browser's
-  // Sec-Fetch-Site and Origin, which tell a cross-site form post.
+  // Sec-Fetch-Site, which tells a cross-site form post.
   std::string cookie;
   std::string sec_fetch_site;
-  std::string origin;
-  std::string host;
   std::string body;
   // The client's IP address as the socket sees it ("127.0.0.1", "::1"):
   // whose failed authentications count together (api/auth_limiter.h).

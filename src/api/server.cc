@@ -145,8 +145,6 @@ class Session {
     request_.content_type = std::string(head[http::field::content_type]);
     request_.cookie = std::string(head[http::field::cookie]);
     request_.sec_fetch_site = std::string(head["Sec-Fetch-Site"]);
-    request_.origin = std::string(head[http::field::origin]);
-    request_.host = std::string(head[http::field::host]);
     if (peer_.empty()) {
       beast::error_code peer_error;
       const auto endpoint = Lowest().socket().remote_endpoint(peer_error);
