@@ -47,3 +47,20 @@ async function draw(el) {
 }
 
 for (const el of document.querySelectorAll("[data-chart]")) draw(el);
+
+// Filing an application: the SHA-256 of a document chosen on the page,
+// computed here (the file is never sent), into its digest field. Web
+// Crypto needs a secure context (HTTPS, or localhost); elsewhere the
+// digest is typed in.
+async function digest(input) {
+  const target = document.getElementById(input.dataset.digestFor);
+  const file = input.files && input.files[0];
+  if (!target || !file || !(globalThis.crypto && crypto.subtle)) return;
+  const hash = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+  target.value = Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
+  target.dispatchEvent(new Event("change"));
+}
+
+for (const input of document.querySelectorAll("input[data-digest-for]")) {
+  input.addEventListener("change", () => digest(input));
+}

@@ -122,13 +122,30 @@ def main():
         csrf = person.csrf(me)
         key = dict(line.split() for line in pathlib.Path(data, "keys.txt").read_text().splitlines())["crm"]
         api = Client(port)
+        admin = Client(port)
+        _, page, _ = admin.call("GET", "/console/sign-in")
+        status, _, _ = admin.call("POST", "/console/sign-in",
+                                  {"csrf": admin.csrf(page), "actor": "admin-aida", "password": passwords["admin-aida"]})
+        assert status == 303, status
+        today = time.strftime("%Y-%m-%d", time.gmtime())
 
         n = args.requests
         rows = [
             ("console: dashboard", staff.time("GET", "/console/", n)),
             ("console: statistics.json (a year)", staff.time("GET", "/console/statistics.json", n)),
+            ("console: subject 11, values for a purpose",
+             staff.time("GET", "/console/subject?id=11&purpose=contract_performance", n)),
+            ("console: statement of subject 11", staff.time("GET", "/console/statement?id=11", n)),
+            ("console: new application (form)", staff.time("GET", "/console/application/new?subject=11", n)),
+            ("console: audit, trail of subject 11", staff.time("GET", "/console/audit?subject=11", n)),
+            ("console: audit, reads by actor (newest 500)", staff.time("GET", "/console/audit?actor=privacy-centre", n)),
+            ("console: audit, reads of today (newest 500)",
+             staff.time("GET", "/console/audit?from=%s&to=%s" % (today, today), n)),
+            ("console: editions with their differences", staff.time("GET", "/console/policy", n)),
+            ("console: administration", admin.time("GET", "/console/admin", n)),
             ("privacy: policy", person.time("GET", "/privacy/", n)),
             ("privacy: my consents", person.time("GET", "/privacy/me", n)),
+            ("privacy: my statement", person.time("GET", "/privacy/statement", n)),
             ("privacy: withdrawal preview", person.time("POST", "/privacy/withdraw", n,
                                                         {"csrf": csrf, "purpose": "marketing"})),
             ("API: GET /v1/subjects/11/consents (same read)",

@@ -31,6 +31,8 @@ Error Bad(std::string field, std::string message) {
   return Error{ErrorCode::kInvalidArgument, std::move(field), std::move(message)};
 }
 
+}  // namespace
+
 int StatusFor(const Error& e) {
   switch (e.code) {
     case ErrorCode::kInvalidArgument: return 400;
@@ -57,6 +59,8 @@ int StatusFor(const Error& e) {
     default: return 500;
   }
 }
+
+namespace {
 
 const char* Title(int status) {
   switch (status) {
@@ -421,6 +425,7 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/aggregates", kKey}, &Api::ListAggregates},
       {{"GET", "/v1/statistics", kKey, kHeavy}, &Api::ReadStatistics},
       {{"POST", "/v1/subjects/{id}/acceptances", kKey}, &Api::AcceptEdition},
+      {{"GET", "/v1/subjects/{id}/acceptances", kKey}, &Api::EditionAcceptance},
       {{"GET", "/v1/outbox", kKey}, &Api::Outbox},
       {{"GET", "/v1/retention/plan", kKey}, &Api::RetentionPlan},
       {{"POST", "/v1/retention/runs", kKey}, &Api::RetentionRun},
@@ -436,12 +441,14 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/audit/checkpoint", kKey}, &Api::AuditCheckpoint},
       // Heavy: with `to`, the signed heads are scanned for that size.
       {{"GET", "/v1/audit/consistency", kKey, kHeavy}, &Api::AuditConsistency},
-      {{"GET", "/v1/audit/access", kKey}, &Api::AuditAccess},
+      // Heavy: by actor or date, the ledger is scanned.
+      {{"GET", "/v1/audit/access", kKey, kHeavy}, &Api::AuditAccess},
       {{"GET", "/v1/actors", kKey}, &Api::ListActors},
       {{"POST", "/v1/actors", kKey}, &Api::PutActor},
       {{"POST", "/v1/actors/{actor}/disable", kKey}, &Api::DisableActor},
       {{"POST", "/v1/actors/{actor}/duties", kKey}, &Api::GrantDuty},
       {{"DELETE", "/v1/actors/{actor}/duties/{purpose}", kKey}, &Api::RemoveDuty},
+      {{"GET", "/v1/actors/{actor}/duties", kKey}, &Api::ListDuties},
       {{"GET", "/v1/actors/{actor}/keys", kKey}, &Api::ListKeys},
       {{"POST", "/v1/actors/{actor}/keys", kKey, false, BodyType::kJson, kSecret}, &Api::CreateKey},
       {{"POST", "/v1/actors/{actor}/keys/{key}/revoke", kKey}, &Api::RevokeKey},
@@ -1630,6 +1637,16 @@ HttpResponse Api::AcceptEdition(Context& ctx) {
                                 {"channel", r.channel}, {"at", FormatUtc(r.at)}, {"event", r.event_seq}});
 }
 
+HttpResponse Api::EditionAcceptance(Context& ctx) {
+  TRY_ASSIGN(found, inst_.engine().EditionAcceptance(*ctx.caller, ctx.Subject()));
+  json::object o{{"edition", inst_.policy().edition.number}, {"accepted", nullptr}};
+  if (found) {
+    o["accepted"] = json::object{{"how", found->how}, {"channel", found->channel}, {"at", FormatUtc(found->at)},
+                                 {"event", found->event_seq}};
+  }
+  return Json(200, o);
+}
+
 HttpResponse Api::Outbox(Context& ctx) {
   const std::string pending = ctx.Query("pending", "false");
   if (pending != "true" && pending != "false") return Problem(Bad("pending", "must be true or false"));
@@ -1841,15 +1858,42 @@ HttpResponse Api::AuditConsistency(Context& ctx) {
 }
 
 HttpResponse Api::AuditAccess(Context& ctx) {
-  auto it = ctx.req.query.find("subject");
-  if (it == ctx.req.query.end()) return Problem(Bad("subject", "name the subject id (?subject=)"));
-  TRY_ASSIGN(trail, inst_.engine().AccessTrail(*ctx.caller, SubjectKey{SubjectKey::Kind::kId, it->second}));
+  auto entry = [](const rules::AccessEntry& a) {
+    json::object o{{"event", a.seq},   {"at", a.at},           {"actor", a.actor},
+                   {"type", a.type},   {"what", a.what},       {"purpose", a.purpose},
+                   {"categories", Strings(a.categories)}, {"allowed", a.allowed}, {"reason", a.reason}};
+    if (a.subject != 0) o["subject"] = a.subject;
+    return o;
+  };
   json::array out;
-  for (const auto& a : trail) {
-    out.push_back(json::object{{"event", a.seq}, {"at", a.at}, {"actor", a.actor}, {"type", a.type}, {"what", a.what},
-                               {"purpose", a.purpose}, {"categories", Strings(a.categories)},
-                               {"allowed", a.allowed}, {"reason", a.reason}});
+  if (auto it = ctx.req.query.find("subject"); it != ctx.req.query.end()) {
+    for (const char* other : {"actor", "from", "to", "limit"}) {
+      if (ctx.req.query.count(other)) return Problem(Bad(other, "a subject's trail takes no other filter"));
+    }
+    TRY_ASSIGN(trail, inst_.engine().AccessTrail(*ctx.caller, SubjectKey{SubjectKey::Kind::kId, it->second}));
+    for (const auto& a : trail) out.push_back(entry(a));
+    return Json(200, json::object{{"access", std::move(out)}});
   }
+  // By actor, by time, or both: the newest first.
+  rules::TrailQuery q;
+  q.actor = ctx.Query("actor", "");
+  for (auto [name, at] : {std::pair{"from", &q.from}, std::pair{"to", &q.to}}) {
+    const std::string text = ctx.Query(name, "");
+    if (text.empty()) continue;
+    TRY_ASSIGN(t, ParseUtc(text, name));
+    *at = t;
+  }
+  if (q.actor.empty() && !q.from && !q.to) {
+    return Problem(Bad("subject", "name the subject (?subject=), or an actor or a time range (?actor=, ?from=, ?to=)"));
+  }
+  if (const std::string limit = ctx.Query("limit", ""); !limit.empty()) {
+    if (limit.size() > 5 || limit.find_first_not_of("0123456789") != std::string::npos) {
+      return Problem(Bad("limit", "must be a whole number from 1 to 10000"));
+    }
+    q.limit = std::stoul(limit);
+  }
+  TRY_ASSIGN(trail, inst_.engine().AccessTrailBy(*ctx.caller, q));
+  for (const auto& a : trail) out.push_back(entry(a));
   return Json(200, json::object{{"access", std::move(out)}});
 }
 
@@ -1932,6 +1976,20 @@ HttpResponse Api::CreateKey(Context& ctx) {
                    {"note", "shown once; only its hash is kept"}};
   if (expires_at) out["expires_at"] = FormatUtc(*expires_at);
   return Json(201, out);
+}
+
+HttpResponse Api::ListDuties(Context& ctx) {
+  TRY_ASSIGN(duties, inst_.engine().ListDuties(ctx.params.at("actor"), *ctx.caller));
+  json::array out;
+  for (const auto& d : duties) {
+    json::array actions;
+    for (unsigned bit = 1; bit <= kAllDutyActions; bit <<= 1) {
+      if (d.actions & bit) actions.emplace_back(DutyActionName(static_cast<DutyAction>(bit)));
+    }
+    out.push_back(json::object{{"purpose", d.purpose}, {"categories", Strings(d.categories)},
+                               {"full_view", d.full_view}, {"actions", std::move(actions)}});
+  }
+  return Json(200, json::object{{"duties", std::move(out)}});
 }
 
 HttpResponse Api::ListKeys(Context& ctx) {

@@ -162,6 +162,7 @@ class Api {
   HttpResponse ReadStatistics(Context& ctx);
   HttpResponse PolicyEditions(Context& ctx);
   HttpResponse AcceptEdition(Context& ctx);
+  HttpResponse EditionAcceptance(Context& ctx);
   HttpResponse Outbox(Context& ctx);
   HttpResponse RetentionPlan(Context& ctx);
   HttpResponse DestroyOnApplication(Context& ctx);
@@ -185,6 +186,7 @@ class Api {
   HttpResponse GrantDuty(Context& ctx);
   HttpResponse RemoveDuty(Context& ctx);
   HttpResponse CreateKey(Context& ctx);
+  HttpResponse ListDuties(Context& ctx);
   HttpResponse ListKeys(Context& ctx);
   HttpResponse RevokeKey(Context& ctx);
   HttpResponse CreateEnrolment(Context& ctx);
@@ -202,6 +204,8 @@ class Api {
   std::set<std::pair<std::string, std::string>> idempotency_in_flight_;
 };
 
+// The HTTP status of an error (the pages answer with the same).
+int StatusFor(const Error& e);
 // An error as problem details (RFC 9457), with its HTTP status.
 HttpResponse Problem(const Error& error);
 

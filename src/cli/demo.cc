@@ -138,7 +138,7 @@ const std::vector<Person>& People() {
        {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}}},
        "employee WITHOUT a signed NDA"},
       {{"office-olga", R::kEmployee, "Office clerk", "2024-02-15", "2024-02-15", {}},
-       {{"contract_performance", {"user.identity.iin", "user.contact.phone"}, false, {"read", "withdraw"}},
+       {{"contract_performance", {"user.identity.iin", "user.contact.phone"}, false, {"read", "withdraw", "applications"}},
         {"service_quality", {"user.contact.phone"}, false, {"withdraw"}},
         {"service_notices", {"user.contact.phone"}, false, {"withdraw"}},
         {"debt_collection", {"user.contact.phone"}, false, {"withdraw"}},
@@ -186,12 +186,13 @@ const std::vector<Person>& People() {
        "system: hands data to the policy's partners (R-IX), each subject decided on its own"},
       {{"privacy-centre", R::kSystem, "Privacy centre (/privacy/)", "", "",
         {"contract_performance", "convergent_services", "marketing", "product_development", "contests_campaigns"}},
-       {{"contract_performance", {"user.contact.phone"}, false, {"read"}},
+       {{"contract_performance", {"user.contact.phone"}, false, {"read", "applications"}},
         {"convergent_services", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"marketing", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"contests_campaigns", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
-       "system: the web privacy centre, acting for the subscriber signed in (their consents only)"},
+       "system: the web privacy centre, acting for the subscriber signed in (their consents, statement and "
+       "applications only)"},
   };
   return people;
 }

@@ -116,6 +116,24 @@ void RegisterEditions(CLI::App& app, Options& opts) {
     });
   });
 
+  auto* accepted = policy->add_subcommand("accepted", "Whether the subject has accepted the edition in force, and how "
+                                                      "(R-XI.2; a recorded read)");
+  a->subject.Add(accepted);
+  accepted->callback([&opts, a] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      auto r = inst.engine().EditionAcceptance(caller, a->subject.Key());
+      if (!r) return Report(r.error());
+      const int edition = inst.policy().edition.number;
+      if (!*r) {
+        std::cout << "edition " << edition << ": not accepted yet\n";
+      } else {
+        std::cout << "edition " << edition << ": accepted " << (*r)->how << " through " << (*r)->channel << " at "
+                  << FormatUtc((*r)->at) << " (ledger event " << (*r)->event_seq << ")\n";
+      }
+      return 0;
+    });
+  });
+
   auto* outbox = app.add_subcommand("outbox", "The messages other systems must act on (the transactional outbox)");
   outbox->add_flag("--pending", a->pending, "Only those not delivered yet");
   outbox->callback([&opts, a] {

@@ -1,5 +1,6 @@
 // The consent engine's commands: contracts, services, obligations,
 // withdrawal, decisions, audiences and receipts.
+#include <tuple>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -534,7 +535,9 @@ void RegisterActors(CLI::App& app, Options& opts) {
   });
 
   auto* list = actor->add_subcommand("list", "List actors");
-  list->callback([&opts] {
+  auto with_duties = std::make_shared<bool>(false);
+  list->add_flag("--duties", *with_duties, "With each actor's duties: purpose, categories, view, actions");
+  list->callback([&opts, with_duties] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto r = inst.engine().ListActors(caller);
       if (!r) return Report(r.error());
@@ -543,6 +546,14 @@ void RegisterActors(CLI::App& app, Options& opts) {
                   << (a.disabled_at ? " DISABLED" : "") << " nda=" << (a.nda_signed.empty() ? "-" : a.nda_signed)
                   << " liability=" << (a.liability_acknowledged.empty() ? "-" : a.liability_acknowledged)
                   << " purposes=" << Join(a.purposes) << "\n";
+        if (!*with_duties) continue;
+        auto duties = inst.engine().ListDuties(a.id, caller);
+        if (!duties) return Report(duties.error());
+        for (const auto& d : *duties) {
+          std::cout << "    duty " << d.purpose << " categories=" << Join(d.categories)
+                    << " view=" << (d.full_view ? "full" : "masked") << " actions=" << DutyActionsText(d.actions)
+                    << "\n";
+        }
       }
       return 0;
     });
@@ -723,6 +734,45 @@ void RegisterActors(CLI::App& app, Options& opts) {
         std::cout << " " << (a.allowed ? "ALLOWED" : "DENIED") << " (" << a.reason << ")";
         if (a.seq != 0) std::cout << " event " << a.seq;
         std::cout << "\n";
+      }
+      return 0;
+    });
+  });
+
+  struct ReadsArgs {
+    std::string actor, from, to;
+    std::size_t limit = 500;
+  };
+  auto reads_args = std::make_shared<ReadsArgs>();
+  auto* reads = audit->add_subcommand("reads", "The reads, lookups and transfers of an actor, or of everyone in a "
+                                               "time range, newest first (the data protection officer)");
+  reads->add_option("--actor", reads_args->actor, "Only this actor's");
+  reads->add_option("--from", reads_args->from, "From this moment (UTC, 2026-12-01T00:00:00Z)");
+  reads->add_option("--to", reads_args->to, "Before this moment (UTC)");
+  reads->add_option("--limit", reads_args->limit, "At most this many, the newest (default 500, at most 10000)");
+  reads->callback([&opts, reads_args] {
+    WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
+      rules::TrailQuery q;
+      q.actor = reads_args->actor;
+      q.limit = reads_args->limit;
+      for (auto [text, at, name] : {std::tuple{&reads_args->from, &q.from, "from"}, std::tuple{&reads_args->to, &q.to, "to"}}) {
+        if (text->empty()) continue;
+        auto t = ParseUtc(*text, name);
+        if (!t) return Report(t.error());
+        *at = *t;
+      }
+      if (q.actor.empty() && !q.from && !q.to) {
+        return Report(Error{ErrorCode::kInvalidArgument, "actor", "name an actor (--actor) or a time range (--from, --to)"});
+      }
+      auto r = inst.engine().AccessTrailBy(caller, q);
+      if (!r) return Report(r.error());
+      if (r->empty()) std::cout << "no access recorded\n";
+      for (const auto& a : *r) {
+        std::cout << "  " << a.at << " " << a.actor << " " << a.type << " subject=" << a.subject;
+        if (!a.what.empty()) std::cout << " what=" << a.what;
+        if (!a.purpose.empty()) std::cout << " purpose=" << a.purpose;
+        if (!a.categories.empty()) std::cout << " categories=" << Join(a.categories);
+        std::cout << " " << (a.allowed ? "ALLOWED" : "DENIED") << " (" << a.reason << ") event " << a.seq << "\n";
       }
       return 0;
     });

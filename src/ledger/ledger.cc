@@ -62,9 +62,14 @@ Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const 
   QORGAU_ASSIGN_OR_RETURN(e.body, body.Finish());
   e.hash = ChainHash(e.prev_hash, e.body);
   e.subject = draft.subject;
+  if (IsRead(draft.type)) e.reader = draft.actor;
   QORGAU_TRY(txn.AppendEvent(e));
   if (GoesToOutbox(draft.type)) QORGAU_TRY(txn.InsertOutbox({e.seq, draft.subject.value_or(0), draft.type, at}));
   return e;
+}
+
+bool IsRead(std::string_view type) {
+  return type == "access.read" || type == "access.lookup" || type == "transfer.sent";
 }
 
 bool GoesToOutbox(std::string_view type) {

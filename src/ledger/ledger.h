@@ -39,6 +39,10 @@ Result<store::EventRecord> Append(store::Transaction& txn, UnixMillis at, const 
 // retention.destroyed, transfer.made. policy.published goes there too, once
 // per subject it concerns, written by rules/editions.cc.
 bool GoesToOutbox(std::string_view type);
+// Whether an event of `type` records a read of personal data (access.read,
+// access.lookup, transfer.sent): its actor is indexed as the reader
+// (store::EventRecord::reader), for the trail by actor or time.
+bool IsRead(std::string_view type);
 
 struct VerifyReport {
   bool ok = true;

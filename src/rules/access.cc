@@ -406,6 +406,16 @@ Result<std::vector<store::ActorRecord>> Access::ListActors(const Caller& by) {
   return (*txn)->ListActors();
 }
 
+Result<std::vector<store::DutyRecord>> Access::ListDuties(const std::string& actor_id, const Caller& by) {
+  QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsRead));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  QORGAU_ASSIGN_OR_RETURN(const auto actor, txn->GetActor(actor_id));
+  if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+  QORGAU_ASSIGN_OR_RETURN(auto duties, txn->GetDuties(actor_id));
+  std::sort(duties.begin(), duties.end(), [](const auto& a, const auto& b) { return a.purpose < b.purpose; });
+  return duties;
+}
+
 Result<std::vector<KeyInfo>> Access::ListKeys(const std::string& actor_id, const Caller& by) {
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsRead));
   QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));

@@ -92,6 +92,8 @@ class Access {
   Result<void> DisableActor(const std::string& actor_id, const Caller& by);
   Result<void> RemoveDuty(const std::string& actor_id, const std::string& purpose, const Caller& by);
   Result<std::vector<store::ActorRecord>> ListActors(const Caller& by);
+  // An actor's duties, by purpose (administrators).
+  Result<std::vector<store::DutyRecord>> ListDuties(const std::string& actor_id, const Caller& by);
   // The keys of an actor, live or not, by key id; never the keys.
   Result<std::vector<KeyInfo>> ListKeys(const std::string& actor_id, const Caller& by);
   // The caller a key belongs to; cached (shared, immutable) until actors,

@@ -3,12 +3,55 @@
 #include "rules/audit.h"
 
 #include <algorithm>
+#include <limits>
 #include <boost/json.hpp>
 
 #include "ledger/audit.h"
+#include "rules/checks.h"
 #include "rules/decision_recorder.h"
 
 namespace qorgau::rules {
+
+namespace {
+
+// An event of a trail: a read, a lookup or a transfer; none for others.
+std::optional<AccessEntry> EntryOf(const store::EventRecord& e) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(e.body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.get_object();
+  auto text = [](const boost::json::object& obj, const char* key) {
+    const auto* x = obj.if_contains(key);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  };
+  const std::string type = text(o, "type");
+  if (type != "access.read" && type != "access.lookup" && type != "transfer.sent") return std::nullopt;
+  const auto* data_value = o.if_contains("data");
+  if (!data_value || !data_value->is_object()) return std::nullopt;
+  const auto& data = data_value->get_object();
+  AccessEntry a;
+  a.seq = e.seq;
+  a.at = text(o, "at");
+  a.actor = text(o, "actor");
+  a.type = type;
+  a.what = type == "access.lookup" ? "lookup" : text(data, "what");
+  // A transfer reads the values to hand them to the recipient.
+  if (type == "transfer.sent") a.what = "transfer:" + text(data, "recipient");
+  if (a.what.empty()) a.what = "data";  // written before reads had kinds
+  a.purpose = text(data, "purpose");
+  if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
+    for (const auto& c : cats->as_array()) {
+      if (c.is_string()) a.categories.emplace_back(c.get_string());
+    }
+  }
+  const auto* allowed = data.if_contains("allowed");
+  a.allowed = type == "transfer.sent" || (allowed && allowed->is_bool() && allowed->get_bool());
+  a.reason = text(data, "reason");
+  a.subject = e.subject.value_or(0);
+  return a;
+}
+
+}  // namespace
 
 Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const SubjectKey& key) {
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAccessTrailRead));
@@ -19,38 +62,10 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
   const std::optional<SubjectId> id = subject;
   std::vector<AccessEntry> out;
   auto scanned = (*txn)->ScanSubjectEvents(*id, [&](const store::EventRecord& e) {
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(e.body, ec);
-    if (ec || !v.is_object()) return;
-    const auto& o = v.get_object();
-    auto text = [](const boost::json::object& obj, const char* key) {
-      const auto* x = obj.if_contains(key);
-      return x && x->is_string() ? std::string(x->get_string()) : std::string();
-    };
-    const std::string type = text(o, "type");
-    if (type != "access.read" && type != "access.lookup" && type != "transfer.sent") return;
-    const auto* data_value = o.if_contains("data");
-    if (!data_value || !data_value->is_object()) return;
-    const auto& data = data_value->get_object();
-    AccessEntry a;
-    a.seq = e.seq;
-    a.at = text(o, "at");
-    a.actor = text(o, "actor");
-    a.type = type;
-    a.what = type == "access.lookup" ? "lookup" : text(data, "what");
-    // A transfer reads the values to hand them to the recipient.
-    if (type == "transfer.sent") a.what = "transfer:" + text(data, "recipient");
-    if (a.what.empty()) a.what = "data";  // written before reads had kinds
-    a.purpose = text(data, "purpose");
-    if (const auto* cats = data.if_contains("categories"); cats && cats->is_array()) {
-      for (const auto& c : cats->as_array()) {
-        if (c.is_string()) a.categories.emplace_back(c.get_string());
-      }
+    if (auto a = EntryOf(e)) {
+      a->subject = 0;
+      out.push_back(std::move(*a));
     }
-    const auto* allowed = data.if_contains("allowed");
-    a.allowed = type == "transfer.sent" || (allowed && allowed->is_bool() && allowed->get_bool());
-    a.reason = text(data, "reason");
-    out.push_back(std::move(a));
   });
   if (!scanned) return tl::unexpected(scanned.error());
   auto decision = [&](UnixMillis at, const std::string& actor, const std::string& purpose,
@@ -94,6 +109,35 @@ Result<std::vector<AccessEntry>> Audit::AccessTrail(const Caller& caller, const 
   // the trail is read, so it appears in the next one.
   txn->reset();
   QORGAU_TRY(core_.RecordRead(caller, subject, "access_trail", "", {}, Result<void>()));
+  return out;
+}
+
+Result<std::vector<AccessEntry>> Audit::AccessTrailBy(const Caller& caller, const TrailQuery& q) {
+  QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAccessTrailRead));
+  if (q.limit == 0 || q.limit > 10000) return Fail(ErrorCode::kInvalidArgument, "limit", "must be 1 to 10000");
+  if (q.from && q.to && *q.to <= *q.from) return Fail(ErrorCode::kInvalidArgument, "to", "must be after 'from'");
+  if (!q.actor.empty()) QORGAU_TRY(CheckReference(q.actor, "actor"));
+  QORGAU_TRY(core_.recorder().Flush());
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  if (!q.actor.empty()) {
+    // An unknown actor is said, not answered with an empty trail.
+    QORGAU_ASSIGN_OR_RETURN(const auto known, txn->GetActor(q.actor));
+    if (!known) return Fail(ErrorCode::kNotFound, "actor", "no such actor");
+  }
+  const std::string from = q.from ? FormatUtc(*q.from) : std::string();
+  const std::string to = q.to ? FormatUtc(*q.to) : std::string();
+  // Events are appended in time order, save clocks a moment apart: the
+  // walk back stops a minute before `from`.
+  const std::string floor = q.from ? FormatUtc(*q.from - 60'000) : std::string();
+  std::vector<AccessEntry> out;
+  QORGAU_TRY(txn->ScanReads(q.actor, std::numeric_limits<std::int64_t>::max(), [&](const store::EventRecord& e) {
+    auto a = EntryOf(e);
+    if (!a) return true;
+    if (!floor.empty() && a->at < floor) return false;
+    if ((!from.empty() && a->at < from) || (!to.empty() && a->at >= to)) return true;
+    out.push_back(std::move(*a));
+    return out.size() < q.limit;
+  }));
   return out;
 }
 

@@ -25,6 +25,15 @@ struct AccessEntry {
   std::vector<std::string> categories;
   bool allowed = false;
   std::string reason;
+  store::SubjectId subject = 0;  // whose data (AccessTrailBy; the subject's own trail leaves it 0)
+};
+
+// Which reads a trail by actor or date shows: by `actor` (empty: any),
+// at or after `from` and before `to` (UTC), at most `limit`, the newest.
+struct TrailQuery {
+  std::string actor;
+  std::optional<UnixMillis> from, to;
+  std::size_t limit = 500;
 };
 
 class Audit {
@@ -35,6 +44,10 @@ class Audit {
 
   // The reads, lookups and decisions about a subject, in time order.
   Result<std::vector<AccessEntry>> AccessTrail(const Caller& caller, const SubjectKey& key);
+  // The reads, lookups and transfers of an actor, or of everyone in a
+  // time range, newest first, from the store's index of reads (decisions
+  // are kept per subject; a subject's own trail shows them).
+  Result<std::vector<AccessEntry>> AccessTrailBy(const Caller& caller, const TrailQuery& query);
   // `audit verify` (ledger/audit.h) on the open store, optionally against a
   // checkpoint an outside witness kept.
   Result<ledger::VerifyReport> VerifyLedger(const Caller& caller,

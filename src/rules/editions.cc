@@ -250,6 +250,14 @@ Result<store::AcceptanceRecord> Editions::AcceptEdition(const SubjectKey& key, c
   return rec;
 }
 
+Result<std::optional<store::AcceptanceRecord>> Editions::EditionAcceptance(const Caller& caller,
+                                                                         const SubjectKey& key) {
+  QORGAU_ASSIGN_OR_RETURN(const SubjectId id, core_.FindUnblocked(caller, key, "acceptance"));
+  QORGAU_TRY(core_.RecordRead(caller, id, "acceptance", "", {}, Authorize(*d_.policy, caller, Action::kConsentsRead)));
+  QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
+  return txn->GetAcceptance(id, d_.policy->edition.number);
+}
+
 Result<std::vector<store::OutboxRecord>> Editions::Outbox(bool pending_only, const Caller& caller) {
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kOutboxRead));
   QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));

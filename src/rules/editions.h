@@ -81,6 +81,9 @@ class Editions {
   // The subject accepts the edition in force, explicitly (R-XI.2).
   Result<store::AcceptanceRecord> AcceptEdition(const SubjectKey& subject, const std::string& channel,
                                                 const std::string& evidence, const Caller& caller);
+  // Whether the subject has accepted the edition in force, and how: a
+  // recorded read ("acceptance") under the consents' permission.
+  Result<std::optional<store::AcceptanceRecord>> EditionAcceptance(const Caller& caller, const SubjectKey& subject);
   // The outbox, by event then subject (`pending_only`: not delivered yet).
   Result<std::vector<store::OutboxRecord>> Outbox(bool pending_only, const Caller& caller);
 

@@ -244,10 +244,17 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   if (action == Action::kApplicationFile || action == Action::kApplicationsRead ||
       action == Action::kApplicationHandle || action == Action::kStatementRead) {
     if (role == ActorRole::kDpo) return {};
-    for (const auto& d : caller.duties) {
-      if (HasAction(d.actions, DutyAction::kApplications)) return {};
+    bool has = false;
+    for (const auto& d : caller.duties) has = has || HasAction(d.actions, DutyAction::kApplications);
+    if (!has) return Deny("no_duty", "actor", "no duty of the caller allows 'applications' (R-VIII.1)");
+    // Verifying the applicant, answering and refusing are a person's acts:
+    // a system (the privacy centre) files applications and produces
+    // statements, and handles none.
+    if (action == Action::kApplicationHandle && role == ActorRole::kSystem) {
+      return Deny("role_not_allowed", "actor",
+                  "an application is handled by a person; a system files applications, it does not handle them");
     }
-    return Deny("no_duty", "actor", "no duty of the caller allows 'applications' (R-VIII.1)");
+    return {};
   }
   // A system checks and selects audiences for its purposes without a duty:
   // a decision carries no personal-data value.

@@ -93,6 +93,10 @@ struct EventRecord {
   Bytes prev_hash;
   Bytes hash;
   std::optional<SubjectId> subject = {};  // indexed copy of the body's subject
+  // Indexed copy of the body's actor for a read of personal data
+  // (ledger::IsRead: access.read, access.lookup, transfer.sent); empty for
+  // every other event.
+  std::string reader = {};
 };
 
 // A published policy edition: its files, verbatim, and their hash.
@@ -603,6 +607,11 @@ class Transaction {
   // Events about one subject, in order.
   virtual Result<void> ScanSubjectEvents(SubjectId subject,
                                          const std::function<void(const EventRecord&)>& each) = 0;
+  // The reads of personal data (events with a `reader`) with seq < before,
+  // the newest first; only `reader`'s when it is not empty. Stops when
+  // `each` returns false. Indexed: the trail by actor or time.
+  virtual Result<void> ScanReads(std::string_view reader, std::int64_t before,
+                                 const std::function<bool(const EventRecord&)>& each) = 0;
 
   // The decision log's first format (read only): rows with ids in
   // [first, last], and the rows about one subject.

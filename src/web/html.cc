@@ -102,4 +102,20 @@ api::HttpResponse Redirect(std::string location) {
   return r;
 }
 
+api::HttpResponse DocumentResponse(std::string html, std::string_view filename, bool download, bool print) {
+  if (print) {
+    const std::size_t at = html.find("</head>");
+    if (at != std::string::npos) html.insert(at, "<script src=\"/assets/print.js\" defer></script>");
+  }
+  api::HttpResponse r = HtmlResponse(200, std::move(html));
+  for (auto& [name, value] : r.headers) {
+    if (name == "Content-Security-Policy") {
+      value = std::string("default-src 'none'; style-src 'unsafe-inline'; img-src data:; ") +
+              (print ? "script-src 'self'; " : "") + "form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+    }
+  }
+  if (download) r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(filename) + "\"");
+  return r;
+}
+
 }  // namespace qorgau::web

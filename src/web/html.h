@@ -49,4 +49,10 @@ std::string ErrorText(std::string_view text);
 api::HttpResponse HtmlResponse(int status, std::string body);
 api::HttpResponse Redirect(std::string location);
 
+// A printable document of report/ (a statement): a whole page with its own
+// inline style, so its CSP allows inline style and no script, but
+// /assets/print.js when `print` (which opens the print dialog). `download`:
+// as an attachment named `filename`.
+api::HttpResponse DocumentResponse(std::string html, std::string_view filename, bool download, bool print);
+
 }  // namespace qorgau::web

@@ -23,12 +23,15 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "api/auth_limiter.h"
 #include "api/http.h"
 #include "app/instance.h"
+#include "ledger/ledger.h"
 #include "web/one_time_codes.h"
 #include "web/sessions.h"
 
@@ -78,6 +81,14 @@ class Pages {
   api::HttpResponse PrivacyMe(Request& r);
   api::HttpResponse PrivacyWithdrawPreview(Request& r);
   api::HttpResponse PrivacyWithdrawConfirm(Request& r);
+  // The edition in force: what changed, and the subscriber's acceptance (R-XI.2).
+  std::string EditionSection(Request& r, const rules::Caller& caller);
+  api::HttpResponse PrivacyAccept(Request& r);
+  // The subscriber's statement (R-IV.4): opened, printed or downloaded.
+  api::HttpResponse PrivacyStatement(Request& r);
+  // Filing an application through the personal cabinet.
+  api::HttpResponse PrivacyApply(Request& r);
+  std::string ApplyForm(Request& r);
   api::HttpResponse SignOut(Request& r, std::string_view home);
   // A session for a form's CSRF token: the request's, or a new anonymous one.
   Result<void> EnsureSession(Request& r);
@@ -99,6 +110,27 @@ class Pages {
   api::HttpResponse ConsoleSubject(Request& r);
   std::string SubjectLookupForm(Request& r);
   std::shared_ptr<const rules::Caller> StaffCaller(Request& r);
+  // The statement of a subject (statement.read), opened, printed or downloaded.
+  api::HttpResponse ConsoleStatement(Request& r);
+  // Filing an application for a subject, with its documents.
+  api::HttpResponse ConsoleNewApplication(Request& r);
+  std::string NewApplicationForm(Request& r);
+  // The access trail by subject, actor or time; `audit verify` on demand.
+  api::HttpResponse ConsoleAudit(Request& r);
+  api::HttpResponse ConsoleVerify(Request& r);
+  // The policy's editions with their differences and reasons.
+  api::HttpResponse ConsolePolicy(Request& r);
+  // Actors, duties, keys and enrolment tokens (administrators).
+  api::HttpResponse ConsoleAdmin(Request& r);
+
+  // The last `audit verify` run from the console: who, when, what it found.
+  struct LastVerification {
+    std::string actor;
+    UnixMillis at = 0;
+    ledger::VerifyReport report;
+  };
+  std::mutex verification_mu_;
+  std::optional<LastVerification> last_verification_;
 
   app::Instance& inst_;
   std::unique_ptr<SmsGateway> sms_;

@@ -332,6 +332,12 @@ const std::vector<Row>& Rows() {
        "admin_only"},
       {"actors.read (keys)", {"admin", "GET", "/v1/actors/crm/keys", ""}, 200,
        {"dpo", "GET", "/v1/actors/crm/keys", ""}, "admin_only"},
+      {"actors.read (duties)", {"admin", "GET", "/v1/actors/crm/duties", ""}, 200,
+       {"dpo", "GET", "/v1/actors/crm/duties", ""}, "admin_only"},
+      {"access_trail.read (by actor)", {"dpo", "GET", "/v1/audit/access?actor=anna", ""}, 200,
+       {"anna", "GET", "/v1/audit/access?actor=anna", ""}, "dpo_only"},
+      {"consents.read (acceptance)", {"anna", "GET", "/v1/subjects/1/acceptances", ""}, 200,
+       {"idle", "GET", "/v1/subjects/1/acceptances", ""}, "no_duty"},
   };
   return rows;
 }

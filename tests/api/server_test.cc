@@ -496,7 +496,7 @@ TEST(Routes, TheHeavyRoutesAreMarked) {
     if (r.heavy) heavy.insert(r.method + " " + r.pattern);
   }
   EXPECT_EQ(heavy, (std::set<std::string>{"POST /v1/check/batch", "POST /v1/obligations/import",
-                                          "GET /v1/audit/verify", "GET /v1/audit/consistency",
+                                          "GET /v1/audit/verify", "GET /v1/audit/consistency", "GET /v1/audit/access",
                                           "POST /v1/audience", "POST /v1/transfers", "POST /v1/aggregates",
                                           "GET /v1/statistics"}));
 }

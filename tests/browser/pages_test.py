@@ -12,6 +12,7 @@ accessibility violations.
     tests/browser/pages_test.py --qorgau build-test/qorgau [-k NAME]
 """
 import argparse
+import hashlib
 import json
 import os
 import pathlib
@@ -26,8 +27,8 @@ import unittest
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 SOURCE = pathlib.Path(__file__).resolve().parents[2]
@@ -132,7 +133,18 @@ class Pages(unittest.TestCase):
         """Clicks a form's button and waits for the page it leads to."""
         old = self.find("html")
         button.click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+
+        # The old page is gone once its root cannot be asked about. While
+        # the next page loads, Chromium may answer "does not belong to the
+        # document" rather than "stale": both mean it is gone.
+        def gone(_):
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
+        WebDriverWait(self.driver, 30).until(gone)
 
     def shot(self, name):
         """With --screenshots DIR: this page as DIR/NAME.png (docs/console.md)."""
@@ -318,6 +330,76 @@ class Pages(unittest.TestCase):
         self.submit(self.find("main form button[type=submit]"))
         self.assertIn("The form has expired", self.find(".error").text)
         self.assertFalse(self.finds("#code"))
+
+    def test_an_employee_files_an_application_with_a_document_and_answers_it(self):
+        self.sign_in_staff("office-olga")
+        self.submit(self.find('.main-nav a[href="/console/application/new"]'))
+        self.axe()
+        self.find("#subject").send_keys("12")
+        Select(self.find("#kind")).select_by_value("rectification")
+        Select(self.find("#channel")).select_by_value("office_written")
+        self.find("#reference").send_keys("OFF-2026-77")
+        self.find("#doc1_reference").send_keys("SCAN-77")
+        # The page computes the document's digest; the file stays here.
+        content = b"a scanned application\n"
+        path = os.path.join(self.demo.dir, "scan.txt")
+        with open(path, "wb") as f:
+            f.write(content)
+        self.find("#doc1_file").send_keys(path)
+        digest = hashlib.sha256(content).hexdigest()
+        WebDriverWait(self.driver, 10).until(lambda d: self.find("#doc1_sha256").get_attribute("value") == digest)
+        self.shot("new-application")
+        self.submit(self.find("main form button[type=submit]"))
+        self.assertIn("/console/application?id=", self.driver.current_url)
+        self.assertEqual(self.find("dd[data-state]").get_attribute("data-state"), "received")
+        self.assertIn("SCAN-77", self.find("main").text)
+        self.assertTrue(self.find(".deadline").text)
+        self.submit(self.find('button[data-action="verify"]'))
+        self.find("#reference").send_keys("ANS-77")
+        self.submit(self.find('button[data-action="answer"]'))
+        self.assertEqual(self.find("dd[data-state]").get_attribute("data-state"), "answered")
+        self.axe()
+
+    def test_the_officer_reads_the_trail_verifies_the_ledger_and_reads_the_editions(self):
+        self.sign_in_staff("dpo")
+        self.submit(self.find('.main-nav a[href="/console/audit"]'))
+        self.find("#subject").send_keys("12")
+        self.submit(self.find("form.range button[type=submit]"))
+        self.assertTrue(self.finds("table.trail tbody tr"))
+        self.submit(self.find('button[data-action="verify-ledger"]'))
+        self.assertEqual(self.find("dl[data-verified]").get_attribute("data-verified"), "ok")
+        self.shot("audit")
+        self.axe()
+        self.submit(self.find('.main-nav a[href="/console/policy"]'))
+        self.assertTrue(self.finds('section[data-edition="2"] table.diff tbody tr'))
+        self.assertTrue(self.finds('section[data-edition="1"]'))
+        self.shot("editions")
+        self.axe()
+
+    def test_the_administrator_issues_an_enrolment_token(self):
+        self.sign_in_staff("admin-aida")
+        self.submit(self.find('.main-nav a[href="/console/admin"]'))
+        self.assertTrue(self.finds('section[data-actor="office-olga"]'))
+        self.axe()
+        self.submit(self.find('section[data-actor="analyst-dana"] button[data-action="enrol"]'))
+        self.assertRegex(self.find("code.token").text, r"^qe_[0-9a-f]{64}$")
+        self.axe()
+
+    def test_R_XI_2_a_subscriber_accepts_the_edition_files_an_application_and_opens_the_statement(self):
+        self.sign_in_subscriber(self.demo.subscriber)
+        self.submit(self.find('button[data-action="accept"]'))
+        self.assertEqual(self.find("[data-accepted]").get_attribute("data-accepted"), "explicit")
+        self.assertFalse(self.finds('button[data-action="accept"]'))
+        self.submit(self.find('main a[href="/privacy/apply"]'))
+        self.axe()
+        self.find('input[name="kind"][value="information"]').click()
+        self.submit(self.find("main form button[type=submit]"))
+        self.assertIn("registered", self.find(".done[data-filed]").text)
+        self.assertTrue(self.finds("table.applications tr[data-application]"))
+        self.shot("privacy-applications")
+        self.submit(self.find('main a[href="/privacy/statement"]'))
+        self.assertIn("ST-", self.find("body").text)
+
 
 def main():
     global QORGAU, SCREENSHOTS

@@ -200,6 +200,7 @@ TEST(SqliteStore, Schema16PutsEarlierEventsOtherSystemsActOnInTheOutbox) {
   }
   // As schema 15 left it (and the tables of the later schemas gone).
   testing::ExecSql(file, "DROP TABLE webhooks; DROP TABLE enrichments; DROP TABLE profiling_objections; DROP TABLE passwords; "
+                         "DROP INDEX events_reads_by_reader; DROP INDEX events_reads; ALTER TABLE events DROP COLUMN reader; "
                          "DELETE FROM outbox; PRAGMA user_version = 15");
   auto s = OpenSqliteStore(file, false).value();
   EXPECT_EQ(s->SchemaVersion(), LatestSchemaVersion());
@@ -215,6 +216,56 @@ TEST(SqliteStore, Schema16PutsEarlierEventsOtherSystemsActOnInTheOutbox) {
   EXPECT_EQ(rows[1].event_seq, 3);
   EXPECT_EQ(rows[1].subject_id, 0);
   EXPECT_EQ(rows[1].kind, "transfer.made");
+}
+
+TEST(SqliteStore, Schema19IndexesTheReadsByReaderNewestFirst) {
+  TempDir dir;
+  const auto file = dir.path() / "q.db";
+  auto event = [](std::int64_t seq, const std::string& actor, const std::string& type, const std::string& reader) {
+    EventRecord e;
+    e.seq = seq;
+    e.body = R"({"actor":")" + actor + R"(","at":"2026-11-26T09:40:00.123Z","data":{},"seq":)" + std::to_string(seq) +
+             R"(,"subject":7,"type":")" + type + R"(","v":1})";
+    e.prev_hash = Bytes(32, 0);
+    e.hash = Bytes(32, static_cast<std::uint8_t>(seq));
+    e.subject = 7;
+    e.reader = reader;
+    return e;
+  };
+  {
+    auto s = OpenSqliteStore(file, true).value();
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    // Written before schema 19: no reader column yet.
+    ASSERT_TRUE(txn->AppendEvent(event(1, "anna", "access.read", "")));
+    ASSERT_TRUE(txn->AppendEvent(event(2, "anna", "consent.granted", "")));
+    ASSERT_TRUE(txn->AppendEvent(event(3, "bob", "access.lookup", "")));
+    ASSERT_TRUE(txn->Commit());
+  }
+  testing::ExecSql(file, "DROP INDEX events_reads_by_reader; DROP INDEX events_reads; "
+                         "ALTER TABLE events DROP COLUMN reader; PRAGMA user_version = 18");
+  auto s = OpenSqliteStore(file, false).value();
+  EXPECT_EQ(s->SchemaVersion(), LatestSchemaVersion());
+  {
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    ASSERT_TRUE(txn->AppendEvent(event(4, "anna", "transfer.sent", "anna")));
+    ASSERT_TRUE(txn->AppendEvent(event(5, "anna", "consent.withdrawn", "")));
+    ASSERT_TRUE(txn->Commit());
+  }
+  auto txn = s->Begin(Store::Mode::kRead).value();
+  auto seqs = [&](const std::string& reader, std::int64_t before, std::size_t stop_after) {
+    std::vector<std::int64_t> out;
+    EXPECT_TRUE(txn->ScanReads(reader, before, [&](const EventRecord& e) {
+      out.push_back(e.seq);
+      EXPECT_EQ(e.subject, 7);
+      return out.size() < stop_after;
+    }));
+    return out;
+  };
+  EXPECT_EQ(seqs("anna", 100, 10), (std::vector<std::int64_t>{4, 1})) << "the migration filled the earlier read";
+  EXPECT_EQ(seqs("", 100, 10), (std::vector<std::int64_t>{4, 3, 1}));
+  EXPECT_EQ(seqs("", 4, 10), (std::vector<std::int64_t>{3, 1}));
+  EXPECT_EQ(seqs("", 100, 1), (std::vector<std::int64_t>{4}));
+  EXPECT_TRUE(seqs("nobody", 100, 10).empty());
 }
 
 TEST(SqliteStore, UncommittedTransactionLeavesNothing) {

@@ -126,7 +126,7 @@ class PagesTest : public ::testing::Test {
                             {"contract_performance", "marketing", "product_development"}},
                            admin));
     ASSERT_TRUE(e.GrantDuty({"privacy-centre", "contract_performance", {"user.contact.phone"}, false,
-                             testing::Acts({A::kRead})},
+                             testing::Acts({A::kRead, A::kApplications})},
                             admin));
     for (const char* p : {"marketing", "product_development"}) {
       ASSERT_TRUE(e.GrantDuty({"privacy-centre", p, {"user.contact.phone"}, false,
@@ -293,7 +293,9 @@ TEST_F(PagesTest, R_VI_1_the_privacy_centre_acts_for_the_signed_in_subscriber_on
   };
   EXPECT_EQ(state(consents1, "marketing"), ConsentState::kWithdrawn);
   for (const auto& c : consents1) {
-    if (c.purpose == "marketing") EXPECT_EQ(c.channel, "personal_cabinet");
+    if (c.purpose == "marketing") {
+      EXPECT_EQ(c.channel, "personal_cabinet");
+    }
   }
   // Subject 2 never consented to marketing through the pages.
   for (const auto& c : consents2) EXPECT_NE(c.channel, "personal_cabinet");
@@ -606,6 +608,241 @@ TEST_F(PagesTest, PasswordsAndPagesThatTouchTheLedgerRunOffTheIoThreads) {
   EXPECT_FALSE(heavy("GET", "/privacy/"));
   EXPECT_FALSE(heavy("GET", "/console/sign-in"));
   EXPECT_FALSE(heavy("GET", "/assets/qorgau.css"));
+}
+
+TEST_F(PagesTest, R_XI_2_a_subscriber_accepts_the_edition_in_force_once) {
+  const std::string session = SignIn(1);
+  HttpResult me = Get("/privacy/me?lang=en", session);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_NE(me.body.find("action=\"/privacy/accept\""), std::string::npos);
+  EXPECT_EQ(me.body.find("data-accepted="), std::string::npos);
+  const std::string csrf = CsrfOf(me.body);
+  const std::int64_t before = Revision();
+  HttpResult accepted = PostForm("/privacy/accept", "csrf=" + csrf + "&subject=2", session);
+  EXPECT_EQ(accepted.status, 303) << accepted.body;
+  EXPECT_GT(Revision(), before);
+  rules::Engine& e = inst_->engine();
+  auto privacy = e.CallerFor("privacy-centre").value();
+  auto mine = e.EditionAcceptance(*privacy, rules::SubjectKey::Id(1)).value();
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->how, "explicit");
+  EXPECT_EQ(mine->channel, "personal_cabinet");
+  EXPECT_FALSE(e.EditionAcceptance(*privacy, rules::SubjectKey::Id(2)).value()) << "the session's subject only";
+  EXPECT_NE(Get("/privacy/me", session).body.find("data-accepted=\"explicit\""), std::string::npos);
+  // Once: a second acceptance is refused and changes nothing.
+  const std::int64_t after = Revision();
+  HttpResult again = PostForm("/privacy/accept", "csrf=" + csrf, session);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_NE(again.body.find("<code>edition</code>"), std::string::npos);
+  EXPECT_EQ(Revision(), after);
+}
+
+TEST_F(PagesTest, R_IV_4_a_subscriber_files_an_application_and_reads_their_statement) {
+  const std::string session = SignIn(1);
+  const std::string csrf = CsrfOf(Get("/privacy/me", session).body);
+  const std::int64_t before = Revision();
+  HttpResult bad = PostForm("/privacy/apply?lang=en", "csrf=" + csrf + "&kind=withdrawal", session);
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("<code>kind</code>"), std::string::npos);
+  EXPECT_EQ(Revision(), before);
+  HttpResult filed = PostForm("/privacy/apply?lang=en", "csrf=" + csrf + "&kind=information&subject=2", session);
+  ASSERT_EQ(filed.status, 303) << filed.body;
+  rules::Engine& e = inst_->engine();
+  auto apps = e.ListApplications(world_["dpo"], rules::SubjectKey::Id(1)).value();
+  ASSERT_EQ(apps.size(), 1u);
+  EXPECT_EQ(apps[0].record.kind, ApplicationKind::kInformation);
+  EXPECT_EQ(apps[0].record.channel, "personal_cabinet");
+  EXPECT_TRUE(e.ListApplications(world_["dpo"], rules::SubjectKey::Id(2)).value().empty());
+  const std::string id = std::to_string(apps[0].record.id);
+  // Filed, the subscriber's page says so; reloading it files nothing again.
+  EXPECT_EQ(filed.headers["location"], "/privacy/me?filed=" + id);
+  const std::int64_t filed_at = Revision();
+  HttpResult me = Get("/privacy/me?filed=" + id, session);
+  EXPECT_NE(me.body.find("data-filed=\"" + id + "\""), std::string::npos);
+  EXPECT_NE(me.body.find("data-application=\"" + id), std::string::npos);
+  EXPECT_EQ(e.ListApplications(world_["dpo"], rules::SubjectKey::Id(1)).value().size(), 1u);
+  EXPECT_GE(Revision(), filed_at);
+  // The privacy centre files applications; it never handles one.
+  auto privacy = e.CallerFor("privacy-centre").value();
+  auto handled = e.AdvanceApplication(apps[0].record.id, "identity_verified", *privacy);
+  ASSERT_FALSE(handled);
+  EXPECT_EQ(handled.error().reason, "role_not_allowed");
+  // The statement: the subscriber's own, masked, a recorded read; opened
+  // as a page with no script, or downloaded.
+  auto trail = [&] { return e.AccessTrail(world_["dpo"], rules::SubjectKey::Id(1)).value().size(); };
+  const std::size_t reads = trail();
+  HttpResult st = Get("/privacy/statement?lang=en", session);
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_NE(st.body.find("ST-1-"), std::string::npos);
+  EXPECT_EQ(st.body.find(demo::SyntheticSubjects().At(1).phone), std::string::npos) << "masked";
+  const std::string csp = st.headers["content-security-policy"];
+  EXPECT_EQ(csp.find("script-src"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_GT(trail(), reads);
+  HttpResult download = Get("/privacy/statement?download=1", session);
+  EXPECT_EQ(download.headers["content-disposition"].rfind("attachment; filename=\"ST-1-", 0), 0u);
+  HttpResult print = Get("/privacy/statement?print=1", session);
+  EXPECT_NE(print.body.find("/assets/print.js"), std::string::npos);
+  EXPECT_NE(print.headers["content-security-policy"].find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(Get("/privacy/statement").headers["location"], "/privacy/sign-in");
+}
+
+TEST_F(PagesTest, R_IV_4_an_employee_files_an_application_with_its_documents_on_the_console) {
+  const std::string dpo = SignInStaff("dpo");
+  HttpResult form = Get("/console/application/new?lang=en&subject=1", dpo);
+  ASSERT_EQ(form.status, 200) << form.body;
+  EXPECT_NE(form.body.find("data-digest-for=\"doc1_sha256\""), std::string::npos);
+  const std::string csrf = CsrfOf(form.body);
+  const std::string base = "csrf=" + csrf + "&subject=1&kind=rectification&channel=office_written&reference=OFF-1";
+  const std::int64_t before = Revision();
+  HttpResult bad = PostForm("/console/application/new?lang=en", base + "&doc1_reference=SCAN-1&doc1_sha256=abc", dpo);
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("<code>documents[0].sha256</code>"), std::string::npos);
+  EXPECT_NE(bad.body.find("value=\"SCAN-1\""), std::string::npos) << "the form keeps what was typed";
+  EXPECT_EQ(Revision(), before);
+  const std::string digest(64, 'b');
+  HttpResult filed = PostForm("/console/application/new", base + "&doc1_reference=SCAN-1&doc1_sha256=" + digest, dpo);
+  ASSERT_EQ(filed.status, 303) << filed.body;
+  const std::string location = filed.headers["location"];
+  ASSERT_EQ(location.rfind("/console/application?id=", 0), 0u) << location;
+  auto app = inst_->engine().GetApplication(std::stoll(location.substr(24)), world_["dpo"]).value();
+  EXPECT_EQ(app.record.kind, ApplicationKind::kRectification);
+  ASSERT_EQ(app.documents.size(), 1u);
+  EXPECT_EQ(app.documents[0].sha256, digest);
+  EXPECT_NE(Get(location, dpo).body.find("SCAN-1"), std::string::npos);
+  // Whoever has no duty for applications files none.
+  const std::string anna = SignInStaff("anna");
+  HttpResult refused = PostForm("/console/application/new", "csrf=" + CsrfOf(Get("/console/", anna).body) +
+                                                               "&subject=1&kind=information&channel=office_written&reference=OFF-2",
+                                anna);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("data-reason=\"no_duty\""), std::string::npos);
+}
+
+TEST_F(PagesTest, R_IV_4_the_subject_page_opens_prints_and_downloads_the_statement) {
+  const std::string dpo = SignInStaff("dpo");
+  HttpResult subject = Get("/console/subject?id=1", dpo);
+  EXPECT_NE(subject.body.find("/console/statement?id=1&amp;download=1"), std::string::npos);
+  HttpResult st = Get("/console/statement?id=1&lang=ru", dpo);
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_NE(st.body.find("lang=\"ru\""), std::string::npos);
+  EXPECT_EQ(Get("/console/statement?id=1&download=1", dpo).headers["content-disposition"].rfind("attachment", 0), 0u);
+  const std::string anna = SignInStaff("anna");
+  HttpResult refused = Get("/console/statement?id=1", anna);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("data-reason=\"no_duty\""), std::string::npos);
+}
+
+TEST_F(PagesTest, R_VIII_1_the_audit_page_shows_the_trail_by_subject_actor_and_date_to_the_officer_only) {
+  const std::string anna = SignInStaff("anna");
+  ASSERT_EQ(Get("/console/subject?id=1&purpose=contract_performance", anna).status, 200);
+  const std::string dpo = SignInStaff("dpo");
+  HttpResult by_actor = Get("/console/audit?lang=en&actor=anna", dpo);
+  ASSERT_EQ(by_actor.status, 200) << by_actor.body;
+  EXPECT_NE(by_actor.body.find("<a href=\"/console/subject?id=1\">1</a>"), std::string::npos);
+  HttpResult by_subject = Get("/console/audit?subject=1", dpo);
+  EXPECT_NE(by_subject.body.find("<td>anna</td>"), std::string::npos);
+  // A range that ends before the reads shows none of them.
+  HttpResult before = Get("/console/audit?lang=en&actor=anna&to=2020-01-01", dpo);
+  EXPECT_EQ(before.body.find("<td>anna</td>"), std::string::npos);
+  EXPECT_NE(before.body.find("Nothing recorded."), std::string::npos);
+  HttpResult unknown = Get("/console/audit?actor=nobody", dpo);
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("<code>actor</code>"), std::string::npos);
+  HttpResult bad_day = Get("/console/audit?from=2026-13-01", dpo);
+  EXPECT_EQ(bad_day.status, 422);
+  // The trail is the officer's alone.
+  HttpResult refused = Get("/console/audit?actor=anna", anna);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("data-reason=\"dpo_only\""), std::string::npos);
+  // `audit verify` on demand, its result kept for the page.
+  HttpResult page = Get("/console/audit", dpo);
+  EXPECT_EQ(page.body.find("data-verified="), std::string::npos);
+  HttpResult verified = PostForm("/console/audit/verify", "csrf=" + CsrfOf(page.body), dpo);
+  EXPECT_EQ(verified.status, 303) << verified.body;
+  EXPECT_NE(Get("/console/audit", dpo).body.find("data-verified=\"ok\""), std::string::npos);
+  HttpResult anna_verifies = PostForm("/console/audit/verify", "csrf=" + CsrfOf(Get("/console/", anna).body), anna);
+  EXPECT_EQ(anna_verifies.status, 403);
+  EXPECT_EQ(Get("/console/audit", anna).body.find("data-verified="), std::string::npos) << "not hers to see";
+  HttpResult both = Get("/console/audit?subject=1&actor=anna", dpo);
+  EXPECT_EQ(both.status, 422);
+  EXPECT_NE(both.body.find("<code>subject</code>"), std::string::npos);
+}
+
+TEST_F(PagesTest, R_XI_1_the_policy_page_lists_the_editions) {
+  const std::string anna = SignInStaff("anna");
+  HttpResult page = Get("/console/policy?lang=en", anna);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("data-edition=\"1\""), std::string::npos);
+  EXPECT_NE(page.body.find("The first edition"), std::string::npos);
+  EXPECT_NE(page.body.find(">in force<"), std::string::npos);
+}
+
+TEST_F(PagesTest, R_VIII_1_administration_is_the_administrators_and_shows_an_enrolment_token_once) {
+  const std::string dpo = SignInStaff("dpo");
+  HttpResult refused = Get("/console/admin", dpo);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("data-reason=\"admin_only\""), std::string::npos);
+  const std::string admin = SignInStaff("admin");
+  HttpResult page = Get("/console/admin?lang=en", admin);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("data-actor=\"anna\""), std::string::npos);
+  const std::string csrf = CsrfOf(page.body);
+  // An enrolment token, shown on the answer, sets the employee's password.
+  HttpResult enrol = PostForm("/console/admin", "csrf=" + csrf + "&action=enrol&actor=dana", admin);
+  ASSERT_EQ(enrol.status, 200) << enrol.body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(enrol.body, m, std::regex("(qe_[0-9a-f]{64})")));
+  rules::Engine& e = inst_->engine();
+  EXPECT_EQ(e.SetPasswordByEnrolment(m[1].str(), "dana's own password").value(), "dana");
+  // A duty granted and removed; a bad category changes nothing.
+  const std::int64_t before = Revision();
+  HttpResult bad = PostForm("/console/admin", "csrf=" + csrf +
+                                                  "&action=grant_duty&actor=anna&purpose=marketing&categories=user.nope&act_read=1",
+                            admin);
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("<code>categories</code>"), std::string::npos);
+  EXPECT_EQ(Revision(), before);
+  HttpResult granted = PostForm("/console/admin", "csrf=" + csrf +
+                                                      "&action=grant_duty&actor=anna&purpose=marketing&categories=user.contact.phone&act_read=1",
+                                admin);
+  EXPECT_EQ(granted.status, 303) << granted.body;
+  auto duties = e.ListDuties("anna", world_["admin"]).value();
+  EXPECT_TRUE(std::any_of(duties.begin(), duties.end(), [](const auto& d) { return d.purpose == "marketing"; }));
+  HttpResult removed = PostForm("/console/admin", "csrf=" + csrf + "&action=remove_duty&actor=anna&purpose=marketing", admin);
+  EXPECT_EQ(removed.status, 303);
+  duties = e.ListDuties("anna", world_["admin"]).value();
+  EXPECT_FALSE(std::any_of(duties.begin(), duties.end(), [](const auto& d) { return d.purpose == "marketing"; }));
+  // Disabling an actor ends their sessions at once.
+  const std::string anna = SignInStaff("anna");
+  ASSERT_EQ(Get("/console/", anna).status, 200);
+  HttpResult disabled = PostForm("/console/admin", "csrf=" + csrf + "&action=disable&actor=anna", admin);
+  EXPECT_EQ(disabled.status, 303);
+  EXPECT_EQ(Get("/console/", anna).headers["location"], "/console/sign-in");
+}
+
+TEST_F(PagesTest, R_VIII_1_the_trail_by_actor_is_filtered_in_the_engine) {
+  rules::Engine& e = inst_->engine();
+  ASSERT_TRUE(e.ListConsents(world_["anna"], rules::SubjectKey::Id(1)));
+  ASSERT_TRUE(e.ListConsents(world_["dana"], rules::SubjectKey::Id(2)));
+  rules::TrailQuery q;
+  q.actor = "anna";
+  auto trail = e.AccessTrailBy(world_["dpo"], q).value();
+  ASSERT_FALSE(trail.empty());
+  for (const auto& a : trail) EXPECT_EQ(a.actor, "anna");
+  EXPECT_EQ(trail.front().subject, 1);
+  q.actor = "";
+  q.from = clock_.Now() + 1;
+  EXPECT_TRUE(e.AccessTrailBy(world_["dpo"], q).value().empty());
+  q.from = std::nullopt;
+  q.to = clock_.Now() + 1;
+  q.limit = 1;
+  EXPECT_EQ(e.AccessTrailBy(world_["dpo"], q).value().size(), 1u);
+  q.limit = 0;
+  EXPECT_EQ(e.AccessTrailBy(world_["dpo"], q).error().field, "limit");
+  rules::TrailQuery annas;
+  annas.actor = "anna";
+  EXPECT_EQ(e.AccessTrailBy(world_["anna"], annas).error().reason, "dpo_only");
 }
 
 }  // namespace

@@ -424,6 +424,16 @@ CREATE TABLE passwords (
   set_at   INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 19: the reads of personal data by whom, for the access trail by actor
+    // or time; filled from the events already there (the types are
+    // ledger::IsRead's).
+    R"sql(
+ALTER TABLE events ADD COLUMN reader TEXT;
+UPDATE events SET reader = json_extract(body, '$.actor')
+ WHERE json_valid(body) AND json_extract(body, '$.type') IN ('access.read', 'access.lookup', 'transfer.sent');
+CREATE INDEX events_reads_by_reader ON events (reader, seq) WHERE reader IS NOT NULL;
+CREATE INDEX events_reads ON events (seq) WHERE reader IS NOT NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -642,6 +652,8 @@ class SqliteTransaction final : public Transaction {
   Result<void> DeleteIdempotencyBefore(UnixMillis before, int limit) override;
   Result<void> ScanSubjectEvents(SubjectId subject,
                                  const std::function<void(const EventRecord&)>& each) override;
+  Result<void> ScanReads(std::string_view reader, std::int64_t before,
+                         const std::function<bool(const EventRecord&)>& each) override;
   Result<void> InsertDecisionRequests(const std::vector<DecisionRequestRecord>& records) override;
   Result<void> ScanDecisionRequests(
       std::int64_t seal, const std::function<void(const DecisionRequestRecord&)>& each) override;
@@ -1993,6 +2005,27 @@ Result<void> SqliteTransaction::ScanSubjectEvents(
   return {};
 }
 
+Result<void> SqliteTransaction::ScanReads(std::string_view reader, std::int64_t before,
+                                         const std::function<bool(const EventRecord&)>& each) {
+  // Each query walks its own partial index backwards.
+  Stmt s(store_.db(), reader.empty()
+                          ? "SELECT seq, body, prev_hash, hash, subject_id, reader FROM events "
+                            "WHERE reader IS NOT NULL AND seq < ?1 ORDER BY seq DESC"
+                          : "SELECT seq, body, prev_hash, hash, subject_id, reader FROM events "
+                            "WHERE reader = ?2 AND seq < ?1 ORDER BY seq DESC");
+  if (!s.ok()) return DbError(store_.db(), "scanning reads");
+  s.Bind(1, before);
+  if (!reader.empty()) s.Bind(2, std::string(reader));
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    EventRecord e{s.Int(0), s.Text(1), s.Blob(2), s.Blob(3), std::nullopt, s.Text(5)};
+    if (sqlite3_column_type(s.get(), 4) != SQLITE_NULL) e.subject = s.Int(4);
+    if (!each(e)) return {};
+  }
+  if (rc != SQLITE_DONE) return DbError(store_.db(), "scanning reads");
+  return {};
+}
+
 namespace {
 
 // Subject ids packed as unsigned LEB128 varints: a batch's ids take 3-4
@@ -3099,13 +3132,14 @@ Result<std::optional<EventRecord>> SqliteTransaction::LastEvent() {
 }
 
 Result<void> SqliteTransaction::AppendEvent(const EventRecord& e) {
-  Stmt& s = S("INSERT INTO events (seq, body, prev_hash, hash, subject_id) "
-              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  Stmt& s = S("INSERT INTO events (seq, body, prev_hash, hash, subject_id, reader) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   s.Bind(1, e.seq);
   s.Bind(2, e.body);
   s.Bind(3, e.prev_hash);
   s.Bind(4, e.hash);
   if (e.subject) s.Bind(5, *e.subject);
+  if (!e.reader.empty()) s.Bind(6, e.reader);
   QORGAU_TRY(Exec(s, "appending an event"));
   last_event_.emplace(e);
   return {};
