@@ -138,7 +138,7 @@ def main():
             ("console: statement of subject 11", staff.time("GET", "/console/statement?id=11", n)),
             ("console: new application (form)", staff.time("GET", "/console/application/new?subject=11", n)),
             ("console: audit, trail of subject 11", staff.time("GET", "/console/audit?subject=11", n)),
-            ("console: audit, reads by actor (newest 500)", staff.time("GET", "/console/audit?actor=privacy-centre", n)),
+            ("console: audit, reads by actor (newest 500)", staff.time("GET", "/console/audit?actor=dpo", n)),
             ("console: audit, reads of today (newest 500)",
              staff.time("GET", "/console/audit?from=%s&to=%s" % (today, today), n)),
             ("console: editions with their differences", staff.time("GET", "/console/policy", n)),

@@ -203,18 +203,28 @@ Result<PublishOutcome> Editions::PublishPolicy(const PublishRequest& req, const 
 Result<std::vector<EditionView>> Editions::ListEditions() {
   QORGAU_ASSIGN_OR_RETURN(auto txn, d_.store.Begin(store::Store::Mode::kRead));
   QORGAU_ASSIGN_OR_RETURN(auto records, txn->ListEditions());
-  std::vector<EditionView> out;
-  for (auto& r : records) {
+  std::lock_guard lock(loaded_mu_);
+  // What was loaded before stays, as long as it is the same edition (its
+  // number and the hash of its files).
+  std::size_t same = 0;
+  while (same < loaded_.size() && same < records.size() && loaded_[same].record.number == records[same].number &&
+         loaded_[same].record.hash == records[same].hash) {
+    ++same;
+  }
+  loaded_.resize(same);
+  for (std::size_t i = same; i < records.size(); ++i) {
+    auto& r = records[i];
     policy::LoadResult loaded = policy::LoadPolicyBundle(r.files, r.main_file);
     if (!loaded.policy) {
       return Fail(ErrorCode::kCorruption, "editions", "edition " + std::to_string(r.number) + " no longer loads");
     }
     EditionView v{std::move(r), std::make_shared<const policy::Policy>(std::move(*loaded.policy)), std::nullopt,
                   false};
-    if (!out.empty()) v.diff = policy::DiffPolicies(*out.back().policy, *v.policy);
-    v.in_force = v.record.number == d_.policy->edition.number;
-    out.push_back(std::move(v));
+    if (!loaded_.empty()) v.diff = policy::DiffPolicies(*loaded_.back().policy, *v.policy);
+    loaded_.push_back(std::move(v));
   }
+  std::vector<EditionView> out = loaded_;
+  for (auto& v : out) v.in_force = v.record.number == d_.policy->edition.number;
   return out;
 }
 

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,8 @@ class Editions {
   // What `request` would publish, without publishing it.
   Result<policy::PolicyDiff> PreviewPolicy(const PublishRequest& request, const Caller& caller);
   // Every edition, oldest first, with its difference from the one before.
+  // Loaded and compared once: an edition never changes once published, so
+  // later calls read the list and load only what is new.
   Result<std::vector<EditionView>> ListEditions();
   // The subject accepts the edition in force, explicitly (R-XI.2).
   Result<store::AcceptanceRecord> AcceptEdition(const SubjectKey& subject, const std::string& channel,
@@ -91,6 +94,8 @@ class Editions {
   Result<policy::PolicyDiff> Prepare(const PublishRequest& request, const Caller& caller, store::EditionRecord* latest);
   EngineCore& core_;
   const EngineDeps& d_;
+  std::mutex loaded_mu_;
+  std::vector<EditionView> loaded_;  // as ListEditions last loaded them
 };
 
 }  // namespace qorgau::rules

@@ -338,6 +338,17 @@ HttpResponse Pages::ConsoleApplication(Request& r) {
         auto st = e.Statement({rules::SubjectKey::Id(view->record.subject_id), std::string(lang), false, id}, *caller);
         done = st ? e.AnswerApplication(id, st->reference, *caller) : Result<rules::ApplicationView>(tl::unexpected(st.error()));
       }
+    } else if (action == "withdraw") {
+      // Carried out as the application says (its channel, reference and
+      // purposes); the withdrawal answers it, or a rule of R-VI refuses it.
+      auto view = e.GetApplication(id, *caller);
+      if (!view) {
+        done = tl::unexpected(view.error());
+      } else {
+        rules::WithdrawalRequest req{rules::SubjectKey::Id(view->record.subject_id), "", "", {}, {}, false, id};
+        auto plan = e.Withdraw(req, *caller);
+        done = plan ? e.GetApplication(id, *caller) : Result<rules::ApplicationView>(tl::unexpected(plan.error()));
+      }
     } else if (action == "answer") {
       done = e.AnswerApplication(id, r.Field("reference"), *caller);
     } else if (action == "refuse") {
@@ -390,6 +401,21 @@ HttpResponse Pages::ConsoleApplication(Request& r) {
            "<input type=\"hidden\" name=\"action\" value=\"advance\"><input type=\"hidden\" name=\"to\" "
            "value=\"identity_verified\"><button type=\"submit\" data-action=\"verify\">" +
            Esc(T("app.verify", lang)) + "</button></form>";
+    } else if (a.kind == ApplicationKind::kWithdrawal) {
+      // The preview first (R-VI.1, R-VI.4): what the withdrawal would end,
+      // or the rule that refuses it (R-VI.3).
+      rules::WithdrawalRequest req{rules::SubjectKey::Id(a.subject_id), "", "", {}, {}, true, id};
+      auto plan = e.Withdraw(req, *caller);
+      if (!plan) {
+        m += "<div class=\"preview\"><h3>" + Esc(T("withdraw.refused", lang)) + "</h3>" + ErrorBox(plan.error(), lang) +
+             "</div>";
+      } else {
+        m += "<div class=\"warning\" role=\"note\"><h3>" + Esc(T("withdraw.warning", lang)) + "</h3><p>" +
+             Esc(policy::InLanguage(plan->warning, lang)) + "</p></div>" + PlanLists(*plan, inst_.policy(), lang);
+      }
+      m += FormOpen("/console/application", r.session->csrf) + hidden +
+           "<input type=\"hidden\" name=\"action\" value=\"withdraw\"><button type=\"submit\" class=\"danger\" "
+           "data-action=\"withdraw\">" + Esc(T("app.carry_out_withdrawal", lang)) + "</button></form>";
     } else if (a.kind == ApplicationKind::kInformation) {
       m += FormOpen("/console/application", r.session->csrf) + hidden +
            "<input type=\"hidden\" name=\"action\" value=\"answer_statement\"><button type=\"submit\" "

@@ -335,6 +335,8 @@ const std::vector<Label> kLabels = {
     {"proof.birth_certificate", "туу туралы куәлік", "свидетельство о рождении", "birth certificate"},
     {"proof.guardianship_decision", "қамқоршылық туралы шешім", "решение об опеке", "guardianship decision"},
     {"proof.power_of_attorney", "сенімхат", "доверенность", "power of attorney"},
+    {"app.carry_out_withdrawal", "Келісімді қайтарып алуды орындау", "Выполнить отзыв согласия",
+     "Carry out the withdrawal"},
     {"subject.file_application", "Осы субъект үшін өтініш тіркеу", "Зарегистрировать заявление этого субъекта",
      "File an application for this subject"},
 

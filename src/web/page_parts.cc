@@ -2,6 +2,7 @@
 #include "web/page_parts.h"
 
 #include "api/api.h"
+#include "rules/withdrawals.h"
 #include "web/i18n.h"
 
 namespace qorgau::web {
@@ -109,6 +110,35 @@ std::string DiffTable(const policy::PolicyDiff& diff, const policy::Policy& to, 
       names += (names.empty() ? "" : ", ") + (x ? in(x->name) : Esc(id));
     }
     m += "<p class=\"warning\" data-renewal>" + Esc(T("edition.renewal", lang)) + " " + names + "</p>";
+  }
+  return m;
+}
+
+std::string PlanLists(const rules::WithdrawalPlan& plan, const policy::Policy& p, std::string_view lang) {
+  auto in = [&](const policy::Text& t) { return Esc(policy::InLanguage(t, lang)); };
+  std::string m = "<h2>" + Esc(T("withdraw.ends", lang)) + "</h2><ul class=\"ends\">";
+  for (const auto& id : plan.consents_end) {
+    const policy::Purpose* pu = p.FindPurpose(id);
+    m += "<li data-purpose=\"" + Esc(id) + "\">" + (pu ? in(pu->name) : Esc(id)) + "</li>";
+  }
+  m += "</ul><h2>" + Esc(T("withdraw.services_off", lang)) + "</h2>";
+  if (plan.services_off.empty()) {
+    m += "<p>" + Esc(T("withdraw.no_services", lang)) + "</p>";
+  } else {
+    m += "<ul class=\"services-off\">";
+    for (const auto& id : plan.services_off) {
+      const policy::Service* s = p.FindService(id);
+      m += "<li data-service=\"" + Esc(id) + "\">" + (s ? in(s->name) : Esc(id)) + "</li>";
+    }
+    m += "</ul>";
+  }
+  if (!plan.destroyed.empty()) {
+    m += "<h2>" + Esc(T("withdraw.destroyed", lang)) + "</h2><ul>";
+    for (const auto& id : plan.destroyed) {
+      const policy::Category* c = p.FindCategory(id);
+      m += "<li>" + (c ? in(c->name) : Esc(id)) + "</li>";
+    }
+    m += "</ul>";
   }
   return m;
 }

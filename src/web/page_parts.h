@@ -18,6 +18,7 @@
 #include "core/working_calendar.h"
 #include "policy/policy.h"
 #include "policy/policy_diff.h"
+#include "rules/withdrawals.h"
 #include "web/html.h"
 #include "web/pages.h"
 #include "web/sessions.h"
@@ -74,6 +75,10 @@ std::int64_t IdOf(const std::map<std::string, std::string>& fields);
 // The page's status for an engine refusal: the API's (api::StatusFor),
 // except that a malformed field is 422, as a form that cannot be taken.
 int PageStatus(const Error& e);
+
+// What a withdrawal ends (R-VI.4): the consents, the services that go off,
+// the data destroyed; as lists with data-purpose / data-service.
+std::string PlanLists(const rules::WithdrawalPlan& plan, const policy::Policy& p, std::string_view lang);
 
 // What changed from one edition to the next, as a table: the section,
 // the entry (by its name in `to` where it has one), added/removed/changed

@@ -278,38 +278,6 @@ HttpResponse Pages::PrivacyMe(Request& r) {
   return HtmlResponse(200, Page(frame, notice + m));
 }
 
-namespace {
-
-std::string PlanLists(const rules::WithdrawalPlan& plan, const policy::Policy& p, std::string_view lang) {
-  auto in = [&](const policy::Text& t) { return Esc(policy::InLanguage(t, lang)); };
-  std::string m = "<h2>" + Esc(T("withdraw.ends", lang)) + "</h2><ul class=\"ends\">";
-  for (const auto& id : plan.consents_end) {
-    const policy::Purpose* pu = p.FindPurpose(id);
-    m += "<li data-purpose=\"" + Esc(id) + "\">" + (pu ? in(pu->name) : Esc(id)) + "</li>";
-  }
-  m += "</ul><h2>" + Esc(T("withdraw.services_off", lang)) + "</h2>";
-  if (plan.services_off.empty()) {
-    m += "<p>" + Esc(T("withdraw.no_services", lang)) + "</p>";
-  } else {
-    m += "<ul class=\"services-off\">";
-    for (const auto& id : plan.services_off) {
-      const policy::Service* s = p.FindService(id);
-      m += "<li data-service=\"" + Esc(id) + "\">" + (s ? in(s->name) : Esc(id)) + "</li>";
-    }
-    m += "</ul>";
-  }
-  if (!plan.destroyed.empty()) {
-    m += "<h2>" + Esc(T("withdraw.destroyed", lang)) + "</h2><ul>";
-    for (const auto& id : plan.destroyed) {
-      const policy::Category* c = p.FindCategory(id);
-      m += "<li>" + (c ? in(c->name) : Esc(id)) + "</li>";
-    }
-    m += "</ul>";
-  }
-  return m;
-}
-
-}  // namespace
 
 HttpResponse Pages::PrivacyWithdrawPreview(Request& r) {
   if (!r.session || r.session->kind != SessionKind::kSubscriber) return Redirect("/privacy/sign-in");

@@ -124,7 +124,8 @@ class Pages(unittest.TestCase):
         self.driver.get(self.demo.base + path)
 
     def find(self, css):
-        return self.driver.find_element(By.CSS_SELECTOR, css)
+        """The element, once the page has it (a page may still be loading)."""
+        return WebDriverWait(self.driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
 
     def finds(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
@@ -145,6 +146,8 @@ class Pages(unittest.TestCase):
                 return True
 
         WebDriverWait(self.driver, 30).until(gone)
+        WebDriverWait(self.driver, 30).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
 
     def shot(self, name):
         """With --screenshots DIR: this page as DIR/NAME.png (docs/console.md)."""

@@ -131,6 +131,13 @@ TEST_F(EditionsTest, R_XI_1_a_change_without_its_reason_or_a_stale_number_is_ref
   EXPECT_EQ(past.error().field, "effective_at");
   EXPECT_EQ(engine().ListEditions().value().size(), 1u);
   ASSERT_TRUE(engine().PublishPolicy(Request(Edition2()), world_["dpo"]));
+  // Listed at once by the same process (the loaded editions are kept, the
+  // new one added to them), with its difference, not in force before a restart.
+  const auto listed = engine().ListEditions().value();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_TRUE(listed[0].in_force);
+  EXPECT_FALSE(listed[1].in_force);
+  EXPECT_TRUE(listed[1].diff.has_value());
   auto again = engine().PublishPolicy(Request(Edition2()), world_["dpo"]);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().field, "edition.number");

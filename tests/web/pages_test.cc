@@ -845,5 +845,52 @@ TEST_F(PagesTest, R_VIII_1_the_trail_by_actor_is_filtered_in_the_engine) {
   EXPECT_EQ(e.AccessTrailBy(world_["anna"], annas).error().reason, "dpo_only");
 }
 
+TEST_F(PagesTest, R_VI_3_a_withdrawal_application_is_previewed_then_carried_out_or_refused_on_its_page) {
+  rules::Engine& e = inst_->engine();
+  ASSERT_TRUE(e.GrantDuty({"olga", "marketing", {"user.contact.phone"}, false, testing::Acts({DutyAction::kWithdraw})},
+                          world_["admin"]));
+  ASSERT_TRUE(e.OpenObligation({rules::SubjectKey::Id(2), store::ObligationKind::kDebt, "DEBT-7", "100"},
+                               world_["billing"]));
+  auto file = [&](store::SubjectId subject, const std::string& reference) {
+    auto filed = e.FileApplication(
+        {rules::SubjectKey::Id(subject), "withdrawal", "office_written", reference, {}, {}, {}, {"marketing"}},
+        world_["dpo"]);
+    EXPECT_TRUE(filed) << filed.error().ToString();
+    EXPECT_TRUE(e.AdvanceApplication(filed->record.id, "identity_verified", world_["dpo"]));
+    return std::to_string(filed->record.id);
+  };
+  const std::string ok = file(1, "REG-W-1"), indebted = file(2, "REG-W-2");
+  const std::string olga = SignInStaff("olga");
+  // The preview first: the warning and what stops; nothing changes.
+  HttpResult page = Get("/console/application?lang=en&id=" + ok, olga);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Withdrawing consent may end some or all services"), std::string::npos);
+  EXPECT_NE(page.body.find("data-service=\"marketing_offers\""), std::string::npos);
+  EXPECT_NE(page.body.find("data-action=\"withdraw\""), std::string::npos);
+  auto consents = [&](store::SubjectId id) { return e.ListConsents(world_["crm"], rules::SubjectKey::Id(id)).value(); };
+  for (const auto& c : consents(1)) {
+    if (c.purpose == "marketing") EXPECT_EQ(c.state, ConsentState::kGranted);
+  }
+  // Carried out: the consent ends and the withdrawal answers the application.
+  HttpResult done = PostForm("/console/application", "csrf=" + CsrfOf(page.body) + "&id=" + ok + "&action=withdraw", olga);
+  EXPECT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(e.GetApplication(std::stoll(ok), world_["dpo"]).value().record.state, ApplicationState::kAnswered);
+  for (const auto& c : consents(1)) {
+    if (c.purpose == "marketing") EXPECT_EQ(c.state, ConsentState::kWithdrawn);
+  }
+  // With a debt open, the preview says why it cannot be done (R-VI.3), and
+  // carrying it out refuses the application on that rule.
+  HttpResult blocked = Get("/console/application?lang=en&id=" + indebted, olga);
+  EXPECT_NE(blocked.body.find("data-reason=\"withdrawal_blocked_by_obligation\""), std::string::npos);
+  HttpResult refused =
+      PostForm("/console/application", "csrf=" + CsrfOf(blocked.body) + "&id=" + indebted + "&action=withdraw", olga);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find("data-reason=\"withdrawal_blocked_by_obligation\""), std::string::npos);
+  EXPECT_EQ(e.GetApplication(std::stoll(indebted), world_["dpo"]).value().record.state, ApplicationState::kRefused);
+  for (const auto& c : consents(2)) {
+    if (c.purpose == "marketing") EXPECT_EQ(c.state, ConsentState::kGranted);
+  }
+}
+
 }  // namespace
 }  // namespace qorgau::web
