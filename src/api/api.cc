@@ -441,7 +441,8 @@ const std::vector<Api::Entry>& Api::Table() {
       {{"GET", "/v1/audit/checkpoint", kKey}, &Api::AuditCheckpoint},
       // Heavy: with `to`, the signed heads are scanned for that size.
       {{"GET", "/v1/audit/consistency", kKey, kHeavy}, &Api::AuditConsistency},
-      // Heavy: by actor or date, the ledger is scanned.
+      // Heavy: a subject's trail reads its events and decisions; by actor
+      // or date, the index of reads is walked.
       {{"GET", "/v1/audit/access", kKey, kHeavy}, &Api::AuditAccess},
       {{"GET", "/v1/actors", kKey}, &Api::ListActors},
       {{"POST", "/v1/actors", kKey}, &Api::PutActor},
