@@ -11,7 +11,13 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "crypto/signer.h"
 #include "fixtures.h"
+#include "ledger/canonical_json.h"
+#include "ledger/merkle.h"
+#include "ledger/tree_head.h"
 #include "names.h"
 
 namespace qorgau::bench {
@@ -131,9 +137,27 @@ void DurableNaive(benchmark::State& state) {
 // consent row. One thread, nothing hashed, encoded, checked or signed, no
 // client threads: no design that keeps an event row per change in this
 // store can be faster on this machine.
-void DurableFloor(benchmark::State& state) {
+//
+// `ledgered` adds what ledger format 2 (docs/ledger-format.md) makes every
+// change compute, whatever the store: the event's canonical body
+// (ledger::CanonicalObject, as ledger::Append builds it), its chain hash and
+// its Merkle leaf hash, the one inner node hash a leaf adds on average, and
+// one Ed25519 signature of a tree head per batch. Still no checks, no
+// receipt, no client threads: the most a redesigned hot path could reach.
+void RunFloor(benchmark::State& state, bool ledgered) {
   constexpr std::uint64_t kBatch = 64;
   FloorFixture& f = Floor();
+  std::optional<crypto::Signer> signer;
+  if (ledgered) {
+    auto generated = crypto::Signer::Generate();
+    if (!generated) {
+      state.SkipWithError(generated.error().ToString().c_str());
+      return;
+    }
+    signer.emplace(std::move(*generated));
+  }
+  crypto::Digest prev{};
+  ledger::merkle::Hash left{};
   const std::int64_t n = static_cast<std::int64_t>(GetConfig().durable_subjects);
   sqlite3* db = f.db->get();
   std::optional<std::string> error;
@@ -144,8 +168,9 @@ void DurableFloor(benchmark::State& state) {
     if (rc != SQLITE_DONE && !error) error = sqlite3_errmsg(db);
     sqlite3_reset(s);
   };
-  const std::array<std::uint8_t, 32> hash{};  // not computed: the floor hashes nothing
+  std::array<std::uint8_t, 32> hash{};  // the plain floor computes none
   char body[256];
+  std::string encoded;
   QuietDisk();
   const double cpu_before = ProcessCpuSeconds();
   std::uint64_t k = 0;
@@ -161,17 +186,43 @@ void DurableFloor(benchmark::State& state) {
         "\"v\":1}",
         static_cast<unsigned long long>(k % 100000), static_cast<long long>(seq),
         static_cast<long long>(subject));
+    std::string_view stored(body, static_cast<std::size_t>(len));
+    if (ledgered) {
+      const UnixMillis now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+      ledger::CanonicalObject data;
+      data.String("basis", "consent").String("channel", "mobile_app").Int("edition", 1);
+      data.String("evidence", "APP-" + std::to_string(k % 100000)).String("purpose", "marketing");
+      auto data_json = data.Finish();
+      ledger::CanonicalObject event;
+      event.Int("v", 1).Int("seq", seq).String("at", FormatUtc(now)).String("type", "consent.granted");
+      event.String("actor", "app-backend").Int("subject", subject);
+      auto event_json = data_json ? event.Raw("data", *data_json).Finish() : data_json;
+      if (event_json) {
+        encoded = std::move(*event_json);
+        stored = encoded;
+      } else if (!error) {
+        error = event_json.error().ToString();  // reported after the loop, which runs out
+      }
+      const crypto::Digest chained =
+          crypto::Sha256({std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size()), stored});
+      prev = chained;
+      std::copy(chained.begin(), chained.end(), hash.begin());
+      const ledger::merkle::Hash leaf = ledger::EventLeafHash(stored);
+      left = ledger::merkle::NodeHash(left, leaf);
+    }
     sqlite3_bind_int64(f.read.get(), 1, subject);
     step(f.read.get());
     sqlite3_bind_int64(f.event.get(), 1, seq);
-    sqlite3_bind_text(f.event.get(), 2, body, len, SQLITE_STATIC);
+    sqlite3_bind_text(f.event.get(), 2, stored.data(), static_cast<int>(stored.size()), SQLITE_STATIC);
     sqlite3_bind_blob(f.event.get(), 3, hash.data(), 32, SQLITE_STATIC);
     sqlite3_bind_blob(f.event.get(), 4, hash.data(), 32, SQLITE_STATIC);
     sqlite3_bind_int64(f.event.get(), 5, subject);
     step(f.event.get());
     sqlite3_bind_int(f.node.get(), 1, 1);
     sqlite3_bind_int64(f.node.get(), 2, seq);
-    sqlite3_bind_blob(f.node.get(), 3, hash.data(), 32, SQLITE_STATIC);
+    sqlite3_bind_blob(f.node.get(), 3, left.data(), 32, SQLITE_STATIC);
     step(f.node.get());
     sqlite3_bind_int64(f.consent.get(), 1, subject);
     sqlite3_bind_int(f.consent.get(), 2, static_cast<int>(k & 1));
@@ -180,7 +231,15 @@ void DurableFloor(benchmark::State& state) {
     sqlite3_bind_int64(f.consent.get(), 5, static_cast<std::int64_t>(k));
     sqlite3_bind_int64(f.consent.get(), 6, seq);
     step(f.consent.get());
-    if (++k % kBatch == 0) step(f.commit.get());
+    if (++k % kBatch == 0) {
+      if (signer) {
+        // A tree head's message: size, root, time, key id (about 90 bytes).
+        const std::string head = std::to_string(seq) + std::string(left.begin(), left.end()) +
+                                 std::to_string(k) + signer->KeyId();
+        if (auto signature = signer->Sign(head); !signature && !error) error = signature.error().ToString();
+      }
+      step(f.commit.get());
+    }
   }
   if (k % kBatch != 0) step(f.commit.get());
   const double cpu = ProcessCpuSeconds() - cpu_before;
@@ -189,6 +248,9 @@ void DurableFloor(benchmark::State& state) {
   state.counters["changes_per_batch"] = static_cast<double>(kBatch);
   state.counters["cpu_us_per_change"] = cpu * 1e6 / static_cast<double>(state.iterations());
 }
+
+void DurableFloor(benchmark::State& state) { RunFloor(state, /*ledgered=*/false); }
+void DurableLedgerFloor(benchmark::State& state) { RunFloor(state, /*ledgered=*/true); }
 
 }  // namespace
 
@@ -207,6 +269,11 @@ void RegisterDurableBenchmarks(const Config&) {
       ->MinTime(1.0)
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark(names::DurableFloor().c_str(), DurableFloor)
+      ->Threads(1)
+      ->UseRealTime()
+      ->MinTime(1.0)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark(names::DurableLedgerFloor().c_str(), DurableLedgerFloor)
       ->Threads(1)
       ->UseRealTime()
       ->MinTime(1.0)

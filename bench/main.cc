@@ -289,6 +289,16 @@ void PrintSummary(const CollectingReporter& rep, const Config& c) {
                     "≥ 50 k/s", floor.ran ? (floor.Counter("items_per_second") >= 50e3 ? "yes" : "NO") : "—"});
   }
 
+  const Figure ledger_floor = Find(all, names::DurableLedgerFloor(), 1);
+  if (ledger_floor.ran || !ledger_floor.error.empty()) {
+    rows.push_back({"ledger floor: the SQLite floor plus what ledger format 2 computes for each change (its "
+                    "canonical body, chain and leaf hashes, one Merkle node) and one Ed25519 tree-head "
+                    "signature per commit; no checks, no receipt, one thread (an upper bound for a writer that hashes)",
+                    "—", ledger_floor.ran ? Rate(ledger_floor.Counter("items_per_second")) : Missing(ledger_floor),
+                    "—", "≥ 50 k/s",
+                    ledger_floor.ran ? (ledger_floor.Counter("items_per_second") >= 50e3 ? "yes" : "NO") : "—"});
+  }
+
   const Figure stq = Find(all, names::StatementQorgau());
   const Figure stn = Find(all, names::StatementNaive());
   if (stq.ran || !stq.error.empty()) {
@@ -322,6 +332,9 @@ void PrintSummary(const CollectingReporter& rep, const Config& c) {
     if (dn.ran) std::printf("  naive: %s µs CPU/change;", Sig(dn.Counter("cpu_us_per_change")).c_str());
     if (floor.ran) {
       std::printf("  SQLite floor: %s µs CPU/change;", Sig(floor.Counter("cpu_us_per_change")).c_str());
+    }
+    if (ledger_floor.ran) {
+      std::printf("  ledger floor: %s µs CPU/change;", Sig(ledger_floor.Counter("cpu_us_per_change")).c_str());
     }
     std::printf("\n");
   }

@@ -27,6 +27,7 @@ inline std::string IndexLoad(std::uint64_t n) { return "index/load_from_store" +
 inline std::string DurableQorgau() { return "durable/qorgau/group_commit"; }
 inline std::string DurableNaive() { return "durable/naive/txn_per_change"; }
 inline std::string DurableFloor() { return "durable/sqlite_floor/batch_64"; }
+inline std::string DurableLedgerFloor() { return "durable/ledger_floor/batch_64"; }
 inline std::string StatementQorgau() { return "statement/qorgau/json_1000_events"; }
 inline std::string StatementNaive() { return "statement/naive/sql_rows_to_json"; }
 

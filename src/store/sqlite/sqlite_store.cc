@@ -777,6 +777,11 @@ class SqliteTransaction final : public Transaction {
   // Forgotten on a rollback to the savepoint.
   std::optional<std::optional<EventRecord>> last_event_;
   bool scanning_ = false;  // ScanEvents holds the cached statement
+  // The key store's keys read in this transaction: a change reads its
+  // subject's key three or four times (resolving, the minors' check, the
+  // retention check), and each read outside a transaction takes and drops
+  // the key store's locks. Pending changes (key_ops_) are looked at first.
+  std::unordered_map<SubjectId, Bytes> key_cache_;
 };
 
 // The key store's schema (keys.db): the subjects' wrapped data keys, and
@@ -1446,13 +1451,14 @@ Result<Bytes> SqliteTransaction::KeyOf(SubjectId subject) {
     if (it->first == subject) return it->second.value_or(Bytes());
   }
   if (!store_.keys()) return Bytes();
+  if (auto it = key_cache_.find(subject); it != key_cache_.end()) return it->second;
   Stmt& s = store_.KeyStatement("SELECT wrapped FROM data_keys WHERE subject_id = ?1 AND doomed IS NULL");
   s.Bind(1, subject);
   const int rc = s.Step();
-  if (rc == SQLITE_DONE) return Bytes();
-  if (rc != SQLITE_ROW) return DbError(store_.keys(), "reading a data key");
-  Bytes out = s.Blob(0);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return DbError(store_.keys(), "reading a data key");
+  Bytes out = rc == SQLITE_ROW ? s.Blob(0) : Bytes();
   s.Reset();
+  key_cache_.emplace(subject, out);
   return out;
 }
 
