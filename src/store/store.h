@@ -338,7 +338,10 @@ struct TreeHeadRecord {
 
 // A signed consent receipt as issued.
 struct ReceiptRecord {
-  std::int64_t event_seq = 0;  // the ledger event it documents
+  // The ledger event it documents, an event of subject_id (receipt.issued;
+  // in format 1 the change itself): DestroySubject may find a subject's
+  // receipts through its events.
+  std::int64_t event_seq = 0;
   SubjectId subject_id = 0;
   std::string body;            // canonical JSON with its signature
 };

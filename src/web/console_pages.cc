@@ -9,6 +9,7 @@
 #include "core/phone.h"
 #include "crypto/crypto.h"
 #include "index/decision_index.h"
+#include "ledger/canonical_json.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/page_parts.h"
@@ -57,10 +58,9 @@ HttpResponse Pages::ConsoleSignInPost(Request& r) {
   return Redirect("/console/");
 }
 
-HttpResponse Pages::ConsoleEnrol(Request& r, std::string_view error, int status) {
+HttpResponse Pages::ConsoleEnrol(Request& r, std::string error_html, int status) {
   if (!EnsureSession(r)) return HtmlResponse(500, ErrorText(T("error.internal", r.lang)));
-  std::string m;
-  if (!error.empty()) m += ErrorText(error);
+  std::string m = std::move(error_html);
   m += FormOpen("/console/enrol", r.session->csrf) + "<label for=\"token\">" + Esc(T("staff.enrol_token", r.lang)) +
        "</label><input id=\"token\" name=\"token\" autocomplete=\"off\" required><label for=\"password\">" +
        Esc(T("staff.password", r.lang)) +
@@ -77,27 +77,17 @@ HttpResponse Pages::ConsoleEnrol(Request& r, std::string_view error, int status)
 HttpResponse Pages::ConsoleEnrolPost(Request& r) {
   const std::string source = r.http.peer;
   if (const auto wait = limiter_.LockedFor(source); wait > 0) {
-    HttpResponse out = ConsoleEnrol(r, T("error.too_many", r.lang), 429);
+    HttpResponse out = ConsoleEnrol(r, ErrorText(T("error.too_many", r.lang)), 429);
     out.headers.emplace_back("Retry-After", std::to_string(wait));
     return out;
   }
   const std::string password = r.Field("password");
-  if (password != r.Field("again")) return ConsoleEnrol(r, T("staff.passwords_differ", r.lang), 422);
+  if (password != r.Field("again")) return ConsoleEnrol(r, ErrorText(T("staff.passwords_differ", r.lang)), 422);
   auto set = inst_.engine().SetPasswordByEnrolment(r.Field("token"), password);
   if (!set) {
     if (set.error().code == ErrorCode::kUnauthenticated) limiter_.CountFailure(source);
-    const ErrorCode code = set.error().code;
-    const int status = code == ErrorCode::kInvalidArgument    ? 422
-                       : code == ErrorCode::kUnauthenticated  ? 401
-                       : code == ErrorCode::kPermissionDenied ? 403
-                       : code == ErrorCode::kNotFound         ? 404
-                                                              : 503;
-    std::string m = ErrorBox(set.error(), r.lang);
-    HttpResponse out = ConsoleEnrol(r, {}, status);
     // The engine's refusal names the field (the token or the password).
-    const std::size_t at = out.body.find("<form");
-    if (at != std::string::npos) out.body.insert(at, m);
-    return out;
+    return ConsoleEnrol(r, ErrorBox(set.error(), r.lang), PageStatus(set.error()));
   }
   sessions_.RemoveActor(*set);
   std::string m = "<p class=\"done\" role=\"status\">" + Esc(T("staff.enrol_done", r.lang)) +
@@ -252,7 +242,10 @@ std::string Pages::StatisticsSection(Request& r, const rules::Caller& c) {
     const std::string code(index::ReasonCode(static_cast<index::Reason>(i)));
     if (index::ReasonFromCode(code) != static_cast<index::Reason>(i)) continue;  // no such reason
     const std::string key = "reason." + code;
-    reasons += std::string(reasons.size() > 1 ? "," : "") + "\"" + code + "\":\"" + std::string(T(key, lang)) + "\"";
+    if (reasons.size() > 1) reasons += ',';
+    ledger::AppendCanonicalString(code, &reasons);  // JSON strings, escaped
+    reasons += ':';
+    ledger::AppendCanonicalString(T(key, lang), &reasons);
     if (decisions[i] != 0) {
       reason_rows += "<tr><td>" + Esc(T(key, lang)) + "</td><td>" + std::to_string(decisions[i]) + "</td></tr>";
     }

@@ -96,7 +96,8 @@ class Pages {
   // The staff console.
   api::HttpResponse ConsoleSignIn(Request& r, std::string_view error = {}, int status = 200);
   api::HttpResponse ConsoleSignInPost(Request& r);
-  api::HttpResponse ConsoleEnrol(Request& r, std::string_view error = {}, int status = 200);
+  // error_html: an ErrorText or ErrorBox shown above the form.
+  api::HttpResponse ConsoleEnrol(Request& r, std::string error_html = {}, int status = 200);
   api::HttpResponse ConsoleEnrolPost(Request& r);
   api::HttpResponse ConsoleDashboard(Request& r);
   // The dashboard's charts and the ledger's state (statistics.read).

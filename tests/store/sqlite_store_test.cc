@@ -268,6 +268,69 @@ TEST(SqliteStore, Schema19IndexesTheReadsByReaderNewestFirst) {
   EXPECT_TRUE(seqs("nobody", 100, 10).empty());
 }
 
+// R-VII.2: a subject's destruction deletes its receipts (their content
+// names its purposes, channel and evidence) and no one else's. Since
+// schema 20 they are found through the subject's events: a format-2
+// receipt is keyed by its receipt.issued event, a format-1 receipt by the
+// change it signed, both events of its subject.
+TEST(SqliteStore, R_VII_2_a_destroyed_subjects_receipts_go_with_it_found_through_its_events) {
+  TempDir dir;
+  const auto file = dir.path() / "q.db";
+  auto event = [](std::int64_t seq, SubjectId subject, const std::string& type) {
+    EventRecord e;
+    e.seq = seq;
+    e.body = R"({"actor":"crm","at":"2026-11-26T09:40:00.123Z","data":{},"seq":)" + std::to_string(seq) +
+             R"(,"subject":)" + std::to_string(subject) + R"(,"type":")" + type + R"(","v":1})";
+    e.prev_hash = Bytes(32, 0);
+    e.hash = Bytes(32, static_cast<std::uint8_t>(seq));
+    e.subject = subject;
+    return e;
+  };
+  SubjectId gone = 0, kept = 0;
+  {
+    auto s = OpenSqliteStore(file, true).value();
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    gone = txn->InsertSubject(1, Bytes{1}, Bytes{2}).value();
+    kept = txn->InsertSubject(1, Bytes{3}, Bytes{4}).value();
+    ASSERT_TRUE(txn->AppendEvent(event(1, gone, "consent.granted")));  // format 1: its receipt is keyed here
+    ASSERT_TRUE(txn->AppendEvent(event(2, kept, "consent.granted")));
+    ASSERT_TRUE(txn->AppendEvent(event(3, gone, "receipt.issued")));  // format 2
+    ASSERT_TRUE(txn->AppendEvent(event(4, kept, "receipt.issued")));
+    for (const auto& [seq, subject] : std::vector<std::pair<std::int64_t, SubjectId>>{{1, gone}, {2, kept}, {3, gone}, {4, kept}}) {
+      ASSERT_TRUE(txn->PutReceipt({seq, subject, "{\"receipt\":" + std::to_string(seq) + "}"}));
+    }
+    ASSERT_TRUE(txn->Commit());
+  }
+  // As schema 19 left it, with its index of receipts by subject.
+  testing::ExecSql(file, "CREATE INDEX receipts_by_subject ON receipts (subject_id); PRAGMA user_version = 19");
+  auto s = OpenSqliteStore(file, false).value();
+  EXPECT_EQ(s->SchemaVersion(), LatestSchemaVersion());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'receipts_by_subject'", -1, &st,
+                                 nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 0) << "schema 20 drops the index";
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  {
+    auto txn = s->Begin(Store::Mode::kWrite).value();
+    ASSERT_TRUE(txn->DestroySubject(gone, 5));
+    ASSERT_TRUE(txn->Commit());
+  }
+  auto txn = s->Begin(Store::Mode::kRead).value();
+  std::vector<std::pair<std::int64_t, SubjectId>> left;
+  ASSERT_TRUE(txn->ScanReceipts([&](const ReceiptRecord& r) { left.emplace_back(r.event_seq, r.subject_id); }));
+  EXPECT_EQ(left, (std::vector<std::pair<std::int64_t, SubjectId>>{{2, kept}, {4, kept}}));
+  EXPECT_FALSE(txn->GetReceipt(1).value());
+  EXPECT_FALSE(txn->GetReceipt(3).value());
+  ASSERT_TRUE(txn->GetReceipt(4).value());
+}
+
 TEST(SqliteStore, UncommittedTransactionLeavesNothing) {
   TempDir dir;
   auto s = OpenSqliteStore(dir.path() / "q.db", true).value();
