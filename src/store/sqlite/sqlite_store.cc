@@ -791,6 +791,13 @@ class SqliteTransaction final : public Transaction {
   // retention check), and each read outside a transaction takes and drops
   // the key store's locks. Pending changes (key_ops_) are looked at first.
   std::unordered_map<SubjectId, Bytes> key_cache_;
+  // One read transaction on the key store for the keys this transaction
+  // reads, begun at the first and ended before the key store's own commit:
+  // a read outside a transaction takes and drops the key store's locks
+  // (two fcntl calls) each time.
+  bool keys_read_open_ = false;
+  Result<void> BeginKeyRead();
+  void EndKeyRead();
 };
 
 // The key store's schema (keys.db): the subjects' wrapped data keys, and
@@ -1061,6 +1068,7 @@ SqliteTransaction::SqliteTransaction(SqliteStore& store, std::unique_lock<std::m
     : store_(store), lock_(std::move(lock)) {}
 
 SqliteTransaction::~SqliteTransaction() {
+  EndKeyRead();
   if (open_) {
     store_.ResetAll();
     sqlite3_exec(store_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -1462,6 +1470,7 @@ Result<Bytes> SqliteTransaction::KeyOf(SubjectId subject) {
   }
   if (!store_.keys()) return Bytes();
   if (auto it = key_cache_.find(subject); it != key_cache_.end()) return it->second;
+  QORGAU_TRY(BeginKeyRead());
   Stmt& s = store_.KeyStatement("SELECT wrapped FROM data_keys WHERE subject_id = ?1 AND doomed IS NULL");
   s.Bind(1, subject);
   const int rc = s.Step();
@@ -1470,6 +1479,23 @@ Result<Bytes> SqliteTransaction::KeyOf(SubjectId subject) {
   s.Reset();
   key_cache_.emplace(subject, out);
   return out;
+}
+
+Result<void> SqliteTransaction::BeginKeyRead() {
+  if (keys_read_open_) return {};
+  if (sqlite3_exec(store_.keys(), "BEGIN DEFERRED", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return DbError(store_.keys(), "starting a read of the key store");
+  }
+  keys_read_open_ = true;
+  return {};
+}
+
+void SqliteTransaction::EndKeyRead() {
+  if (!keys_read_open_) return;
+  store_.ResetAll();
+  // A read transaction: ending it cannot lose anything.
+  (void)sqlite3_exec(store_.keys(), "COMMIT", nullptr, nullptr, nullptr);
+  keys_read_open_ = false;
 }
 
 void SqliteTransaction::Forget(SubjectId subject, std::string what, std::string key, UnixMillis at) {
@@ -3208,6 +3234,7 @@ Result<void> SqliteTransaction::Commit() {
     QORGAU_ASSIGN_OR_RETURN(const auto last, LastEvent());
     seq = last ? last->seq : 0;
   }
+  EndKeyRead();  // before the key store's write transaction
   store_.ResetAll();
   QORGAU_TRY(CommitKeys(seq));
   if (sqlite3_exec(store_.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
