@@ -139,11 +139,14 @@ void DurableNaive(benchmark::State& state) {
 // store can be faster on this machine.
 //
 // `ledgered` adds what ledger format 2 (docs/ledger-format.md) makes every
-// change compute, whatever the store: the event's canonical body
-// (ledger::CanonicalObject, as ledger::Append builds it), its chain hash and
-// its Merkle leaf hash, the one inner node hash a leaf adds on average, and
-// one Ed25519 signature of a tree head per batch. Still no checks, no
-// receipt, no client threads: the most a redesigned hot path could reach.
+// change compute, whatever the store: the event's canonical body (with
+// ledger::CanonicalObject, but without ledger::Append's scan of the data
+// for personal values or its encoding of the data as a JSON value), its
+// chain hash (without the format's prefix) and its Merkle leaf hash, the
+// one inner node hash a leaf adds on average (the sealer computes it twice,
+// with two roots a batch), and one Ed25519 signature of a tree head per
+// batch. No checks, no receipt and its second event, no client threads: a
+// generous upper bound for a writer thread that hashes its own events.
 void RunFloor(benchmark::State& state, bool ledgered) {
   constexpr std::uint64_t kBatch = 64;
   FloorFixture& f = Floor();

@@ -440,7 +440,12 @@ CREATE INDEX events_reads ON events (seq) WHERE reader IS NOT NULL;
     // events_by_subject finds them for a destruction, and each change no
     // longer writes an entry at a random place of a second index by
     // subject (a quarter of the pages a batch of consent changes wrote).
+    // Events written before schema 3 gave the column no subject: it is
+    // filled from their bodies first, or their receipts would outlive the
+    // subject's destruction.
     R"sql(
+UPDATE events SET subject_id = json_extract(body, '$.subject')
+ WHERE subject_id IS NULL AND json_valid(body) AND json_type(body, '$.subject') = 'integer';
 DROP INDEX IF EXISTS receipts_by_subject;
 )sql",
 };
@@ -791,6 +796,7 @@ class SqliteTransaction final : public Transaction {
   // retention check), and each read outside a transaction takes and drops
   // the key store's locks. Pending changes (key_ops_) are looked at first.
   std::unordered_map<SubjectId, Bytes> key_cache_;
+  static constexpr std::size_t kKeyCacheLimit = 4096;
   // One read transaction on the key store for the keys this transaction
   // reads, begun at the first and ended before the key store's own commit:
   // a read outside a transaction takes and drops the key store's locks
@@ -1477,6 +1483,9 @@ Result<Bytes> SqliteTransaction::KeyOf(SubjectId subject) {
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return DbError(store_.keys(), "reading a data key");
   Bytes out = rc == SQLITE_ROW ? s.Blob(0) : Bytes();
   s.Reset();
+  // Bounded: a transaction that walks every subject (a rotation of the
+  // master key, a backfill) keeps no more than this many keys at once.
+  if (key_cache_.size() >= kKeyCacheLimit) key_cache_.clear();
   key_cache_.emplace(subject, out);
   return out;
 }
@@ -1493,8 +1502,11 @@ Result<void> SqliteTransaction::BeginKeyRead() {
 void SqliteTransaction::EndKeyRead() {
   if (!keys_read_open_) return;
   store_.ResetAll();
-  // A read transaction: ending it cannot lose anything.
-  (void)sqlite3_exec(store_.keys(), "COMMIT", nullptr, nullptr, nullptr);
+  // A read transaction: ending it cannot lose anything, and it must end,
+  // or the key store's next write could not begin.
+  if (sqlite3_exec(store_.keys(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    (void)sqlite3_exec(store_.keys(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
   keys_read_open_ = false;
 }
 
