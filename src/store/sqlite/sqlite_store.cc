@@ -439,7 +439,8 @@ CREATE INDEX events_reads ON events (seq) WHERE reader IS NOT NULL;
     // or in format 1 the change it signed; `audit verify` checks it), so
     // events_by_subject finds them for a destruction, and each change no
     // longer writes an entry at a random place of a second index by
-    // subject (a quarter of the pages a batch of consent changes wrote).
+    // subject (by estimate a quarter of the pages a batch of consent
+    // changes wrote; docs/benchmarks.md, Run D).
     // Events written before schema 3 gave the column no subject: it is
     // filled from their bodies first, or their receipts would outlive the
     // subject's destruction.
@@ -791,16 +792,14 @@ class SqliteTransaction final : public Transaction {
   // Forgotten on a rollback to the savepoint.
   std::optional<std::optional<EventRecord>> last_event_;
   bool scanning_ = false;  // ScanEvents holds the cached statement
-  // The key store's keys read in this transaction: a change reads its
-  // subject's key three or four times (resolving, the minors' check, the
-  // retention check), and each read outside a transaction takes and drops
-  // the key store's locks. Pending changes (key_ops_) are looked at first.
+  // The key store's keys read in this transaction (a change reads its
+  // subject's key three or four times: resolving, the minors' check, the
+  // retention check), all in one read transaction on the key store, begun
+  // at the first read and ended before the key store's own commit: a read
+  // outside a transaction takes and drops its locks (two fcntl calls) each
+  // time. Pending changes (key_ops_) are looked at first.
   std::unordered_map<SubjectId, Bytes> key_cache_;
   static constexpr std::size_t kKeyCacheLimit = 4096;
-  // One read transaction on the key store for the keys this transaction
-  // reads, begun at the first and ended before the key store's own commit:
-  // a read outside a transaction takes and drops the key store's locks
-  // (two fcntl calls) each time.
   bool keys_read_open_ = false;
   Result<void> BeginKeyRead();
   void EndKeyRead();
