@@ -130,7 +130,8 @@ void DurableNaive(benchmark::State& state) {
 
 // The floor: what SQLite alone takes to store the fewest rows a ledgered
 // consent change needs, in qorgau's own tables, batched as the group
-// committer batches 64 clients (64 changes per fsync'd commit): read the
+// committer batches 64 clients (64 changes per fsync'd commit), or one
+// change per fsync'd commit as it runs a single client: read the
 // subject's consents, insert the change's event (a body the size of
 // qorgau's consent.granted, about 210 bytes) and its subject index entry,
 // one Merkle node (a tree has one inner node per leaf), and upsert the
@@ -145,10 +146,10 @@ void DurableNaive(benchmark::State& state) {
 // chain hash (without the format's prefix) and its Merkle leaf hash, the
 // one inner node hash a leaf adds on average (the sealer computes it twice,
 // with two roots a batch), and one Ed25519 signature of a tree head per
-// batch. No checks, no receipt and its second event, no client threads: a
+// batch (so one per change at batch 1). No checks, no receipt and its
+// second event, no client threads: a
 // generous upper bound for a writer thread that hashes its own events.
-void RunFloor(benchmark::State& state, bool ledgered) {
-  constexpr std::uint64_t kBatch = 64;
+void RunFloor(benchmark::State& state, std::uint64_t kBatch, bool ledgered) {
   FloorFixture& f = Floor();
   std::optional<crypto::Signer> signer;
   if (ledgered) {
@@ -252,8 +253,6 @@ void RunFloor(benchmark::State& state, bool ledgered) {
   state.counters["cpu_us_per_change"] = cpu * 1e6 / static_cast<double>(state.iterations());
 }
 
-void DurableFloor(benchmark::State& state) { RunFloor(state, /*ledgered=*/false); }
-void DurableLedgerFloor(benchmark::State& state) { RunFloor(state, /*ledgered=*/true); }
 
 }  // namespace
 
@@ -271,16 +270,21 @@ void RegisterDurableBenchmarks(const Config&) {
       ->UseRealTime()
       ->MinTime(1.0)
       ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark(names::DurableFloor().c_str(), DurableFloor)
-      ->Threads(1)
-      ->UseRealTime()
-      ->MinTime(1.0)
-      ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark(names::DurableLedgerFloor().c_str(), DurableLedgerFloor)
-      ->Threads(1)
-      ->UseRealTime()
-      ->MinTime(1.0)
-      ->Unit(benchmark::kMicrosecond);
+  // Each floor as the committer batches 64 clients, and as it runs one
+  // client: a commit, an fsync (and, ledgered, a signature) per change.
+  for (const int batch : {64, 1}) {
+    for (const bool ledgered : {false, true}) {
+      const std::string name = ledgered ? names::DurableLedgerFloor(batch) : names::DurableFloor(batch);
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [batch, ledgered](benchmark::State& state) {
+                                     RunFloor(state, static_cast<std::uint64_t>(batch), ledgered);
+                                   })
+          ->Threads(1)
+          ->UseRealTime()
+          ->MinTime(1.0)
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
 }
 
 }  // namespace qorgau::bench

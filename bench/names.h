@@ -26,8 +26,8 @@ inline std::string IndexMemory(std::uint64_t n) { return "index/memory" + Subjec
 inline std::string IndexLoad(std::uint64_t n) { return "index/load_from_store" + Subjects(n); }
 inline std::string DurableQorgau() { return "durable/qorgau/group_commit"; }
 inline std::string DurableNaive() { return "durable/naive/txn_per_change"; }
-inline std::string DurableFloor() { return "durable/sqlite_floor/batch_64"; }
-inline std::string DurableLedgerFloor() { return "durable/ledger_floor/batch_64"; }
+inline std::string DurableFloor(int batch) { return "durable/sqlite_floor/batch_" + std::to_string(batch); }
+inline std::string DurableLedgerFloor(int batch) { return "durable/ledger_floor/batch_" + std::to_string(batch); }
 inline std::string StatementQorgau() { return "statement/qorgau/json_1000_events"; }
 inline std::string StatementNaive() { return "statement/naive/sql_rows_to_json"; }
 
