@@ -72,15 +72,15 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
   };
   const std::vector<std::string> name_phone = {"user.identity.name", "user.contact.phone"};
   add({"admin", R::kAdmin, "Administrator", "", "", {}}, {});
-  add({"dpo", R::kDpo, "DPO", "2024-01-01", "2024-01-01", {}}, {});
-  add({"anna", R::kEmployee, "Agent", "2024-02-01", "2024-02-01", {}},
+  add({"dpo", R::kDpo, "DPO", "2017-01-01", "2017-01-01", {}}, {});
+  add({"anna", R::kEmployee, "Agent", "2017-02-01", "2017-02-01", {}},
       {{"", "contract_performance", name_phone, false}});
   add({"bek", R::kEmployee, "No NDA", "", "", {}}, {{"", "contract_performance", name_phone, false}});
-  add({"carl", R::kEmployee, "No liability warning", "2024-02-01", "", {}},
+  add({"carl", R::kEmployee, "No liability warning", "2017-02-01", "", {}},
       {{"", "contract_performance", {"user.identity.name"}, false}});
-  add({"dana", R::kEmployee, "Analyst", "2024-03-01", "2024-03-01", {}},
+  add({"dana", R::kEmployee, "Analyst", "2017-03-01", "2017-03-01", {}},
       {{"", "marketing", {"user.contact.phone", "user.contact.email"}, true}});
-  add({"idle", R::kEmployee, "No duties", "2024-03-01", "2024-03-01", {}}, {});
+  add({"idle", R::kEmployee, "No duties", "2017-03-01", "2017-03-01", {}}, {});
   add({"crm", R::kSystem, "CRM", "", "", {"marketing", "product_development"}},
       {{"", "marketing", {"user.contact.phone"}, true, Acts({A::kRead, A::kConsent, A::kWithdraw})},
        {"", "product_development", {"user.contact.phone"}, false, Acts({A::kConsent, A::kWithdraw})}});
@@ -100,7 +100,7 @@ inline AccessWorld MakeAccessWorld(rules::Engine& e, bool with_keys) {
       {{"", "debt_collection", {"user.identity.iin", "user.financial.billing"}, false,
         Acts({A::kObligations})}});
 
-  add({"olga", R::kEmployee, "Office", "2024-02-15", "2024-02-15", {}},
+  add({"olga", R::kEmployee, "Office", "2017-02-15", "2017-02-15", {}},
       {{"", "contract_performance", {"user.identity.name", "user.identity.iin", "user.contact.phone"}, false,
         Acts({A::kRead, A::kApplications})}});
 

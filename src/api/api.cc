@@ -618,9 +618,8 @@ std::optional<HttpResponse> Api::CheckHead(const Entry& e, const HttpRequest& re
 
 HttpResponse Api::Dispatch(const HttpRequest& req, std::size_t* route_index) {
   if (req.body.size() > limits_.max_body) {
-    HttpResponse r = Problem(Bad("body", "larger than " + std::to_string(limits_.max_body) + " bytes"));
-    r.status = 413;
-    return r;
+    return ProblemResponse(413, Title(413), "payload_too_large",
+                           "larger than " + std::to_string(limits_.max_body) + " bytes", "body");
   }
   std::size_t index = req.admitted.route;
   Context ctx{req, {}, nullptr, {}, limits_};
@@ -1318,9 +1317,9 @@ HttpResponse Api::RetentionRun(Context& ctx) {
   rules::RetentionRunRequest req;
   TRY_ASSIGN(as_of, ctx.Str("as_of", false));
   if (!as_of.empty()) {
-    TRY_ASSIGN(day, ParseDate(as_of, "as_of"));
     TRY_ASSIGN(calendar, inst_.engine().Calendar());
-    req.as_of = std::min(calendar->EndOfLocalDay(std::chrono::sys_days(day)), inst_.engine().clock().Now());
+    TRY_ASSIGN(end, rules::RunAsOfDay(*calendar, as_of, inst_.engine().clock().Now(), "as_of"));
+    req.as_of = end;
   }
   TRY_ASSIGN(r, inst_.engine().RunDestruction(req, *ctx.caller));
   json::object out = RunJson(r.run);
@@ -1757,9 +1756,8 @@ HttpResponse Api::CheckBatch(Context& ctx) {
   if (!subjects || !subjects->is_array()) return Problem(Bad("subjects", "must be a list of subject ids"));
   const auto& arr = subjects->get_array();
   if (arr.size() > limits_.max_batch) {
-    HttpResponse r = Problem(Bad("subjects", "more than " + std::to_string(limits_.max_batch) + " in one batch"));
-    r.status = 413;
-    return r;
+    return ProblemResponse(413, Title(413), "payload_too_large",
+                           "more than " + std::to_string(limits_.max_batch) + " in one batch", "subjects");
   }
   std::vector<SubjectId> ids;
   ids.reserve(arr.size());
@@ -1905,7 +1903,9 @@ HttpResponse Api::ListActors(Context& ctx) {
     out.push_back(json::object{{"id", a.id}, {"role", store::ActorRoleName(a.role)}, {"name", a.name},
                                {"nda_signed", a.nda_signed},
                                {"liability_acknowledged", a.liability_acknowledged},
-                               {"purposes", Strings(a.purposes)}});
+                               {"purposes", Strings(a.purposes)},
+                               {"disabled_at", a.disabled_at ? json::value(FormatUtc(*a.disabled_at))
+                                                             : json::value(nullptr)}});
   }
   return Json(200, json::object{{"actors", std::move(out)}});
 }
@@ -1932,7 +1932,7 @@ HttpResponse Api::GrantDuty(Context& ctx) {
   DutyActions actions = static_cast<DutyActions>(DutyAction::kRead);
   std::string bad;
   if (!action_names.empty() && !ParseDutyActions(action_names, &actions, &bad)) {
-    return Problem(Bad("actions", "'" + bad + "' is not one of read, record, consent, withdraw, obligations"));
+    return Problem(Bad("actions", "'" + bad + "' is not one of " + DutyActionsText(kAllDutyActions)));
   }
   TRY_ASSIGN(d, inst_.engine().GrantDuty(
                     {ctx.params.at("actor"), purpose, categories, view == "full", actions},

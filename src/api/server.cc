@@ -244,7 +244,7 @@ class Session {
                                     "headers"));
     }
     if (ec == http::error::body_limit) {
-      return Refuse(ProblemResponse(413, "Payload too large", "invalid_argument",
+      return Refuse(ProblemResponse(413, "Payload too large", "payload_too_large",
                                     "the body is larger than the server's limit", "body"));
     }
     // Any other parse error is malformed HTTP: a bad request line, a bad

@@ -1,7 +1,12 @@
 #include "cli/commands.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <iostream>
 #include <memory>
@@ -562,6 +567,27 @@ void RegisterAudit(CLI::App& app, Options& opts) {
 }
 
 }  // namespace
+
+Result<void> WriteOwnerOnly(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(ErrorCode::kIo, path, std::string("cannot write: ") + std::strerror(errno));
+  // O_CREAT's mode does not apply to a file that was already there.
+  int err = ::fchmod(fd, 0600) == 0 ? 0 : errno;
+  std::size_t done = 0;
+  while (err == 0 && done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      err = EIO;
+    } else if (errno != EINTR) {
+      err = errno;
+    }
+  }
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) return Fail(ErrorCode::kIo, path, std::string("cannot write: ") + std::strerror(err));
+  return {};
+}
 
 void Register(CLI::App& app, Options& opts) {
   RegisterInit(app, opts);

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+
+#include "core/error.h"
 
 namespace qorgau::app {
 class Instance;
@@ -22,6 +25,11 @@ struct Options {
 };
 
 void Register(CLI::App& app, Options& opts);
+
+// Writes `text` to `path`, readable by its owner only (0600, an existing
+// file's mode too): for files that carry personal values (statements,
+// breach notices). The error names the path and the reason.
+Result<void> WriteOwnerOnly(const std::string& path, std::string_view text);
 
 // contract, service, obligation, withdraw, check, audience, receipt
 // (cli/engine_commands.cc).

@@ -122,13 +122,13 @@ struct Person {
 const std::vector<Person>& People() {
   using R = store::ActorRole;
   static const std::vector<Person> people = {
-      {{"dpo", R::kDpo, "Data protection officer", "2024-01-10", "2024-01-10", {}},
+      {{"dpo", R::kDpo, "Data protection officer", "2020-01-10", "2020-01-10", {}},
        {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}}},
        "data protection officer: legal holds, the access trail, the audit"},
-      {{"admin-aida", R::kAdmin, "IT administrator", "2024-01-10", "2024-01-10", {}},
+      {{"admin-aida", R::kAdmin, "IT administrator", "2020-01-10", "2020-01-10", {}},
        {},
        "administrator: actors, duties and keys; acts on no subject"},
-      {{"agent-anna", R::kEmployee, "Call-centre agent", "2024-02-01", "2024-02-01", {}},
+      {{"agent-anna", R::kEmployee, "Call-centre agent", "2020-02-01", "2020-02-01", {}},
        {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}},
         {"marketing", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}},
@@ -137,7 +137,7 @@ const std::vector<Person>& People() {
       {{"agent-bek", R::kEmployee, "New agent", "", "", {}},
        {{"contract_performance", {"user.identity.name", "user.contact.phone"}, false, {"read"}}},
        "employee WITHOUT a signed NDA"},
-      {{"office-olga", R::kEmployee, "Office clerk", "2024-02-15", "2024-02-15", {}},
+      {{"office-olga", R::kEmployee, "Office clerk", "2020-02-15", "2020-02-15", {}},
        {{"contract_performance", {"user.identity.iin", "user.contact.phone"}, false, {"read", "withdraw", "applications"}},
         {"service_quality", {"user.contact.phone"}, false, {"withdraw"}},
         {"service_notices", {"user.contact.phone"}, false, {"withdraw"}},
@@ -147,7 +147,7 @@ const std::vector<Person>& People() {
         {"convergent_services", {"user.contact.phone"}, false, {"consent", "withdraw"}},
         {"product_development", {"user.contact.phone"}, false, {"consent", "withdraw"}}},
        "office: written applications, contracts ended, services switched on and off (R-VI.5)"},
-      {{"analyst-dana", R::kEmployee, "Marketing analyst", "2024-03-01", "2024-03-01", {}},
+      {{"analyst-dana", R::kEmployee, "Marketing analyst", "2020-03-01", "2020-03-01", {}},
        {{"marketing", {"user.contact.phone", "user.contact.email"}, true, {"read"}}},
        "marketing analyst: phone and e-mail, full view"},
       {{"onboarding", R::kSystem, "Shops and app registration", "", "",
@@ -609,7 +609,7 @@ int RunDemo(const Options& opts, const DemoArgs& args) {
         auto st = engine.Statement({keys[0], lang, false, filed->record.id}, dpo);
         if (!st) return Fail(st.error());
         const auto path = std::filesystem::path(opts.data_dir) / ("statement-" + lang + ".html");
-        std::ofstream(path, std::ios::binary) << report::StatementHtml(engine.policy(), *st);
+        if (auto w = WriteOwnerOnly(path.string(), report::StatementHtml(engine.policy(), *st)); !w) return Fail(w.error());
         std::cout << "  statement " << st->reference << " (" << lang << ") written to " << path.string() << "\n";
         reference = st->reference;
       }

@@ -448,15 +448,15 @@ void RegisterActors(CLI::App& app, Options& opts) {
     std::vector<std::string> purposes;
   };
   auto add_args = std::make_shared<AddArgs>();
-  auto* add = actor->add_subcommand("add", "Add or update an actor");
+  auto* add = actor->add_subcommand("add", "Add or update an actor (a disabled actor stays disabled)");
   add->add_option("--id", add_args->id, "Actor id, e.g. agent-anna")->required();
   add->add_option("--role", add_args->role, "admin, dpo, employee or system")
       ->required()
       ->check(CLI::IsMember({"admin", "dpo", "employee", "system"}));
   add->add_option("--name", add_args->name, "Display name");
-  add->add_option("--nda-signed", add_args->nda, "Date the NDA was signed, YYYY-MM-DD");
+  add->add_option("--nda-signed", add_args->nda, "Date the NDA was signed, YYYY-MM-DD (not in the future)");
   add->add_option("--liability-acknowledged", add_args->liability,
-                  "Date the liability warning was acknowledged, YYYY-MM-DD");
+                  "Date the liability warning was acknowledged, YYYY-MM-DD (not in the future)");
   add->add_option("--purposes", add_args->purposes, "Systems: the purposes it acts for")
       ->delimiter(',');
   add->callback([&opts, add_args] {
@@ -486,10 +486,9 @@ void RegisterActors(CLI::App& app, Options& opts) {
   duty->add_option("--view", duty_args->view, "masked or full")
       ->check(CLI::IsMember({"masked", "full"}))
       ->capture_default_str();
-  duty->add_option("--actions", duty_args->actions,
-                   "What the duty allows: read, record, consent, withdraw, obligations, applications")
+  duty->add_option("--actions", duty_args->actions, "What the duty allows: " + DutyActionsText(kAllDutyActions))
       ->delimiter(',')
-      ->check(CLI::IsMember({"read", "record", "consent", "withdraw", "obligations", "applications"}))
+      ->check(CLI::IsMember(DutyActionNames()))
       ->capture_default_str();
   duty->callback([&opts, duty_args] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {

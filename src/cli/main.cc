@@ -30,13 +30,30 @@ int main(int argc, char** argv) {
   // [audit.checkpoint] post = "URL" for the outside witness.
   app.set_config("--config", "", "Config file (TOML): data, [serve] listen, threads, ..., "
                                  "[audit.checkpoint] post");
+  // A misspelt key would otherwise be dropped in silence, and the server
+  // start on defaults nobody chose (set before the subcommands, which
+  // inherit it).
+  app.allow_config_extras(CLI::config_extras_mode::error);
 
   Register(app, opts);
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    // CLI11 says "INI was not able to parse serve.listne", and marks a
+    // section of its own with ".++": name the key or the section instead.
+    std::string item = e.what();
+    const std::string prefix = "INI was not able to parse ";
+    if (item.rfind(prefix, 0) == 0) item.erase(0, prefix.size());
+    const bool section = item.size() > 3 && item.compare(item.size() - 3, 3, ".++") == 0;
+    if (section) item.resize(item.size() - 3);
+    std::cerr << "--config: " << (section ? "section [" + item + "]" : "key '" + item + "'")
+              << " is no option of qorgau (misspelt, or a line that is not key = value)\n";
+    return 2;
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version answer 0; every other parse error is a usage
+    // error, status 2, whatever CLI11's own code (commands.h).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return opts.exit_code;
 }

@@ -98,11 +98,11 @@ void RegisterRun(CLI::App* retention, Options& opts) {
       rules::RetentionRunRequest req;
       req.batch = args->batch;
       if (!args->as_of.empty()) {
-        auto day = ParseDate(args->as_of, "--as-of");
-        if (!day) return Report(day.error());
         auto calendar = inst.engine().Calendar();
         if (!calendar) return Report(calendar.error());
-        req.as_of = std::min((*calendar)->EndOfLocalDay(std::chrono::sys_days(*day)), inst.engine().clock().Now());
+        auto as_of = rules::RunAsOfDay(**calendar, args->as_of, inst.engine().clock().Now(), "--as-of");
+        if (!as_of) return Report(as_of.error());
+        req.as_of = *as_of;
       }
       if (!args->quiet) {
         req.progress = [](std::int64_t seen, std::int64_t destroyed) {

@@ -316,7 +316,7 @@ void RegisterStatement(CLI::App& app, Options& opts) {
   cmd->add_flag("--full", a->full, "Values in full where a full-view duty of yours covers them");
   cmd->add_option("--application", a->application, "The information application it answers")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--out", a->out, "Write it to this file (default: standard output)");
+  cmd->add_option("--out", a->out, "Write it to this file, readable by you only (0600; default: standard output)");
   cmd->callback([&opts, a] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       rules::StatementRequest req{a->subject.Key(), a->lang, a->full,
@@ -329,9 +329,7 @@ void RegisterStatement(CLI::App& app, Options& opts) {
         std::cout << text;
         return 0;
       }
-      std::ofstream file(a->out, std::ios::binary);
-      file << text;
-      if (!file) return Report(Error{ErrorCode::kIo, a->out, "cannot write the statement"});
+      if (auto w = WriteOwnerOnly(a->out, text); !w) return Report(w.error());
       std::cout << "statement " << r->reference << " written to " << a->out << "\n";
       return 0;
     });
@@ -415,7 +413,7 @@ void RegisterBreach(CLI::App& app, Options& opts) {
                                                   "name, IIN and phone (each a recorded read)");
   notice->add_option("id", a->id, "The breach's id")->required();
   notice->add_option("--lang", a->lang, "kk or ru")->check(CLI::IsMember({"kk", "ru"}))->capture_default_str();
-  notice->add_option("--out", a->out, "Write it to this file (default: standard output)");
+  notice->add_option("--out", a->out, "Write it to this file, readable by you only (0600; default: standard output)");
   notice->callback([&opts, a] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       auto n = ParseId(a->id);
@@ -426,9 +424,7 @@ void RegisterBreach(CLI::App& app, Options& opts) {
         std::cout << *r;
         return 0;
       }
-      std::ofstream file(a->out, std::ios::binary);
-      file << *r;
-      if (!file) return Report(Error{ErrorCode::kIo, a->out, "cannot write the notice"});
+      if (auto w = WriteOwnerOnly(a->out, *r); !w) return Report(w.error());
       std::cout << "notice written to " << a->out << "\n";
       return 0;
     });

@@ -89,6 +89,12 @@ std::string DutyActionsText(DutyActions actions) {
   return out;
 }
 
+std::vector<std::string> DutyActionNames() {
+  std::vector<std::string> out;
+  for (DutyAction a : kActions) out.emplace_back(DutyActionName(a));
+  return out;
+}
+
 bool ParseDutyActions(const std::vector<std::string>& names, DutyActions* out, std::string* bad) {
   DutyActions set = 0;
   for (const auto& n : names) {

@@ -58,6 +58,8 @@ inline constexpr DutyActions kProcessingDutyActions = 31 | 64;
 const char* DutyActionName(DutyAction a);
 // "read,record"; every action named once, in the enum's order.
 std::string DutyActionsText(DutyActions actions);
+// Every action's name, in the enum's order (for choices and messages).
+std::vector<std::string> DutyActionNames();
 // Parses names; false with the first unknown name in *bad.
 bool ParseDutyActions(const std::vector<std::string>& names, DutyActions* out, std::string* bad);
 inline bool HasAction(DutyActions set, DutyAction a) {

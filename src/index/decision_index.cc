@@ -139,7 +139,7 @@ Result<std::uint64_t> DecisionIndex::CategoryMask(std::span<const std::string> c
   std::uint64_t mask = 0;
   for (const auto& c : categories) {
     const int o = CategoryOrdinal(c);
-    if (o < 0) return Fail(ErrorCode::kNotFound, "category", "'" + c + "' is not a data category");
+    if (o < 0) return Fail(ErrorCode::kNotFound, "categories", "'" + c + "' is not a data category");
     mask |= std::uint64_t{1} << o;
   }
   return mask;

@@ -112,7 +112,8 @@ Result<void> CheckWitnessStatement(const WitnessStatement& s, const std::optiona
                                    const crypto::PublicKeys& keys) {
   const crypto::Verifier* key = keys.Find(s.head.key_id);
   if (!key) {
-    return Fail(ErrorCode::kCorruption, "head.key_id",
+    // The witness was given the wrong keys: nothing says the head is forged.
+    return Fail(ErrorCode::kNotFound, "head.key_id",
                 "the head is signed by key " + s.head.key_id + ", which is not among the public keys given");
   }
   if (!VerifyTreeHead(s.head, *key)) {

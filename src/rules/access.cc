@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "core/clock.h"
 #include "core/personal_value.h"
+#include "core/working_calendar.h"
 #include "crypto/password.h"
 #include "rules/access.h"
 #include "rules/checks.h"
@@ -45,10 +47,16 @@ Result<store::ActorRecord> Access::PutActor(const ActorInput& in, const Caller& 
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   QORGAU_TRY(CheckReference(in.id, "id"));
   if (in.name.size() > 200) return Fail(ErrorCode::kInvalidArgument, "name", "longer than 200 bytes");
+  // R-II.3: an NDA or a liability warning counts from the day it was
+  // signed; a day still to come is a mistake, not a signature.
+  const auto today = LocalDateIn(CountryTimeZone(d_.policy->controller.country), d_.clock.Now());
   for (const auto* date : {&in.nda_signed, &in.liability_acknowledged}) {
     if (date->empty()) continue;
-    if (auto d = ParseDate(*date, date == &in.nda_signed ? "nda_signed" : "liability_acknowledged"); !d) {
-      return tl::unexpected(d.error());
+    const std::string_view field = date == &in.nda_signed ? "nda_signed" : "liability_acknowledged";
+    QORGAU_ASSIGN_OR_RETURN(const auto day, ParseDate(*date, field));
+    if (day > today) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(field),
+                  "is in the future: give the day it was signed, once it has been");
     }
   }
   for (const auto& p : in.purposes) {
@@ -64,6 +72,12 @@ Result<store::ActorRecord> Access::PutActor(const ActorInput& in, const Caller& 
     rec.created_at = now;
     auto existing = txn.GetActor(in.id);
     if (!existing) return tl::unexpected(existing.error());
+    if (*existing && (*existing)->disabled_at) {
+      // Disabling is for good: an update must not bring the actor or its
+      // keys back (the ledger records no way back either).
+      return Refuse("actor_disabled", "id",
+                    "actor '" + in.id + "' is disabled and stays disabled; add the person or system under a new id");
+    }
     if (*existing) rec.created_at = (*existing)->created_at;
     QORGAU_TRY(txn.PutActor(rec));
     ledger::EventDraft ev{*existing ? "actor.updated" : "actor.created", std::nullopt, by.id(), {}};
@@ -89,7 +103,7 @@ Result<store::DutyRecord> Access::GrantDuty(const store::DutyRecord& duty, const
   const policy::Policy& p = *d_.policy;
   if (duty.actions == 0 || (duty.actions & ~kAllDutyActions) != 0) {
     return Fail(ErrorCode::kInvalidArgument, "actions",
-                "name at least one of read, record, consent, withdraw, obligations");
+                "name at least one of " + DutyActionsText(kAllDutyActions));
   }
   if (!p.FindPurpose(duty.purpose)) {
     return Fail(ErrorCode::kNotFound, "purpose", "'" + duty.purpose + "' is not a purpose");
@@ -326,6 +340,8 @@ Result<void> Access::RevokeKey(const std::string& actor_id, const std::string& k
   QORGAU_TRY(Authorize(*d_.policy, by, Action::kActorsManage));
   if (key_id.size() < 8) return Fail(ErrorCode::kInvalidArgument, "key", "give at least 8 hex digits of the key id");
   auto written = core_.Write(by, [&](store::Transaction& txn) -> Result<std::vector<index::Delta>> {
+    QORGAU_ASSIGN_OR_RETURN(const auto actor, txn.GetActor(actor_id));
+    if (!actor) return Fail(ErrorCode::kNotFound, "actor", "no actor '" + actor_id + "'");
     std::vector<store::ApiKeyRecord> matches;
     QORGAU_TRY(txn.ScanApiKeys([&](const store::ApiKeyRecord& k) {
       if (k.actor_id == actor_id && !k.revoked_at && crypto::ToHex(k.key_hash).starts_with(key_id)) {

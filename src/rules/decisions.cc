@@ -10,10 +10,23 @@
 #include "rules/decision_recorder.h"
 
 namespace qorgau::rules {
+namespace {
+
+// A name that is no purpose of the policy is a mistake of the request, not
+// a question of permission: the policy is public, and a typo should not
+// send its author looking for a missing duty. (Checked before Authorize.)
+Result<void> KnownPurpose(const policy::Policy& p, const std::string& purpose) {
+  if (p.FindPurpose(purpose)) return {};
+  return Fail(ErrorCode::kNotFound, "purpose",
+              "'" + purpose + "' is not a purpose of policy edition " + std::to_string(p.edition.number));
+}
+
+}  // namespace
 
 Result<index::Decision> Decisions::Check(const Caller& caller, const SubjectKey& key,
                                          const std::string& purpose,
                                          const std::vector<std::string>& categories) {
+  QORGAU_TRY(KnownPurpose(*d_.policy, purpose));
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kCheck, {{purpose}, {}, {}}));
   SubjectId id = 0;
   if (key.kind == SubjectKey::Kind::kId) {
@@ -32,6 +45,7 @@ Result<void> Decisions::CheckMany(const Caller& caller, std::span<const SubjectI
                                   const std::string& purpose,
                                   const std::vector<std::string>& categories,
                                   std::span<index::Decision> out) {
+  QORGAU_TRY(KnownPurpose(*d_.policy, purpose));
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kCheck, {{purpose}, {}, {}}));
   QORGAU_ASSIGN_OR_RETURN(const int p, core_.PurposeOrdinal(purpose));
   QORGAU_ASSIGN_OR_RETURN(const std::uint64_t mask, d_.index.CategoryMask(categories));
@@ -42,6 +56,7 @@ Result<void> Decisions::CheckMany(const Caller& caller, std::span<const SubjectI
 Result<index::Audience> Decisions::SelectAudience(const Caller& caller, const std::string& purpose,
                                                   bool exclude_obligations,
                                                   const std::vector<SubjectId>* among) {
+  QORGAU_TRY(KnownPurpose(*d_.policy, purpose));
   QORGAU_TRY(Authorize(*d_.policy, caller, Action::kAudience, {{purpose}, {}, {}}));
   QORGAU_ASSIGN_OR_RETURN(const int p, core_.PurposeOrdinal(purpose));
   index::Audience audience = d_.index.Select(p, exclude_obligations, among);

@@ -133,12 +133,13 @@ Result<void> Authorize(const policy::Policy& policy, const Caller& caller, Actio
   // Roles first.
   if (AdminAction(action)) {
     if (role == ActorRole::kAdmin) return {};
-    if ((action == Action::kAuditVerify || action == Action::kAuditCheckpoint ||
-         action == Action::kCalendarImport) &&
-        role == ActorRole::kDpo) {
-      return {};
-    }
-    return Deny("admin_only", "actor", "only an administrator may " + name);
+    const bool dpo_too = action == Action::kAuditVerify || action == Action::kAuditCheckpoint ||
+                         action == Action::kCalendarImport;
+    if (dpo_too && role == ActorRole::kDpo) return {};
+    return Deny("admin_only", "actor",
+                std::string(dpo_too ? "only an administrator or the data protection officer may "
+                                    : "only an administrator may ") +
+                    name);
   }
   // The outbox holds event and subject ids, no value: administrators run
   // its delivery, the data protection officer watches it.

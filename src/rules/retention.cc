@@ -645,6 +645,17 @@ Result<RetentionRunOutcome> Retention::RunDestruction(const RetentionRunRequest&
   return out;
 }
 
+Result<UnixMillis> RunAsOfDay(const WorkingCalendar& calendar, std::string_view day, UnixMillis now,
+                              const std::string& field) {
+  QORGAU_ASSIGN_OR_RETURN(const auto date, ParseDate(day, field));
+  const auto days = std::chrono::sys_days(date);
+  // The day before ended after now: the day asked for has not begun.
+  if (calendar.EndOfLocalDay(std::chrono::year_month_day(days - std::chrono::days(1))) >= now) {
+    return Fail(ErrorCode::kInvalidArgument, field, "is in the future: nothing is destroyed ahead of time");
+  }
+  return std::min(calendar.EndOfLocalDay(date), now);
+}
+
 UnixMillis NextDailyRun(const std::string& zone, int minute_of_day, UnixMillis now) {
   const auto today = LocalDateIn(zone, now);
   const UnixMillis offset = static_cast<UnixMillis>(minute_of_day) * 60000;

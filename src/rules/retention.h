@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/working_calendar.h"
 #include "rules/engine_core.h"
 
 namespace qorgau::rules {
@@ -151,6 +152,12 @@ Result<std::vector<std::string>> DestroyAtOnce(const EngineDeps& d, store::Trans
 // The daily run inside `serve`: the first instant after `now` that is
 // `minute_of_day` (0-1439) on a local day of `zone`.
 UnixMillis NextDailyRun(const std::string& zone, int minute_of_day, UnixMillis now);
+
+// The `as_of` of a run asked for by day (YYYY-MM-DD in the operator's
+// zone): the end of that day, or now for today; a day still to come is
+// refused, naming `field`, rather than quietly run as of now.
+Result<UnixMillis> RunAsOfDay(const WorkingCalendar& calendar, std::string_view day, UnixMillis now,
+                              const std::string& field);
 
 struct RetentionRunRequest {
   std::optional<UnixMillis> as_of;  // default now; an unfinished run keeps its own

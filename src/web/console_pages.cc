@@ -533,7 +533,7 @@ HttpResponse Pages::ConsoleSubject(Request& r) {
     }
     m += "</ul>";
   }
-  m += "</section><section aria-labelledby=\"applications\"><h2 id=\"applications\">" + Esc(T("dash.applications", lang)) +
+  m += "</section><section aria-labelledby=\"applications\"><h2 id=\"applications\">" + Esc(T("subject.applications", lang)) +
        "</h2>";
   m += "<p class=\"links\"><a href=\"/console/application/new?subject=" + std::to_string(id) + "\">" +
        Esc(T("subject.file_application", lang)) + "</a></p>";

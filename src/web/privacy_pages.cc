@@ -239,7 +239,7 @@ HttpResponse Pages::PrivacyMe(Request& r) {
   }
   m += "</tbody></table>";
   // Applications (R-IV.4, R-IV.5) and the statement (R-IV.4).
-  m += "<h2 id=\"applications\">" + Esc(T("dash.applications", r.lang)) + "</h2>";
+  m += "<h2 id=\"applications\">" + Esc(T("subject.applications", r.lang)) + "</h2>";
   std::string notice;
   if (auto apps = inst_.engine().ListApplications(**caller, key); !apps) {
     m += ErrorBox(apps.error(), r.lang);
@@ -353,16 +353,23 @@ std::string Pages::EditionSection(Request& r, const rules::Caller& caller) {
                   Esc(T("edition.title", lang)) + " " + std::to_string(p.edition.number) + "</h2>";
   auto accepted = inst_.engine().EditionAcceptance(caller, rules::SubjectKey::Id(r.session->subject));
   if (!accepted) return m + ErrorBox(accepted.error(), lang) + "</section>";
+  // Without an edition before it, nothing changed: the policy in force is
+  // not "new" to anybody.
+  bool changed = false;
   if (auto editions = inst_.engine().ListEditions(); editions) {
     for (const auto& e : *editions) {
-      if (e.record.number == p.edition.number && e.diff) m += DiffTable(*e.diff, *e.policy, lang);
+      if (e.record.number == p.edition.number && e.diff) {
+        m += DiffTable(*e.diff, *e.policy, lang);
+        changed = true;
+      }
     }
   }
   if (*accepted) {
     m += "<p class=\"done\" data-accepted=\"" + Esc((*accepted)->how) + "\">" + Esc(T("edition.accepted", lang)) + " " +
          Day((*accepted)->at) + " (" + Esc(T("edition.how_" + (*accepted)->how, lang)) + ")</p>";
   } else {
-    m += Hint("edition.not_accepted", lang) + FormOpen("/privacy/accept", r.session->csrf) +
+    m += Hint(changed ? "edition.not_accepted" : "edition.not_accepted_first", lang) +
+         FormOpen("/privacy/accept", r.session->csrf) +
          "<button type=\"submit\" data-action=\"accept\">" + Esc(T("edition.accept", lang)) + " " +
          std::to_string(p.edition.number) + "</button></form>";
   }

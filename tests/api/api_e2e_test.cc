@@ -272,6 +272,19 @@ TEST_F(ApiTest, ErrorsAreProblemDetailsWithStableCodesAndChangeNothing) {
   EXPECT_EQ(purpose.status, 422);
   HttpResult category = Post("/v1/check", R"({"subject":1,"purpose":"marketing","categories":["user.shoe_size"]})", "crm");
   EXPECT_EQ(category.status, 422);
+  EXPECT_EQ(Parse(category).at("field").as_string(), "categories");
+  // A purpose the policy does not have is the request's mistake (422), not
+  // a missing permission (403), for a system and an employee alike.
+  for (const std::string who : {"crm", "dpo"}) {
+    HttpResult check = Post("/v1/check", R"({"subject":1,"purpose":"astrology"})", who);
+    EXPECT_EQ(check.status, 422) << who << " " << check.body;
+    EXPECT_EQ(Parse(check).at("field").as_string(), "purpose");
+    HttpResult batch = Post("/v1/check/batch", R"({"subjects":[1],"purpose":"astrology"})", who);
+    EXPECT_EQ(batch.status, 422) << who << " " << batch.body;
+  }
+  HttpResult audience = Post("/v1/audience", R"({"purpose":"astrology"})", "crm");
+  EXPECT_EQ(audience.status, 422) << audience.body;
+  EXPECT_EQ(Parse(audience).at("field").as_string(), "purpose");
   HttpResult conflict = Post("/v1/subjects/1/consents", R"({"purpose":"fiscal_reporting","channel":"website","evidence":"W"})", "crm");
   EXPECT_EQ(conflict.status, 409);
   EXPECT_EQ(Code(conflict), "basis_is_law");
@@ -280,6 +293,8 @@ TEST_F(ApiTest, ErrorsAreProblemDetailsWithStableCodesAndChangeNothing) {
   EXPECT_EQ(Post("/v1/subjects/1/consents", R"({"purpose":")" + std::string(2000, 'a') + R"("})", "crm").status, 400);
   HttpResult big = Post("/v1/subjects/1/consents", R"({"x":")" + std::string((1 << 20) + 10, 'a') + R"("})", "crm");
   EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(Code(big), "payload_too_large");
+  EXPECT_EQ(Parse(big).at("field").as_string(), "body");
   EXPECT_EQ(Get("/v1/nothing", "crm").status, 404);
   EXPECT_EQ(Get("/v1/subjects/999/consents", "anna").status, 404);
   EXPECT_EQ(HttpCall(port_, "DELETE", "/v1/policy").status, 405);
@@ -289,7 +304,10 @@ TEST_F(ApiTest, ErrorsAreProblemDetailsWithStableCodesAndChangeNothing) {
 TEST_F(ApiTest, BatchCheckAndAudience) {
   std::string ids = "[";
   for (int i = 1; i <= 10001; ++i) ids += std::to_string(i) + (i < 10001 ? "," : "]");
-  EXPECT_EQ(Post("/v1/check/batch", R"({"purpose":"marketing","subjects":)" + ids + "}", "crm").status, 413);
+  HttpResult too_many = Post("/v1/check/batch", R"({"purpose":"marketing","subjects":)" + ids + "}", "crm");
+  EXPECT_EQ(too_many.status, 413);
+  EXPECT_EQ(Code(too_many), "payload_too_large");
+  EXPECT_EQ(Parse(too_many).at("field").as_string(), "subjects");
   HttpResult batch = Post("/v1/check/batch", R"({"purpose":"marketing","subjects":[1,2,3]})", "crm");
   ASSERT_EQ(batch.status, 200) << batch.body;
   const json::value parsed = Parse(batch);
@@ -322,7 +340,12 @@ TEST_F(ApiTest, MetricsCountRequestsDecisionsAndTheLedgerHeight) {
 TEST_F(ApiTest, OpenApiDescribesEveryRouteAndNothingElse) {
   const YAML::Node doc = YAML::LoadFile((testing::SourceDir() / "docs/openapi.yaml").string());
   std::set<std::string> described;
+  std::set<std::string> paths;
   for (const auto& path : doc["paths"]) {
+    // A path written twice is a YAML duplicate key: strict tools refuse
+    // the file, lenient ones keep only one of the two.
+    EXPECT_TRUE(paths.insert(path.first.as<std::string>()).second)
+        << "path described twice: " << path.first.as<std::string>();
     for (const auto& op : path.second) {
       std::string method = op.first.as<std::string>();
       if (method == "parameters") continue;

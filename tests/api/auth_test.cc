@@ -111,6 +111,28 @@ TEST_F(AuthTest, R_VIII_1_a_disabled_actor_is_refused_on_the_very_next_request) 
   EXPECT_EQ(Field(unknown), "actor");
   // A disabled actor gets no enrolment either.
   EXPECT_EQ(Code(Post("/v1/actors/anna/enrolments", "{}", "admin")), "actor_disabled");
+  // Nor comes back by an update, and the listing says it is disabled.
+  HttpResult readd = Post("/v1/actors",
+                          R"({"id":"anna","role":"employee","nda_signed":"2024-02-01",)"
+                          R"("liability_acknowledged":"2024-02-01"})",
+                          "admin");
+  EXPECT_EQ(readd.status, 409) << readd.body;
+  EXPECT_EQ(Code(readd), "actor_disabled");
+  EXPECT_EQ(Get(read, "anna").status, 401);
+  HttpResult listed = Get("/v1/actors", "admin");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  int seen = 0;
+  const boost::json::value actors = Parse(listed);
+  for (const auto& a : actors.at("actors").as_array()) {
+    const auto& o = a.as_object();
+    if (o.at("id").as_string() == "anna") {
+      ++seen;
+      EXPECT_TRUE(o.at("disabled_at").is_string());
+    } else if (o.at("id").as_string() == "admin") {
+      EXPECT_TRUE(o.at("disabled_at").is_null());
+    }
+  }
+  EXPECT_EQ(seen, 1);
 }
 
 TEST_F(AuthTest, R_VIII_1_a_removed_duty_is_refused_on_the_very_next_request) {

@@ -273,6 +273,31 @@ TEST_F(CliTest, AConfigFileSetsTheDataDirectory) {
   EXPECT_NE(r.out.find("ledger verified"), std::string::npos);
 }
 
+TEST_F(CliTest, AConfigFileWithAMisspeltKeyOrALineThatIsNotTomlStopsTheCommand) {
+  const std::string config = (dir_.path() / "qorgau.toml").string();
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"data = \"" + data_ + "\"\n[serve]\nlistne = \"127.0.0.1:0\"\n", "'serve.listne'"},
+           {"data = \"" + data_ + "\"\nthis is not toml [[[\n", "this is not toml"},
+           {"data = \"" + data_ + "\"\n[serve]\nretention-as = \"dpo\"\nretention-at = \"02:30\"\n[serv]\nlisten = \"x\"\n",
+            "[serv]"}}) {
+    testing::WriteFile(config, text);
+    auto r = RunQorgau({"--config", config, "audit", "verify"});
+    EXPECT_EQ(r.exit_code, 2) << text << r.err;
+    EXPECT_NE(r.err.find("--config"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(key), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("ledger verified"), std::string::npos) << "the command ran: " << r.out;
+  }
+}
+
+TEST_F(CliTest, AnUnparsableCommandLineExitsWithTwo) {
+  // A missing required flag, a value outside its choices, an unknown flag:
+  // usage errors, status 2, whatever CLI11's own code; --help is 0.
+  EXPECT_EQ(Run({"subject", "add", "--iin", "000000000000"}).exit_code, 2);
+  EXPECT_EQ(Run({"actor", "add", "--id", "x", "--role", "superuser"}).exit_code, 2);
+  EXPECT_EQ(Run({"audit", "verify", "--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(Run({"audit", "verify", "--help"}).exit_code, 0);
+}
+
 TEST_F(CliTest, CommandsWithoutADatabaseSayWhatToDo) {
   TempDir empty;
   auto r = RunQorgau({"--data", empty.path().string(), "audit", "verify"});
@@ -358,6 +383,23 @@ TEST_F(CliTest, AudienceWritesTheIdsForAPurpose) {
   testing::WriteFile(in, "2\n3\n");
   ASSERT_EQ(Run({"audience", "--purpose", "marketing", "--in", in, "--out", out}).exit_code, 0);
   EXPECT_EQ(testing::ReadFile(out), "3\n");
+}
+
+TEST_F(CliTest, R_IV_4_a_statement_written_to_a_file_is_readable_by_its_owner_only) {
+  ASSERT_EQ(AddSubject(1).exit_code, 0);
+  const auto out = dir_.path() / "statement.html";
+  testing::WriteFile(out.string(), "an older file, world-readable");
+  std::filesystem::permissions(out, std::filesystem::perms(0644));
+  auto r = Run({"statement", "--id", "1", "--lang", "en", "--format", "html", "--out", out.string()}, "clerk-full");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::filesystem::status(out).permissions() & std::filesystem::perms::all, std::filesystem::perms(0600))
+      << "the statement carries the subject's values";
+  EXPECT_NE(testing::ReadFile(out.string()).find("<html"), std::string::npos);
+  // A file that cannot be written is named, with the reason.
+  auto nowhere = Run({"statement", "--id", "1", "--lang", "en", "--out", (dir_.path() / "no" / "x.html").string()},
+                     "clerk-full");
+  EXPECT_EQ(nowhere.exit_code, 1);
+  EXPECT_NE(nowhere.err.find("x.html"), std::string::npos) << nowhere.err;
 }
 
 TEST(CliDemo, DemoRunsEndToEnd) {

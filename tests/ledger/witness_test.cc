@@ -204,6 +204,8 @@ TEST_F(Witness, Issue8_Witness_check_refuses_a_ledger_cut_short_a_wrong_start_an
   auto unknown = ledger::CheckWitnessStatement(ledger::WitnessStatement{kept, 0, {}}, std::nullopt, crypto::PublicKeys());
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().field, "head.key_id");
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound) << "a missing key is no sign of a forged head";
+  EXPECT_EQ(not_signed.error().code, ErrorCode::kCorruption);
 }
 
 }  // namespace

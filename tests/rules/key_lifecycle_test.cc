@@ -41,6 +41,10 @@ TEST_F(KeyLifecycle, R_VIII_1_a_revoked_key_stops_at_once) {
   EXPECT_FALSE(Works("crm"));
   EXPECT_EQ(engine().Authenticate(world_.keys.at("crm")).error().reason, "key_revoked");
   EXPECT_EQ(engine().RevokeKey("crm", id, admin()).error().code, ErrorCode::kNotFound);
+  auto nobody = engine().RevokeKey("nobody", id, admin());
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(nobody.error().field, "actor") << "an unknown actor is named as such, not as a missing key";
 }
 
 TEST_F(KeyLifecycle, R_VIII_1_a_disabled_actor_acts_no_more) {
@@ -53,6 +57,31 @@ TEST_F(KeyLifecycle, R_VIII_1_a_disabled_actor_acts_no_more) {
   EXPECT_EQ(as.error().reason, "actor_disabled");
   EXPECT_FALSE(engine().CreateEnrolment("anna", admin()));
   EXPECT_EQ(engine().DisableActor("admin", admin()).error().reason, "role_not_allowed");
+}
+
+TEST_F(KeyLifecycle, R_VIII_1_a_disabled_actor_is_not_brought_back_by_an_update) {
+  ASSERT_TRUE(engine().DisableActor("anna", admin()));
+  const ActorInput again{"anna", store::ActorRole::kEmployee, "Anna", "2024-02-01", "2024-02-01", {}};
+  auto put = engine().PutActor(again, admin());
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().reason, "actor_disabled");
+  EXPECT_EQ(put.error().field, "id");
+  EXPECT_FALSE(Works("anna"));
+  auto ok = engine().VerifyLedger(world_["dpo"]).value();
+  EXPECT_TRUE(ok.ok) << ok.reason;
+}
+
+TEST_F(KeyLifecycle, R_II_3_an_nda_or_liability_warning_dated_in_the_future_is_refused) {
+  // The clock stands at 2025-11-26 (Almaty).
+  for (const auto& [nda, liability, field] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"2025-11-27", "2024-01-01", "nda_signed"}, {"2024-01-01", "2030-01-01", "liability_acknowledged"}}) {
+    auto put = engine().PutActor({"eve", store::ActorRole::kEmployee, "Eve", nda, liability, {}}, admin());
+    ASSERT_FALSE(put) << nda << " " << liability;
+    EXPECT_EQ(put.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(put.error().field, field);
+  }
+  EXPECT_FALSE(engine().CallerFor("eve")) << "a refused actor was stored";
+  EXPECT_TRUE(engine().PutActor({"eve", store::ActorRole::kEmployee, "Eve", "2025-11-26", "2025-11-26", {}}, admin()));
 }
 
 TEST_F(KeyLifecycle, R_VIII_1_a_removed_duty_is_gone_at_once) {

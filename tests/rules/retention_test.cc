@@ -660,6 +660,22 @@ TEST_F(RetentionEngine, R_VII_2_a_destruction_application_destroys_at_once_all_n
   ExpectLedgerVerifies();
 }
 
+TEST_F(RetentionEngine, R_VII_2_a_run_asked_for_a_day_to_come_is_refused_not_run_as_of_now) {
+  // 2026-03-10 00:00 UTC is 05:00 in Almaty, the same day.
+  const auto calendar = engine().Calendar().value();
+  EXPECT_EQ(RunAsOfDay(*calendar, "2026-03-10", clock_.Now(), "as_of").value(), clock_.Now()) << "today: now";
+  EXPECT_EQ(RunAsOfDay(*calendar, "2026-03-09", clock_.Now(), "as_of").value(),
+            calendar->EndOfLocalDay(std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::month{3},
+                                                                std::chrono::day{9}}));
+  for (const char* day : {"2026-03-11", "2030-01-01"}) {
+    auto refused = RunAsOfDay(*calendar, day, clock_.Now(), "--as-of");
+    ASSERT_FALSE(refused) << day;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(refused.error().field, "--as-of");
+  }
+  EXPECT_EQ(RunAsOfDay(*calendar, "2026-13-01", clock_.Now(), "as_of").error().field, "as_of");
+}
+
 // The daily run inside serve: 02:30 in Almaty (UTC+5) is 21:30 UTC the
 // day before.
 TEST(RetentionSchedule, R_VII_2_the_daily_run_comes_at_the_local_time_asked) {

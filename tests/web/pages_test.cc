@@ -616,6 +616,12 @@ TEST_F(PagesTest, R_XI_2_a_subscriber_accepts_the_edition_in_force_once) {
   ASSERT_EQ(me.status, 200) << me.body;
   EXPECT_NE(me.body.find("action=\"/privacy/accept\""), std::string::npos);
   EXPECT_EQ(me.body.find("data-accepted="), std::string::npos);
+  // Edition 1 has no edition before it: nothing is "new" in it.
+  EXPECT_NE(me.body.find("This is the personal data protection policy in force"), std::string::npos) << me.body;
+  EXPECT_EQ(me.body.find("A new edition"), std::string::npos);
+  // A subject's applications, answered ones too, are not headed "open".
+  EXPECT_NE(me.body.find(">Applications</h2>"), std::string::npos);
+  EXPECT_EQ(me.body.find("Open applications"), std::string::npos);
   const std::string csrf = CsrfOf(me.body);
   const std::int64_t before = Revision();
   HttpResult accepted = PostForm("/privacy/accept", "csrf=" + csrf + "&subject=2", session);
