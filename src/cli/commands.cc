@@ -568,14 +568,51 @@ void RegisterAudit(CLI::App& app, Options& opts) {
 
 }  // namespace
 
-Result<void> WriteOwnerOnly(const std::string& path, std::string_view text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, path, std::string("cannot write: ") + std::strerror(errno));
-  // O_CREAT's mode does not apply to a file that was already there.
-  int err = ::fchmod(fd, 0600) == 0 ? 0 : errno;
+Result<OwnerOnlyFile> OwnerOnlyFile::Open(const std::string& path) {
+  auto failed = [&](int err) {
+    return Fail(ErrorCode::kIo, path, std::string("cannot write: ") + std::strerror(err));
+  };
+  bool created = true;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // not truncated yet
+  }
+  if (fd < 0) return failed(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return failed(err);
+  }
+  const bool regular = S_ISREG(st.st_mode);
+  if (regular && (st.st_mode & 0777) != 0600 && ::fchmod(fd, 0600) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Fail(ErrorCode::kIo, path,
+                std::string("not written: its mode cannot be made owner-only (") + std::strerror(err) + ")");
+  }
+  return OwnerOnlyFile(path, fd, regular, created);
+}
+
+OwnerOnlyFile::OwnerOnlyFile(OwnerOnlyFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(other.fd_), regular_(other.regular_), created_(other.created_),
+      written_(other.written_) {
+  other.fd_ = -1;
+}
+
+OwnerOnlyFile::~OwnerOnlyFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  if (created_ && !written_) ::unlink(path_.c_str());
+}
+
+Result<void> OwnerOnlyFile::Write(std::string_view text) {
+  int err = 0;
+  if (regular_ && ::ftruncate(fd_, 0) != 0) err = errno;
   std::size_t done = 0;
   while (err == 0 && done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
     if (n > 0) {
       done += static_cast<std::size_t>(n);
     } else if (n == 0) {
@@ -584,9 +621,15 @@ Result<void> WriteOwnerOnly(const std::string& path, std::string_view text) {
       err = errno;
     }
   }
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) return Fail(ErrorCode::kIo, path, std::string("cannot write: ") + std::strerror(err));
+  if (err == 0 && regular_ && ::fsync(fd_) != 0) err = errno;
+  written_ = true;  // kept, even half written: the error says so
+  if (err != 0) return Fail(ErrorCode::kIo, path_, std::string("cannot write: ") + std::strerror(err));
   return {};
+}
+
+Result<void> WriteOwnerOnly(const std::string& path, std::string_view text) {
+  QORGAU_ASSIGN_OR_RETURN(auto file, OwnerOnlyFile::Open(path));
+  return file.Write(text);
 }
 
 void Register(CLI::App& app, Options& opts) {

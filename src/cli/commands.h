@@ -26,9 +26,30 @@ struct Options {
 
 void Register(CLI::App& app, Options& opts);
 
-// Writes `text` to `path`, readable by its owner only (0600, an existing
-// file's mode too): for files that carry personal values (statements,
-// breach notices). The error names the path and the reason.
+// A file for values (statements, breach notices, transfer exports),
+// opened before anything is done and written after: a regular file is made
+// readable by its owner only (0600, an existing one's mode too) before a
+// byte of it changes, and a file whose mode cannot be changed (another
+// user's) is refused untouched; a device or a pipe (/dev/stdout) keeps its
+// mode. Errors name the path and the reason.
+class OwnerOnlyFile {
+ public:
+  static Result<OwnerOnlyFile> Open(const std::string& path);
+  OwnerOnlyFile(OwnerOnlyFile&& other) noexcept;
+  OwnerOnlyFile& operator=(OwnerOnlyFile&&) = delete;
+  ~OwnerOnlyFile();  // closes; removes a file Open created and nothing wrote
+  // Replaces the contents with `text`, durably (fsync) for a regular file.
+  Result<void> Write(std::string_view text);
+
+ private:
+  OwnerOnlyFile(std::string path, int fd, bool regular, bool created)
+      : path_(std::move(path)), fd_(fd), regular_(regular), created_(created) {}
+  std::string path_;
+  int fd_ = -1;
+  bool regular_ = false, created_ = false, written_ = false;
+};
+
+// OwnerOnlyFile::Open, then Write.
 Result<void> WriteOwnerOnly(const std::string& path, std::string_view text);
 
 // contract, service, obligation, withdraw, check, audience, receipt

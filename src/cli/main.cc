@@ -44,14 +44,18 @@ int main(int argc, char** argv) {
     // section of its own with ".++": name the key or the section instead.
     std::string item = e.what();
     const std::string prefix = "INI was not able to parse ";
-    if (item.rfind(prefix, 0) == 0) item.erase(0, prefix.size());
+    if (item.rfind(prefix, 0) != 0) {
+      std::cerr << "--config: " << item << "\n";  // another complaint of CLI11's: as it is
+      return 2;
+    }
+    item.erase(0, prefix.size());
     const bool section = item.size() > 3 && item.compare(item.size() - 3, 3, ".++") == 0;
     if (section) item.resize(item.size() - 3);
     std::cerr << "--config: " << (section ? "section [" + item + "]" : "key '" + item + "'")
               << " is no option of qorgau (misspelt, or a line that is not key = value)\n";
     return 2;
   } catch (const CLI::ParseError& e) {
-    // --help and --version answer 0; every other parse error is a usage
+    // --help answers 0; every other parse error is a usage
     // error, status 2, whatever CLI11's own code (commands.h).
     return app.exit(e) == 0 ? 0 : 2;
   }

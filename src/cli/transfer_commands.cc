@@ -69,7 +69,7 @@ void RegisterTransfers(CLI::App& app, Options& opts) {
   make->add_option("--subject", a->subjects, "A subject's id (repeatable)");
   make->add_option("--subjects-file", a->subjects_file, "A file of subject ids, one per line");
   make->add_option("--format", a->format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}))->capture_default_str();
-  make->add_option("--out", a->out, "Write the export to this file (created 0600); the values are in it")->required();
+  make->add_option("--out", a->out, "Write the export to this file, readable by you only (0600); the values are in it")->required();
   make->callback([&opts, a] {
     WithCaller(opts, [&](app::Instance& inst, const rules::Caller& caller) {
       rules::TransferRequest req{a->recipient, a->purpose, a->categories, {}, a->format};
@@ -80,30 +80,17 @@ void RegisterTransfers(CLI::App& app, Options& opts) {
         req.subjects.insert(req.subjects.end(), ids->begin(), ids->end());
       }
       // Opened first: a file that cannot be written stops the transfer
-      // before anything is recorded.
-      const int fd = ::open(a->out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) return Report(Error{ErrorCode::kIo, "--out", std::strerror(errno)});
+      // before anything is recorded. A refused transfer leaves a file that
+      // was there untouched, and removes one it created.
+      auto file = OwnerOnlyFile::Open(a->out);
+      if (!file) return Report(Error{ErrorCode::kIo, "--out", file.error().message});
       std::ostringstream out;
       auto r = inst.engine().Transfer(req, caller, out);
-      if (!r) {
-        ::close(fd);
-        ::unlink(a->out.c_str());
-        return Report(r.error());
-      }
-      const std::string text = std::move(out).str();
-      std::size_t done = 0;
-      while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        done += static_cast<std::size_t>(n);
-      }
-      const bool written = done == text.size() && ::fsync(fd) == 0;
-      ::close(fd);
-      if (!written) {
+      if (!r) return Report(r.error());
+      if (auto written = file->Write(std::move(out).str()); !written) {
         return Report(Error{ErrorCode::kIo, "--out",
                             "transfer " + std::to_string(r->record.id) +
-                                " is recorded, but its export could not be written: " + std::strerror(errno)});
+                                " is recorded, but its export could not be written: " + written.error().message});
       }
       PrintTransfer(r->record);
       std::cout << "  export: " << a->out << " (" << a->format << ")\n";

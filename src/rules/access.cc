@@ -122,6 +122,7 @@ Result<store::DutyRecord> Access::GrantDuty(const store::DutyRecord& duty, const
     auto actor = txn.GetActor(duty.actor_id);
     if (!actor) return tl::unexpected(actor.error());
     if (!*actor) return Fail(ErrorCode::kNotFound, "actor", "no actor with this id");
+    if ((*actor)->disabled_at) return Refuse("actor_disabled", "actor", "the actor is disabled and stays disabled");
     if ((*actor)->role == ActorRole::kAdmin) {
       return Refuse("role_not_allowed", "actor",
                     "an administrator acts on no subject: give the duty to an employee or system");

@@ -402,6 +402,20 @@ TEST_F(CliTest, R_IV_4_a_statement_written_to_a_file_is_readable_by_its_owner_on
   EXPECT_NE(nowhere.err.find("x.html"), std::string::npos) << nowhere.err;
 }
 
+TEST_F(CliTest, R_IX_1_a_refused_transfer_leaves_a_file_named_by_out_as_it_was) {
+  const auto kept = dir_.path() / "bank.jsonl";
+  testing::WriteFile(kept.string(), "an earlier export");
+  const auto made = dir_.path() / "new.jsonl";
+  for (const auto& out : {kept, made}) {
+    auto r = Run({"transfer", "make", "--recipient", "partner_bank_kz", "--purpose", "convergent_services",
+                  "--category", "user.identity.name", "--subject", "1", "--out", out.string()},
+                 "clerk-full");
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  }
+  EXPECT_EQ(testing::ReadFile(kept.string()), "an earlier export") << "neither truncated nor removed";
+  EXPECT_FALSE(std::filesystem::exists(made)) << "a file the refused transfer created is removed";
+}
+
 TEST(CliDemo, DemoRunsEndToEnd) {
   TempDir dir;
   auto r = RunQorgau({"--data", (dir.path() / "demo").string(), "demo", "--policy",

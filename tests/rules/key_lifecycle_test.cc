@@ -67,6 +67,12 @@ TEST_F(KeyLifecycle, R_VIII_1_a_disabled_actor_is_not_brought_back_by_an_update)
   EXPECT_EQ(put.error().reason, "actor_disabled");
   EXPECT_EQ(put.error().field, "id");
   EXPECT_FALSE(Works("anna"));
+  // Nor given a duty.
+  auto duty = engine().GrantDuty({"anna", "marketing", {"user.contact.phone"}, false,
+                                  static_cast<DutyActions>(DutyAction::kRead)},
+                                 admin());
+  ASSERT_FALSE(duty);
+  EXPECT_EQ(duty.error().reason, "actor_disabled");
   auto ok = engine().VerifyLedger(world_["dpo"]).value();
   EXPECT_TRUE(ok.ok) << ok.reason;
 }
